@@ -1,0 +1,78 @@
+"""Assembles the JSON API at /api/v1/ from each bounded context's router."""
+from django.db import connection
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError as NinjaValidationError
+
+from rpms.core.errors import DomainError
+
+api = NinjaAPI(
+    title="责任规划师管理信息系统 API",
+    version="1.0",
+    description="RPMS JSON API. 错误响应统一为 {\"code\": ..., \"message\": 中文说明}。",
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(DomainError)
+def _domain_error(request, exc: DomainError):
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation_error(request, exc: NinjaValidationError):
+    fields = []
+    for err in exc.errors:
+        loc = [str(part) for part in err.get("loc", []) if part not in ("query", "body", "path", "payload")]
+        fields.append({"field": ".".join(loc), "error": err.get("type", "")})
+    names = "、".join(f["field"] for f in fields if f["field"]) or "请求内容"
+    return api.create_response(
+        request,
+        {"code": "invalid_input", "message": f"请求参数有误：{names} 缺失或格式不正确。", "details": fields},
+        status=422,
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def _auth_error(request, exc):
+    return api.create_response(request, {"code": "unauthenticated", "message": "未登录或令牌无效、已过期。"}, status=401)
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return api.create_response(request, {"code": "not_found", "message": "记录不存在或您无权查看。"}, status=404)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    return api.create_response(request, {"code": "error", "message": str(exc)}, status=exc.status_code)
+
+
+@api.get("/health", auth=None, tags=["系统"], summary="健康检查")
+def health(request):
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        database = "ok"
+    except Exception:  # noqa: BLE001 - any database failure is reported, not raised
+        database = "error"
+    status = 200 if database == "ok" else 503
+    return api.create_response(request, {"status": "ok" if database == "ok" else "degraded", "database": database}, status=status)
+
+
+def _mount():
+    from rpms.accounts.api import router as accounts_router
+    from rpms.cities.api import router as cities_router
+    from rpms.core.audit_api import router as audit_router
+    from rpms.geography.api import router as geography_router
+    from rpms.workdays.api import router as workdays_router
+
+    api.add_router("/auth", accounts_router)
+    api.add_router("/cities", cities_router)
+    api.add_router("/cities", geography_router)
+    api.add_router("/workdays", workdays_router)
+    api.add_router("/audit", audit_router)
+
+
+_mount()

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from .api import api
+
+admin.site.site_header = "责任规划师管理信息系统 · 管理后台"
+admin.site.site_title = "RPMS 管理后台"
+admin.site.index_title = "系统管理"
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("rpms.accounts.urls")),
+    path("cities/", include("rpms.cities.urls")),
+    path("geography/", include("rpms.geography.urls")),
+    path("workdays/", include("rpms.workdays.urls")),
+    path("audit/", include("rpms.core.urls")),
+    path("", include("rpms.portal.urls")),
+]

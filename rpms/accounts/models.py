@@ -1,0 +1,66 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+
+
+class Role(models.TextChoices):
+    CITY_ADMIN = "city_admin", "市级管理员"
+    DISTRICT_OFFICER = "district_officer", "区级工作人员"
+    HIRING_ENTITY = "hiring_entity", "聘任主体（街道/乡镇/园区）"
+    PLANNER = "planner", "责任规划师"
+    AUDITOR = "auditor", "审计员"
+
+
+class User(AbstractUser):
+    role = models.CharField("角色", max_length=20, choices=Role.choices, blank=True)
+    display_name = models.CharField("姓名/机构名称", max_length=100, blank=True)
+    city = models.ForeignKey(
+        "cities.City", verbose_name="所属城市", null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    districts = models.ManyToManyField(
+        "geography.District", verbose_name="负责的区", blank=True, related_name="officers"
+    )
+    subdistricts = models.ManyToManyField(
+        "geography.Subdistrict", verbose_name="所属街道乡镇", blank=True, related_name="entity_users"
+    )
+    failed_login_count = models.PositiveSmallIntegerField("连续登录失败次数", default=0)
+    locked_until = models.DateTimeField("锁定至", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+
+    def __str__(self):
+        return self.display_name or self.username
+
+    def is_locked(self, now=None) -> bool:
+        return self.locked_until is not None and self.locked_until > (now or timezone.now())
+
+    @property
+    def is_city_admin(self) -> bool:
+        return self.role == Role.CITY_ADMIN
+
+    @property
+    def is_district_officer(self) -> bool:
+        return self.role == Role.DISTRICT_OFFICER
+
+    @property
+    def is_auditor(self) -> bool:
+        return self.role == Role.AUDITOR
+
+
+class ApiToken(models.Model):
+    """A bearer token for the JSON API. Only its SHA-256 digest is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "接口令牌"
+        verbose_name_plural = "接口令牌"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(expires_at__gt=models.F("created_at")), name="token_expiry_after_creation")
+        ]

@@ -1,0 +1,147 @@
+"""Account writes: login success/failure bookkeeping (lockout), API tokens, user creation."""
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from rpms.core.audit import audit_log
+from rpms.core.errors import DomainError
+
+from .models import ApiToken, User
+
+
+class AuthenticationFailed(DomainError):
+    status = 401
+    default_code = "invalid_credentials"
+
+
+def token_digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def locked_message(user: User) -> str:
+    until = timezone.localtime(user.locked_until)
+    return f"连续登录失败次数过多，账户已锁定，请于 {until:%H:%M} 后再试。"
+
+
+@transaction.atomic
+def login_failure_record(*, user: User) -> User:
+    user = User.objects.select_for_update().get(pk=user.pk)
+    now = timezone.now()
+    before = {"failed_login_count": user.failed_login_count, "locked_until": user.locked_until}
+    if user.locked_until and user.locked_until <= now:
+        # The previous lock has run out: the count starts afresh.
+        user.failed_login_count = 0
+        user.locked_until = None
+    user.failed_login_count += 1
+    action = "accounts.login_failed"
+    if user.failed_login_count >= settings.RPMS_LOGIN_MAX_FAILURES:
+        user.locked_until = now + timedelta(minutes=settings.RPMS_LOGIN_LOCK_MINUTES)
+        action = "accounts.locked"
+    user.save(update_fields=["failed_login_count", "locked_until"])
+    audit_log(
+        actor=None,
+        action=action,
+        obj=user,
+        before=before,
+        after={"failed_login_count": user.failed_login_count, "locked_until": user.locked_until},
+        summary="登录失败" if action == "accounts.login_failed" else "连续登录失败，账户锁定",
+    )
+    return user
+
+
+@transaction.atomic
+def login_success_record(*, user: User) -> User:
+    user = User.objects.select_for_update().get(pk=user.pk)
+    before = {"failed_login_count": user.failed_login_count, "locked_until": user.locked_until}
+    user.failed_login_count = 0
+    user.locked_until = None
+    user.last_login = timezone.now()
+    user.save(update_fields=["failed_login_count", "locked_until", "last_login"])
+    audit_log(actor=user, action="accounts.login", obj=user, before=before, after={"failed_login_count": 0}, summary="登录成功")
+    return user
+
+
+def credentials_check(*, username: str, password: str) -> User:
+    """Checks a username and password with lockout; raises AuthenticationFailed (401).
+
+    Used by the API token endpoint; the page login goes through the same rules in
+    `LockoutModelBackend`.
+    """
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        User().set_password(password)  # spend the hashing time anyway: no user enumeration by timing
+        raise AuthenticationFailed("用户名或密码错误。")
+    if user.is_locked():
+        raise AuthenticationFailed(locked_message(user), code="account_locked")
+    if not user.check_password(password) or not user.is_active:
+        user = login_failure_record(user=user)
+        if user.is_locked():
+            raise AuthenticationFailed(locked_message(user), code="account_locked")
+        raise AuthenticationFailed("用户名或密码错误。")
+    return login_success_record(user=user)
+
+
+@transaction.atomic
+def api_token_issue(*, user: User) -> tuple[str, ApiToken]:
+    raw = secrets.token_urlsafe(32)
+    now = timezone.now()
+    token = ApiToken.objects.create(
+        user=user,
+        digest=token_digest(raw),
+        created_at=now,
+        expires_at=now + timedelta(minutes=settings.RPMS_API_TOKEN_MINUTES),
+    )
+    audit_log(actor=user, action="accounts.token_issued", obj=user, after={"token_id": token.pk, "expires_at": token.expires_at}, summary="签发接口令牌")
+    return raw, token
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor,
+    username: str,
+    password: str,
+    role: str,
+    city=None,
+    display_name: str = "",
+    districts=(),
+    subdistricts=(),
+    email: str = "",
+    is_staff: bool = False,
+    is_superuser: bool = False,
+) -> User:
+    user = User(
+        username=username,
+        role=role,
+        city=city,
+        display_name=display_name,
+        email=email,
+        is_staff=is_staff,
+        is_superuser=is_superuser,
+    )
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise DomainError("；".join(exc.messages), code="weak_password") from exc
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    if districts:
+        user.districts.set(districts)
+    if subdistricts:
+        user.subdistricts.set(subdistricts)
+    audit_log(
+        actor=actor,
+        action="accounts.user_create",
+        obj=user,
+        after={"username": username, "role": role, "city": getattr(city, "code", None),
+               "districts": [d.code for d in districts], "subdistricts": [s.code for s in subdistricts]},
+        summary=f"创建用户 {username}",
+    )
+    return user

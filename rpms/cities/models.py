@@ -1,0 +1,126 @@
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+
+from rpms.core.models import TimeStampedModel
+
+
+class City(TimeStampedModel):
+    code = models.SlugField("城市代码", max_length=32, unique=True)
+    name = models.CharField("城市名称", max_length=50)
+    division_code = models.CharField("统计区划代码", max_length=12, blank=True, help_text="如北京 1101")
+    rulebook_title = models.CharField("制度文件", max_length=200, blank=True)
+    article_prefix = models.CharField("条款前缀", max_length=4, blank=True, help_text="如 B、P")
+    bureau_name = models.CharField("市级主管部门", max_length=100, blank=True)
+    scope_note = models.CharField("适用范围", max_length=200, blank=True)
+    sort_order = models.PositiveSmallIntegerField("排序", default=0)
+    is_active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = "城市"
+        verbose_name_plural = "城市"
+        ordering = ["sort_order", "code"]
+
+    def __str__(self):
+        return self.name
+
+
+class ContractSigner(models.TextChoices):
+    HIRING_ENTITY = "hiring_entity", "聘任主体（街道、乡镇、园区）"
+    CITY_BUREAU = "city_bureau", "市级主管部门"
+
+
+class AppointmentMode(models.TextChoices):
+    LOCAL_SELECTION = "local_selection", "聘任主体会同区规划自然资源部门选聘"
+    CITY_DISPATCH = "city_dispatch", "市级部门从资源库统筹选派"
+
+
+class PartialCycleRule(models.TextChoices):
+    PRO_RATA_DAYS = "pro_rata_days", "按实际服务天数折算"
+    FULL = "full", "按整周期支付"
+    NONE = "none", "不足一个周期不支付"
+
+
+class PolicyProfile(TimeStampedModel):
+    """A city's rule book as data. Scalar rules are typed columns (so the database can check them);
+    lists are JSON validated against `rpms.cities.schemas`."""
+
+    city = models.OneToOneField(City, verbose_name="城市", on_delete=models.CASCADE, related_name="policy")
+    version = models.PositiveIntegerField("版本", default=1)
+
+    notice_working_days = models.PositiveSmallIntegerField("公示期（工作日）", default=5)
+    withdrawal_notice_working_days = models.PositiveSmallIntegerField("退出申请提前期（工作日）", default=15)
+    first_term_years = models.PositiveSmallIntegerField("首任聘期（年）", default=1)
+    renewal_years_min = models.PositiveSmallIntegerField("续聘期下限（年）", default=1)
+    renewal_years_max = models.PositiveSmallIntegerField("续聘期上限（年）", default=3)
+    max_units_per_planner = models.PositiveSmallIntegerField("每人（团队）服务责任单元上限", null=True, blank=True)
+    max_core_team_members = models.PositiveSmallIntegerField("团队核心成员上限", null=True, blank=True)
+    allowance_yuan_per_person_year = models.PositiveIntegerField("交通通讯补贴（元/人·年）", null=True, blank=True)
+    allowance_partial_cycle = models.CharField(
+        "不足周期补贴规则", max_length=20, choices=PartialCycleRule.choices, default=PartialCycleRule.PRO_RATA_DAYS
+    )
+    pool_requires_notice = models.BooleanField("入库须经公示", default=False)
+    teams_allowed = models.BooleanField("允许团队受聘", default=True)
+    contract_signer = models.CharField("聘用合同签订方", max_length=20, choices=ContractSigner.choices)
+    appointment_mode = models.CharField("聘任方式", max_length=20, choices=AppointmentMode.choices)
+    suggestion_response_working_days = models.PositiveSmallIntegerField("意见建议答复时限（工作日）", default=10)
+    contract_expiry_warning_days = models.PositiveSmallIntegerField("合同到期提醒（天）", default=30)
+
+    grades = models.JSONField("考核等次", default=list)
+    removal_grounds = models.JSONField("调出情形", default=list)
+    duty_categories = models.JSONField("工作职责类别", default=list)
+    zone_types = models.JSONField("功能区类型", default=list, blank=True)
+    specialties = models.JSONField("专业领域", default=list)
+    registrations = models.JSONField("执业资格", default=list, blank=True)
+    eligibility_rules = models.JSONField("选聘条件", default=dict)
+    contract_clauses = models.JSONField("合同必备条款", default=list)
+    assessment_criteria = models.JSONField("考核评议内容", default=list, blank=True)
+    roles = models.JSONField("派驻角色", default=list, blank=True)
+
+    class Meta:
+        verbose_name = "政策配置"
+        verbose_name_plural = "政策配置"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(renewal_years_min__lte=F("renewal_years_max")), name="policy_renewal_min_lte_max"
+            ),
+            models.CheckConstraint(condition=Q(notice_working_days__gte=1), name="policy_notice_days_positive"),
+            models.CheckConstraint(condition=Q(first_term_years__gte=1), name="policy_first_term_positive"),
+            models.CheckConstraint(condition=Q(renewal_years_min__gte=1), name="policy_renewal_min_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.city.name} 政策配置 v{self.version}"
+
+    def clean(self):
+        from .schemas import validate_policy_lists
+
+        errors = {}
+        if self.renewal_years_min and self.renewal_years_max and self.renewal_years_min > self.renewal_years_max:
+            errors["renewal_years_min"] = "续聘期下限不得大于上限。"
+        try:
+            validate_policy_lists(self)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+        if errors:
+            raise ValidationError(errors)
+
+    # Lookups used by other contexts; the lists stay the single source of truth.
+    def _by_code(self, items, code):
+        return next((item for item in items if item.get("code") == code), None)
+
+    def zone_type(self, code):
+        return self._by_code(self.zone_types, code)
+
+    def removal_ground(self, code):
+        return self._by_code(self.removal_grounds, code)
+
+    def grade(self, code):
+        return self._by_code(self.grades, code)
+
+    def duty_category(self, code):
+        return self._by_code(self.duty_categories, code)
+
+    def specialty_label(self, code):
+        item = self._by_code(self.specialties, code)
+        return item["label"] if item else code

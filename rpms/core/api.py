@@ -1,0 +1,37 @@
+"""API plumbing shared by every router: bearer-token and session auth, role checks, error mapping."""
+from django.utils import timezone
+from ninja.security import HttpBearer, SessionAuth
+
+from rpms.accounts.models import ApiToken
+from rpms.accounts.services import token_digest
+from rpms.core.errors import Forbidden
+
+
+class TokenAuth(HttpBearer):
+    """`Authorization: Bearer <token>` from POST /api/v1/auth/token; expired or revoked → 401."""
+
+    def authenticate(self, request, token):
+        if not token:
+            return None
+        found = (
+            ApiToken.objects.select_related("user")
+            .filter(digest=token_digest(token), revoked_at__isnull=True, expires_at__gt=timezone.now())
+            .first()
+        )
+        if found is None or not found.user.is_active or found.user.is_locked():
+            return None
+        request.user = found.user
+        return found.user
+
+
+# Browser pages calling the API reuse their session (CSRF enforced by ninja for unsafe methods).
+session_auth = SessionAuth(csrf=True)
+auth_required = [TokenAuth(), session_auth]
+
+
+def require_role(request, *roles: str):
+    """Deny by default: raise 403 unless the user holds one of `roles` (superusers pass)."""
+    user = request.user
+    if user.is_superuser or user.role in roles:
+        return user
+    raise Forbidden()

@@ -1,0 +1,10 @@
+"""Core: the base model, the append-only audit trail (ActionLog), domain errors, request context,
+and helpers shared by every bounded context (PDF, Excel). Cites no article itself; every audit row
+cites the article its service applied."""
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "rpms.core"
+    label = "core"
+    verbose_name = "系统基础"
