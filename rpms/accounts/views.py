@@ -1,16 +1,28 @@
-from django.contrib import auth
+from django.contrib import auth, messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.password_validation import password_validators_help_texts
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
+
+from rpms.core.audit import audit_log
 
 from .models import User
 from .services import locked_message
 
 
+@sensitive_post_parameters("password")
+@never_cache
 def login_view(request):
     error = ""
     username = ""
+    next_url = request.POST.get("next") or request.GET.get("next", "")
     if request.method == "POST":
         username = request.POST.get("username", "").strip()
         password = request.POST.get("password", "")
@@ -20,7 +32,7 @@ def login_view(request):
             user = None
         if user is not None:
             auth.login(request, user)  # cycles the session key: a new session id at login
-            target = request.POST.get("next") or request.GET.get("next") or ""
+            target = next_url
             if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
                 target = "portal:home"
             return redirect(target)
@@ -29,7 +41,7 @@ def login_view(request):
     return render(
         request,
         "accounts/login.html",
-        {"error": error, "username": username, "next": request.GET.get("next", "")},
+        {"error": error, "username": username, "next": next_url},
         status=401 if error else 200,
     )
 
@@ -38,3 +50,38 @@ def login_view(request):
 def logout_view(request):
     auth.logout(request)
     return redirect("portal:home")
+
+
+@transaction.atomic
+def _password_change_save(*, form: PasswordChangeForm) -> User:
+    # TODO(lead): belongs in accounts/services.py as `password_change(*, actor, ...)`; kept here because
+    # this helper may not edit services.py. One audit row, never the password itself.
+    user = form.save()
+    audit_log(actor=user, action="accounts.password_change", obj=user, summary="修改登录密码")
+    return user
+
+
+@sensitive_post_parameters("old_password", "new_password1", "new_password2")
+@csrf_protect
+@never_cache
+@login_required
+def password_change_view(request):
+    if request.method == "POST":
+        form = PasswordChangeForm(user=request.user, data=request.POST)
+        if form.is_valid():
+            user = _password_change_save(form=form)
+            auth.update_session_auth_hash(request, user)  # stay logged in; other sessions lose validity
+            messages.success(request, "密码已修改。下次登录请使用新密码。")
+            return redirect("portal:home")
+    else:
+        form = PasswordChangeForm(user=request.user)
+    form.fields["old_password"].label = "当前密码"
+    form.fields["new_password1"].label = "新密码"
+    form.fields["new_password2"].label = "确认新密码"
+    form.fields["new_password2"].help_text = "请再次输入新密码。"
+    return render(
+        request,
+        "accounts/password_change.html",
+        {"form": form, "password_rules": password_validators_help_texts()},
+        status=400 if form.is_bound else 200,
+    )

@@ -4,7 +4,9 @@ from ninja.security import HttpBearer, SessionAuth
 
 from rpms.accounts.models import ApiToken
 from rpms.accounts.services import token_digest
-from rpms.core.errors import Forbidden
+import json
+
+from rpms.core.errors import DomainError, Forbidden
 
 
 class TokenAuth(HttpBearer):
@@ -35,3 +37,14 @@ def require_role(request, *roles: str):
     if user.is_superuser or user.role in roles:
         return user
     raise Forbidden()
+
+
+def json_object_body(request) -> dict:
+    """The request body as a JSON object, or a 400 with a Chinese message."""
+    try:
+        data = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DomainError("请求体不是有效的 JSON。", code="invalid_json") from exc
+    if not isinstance(data, dict):
+        raise DomainError("请求体应为 JSON 对象。", code="invalid_json")
+    return data

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 
+from rpms.cities.vocabulary import DegreeLevel, TitleLevel
 from rpms.core.models import TimeStampedModel
 
 
@@ -13,22 +14,6 @@ class PoolStatus(models.TextChoices):
     CANDIDATE = "candidate", "待入库"
     ACTIVE = "active", "在库"
     REMOVED = "removed", "已调出"
-
-
-class DegreeLevel(models.TextChoices):
-    NONE = "none", "无"
-    JUNIOR_COLLEGE = "junior_college", "大专"
-    BACHELOR = "bachelor", "本科"
-    MASTER = "master", "硕士研究生"
-    DOCTOR = "doctor", "博士研究生"
-
-
-class TitleLevel(models.TextChoices):
-    NONE = "none", "无"
-    PRIMARY = "primary", "初级"
-    INTERMEDIATE = "intermediate", "中级"
-    DEPUTY_SENIOR = "deputy_senior", "副高级"
-    SENIOR = "senior", "正高级"
 
 
 class Planner(TimeStampedModel):

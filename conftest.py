@@ -1,0 +1,118 @@
+"""Shared personas (CONVENTIONS.md): a city administrator, a Haidian district officer, a Chaoyang
+district officer, a street office, a planner, an auditor and an anonymous resident, on the real
+reference data (both cities' policies and geography), loaded on demand."""
+import pytest
+from django.test import Client
+
+from rpms.accounts.models import Role
+
+PASSWORD = "Test-pass-2026!"
+
+
+@pytest.fixture
+def reference(db):
+    from rpms.cities.reference import reference_data_load
+
+    cities = reference_data_load(actor=None)
+    return {c.code: c for c in cities}
+
+
+@pytest.fixture
+def beijing(reference):
+    return reference["beijing"]
+
+
+@pytest.fixture
+def pingdingshan(reference):
+    return reference["pingdingshan"]
+
+
+@pytest.fixture
+def haidian(beijing):
+    return beijing.districts.get(code="110108")
+
+
+@pytest.fixture
+def chaoyang(beijing):
+    return beijing.districts.get(code="110105")
+
+
+def _user(username, role, city=None, districts=(), subdistricts=(), **extra):
+    from rpms.accounts.models import User
+
+    user = User.objects.create_user(username=username, password=PASSWORD, role=role, city=city, display_name=extra.pop("display_name", username), **extra)
+    if districts:
+        user.districts.set(districts)
+    if subdistricts:
+        user.subdistricts.set(subdistricts)
+    return user
+
+
+@pytest.fixture
+def city_admin(beijing):
+    return _user("t_city_admin", Role.CITY_ADMIN, beijing, display_name="北京市规划自然资源委（测试）")
+
+
+@pytest.fixture
+def pds_admin(pingdingshan):
+    return _user("t_pds_admin", Role.CITY_ADMIN, pingdingshan, display_name="平顶山市自然资源和规划局（测试）")
+
+
+@pytest.fixture
+def district_haidian(beijing, haidian):
+    return _user("t_district_haidian", Role.DISTRICT_OFFICER, beijing, districts=[haidian], display_name="海淀区工作专班（测试）")
+
+
+@pytest.fixture
+def district_chaoyang(beijing, chaoyang):
+    return _user("t_district_chaoyang", Role.DISTRICT_OFFICER, beijing, districts=[chaoyang], display_name="朝阳区工作专班（测试）")
+
+
+@pytest.fixture
+def street_office(beijing, haidian):
+    subdistrict = haidian.subdistricts.get(code="110108001")
+    return _user("t_street", Role.HIRING_ENTITY, beijing, subdistricts=[subdistrict], display_name=f"{subdistrict.name}办事处（测试）")
+
+
+@pytest.fixture
+def planner_user(beijing):
+    from rpms.registry.models import Planner
+
+    user = _user("t_planner", Role.PLANNER, beijing, display_name="测试规划师")
+    Planner.objects.create(city=beijing, name="测试规划师", user=user, employer="测试规划设计院（虚构）", is_fictional=True)
+    return user
+
+
+@pytest.fixture
+def auditor(db):
+    return _user("t_auditor", Role.AUDITOR, None, display_name="审计员（测试）")
+
+
+@pytest.fixture
+def anon():
+    return Client()
+
+
+@pytest.fixture
+def login():
+    """login(user) → a Client logged in through the real login page."""
+
+    def _login(user):
+        client = Client()
+        response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+        assert response.status_code == 302, response.content.decode()[:500]
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def bearer():
+    """bearer(user) → headers with a fresh API token for that user."""
+    from rpms.accounts.services import api_token_issue
+
+    def _bearer(user):
+        raw, _ = api_token_issue(user=user)
+        return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+    return _bearer
