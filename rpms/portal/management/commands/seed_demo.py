@@ -1,0 +1,104 @@
+"""Demo data for development and demonstrations: both cities (policy and geography), one account
+per role, and about 50 clearly fictional planners. Idempotent; refuses under production settings."""
+import random
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from rpms.accounts.models import Role, User
+from rpms.accounts.services import user_create
+from rpms.cities.reference import reference_data_load
+from rpms.registry.models import Planner, PoolStatus
+from rpms.registry.services import planner_create, planner_link_user
+
+DEMO_PASSWORD = "Rpms-demo-2026"  # development only; stated in README.md
+
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
+GIVEN = ["思源", "嘉宁", "明远", "若溪", "一凡", "子衿", "晓岚", "安然", "景行", "书言", "清和", "知微",
+         "怀瑾", "南乔", "星河", "以宁", "青禾", "语桐", "承泽", "雨辰", "慕白", "文澜", "初夏", "致远"]
+EMPLOYERS = ["示例城市规划设计研究院（虚构）", "示例建筑设计研究院（虚构）", "示例大学建筑学院（虚构）",
+             "示例景观规划设计有限公司（虚构）", "示例市政工程设计院（虚构）", "示例城市更新研究中心（虚构）"]
+MAJORS = {"urban_rural_planning": "城乡规划", "architecture": "建筑学", "landscape": "风景园林",
+          "urban_design": "城市设计", "municipal_transport": "交通工程", "structural_engineering": "结构工程"}
+
+
+class Command(BaseCommand):
+    help = "载入演示数据：两个城市的政策与区划、各角色演示账户、约 50 名虚构责任规划师（仅限开发环境）。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--planners", type=int, default=50, help="虚构责任规划师人数（默认 50）")
+
+    def handle(self, *args, planners, **options):
+        if "production" in (settings.SETTINGS_MODULE or "") or getattr(settings, "RPMS_ENVIRONMENT", "") == "production":
+            raise CommandError("生产环境不得载入演示数据（seed_demo 仅用于开发和演示）。")
+        with transaction.atomic():
+            cities = {c.code: c for c in reference_data_load(actor=None)}
+            self._users(cities)
+            created = self._planners(cities, planners)
+        self.stdout.write(self.style.SUCCESS(
+            f"演示数据就绪：城市 {len(cities)} 个，新增虚构责任规划师 {created} 名。演示账户密码：{DEMO_PASSWORD}（仅限开发环境）"
+        ))
+
+    def _users(self, cities):
+        bj, pds = cities["beijing"], cities["pingdingshan"]
+        haidian = bj.districts.get(code="110108")
+        chaoyang = bj.districts.get(code="110105")
+        street = haidian.subdistricts.get(code="110108001")
+        accounts = [
+            dict(username="city_admin", role=Role.CITY_ADMIN, city=bj, display_name="北京市规划自然资源委（演示）", is_staff=True),
+            dict(username="pds_admin", role=Role.CITY_ADMIN, city=pds, display_name="平顶山市自然资源和规划局（演示）", is_staff=True),
+            dict(username="district_haidian", role=Role.DISTRICT_OFFICER, city=bj, display_name="海淀区责任规划师工作专班（演示）", districts=[haidian]),
+            dict(username="district_chaoyang", role=Role.DISTRICT_OFFICER, city=bj, display_name="朝阳区责任规划师工作专班（演示）", districts=[chaoyang]),
+            dict(username="street_demo", role=Role.HIRING_ENTITY, city=bj, display_name=f"{street.name}办事处（演示）", subdistricts=[street]),
+            dict(username="planner_demo", role=Role.PLANNER, city=bj, display_name="演示规划师"),
+            dict(username="auditor", role=Role.AUDITOR, city=None, display_name="审计员（演示）"),
+        ]
+        for spec in accounts:
+            if not User.objects.filter(username=spec["username"]).exists():
+                user_create(actor=None, password=DEMO_PASSWORD, email=f"{spec['username']}@example.invalid", **spec)
+        self._admin_group()
+
+    def _admin_group(self):
+        from django.contrib.auth.models import Group, Permission
+
+        group, _ = Group.objects.get_or_create(name="市级管理员")
+        perms = Permission.objects.filter(content_type__app_label__in=["cities", "geography", "accounts", "registry", "workdays", "core"], codename__startswith="view_")
+        group.permissions.set(perms)
+        for user in User.objects.filter(role=Role.CITY_ADMIN, is_staff=True):
+            user.groups.add(group)
+
+    def _planners(self, cities, total):
+        rng = random.Random(2026)  # deterministic: the same demo data on every machine
+        created = 0
+        plan = [("beijing", round(total * 0.7)), ("pingdingshan", total - round(total * 0.7))]
+        index = 0
+        for code, count in plan:
+            city = cities[code]
+            districts = list(city.districts.all())
+            specialty_codes = [s["code"] for s in city.policy.specialties]
+            for _ in range(count):
+                index += 1
+                name = f"{SURNAMES[index % len(SURNAMES)]}{GIVEN[(index * 7) % len(GIVEN)]}（虚构）"
+                if Planner.objects.filter(city=city, name=name, is_fictional=True).exists():
+                    continue
+                major = rng.choice(list(MAJORS))
+                title_level = rng.choice(["intermediate", "deputy_senior", "deputy_senior", "senior"])
+                registrations = rng.sample(["registered_planner", "registered_architect_1", "registered_architect_2"], k=rng.choice([0, 1, 1, 2]))
+                specialties = sorted({major} | set(rng.sample(specialty_codes, k=rng.choice([1, 2]))))
+                planner_create(
+                    actor=None, city=city, name=name, is_fictional=True,
+                    employer=rng.choice(EMPLOYERS), degree=rng.choice(["bachelor", "master", "master", "doctor"]),
+                    major=MAJORS[major], major_field=major, title_level=title_level, title_field=major,
+                    registrations=registrations, experience_years=rng.randint(3, 25), specialties=specialties,
+                    pool_status=PoolStatus.ACTIVE, email=f"planner{index:02d}@example.invalid",
+                    familiar_districts=rng.sample(districts, k=min(2, len(districts))),
+                    summary="演示数据：虚构责任规划师",
+                )
+                created += 1
+        demo_user = User.objects.get(username="planner_demo")
+        if not Planner.objects.filter(user=demo_user).exists():
+            planner = Planner.objects.filter(city=cities["beijing"], is_fictional=True, user__isnull=True).order_by("id").first()
+            if planner is not None:
+                planner_link_user(actor=None, planner=planner, user=demo_user)
+        return created
