@@ -145,3 +145,16 @@ def user_create(
         summary=f"创建用户 {username}",
     )
     return user
+
+
+@transaction.atomic
+def user_unlock(*, actor, user: User) -> User:
+    """An administrator lifts a login lock before its 15 minutes have run out."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    before = {"failed_login_count": user.failed_login_count, "locked_until": user.locked_until}
+    user.failed_login_count = 0
+    user.locked_until = None
+    user.save(update_fields=["failed_login_count", "locked_until"])
+    audit_log(actor=actor, action="accounts.unlock", obj=user, before=before, after={"failed_login_count": 0, "locked_until": None},
+              summary=f"解除账户锁定：{user.username}")
+    return user
