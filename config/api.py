@@ -9,9 +9,13 @@ from rpms.core.errors import DomainError
 api = NinjaAPI(
     title="责任规划师管理信息系统 API",
     version="1.0",
-    description="RPMS JSON API. 错误响应统一为 {\"code\": ..., \"message\": 中文说明}。",
+    description="RPMS JSON API. 错误响应统一为 {\"code\": ..., \"detail\": 中文说明, \"message\": 同 detail}。",
     urls_namespace="api",
 )
+
+
+def _error_body(code: str, message: str, **extra) -> dict:
+    return {"code": code, "detail": message, "message": message, **extra}
 
 
 @api.exception_handler(DomainError)
@@ -28,24 +32,24 @@ def _validation_error(request, exc: NinjaValidationError):
     names = "、".join(f["field"] for f in fields if f["field"]) or "请求内容"
     return api.create_response(
         request,
-        {"code": "invalid_input", "message": f"请求参数有误：{names} 缺失或格式不正确。", "details": fields},
+        _error_body("invalid_input", f"请求参数有误：{names} 缺失或格式不正确。", details=fields),
         status=422,
     )
 
 
 @api.exception_handler(AuthenticationError)
 def _auth_error(request, exc):
-    return api.create_response(request, {"code": "unauthenticated", "message": "未登录或令牌无效、已过期。"}, status=401)
+    return api.create_response(request, _error_body("unauthenticated", "未登录或令牌无效、已过期。"), status=401)
 
 
 @api.exception_handler(Http404)
 def _not_found(request, exc):
-    return api.create_response(request, {"code": "not_found", "message": "记录不存在或您无权查看。"}, status=404)
+    return api.create_response(request, _error_body("not_found", "记录不存在或您无权查看。"), status=404)
 
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
-    return api.create_response(request, {"code": "error", "message": str(exc)}, status=exc.status_code)
+    return api.create_response(request, _error_body("error", str(exc)), status=exc.status_code)
 
 
 @api.get("/health", auth=None, tags=["系统"], summary="健康检查")
@@ -65,12 +69,13 @@ def _mount():
     from rpms.accounts.api import router as accounts_router
     from rpms.cities.api import router as cities_router
     from rpms.core.audit_api import router as audit_router
-    from rpms.geography.api import router as geography_router
+    from rpms.geography.api import router as geography_router, units_router
     from rpms.workdays.api import router as workdays_router
 
     api.add_router("/auth", accounts_router)
     api.add_router("/cities", cities_router)
     api.add_router("/cities", geography_router)
+    api.add_router("/units", units_router)
     api.add_router("/workdays", workdays_router)
     api.add_router("/audit", audit_router)
 

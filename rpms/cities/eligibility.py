@@ -40,8 +40,10 @@ class Outcome:
 
     def as_dict(self) -> dict:
         return {
+            "rule": self.code,
             "code": self.code,
             "label": self.label,
+            "reason": self.detail,
             "article": self.article,
             "passed": self.passed,
             "detail": self.detail,

@@ -14,7 +14,8 @@ class DomainError(Exception):
         self.details = details
 
     def as_dict(self) -> dict:
-        data = {"code": self.code, "message": self.message}
+        # `detail` and `message` carry the same Chinese text: integrations read either.
+        data = {"code": self.code, "detail": self.message, "message": self.message}
         if self.details is not None:
             data["details"] = self.details
         return data
