@@ -1,3 +1,94 @@
-from ninja import Router
+"""GET /api/v1/audit: the audit trail for city administrators (their city) and auditors."""
+from typing import Any
+
+from django.utils import timezone
+from ninja import Query, Router, Schema
+
+from rpms.accounts.models import Role
+
+from .api import auth_required, require_role
+from .errors import DomainError
+from .selectors import action_log_list, parse_action_log_filters
 
 router = Router(tags=["操作日志"])
+
+AUDIT_API_MAX_LIMIT = 200
+
+
+class AuditQuery(Schema):
+    actor: str = ""
+    action: str = ""
+    object_type: str = ""
+    object_id: str = ""
+    article: str = ""
+    since: str = ""
+    until: str = ""
+    limit: int = 50
+    offset: int = 0
+
+
+class ActionLogOut(Schema):
+    id: int
+    at: str
+    actor: str
+    ip: str | None
+    action: str
+    object_type: str
+    object_id: str
+    object_repr: str
+    city_code: str
+    article: str
+    summary: str
+    before: Any = None
+    after: Any = None
+
+
+class ActionLogPage(Schema):
+    count: int
+    items: list[ActionLogOut]
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    detail: str = ""
+
+
+@router.get(
+    "",
+    auth=auth_required,
+    response={200: ActionLogPage, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut},
+    summary="查询操作日志",
+)
+def audit_list(request, params: Query[AuditQuery]):
+    """市级管理员查看本市记录；审计员查看所属城市（未关联城市则全部）记录。日期为北京时间，含起止当日。"""
+    user = require_role(request, Role.CITY_ADMIN, Role.AUDITOR)
+    if not 1 <= params.limit <= AUDIT_API_MAX_LIMIT:
+        raise DomainError(f"limit 须在 1 到 {AUDIT_API_MAX_LIMIT} 之间。", code="invalid_limit")
+    if params.offset < 0:
+        raise DomainError("offset 不能为负数。", code="invalid_offset")
+    filters = parse_action_log_filters(params.dict())
+    queryset = action_log_list(user=user, filters=filters)
+    count = queryset.count()
+    rows = queryset[params.offset : params.offset + params.limit]
+    return {
+        "count": count,
+        "items": [
+            {
+                "id": row.pk,
+                "at": timezone.localtime(row.at).isoformat(),
+                "actor": row.actor_repr,
+                "ip": row.ip,
+                "action": row.action,
+                "object_type": row.object_type,
+                "object_id": row.object_id,
+                "object_repr": row.object_repr,
+                "city_code": row.city_code,
+                "article": row.article,
+                "summary": row.summary,
+                "before": row.before,
+                "after": row.after,
+            }
+            for row in rows
+        ],
+    }

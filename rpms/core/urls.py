@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "core"
-urlpatterns = []
+urlpatterns = [
+    path("", views.audit_list, name="audit_list"),
+    path("export.xlsx", views.audit_export, name="audit_export"),
+]

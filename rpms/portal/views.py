@@ -1,5 +1,57 @@
+"""The public site and each role's home page at "/"."""
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from rpms.accounts.models import Role
+
+from . import selectors
 
 
+def _lookup_context(request) -> dict:
+    cities = selectors.public_cities()
+    city_code = request.GET.get("city", "").strip()
+    city = next((c for c in cities if c.code == city_code), None)
+    raw_query = request.GET.get("q", "")
+    lookup = selectors.planner_lookup(q=raw_query, city=city)
+    return {
+        "lookup": lookup,
+        "searched": "q" in request.GET,
+        "cities": cities,
+        "selected_city": city,
+        "search_limit": selectors.SEARCH_DEFAULT_LIMIT,
+    }
+
+
+@require_GET
+def find_planner(request):
+    """找到我的责任规划师: open to everyone, signed in or not."""
+    return render(request, "portal/home_public.html", _lookup_context(request))
+
+
+@require_GET
 def home(request):
-    return render(request, "portal/home.html")
+    user = request.user
+    if not user.is_authenticated:
+        return find_planner(request)
+    role = user.role
+    context = {"role": role}
+    if role == Role.CITY_ADMIN:
+        city = user.city
+        context.update(
+            city=city,
+            coverage=selectors.coverage_overview(city) if city else None,
+            pending=selectors.pending_items(user),
+        )
+        return render(request, "portal/home_city_admin.html", context)
+    if role == Role.DISTRICT_OFFICER:
+        context.update(districts=selectors.officer_districts(user), units=selectors.officer_units(user))
+        return render(request, "portal/home_district_officer.html", context)
+    if role == Role.HIRING_ENTITY:
+        context.update(subdistricts=selectors.entity_subdistricts(user))
+        return render(request, "portal/home_hiring_entity.html", context)
+    if role == Role.PLANNER:
+        context.update(planner=selectors.planner_profile(user))
+        return render(request, "portal/home_planner.html", context)
+    if role == Role.AUDITOR:
+        return render(request, "portal/home_auditor.html", context)
+    return render(request, "portal/home.html", context)

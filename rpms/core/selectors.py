@@ -1,0 +1,115 @@
+"""Reads of the audit trail, scoped by role once here for the page, the export and the API.
+
+Who may read ActionLog: city administrators (their own city's rows), auditors (their city's rows,
+or every row when the auditor has no city) and superusers. Everyone else is refused (403)."""
+import datetime
+from collections.abc import Mapping
+from zoneinfo import ZoneInfo
+
+from django.db.models import Q, QuerySet
+
+from rpms.accounts.models import Role
+
+from .errors import DomainError, Forbidden
+from .models import ActionLog
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+# The filters `action_log_list` understands; text values are stripped, dates are datetime.date.
+AUDIT_TEXT_FILTERS = ("actor", "action", "object_type", "object_id", "article")
+AUDIT_DATE_FILTERS = ("since", "until")
+AUDIT_FILTER_LABELS = {
+    "actor": "操作人",
+    "action": "动作",
+    "object_type": "对象类型",
+    "object_id": "对象编号",
+    "article": "依据条款",
+    "since": "起始日期",
+    "until": "截止日期",
+}
+
+
+def can_view_action_log(user) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_superuser) or user.role in (Role.CITY_ADMIN, Role.AUDITOR)
+
+
+def action_log_scope(user) -> Q:
+    """The rows `user` may read, as a Q; raises Forbidden for every other role."""
+    if not can_view_action_log(user):
+        raise Forbidden("只有市级管理员和审计员可以查看操作日志。")
+    if user.is_superuser:
+        return Q()
+    if user.role == Role.AUDITOR and user.city_id is None:
+        return Q()
+    if user.city_id is None:
+        # A city administrator without a city has no city's rows to read.
+        return Q(pk__in=[])
+    return Q(city_code=user.city.code)
+
+
+def parse_filter_date(value, label: str) -> datetime.date | None:
+    """'YYYY-MM-DD' → date; empty → None; anything else → DomainError (400) in Chinese."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise DomainError(f"{label}格式不正确，应为 YYYY-MM-DD（如 2026-03-01）。", code="invalid_date") from None
+
+
+def parse_action_log_filters(params: Mapping) -> dict:
+    """Normalises raw query parameters into the filters `action_log_list` takes."""
+    filters = {key: str(params.get(key) or "").strip() for key in AUDIT_TEXT_FILTERS}
+    for key in AUDIT_DATE_FILTERS:
+        filters[key] = parse_filter_date(params.get(key), AUDIT_FILTER_LABELS[key])
+    if filters["since"] and filters["until"] and filters["since"] > filters["until"]:
+        raise DomainError("起始日期不能晚于截止日期。", code="invalid_date_range")
+    return filters
+
+
+def _local_midnight(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=LOCAL_TZ)
+
+
+def action_log_list(*, user, filters: Mapping | None = None) -> QuerySet[ActionLog]:
+    """The audit rows `user` may read, filtered, newest first.
+
+    filters: actor (user name contains, case-insensitive), action (exact), object_type (exact),
+    object_id (exact), article ("B19" also matches "B19(2)"), since / until (dates, inclusive,
+    Asia/Shanghai days). The queryset touches only ActionLog (the actor's name is stored on the
+    row), so listing it costs the same number of queries whatever the number of rows.
+    """
+    filters = filters or {}
+    queryset = ActionLog.objects.filter(action_log_scope(user))
+    actor = (filters.get("actor") or "").strip()
+    if actor:
+        queryset = queryset.filter(actor_repr__icontains=actor)
+    for key in ("action", "object_type", "object_id"):
+        value = (filters.get(key) or "").strip()
+        if value:
+            queryset = queryset.filter(**{key: value})
+    article = (filters.get("article") or "").strip()
+    if article:
+        queryset = queryset.filter(Q(article__iexact=article) | Q(article__istartswith=f"{article}("))
+    since = filters.get("since")
+    if since:
+        queryset = queryset.filter(at__gte=_local_midnight(since))
+    until = filters.get("until")
+    if until:
+        queryset = queryset.filter(at__lt=_local_midnight(until + datetime.timedelta(days=1)))
+    return queryset.order_by("-at", "-id")
+
+
+def action_log_choices(*, user) -> dict[str, list[str]]:
+    """Distinct actions and object types within the user's scope, for the filter form."""
+    scoped = ActionLog.objects.filter(action_log_scope(user))
+    return {
+        "actions": list(scoped.order_by("action").values_list("action", flat=True).distinct()),
+        "object_types": list(
+            scoped.exclude(object_type="").order_by("object_type").values_list("object_type", flat=True).distinct()
+        ),
+    }

@@ -1,0 +1,109 @@
+"""Audit trail pages: search the append-only ActionLog and export it. Nothing here writes."""
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from .errors import DomainError
+from .excel import workbook_response
+from .selectors import (
+    AUDIT_DATE_FILTERS,
+    AUDIT_TEXT_FILTERS,
+    action_log_choices,
+    action_log_list,
+    action_log_scope,
+    parse_action_log_filters,
+)
+
+AUDIT_PAGE_SIZE = 50
+AUDIT_EXPORT_MAX_ROWS = 50_000
+
+AUDIT_EXPORT_HEADERS = [
+    "时间", "操作人", "IP 地址", "动作", "对象类型", "对象编号", "对象", "城市", "依据条款", "摘要", "变更前", "变更后",
+]
+AUDIT_EXPORT_WIDTHS = [20, 16, 16, 26, 22, 10, 28, 10, 10, 36, 50, 50]
+
+
+def _json_text(value) -> str:
+    if value is None:
+        return ""
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, default=str)
+
+
+def _raw_filters(request) -> dict:
+    return {key: request.GET.get(key, "").strip() for key in AUDIT_TEXT_FILTERS + AUDIT_DATE_FILTERS}
+
+
+@require_GET
+@login_required
+def audit_list(request):
+    action_log_scope(request.user)  # 403 for every role but city administrators and auditors
+    raw = _raw_filters(request)
+    error = ""
+    page_obj = None
+    try:
+        filters = parse_action_log_filters(raw)
+    except DomainError as exc:
+        error = exc.message
+    else:
+        paginator = Paginator(action_log_list(user=request.user, filters=filters), AUDIT_PAGE_SIZE)
+        page_obj = paginator.get_page(request.GET.get("page"))
+        for row in page_obj:
+            row.before_text = _json_text(row.before)
+            row.after_text = _json_text(row.after)
+    return render(
+        request,
+        "core/audit_list.html",
+        {
+            "filters": raw,
+            "is_filtered": any(raw.values()),
+            "error": error,
+            "page_obj": page_obj,
+            "choices": action_log_choices(user=request.user),
+            "scope_label": _scope_label(request.user),
+        },
+        status=400 if error else 200,
+    )
+
+
+def _scope_label(user) -> str:
+    if user.is_superuser or (user.is_auditor and user.city_id is None):
+        return "全部城市"
+    if user.city_id is None:
+        return "未关联城市"
+    return user.city.name
+
+
+@require_GET
+@login_required
+def audit_export(request):
+    filters = parse_action_log_filters(_raw_filters(request))  # bad date → 400 error page
+    queryset = action_log_list(user=request.user, filters=filters)
+    total = queryset.count()
+    if total > AUDIT_EXPORT_MAX_ROWS:
+        raise DomainError(
+            f"筛选结果共 {total} 条，超过单次导出上限 {AUDIT_EXPORT_MAX_ROWS} 条，请缩小日期范围或增加筛选条件后再导出。",
+            code="export_too_large",
+        )
+    rows = (
+        (
+            row.at,
+            row.actor_repr,
+            row.ip or "",
+            row.action,
+            row.object_type,
+            row.object_id,
+            row.object_repr,
+            row.city_code,
+            row.article,
+            row.summary,
+            _json_text(row.before),
+            _json_text(row.after),
+        )
+        for row in queryset.iterator(chunk_size=2000)
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return workbook_response(f"操作日志-{stamp}.xlsx", "操作日志", AUDIT_EXPORT_HEADERS, rows, widths=AUDIT_EXPORT_WIDTHS)

@@ -1,0 +1,70 @@
+"""Template tags for the page shell: the role-aware navigation.
+
+Each link names the roles that can use it; a user sees only the links meant for them, so nobody
+is led to a page that would answer 403. URL names of contexts still being built fall back to
+their fixed paths, so the shell renders whatever the state of the other apps."""
+from dataclasses import dataclass
+
+from django import template
+from django.urls import NoReverseMatch, reverse
+
+from rpms.accounts.models import Role
+
+register = template.Library()
+
+STAFF = "staff"  # pseudo-role: Django admin for is_staff users
+
+
+@dataclass(frozen=True)
+class NavLink:
+    label: str
+    url_names: tuple[str, ...]  # the first that resolves wins
+    fallback_path: str
+    roles: tuple[str, ...] | None  # None: everyone
+
+    def url(self) -> str:
+        for name in self.url_names:
+            try:
+                return reverse(name)
+            except NoReverseMatch:
+                continue
+        return self.fallback_path
+
+
+NAV_LINKS = (
+    NavLink("首页", ("portal:home",), "/", None),
+    NavLink("责任单元", ("geography:unit_list",), "/geography/units/", (Role.CITY_ADMIN, Role.DISTRICT_OFFICER)),
+    NavLink("区划", ("geography:district_list",), "/geography/districts/", (Role.CITY_ADMIN, Role.DISTRICT_OFFICER)),
+    NavLink("工作日历", ("workdays:index", "workdays:year_list"), "/workdays/", (Role.CITY_ADMIN,)),
+    NavLink("政策配置", ("cities:list",), "/cities/", (Role.CITY_ADMIN,)),
+    NavLink("操作日志", ("core:audit_list",), "/audit/", (Role.CITY_ADMIN, Role.AUDITOR)),
+    NavLink("管理后台", ("admin:index",), "/admin/", (STAFF,)),
+)
+
+
+def _allowed(link: NavLink, user) -> bool:
+    if link.roles is None:
+        return True
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if STAFF in link.roles:
+        return bool(user.is_staff)
+    return bool(user.is_superuser) or user.role in link.roles
+
+
+def nav_links_for(user, path: str = "") -> list[dict]:
+    links = []
+    for link in NAV_LINKS:
+        if not _allowed(link, user):
+            continue
+        url = link.url()
+        current = path == url if url == "/" else path.startswith(url)
+        links.append({"label": link.label, "url": url, "current": current})
+    return links
+
+
+@register.simple_tag(takes_context=True)
+def nav_links(context):
+    request = context.get("request")
+    user = getattr(request, "user", None) or context.get("user")
+    return nav_links_for(user, getattr(request, "path", ""))
