@@ -1,0 +1,103 @@
+"""Pages: the year list and entry of a year's schedule (city administrators), and a public calculator."""
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from rpms.core.errors import DomainError, Forbidden
+
+from .forms import CalendarYearEntryForm, parse_date_param, parse_days_param
+from .selectors import add_working_days, calendar_year_list, calendar_year_overview
+from .services import calendar_year_delete, calendar_year_enter, calendar_year_preview, can_manage_calendar
+
+
+def _require_city_admin(request) -> None:
+    if not can_manage_calendar(request.user):
+        raise Forbidden("只有市级管理员可以管理节假日安排。")
+
+
+@login_required
+def year_list(request):
+    _require_city_admin(request)
+    deleted = request.GET.get("deleted", "")
+    return render(
+        request,
+        "workdays/year_list.html",
+        {"rows": calendar_year_list(), "deleted": deleted if deleted.isascii() and deleted.isdigit() else ""},
+    )
+
+
+@login_required
+def year_detail(request, year: int):
+    _require_city_admin(request)
+    return render(
+        request,
+        "workdays/year_detail.html",
+        {"overview": calendar_year_overview(year), "saved": request.GET.get("saved") == "1"},
+    )
+
+
+@login_required
+def year_enter(request):
+    """Paste the notice → preview of what was read → confirm → saved through the service."""
+    _require_city_admin(request)
+    preview = None
+    error = ""
+    status = 200
+    if request.method == "POST":
+        form = CalendarYearEntryForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                if request.POST.get("action") == "confirm":
+                    calendar_year_enter(
+                        actor=request.user, year=data["year"], source=data["source"], notice_text=data["notice_text"]
+                    )
+                    # A flag in the URL rather than the messages framework: base.html does not show messages.
+                    return redirect(reverse("workdays:year_detail", args=[data["year"]]) + "?saved=1")
+                preview = calendar_year_preview(year=data["year"], notice_text=data["notice_text"])
+            except DomainError as exc:
+                if exc.status == 403:
+                    raise
+                error, status = exc.message, exc.status
+        else:
+            status = 400
+    else:
+        initial = {}
+        year = request.GET.get("year", "")
+        if year.isascii() and year.isdigit():
+            initial["year"] = int(year)
+        form = CalendarYearEntryForm(initial=initial)
+    return render(
+        request, "workdays/year_enter.html", {"form": form, "preview": preview, "error": error}, status=status
+    )
+
+
+@login_required
+@require_POST
+def year_delete(request, year: int):
+    _require_city_admin(request)
+    calendar_year_delete(actor=request.user, year=year)
+    return redirect(reverse("workdays:year_list") + f"?deleted={year}")
+
+
+def calculator(request):
+    """Public: start date + N working days → the end, with how it was computed."""
+    result = None
+    error = ""
+    status = 200
+    start = request.GET.get("start", "")
+    days = request.GET.get("days", "")
+    if start or days:
+        try:
+            result = add_working_days(
+                parse_date_param(start, label="起算日", param="start"), parse_days_param(days)
+            )
+        except DomainError as exc:
+            error, status = exc.message, 400
+    return render(
+        request, "workdays/calculator.html", {"result": result, "error": error, "start": start, "days": days},
+        status=status,
+    )
