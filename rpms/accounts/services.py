@@ -158,3 +158,17 @@ def user_unlock(*, actor, user: User) -> User:
     audit_log(actor=actor, action="accounts.unlock", obj=user, before=before, after={"failed_login_count": 0, "locked_until": None},
               summary=f"解除账户锁定：{user.username}")
     return user
+
+
+@transaction.atomic
+def password_change(*, actor, user: User, new_password: str) -> User:
+    """Sets a new password (validated), revokes the user's API tokens, and audits the act."""
+    try:
+        validate_password(new_password, user)
+    except ValidationError as exc:
+        raise DomainError("；".join(exc.messages), code="weak_password") from exc
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    audit_log(actor=actor, action="accounts.password_change", obj=user, after={"api_tokens_revoked": revoked}, summary="修改登录密码")
+    return user

@@ -4,7 +4,6 @@ from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth import password_validation
 from django.contrib.auth.password_validation import password_validators_help_texts
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -12,10 +11,9 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from rpms.core.audit import audit_log
 
 from .models import User
-from .services import locked_message
+from .services import locked_message, password_change
 
 
 @sensitive_post_parameters("password")
@@ -96,15 +94,6 @@ class PasswordChangeFormZh(PasswordChangeForm):
                 self.add_error(password_field_name, _chinese(error))
 
 
-@transaction.atomic
-def _password_change_save(*, form: PasswordChangeForm) -> User:
-    # TODO(lead): belongs in accounts/services.py as `password_change(*, actor, ...)`; kept here because
-    # this helper may not edit services.py. One audit row, never the password itself.
-    user = form.save()
-    audit_log(actor=user, action="accounts.password_change", obj=user, summary="修改登录密码")
-    return user
-
-
 @sensitive_post_parameters("old_password", "new_password1", "new_password2")
 @csrf_protect
 @never_cache
@@ -113,7 +102,7 @@ def password_change_view(request):
     if request.method == "POST":
         form = PasswordChangeFormZh(user=request.user, data=request.POST)
         if form.is_valid():
-            user = _password_change_save(form=form)
+            user = password_change(actor=request.user, user=request.user, new_password=form.cleaned_data["new_password1"])
             auth.update_session_auth_hash(request, user)  # stay logged in; other sessions lose validity
             messages.success(request, "密码已修改。下次登录请使用新密码。")
             return redirect("portal:home")

@@ -174,3 +174,18 @@ def test_a_twelve_character_password_with_three_classes_is_accepted(policy_citie
     user = user_create(actor=None, username="strong", password="Harbour-bridge9", role=Role.PLANNER, city=policy_cities["beijing"])
     assert user.check_password("Harbour-bridge9")
     assert ActionLog.objects.filter(action="accounts.user_create", object_id=str(user.pk)).count() == 1
+
+
+def test_changing_the_password_revokes_api_tokens(client, admin):
+    from rpms.accounts.services import password_change
+
+    token = token_request(client, "alice", PASSWORD).json()["token"]
+    password_change(actor=admin, user=admin, new_password="Another-pass-2026")
+    assert patch_policy(client, token, {"notice_working_days": 6}).status_code == 401
+    assert ActionLog.objects.filter(action="accounts.password_change", object_id=str(admin.pk)).count() == 1
+
+
+def test_a_short_password_is_refused_in_chinese(policy_cities):
+    with pytest.raises(DomainError) as excinfo:
+        user_create(actor=None, username="shorty", password="Ab1-xyz", role=Role.PLANNER, city=policy_cities["beijing"])
+    assert "至少需要 12 个字符" in excinfo.value.message
