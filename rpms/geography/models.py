@@ -1,5 +1,6 @@
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from rpms.core.models import TimeStampedModel
 
@@ -75,21 +76,45 @@ class ResponsibilityUnit(TimeStampedModel):
     def is_active(self) -> bool:
         return self.dissolved_at is None
 
+    def clean(self):
+        if self.district_id and self.city_id and self.district.city_id != self.city_id:
+            raise ValidationError({"district": "责任单元所属区必须属于同一城市。"})
+
+    @property
+    def current_subdistricts(self) -> list["Subdistrict"]:
+        """The subdistricts of the open memberships. Selectors prefetch them as `active_memberships`;
+        without the prefetch this costs one query."""
+        memberships = getattr(self, "active_memberships", None)
+        if memberships is None:
+            memberships = self.memberships.filter(left_at__isnull=True).select_related("subdistrict")
+        return sorted((m.subdistrict for m in memberships), key=lambda s: s.code)
+
 
 class UnitMembership(models.Model):
     """A subdistrict's membership of a unit; the open ones (left_at is null) are current."""
 
-    unit = models.ForeignKey(ResponsibilityUnit, on_delete=models.CASCADE, related_name="memberships")
-    subdistrict = models.ForeignKey(Subdistrict, on_delete=models.PROTECT, related_name="memberships")
+    unit = models.ForeignKey(
+        ResponsibilityUnit, verbose_name="责任单元", on_delete=models.CASCADE, related_name="memberships"
+    )
+    subdistrict = models.ForeignKey(
+        Subdistrict, verbose_name="街道乡镇", on_delete=models.PROTECT, related_name="memberships"
+    )
     joined_at = models.DateTimeField("加入时间")
     left_at = models.DateTimeField("退出时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "责任单元组成"
         verbose_name_plural = "责任单元组成"
+        ordering = ["joined_at", "id"]
         constraints = [
             # B4: a subdistrict belongs to at most one active unit, enforced by the database.
             models.UniqueConstraint(
                 fields=["subdistrict"], condition=Q(left_at__isnull=True), name="one_active_unit_per_subdistrict"
             ),
+            models.CheckConstraint(
+                condition=Q(left_at__isnull=True) | Q(left_at__gte=F("joined_at")), name="membership_left_after_joined"
+            ),
         ]
+
+    def __str__(self):
+        return f"{self.subdistrict} → {self.unit}"

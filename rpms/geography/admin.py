@@ -1,0 +1,63 @@
+"""Read-only admin views of the geography: every change goes through rpms.geography.services (audited),
+via the pages /geography/… or the API /api/v1/units/…"""
+from django.contrib import admin
+
+from .models import District, ResponsibilityUnit, Subdistrict, UnitMembership
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(District)
+class DistrictAdmin(ReadOnlyAdmin):
+    list_display = ("name", "code", "city", "zone_type", "is_development_zone", "sort_order")
+    list_filter = ("city", "zone_type", "is_development_zone")
+    search_fields = ("name", "code")
+
+
+@admin.register(Subdistrict)
+class SubdistrictAdmin(ReadOnlyAdmin):
+    list_display = ("name", "code", "district", "kind", "zone_type_override", "is_development_zone", "is_statistical")
+    list_filter = ("district__city", "kind", "is_development_zone", "is_statistical", "district")
+    search_fields = ("name", "code")
+    list_select_related = ("district",)
+
+
+class UnitMembershipInline(admin.TabularInline):
+    model = UnitMembership
+    fields = ("subdistrict", "joined_at", "left_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name = "组成街道乡镇"
+    verbose_name_plural = "组成街道乡镇（含历史）"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("subdistrict")
+
+
+@admin.register(ResponsibilityUnit)
+class ResponsibilityUnitAdmin(ReadOnlyAdmin):
+    list_display = ("name", "district", "city", "status", "created_at", "dissolved_at")
+    list_filter = ("city", "district", ("dissolved_at", admin.EmptyFieldListFilter))
+    search_fields = ("name", "memberships__subdistrict__name")
+    list_select_related = ("district", "city")
+    inlines = [UnitMembershipInline]
+
+    @admin.display(description="状态")
+    def status(self, obj):
+        return "现行" if obj.is_active else "已撤销"

@@ -1,0 +1,200 @@
+"""Geography reads. Districts, subdistricts and the active units with their subdistricts are public
+(the portal shows who serves each street); a unit's management record (membership history, audit
+rows) is visible only to those who may manage its district and to city-wide readers (auditors)."""
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Count, Prefetch, Q
+
+from rpms.accounts.scoping import can_manage_district, district_filter, is_city_wide
+from rpms.cities.models import City
+from rpms.core.errors import DomainError, NotFound
+from rpms.core.models import ActionLog
+
+from .models import District, ResponsibilityUnit, Subdistrict, UnitMembership
+
+UNIT_OBJECT_TYPE = ResponsibilityUnit._meta.label_lower
+SEARCH_LIMIT_MAX = 50
+
+
+def city_get(code: str) -> City:
+    city = City.objects.filter(code=code, is_active=True).first()
+    if city is None:
+        raise NotFound(f"城市“{code}”不存在。", code="city_not_found")
+    return city
+
+
+def district_get(*, city, code: str) -> District:
+    district = District.objects.filter(city=city, code=code).select_related("city").first()
+    if district is None:
+        raise NotFound(f"{city.name}没有区划代码为“{code}”的区。", code="district_not_found")
+    return district
+
+
+def district_list(city) -> list[District]:
+    """The city's districts in their configured order, each with `subdistrict_count` and
+    `active_unit_count`."""
+    return list(
+        District.objects.filter(city=city).annotate(
+            subdistrict_count=Count("subdistricts", distinct=True),
+            active_unit_count=Count("units", filter=Q(units__dissolved_at__isnull=True), distinct=True),
+        )
+    )
+
+
+def _active_memberships_prefetch() -> Prefetch:
+    return Prefetch(
+        "memberships",
+        queryset=UnitMembership.objects.filter(left_at__isnull=True)
+        .select_related("subdistrict")
+        .order_by("subdistrict__code"),
+        to_attr="active_memberships",
+    )
+
+
+def _active_units(city):
+    return (
+        ResponsibilityUnit.objects.filter(city=city, dissolved_at__isnull=True)
+        .select_related("district")
+        .prefetch_related(_active_memberships_prefetch())
+    )
+
+
+def unit_list(
+    *, city, district_code: str | None = None, user=None, ids: list[int] | None = None
+) -> list[ResponsibilityUnit]:
+    """Active units of the city (optionally of one district, or with the given ids), each with
+    `current_subdistricts` (two queries whatever the number of units). With `user`, limited to the
+    districts that user may see."""
+    units = _active_units(city)
+    if district_code:
+        units = units.filter(district=district_get(city=city, code=district_code))
+    if ids is not None:
+        units = units.filter(pk__in=ids)
+    if user is not None:
+        units = units.filter(district_filter(user, city))
+    return list(units)
+
+
+def covered_unit_ids(city) -> set[int]:
+    """Ids of the city's active units that have an active appointment (B4: the whole city is to be
+    covered).
+
+    There is no appointment model yet: nothing is covered. The appointments context plugs in here
+    (e.g. `Appointment.objects.active().filter(unit__city=city).values_list("unit_id", flat=True)`),
+    and every coverage figure, page and endpoint follows."""
+    return set()
+
+
+def coverage_summary(city, *, user=None, district_code: str | None = None) -> dict:
+    """{"units": N, "covered": M, "uncovered": [ResponsibilityUnit, ...]} over the active units."""
+    units = unit_list(city=city, district_code=district_code, user=user)
+    covered = covered_unit_ids(city)
+    uncovered = [unit for unit in units if unit.pk not in covered]
+    return {"units": len(units), "covered": len(units) - len(uncovered), "uncovered": uncovered}
+
+
+def unit_get_for_management(*, user, pk: int) -> ResponsibilityUnit:
+    """A unit (active or dissolved) with all its memberships, for those who may manage its district
+    and city-wide readers; anyone else gets NotFound, whether or not it exists."""
+    unit = (
+        ResponsibilityUnit.objects.select_related("district", "city")
+        .prefetch_related(
+            _active_memberships_prefetch(),
+            Prefetch(
+                "memberships",
+                queryset=UnitMembership.objects.select_related("subdistrict").order_by(
+                    "joined_at", "subdistrict__code"
+                ),
+                to_attr="all_memberships",
+            ),
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if unit is None or not (can_manage_district(user, unit.district) or is_city_wide(user, unit.city)):
+        raise NotFound()
+    return unit
+
+
+def unit_history(unit: ResponsibilityUnit) -> list[ActionLog]:
+    """The audit rows about this unit, oldest first: its own rows (rename, split, the merge that formed
+    it), the merges that took its subdistricts, the split that formed it and the default creation.
+
+    Every unit row names the units it touched in `after["unit_ids"]`; the candidates are the rows of
+    units that ever shared a subdistrict with this one (few), filtered on that list."""
+    subdistrict_ids = UnitMembership.objects.filter(unit=unit).values("subdistrict_id")
+    related_ids = set(
+        UnitMembership.objects.filter(subdistrict_id__in=subdistrict_ids).values_list("unit_id", flat=True)
+    ) | {unit.pk}
+    rows = ActionLog.objects.filter(
+        Q(object_type=UNIT_OBJECT_TYPE, object_id__in=[str(pk) for pk in related_ids])
+        | Q(action="geography.units_create_default", city_code=unit.city.code)
+    ).order_by("at", "id")
+    own = str(unit.pk)
+    return [
+        row
+        for row in rows
+        if (row.object_type == UNIT_OBJECT_TYPE and row.object_id == own)
+        or unit.pk in ((row.after or {}).get("unit_ids") or [])
+    ]
+
+
+def subdistrict_search(*, q: str, city=None, limit: int = 20) -> list[Subdistrict]:
+    """Subdistricts whose name contains `q` (e.g. "学院" finds 学院路街道), each with `current_unit`
+    (None when in no active unit). Public: used by "find my planner". Two queries at most."""
+    q = (q or "").strip()
+    if not q:
+        return []
+    limit = max(1, min(int(limit), SEARCH_LIMIT_MAX))
+    found = Subdistrict.objects.filter(name__contains=q).select_related("district", "district__city")
+    if city is not None:
+        found = found.filter(district__city=city)
+    found = found.order_by("district__city__sort_order", "district__sort_order", "code")[:limit]
+    return _with_current_unit(found)
+
+
+def subdistrict_list(*, district: District) -> list[Subdistrict]:
+    """The district's subdistricts by code, each with `current_unit` (None when in no active unit)."""
+    return _with_current_unit(district.subdistricts.select_related("district").order_by("code"))
+
+
+def _with_current_unit(subdistricts) -> list[Subdistrict]:
+    result = list(
+        subdistricts.prefetch_related(
+            Prefetch(
+                "memberships",
+                queryset=UnitMembership.objects.filter(left_at__isnull=True).select_related("unit"),
+                to_attr="active_memberships",
+            )
+        )
+    )
+    for subdistrict in result:
+        memberships = subdistrict.active_memberships
+        subdistrict.current_unit = memberships[0].unit if memberships else None
+    return result
+
+
+def zone_type_info(city, code: str) -> dict | None:
+    """The policy's entry for a zone type code ({"code", "label", "focus"}), or None."""
+    if not code:
+        return None
+    try:
+        return city.policy.zone_type(code)
+    except ObjectDoesNotExist:
+        return None
+
+
+def subdistricts_by_codes(codes: list[str]) -> list[Subdistrict]:
+    """The subdistricts with these codes, in the given order; unknown codes → DomainError (400)."""
+    codes = [str(code).strip() for code in codes if str(code).strip()]
+    found = {s.code: s for s in Subdistrict.objects.filter(code__in=codes).select_related("district", "district__city")}
+    missing = [code for code in codes if code not in found]
+    if missing:
+        raise DomainError(f"街道乡镇代码不存在：{'、'.join(missing)}。", code="unknown_subdistrict")
+    return [found[code] for code in dict.fromkeys(codes)]
+
+
+def subdistrict_get(code: str) -> Subdistrict:
+    subdistrict = Subdistrict.objects.select_related("district", "district__city").filter(code=code).first()
+    if subdistrict is None:
+        raise NotFound(f"街道乡镇代码“{code}”不存在。", code="subdistrict_not_found")
+    return subdistrict
