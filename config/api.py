@@ -47,9 +47,16 @@ def _not_found(request, exc):
     return api.create_response(request, _error_body("not_found", "记录不存在或您无权查看。"), status=404)
 
 
+# ninja raises HttpError with English text for a few input problems; users get Chinese.
+_HTTP_ERROR_ZH = {
+    "Cannot parse request body": ("invalid_json", "请求体不是有效的 JSON。"),
+}
+
+
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
-    return api.create_response(request, _error_body("error", str(exc)), status=exc.status_code)
+    code, message = _HTTP_ERROR_ZH.get(str(exc), ("error", "请求无法处理。" if exc.status_code < 500 else "服务器内部错误。"))
+    return api.create_response(request, _error_body(code, message), status=exc.status_code)
 
 
 @api.get("/health", auth=None, tags=["系统"], summary="健康检查")

@@ -34,3 +34,9 @@ def test_django_admin_speaks_chinese(client, city_admin):
     text = response.content.decode()
     assert "责任规划师管理信息系统" in text and "城市与政策配置" in text
     assert client.get("/admin/cities/city/").status_code == 200
+
+
+def test_a_malformed_json_body_is_answered_in_chinese(client):
+    response = client.post("/api/v1/auth/token", data="{not json", content_type="application/json")
+    assert 400 <= response.status_code < 500
+    assert "JSON" in response.json()["message"] and "请求" in response.json()["message"]

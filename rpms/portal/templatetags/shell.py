@@ -33,8 +33,8 @@ class NavLink:
 
 NAV_LINKS = (
     NavLink("首页", ("portal:home",), "/", None),
-    NavLink("责任单元", ("geography:unit_list",), "/geography/units/", (Role.CITY_ADMIN, Role.DISTRICT_OFFICER)),
-    NavLink("区划", ("geography:district_list",), "/geography/districts/", (Role.CITY_ADMIN, Role.DISTRICT_OFFICER)),
+    NavLink("责任单元", ("geography:unit_list",), "/geography/units/", (Role.CITY_ADMIN, Role.DISTRICT_OFFICER, Role.AUDITOR)),
+    NavLink("区划", ("geography:district_list",), "/geography/districts/", (Role.CITY_ADMIN, Role.DISTRICT_OFFICER, Role.AUDITOR)),
     NavLink("工作日历", ("workdays:index", "workdays:year_list"), "/workdays/", (Role.CITY_ADMIN,)),
     NavLink("政策配置", ("cities:list",), "/cities/", (Role.CITY_ADMIN,)),
     NavLink("操作日志", ("core:audit_list",), "/audit/", (Role.CITY_ADMIN, Role.AUDITOR)),

@@ -107,11 +107,12 @@ def test_district_officer_navigation_hides_city_level_links(client, district_off
         assert f'href="{path}"' not in nav, path
 
 
-def test_auditor_navigation_offers_the_audit_log_only(client, auditor):
+def test_auditor_navigation_offers_the_audit_log_and_read_only_geography(client, auditor):
     client.force_login(auditor)
     nav = _nav(client.get("/").content.decode())
-    assert 'href="/audit/"' in nav
-    for path in ("/geography/units/", "/workdays/", "/cities/"):
+    for path in ("/audit/", "/geography/units/", "/geography/districts/"):
+        assert f'href="{path}"' in nav, path
+    for path in ("/workdays/", "/cities/"):
         assert f'href="{path}"' not in nav, path
 
 
