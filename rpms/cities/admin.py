@@ -1,19 +1,10 @@
 from django.contrib import admin
 
+from rpms.core.admin_base import ReadOnlyAdmin
+
 from .models import City, PolicyProfile
 
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Changes go through the audited services (the policy page, configure_city)."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+# Changes go through the audited services (the policy page, configure_city).
 
 
 @admin.register(City)

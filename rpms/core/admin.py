@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from .admin_base import ReadOnlyAdmin
+
 from .models import ActionLog
 
 
 @admin.register(ActionLog)
-class ActionLogAdmin(admin.ModelAdmin):
+class ActionLogAdmin(ReadOnlyAdmin):
     """Read-only for everyone, superusers included: the audit trail is append-only."""
 
     list_display = ("at", "actor_repr", "ip", "action", "object_type", "object_id", "object_repr", "city_code", "article", "summary")
@@ -16,12 +18,3 @@ class ActionLogAdmin(admin.ModelAdmin):
     show_full_result_count = False  # a COUNT(*) over the whole trail on every page is wasteful
     actions = None
     readonly_fields = [field.name for field in ActionLog._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

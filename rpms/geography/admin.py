@@ -2,18 +2,9 @@
 via the pages /geography/… or the API /api/v1/units/…"""
 from django.contrib import admin
 
+from rpms.core.admin_base import ReadOnlyAdmin, ReadOnlyInline
+
 from .models import District, ResponsibilityUnit, Subdistrict, UnitMembership
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(District)
@@ -31,20 +22,13 @@ class SubdistrictAdmin(ReadOnlyAdmin):
     list_select_related = ("district",)
 
 
-class UnitMembershipInline(admin.TabularInline):
+class UnitMembershipInline(ReadOnlyInline):
     model = UnitMembership
     fields = ("subdistrict", "joined_at", "left_at")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     verbose_name = "组成街道乡镇"
     verbose_name_plural = "组成街道乡镇（含历史）"
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("subdistrict")
