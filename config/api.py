@@ -73,10 +73,13 @@ def health(request):
 
 
 def _mount():
+    from rpms.accounts.api import register_router
     from rpms.accounts.api import router as accounts_router
     from rpms.cities.api import router as cities_router
     from rpms.core.audit_api import router as audit_router
     from rpms.geography.api import router as geography_router, units_router
+    from rpms.recruitment.api import router as recruitment_router
+    from rpms.registry.api import router as registry_router
     from rpms.workdays.api import router as workdays_router
 
     api.add_router("/auth", accounts_router)
@@ -85,6 +88,9 @@ def _mount():
     api.add_router("/units", units_router)
     api.add_router("/workdays", workdays_router)
     api.add_router("/audit", audit_router)
+    api.add_router("/accounts", register_router)
+    api.add_router("", recruitment_router)
+    api.add_router("", registry_router)
 
 
 _mount()

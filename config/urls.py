@@ -15,5 +15,7 @@ urlpatterns = [
     path("geography/", include("rpms.geography.urls")),
     path("workdays/", include("rpms.workdays.urls")),
     path("audit/", include("rpms.core.urls")),
+    path("pool/", include("rpms.registry.urls")),
+    path("recruitment/", include("rpms.recruitment.urls")),
     path("", include("rpms.portal.urls")),
 ]

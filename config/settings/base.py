@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "rpms.accounts",
     "rpms.workdays",
     "rpms.registry",
+    "rpms.recruitment",
     "rpms.portal",
     "rpms.reports",
 ]

@@ -3,6 +3,8 @@ from ninja import Router, Schema
 from .services import api_token_issue, credentials_check
 
 router = Router(tags=["认证"])
+# Mounted at /api/v1/accounts: self-registration of planner accounts (issue #3).
+register_router = Router(tags=["账户注册"])
 
 
 class TokenIn(Schema):
