@@ -116,3 +116,13 @@ def bearer():
         return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
 
     return _bearer
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate limits count in the cache; every test starts with none spent."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

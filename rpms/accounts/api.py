@@ -1,6 +1,8 @@
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
-from .services import api_token_issue, credentials_check
+from rpms.core.ratelimit import client_key, rate_limit_hit
+
+from .services import api_token_issue, credentials_check, planner_account_register, register_rate
 
 router = Router(tags=["认证"])
 # Mounted at /api/v1/accounts: self-registration of planner accounts (issue #3).
@@ -30,3 +32,50 @@ def token_obtain(request, payload: TokenIn):
     user = credentials_check(username=payload.username, password=payload.password)
     raw, token = api_token_issue(user=user)
     return {"token": raw, "expires_at": token.expires_at.isoformat(), "username": user.username, "role": user.role}
+
+
+class RegisterIn(Schema):
+    username: str
+    password: str
+    display_name: str
+    email: str = ""
+    mobile: str
+    city: str
+
+
+class RegisterOut(Schema):
+    id: int
+    username: str
+    role: str
+    city: str
+
+
+class RegisterErrorOut(Schema):
+    code: str
+    detail: str
+    message: str
+
+
+@register_router.post(
+    "/register",
+    auth=None,
+    response={201: RegisterOut, 400: RegisterErrorOut, 409: RegisterErrorOut, 429: RegisterErrorOut},
+    summary="注册责任规划师账户",
+)
+def account_register(request, payload: RegisterIn):
+    """申请人自助注册责任规划师账户（角色为责任规划师），随后可登录并提交入库申请。
+
+    同一 IP 每小时最多尝试 10 次，超出返回 429。用户名不区分大小写唯一，重复返回 409；
+    密码须符合系统密码规则，手机号须为 11 位中国大陆手机号，城市填城市代码（如 beijing、pingdingshan）。
+    """
+    limit, window = register_rate()
+    rate_limit_hit(client_key(request, "accounts.register"), limit=limit, window_seconds=window)
+    user = planner_account_register(
+        username=payload.username,
+        password=payload.password,
+        display_name=payload.display_name,
+        email=payload.email,
+        mobile=payload.mobile,
+        city=payload.city,
+    )
+    return Status(201, {"id": user.pk, "username": user.username, "role": user.role, "city": user.city.code})

@@ -5,14 +5,18 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from rpms.cities.models import City
 from rpms.core.audit import audit_log
-from rpms.core.errors import DomainError
+from rpms.core.errors import Conflict, DomainError
+from rpms.core.identity import validate_mobile
 
-from .models import ApiToken, User
+from .models import ApiToken, Role, User
 
 
 class AuthenticationFailed(DomainError):
@@ -172,3 +176,72 @@ def password_change(*, actor, user: User, new_password: str) -> User:
     revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
     audit_log(actor=actor, action="accounts.password_change", obj=user, after={"api_tokens_revoked": revoked}, summary="修改登录密码")
     return user
+
+
+def register_rate() -> tuple[int, int]:
+    """(attempts, seconds) allowed per client address for self-registration, page and API together;
+    `settings.RPMS_REGISTER_RATE_LIMIT`, default 10 per hour."""
+    limit, window = getattr(settings, "RPMS_REGISTER_RATE_LIMIT", (10, 3600))
+    return int(limit), int(window)
+
+
+def registration_cities():
+    """Cities a person may register for: active and with a policy profile (rules configured)."""
+    return City.objects.filter(is_active=True, policy__isnull=False).order_by("sort_order", "code")
+
+
+@transaction.atomic
+def planner_account_register(*, username: str, password: str, display_name: str, email: str, mobile: str, city) -> User:
+    """Self-registration of a planner account (issue #3: "a person registers an account and applies").
+
+    `city` is a city code (or a City). Creates an active PLANNER user through `user_create`, whose row
+    is the one audit row of the act. The mobile number is checked (`validate_mobile`) but not stored:
+    the User model has no place for it and the application form collects it with the application.
+    Refusals: 400 `invalid_username` / `invalid_display_name` / `invalid_email` / `invalid_mobile` /
+    `invalid_city` / `weak_password`; 409 `username_taken` (user names are unique regardless of case).
+    """
+    username = (username or "").strip()
+    display_name = (display_name or "").strip()
+    email = (email or "").strip()
+    if not username:
+        raise DomainError("请填写用户名。", code="invalid_username")
+    if len(username) > 150:
+        raise DomainError("用户名不能超过 150 个字符。", code="invalid_username")
+    try:
+        UnicodeUsernameValidator()(username)
+    except ValidationError:
+        raise DomainError("用户名只能包含字母、数字和 @ . + - _ 字符，不能有空格。", code="invalid_username") from None
+    if not display_name:
+        raise DomainError("请填写姓名。", code="invalid_display_name")
+    if len(display_name) > 100:
+        raise DomainError("姓名不能超过 100 个字符。", code="invalid_display_name")
+    if email:
+        try:
+            if len(email) > 254:
+                raise ValidationError("too long")
+            validate_email(email)
+        except ValidationError:
+            raise DomainError("电子邮箱格式不正确。", code="invalid_email") from None
+    validate_mobile(mobile)
+    code = city.code if isinstance(city, City) else str(city or "").strip()
+    if not code:
+        raise DomainError("请选择所在城市。", code="invalid_city")
+    found = registration_cities().filter(code=code).first()
+    if found is None:
+        raise DomainError(f"城市“{code}”不存在或尚未开通责任规划师申请。", code="invalid_city")
+    if User.objects.filter(username__iexact=username).exists():
+        raise Conflict("该用户名已被注册，请换一个用户名。", code="username_taken")
+    try:
+        return user_create(
+            actor=None,
+            username=username,
+            password=password or "",
+            role=Role.PLANNER,
+            city=found,
+            display_name=display_name,
+            email=email,
+        )
+    except IntegrityError:  # a concurrent registration took the name between the check and the insert
+        raise Conflict("该用户名已被注册，请换一个用户名。", code="username_taken") from None
+    except ValidationError as exc:  # full_clean() in user_create: anything not caught above
+        raise DomainError("；".join(exc.messages), code="invalid_account") from exc

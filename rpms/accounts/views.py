@@ -12,8 +12,11 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 
+from rpms.core.ratelimit import client_key, rate_limit_hit
+
+from .forms import PlannerRegistrationForm
 from .models import User
-from .services import locked_message, password_change
+from .services import locked_message, password_change, register_rate
 
 
 @sensitive_post_parameters("password")
@@ -112,5 +115,37 @@ def password_change_view(request):
         request,
         "accounts/password_change.html",
         {"form": form, "password_rules": password_validators_help_texts()},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@sensitive_post_parameters("password1", "password2")
+@csrf_protect
+@never_cache
+def register_view(request):
+    """申请人自助注册责任规划师账户；成功后自动登录并回到首页。每个 IP 每小时最多提交 10 次。"""
+    if request.user.is_authenticated:
+        messages.info(request, "您已登录，无需重复注册。")
+        return redirect("portal:home")
+    if request.method == "POST":
+        limit, window = register_rate()
+        rate_limit_hit(client_key(request, "accounts.register"), limit=limit, window_seconds=window)
+        form = PlannerRegistrationForm(data=request.POST)
+        user = form.register() if form.is_valid() else None
+        if user is not None:
+            auth.login(request, user, backend="rpms.accounts.backends.LockoutModelBackend")
+            messages.success(
+                request,
+                f"注册成功，欢迎您，{user.display_name}！您现在可以查看{user.city.name}的公开征集并提交入库申请。",
+            )
+            return redirect("portal:home")
+    else:
+        form = PlannerRegistrationForm()
+    limit, window = register_rate()
+    return render(
+        request,
+        "accounts/register.html",
+        {"form": form, "password_rules": password_validators_help_texts(), "rate_limit": limit,
+         "rate_window_minutes": max(1, window // 60)},
         status=400 if form.is_bound else 200,
     )

@@ -1,0 +1,312 @@
+"""Proof uploads: type decided by content, size limit, storage outside the web root, safe download."""
+
+import hashlib
+import io
+import os
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from PIL import Image
+
+from rpms.core.errors import DomainError, NotFound
+from rpms.core.uploads import MAX_PROOF_BYTES, StoredProof, proof_check, proof_delete, proof_response, proof_store
+
+
+@pytest.fixture
+def private_root(settings, tmp_path):
+    root = tmp_path / "private"
+    settings.PRIVATE_MEDIA_ROOT = root
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STATIC_ROOT = tmp_path / "static"
+    return root
+
+
+def image_bytes(fmt: str, size=(40, 30)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+PNG = image_bytes("PNG")
+JPEG = image_bytes("JPEG")
+
+
+def upload(name: str, content: bytes, content_type: str = "application/octet-stream") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def refused(file) -> DomainError:
+    with pytest.raises(DomainError) as info:
+        proof_check(file)
+    assert info.value.status == 400
+    return info.value
+
+
+def files_under(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+# --- proof_check -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name,content,kind",
+    [("学历证书.pdf", PDF, "pdf"), ("photo.JPG", JPEG, "jpeg"), ("scan.jpeg", JPEG, "jpeg"), ("证书.png", PNG, "png")],
+)
+def test_the_kind_is_detected_from_the_content(name, content, kind):
+    assert proof_check(upload(name, content, content_type="text/html")) == kind  # declared type ignored
+
+
+@pytest.mark.parametrize("name", ["scan", "学历证书 v1.2", "张三.身份证", "scan.2024"])
+def test_a_name_without_a_file_type_extension_is_judged_by_content_alone(name):
+    assert proof_check(upload(name, PNG)) == "png"
+
+
+def test_the_file_is_left_at_its_start_after_checking():
+    file = upload("a.pdf", PDF)
+    proof_check(file)
+    assert file.read(5) == b"%PDF-"
+
+
+def test_an_empty_file_is_refused():
+    error = refused(upload("empty.pdf", b""))
+    assert error.code == "upload_empty" and "空" in error.message
+
+
+def test_a_file_over_10_mb_is_refused_and_one_at_the_limit_is_accepted():
+    body = b"%PDF-1.4\n"
+    trailer = b"\n%%EOF\n"
+    at_limit = body + b"0" * (MAX_PROOF_BYTES - len(body) - len(trailer)) + trailer
+    assert len(at_limit) == MAX_PROOF_BYTES
+    assert proof_check(upload("big.pdf", at_limit)) == "pdf"
+    error = refused(upload("bigger.pdf", at_limit + b"0"))
+    assert error.code == "upload_too_large"
+    assert "文件超过 10 MB 上限" in error.message
+
+
+def test_the_size_limit_follows_the_setting(settings):
+    settings.RPMS_MAX_PROOF_BYTES = 2 * 1024 * 1024
+    error = refused(upload("big.png", PNG + b"\0" * (2 * 1024 * 1024)))
+    assert error.code == "upload_too_large" and "2 MB" in error.message
+
+
+@pytest.mark.parametrize(
+    "name,content",
+    [
+        ("证明.pdf", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\0" * 200),  # a Windows .exe
+        ("证明.pdf", b"<!DOCTYPE html><html><script>alert(1)</script></html>"),
+        ("logo.png", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
+        ("证明.pdf", b"PK\x03\x04" + b"\0" * 100),  # a zip / docx
+        ("scan.jpg", b"GIF89a" + b"\0" * 100),
+    ],
+)
+def test_content_that_is_none_of_the_accepted_kinds_is_refused(name, content):
+    error = refused(upload(name, content, content_type="application/pdf"))
+    assert error.code == "upload_type_not_allowed"
+    assert "PDF、JPEG、PNG" in error.message
+
+
+@pytest.mark.parametrize(
+    "name,content,label",
+    [
+        ("证书.pdf", PNG, "PNG"),
+        ("证书.png", JPEG, "JPEG"),
+        ("证书.exe", PDF, "PDF"),
+        ("证书.html", JPEG, "JPEG"),
+        ("a.pdf.js", PDF, "PDF"),
+    ],
+)
+def test_an_extension_that_disagrees_with_the_content_is_refused(name, content, label):
+    error = refused(upload(name, content))
+    assert error.code == "upload_type_mismatch"
+    assert error.message.startswith("文件内容与扩展名不符") and label in error.message
+
+
+def test_a_broken_image_behind_a_valid_signature_is_refused():
+    error = refused(upload("scan.png", PNG[:40]))
+    assert error.code == "upload_corrupt" and "无法打开" in error.message
+    assert refused(upload("photo.jpg", b"\xff\xd8\xff\xe0" + b"garbage" * 20)).code == "upload_corrupt"
+
+
+def test_a_pdf_without_its_end_marker_is_refused():
+    error = refused(upload("half.pdf", PDF.replace(b"%%EOF", b"")))
+    assert error.code == "upload_corrupt" and "PDF" in error.message
+
+
+def test_a_pdf_whose_end_marker_is_not_near_the_end_is_refused():
+    assert refused(upload("odd.pdf", PDF + b"\0" * 2048)).code == "upload_corrupt"
+
+
+# --- proof_store -----------------------------------------------------------------------------------
+
+
+def test_a_stored_proof_gets_a_random_name_under_folder_year_month(private_root):
+    stored = proof_store(upload("张三 学历证书.pdf", PDF), folder="applications")
+    today = timezone.localdate()
+    assert isinstance(stored, StoredProof)
+    parts = Path(stored.path).parts
+    assert parts[:3] == ("applications", f"{today:%Y}", f"{today:%m}")
+    assert len(parts) == 4 and len(parts[3]) == 32 + len(".pdf") and parts[3].endswith(".pdf")
+    int(parts[3][:32], 16)  # uuid4 hex
+    assert "张三" not in stored.path
+    assert stored.original_name == "张三 学历证书.pdf"
+    assert stored.kind == "pdf" and stored.content_type == "application/pdf"
+    assert stored.size == len(PDF)
+    assert stored.sha256 == hashlib.sha256(PDF).hexdigest()
+    on_disk = private_root / stored.path
+    assert on_disk.read_bytes() == PDF
+    assert on_disk.stat().st_mode & 0o007 == 0  # not world-readable
+
+
+@pytest.mark.parametrize("name,content,ext", [("a.jpeg", JPEG, ".jpg"), ("b.PNG", PNG, ".png"), ("scan", PNG, ".png")])
+def test_the_stored_extension_comes_from_the_detected_kind(private_root, name, content, ext):
+    stored = proof_store(upload(name, content), folder="proofs")
+    assert stored.path.endswith(ext)
+
+
+def test_two_uploads_of_the_same_name_do_not_collide(private_root):
+    first = proof_store(upload("a.pdf", PDF), folder="proofs")
+    second = proof_store(upload("a.pdf", PDF), folder="proofs")
+    assert first.path != second.path
+    assert len(files_under(private_root)) == 2
+
+
+def test_the_client_name_never_steers_the_path(private_root, tmp_path):
+    stored = proof_store(upload("../../../../etc/cron.d/evil.pdf", PDF), folder="proofs")
+    assert (private_root / stored.path).resolve().is_relative_to(private_root.resolve())
+    assert ".." not in stored.path
+    assert stored.original_name == "evil.pdf"
+    windows = proof_store(upload("C:\\Users\\张三\\Desktop\\学位证.png", PNG), folder="proofs")
+    assert windows.original_name == "学位证.png"
+
+
+def test_control_characters_are_removed_from_the_kept_name(private_root):
+    stored = proof_store(upload("证明\r\n材料\x00.pdf", PDF), folder="proofs")
+    assert stored.original_name == "证明材料.pdf"
+
+
+def test_a_refused_file_writes_nothing(private_root):
+    with pytest.raises(DomainError):
+        proof_store(upload("x.pdf", b"<html></html>"), folder="proofs")
+    assert files_under(private_root) == []
+
+
+@pytest.mark.parametrize("folder", ["../outside", "/abs", "a/../b", "", "a b", "proofs/.."])
+def test_the_folder_must_be_a_plain_relative_path(private_root, folder):
+    with pytest.raises(ValueError):
+        proof_store(upload("a.pdf", PDF), folder=folder)
+    assert files_under(private_root) == []
+
+
+def test_the_default_private_root_lies_outside_the_web_root():
+    from django.conf import settings
+
+    private = Path(settings.PRIVATE_MEDIA_ROOT).resolve()
+    assert not private.is_relative_to(Path(settings.MEDIA_ROOT).resolve())
+    assert not private.is_relative_to(Path(settings.STATIC_ROOT).resolve())
+    for static_dir in settings.STATICFILES_DIRS:
+        assert not private.is_relative_to(Path(static_dir).resolve())
+
+
+def test_a_private_root_inside_media_root_is_refused(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "media" / "private"
+    with pytest.raises(ImproperlyConfigured):
+        proof_store(upload("a.pdf", PDF), folder="proofs")
+    assert not (tmp_path / "media").exists()
+
+
+# --- proof_response --------------------------------------------------------------------------------
+
+
+def body(response) -> bytes:
+    data = b"".join(response.streaming_content)
+    response.file_to_stream.close()  # response.close() would fire request_finished (a database hook)
+    return data
+
+
+def test_a_stored_proof_is_served_as_an_attachment_with_its_type(private_root):
+    stored = proof_store(upload("scan.png", PNG), folder="proofs")
+    response = proof_response(stored.path, download_name="scan.png")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert response["Content-Disposition"] == 'attachment; filename="scan.png"'
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "no-store" in response["Cache-Control"]
+    assert body(response) == PNG
+
+
+def test_a_chinese_download_name_uses_rfc_5987(private_root):
+    stored = proof_store(upload("学历证书.pdf", PDF), folder="proofs")
+    response = proof_response(stored.path, download_name=stored.original_name)
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == "attachment; filename*=utf-8''%E5%AD%A6%E5%8E%86%E8%AF%81%E4%B9%A6.pdf"
+    assert body(response) == PDF
+
+
+def test_the_download_name_gets_the_right_extension_and_loses_header_breaking_characters(private_root):
+    stored = proof_store(upload("a.jpg", JPEG), folder="proofs")
+    response = proof_response(stored.path, download_name='张三"\r\nSet-Cookie: x=1')
+    disposition = response["Content-Disposition"]
+    assert "\r" not in disposition and "\n" not in disposition
+    assert disposition.endswith(".jpg")
+    assert response["Content-Type"] == "image/jpeg"
+    body(response)
+
+
+@pytest.mark.parametrize(
+    "path", ["../secret.pdf", "../../etc/passwd", "/etc/passwd", "proofs/../../secret.pdf", "", ".", "a\x00b"]
+)
+def test_paths_that_escape_the_private_root_are_not_found(private_root, tmp_path, path):
+    private_root.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "secret.pdf").write_bytes(PDF)
+    with pytest.raises(NotFound):
+        proof_response(path, download_name="x.pdf")
+
+
+def test_a_symlink_out_of_the_private_root_is_not_followed(private_root, tmp_path):
+    (tmp_path / "secret.pdf").write_bytes(PDF)
+    (private_root / "proofs").mkdir(parents=True)
+    os.symlink(tmp_path / "secret.pdf", private_root / "proofs" / "link.pdf")
+    with pytest.raises(NotFound):
+        proof_response("proofs/link.pdf", download_name="x.pdf")
+
+
+def test_a_missing_file_is_not_found(private_root):
+    private_root.mkdir(parents=True)
+    with pytest.raises(NotFound) as info:
+        proof_response("proofs/2026/01/0123456789abcdef0123456789abcdef.pdf", download_name="x.pdf")
+    assert info.value.status == 404 and "文件不存在" in info.value.message
+
+
+def test_proof_delete_removes_the_file_and_ignores_paths_outside(private_root, tmp_path):
+    stored = proof_store(upload("a.pdf", PDF), folder="proofs")
+    outside = tmp_path / "keep.pdf"
+    outside.write_bytes(PDF)
+    assert proof_delete("../keep.pdf") is False and outside.exists()
+    assert proof_delete(stored.path) is True
+    assert not (private_root / stored.path).exists()
+    assert proof_delete(stored.path) is False
+
+
+def test_large_uploads_spooled_to_a_temporary_file_are_checked_and_stored(private_root):
+    from django.core.files.uploadedfile import TemporaryUploadedFile
+
+    for name, content in [
+        ("big.png", image_bytes("PNG", size=(1200, 1200))),
+        ("big.pdf", PDF[:-7] + b"\0" * 3_000_000 + b"\n%%EOF\n"),
+    ]:
+        temporary = TemporaryUploadedFile(name, "application/octet-stream", len(content), None)
+        temporary.write(content)
+        temporary.seek(0)
+        stored = proof_store(temporary, folder="proofs")
+        assert (private_root / stored.path).read_bytes() == content
+        assert stored.sha256 == hashlib.sha256(content).hexdigest()
+        temporary.close()
