@@ -1,4 +1,157 @@
-from ninja import Router
+"""Registry API (mounted at the API root, /api/v1/):
+
+- GET /cities/{code}/pool?specialty=&status=&district=&title=&experience_min=&q=&limit=&offset=
+  (city administrators and auditors: full rows with masked identifiers; district officers: public fields)
+- GET /pool/{id} — a planner's record and dossier (个人档案)
+- POST /pool/{id}/remove {"ground": CODE, "note"} — removal on a policy ground (P5(4))
+- POST /pool/{id}/leave {"note"} — the planner asks to leave (P5(4) item 4)
+- POST /pool/{id}/members {"name","specialty","is_core"} — a team's member (B19(7) cap)
+- POST /cities/{code}/pool/commission — direct commission (B19(1)) where the pool needs no notice
+"""
+from typing import Any
+
+from ninja import Router, Schema, Status
+
+from rpms.accounts.models import Role
+from rpms.cities.selectors import city_get
+from rpms.core.api import auth_required, require_role
+from rpms.core.errors import DomainError, Forbidden
+from rpms.geography.models import District
+
+from . import selectors, services
 
 # Mounted at the API root (/api/v1/): paths are written in full, e.g. "/cities/{code}/pool".
 router = Router(tags=["资源库"])
+
+
+class ErrorOut(Schema):
+    code: str
+    detail: str = ""
+    message: str
+
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+class RemoveIn(Schema):
+    ground: str
+    note: str = ""
+
+
+class LeaveIn(Schema):
+    note: str
+
+
+class MemberIn(Schema):
+    name: str
+    specialty: str = ""
+    is_core: bool = False
+
+
+class CommissionIn(Schema):
+    reason: str
+    name: str
+    kind: str = "individual"
+    leader_name: str = ""
+    id_number: str = ""
+    mobile: str = ""
+    email: str = ""
+    employer: str = ""
+    degree: str = "none"
+    major: str = ""
+    title_level: str = "none"
+    title_field: str = ""
+    registrations: list[str] = []
+    experience_years: int = 0
+    specialties: list[str] = []
+    districts: list[str] = []
+    members: list[MemberIn] = []
+
+
+def dossier_json(planner) -> dict:
+    row = selectors.planner_row(planner, selectors.FULL)
+    row["members"] = [{"name": m.name, "specialty": m.specialty, "is_core": m.is_core} for m in planner.members.all()]
+    row["removal_note"] = planner.removal_note
+    row["events"] = [
+        {"kind": e.kind, "label": e.get_kind_display(), "occurred_at": e.occurred_at.isoformat(), "article": e.article,
+         "summary": e.summary, "actor": e.actor_repr}
+        for e in selectors.dossier_events(planner)
+    ]
+    return row
+
+
+@router.get("/cities/{code}/pool", auth=auth_required, response={200: dict[str, Any], **ERRORS}, summary="资源库")
+def pool(request, code: str, limit: int = 100, offset: int = 0):
+    """市级管理员、审计员看到完整信息（身份证号、手机号为掩码）；区级工作人员只看到公开信息。
+    筛选：specialty（专业领域代码）、status（active 在库〔默认〕、removed 已调出、candidate 待入库、all 全部）、district（熟悉的区的区划代码）、
+    title（职称等级下限）、experience_min（工作年限下限）、q（姓名或单位）。"""
+    city = city_get(code)
+    access = selectors.pool_access(request.user, city)
+    if not 1 <= limit <= selectors.POOL_PAGE_MAX:
+        raise DomainError(f"limit 须在 1 到 {selectors.POOL_PAGE_MAX} 之间。", code="invalid_limit")
+    if offset < 0:
+        raise DomainError("offset 不能为负数。", code="invalid_offset")
+    filters = selectors.pool_filters_parse(request.GET)
+    queryset = selectors.pool_list(user=request.user, city=city, filters=filters)
+    count = queryset.count()
+    items = [selectors.planner_row(p, access) for p in queryset[offset: offset + limit]]
+    return {"count": count, "access": access, "filters": filters.as_query(), "items": items}
+
+
+@router.get("/pool/{planner_id}", auth=auth_required, response={200: dict[str, Any], **ERRORS}, summary="个人档案")
+def dossier(request, planner_id: int):
+    """责任规划师的入库信息与个人档案（每一事项及其依据条款）；本市市级管理员、审计员和本人可查看。"""
+    return dossier_json(selectors.planner_get(user=request.user, planner_id=planner_id))
+
+
+@router.post("/pool/{planner_id}/remove", auth=auth_required, response={200: dict[str, Any], **ERRORS},
+             summary="调出资源库")
+def remove(request, planner_id: int, payload: RemoveIn):
+    """按本市规定的调出情形（政策配置 removal_grounds 的代码）调出，立即生效；未知情形返回 400。"""
+    require_role(request, Role.CITY_ADMIN)
+    planner = selectors.planner_get(user=request.user, planner_id=planner_id, write=True)
+    planner = services.planner_remove(actor=request.user, planner=planner, ground=payload.ground, note=payload.note)
+    return {"id": planner.pk, "pool_status": planner.pool_status, "removal_ground": planner.removal_ground,
+            "removed_at": planner.removed_at.isoformat()}
+
+
+@router.post("/pool/{planner_id}/leave", auth=auth_required, response={200: dict[str, Any], **ERRORS},
+             summary="申请退出资源库")
+def leave(request, planner_id: int, payload: LeaveIn):
+    """责任规划师本人申请退出（调出情形第 4 项），由市级管理员办理调出。"""
+    planner = selectors.planner_get(user=request.user, planner_id=planner_id)
+    if planner.user_id != request.user.pk:
+        raise Forbidden("只有责任规划师本人可以申请退出。")
+    services.planner_leave_request(actor=request.user, planner=planner, note=payload.note)
+    return {"id": planner.pk, "leave_requested": True}
+
+
+@router.post("/pool/{planner_id}/members", auth=auth_required, response={201: dict[str, Any], **ERRORS},
+             summary="登记团队成员")
+def member_add(request, planner_id: int, payload: MemberIn):
+    """团队核心成员不超过政策规定人数（北京 8 人，B19(7)）。"""
+    require_role(request, Role.CITY_ADMIN)
+    planner = selectors.planner_get(user=request.user, planner_id=planner_id, write=True)
+    member = services.team_member_add(actor=request.user, planner=planner, name=payload.name,
+                                      specialty=payload.specialty, is_core=payload.is_core)
+    return Status(201, {"id": member.pk, "name": member.name, "specialty": member.specialty, "is_core": member.is_core})
+
+
+@router.post("/cities/{code}/pool/commission", auth=auth_required, response={201: dict[str, Any], **ERRORS},
+             summary="定向委托入库")
+def commission(request, code: str, payload: CommissionIn):
+    """入库无须公示的城市（如北京）可定向委托责任规划师（B19(1)），须写明理由。"""
+    require_role(request, Role.CITY_ADMIN)
+    city = city_get(code)
+    selectors.require_pool_manager(request.user, city)
+    data = payload.dict()
+    codes = data.pop("districts")
+    districts = list(District.objects.filter(city=city, code__in=codes))
+    if len(districts) != len(set(codes)):
+        raise DomainError("熟悉的区须为本市的区。", code="invalid_district")
+    reason = data.pop("reason")
+    name = data.pop("name")
+    members = data.pop("members")
+    planner = services.planner_commission(actor=request.user, city=city, reason=reason, name=name,
+                                          familiar_districts=districts, members=members, **data)
+    return Status(201, dossier_json(selectors.planner_get(user=request.user, planner_id=planner.pk)))

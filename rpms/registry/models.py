@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from rpms.cities.vocabulary import DegreeLevel, TitleLevel
 from rpms.core.models import TimeStampedModel
@@ -16,6 +17,13 @@ class PoolStatus(models.TextChoices):
     REMOVED = "removed", "已调出"
 
 
+class PlannerSource(models.TextChoices):
+    MANUAL = "manual", "手工登记"
+    APPLICATION = "application", "公开征集入库"
+    COMMISSION = "commission", "定向委托"
+    IMPORT = "import", "名册导入"
+
+
 class Planner(TimeStampedModel):
     """A responsible planner (individual) or team in a city's registry / resource pool.
 
@@ -24,6 +32,7 @@ class Planner(TimeStampedModel):
     city = models.ForeignKey("cities.City", verbose_name="城市", on_delete=models.PROTECT, related_name="planners")
     kind = models.CharField("类型", max_length=16, choices=PlannerKind.choices, default=PlannerKind.INDIVIDUAL)
     name = models.CharField("姓名/团队名称", max_length=100)
+    leader_name = models.CharField("团队负责人", max_length=100, blank=True)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, verbose_name="登录账户", null=True, blank=True, on_delete=models.SET_NULL, related_name="planner"
     )
@@ -43,13 +52,93 @@ class Planner(TimeStampedModel):
         "geography.District", verbose_name="熟悉的区", blank=True, related_name="familiar_planners"
     )
     pool_status = models.CharField("入库状态", max_length=16, choices=PoolStatus.choices, default=PoolStatus.CANDIDATE)
+    source = models.CharField("入库来源", max_length=16, choices=PlannerSource.choices, default=PlannerSource.MANUAL)
     admitted_at = models.DateTimeField("入库时间", null=True, blank=True)
+    removed_at = models.DateTimeField("调出时间", null=True, blank=True)
+    removal_ground = models.CharField("调出情形代码", max_length=50, blank=True)
+    removal_note = models.TextField("调出说明", blank=True)
     is_fictional = models.BooleanField("演示数据（虚构）", default=False)
 
     class Meta:
         verbose_name = "责任规划师"
         verbose_name_plural = "责任规划师"
         ordering = ["city", "name", "id"]
+        indexes = [models.Index(fields=["city", "pool_status"], name="planner_city_status_idx")]
 
     def __str__(self):
         return self.name
+
+    @property
+    def is_dispatchable(self) -> bool:
+        """Only planners in the pool may be dispatched; removal takes effect at once (P5(3))."""
+        return self.pool_status == PoolStatus.ACTIVE
+
+
+class TeamMember(models.Model):
+    """A member of a team (B18): recorded on an application, then on the admitted team in the pool.
+    No more core members than the policy's max_core_team_members (B19(7))."""
+
+    application = models.ForeignKey(
+        "recruitment.Application", verbose_name="申请", null=True, blank=True, on_delete=models.CASCADE, related_name="members"
+    )
+    planner = models.ForeignKey(
+        Planner, verbose_name="团队", null=True, blank=True, on_delete=models.CASCADE, related_name="members"
+    )
+    name = models.CharField("姓名", max_length=100)
+    specialty = models.CharField("专业领域代码", max_length=50, blank=True)
+    is_core = models.BooleanField("核心成员", default=False)
+    sort_order = models.PositiveSmallIntegerField("排序", default=0)
+
+    class Meta:
+        verbose_name = "团队成员"
+        verbose_name_plural = "团队成员"
+        ordering = ["sort_order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(application__isnull=False, planner__isnull=True) | Q(application__isnull=True, planner__isnull=False)),
+                name="team_member_belongs_to_one",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class DossierEventKind(models.TextChoices):
+    APPLIED = "applied", "提交入库申请"
+    REVIEWED = "reviewed", "审核遴选"
+    ON_NOTICE = "on_notice", "入库公示"
+    OBJECTION = "objection", "公示异议"
+    ADMITTED = "admitted", "正式入库"
+    COMMISSIONED = "commissioned", "定向委托"
+    IMPORTED = "imported", "名册导入"
+    MEMBER_ADDED = "member_added", "团队成员登记"
+    LEAVE_REQUESTED = "leave_requested", "申请退出"
+    REMOVED = "removed", "调出资源库"
+
+
+class DossierEvent(models.Model):
+    """The planner's file (个人档案, P5(2)): every event of the planner's history with its article.
+    Written only by services, never edited."""
+
+    planner = models.ForeignKey(Planner, verbose_name="责任规划师", on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField("事项", max_length=32, choices=DossierEventKind.choices)
+    occurred_at = models.DateTimeField("发生时间", db_index=True)
+    article = models.CharField("依据条款", max_length=64, blank=True)
+    summary = models.CharField("摘要", max_length=500)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="经办人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_repr = models.CharField("经办人名称", max_length=150, blank=True)
+    source_type = models.CharField("来源对象类型", max_length=100, blank=True)
+    source_id = models.CharField("来源对象编号", max_length=64, blank=True)
+    data = models.JSONField("详情", default=dict, blank=True)
+    recorded_at = models.DateTimeField("记录时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "档案记录"
+        verbose_name_plural = "档案记录"
+        ordering = ["occurred_at", "id"]
+
+    def __str__(self):
+        return f"{self.planner} {self.get_kind_display()}"

@@ -1,11 +1,102 @@
-"""Registry writes. Issue #3 adds applications, admission and removal; this holds the basic
-creation of a planner record (used by demo data and by admission)."""
+"""Registry writes: creating a planner record (demo data, admin), direct commission (B19(1)),
+team members and the core-member cap (B19(7)), a planner's request to leave and removal from the
+pool on a listed ground (P5(3), P5(4)). Admission from a public notice is recruitment's
+`notice_close`, which writes the dossier through `dossier_event_record` below.
+
+Every service writes one audit row; the dossier (个人档案, P5(2)) rows are written alongside."""
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
+from rpms.cities.vocabulary import DegreeLevel, TitleLevel
 from rpms.core.audit import audit_log, snapshot
-from rpms.core.errors import DomainError
+from rpms.core.errors import Conflict, DomainError
 
-from .models import Planner
+from .models import DossierEvent, DossierEventKind, Planner, PlannerKind, PlannerSource, PoolStatus, TeamMember
+
+ARTICLE_COMMISSION = "B19(1)"
+ARTICLE_CORE_CAP = "B19(7)"
+ARTICLE_POOL_UPDATE = "P5(3)"
+LEAVE_GROUND = "voluntary_withdrawal"  # P5(4) item 4: the planner's own request
+
+
+# --- helpers used inside other services' transactions (they write no audit row of their own) ----------
+
+
+def dossier_event_record(*, planner: Planner, kind: str, article: str, summary: str, actor=None, occurred_at=None,
+                         source=None, data=None) -> DossierEvent:
+    """Adds one row to the planner's file. Call it inside the transaction of the audited act."""
+    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    event = DossierEvent(
+        planner=planner,
+        kind=kind,
+        occurred_at=occurred_at or timezone.now(),
+        article=article,
+        summary=summary[:500],
+        actor=actor if is_user else None,
+        actor_repr=(actor.get_username() if is_user else "系统")[:150],
+        source_type=source._meta.label_lower if source is not None else "",
+        source_id=str(source.pk) if source is not None else "",
+        data=data or {},
+    )
+    event.full_clean()
+    event.save()
+    return event
+
+
+def full_clean_or_refuse(instance, **kwargs) -> None:
+    """full_clean(), turning a model ValidationError into a DomainError (400) with its Chinese text."""
+    try:
+        instance.full_clean(**kwargs)
+    except ValidationError as exc:
+        parts = []
+        for field, errors in exc.message_dict.items():
+            label = instance._meta.get_field(field).verbose_name if field != "__all__" else ""
+            parts.append(f"{label}：{'；'.join(errors)}" if label else "；".join(errors))
+        raise DomainError("；".join(parts) or "数据不正确。", code="invalid_field") from None
+
+
+def specialties_check(*, city, codes, label: str = "专业领域") -> list[str]:
+    """The codes, de-duplicated in order, if every one is a specialty of the city's policy."""
+    known = {s["code"] for s in city.policy.specialties}
+    codes = list(dict.fromkeys(str(c).strip() for c in (codes or []) if str(c).strip()))
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise DomainError(f"未知的{label}：{'、'.join(unknown)}", code="unknown_specialty")
+    return codes
+
+
+def core_member_cap_check(*, policy, members) -> None:
+    """B19(7): no more core members recorded than the policy allows (None: no cap)."""
+    cap = policy.max_core_team_members
+    core = sum(1 for m in members if m.get("is_core"))
+    if cap is not None and core > cap:
+        raise DomainError(
+            f"团队核心成员不得超过 {cap} 人（B19(7)），本次填写了 {core} 名核心成员。",
+            code="too_many_core_members",
+        )
+
+
+def team_members_clean(*, city, members) -> list[dict]:
+    """Validated member dicts {name, specialty, is_core} (names required, specialties from the policy)."""
+    cleaned = []
+    for index, member in enumerate(members or [], start=1):
+        if not isinstance(member, dict):
+            raise DomainError(f"第 {index} 名团队成员的信息格式不正确。", code="invalid_member")
+        name = str(member.get("name") or "").strip()
+        if not name:
+            raise DomainError(f"请填写第 {index} 名团队成员的姓名。", code="invalid_member")
+        if len(name) > 100:
+            raise DomainError(f"第 {index} 名团队成员的姓名过长。", code="invalid_member")
+        specialty = str(member.get("specialty") or "").strip()
+        if specialty:
+            specialties_check(city=city, codes=[specialty], label=f"第 {index} 名团队成员的专业领域")
+        cleaned.append({"name": name, "specialty": specialty, "is_core": bool(member.get("is_core"))})
+    core_member_cap_check(policy=city.policy, members=cleaned)
+    return cleaned
+
+
+# --- services ---------------------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -38,4 +129,149 @@ def planner_link_user(*, actor, planner: Planner, user) -> Planner:
     planner.save(update_fields=["user", "updated_at"])
     audit_log(actor=actor, action="registry.planner_link_user", obj=planner, before=before, after={"user": user.pk},
               summary=f"关联登录账户 {user.username}")
+    return planner
+
+
+def _lock(planner: Planner) -> Planner:
+    return Planner.objects.select_for_update(of=("self",)).select_related("city__policy").get(pk=planner.pk)
+
+
+@transaction.atomic
+def planner_commission(*, actor, city, reason: str, name: str, familiar_districts=(), members=(), **fields) -> Planner:
+    """B19(1) 定向委托: a city whose pool does not require a public notice adds a planner directly,
+    with the reason recorded in the audit trail and the dossier."""
+    from rpms.core.identity import validate_id_number, validate_mobile
+
+    policy = city.policy
+    if policy.pool_requires_notice:
+        raise Conflict(f"{city.name}的资源库须经公示后入库（P5(2)），不能直接委托，请通过公开征集办理。",
+                       code="commission_not_allowed")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("请填写定向委托的理由。", code="reason_required")
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("请填写姓名或团队名称。", code="name_required")
+    kind = fields.get("kind", PlannerKind.INDIVIDUAL)
+    if kind == PlannerKind.TEAM and not policy.teams_allowed:
+        raise DomainError(f"{city.name}不接受团队受聘。", code="teams_not_allowed")
+    if fields.get("id_number"):
+        fields["id_number"] = validate_id_number(fields["id_number"])
+        if Planner.objects.filter(city=city, id_number=fields["id_number"]).exclude(pool_status=PoolStatus.REMOVED).exists():
+            raise Conflict("该身份证号码对应的责任规划师已在本市名录中。", code="already_in_pool")
+    if fields.get("mobile"):
+        fields["mobile"] = validate_mobile(fields["mobile"])
+    fields["specialties"] = specialties_check(city=city, codes=fields.get("specialties"))
+    if fields.get("degree", DegreeLevel.NONE) not in DegreeLevel.values:
+        raise DomainError("学历不在可选范围内。", code="invalid_field")
+    if fields.get("title_level", TitleLevel.NONE) not in TitleLevel.values:
+        raise DomainError("职称等级不在可选范围内。", code="invalid_field")
+    if fields.get("title_field"):
+        specialties_check(city=city, codes=[fields["title_field"]], label="职称专业领域")
+    known_registrations = {r["code"] for r in policy.registrations}
+    unknown = [r for r in fields.get("registrations") or [] if r not in known_registrations]
+    if unknown:
+        raise DomainError(f"未知的执业资格：{'、'.join(unknown)}", code="unknown_registration")
+    member_rows = team_members_clean(city=city, members=members) if kind == PlannerKind.TEAM else []
+    districts = list(familiar_districts)
+    if any(d.city_id != city.pk for d in districts):
+        raise DomainError("熟悉的区须为本市的区。", code="invalid_district")
+    now = timezone.now()
+    planner = Planner(city=city, name=name, pool_status=PoolStatus.ACTIVE, source=PlannerSource.COMMISSION,
+                      admitted_at=now, **fields)
+    full_clean_or_refuse(planner)
+    planner.save()
+    if districts:
+        planner.familiar_districts.set(districts)
+    for index, member in enumerate(member_rows):
+        TeamMember.objects.create(planner=planner, sort_order=index, **member)
+    dossier_event_record(
+        planner=planner, kind=DossierEventKind.COMMISSIONED, article=ARTICLE_COMMISSION, actor=actor, occurred_at=now,
+        summary=f"定向委托入库。理由：{reason}", data={"reason": reason},
+    )
+    audit_log(
+        actor=actor, action="registry.planner_commission", obj=planner,
+        after={**snapshot(planner, fields=["name", "kind", "employer", "title_level", "specialties", "pool_status"]),
+               "reason": reason, "members": len(member_rows)},
+        article=ARTICLE_COMMISSION, summary=f"定向委托 {name} 入库：{reason}"[:255],
+    )
+    return planner
+
+
+@transaction.atomic
+def team_member_add(*, actor, planner: Planner, name: str, specialty: str = "", is_core: bool = False) -> TeamMember:
+    """Records a member of a team in the pool; refuses more core members than B19(7) allows."""
+    planner = _lock(planner)
+    if planner.kind != PlannerKind.TEAM:
+        raise DomainError("只有团队可以登记团队成员。", code="not_a_team")
+    existing = [{"is_core": m.is_core} for m in planner.members.all()]
+    [member] = team_members_clean(city=planner.city, members=[{"name": name, "specialty": specialty, "is_core": is_core}])
+    core_member_cap_check(policy=planner.city.policy, members=existing + [member])
+    row = TeamMember(planner=planner, sort_order=len(existing), **member)
+    full_clean_or_refuse(row)
+    row.save()
+    dossier_event_record(
+        planner=planner, kind=DossierEventKind.MEMBER_ADDED, article=ARTICLE_CORE_CAP, actor=actor,
+        summary=f"登记团队成员 {row.name}" + ("（核心成员）" if row.is_core else ""), data=member,
+    )
+    audit_log(actor=actor, action="registry.team_member_add", obj=row, object_repr=f"{planner.name}：{row.name}",
+              after=member, article=ARTICLE_CORE_CAP, summary=f"{planner.name} 登记团队成员 {row.name}",
+              city_code=planner.city.code)
+    return row
+
+
+@transaction.atomic
+def planner_leave_request(*, actor, planner: Planner, note: str) -> Planner:
+    """The planner asks to leave the pool (P5(4) item 4); the administrator then removes them on
+    that ground. Recorded in the dossier."""
+    planner = _lock(planner)
+    if planner.pool_status != PoolStatus.ACTIVE:
+        raise Conflict("只有在库的责任规划师可以申请退出。", code="not_in_pool")
+    note = (note or "").strip()
+    if not note:
+        raise DomainError("请说明申请退出的原因。", code="note_required")
+    if planner.events.filter(kind=DossierEventKind.LEAVE_REQUESTED, occurred_at__gt=planner.admitted_at or timezone.now()).exists():
+        raise Conflict("您已提交退出申请，请等待市级主管部门办理。", code="leave_already_requested")
+    ground = planner.city.policy.removal_ground(LEAVE_GROUND) or {}
+    article = ground.get("article", "")
+    dossier_event_record(planner=planner, kind=DossierEventKind.LEAVE_REQUESTED, article=article, actor=actor,
+                         summary=f"本人申请退出资源库：{note}", data={"note": note})
+    audit_log(actor=actor, action="registry.planner_leave_request", obj=planner, after={"note": note},
+              article=article, summary=f"{planner.name} 申请退出资源库")
+    return planner
+
+
+@transaction.atomic
+def planner_remove(*, actor, planner: Planner, ground: str, note: str = "") -> Planner:
+    """Removal from the pool on one of the policy's grounds (P5(4)); effective at once: a removed
+    planner is no longer offered for new dispatches (registry.selectors.dispatchable_planners)."""
+    planner = _lock(planner)
+    policy = planner.city.policy
+    ground_code = (ground or "").strip()
+    found = policy.removal_ground(ground_code)
+    if found is None:
+        codes = "、".join(g["code"] for g in policy.removal_grounds)
+        raise DomainError(f"调出情形“{ground_code}”不在本市规定的情形之中（可选：{codes}）。", code="unknown_ground")
+    if planner.pool_status != PoolStatus.ACTIVE:
+        raise Conflict(f"{planner.name}当前不在资源库中（{planner.get_pool_status_display()}），无需调出。", code="not_in_pool")
+    note = (note or "").strip()
+    before = snapshot(planner, fields=["pool_status", "removed_at", "removal_ground", "removal_note"])
+    now = timezone.now()
+    planner.pool_status = PoolStatus.REMOVED
+    planner.removed_at = now
+    planner.removal_ground = ground_code
+    planner.removal_note = note
+    planner.full_clean()
+    planner.save(update_fields=["pool_status", "removed_at", "removal_ground", "removal_note", "updated_at"])
+    article = found.get("article", "")
+    dossier_event_record(
+        planner=planner, kind=DossierEventKind.REMOVED, article=article, actor=actor, occurred_at=now,
+        summary=f"调出资源库：{found['label']}" + (f"。说明：{note}" if note else ""),
+        data={"ground": ground_code, "note": note},
+    )
+    audit_log(
+        actor=actor, action="registry.planner_remove", obj=planner, before=before,
+        after=snapshot(planner, fields=["pool_status", "removed_at", "removal_ground", "removal_note"]),
+        article=article, summary=f"{planner.name} 调出资源库（{found['label'][:60]}）",
+    )
     return planner

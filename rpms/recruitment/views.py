@@ -1,0 +1,489 @@
+"""Recruitment pages.
+
+Public: calls (公开征集 / 定向补充), a call's detail, public notices with the objection form.
+Applicants (planner accounts): the application form with a "检查资格" step that shows the
+eligibility rule by rule before submitting, their applications with the reviewers' reasons, proofs.
+City administrators: call management, review, notice publication, objection resolution, closing.
+Auditors read the management pages without their forms."""
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from rpms.accounts.models import Role
+from rpms.cities.models import City
+from rpms.cities.vocabulary import DegreeLevel, TitleLevel
+from rpms.core.errors import DomainError, Forbidden, NotFound
+from rpms.core.masking import mask_id_number, mask_mobile
+from rpms.core.ratelimit import client_key, rate_limit_hit
+
+from . import clock, selectors, services
+from .api import objection_rate
+from .models import SCORE_KEYS, ApplicationStatus, CallKind
+
+MEMBER_ROWS = 12
+SIMPLE_FIELDS = ("kind", "team_name", "name", "id_number", "mobile", "email", "employer", "degree", "major",
+                 "degree_field", "title_level", "title_field", "experience_years")
+LIST_FIELDS = ("registrations", "specialties", "districts", "declarations")
+
+
+def _refusal(exc: DomainError) -> bool:
+    """A refusal to show next to the form (not a 403/404, which the middleware renders)."""
+    return not isinstance(exc, (NotFound, Forbidden))
+
+
+# --- public -----------------------------------------------------------------------------------------
+
+
+@require_GET
+def call_list(request):
+    cities = list(City.objects.filter(is_active=True).order_by("sort_order", "code"))
+    code = request.GET.get("city", "").strip()
+    city = next((c for c in cities if c.code == code), None)
+    calls = list(selectors.public_call_list(city=city))
+    notices = list(selectors.public_notice_list(city=city)[:20])
+    today = clock.today()
+    for call in calls:
+        call.is_open = call.accepts_applications(today)
+    return render(request, "recruitment/call_list.html",
+                  {"cities": cities, "city": city, "calls": calls, "notices": notices, "today": today})
+
+
+@require_GET
+def call_detail(request, pk):
+    call = selectors.public_call_get(pk)
+    policy = call.city.policy
+    return render(request, "recruitment/call_detail.html", {
+        "call": call,
+        "is_open": call.accepts_applications(),
+        "specialty_labels": [policy.specialty_label(c) for c in call.specialties],
+        "notices": selectors.call_notices(call),
+        "can_apply": request.user.is_authenticated and request.user.role == Role.PLANNER,
+    })
+
+
+def _notice_context(notice, **extra):
+    policy = notice.city.policy
+    candidates = []
+    for entry in notice.entries.all():
+        row = selectors.public_candidate(entry, policy)
+        row["findings"] = entry.published_objections
+        candidates.append(row)
+    context = {
+        "notice": notice,
+        "candidates": candidates,
+        "open_candidates": [c for c in candidates if not c["cancelled"]],
+        "is_open": notice.is_open(),
+        "window": {"start": notice.start, "end": notice.end, "days": notice.working_days,
+                   "provisional": notice.provisional, "explanation": notice.explanation},
+        "form": {},
+    }
+    context.update(extra)
+    return context
+
+
+@require_GET
+def notice_detail(request, pk):
+    notice = selectors.public_notice_get(pk)
+    return render(request, "recruitment/notice_detail.html", _notice_context(notice))
+
+
+@require_POST
+def objection_submit(request, pk):
+    """Anyone (signed in or not) may object while the notice is open; rate-limited per address."""
+    notice = selectors.public_notice_get(pk)
+    form = {key: request.POST.get(key, "") for key in ("application", "content", "contact_name", "contact_phone")}
+    try:
+        limit, window = objection_rate()
+        rate_limit_hit(client_key(request, "recruitment.objection"), limit=limit, window_seconds=window)
+        services.objection_submit(
+            notice=notice, application_id=form["application"], content=form["content"],
+            contact_name=form["contact_name"], contact_phone=form["contact_phone"],
+            actor=request.user if request.user.is_authenticated else None,
+        )
+    except DomainError as exc:
+        if not _refusal(exc):
+            raise
+        context = _notice_context(selectors.public_notice_get(pk), error=exc.message, form=form)
+        return render(request, "recruitment/notice_detail.html", context, status=exc.status)
+    messages.success(request, "您的意见已收到。市级主管部门将核查处理，核查结果在本页公布；您的联系方式不会公开。")
+    return redirect("recruitment:notice_detail", pk=notice.pk)
+
+
+# --- applicants -------------------------------------------------------------------------------------
+
+
+def _require_planner(user):
+    if not (user.is_superuser or user.role == Role.PLANNER):
+        raise Forbidden("只有责任规划师账户可以申请入库。请先注册责任规划师账户。")
+
+
+def _form_data(post) -> dict:
+    data = {key: post.get(key, "") for key in SIMPLE_FIELDS}
+    for key in LIST_FIELDS:
+        data[key] = post.getlist(key)
+    members = []
+    for i in range(1, MEMBER_ROWS + 1):
+        name = post.get(f"member_name_{i}", "").strip()
+        if name:
+            members.append({"name": name, "specialty": post.get(f"member_specialty_{i}", ""),
+                            "is_core": post.get(f"member_core_{i}") == "on"})
+    data["members"] = members
+    return data
+
+
+def _apply_context(call, data, **extra):
+    policy = call.city.policy
+    member_rows = []
+    members = data.get("members") or []
+    for i in range(1, MEMBER_ROWS + 1):
+        member = members[i - 1] if i <= len(members) else {}
+        member_rows.append({"index": i, **member})
+    context = {
+        "call": call,
+        "policy": policy,
+        "form": data,
+        "degrees": DegreeLevel.choices,
+        "titles": TitleLevel.choices,
+        "specialties": policy.specialties,
+        "registrations": policy.registrations,
+        "districts": list(call.city.districts.order_by("sort_order", "code")),
+        "declarations": services.declaration_rules(policy),
+        "member_rows": member_rows,
+        "max_core": policy.max_core_team_members,
+        "max_proof_mb": _max_proof_mb(),
+    }
+    context.update(extra)
+    return context
+
+
+def _max_proof_mb():
+    from rpms.core.uploads import max_proof_bytes
+
+    return f"{max_proof_bytes() / (1024 * 1024):g}"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def apply(request, pk):
+    """The application form. "检查资格" shows the eligibility rule by rule without saving;
+    "提交申请" submits (an ineligible application is accepted and marked so) with its proofs."""
+    _require_planner(request.user)
+    call = selectors.public_call_get(pk)
+    if request.method == "GET":
+        user = request.user
+        initial = {"kind": "individual", "name": user.display_name, "email": user.email, "degree": "none",
+                   "title_level": "none", "members": []}
+        return render(request, "recruitment/apply.html", _apply_context(call, initial))
+    data = _form_data(request.POST)
+    eligibility = services.eligibility_preview(call=call, data=data).as_dict()
+    if request.POST.get("action") != "submit":
+        return render(request, "recruitment/apply.html", _apply_context(call, data, eligibility=eligibility, checked=True))
+    files = request.FILES.getlist("proofs")
+    labels = request.POST.getlist("proof_labels")
+    try:
+        from rpms.core.uploads import proof_check
+
+        for upload in files:
+            proof_check(upload)  # refuse a disguised or oversize file before anything is saved
+        with transaction.atomic():
+            application = services.application_submit(actor=request.user, call=call, data=data)
+            for index, upload in enumerate(files):
+                services.proof_add(actor=request.user, application=application, file=upload,
+                                   label=labels[index] if index < len(labels) else "")
+    except DomainError as exc:
+        if not _refusal(exc):
+            raise
+        return render(request, "recruitment/apply.html",
+                      _apply_context(call, data, eligibility=eligibility, checked=True, error=exc.message), status=exc.status)
+    if application.eligible:
+        messages.success(request, "申请已提交，请等待审核。")
+    else:
+        messages.warning(request, "申请已提交。按本市选聘条件检查，您的申请有未满足的条件，已标记为“不符合”，审核人员将据此审核。")
+    return redirect("recruitment:application_detail", pk=application.pk)
+
+
+@login_required
+@require_GET
+def my_applications(request):
+    _require_planner(request.user)
+    return render(request, "recruitment/my_applications.html",
+                  {"applications": list(selectors.my_applications(user=request.user))})
+
+
+def _application_context(request, application, **extra):
+    user = request.user
+    is_applicant = application.applicant_id == user.pk
+    can_review = selectors.is_city_admin_of(user, application.call.city) and application.status == ApplicationStatus.SUBMITTED
+    context = {
+        "application": application,
+        "call": application.call,
+        "policy": application.call.city.policy,
+        "is_applicant": is_applicant,
+        "can_review": can_review,
+        "can_upload": is_applicant and application.status in (ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED),
+        "is_reader": not is_applicant,
+        # Full identifiers for the applicant and the city's administrators only (non-public pages).
+        "show_identifiers": is_applicant or selectors.is_city_admin_of(user, application.call.city),
+        "id_number_masked": mask_id_number(application.id_number),
+        "mobile_masked": mask_mobile(application.mobile),
+        "specialty_labels": [application.call.city.policy.specialty_label(c) for c in application.specialties],
+        "degree_field_label": application.call.city.policy.specialty_label(application.degree_field) if application.degree_field else "",
+        "title_field_label": application.call.city.policy.specialty_label(application.title_field) if application.title_field else "",
+        "registration_labels": _registration_labels(application.call.city.policy, application.registrations),
+        "score_keys": SCORE_KEYS,
+        "scores": [(label, (application.scores or {}).get(key)) for key, label in SCORE_KEYS.items()],
+        "review_form": {},
+        "max_proof_mb": _max_proof_mb(),
+    }
+    context.update(extra)
+    return context
+
+
+def _registration_labels(policy, codes):
+    labels = {r["code"]: r["label"] for r in policy.registrations}
+    return [labels.get(c, c) for c in codes]
+
+
+@login_required
+@require_GET
+def application_detail(request, pk):
+    application = selectors.application_get(user=request.user, application_id=pk)
+    return render(request, "recruitment/application_detail.html", _application_context(request, application))
+
+
+@login_required
+@require_POST
+def proof_upload(request, pk):
+    application = selectors.application_get(user=request.user, application_id=pk)
+    upload = request.FILES.get("file")
+    try:
+        if upload is None:
+            raise DomainError("请选择要上传的文件。", code="upload_missing")
+        services.proof_add(actor=request.user, application=application, file=upload, label=request.POST.get("label", ""))
+    except DomainError as exc:
+        if not _refusal(exc):
+            raise
+        application = selectors.application_get(user=request.user, application_id=pk)
+        return render(request, "recruitment/application_detail.html",
+                      _application_context(request, application, upload_error=exc.message), status=exc.status)
+    messages.success(request, "证明材料已上传。")
+    return redirect("recruitment:application_detail", pk=pk)
+
+
+@login_required
+@require_GET
+def proof_download(request, pk, proof_pk):
+    from rpms.core.uploads import proof_response
+
+    application = selectors.application_get(user=request.user, application_id=pk)
+    if not selectors.can_download_proof(request.user, application):
+        raise NotFound()
+    proof = next((p for p in application.proofs.all() if p.pk == proof_pk), None)
+    if proof is None:
+        raise NotFound("证明材料不存在。")
+    return proof_response(proof.path, download_name=proof.original_name)
+
+
+# --- administrators ---------------------------------------------------------------------------------
+
+
+def _manage_city(request) -> City:
+    """The city whose recruitment the user manages (city administrators) or reads (auditors)."""
+    user = request.user
+    if not (user.is_superuser or user.role in (Role.CITY_ADMIN, Role.AUDITOR)):
+        raise Forbidden("只有市级管理员和审计员可以使用征集管理页面。")
+    if user.city_id:
+        return user.city
+    code = request.GET.get("city") or request.POST.get("city")
+    cities = City.objects.filter(is_active=True)
+    city = cities.filter(code=code).first() if code else cities.order_by("sort_order", "code").first()
+    if city is None:
+        raise NotFound("尚未配置任何城市。")
+    return city
+
+
+def _manage_context(request, city, **extra):
+    context = {
+        "city": city,
+        "calls": list(selectors.admin_call_list(city=city)),
+        "can_manage": selectors.is_city_admin_of(request.user, city),
+        "kinds": CallKind.choices,
+        "specialties": city.policy.specialties,
+        "form": {"deadline": (clock.today() + dt.timedelta(days=30)).isoformat(), "kind": "open"},
+        "cities": list(City.objects.filter(is_active=True)) if not request.user.city_id else [],
+    }
+    context.update(extra)
+    return context
+
+
+def _parse_date(value, label):
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise DomainError(f"{label}格式不正确，应为 YYYY-MM-DD。", code="invalid_date") from None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def manage(request):
+    city = _manage_city(request)
+    if request.method == "GET":
+        return render(request, "recruitment/manage.html", _manage_context(request, city))
+    selectors.require_city_admin(request.user, city)
+    form = {key: request.POST.get(key, "") for key in ("title", "kind", "requirements", "deadline")}
+    form["specialties"] = request.POST.getlist("specialties")
+    try:
+        call = services.call_create(
+            actor=request.user, city=city, title=form["title"], kind=form["kind"], requirements=form["requirements"],
+            specialties=form["specialties"], deadline=_parse_date(form["deadline"], "报名截止日期"),
+            publish=request.POST.get("publish") == "on",
+        )
+    except DomainError as exc:
+        if not _refusal(exc):
+            raise
+        return render(request, "recruitment/manage.html", _manage_context(request, city, form=form, error=exc.message),
+                      status=exc.status)
+    messages.success(request, f"已{'发布' if call.is_published else '保存'}“{call.title}”。")
+    return redirect("recruitment:manage_call", pk=call.pk)
+
+
+def _call_context(request, call, **extra):
+    applications = list(selectors.call_applications(call=call))
+    context = {
+        "call": call,
+        "policy": call.city.policy,
+        "applications": applications,
+        "approved_waiting": [a for a in applications if a.status == ApplicationStatus.APPROVED],
+        "notices": selectors.call_notices(call),
+        "can_manage": selectors.is_city_admin_of(request.user, call.city),
+        "today": clock.today(),
+        "specialty_labels": [call.city.policy.specialty_label(c) for c in call.specialties],
+    }
+    context.update(extra)
+    return context
+
+
+@login_required
+@require_GET
+def manage_call(request, pk):
+    call = selectors.call_get_for_admin(user=request.user, call_id=pk, write=False)
+    return render(request, "recruitment/manage_call.html", _call_context(request, call))
+
+
+@login_required
+@require_POST
+def call_publish(request, pk):
+    call = selectors.call_get_for_admin(user=request.user, call_id=pk)
+    try:
+        services.call_publish(actor=request.user, call=call)
+    except DomainError as exc:
+        if not _refusal(exc):
+            raise
+        return render(request, "recruitment/manage_call.html", _call_context(request, call, error=exc.message),
+                      status=exc.status)
+    messages.success(request, "征集已发布。")
+    return redirect("recruitment:manage_call", pk=pk)
+
+
+@login_required
+@require_POST
+def review(request, pk):
+    application = selectors.application_get(user=request.user, application_id=pk, write=True)
+    form = {"decision": request.POST.get("decision", ""), "reason": request.POST.get("reason", "")}
+    scores = {key: request.POST.get(f"score_{key}", "") for key in SCORE_KEYS}
+    form["scores"] = scores
+    try:
+        services.application_review(actor=request.user, application=application, decision=form["decision"],
+                                    reason=form["reason"], scores={k: v for k, v in scores.items() if v != ""})
+    except DomainError as exc:
+        if not _refusal(exc):
+            raise
+        application = selectors.application_get(user=request.user, application_id=pk)
+        return render(request, "recruitment/application_detail.html",
+                      _application_context(request, application, review_error=exc.message, review_form=form),
+                      status=exc.status)
+    messages.success(request, "审核结果已保存，申请人可在“我的申请”中看到审核意见。")
+    return redirect("recruitment:manage_call", pk=application.call_id)
+
+
+@login_required
+@require_POST
+def notice_publish(request, pk):
+    call = selectors.call_get_for_admin(user=request.user, call_id=pk)
+    try:
+        start = _parse_date(request.POST.get("start") or clock.today().isoformat(), "公示开始日期")
+        notice = services.notice_publish(actor=request.user, call=call, start=start, title=request.POST.get("title", ""))
+    except DomainError as exc:
+        if not _refusal(exc):
+            raise
+        return render(request, "recruitment/manage_call.html", _call_context(request, call, error=exc.message),
+                      status=exc.status)
+    messages.success(request, f"公示已发布：{notice.start:%Y-%m-%d} 至 {notice.end:%Y-%m-%d}。")
+    return redirect("recruitment:manage_notice", pk=notice.pk)
+
+
+def _manage_notice_context(request, notice, **extra):
+    objections = list(notice.objections.all())
+    context = {
+        "notice": notice,
+        "entries": list(notice.entries.all()),
+        "objections": objections,
+        "unresolved": [o for o in objections if not o.is_resolved],
+        "can_manage": selectors.is_city_admin_of(request.user, notice.city),
+        "window": {"start": notice.start, "end": notice.end, "days": notice.working_days,
+                   "provisional": notice.provisional, "explanation": notice.explanation},
+        "today": clock.today(),
+        "is_open": notice.is_open(),
+        "has_ended": notice.has_ended(),
+    }
+    context.update(extra)
+    return context
+
+
+@login_required
+@require_GET
+def manage_notice(request, pk):
+    notice = selectors.notice_get_for_admin(user=request.user, notice_id=pk, write=False)
+    return render(request, "recruitment/manage_notice.html", _manage_notice_context(request, notice))
+
+
+@login_required
+@require_POST
+def objection_resolve(request, pk):
+    objection = selectors.objection_get_for_admin(user=request.user, objection_id=pk)
+    upheld = request.POST.get("upheld")
+    try:
+        if upheld not in ("1", "0"):
+            raise DomainError("请选择异议是否成立。", code="invalid_resolution")
+        services.objection_resolve(actor=request.user, objection=objection, upheld=upheld == "1",
+                                   finding=request.POST.get("finding", ""))
+    except DomainError as exc:
+        if not _refusal(exc):
+            raise
+        notice = selectors.notice_get_for_admin(user=request.user, notice_id=objection.notice_id)
+        return render(request, "recruitment/manage_notice.html",
+                      _manage_notice_context(request, notice, error=exc.message, error_objection=objection.pk),
+                      status=exc.status)
+    messages.success(request, "异议处理结果已保存并在公示页公布。")
+    return redirect("recruitment:manage_notice", pk=objection.notice_id)
+
+
+@login_required
+@require_POST
+def notice_close(request, pk):
+    notice = selectors.notice_get_for_admin(user=request.user, notice_id=pk)
+    try:
+        admitted = services.notice_close(actor=request.user, notice=notice)
+    except DomainError as exc:
+        if not _refusal(exc):
+            raise
+        notice = selectors.notice_get_for_admin(user=request.user, notice_id=pk)
+        return render(request, "recruitment/manage_notice.html", _manage_notice_context(request, notice, error=exc.message),
+                      status=exc.status)
+    messages.success(request, f"公示已结束，{len(admitted)} 人正式入库。")
+    return redirect(reverse("recruitment:manage_notice", kwargs={"pk": pk}))

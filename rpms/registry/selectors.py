@@ -1,0 +1,206 @@
+"""Registry reads: the resource pool (P5) with its filters, dossiers, and who may be dispatched.
+
+Who sees what: city administrators and auditors of the city see the full pool record (personal
+identifiers masked in lists and exports); district officers of the city see the pool's public
+fields only (name, employer, title, specialties, districts known, status). Everyone else: 403; a
+city the user does not belong to: 404."""
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, Q
+
+from rpms.accounts.models import Role
+from rpms.accounts.scoping import is_city_wide
+from rpms.cities.vocabulary import TITLE_ORDER
+from rpms.core.errors import DomainError, Forbidden, NotFound
+from rpms.core.masking import mask_id_number, mask_mobile
+
+from .models import DossierEvent, Planner, PoolStatus, TeamMember
+
+FULL = "full"
+PUBLIC = "public"
+POOL_PAGE_MAX = 500
+STATUS_ALL = "all"  # every status; without a status filter the pool means its active members
+
+
+def pool_access(user, city) -> str:
+    """FULL for city administrators / auditors of the city, PUBLIC for its district officers."""
+    if not getattr(user, "is_authenticated", False):
+        raise Forbidden("请先登录。")
+    if user.is_superuser:
+        return FULL
+    if user.role in (Role.CITY_ADMIN, Role.AUDITOR):
+        if not is_city_wide(user, city):
+            raise NotFound()
+        return FULL
+    if user.role == Role.DISTRICT_OFFICER:
+        if user.city_id != city.pk:
+            raise NotFound()
+        return PUBLIC
+    raise Forbidden("您的角色无权查看资源库。")
+
+
+def can_manage_pool(user, city) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_superuser) or (user.role == Role.CITY_ADMIN and user.city_id == city.pk)
+
+
+def require_pool_manager(user, city) -> None:
+    if not getattr(user, "is_authenticated", False) or not (user.is_superuser or user.role == Role.CITY_ADMIN):
+        raise Forbidden("只有市级管理员可以管理资源库。")
+    if not can_manage_pool(user, city):
+        raise NotFound()
+
+
+@dataclass
+class PoolFilters:
+    specialty: str = ""
+    status: str = ""
+    district: str = ""  # district code (familiarity)
+    title: str = ""  # minimum title level
+    experience_min: int | None = None
+    q: str = ""
+
+    def as_query(self) -> dict:
+        data = {k: v for k, v in self.__dict__.items() if v not in ("", None)}
+        return data
+
+
+def pool_filters_parse(params) -> PoolFilters:
+    """Raw query parameters → PoolFilters, refusing unknown values with a Chinese message (400)."""
+    get = params.get
+    status = str(get("status") or "").strip()
+    if status and status not in PoolStatus.values and status != STATUS_ALL:
+        choices = "、".join([*PoolStatus.values, STATUS_ALL])
+        raise DomainError(f"入库状态“{status}”无效（可选：{choices}）。", code="invalid_status")
+    title = str(get("title") or "").strip()
+    if title and title not in TITLE_ORDER:
+        raise DomainError(f"职称等级“{title}”无效。", code="invalid_title")
+    raw_years = str(get("experience_min") or get("experience") or "").strip()
+    years = None
+    if raw_years:
+        try:
+            years = int(raw_years)
+        except ValueError:
+            raise DomainError("工作年限下限应为整数。", code="invalid_experience") from None
+        if years < 0:
+            raise DomainError("工作年限下限不能为负数。", code="invalid_experience")
+    return PoolFilters(
+        specialty=str(get("specialty") or "").strip()[:50],
+        status=status,
+        district=str(get("district") or "").strip()[:12],
+        title=title,
+        experience_min=years,
+        q=" ".join(str(get("q") or "").split())[:50],
+    )
+
+
+def pool_list(*, user, city, filters: PoolFilters | None = None):
+    """The pool of `city` as `user` may see it (pool_access raises otherwise), filtered; the query
+    count does not grow with the rows (districts and members are prefetched)."""
+    pool_access(user, city)
+    filters = filters or PoolFilters()
+    queryset = Planner.objects.filter(city=city).select_related("city__policy")
+    if filters.status == STATUS_ALL:
+        pass
+    elif filters.status:
+        queryset = queryset.filter(pool_status=filters.status)
+    else:
+        queryset = queryset.filter(pool_status=PoolStatus.ACTIVE)
+    if filters.specialty:
+        # JSON list membership, portable across SQLite and PostgreSQL: match the quoted code.
+        queryset = queryset.filter(specialties__icontains=f'"{filters.specialty}"')
+    if filters.district:
+        queryset = queryset.filter(familiar_districts__code=filters.district)
+    if filters.title:
+        queryset = queryset.filter(title_level__in=TITLE_ORDER[TITLE_ORDER.index(filters.title):])
+    if filters.experience_min is not None:
+        queryset = queryset.filter(experience_years__gte=filters.experience_min)
+    if filters.q:
+        queryset = queryset.filter(Q(name__icontains=filters.q) | Q(employer__icontains=filters.q))
+    return (
+        queryset.distinct()
+        .prefetch_related("familiar_districts", Prefetch("members", queryset=TeamMember.objects.order_by("sort_order", "id")))
+        .order_by("name", "id")
+    )
+
+
+def planner_row(planner: Planner, access: str) -> dict:
+    """One pool row as JSON; PUBLIC rows carry public fields only, FULL rows add masked identifiers."""
+    policy = planner.city.policy
+    row = {
+        "id": planner.pk,
+        "name": planner.name,
+        "kind": planner.kind,
+        "leader_name": planner.leader_name,
+        "employer": planner.employer,
+        "title_level": planner.title_level,
+        "title": planner.get_title_level_display() if planner.title_level != "none" else "",
+        "title_field": planner.title_field,
+        "specialties": list(planner.specialties or []),
+        "specialty_labels": [policy.specialty_label(c) for c in planner.specialties or []],
+        "districts": [d.code for d in planner.familiar_districts.all()],
+        "district_names": [d.name for d in planner.familiar_districts.all()],
+        "pool_status": planner.pool_status,
+        "pool_status_label": planner.get_pool_status_display(),
+    }
+    if access == FULL:
+        row.update(
+            {
+                "degree": planner.degree,
+                "major": planner.major,
+                "registrations": list(planner.registrations or []),
+                "experience_years": planner.experience_years,
+                "id_number_masked": mask_id_number(planner.id_number) if planner.id_number else "",
+                "mobile_masked": mask_mobile(planner.mobile) if planner.mobile else "",
+                "source": planner.source,
+                "admitted_at": planner.admitted_at.isoformat() if planner.admitted_at else None,
+                "removed_at": planner.removed_at.isoformat() if planner.removed_at else None,
+                "removal_ground": planner.removal_ground,
+                "core_members": sum(1 for m in planner.members.all() if m.is_core),
+                "members": len(planner.members.all()),
+            }
+        )
+    return row
+
+
+def planner_get(*, user, planner_id, write: bool = False) -> Planner:
+    """A planner's record and dossier: city administrators (write) and auditors (read) of the city,
+    and the planner themself (read). Otherwise 404."""
+    planner = (
+        Planner.objects.select_related("city__policy", "user")
+        .prefetch_related("familiar_districts", "members")
+        .filter(pk=planner_id)
+        .first()
+    )
+    if planner is None:
+        raise NotFound()
+    if write:
+        require_pool_manager(user, planner.city)
+        return planner
+    if getattr(user, "is_authenticated", False) and planner.user_id == user.pk:
+        return planner
+    if not getattr(user, "is_authenticated", False):
+        raise NotFound()
+    if user.is_superuser or (user.role in (Role.CITY_ADMIN, Role.AUDITOR) and is_city_wide(user, planner.city)):
+        return planner
+    raise NotFound()
+
+
+def dossier_events(planner: Planner):
+    return list(DossierEvent.objects.filter(planner=planner).order_by("occurred_at", "id"))
+
+
+def dispatchable_planners(*, city):
+    """Planners who may be dispatched now: in the pool. A removal takes effect at once (P5(3))."""
+    return Planner.objects.filter(city=city, pool_status=PoolStatus.ACTIVE).prefetch_related("familiar_districts")
+
+
+def pending_leave_requests(*, city) -> set[int]:
+    """Ids of active planners whose latest leave request came after their admission."""
+    from django.db.models import Exists, F, OuterRef
+
+    requested = DossierEvent.objects.filter(planner=OuterRef("pk"), kind="leave_requested", occurred_at__gte=F("planner__admitted_at"))
+    return set(
+        Planner.objects.filter(city=city, pool_status=PoolStatus.ACTIVE).filter(Exists(requested)).values_list("pk", flat=True)
+    )
