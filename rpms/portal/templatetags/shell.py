@@ -33,6 +33,11 @@ class NavLink:
 
 NAV_LINKS = (
     NavLink("首页", ("portal:home",), "/", None),
+    NavLink("征集与公示", ("recruitment:call_list",), "/recruitment/", None),
+    NavLink("我的申请", ("recruitment:my_applications",), "/recruitment/mine/", (Role.PLANNER,)),
+    NavLink("我的档案", ("registry:my_dossier",), "/pool/mine/", (Role.PLANNER,)),
+    NavLink("征集管理", ("recruitment:manage",), "/recruitment/manage/", (Role.CITY_ADMIN, Role.AUDITOR)),
+    NavLink("资源库", ("registry:pool_list",), "/pool/", (Role.CITY_ADMIN, Role.DISTRICT_OFFICER, Role.AUDITOR)),
     NavLink("责任单元", ("geography:unit_list",), "/geography/units/", (Role.CITY_ADMIN, Role.DISTRICT_OFFICER, Role.AUDITOR)),
     NavLink("区划", ("geography:district_list",), "/geography/districts/", (Role.CITY_ADMIN, Role.DISTRICT_OFFICER, Role.AUDITOR)),
     NavLink("工作日历", ("workdays:index", "workdays:year_list"), "/workdays/", (Role.CITY_ADMIN,)),

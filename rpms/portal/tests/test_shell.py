@@ -77,8 +77,10 @@ def test_logout_is_a_post_form_with_a_csrf_token(client, city_admin):
 def test_anonymous_visitors_see_a_login_link_and_no_staff_navigation(client):
     html = client.get("/").content.decode()
     assert 'href="/accounts/login/"' in html
-    assert _nav(html) == ""
-    assert "/audit/" not in html and "/admin/" not in html
+    nav = _nav(html)
+    assert 'href="/recruitment/"' in nav  # public calls and notices (P5(1), P5(2))
+    for path in ("/audit/", "/admin/", "/pool/", "/geography/units/", "/recruitment/manage/", "/cities/"):
+        assert f'href="{path}"' not in html, path
 
 
 def test_header_shows_display_name_and_role_label(client, district_officer):
