@@ -81,6 +81,9 @@ def _mount():
     from rpms.recruitment.api import router as recruitment_router
     from rpms.registry.api import router as registry_router
     from rpms.workdays.api import router as workdays_router
+    from rpms.documents.api import router as documents_router
+    from rpms.dispatch.api import router as dispatch_router
+    from rpms.appointments.api import router as appointments_router
 
     api.add_router("/auth", accounts_router)
     api.add_router("/cities", cities_router)
@@ -91,6 +94,9 @@ def _mount():
     api.add_router("/accounts", register_router)
     api.add_router("", recruitment_router)
     api.add_router("", registry_router)
+    api.add_router("", documents_router)
+    api.add_router("", dispatch_router)
+    api.add_router("", appointments_router)
 
 
 _mount()

@@ -17,5 +17,8 @@ urlpatterns = [
     path("audit/", include("rpms.core.urls")),
     path("pool/", include("rpms.registry.urls")),
     path("recruitment/", include("rpms.recruitment.urls")),
+    path("verify/", include("rpms.documents.urls")),
+    path("dispatch/", include("rpms.dispatch.urls")),
+    path("appointments/", include("rpms.appointments.urls")),
     path("", include("rpms.portal.urls")),
 ]

@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "rpms.workdays",
     "rpms.registry",
     "rpms.recruitment",
+    "rpms.documents",
+    "rpms.dispatch",
+    "rpms.appointments",
     "rpms.portal",
     "rpms.reports",
 ]

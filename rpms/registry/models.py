@@ -115,6 +115,17 @@ class DossierEventKind(models.TextChoices):
     MEMBER_ADDED = "member_added", "团队成员登记"
     LEAVE_REQUESTED = "leave_requested", "申请退出"
     REMOVED = "removed", "调出资源库"
+    APPOINTED = "appointed", "派驻聘任"
+    CONTRACT_FILED = "contract_filed", "聘用合同备案"
+    RENEWED = "renewed", "续聘"
+    TERMINATION_REQUESTED = "termination_requested", "申请解除聘用"
+    TERMINATED = "terminated", "解除聘用"
+    WITHDRAWAL_REQUESTED = "withdrawal_requested", "申请退出派驻"
+    WITHDRAWN = "withdrawn", "退出派驻"
+    ASSESSED = "assessed", "年度考核"
+    VIOLATION = "violation", "违规记录"
+    HONOURED = "honoured", "表彰"
+    TRAINING = "training", "继续教育"
 
 
 class DossierEvent(models.Model):
