@@ -76,6 +76,10 @@ class PolicyProfile(TimeStampedModel):
     contract_clauses = models.JSONField("合同必备条款", default=list)
     assessment_criteria = models.JSONField("考核评议内容", default=list, blank=True)
     roles = models.JSONField("派驻角色", default=list, blank=True)
+    articles = models.JSONField(
+        "各环节条款依据", default=dict, blank=True,
+        help_text="每个办理环节引用的本市条款，键见 rpms.cities.articles.ARTICLE_STEPS",
+    )
 
     class Meta:
         verbose_name = "政策配置"

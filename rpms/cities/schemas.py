@@ -163,6 +163,25 @@ def _check_unique(name: str, items: list[BaseModel], errors: dict):
         errors.setdefault(name, []).append(f"代码重复：{'、'.join(duplicates)}")
 
 
+def _check_articles(raw) -> list[str]:
+    """The article map: every step of ARTICLE_STEPS cites the city's own article, no unknown step."""
+    from .articles import ARTICLE_STEPS
+
+    if not isinstance(raw, dict):
+        return ["应为“环节代码: 条款”的对照表"]
+    problems = []
+    unknown = sorted(set(raw) - set(ARTICLE_STEPS))
+    if unknown:
+        problems.append(f"未知的办理环节：{'、'.join(unknown)}")
+    missing = [f"{ARTICLE_STEPS[k]}（{k}）" for k in ARTICLE_STEPS if not str(raw.get(k) or "").strip()]
+    if missing:
+        problems.append(f"以下环节缺少条款依据：{'、'.join(missing)}")
+    too_long = sorted(k for k, v in raw.items() if isinstance(v, str) and len(v) > 64)
+    if too_long or any(not isinstance(v, str) for v in raw.values()):
+        problems.append("条款依据应为不超过 64 字的文本")
+    return problems
+
+
 def parse_policy_lists(values: dict) -> tuple[dict, dict[str, list[str]]]:
     """Validates the list-valued keys of a policy; returns (parsed, errors by key)."""
     errors: dict[str, list[str]] = {}
@@ -187,6 +206,10 @@ def parse_policy_lists(values: dict) -> tuple[dict, dict[str, list[str]]]:
     except PydanticError as exc:
         errors.setdefault("eligibility_rules", []).extend(_zh_errors(exc))
         parsed["eligibility_rules"] = None
+
+    errors_articles = _check_articles(values.get("articles"))
+    if errors_articles:
+        errors["articles"] = errors_articles
 
     # Cross-references.
     removal_codes = {g.code for g in parsed.get("removal_grounds", [])}
@@ -215,6 +238,7 @@ def parse_policy_lists(values: dict) -> tuple[dict, dict[str, list[str]]]:
 def validate_policy_lists(profile) -> None:
     values = {name: getattr(profile, name) for name in LIST_SCHEMAS}
     values["eligibility_rules"] = profile.eligibility_rules
+    values["articles"] = profile.articles
     _, errors = parse_policy_lists(values)
     if errors:
         raise ValidationError({name: messages for name, messages in errors.items()})

@@ -26,6 +26,17 @@ def policy_document(city: City) -> dict:
     return data
 
 
+def policy_article(city: City, step: str) -> str:
+    """The city's own article for a step of the institution (rpms.cities.articles.ARTICLE_STEPS), e.g.
+    policy_article(beijing, "notice") == "B19(7)" and "P5(2)" for Pingdingshan. Audit rows and dossier
+    events cite it."""
+    from .articles import ARTICLE_STEPS
+
+    if step not in ARTICLE_STEPS:
+        raise ValueError(f"unknown step: {step}")
+    return (city.policy.articles or {}).get(step, "")
+
+
 WINDOW_RULES = {
     "notice_working_days": "公示期",
     "withdrawal_notice_working_days": "退出申请提前期",

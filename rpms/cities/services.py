@@ -14,7 +14,7 @@ from .models import City, PolicyProfile
 CITY_FIELDS = ["name", "division_code", "rulebook_title", "article_prefix", "bureau_name", "scope_note", "sort_order"]
 POLICY_LIST_FIELDS = [
     "grades", "removal_grounds", "duty_categories", "zone_types", "specialties", "registrations",
-    "eligibility_rules", "contract_clauses", "assessment_criteria", "roles",
+    "eligibility_rules", "contract_clauses", "assessment_criteria", "roles", "articles",
 ]
 POLICY_SCALAR_FIELDS = [
     "notice_working_days", "withdrawal_notice_working_days", "first_term_years", "renewal_years_min",

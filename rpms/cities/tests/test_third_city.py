@@ -3,8 +3,9 @@ import datetime as dt
 
 import pytest
 
+from rpms.cities.articles import ARTICLE_STEPS
 from rpms.cities.eligibility import eligibility_check
-from rpms.cities.selectors import policy_window_end
+from rpms.cities.selectors import policy_article, policy_window_end
 from rpms.cities.services import city_configure
 from rpms.core.models import ActionLog
 
@@ -40,6 +41,7 @@ THIRD_CITY = {
             {"code": "registered", "article": "E4(2)", "label": "注册城乡规划师", "registrations_any": ["registered_planner"]},
         ]},
         "contract_clauses": [{"code": "tasks", "label": "工作任务", "article": "E6"}],
+        "articles": {step: "E5" for step in ARTICLE_STEPS},
     },
 }
 
@@ -77,3 +79,29 @@ def test_a_broken_city_document_creates_nothing(client):
     assert "续聘期下限不得大于上限" in excinfo.value.message
     assert client.get("/api/v1/cities/example_city/policy").status_code == 404
     assert ActionLog.objects.count() == 0
+
+
+def test_each_city_cites_its_own_article_for_each_step(beijing, pingdingshan):
+    city = city_configure(actor=None, data=THIRD_CITY)
+    assert policy_article(beijing, "notice") == "B19(7)"
+    assert policy_article(pingdingshan, "notice") == "P5(2)"
+    assert policy_article(city, "notice") == "E5"
+    for step in ARTICLE_STEPS:
+        assert policy_article(beijing, step).startswith("B")
+        assert policy_article(pingdingshan, step).startswith("P")
+    with pytest.raises(ValueError):
+        policy_article(beijing, "no_such_step")
+
+
+def test_a_city_without_an_article_for_every_step_is_refused():
+    import copy
+
+    from rpms.core.errors import DomainError
+
+    data = copy.deepcopy(THIRD_CITY)
+    del data["policy"]["articles"]["notice"]
+    data["policy"]["articles"]["made_up_step"] = "E1"
+    with pytest.raises(DomainError) as exc:
+        city_configure(actor=None, data=data)
+    assert "入库公示（notice）" in exc.value.message
+    assert "made_up_step" in exc.value.message
