@@ -11,6 +11,13 @@ from .vocabulary import DEGREE_ORDER, TITLE_ORDER
 
 CODE = r"^[a-z][a-z0-9_]*$"
 
+CLAUSE_PLACEHOLDERS = {
+    "party_a": "甲方（聘任主体）", "party_b": "乙方（责任规划师或团队）", "unit_name": "责任单元",
+    "district_name": "所在区", "subdistricts": "包含的街道乡镇", "role_label": "派驻角色", "start": "聘期开始",
+    "end": "聘期结束", "term_years": "聘期年数", "fee": "服务费用", "duties": "工作职责",
+    "service_focus": "服务重点", "filing_body": "备案机关",
+}
+
 
 class _Item(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -50,6 +57,24 @@ class Registration(_Item):
 
 class ContractClause(_Item):
     required: bool = True
+    # The clause's wording with placeholders filled per contract (see selectors.contract_clause_texts):
+    # {party_a} {party_b} {unit_name} {district_name} {subdistricts} {role_label} {start} {end}
+    # {term_years} {fee} {duties} {service_focus} {filing_body}
+    text: str = Field(default="", max_length=4000)
+
+    @model_validator(mode="after")
+    def _known_placeholders(self):
+        import string
+
+        known = set(CLAUSE_PLACEHOLDERS)
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(self.text) if name is not None}
+        except ValueError:
+            raise ValueError("条款文本中的花括号不成对")
+        unknown = sorted(n for n in names if n not in known)
+        if unknown:
+            raise ValueError(f"条款文本使用了未知的占位符：{'、'.join(unknown)}")
+        return self
 
 
 class AssessmentCriterion(_Item):

@@ -37,6 +37,28 @@ def policy_article(city: City, step: str) -> str:
     return (city.policy.articles or {}).get(step, "")
 
 
+def contract_clause_texts(city: City, values: dict) -> list[dict]:
+    """Every clause of the city's contract (policy `contract_clauses`, B19(3) / P6(3)) with its wording
+    filled from `values` (keys: rpms.cities.schemas.CLAUSE_PLACEHOLDERS). A value not given reads
+    "（按双方约定）"; a clause without wording gets a sentence saying what it must state."""
+    import string
+
+    class _Values(dict):
+        def __missing__(self, key):
+            return "（按双方约定）"
+
+    filled = _Values({k: ("（按双方约定）" if v in (None, "") else str(v)) for k, v in values.items()})
+    clauses = []
+    for clause in city.policy.contract_clauses or []:
+        text = clause.get("text") or ""
+        if text:
+            text = string.Formatter().vformat(text, (), filled)
+        else:
+            text = f"双方就{clause['label']}约定如下：（按双方约定）"
+        clauses.append({"code": clause["code"], "label": clause["label"], "article": clause.get("article", ""), "text": text})
+    return clauses
+
+
 WINDOW_RULES = {
     "notice_working_days": "公示期",
     "withdrawal_notice_working_days": "退出申请提前期",

@@ -48,7 +48,9 @@ class OpenCall(TimeStampedModel):
 
     @property
     def article(self) -> str:
-        return "P5(3)" if self.kind == CallKind.TARGETED else "P5(1)"
+        from rpms.cities.selectors import policy_article
+
+        return policy_article(self.city, "call_targeted" if self.kind == CallKind.TARGETED else "call_open")
 
     @property
     def is_published(self) -> bool:

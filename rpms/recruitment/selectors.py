@@ -51,7 +51,7 @@ def require_reader(user, city) -> None:
 
 
 def public_call_list(*, city=None):
-    queryset = OpenCall.objects.filter(status=CallStatus.PUBLISHED, city__is_active=True).select_related("city")
+    queryset = OpenCall.objects.filter(status=CallStatus.PUBLISHED, city__is_active=True).select_related("city__policy")
     if city is not None:
         queryset = queryset.filter(city=city)
     return queryset.order_by("-published_at", "-id")
@@ -75,7 +75,7 @@ def call_get_for_admin(*, user, call_id, write: bool = True) -> OpenCall:
 def admin_call_list(*, city):
     return (
         OpenCall.objects.filter(city=city)
-        .select_related("city")
+        .select_related("city__policy")
         .annotate(
             application_count=Count("applications", filter=~Q(applications__status=ApplicationStatus.DRAFT), distinct=True),
             pending_count=Count("applications", filter=Q(applications__status=ApplicationStatus.SUBMITTED), distinct=True),
@@ -95,7 +95,7 @@ def call_applications(*, call):
     return (
         Application.objects.filter(call=call)
         .exclude(status=ApplicationStatus.DRAFT)
-        .select_related("applicant", "call__city")
+        .select_related("applicant", "call__city__policy")
         .prefetch_related("familiar_districts", "members")
         .order_by("submitted_at", "id")
     )
@@ -126,7 +126,7 @@ def application_get(*, user, application_id, write: bool = False) -> Application
 def my_applications(*, user):
     return (
         Application.objects.filter(applicant=user)
-        .select_related("call__city", "planner")
+        .select_related("call__city__policy", "planner")
         .order_by("-submitted_at", "-id")
     )
 
@@ -166,7 +166,7 @@ def public_notice_get(notice_id) -> PublicNotice:
 
 
 def public_notice_list(*, city=None, call=None):
-    queryset = PublicNotice.objects.select_related("call", "city").annotate(candidate_count=Count("entries"))
+    queryset = PublicNotice.objects.select_related("call", "city__policy").annotate(candidate_count=Count("entries"))
     if city is not None:
         queryset = queryset.filter(city=city)
     if call is not None:

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from rpms.cities.eligibility import eligibility_check
-from rpms.cities.selectors import policy_window_end
+from rpms.cities.selectors import policy_article, policy_window_end
 from rpms.cities.vocabulary import DegreeLevel, TitleLevel
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden
@@ -44,10 +44,7 @@ from .models import (
     PublicNotice,
 )
 
-ARTICLE_CALL = "P5(1)"
-ARTICLE_TARGETED = "P5(3)"
-ARTICLE_REVIEW = "P5(1)"
-ARTICLE_NOTICE = "P5(2)"
+# Each step cites the city's own article: policy `articles` (rpms.cities.articles).
 MAX_PROOFS = 20
 MAX_EXPERIENCE_YEARS = 70
 MAX_TEXT = 2000
@@ -88,7 +85,8 @@ def _call_fields(*, city, title, kind, requirements, specialties, deadline) -> d
     specialties = specialties_check(city=city, codes=_code_list(specialties, label="需求专业领域"), label="需求专业领域")
     if kind == CallKind.TARGETED and not specialties:
         # P5(3): a targeted call names the specialties in short supply.
-        raise DomainError("定向补充须列明紧缺的专业领域（P5(3)）。", code="specialties_required")
+        raise DomainError(f"定向补充须列明紧缺的专业领域（{policy_article(city, 'call_targeted')}）。",
+                          code="specialties_required")
     if not isinstance(deadline, dt.date) or isinstance(deadline, dt.datetime):
         raise DomainError("报名截止日期格式不正确，应为 YYYY-MM-DD。", code="invalid_date")
     return {
@@ -414,7 +412,7 @@ def application_review(*, actor, application: Application, decision: str, reason
     audit_log(
         actor=actor, action="recruitment.application_review", obj=application, before=before,
         after=snapshot(application, fields=["status", "scores", "decision_reason", "decided_at"]),
-        article=ARTICLE_REVIEW,
+        article=policy_article(application.call.city, "review"),
         summary=f"审核{'通过' if target == ApplicationStatus.APPROVED else '未通过'}：{application.display_name}"[:255],
     )
     return application
@@ -465,7 +463,7 @@ def notice_publish(*, actor, call: OpenCall, start: dt.date | None = None, title
         actor=actor, action="recruitment.notice_publish", obj=notice,
         after={"call": call.pk, "start": start, "end": notice.end, "working_days": notice.working_days,
                "backdated": notice.backdated, "candidates": [a.pk for a in candidates]},
-        article=ARTICLE_NOTICE,
+        article=policy_article(call.city, "notice"),
         summary=(f"发布入库公示（{start:%Y-%m-%d} 至 {notice.end:%Y-%m-%d}，{len(candidates)} 人）"
                  + ("，补录纸质公示" if notice.backdated else "")),
     )
@@ -514,7 +512,7 @@ def objection_submit(*, notice: PublicNotice, application_id, content: str, cont
         actor=actor, action="recruitment.objection_submit", obj=objection,
         object_repr=f"对 {entry.application.display_name} 的异议",
         after={"notice": notice.pk, "application": entry.application_id, "received_at": objection.received_at},
-        article=ARTICLE_NOTICE, summary=f"公示期间收到对 {entry.application.display_name} 的异议"[:255],
+        article=policy_article(notice.city, "objection"), summary=f"公示期间收到对 {entry.application.display_name} 的异议"[:255],
         city_code=notice.city.code,
     )
     return objection
@@ -554,7 +552,7 @@ def objection_resolve(*, actor, objection: Objection, upheld: bool, finding: str
         object_repr=f"对 {application.display_name} 的异议",
         before={"resolution": ""},
         after={"resolution": objection.resolution, "finding": finding, "cancelled": entry.cancelled},
-        article=ARTICLE_NOTICE,
+        article=policy_article(objection.notice.city, "objection"),
         summary=(f"异议{'成立，取消 ' + application.display_name + ' 入库资格' if upheld else '不成立'}：{application.display_name}")[:255],
         city_code=objection.notice.city.code,
     )
@@ -609,13 +607,13 @@ def _admit(*, actor, notice: PublicNotice, entry: NoticeEntry, now) -> Planner:
     )
     scores = "、".join(f"{SCORE_KEYS[k]} {v}" for k, v in (application.scores or {}).items() if k in SCORE_KEYS)
     dossier_event_record(
-        planner=planner, kind=DossierEventKind.REVIEWED, article=ARTICLE_REVIEW, occurred_at=application.decided_at,
+        planner=planner, kind=DossierEventKind.REVIEWED, article=policy_article(call.city, "review"), occurred_at=application.decided_at,
         actor=application.decided_by, source=application,
         summary=f"审核遴选通过。{application.decision_reason}" + (f"（评分：{scores}）" if scores else ""),
         data={"scores": application.scores},
     )
     dossier_event_record(
-        planner=planner, kind=DossierEventKind.ON_NOTICE, article=ARTICLE_NOTICE,
+        planner=planner, kind=DossierEventKind.ON_NOTICE, article=policy_article(call.city, "notice"),
         occurred_at=timezone.make_aware(dt.datetime.combine(notice.start, dt.time(9, 0)))
         if notice.backdated else notice.published_at,
         actor=notice.published_by, source=notice,
@@ -624,13 +622,13 @@ def _admit(*, actor, notice: PublicNotice, entry: NoticeEntry, now) -> Planner:
     )
     for objection in entry.objections.all():
         dossier_event_record(
-            planner=planner, kind=DossierEventKind.OBJECTION, article=ARTICLE_NOTICE, occurred_at=objection.resolved_at,
+            planner=planner, kind=DossierEventKind.OBJECTION, article=policy_article(call.city, "objection"), occurred_at=objection.resolved_at,
             actor=objection.resolved_by, source=objection,
             summary=f"公示期间收到异议，经核查{objection.get_resolution_display()}：{objection.finding}",
             data={"resolution": objection.resolution},
         )
     dossier_event_record(
-        planner=planner, kind=DossierEventKind.ADMITTED, article=ARTICLE_NOTICE, occurred_at=now, actor=actor,
+        planner=planner, kind=DossierEventKind.ADMITTED, article=policy_article(call.city, "admission"), occurred_at=now, actor=actor,
         source=notice,
         summary="公示期满，无异议或异议不成立，正式纳入资源库统一管理；建立个人档案，明确服务职责、工作纪律和管理要求",
     )
@@ -670,6 +668,6 @@ def notice_close(*, actor, notice: PublicNotice) -> list[Planner]:
         before={"closed_at": None},
         after={"closed_at": now, "admitted": [{"planner": p.pk, "name": p.name} for p in admitted],
                "cancelled": [e.application_id for e in entries if e.cancelled]},
-        article=ARTICLE_NOTICE, summary=f"公示期满，{len(admitted)} 人正式入库：{notice.title}"[:255],
+        article=policy_article(notice.city, "admission"), summary=f"公示期满，{len(admitted)} 人正式入库：{notice.title}"[:255],
     )
     return admitted

@@ -9,14 +9,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from rpms.cities.vocabulary import DegreeLevel, TitleLevel
+from rpms.cities.selectors import policy_article
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError
 
 from .models import DossierEvent, DossierEventKind, Planner, PlannerKind, PlannerSource, PoolStatus, TeamMember
 
-ARTICLE_COMMISSION = "B19(1)"
-ARTICLE_CORE_CAP = "B19(7)"
-ARTICLE_POOL_UPDATE = "P5(3)"
 LEAVE_GROUND = "voluntary_withdrawal"  # P5(4) item 4: the planner's own request
 
 
@@ -186,14 +184,14 @@ def planner_commission(*, actor, city, reason: str, name: str, familiar_district
     for index, member in enumerate(member_rows):
         TeamMember.objects.create(planner=planner, sort_order=index, **member)
     dossier_event_record(
-        planner=planner, kind=DossierEventKind.COMMISSIONED, article=ARTICLE_COMMISSION, actor=actor, occurred_at=now,
+        planner=planner, kind=DossierEventKind.COMMISSIONED, article=policy_article(city, "commission"), actor=actor, occurred_at=now,
         summary=f"定向委托入库。理由：{reason}", data={"reason": reason},
     )
     audit_log(
         actor=actor, action="registry.planner_commission", obj=planner,
         after={**snapshot(planner, fields=["name", "kind", "employer", "title_level", "specialties", "pool_status"]),
                "reason": reason, "members": len(member_rows)},
-        article=ARTICLE_COMMISSION, summary=f"定向委托 {name} 入库：{reason}"[:255],
+        article=policy_article(city, "commission"), summary=f"定向委托 {name} 入库：{reason}"[:255],
     )
     return planner
 
@@ -211,11 +209,11 @@ def team_member_add(*, actor, planner: Planner, name: str, specialty: str = "", 
     full_clean_or_refuse(row)
     row.save()
     dossier_event_record(
-        planner=planner, kind=DossierEventKind.MEMBER_ADDED, article=ARTICLE_CORE_CAP, actor=actor,
+        planner=planner, kind=DossierEventKind.MEMBER_ADDED, article=policy_article(planner.city, "team_core_cap"), actor=actor,
         summary=f"登记团队成员 {row.name}" + ("（核心成员）" if row.is_core else ""), data=member,
     )
     audit_log(actor=actor, action="registry.team_member_add", obj=row, object_repr=f"{planner.name}：{row.name}",
-              after=member, article=ARTICLE_CORE_CAP, summary=f"{planner.name} 登记团队成员 {row.name}",
+              after=member, article=policy_article(planner.city, "team_core_cap"), summary=f"{planner.name} 登记团队成员 {row.name}",
               city_code=planner.city.code)
     return row
 

@@ -45,7 +45,7 @@ def test_creating_a_call_returns_201_and_lists_it_publicly(anon, beijing, city_a
         "deadline": (dt.date.today() + dt.timedelta(days=10)).isoformat()}, bearer(city_admin))
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["kind"] == "targeted" and body["article"] == "P5(3)" and body["open"] is True
+    assert body["kind"] == "targeted" and body["article"] == "B19(1)" and body["open"] is True
     assert body["specialty_labels"] == ["耕地保护"]
     listed = anon.get("/api/v1/cities/beijing/calls").json()
     assert [c["id"] for c in listed] == [body["id"]]

@@ -216,9 +216,9 @@ def test_applying_after_the_deadline_is_refused(bj_call, beijing, clock):
 def test_a_targeted_call_must_name_the_specialties_in_short_supply(city_admin, beijing):
     with pytest.raises(DomainError) as refused:
         open_call(city_admin, beijing, kind="targeted", specialties=[])
-    assert refused.value.code == "specialties_required" and "P5(3)" in refused.value.message
+    assert refused.value.code == "specialties_required" and "B19(1)" in refused.value.message
     call = open_call(city_admin, beijing, kind="targeted", specialties=["farmland_protection", "land_use_control"])
-    assert ActionLog.objects.get(action="recruitment.call_create", object_id=str(call.pk)).article == "P5(3)"
+    assert ActionLog.objects.get(action="recruitment.call_create", object_id=str(call.pk)).article == "B19(1)"  # Beijing's own article
 
 
 def test_review_requires_scores_to_approve_and_a_reason_to_reject(bj_call, beijing, city_admin):
