@@ -84,6 +84,9 @@ def _mount():
     from rpms.documents.api import router as documents_router
     from rpms.dispatch.api import router as dispatch_router
     from rpms.appointments.api import router as appointments_router
+    from rpms.duties.api import router as duties_router
+    from rpms.opinions.api import router as opinions_router
+    from rpms.suggestions.api import router as suggestions_router
 
     api.add_router("/auth", accounts_router)
     api.add_router("/cities", cities_router)
@@ -97,6 +100,9 @@ def _mount():
     api.add_router("", documents_router)
     api.add_router("", dispatch_router)
     api.add_router("", appointments_router)
+    api.add_router("", duties_router)
+    api.add_router("", opinions_router)
+    api.add_router("", suggestions_router)
 
 
 _mount()

@@ -20,5 +20,8 @@ urlpatterns = [
     path("verify/", include("rpms.documents.urls")),
     path("dispatch/", include("rpms.dispatch.urls")),
     path("appointments/", include("rpms.appointments.urls")),
+    path("duties/", include("rpms.duties.urls")),
+    path("opinions/", include("rpms.opinions.urls")),
+    path("suggestions/", include("rpms.suggestions.urls")),
     path("", include("rpms.portal.urls")),
 ]

@@ -44,6 +44,9 @@ INSTALLED_APPS = [
     "rpms.documents",
     "rpms.dispatch",
     "rpms.appointments",
+    "rpms.duties",
+    "rpms.opinions",
+    "rpms.suggestions",
     "rpms.portal",
     "rpms.reports",
 ]
