@@ -4,7 +4,7 @@ from django.contrib import admin
 
 from rpms.core.admin_base import ReadOnlyAdmin, ReadOnlyInline
 
-from .models import District, ResponsibilityUnit, Subdistrict, UnitMembership
+from .models import District, ResponsibilityUnit, Subdistrict, UnitMembership, Department
 
 
 @admin.register(District)
@@ -45,3 +45,27 @@ class ResponsibilityUnitAdmin(ReadOnlyAdmin):
     @admin.display(description="状态")
     def status(self, obj):
         return "现行" if obj.is_active else "已撤销"
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    """Departments are a plain directory (no rule attaches to them); administrators keep it here."""
+
+    list_display = ("name", "city", "district", "contact", "is_active")
+    list_filter = ("city", "is_active")
+    search_fields = ("name",)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deactivate instead: answers already recorded refer to the department
+
+    def save_model(self, request, obj, form, change):
+        from django.db import transaction
+
+        from rpms.core.audit import audit_log, snapshot
+
+        with transaction.atomic():
+            before = snapshot(type(obj).objects.get(pk=obj.pk)) if change else None
+            super().save_model(request, obj, form, change)
+            audit_log(actor=request.user, action="geography.department_save", obj=obj, before=before,
+                      after=snapshot(obj), summary=f"{'修改' if change else '新增'}相关部门：{obj.name}",
+                      city_code=obj.city.code)

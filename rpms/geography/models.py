@@ -118,3 +118,31 @@ class UnitMembership(models.Model):
 
     def __str__(self):
         return f"{self.subdistrict} → {self.unit}"
+
+
+class Department(TimeStampedModel):
+    """A government department that receives planners' opinions, forwarded suggestions and monitoring
+    feedback (B11(3), B11(6), P3(2)): city-level (district empty) or a district's. Departments do not log
+    in; their answers are recorded by the officer or planner who received them."""
+
+    city = models.ForeignKey("cities.City", verbose_name="城市", on_delete=models.PROTECT, related_name="departments")
+    district = models.ForeignKey(
+        District, verbose_name="所在区", on_delete=models.PROTECT, null=True, blank=True, related_name="departments",
+        help_text="市级部门留空",
+    )
+    name = models.CharField("部门名称", max_length=100)
+    contact = models.CharField("联系方式（办公电话或地址）", max_length=200, blank=True)
+    is_active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = "相关部门"
+        verbose_name_plural = "相关部门"
+        ordering = ["city", "district__sort_order", "name"]
+        constraints = [models.UniqueConstraint(fields=["city", "district", "name"], name="department_unique_name")]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.district_id and self.city_id and self.district.city_id != self.city_id:
+            raise ValidationError({"district": "所在区须属于本市。"})
