@@ -1,0 +1,129 @@
+"""Issued documents (文书): a frozen snapshot of what was issued, its number, a public verification
+code and a content hash, so that anyone holding a printed copy can check it on the site (B19(7), B22).
+
+A document is never edited: a correction is a new document that supersedes the old one, and a
+withdrawn document is revoked with a date and a reason. The PDF is always re-rendered from the
+stored `context` snapshot, never from the live record it concerns."""
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from rpms.core.models import TimeStampedModel
+
+# Unambiguous alphabet: no 0/O, 1/I/L, so a code read aloud or typed from paper survives.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 16
+CODE_GROUP = 4
+
+
+class DocumentKind(models.TextChoices):
+    DISPATCH_NOTICE = "dispatch_notice", "派驻通知"
+    APPOINTMENT_CERTIFICATE = "appointment_certificate", "聘任证书"
+    APPOINTMENT_CONTRACT = "appointment_contract", "聘用合同"
+    WRITTEN_OPINION = "written_opinion", "书面意见"
+    WORK_CERTIFICATE = "work_certificate", "工作证明"
+
+
+# Short codes used in document numbers, e.g. "BEIJING-PZTZ-2026-00012".
+KIND_NUMBER_PREFIX = {
+    DocumentKind.DISPATCH_NOTICE: "PZTZ",
+    DocumentKind.APPOINTMENT_CERTIFICATE: "PRZS",
+    DocumentKind.APPOINTMENT_CONTRACT: "PYHT",
+    DocumentKind.WRITTEN_OPINION: "SMYJ",
+    DocumentKind.WORK_CERTIFICATE: "GZZM",
+}
+
+
+class DocumentStatus(models.TextChoices):
+    VALID = "valid", "有效"
+    REVOKED = "revoked", "已撤销"
+    SUPERSEDED = "superseded", "已被新文书替代"
+
+
+# Allowed transitions; everything else is refused by the services.
+STATUS_TRANSITIONS = {
+    DocumentStatus.VALID: {DocumentStatus.REVOKED, DocumentStatus.SUPERSEDED},
+    DocumentStatus.REVOKED: set(),
+    DocumentStatus.SUPERSEDED: set(),
+}
+
+
+def format_code(code: str) -> str:
+    """"ABCDEFGHJKMNPQRS" → "ABCD-EFGH-JKMN-PQRS" (how it is printed and shown)."""
+    return "-".join(code[i:i + CODE_GROUP] for i in range(0, len(code), CODE_GROUP))
+
+
+class IssuedDocument(TimeStampedModel):
+    city = models.ForeignKey("cities.City", verbose_name="城市", on_delete=models.PROTECT, related_name="issued_documents")
+    kind = models.CharField("文书类别", max_length=32, choices=DocumentKind.choices, db_index=True)
+    title = models.CharField("标题", max_length=200)
+    number = models.CharField("文书编号", max_length=64, unique=True)
+    year = models.PositiveSmallIntegerField("年度")
+    sequence = models.PositiveIntegerField("年度序号")
+    verification_code = models.CharField("核验码", max_length=CODE_LENGTH, unique=True)
+    content_hash = models.CharField("内容摘要（SHA-256）", max_length=64)
+    context = models.JSONField("文书内容快照", default=dict, blank=True)
+    subject_type = models.CharField("所涉对象类型", max_length=100, blank=True)
+    subject_id = models.CharField("所涉对象编号", max_length=64, blank=True)
+    holder_name = models.CharField("所涉人员或团队", max_length=200, blank=True)
+    issued_at = models.DateTimeField("出具时间", default=timezone.now)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="出具人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField("状态", max_length=16, choices=DocumentStatus.choices, default=DocumentStatus.VALID)
+    revoked_at = models.DateTimeField("撤销时间", null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="撤销人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoke_reason = models.TextField("撤销原因", blank=True)
+    superseded_at = models.DateTimeField("被替代时间", null=True, blank=True)
+    supersedes = models.OneToOneField(
+        "self", verbose_name="替代的文书", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
+    )
+
+    class Meta:
+        verbose_name = "已出具文书"
+        verbose_name_plural = "已出具文书"
+        ordering = ["-issued_at", "-id"]
+        indexes = [models.Index(fields=["subject_type", "subject_id"], name="documents_subject_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["city", "kind", "year", "sequence"], name="documents_number_sequence_unique"),
+            models.CheckConstraint(
+                condition=~Q(status="revoked") | (Q(revoked_at__isnull=False) & ~Q(revoke_reason="")),
+                name="documents_revoked_has_date_and_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="superseded") | Q(superseded_at__isnull=False),
+                name="documents_superseded_has_date",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.number}"
+
+    @property
+    def formatted_code(self) -> str:
+        return format_code(self.verification_code)
+
+    @property
+    def short_hash(self) -> str:
+        return self.content_hash[:16]
+
+    @property
+    def is_valid(self) -> bool:
+        return self.status == DocumentStatus.VALID
+
+    def can_become(self, status: str) -> bool:
+        return status in STATUS_TRANSITIONS.get(DocumentStatus(self.status), set())
+
+    def verify_path(self) -> str:
+        from django.urls import reverse
+
+        return reverse("documents:verify_detail", args=[self.verification_code])
+
+    def hash_matches(self) -> bool:
+        """Whether the stored snapshot still hashes to the stored content hash (tamper check)."""
+        from .integrity import content_hash
+
+        return content_hash(kind=self.kind, title=self.title, number=self.number, context=self.context) == self.content_hash
