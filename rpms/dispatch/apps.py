@@ -1,4 +1,5 @@
-"""Dispatch: district requests for planners (P6(1)), city-wide matching (P6(2)) and its proposals."""
+"""Dispatch: district requests for planners (P6(1)), city-wide matching (P6(2)) and its proposals,
+declared conflicts of interest, replacement proposals when a planner withdraws (P6(5))."""
 from django.apps import AppConfig
 
 
@@ -6,3 +7,11 @@ class DispatchConfig(AppConfig):
     name = "rpms.dispatch"
     label = "dispatch"
     verbose_name = "统筹选派"
+
+    def ready(self):
+        from rpms.portal.selectors import PENDING_PROVIDERS
+
+        from .pending import dispatch_pending
+
+        if dispatch_pending not in PENDING_PROVIDERS:
+            PENDING_PROVIDERS.append(dispatch_pending)

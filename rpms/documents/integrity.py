@@ -20,9 +20,9 @@ import uuid
 from .models import CODE_ALPHABET, CODE_LENGTH
 
 # 17 digits and a check digit (digit or X), not part of a longer run of digits.
-_ID_NUMBER_RE = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
+_ID_NUMBER_RE = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
 # Mainland mobile numbers: 11 digits starting with 1, not part of a longer run of digits.
-_MOBILE_RE = re.compile(r"(?<![0-9])1[0-9]{10}(?![0-9])")
+_MOBILE_RE = re.compile(r"(?<![0-9A-Za-z])1[3-9][0-9]{9}(?![0-9A-Za-z])")
 # "138 0013 8000", "138-0013-8000", "+86 138…": separators between digits hide nothing.
 _DIGIT_SEPARATOR_RE = re.compile(r"(?<=[0-9])[\s\-‐–—.·]+(?=[0-9Xx])")
 

@@ -78,10 +78,11 @@ def covered_unit_ids(city) -> set[int]:
     """Ids of the city's active units that have an active appointment (B4: the whole city is to be
     covered).
 
-    There is no appointment model yet: nothing is covered. The appointments context plugs in here
-    (e.g. `Appointment.objects.active().filter(unit__city=city).values_list("unit_id", flat=True)`),
-    and every coverage figure, page and endpoint follows."""
-    return set()
+    "Active" is computed from the appointments' dates (`Appointment.objects.active()`, today), so a
+    term that has run out or a planner who has left no longer covers the unit."""
+    from rpms.appointments.models import Appointment
+
+    return set(Appointment.objects.active().filter(city=city).values_list("unit_id", flat=True))
 
 
 def coverage_summary(city, *, user=None, district_code: str | None = None) -> dict:

@@ -1,4 +1,11 @@
-"""Written opinions (书面意见, B11(3), P3(2)): independent, immutable once issued, versioned, verifiable."""
+"""Written opinions (书面意见, B11(3), P3(2)): independent, immutable once issued, versioned, verifiable.
+
+A planner serving a unit drafts an opinion on a plan, a design scheme or a project, declares its
+interests (B16: a declared conflict blocks issuing) and issues it: the content is frozen with a
+SHA-256 hash and an issued document (number, verification code, PDF) from rpms.documents. The
+opinion goes to the unit's hiring entity and the departments chosen ("收到的书面意见", with read
+receipts); the design unit's response and departments' answers are recorded. A correction is a new
+version that supersedes the old one; both are kept."""
 from django.apps import AppConfig
 
 
@@ -6,3 +13,11 @@ class OpinionsConfig(AppConfig):
     name = "rpms.opinions"
     label = "opinions"
     verbose_name = "书面意见"
+
+    def ready(self):
+        from rpms.portal.selectors import PENDING_PROVIDERS
+
+        from .pending import pending_items
+
+        if pending_items not in PENDING_PROVIDERS:
+            PENDING_PROVIDERS.append(pending_items)

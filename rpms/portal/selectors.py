@@ -74,11 +74,21 @@ def normalise_query(q) -> str:
 
 
 def public_planners_for_units(units: list[ResponsibilityUnit]) -> dict[int, tuple[PublicPlannerCard, ...]]:
-    """Unit id → the public cards of the planners currently serving it.
+    """Unit id → the public cards of the planners serving it (filed, disclosed appointments; B19(7)),
+    in one bounded set of queries over the given units."""
+    from rpms.appointments.selectors import public_cards_for_units
 
-    Appointments do not exist yet, so every unit shows "暂无责任规划师". The appointments context
-    extends this with one query over the given units (keep it bounded: no per-unit queries)."""
-    return {}
+    cards = public_cards_for_units(units)
+    return {
+        unit_id: tuple(
+            PublicPlannerCard(
+                name=c["planner_name"] + (f"（负责人：{c['leader_name']}）" if c.get("leader_name") else ""),
+                employer=c.get("employer", ""), role_label=c.get("role_label", ""), contact=c.get("contact", ""),
+            )
+            for c in unit_cards
+        )
+        for unit_id, unit_cards in cards.items()
+    }
 
 
 def planner_lookup(*, q, city: City | None = None, limit: int = SEARCH_DEFAULT_LIMIT) -> PlannerLookup:

@@ -3,6 +3,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from rpms.accounts.models import Role
+from rpms.appointments.selectors import uncovered_by_district
 
 from . import selectors
 
@@ -40,17 +41,19 @@ def home(request):
         context.update(
             city=city,
             coverage=selectors.coverage_overview(city) if city else None,
+            uncovered_by_district=uncovered_by_district(city) if city else [],
             pending=selectors.pending_items(user),
         )
         return render(request, "portal/home_city_admin.html", context)
     if role == Role.DISTRICT_OFFICER:
-        context.update(districts=selectors.officer_districts(user), units=selectors.officer_units(user))
+        context.update(districts=selectors.officer_districts(user), units=selectors.officer_units(user),
+                       pending=selectors.pending_items(user))
         return render(request, "portal/home_district_officer.html", context)
     if role == Role.HIRING_ENTITY:
-        context.update(subdistricts=selectors.entity_subdistricts(user))
+        context.update(subdistricts=selectors.entity_subdistricts(user), pending=selectors.pending_items(user))
         return render(request, "portal/home_hiring_entity.html", context)
     if role == Role.PLANNER:
-        context.update(planner=selectors.planner_profile(user))
+        context.update(planner=selectors.planner_profile(user), pending=selectors.pending_items(user))
         return render(request, "portal/home_planner.html", context)
     if role == Role.AUDITOR:
         return render(request, "portal/home_auditor.html", context)

@@ -88,6 +88,16 @@ def test_dates_fees_landlines_and_numbers_are_not_mistaken_for_personal_data(bei
     assert document.context["start"] == "2026-03-09"  # dates are stored as ISO strings
 
 
+@pytest.mark.django_db
+def test_hashes_and_codes_with_long_digit_runs_are_not_mistaken_for_personal_data(beijing, city_admin):
+    # A sha256 in hex often holds 11+ digits in a row; bounded by letters it is not a phone or ID number.
+    digest = "a3f1" + "13800138000" + "b" + "110101199003071234" + "c" * 31
+    context = {**contract_context(beijing), "content_hash": digest, "reference": "DOC13912345678X"}
+    with transaction.atomic():
+        document = document_issue(**_issue_kwargs(beijing, city_admin, kind=DocumentKind.APPOINTMENT_CONTRACT, context=context))
+    assert document.context["content_hash"] == digest
+
+
 # --- numbers, codes, lookups -----------------------------------------------------------------------
 
 

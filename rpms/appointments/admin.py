@@ -1,0 +1,36 @@
+from django.contrib import admin
+
+from rpms.core.admin_base import ReadOnlyAdmin, ReadOnlyInline
+
+from .models import Appointment, AppointmentTerm, DistrictChief, TerminationRequest, Withdrawal
+
+
+class TermInline(ReadOnlyInline):
+    model = AppointmentTerm
+    fields = ("term_no", "kind", "start", "end", "years", "contract_number")
+
+
+class TerminationInline(ReadOnlyInline):
+    model = TerminationRequest
+    fields = ("initiator", "reason", "breach", "status", "requested_at", "consented_at", "effective_on")
+
+
+class WithdrawalInline(ReadOnlyInline):
+    model = Withdrawal
+    fk_name = "appointment"
+    fields = ("requested_on", "leave_date", "earliest", "reason", "replacement")
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(ReadOnlyAdmin):
+    list_display = ("unit", "planner", "role", "start", "end", "status", "ended_on", "term_no", "filed_at", "disclosed")
+    list_filter = ("city", "status", "role", "disclosed")
+    search_fields = ("planner__name", "unit__name")
+    list_select_related = ("unit", "planner")
+    inlines = [TermInline, TerminationInline, WithdrawalInline]
+
+
+@admin.register(DistrictChief)
+class DistrictChiefAdmin(ReadOnlyAdmin):
+    list_display = ("district", "planner", "start", "end", "status")
+    list_filter = ("status",)

@@ -1,0 +1,291 @@
+"""Appointments (派驻聘任): a planner or team serving a responsibility unit in a role, its terms,
+filing, termination and withdrawal requests, and the district chief planner (B6, B8, B19, B25, P6).
+
+Whether an appointment is in force is computed from its dates (CONVENTIONS: no cron job flips
+statuses): `Appointment.objects.active(on=day)` is the one definition used everywhere. The stored
+status only records what an act decided (TERMINATED), or a lazily settled ENDED / WITHDRAWN once the
+dates have passed (so that the partial unique constraint frees the planner-unit pair)."""
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from rpms.core.models import TimeStampedModel
+
+from . import clock
+
+
+class AppointmentStatus(models.TextChoices):
+    ACTIVE = "active", "在任"
+    ENDED = "ended", "期满离任"
+    TERMINATED = "terminated", "已解除"
+    WITHDRAWN = "withdrawn", "已退出"
+
+
+# Labels of the computed state (AppointmentStatus plus "not started yet").
+UPCOMING = "upcoming"
+STATE_LABELS = {**dict(AppointmentStatus.choices), UPCOMING: "待到任"}
+
+
+class AppointmentQuerySet(models.QuerySet):
+    def with_last_day(self):
+        """`last_day`: the last day of service (the withdrawal leave date, or the term's end)."""
+        return self.annotate(last_day=Coalesce("ended_on", "end"))
+
+    def active(self, on: dt.date | None = None):
+        """In force on `on` (default today): not terminated or settled as over, started, and its last
+        day (leave date or term end) not passed."""
+        on = on or clock.today()
+        return self.filter(status=AppointmentStatus.ACTIVE, start__lte=on).filter(
+            Q(ended_on__isnull=True, end__gte=on) | Q(ended_on__isnull=False, ended_on__gte=on)
+        )
+
+    def not_over(self, on: dt.date | None = None):
+        """In force on `on` or starting later (what the public and the cap still count)."""
+        on = on or clock.today()
+        return self.filter(status=AppointmentStatus.ACTIVE).filter(
+            Q(ended_on__isnull=True, end__gte=on) | Q(ended_on__isnull=False, ended_on__gte=on)
+        )
+
+    def expiring(self, *, within_days: int, on: dt.date | None = None):
+        """In force, no leave date set, the term ending within `within_days` days from `on`."""
+        on = on or clock.today()
+        return self.active(on=on).filter(ended_on__isnull=True, end__lte=on + dt.timedelta(days=within_days))
+
+
+class Appointment(TimeStampedModel):
+    city = models.ForeignKey("cities.City", verbose_name="城市", on_delete=models.PROTECT, related_name="appointments")
+    unit = models.ForeignKey(
+        "geography.ResponsibilityUnit", verbose_name="责任单元", on_delete=models.PROTECT, related_name="appointments"
+    )
+    planner = models.ForeignKey(
+        "registry.Planner", verbose_name="责任规划师（团队）", on_delete=models.PROTECT, related_name="appointments"
+    )
+    role = models.CharField("派驻角色", max_length=50, help_text="城市政策配置 roles 中的代码")
+    start = models.DateField("聘期开始")
+    end = models.DateField("本聘期结束", help_text="当前聘期的最后一天")
+    status = models.CharField("状态", max_length=16, choices=AppointmentStatus.choices, default=AppointmentStatus.ACTIVE)
+    ended_on = models.DateField("提前结束日", null=True, blank=True, help_text="解除或退出时的最后服务日")
+    term_no = models.PositiveSmallIntegerField("聘期序号", default=1)
+    party_a = models.CharField("甲方（聘任主体）", max_length=300)
+    fee_yuan = models.PositiveIntegerField("服务费用（元）", null=True, blank=True)
+    fee_note = models.CharField("费用说明", max_length=500, blank=True)
+    service_focus = models.TextField("服务重点", blank=True)
+    source = models.CharField("来源", max_length=50, blank=True, help_text="如 matching、replacement、manual")
+    note = models.TextField("备注", blank=True)
+    filed_at = models.DateTimeField("备案时间", null=True, blank=True)
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="备案经办人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    disclosed = models.BooleanField("已公开", default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="聘任经办人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = AppointmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "派驻聘任"
+        verbose_name_plural = "派驻聘任"
+        ordering = ["-start", "-id"]
+        indexes = [
+            models.Index(fields=["city", "status", "end"], name="appointment_city_status_idx"),
+            models.Index(fields=["unit", "status"], name="appointment_unit_status_idx"),
+        ]
+        constraints = [
+            # B8 allows several roles per unit, but one planner serves a unit once at a time.
+            models.UniqueConstraint(
+                fields=["planner", "unit"], condition=Q(status="active"), name="one_active_appointment_per_planner_unit"
+            ),
+            models.CheckConstraint(condition=Q(end__gte=F("start")), name="appointment_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("start") - dt.timedelta(days=1)),
+                name="appointment_ended_on_after_start",
+            ),
+            models.CheckConstraint(condition=Q(term_no__gte=1), name="appointment_term_no_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.planner} · {self.unit} · {self.role_label}"
+
+    @property
+    def role_label(self) -> str:
+        for item in getattr(getattr(self.city, "policy", None), "roles", None) or []:
+            if item.get("code") == self.role:
+                return item["label"]
+        return self.role
+
+    @property
+    def last_day(self) -> dt.date:
+        return self.ended_on or self.end
+
+    def state(self, on: dt.date | None = None) -> str:
+        """The computed status on `on` (default today): active / upcoming / ended / terminated / withdrawn."""
+        on = on or clock.today()
+        if self.status != AppointmentStatus.ACTIVE:
+            return self.status
+        if self.ended_on is not None and self.ended_on < on:
+            return AppointmentStatus.WITHDRAWN
+        if self.end < on:
+            return AppointmentStatus.ENDED
+        if self.start > on:
+            return UPCOMING
+        return AppointmentStatus.ACTIVE
+
+    def state_label(self, on: dt.date | None = None) -> str:
+        return STATE_LABELS[self.state(on)]
+
+    def is_active(self, on: dt.date | None = None) -> bool:
+        return self.state(on) == AppointmentStatus.ACTIVE
+
+    @property
+    def is_filed(self) -> bool:
+        return self.filed_at is not None
+
+
+class TermKind(models.TextChoices):
+    FIRST = "first", "首聘"
+    RENEWAL = "renewal", "续聘"
+
+
+class AppointmentTerm(models.Model):
+    """One term of an appointment: the first and each renewal (B19(2)), with its contract."""
+
+    appointment = models.ForeignKey(Appointment, verbose_name="派驻聘任", on_delete=models.CASCADE, related_name="terms")
+    term_no = models.PositiveSmallIntegerField("聘期序号")
+    kind = models.CharField("类型", max_length=16, choices=TermKind.choices)
+    start = models.DateField("开始")
+    end = models.DateField("结束")
+    years = models.PositiveSmallIntegerField("年数")
+    contract_number = models.CharField("聘用合同文书编号", max_length=64, blank=True)
+    created_at = models.DateTimeField("记录时间", auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="经办人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "聘期"
+        verbose_name_plural = "聘期"
+        ordering = ["appointment", "term_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["appointment", "term_no"], name="one_term_per_number"),
+            models.CheckConstraint(condition=Q(end__gte=F("start")), name="term_end_after_start"),
+        ]
+
+    def __str__(self):
+        return f"第 {self.term_no} 聘期 {self.start}—{self.end}"
+
+
+class TerminationInitiator(models.TextChoices):
+    PLANNER = "planner", "责任规划师申请"
+    ENTITY = "entity", "聘任主体解除"
+
+
+class TerminationStatus(models.TextChoices):
+    PENDING = "pending", "待聘任主体同意"
+    DONE = "done", "已解除"
+
+
+class TerminationRequest(models.Model):
+    """B25: neither side ends the contract at will. A planner's written request takes effect only
+    with the hiring entity's consent; the entity may end it only for a breach named in the contract."""
+
+    appointment = models.ForeignKey(
+        Appointment, verbose_name="派驻聘任", on_delete=models.CASCADE, related_name="termination_requests"
+    )
+    initiator = models.CharField("提出方", max_length=16, choices=TerminationInitiator.choices)
+    reason = models.TextField("理由")
+    breach = models.CharField("违约条款", max_length=50, blank=True, help_text="合同条款代码（聘任主体解除时必填）")
+    breach_label = models.CharField("违约条款名称", max_length=100, blank=True)
+    status = models.CharField("状态", max_length=16, choices=TerminationStatus.choices)
+    requested_at = models.DateTimeField("提出时间", default=timezone.now)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="提出人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    consented_at = models.DateTimeField("同意时间", null=True, blank=True)
+    consented_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="同意人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    effective_on = models.DateField("解除生效日", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "解除聘用"
+        verbose_name_plural = "解除聘用"
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appointment"], condition=Q(status="pending"), name="one_pending_termination_per_appointment"
+            ),
+            models.CheckConstraint(
+                condition=Q(initiator="planner") | ~Q(breach=""), name="entity_termination_names_breach"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.appointment} {self.get_initiator_display()}"
+
+
+class Withdrawal(models.Model):
+    """P6(5): a planner's written withdrawal, with a leave date at least N working days later."""
+
+    appointment = models.ForeignKey(Appointment, verbose_name="派驻聘任", on_delete=models.CASCADE, related_name="withdrawals")
+    requested_on = models.DateField("申请日期")
+    leave_date = models.DateField("离任日期")
+    earliest = models.DateField("最早可离任日期")
+    explanation = models.JSONField("最早日期计算说明", default=list, blank=True)
+    reason = models.TextField("理由")
+    requested_at = models.DateTimeField("提交时间", default=timezone.now)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="提交人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    replacement = models.ForeignKey(
+        Appointment, verbose_name="补位聘任", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaces"
+    )
+
+    class Meta:
+        verbose_name = "退出派驻"
+        verbose_name_plural = "退出派驻"
+        ordering = ["leave_date", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["appointment"], name="one_withdrawal_per_appointment"),
+            models.CheckConstraint(condition=Q(leave_date__gte=F("earliest")), name="withdrawal_leave_after_earliest"),
+        ]
+
+    def __str__(self):
+        return f"{self.appointment} 退出（{self.leave_date}）"
+
+
+class DistrictChiefStatus(models.TextChoices):
+    ACTIVE = "active", "在任"
+    ENDED = "ended", "已卸任"
+
+
+class DistrictChief(TimeStampedModel):
+    """B6: a district's chief planner (区级总责任规划师)."""
+
+    district = models.ForeignKey("geography.District", verbose_name="区", on_delete=models.PROTECT, related_name="chiefs")
+    planner = models.ForeignKey(
+        "registry.Planner", verbose_name="责任规划师（团队）", on_delete=models.PROTECT, related_name="chief_posts"
+    )
+    start = models.DateField("任期开始")
+    end = models.DateField("任期结束")
+    status = models.CharField("状态", max_length=16, choices=DistrictChiefStatus.choices, default=DistrictChiefStatus.ACTIVE)
+    note = models.TextField("备注", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="经办人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "区级总责任规划师"
+        verbose_name_plural = "区级总责任规划师"
+        ordering = ["district", "-start"]
+        constraints = [
+            models.UniqueConstraint(fields=["district"], condition=Q(status="active"), name="one_active_chief_per_district"),
+            models.CheckConstraint(condition=Q(end__gte=F("start")), name="district_chief_end_after_start"),
+        ]
+
+    def __str__(self):
+        return f"{self.district} 总责任规划师 {self.planner}"

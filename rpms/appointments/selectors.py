@@ -1,0 +1,563 @@
+"""Appointment reads, with role scoping applied here once.
+
+Who sees which appointment (non-public record): the city administrators and auditors of its city,
+the district officers of its unit's district, the hiring entity of its unit, and the planner itself;
+anyone else gets 404. The public sees only filed (disclosed) appointments still in force or about to
+start, and only public facts: names, employer, term, role, a contact channel — never an ID number or
+a mobile (B19(7))."""
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.utils import timezone
+
+from rpms.accounts.models import Role
+from rpms.accounts.scoping import is_city_wide
+from rpms.cities.models import City
+from rpms.core.errors import DomainError, NotFound
+from rpms.geography.models import District, ResponsibilityUnit, UnitMembership
+from rpms.registry.models import TeamMember
+
+from . import clock, permissions
+from .models import (
+    STATE_LABELS,
+    UPCOMING,
+    Appointment,
+    AppointmentStatus,
+    DistrictChief,
+    DistrictChiefStatus,
+    Withdrawal,
+)
+
+LIST_PAGE_SIZE = 200
+PUBLIC_CONTACT = "通过本系统向责任规划师提出意见建议"
+
+STATUS_FILTERS = {
+    "": "全部",
+    AppointmentStatus.ACTIVE: "在任",
+    UPCOMING: "待到任",
+    AppointmentStatus.ENDED: "期满离任",
+    AppointmentStatus.TERMINATED: "已解除",
+    AppointmentStatus.WITHDRAWN: "已退出",
+}
+
+
+def _memberships_prefetch(prefix: str = "unit__") -> Prefetch:
+    return Prefetch(
+        f"{prefix}memberships",
+        queryset=UnitMembership.objects.filter(left_at__isnull=True).select_related("subdistrict").order_by("subdistrict__code"),
+        to_attr="active_memberships",
+    )
+
+
+def base_queryset():
+    return Appointment.objects.select_related(
+        "city__policy", "unit__district", "unit__city__policy", "planner", "filed_by"
+    )
+
+
+def status_q(status: str, on: dt.date | None = None) -> Q:
+    """The computed status (see Appointment.state) as a filter."""
+    on = on or clock.today()
+    active = Q(status=AppointmentStatus.ACTIVE)
+    no_leave = Q(ended_on__isnull=True)
+    if status == AppointmentStatus.ACTIVE:
+        return active & Q(start__lte=on) & ((no_leave & Q(end__gte=on)) | Q(ended_on__gte=on))
+    if status == UPCOMING:
+        return active & Q(start__gt=on) & ((no_leave & Q(end__gte=on)) | Q(ended_on__gte=on))
+    if status == AppointmentStatus.ENDED:
+        return Q(status=AppointmentStatus.ENDED) | (active & no_leave & Q(end__lt=on))
+    if status == AppointmentStatus.WITHDRAWN:
+        return Q(status=AppointmentStatus.WITHDRAWN) | (active & Q(ended_on__lt=on))
+    if status == AppointmentStatus.TERMINATED:
+        return Q(status=AppointmentStatus.TERMINATED)
+    raise DomainError(f"未知的状态筛选“{status}”。", code="invalid_status")
+
+
+def scope_q(user) -> Q | None:
+    """The appointments a signed-in user may see (None: everything)."""
+    if not getattr(user, "is_authenticated", False):
+        return Q(pk__in=[])
+    if user.is_superuser or (user.role == Role.AUDITOR and user.city_id is None):
+        return None
+    if user.role in (Role.CITY_ADMIN, Role.AUDITOR):
+        return Q(city_id=user.city_id)
+    if user.role == Role.DISTRICT_OFFICER:
+        return Q(unit__district__in=user.districts.values("pk"))
+    if user.role == Role.HIRING_ENTITY:
+        own = UnitMembership.objects.filter(
+            unit=OuterRef("unit"), left_at__isnull=True, subdistrict__in=user.subdistricts.values("pk")
+        )
+        return Q(Exists(own))
+    if user.role == Role.PLANNER:
+        return Q(planner__user=user)
+    return Q(pk__in=[])
+
+
+@dataclass
+class AppointmentFilters:
+    unit: int | None = None
+    planner: int | None = None
+    district: str = ""  # district id or code
+    status: str = ""
+
+    def as_query(self) -> dict:
+        return {k: v for k, v in {"unit": self.unit, "planner": self.planner, "district": self.district,
+                                   "status": self.status}.items() if v not in (None, "")}
+
+
+def filters_parse(params) -> AppointmentFilters:
+    def _int(name):
+        raw = str(params.get(name) or "").strip()
+        if not raw:
+            return None
+        if not raw.isdigit():
+            raise DomainError(f"筛选条件“{name}”应为编号（整数）。", code="invalid_filter")
+        return int(raw)
+
+    status = str(params.get("status") or "").strip()
+    if status not in STATUS_FILTERS:
+        raise DomainError(f"未知的状态筛选“{status}”，可选：{'、'.join(k for k in STATUS_FILTERS if k)}。", code="invalid_status")
+    return AppointmentFilters(unit=_int("unit"), planner=_int("planner"),
+                              district=str(params.get("district") or "").strip()[:20], status=status)
+
+
+def appointment_list(*, user, filters: AppointmentFilters | None = None, city: City | None = None):
+    """The appointments the user may see, filtered; a queryset with everything a row shows loaded
+    (query count independent of the number of rows)."""
+    filters = filters or AppointmentFilters()
+    queryset = base_queryset().prefetch_related(_memberships_prefetch())
+    scope = scope_q(user)
+    if scope is not None:
+        queryset = queryset.filter(scope)
+    if city is not None:
+        queryset = queryset.filter(city=city)
+    if filters.unit:
+        queryset = queryset.filter(unit_id=filters.unit)
+    if filters.planner:
+        queryset = queryset.filter(planner_id=filters.planner)
+    if filters.district:
+        district = filters.district
+        queryset = queryset.filter(unit__district__code=district) if not district.isdigit() or len(district) >= 6 \
+            else queryset.filter(unit__district_id=int(district))
+    if filters.status:
+        queryset = queryset.filter(status_q(filters.status))
+    return queryset.order_by("unit__district__sort_order", "unit__district__code", "unit__name", "role", "-start", "id")
+
+
+def appointment_get(*, user, pk) -> Appointment:
+    """One appointment for someone who may see it; otherwise NotFound, whether or not it exists."""
+    appointment = (
+        base_queryset().prefetch_related(_memberships_prefetch(), "terms", "termination_requests", "withdrawals")
+        .filter(pk=pk).first()
+    )
+    if appointment is None or not permissions.can_view(user, appointment):
+        raise NotFound()
+    return appointment
+
+
+def appointment_documents(appointment: Appointment) -> list:
+    from rpms.documents.selectors import documents_for
+
+    return documents_for(appointment)
+
+
+def appointment_document(*, user, pk, kind: str):
+    """The current (latest) document of `kind` about an appointment the user may see; a revoked
+    certificate is still downloadable by the parties (it says so when verified)."""
+    from rpms.documents.models import IssuedDocument
+    from rpms.documents.services import subject_key
+
+    appointment = appointment_get(user=user, pk=pk)
+    subject_type, subject_id = subject_key(appointment)
+    document = (
+        IssuedDocument.objects.select_related("city").filter(subject_type=subject_type, subject_id=subject_id, kind=kind)
+        .order_by("-issued_at", "-id").first()
+    )
+    if document is None:
+        raise NotFound("该文书不存在。")
+    return appointment, document
+
+
+def appointment_row(appointment: Appointment, on: dt.date | None = None) -> dict:
+    """What a list row / the API list shows (no personal identifiers)."""
+    unit = appointment.unit
+    state = appointment.state(on)
+    return {
+        "id": appointment.pk,
+        "city": appointment.city.code,
+        "unit": {"id": unit.pk, "name": unit.name},
+        "district": {"id": unit.district_id, "code": unit.district.code, "name": unit.district.name},
+        "planner": {"id": appointment.planner_id, "name": appointment.planner.name, "kind": appointment.planner.kind,
+                    "leader_name": appointment.planner.leader_name},
+        "role": appointment.role,
+        "role_label": appointment.role_label,
+        "start": appointment.start.isoformat(),
+        "end": appointment.end.isoformat(),
+        "ended_on": appointment.ended_on.isoformat() if appointment.ended_on else None,
+        "term_no": appointment.term_no,
+        "status": state,
+        "status_label": STATE_LABELS[state],
+        "filed": appointment.is_filed,
+        "filed_at": timezone.localtime(appointment.filed_at).isoformat() if appointment.filed_at else None,
+        "disclosed": appointment.disclosed,
+        "party_a": appointment.party_a,
+        "source": appointment.source,
+    }
+
+
+def appointment_detail(appointment: Appointment) -> dict:
+    data = appointment_row(appointment)
+    data.update({
+        "fee_yuan": appointment.fee_yuan,
+        "fee_note": appointment.fee_note,
+        "service_focus": appointment.service_focus,
+        "subdistricts": [s.name for s in appointment.unit.current_subdistricts],
+        "terms": [
+            {"term_no": t.term_no, "kind": t.kind, "kind_label": t.get_kind_display(), "start": t.start.isoformat(),
+             "end": t.end.isoformat(), "years": t.years, "contract_number": t.contract_number}
+            for t in appointment.terms.all()
+        ],
+        "termination_requests": [
+            {"id": r.pk, "initiator": r.initiator, "initiator_label": r.get_initiator_display(), "reason": r.reason,
+             "breach": r.breach, "breach_label": r.breach_label, "status": r.status, "status_label": r.get_status_display(),
+             "requested_at": r.requested_at.isoformat(), "effective_on": r.effective_on.isoformat() if r.effective_on else None}
+            for r in appointment.termination_requests.all()
+        ],
+        "withdrawals": [
+            {"id": w.pk, "requested_on": w.requested_on.isoformat(), "leave_date": w.leave_date.isoformat(),
+             "earliest": w.earliest.isoformat(), "reason": w.reason, "replacement": w.replacement_id}
+            for w in appointment.withdrawals.all()
+        ],
+        "documents": [
+            {"kind": d.kind, "kind_label": d.get_kind_display(), "title": d.title, "number": d.number,
+             "verification_code": d.formatted_code, "status": d.status, "status_label": d.get_status_display(),
+             "verify_path": d.verify_path()}
+            for d in appointment_documents(appointment)
+        ],
+    })
+    return data
+
+
+# --- expiry, withdrawals, pending lists ------------------------------------------------------------
+
+
+def expiring_list(*, user, on: dt.date | None = None) -> list[Appointment]:
+    """Appointments the user may see whose term ends within their city's contract_expiry_warning_days
+    (30) and which are not being ended otherwise: to renew or to replace."""
+    on = on or clock.today()
+    scope = scope_q(user)
+    queryset = base_queryset().filter(status=AppointmentStatus.ACTIVE, ended_on__isnull=True, start__lte=on, end__gte=on)
+    if scope is not None:
+        queryset = queryset.filter(scope)
+    # Each city has its own warning period; a small loop over cities keeps it one query per city.
+    result = []
+    for city in City.objects.filter(is_active=True).select_related("policy").filter(
+        pk__in=queryset.values("city_id")
+    ):
+        horizon = on + dt.timedelta(days=city.policy.contract_expiry_warning_days)
+        result.extend(queryset.filter(city=city, end__lte=horizon).order_by("end", "id"))
+    return result
+
+
+def withdrawal_list(*, user, pending_only: bool = False) -> list[Withdrawal]:
+    """Withdrawals the user may see (city administrators, auditors, district officers, hiring entities)."""
+    queryset = Withdrawal.objects.select_related(
+        "appointment__city__policy", "appointment__unit__district", "appointment__planner", "replacement__planner"
+    )
+    scope = scope_q(user)
+    if scope is not None:
+        queryset = queryset.filter(appointment__in=Appointment.objects.filter(scope).values("pk"))
+    if pending_only:
+        queryset = queryset.filter(replacement__isnull=True, appointment__status=AppointmentStatus.ACTIVE)
+    return list(queryset.order_by("leave_date", "id"))
+
+
+def withdrawal_get(*, user, pk) -> Withdrawal:
+    withdrawal = Withdrawal.objects.select_related(
+        "appointment__city__policy", "appointment__unit__district", "appointment__unit__city__policy",
+        "appointment__planner", "replacement__planner",
+    ).filter(pk=pk).first()
+    if withdrawal is None or not permissions.can_view(user, withdrawal.appointment):
+        raise NotFound()
+    return withdrawal
+
+
+def replacement_proposals(*, user, withdrawal: Withdrawal) -> tuple[list[dict], str]:
+    """Proposals from the matching engine for the unit and role of a withdrawal (dispatch context),
+    and an explanation if there are none or the engine is unavailable."""
+    appointment = withdrawal.appointment
+    try:
+        from rpms.dispatch.services import replacement_proposals as engine
+    except ImportError:
+        return [], "选派引擎尚未就绪，请手工选择补位人员。"
+    try:
+        proposals = engine(
+            actor=user, unit=appointment.unit, role=appointment.role,
+            exclude_planner_ids=(appointment.planner_id,), start=withdrawal.leave_date + dt.timedelta(days=1),
+        )
+    except DomainError as exc:
+        return [], exc.message
+    return list(proposals or []), "" if proposals else "资源库中暂无符合条件的补位人选。"
+
+
+def pending_termination_requests(*, user) -> list:
+    from .models import TerminationRequest, TerminationStatus
+
+    queryset = TerminationRequest.objects.select_related(
+        "appointment__city__policy", "appointment__unit__district", "appointment__unit__city__policy", "appointment__planner"
+    ).prefetch_related(_memberships_prefetch("appointment__unit__")).filter(status=TerminationStatus.PENDING)
+    scope = scope_q(user)
+    if scope is not None:
+        queryset = queryset.filter(appointment__in=Appointment.objects.filter(scope).values("pk"))
+    return [r for r in queryset if permissions.is_contract_signer(user, r.appointment)]
+
+
+def pending_items(user) -> list:
+    """The appointments' lines on the role home pages (registered in AppConfig.ready())."""
+    from django.urls import reverse
+
+    from rpms.portal.selectors import PendingItem
+
+    if not getattr(user, "is_authenticated", False) or user.role not in (
+        Role.CITY_ADMIN, Role.DISTRICT_OFFICER, Role.HIRING_ENTITY
+    ):
+        return []
+    items = []
+    expiring = expiring_list(user=user)
+    if expiring:
+        first = min(a.end for a in expiring)
+        items.append(PendingItem(title="聘用合同即将到期（续聘或调整）", url=reverse("appointments:expiring"),
+                                 count=len(expiring), due=f"最早 {first.isoformat()} 到期", level="warn"))
+    if user.role in (Role.CITY_ADMIN, Role.DISTRICT_OFFICER):
+        withdrawals = withdrawal_list(user=user, pending_only=True)
+        if withdrawals:
+            first = min(w.leave_date for w in withdrawals)
+            items.append(PendingItem(title="责任规划师退出待补位", url=reverse("appointments:withdrawals"),
+                                     count=len(withdrawals), due=f"最早 {first.isoformat()} 离任", level="warn"))
+        unfiled = appointment_list(user=user).filter(filed_at__isnull=True).filter(
+            status_q(AppointmentStatus.ACTIVE) | status_q(UPCOMING)
+        )
+        count = unfiled.count()
+        if count:
+            items.append(PendingItem(title="聘用合同待备案", url=reverse("appointments:list") + "?unfiled=1",
+                                     count=count, level="info"))
+    terminations = pending_termination_requests(user=user)
+    if terminations:
+        items.append(PendingItem(title="责任规划师申请解除聘用合同，待同意", url=reverse("appointments:list") + "?termination=pending",
+                                 count=len(terminations), level="warn"))
+    return items
+
+
+# --- coverage ------------------------------------------------------------------------------------
+
+
+def covered_unit_ids(city, on: dt.date | None = None) -> set[int]:
+    """B4: ids of the city's units with an appointment in force on `on` (default today)."""
+    return set(Appointment.objects.active(on=on).filter(city=city).values_list("unit_id", flat=True))
+
+
+def uncovered_by_district(city, on: dt.date | None = None) -> list[dict]:
+    """[{"district", "units": [ResponsibilityUnit …], "total"}] for the districts with uncovered active
+    units, in district order. Three queries."""
+    covered = covered_unit_ids(city, on)
+    units = ResponsibilityUnit.objects.filter(city=city, dissolved_at__isnull=True).select_related("district")
+    groups: dict[int, dict] = {}
+    for unit in units.order_by("district__sort_order", "district__code", "name", "id"):
+        group = groups.setdefault(unit.district_id, {"district": unit.district, "units": [], "total": 0})
+        group["total"] += 1
+        if unit.pk not in covered:
+            group["units"].append(unit)
+    return [g for g in groups.values() if g["units"]]
+
+
+# --- public disclosure (B19(7)) ------------------------------------------------------------------------
+
+
+def public_queryset(*, city: City | None = None, district: District | None = None):
+    """Filed, disclosed appointments in force or about to start, of active units."""
+    queryset = (
+        Appointment.objects.not_over()
+        .filter(disclosed=True, filed_at__isnull=False, unit__dissolved_at__isnull=True)
+        .select_related("city__policy", "unit__district", "planner")
+        .prefetch_related(
+            _memberships_prefetch(),
+            Prefetch("planner__members", queryset=TeamMember.objects.filter(is_core=True).order_by("sort_order", "id"),
+                     to_attr="core_members_public"),
+        )
+    )
+    if city is not None:
+        queryset = queryset.filter(city=city)
+    if district is not None:
+        queryset = queryset.filter(unit__district=district)
+    return queryset.order_by("city__sort_order", "unit__district__sort_order", "unit__district__code", "unit__name", "role", "id")
+
+
+def public_unit_url(unit) -> str:
+    from django.urls import reverse
+
+    return reverse("appointments:public_unit", args=[unit.pk])
+
+
+def public_card(appointment: Appointment) -> dict:
+    """The public facts of one appointment: never an ID number or a mobile."""
+    policy = appointment.city.policy
+    planner = appointment.planner
+    core = getattr(planner, "core_members_public", None)
+    if core is None:
+        core = [m for m in planner.members.all() if m.is_core]
+    cap = policy.max_core_team_members
+    if cap is not None:
+        core = core[:cap]
+    state = appointment.state()
+    return {
+        "appointment": appointment.pk,
+        "role": appointment.role,
+        "role_label": appointment.role_label,
+        "planner_name": planner.name,
+        "planner_kind": planner.kind,
+        "planner_kind_label": planner.get_kind_display(),
+        "leader_name": planner.leader_name,
+        "core_members": [
+            {"name": m.name, "specialty_label": policy.specialty_label(m.specialty) if m.specialty else ""}
+            for m in (core if planner.kind == "team" else [])
+        ],
+        "employer": planner.employer,
+        "start": appointment.start.isoformat(),
+        "end": appointment.end.isoformat(),
+        "last_day": appointment.last_day.isoformat(),
+        "status": state,
+        "status_label": STATE_LABELS[state],
+        "contact": PUBLIC_CONTACT,
+        "contact_url": public_unit_url(appointment.unit),
+    }
+
+
+def public_unit(pk) -> dict:
+    """GET /api/v1/public/units/{id}: the unit, its district and subdistricts, zone type and who serves it."""
+    unit = (
+        ResponsibilityUnit.objects.select_related("district", "city__policy")
+        .prefetch_related(_memberships_prefetch(prefix=""))
+        .filter(pk=pk, dissolved_at__isnull=True).first()
+    )
+    if unit is None:
+        raise NotFound("责任单元不存在。")
+    zone_code = unit.district.zone_type
+    zone = unit.city.policy.zone_type(zone_code) if zone_code else None
+    appointments = list(public_queryset(city=unit.city).filter(unit=unit))
+    chief = (
+        DistrictChief.objects.select_related("planner")
+        .filter(district=unit.district, status=DistrictChiefStatus.ACTIVE, start__lte=clock.today(), end__gte=clock.today())
+        .first()
+    )
+    return {
+        "unit": {"id": unit.pk, "name": unit.name, "url": public_unit_url(unit)},
+        "city": {"code": unit.city.code, "name": unit.city.name},
+        "district": {"id": unit.district_id, "code": unit.district.code, "name": unit.district.name},
+        "subdistricts": [{"code": s.code, "name": s.name, "kind": s.get_kind_display()} for s in unit.current_subdistricts],
+        "zone_type": {"code": zone["code"], "label": zone["label"], "focus": zone.get("focus", [])} if zone else None,
+        "appointments": [public_card(a) for a in appointments],
+        "district_chief": {"name": chief.planner.name, "employer": chief.planner.employer,
+                           "start": chief.start.isoformat(), "end": chief.end.isoformat()} if chief else None,
+        "covered": any(a.is_active() for a in appointments),
+    }
+
+
+def public_cards_for_units(units) -> dict[int, list[dict]]:
+    """Unit id → public cards of its disclosed appointments (one query set, bounded): for the portal's
+    "find my planner" (rpms.portal.selectors.public_planners_for_units can delegate here)."""
+    ids = [getattr(u, "pk", u) for u in units]
+    result: dict[int, list[dict]] = {}
+    for appointment in public_queryset().filter(unit_id__in=ids):
+        result.setdefault(appointment.unit_id, []).append(public_card(appointment))
+    return result
+
+
+OPEN_DATA_FIELDS = [
+    ("city", "城市", "城市名称"),
+    ("district_code", "区划代码", "责任单元所在区的统计区划代码"),
+    ("district", "所在区", "责任单元所在区（县、开发区）名称"),
+    ("unit_id", "责任单元编号", "本系统中责任单元的编号，可用于 /api/v1/public/units/{编号}"),
+    ("unit", "责任单元", "责任单元名称"),
+    ("subdistricts", "包含街道乡镇", "责任单元包含的街道、镇（乡）、片区，以顿号分隔"),
+    ("role", "派驻角色", "责任规划师、责任建筑师等（双师/多师）"),
+    ("planner", "责任规划师（团队）", "受聘的个人或团队名称"),
+    ("planner_kind", "类型", "个人或团队"),
+    ("leader", "团队负责人", "团队受聘时的负责人；个人为空"),
+    ("core_members", "团队核心成员", "团队核心成员姓名及专业领域，以顿号分隔（不超过本市规定人数）"),
+    ("employer", "工作单位", "受聘个人或团队的工作单位"),
+    ("start", "聘期开始", "本次聘任开始日期（YYYY-MM-DD）"),
+    ("end", "聘期结束", "当前聘期结束日期（YYYY-MM-DD）；提前退出的为最后服务日"),
+    ("term_no", "聘期序号", "1 为首任聘期，之后每续聘一次加 1"),
+    ("status", "状态", "在任或待到任"),
+    ("contact", "联系方式", "公众联系渠道（不公开个人手机号）"),
+    ("url", "公开页面", "该责任单元的公开页面地址"),
+]
+
+
+def open_data_fields() -> list[dict]:
+    return [{"name": n, "label": label, "description": d} for n, label, d in OPEN_DATA_FIELDS]
+
+
+def open_data_rows(*, city: City | None = None, district: District | None = None, base_url: str = "") -> list[dict]:
+    rows = []
+    for appointment in public_queryset(city=city, district=district):
+        card = public_card(appointment)
+        unit = appointment.unit
+        rows.append({
+            "city": appointment.city.name,
+            "district_code": unit.district.code,
+            "district": unit.district.name,
+            "unit_id": unit.pk,
+            "unit": unit.name,
+            "subdistricts": "、".join(s.name for s in unit.current_subdistricts),
+            "role": card["role_label"],
+            "planner": card["planner_name"],
+            "planner_kind": card["planner_kind_label"],
+            "leader": card["leader_name"],
+            "core_members": "、".join(
+                f"{m['name']}（{m['specialty_label']}）" if m["specialty_label"] else m["name"] for m in card["core_members"]
+            ),
+            "employer": card["employer"],
+            "start": card["start"],
+            "end": card["last_day"],
+            "term_no": appointment.term_no,
+            "status": card["status_label"],
+            "contact": card["contact"],
+            "url": base_url + card["contact_url"],
+        })
+    return rows
+
+
+def public_filters(params) -> tuple[City | None, District | None]:
+    """City (code) and district (code) from public query parameters; unknown → 404."""
+    city = district = None
+    code = str(params.get("city") or "").strip()
+    if code:
+        city = City.objects.filter(code=code, is_active=True).select_related("policy").first()
+        if city is None:
+            raise NotFound(f"城市“{code}”不存在。", code="city_not_found")
+    district_code = str(params.get("district") or "").strip()
+    if district_code:
+        district = District.objects.filter(code=district_code).select_related("city").first()
+        if district is None or (city is not None and district.city_id != city.pk):
+            raise NotFound(f"区划代码“{district_code}”不存在。", code="district_not_found")
+    return city, district
+
+
+def district_chiefs(*, city: City) -> list[DistrictChief]:
+    return list(
+        DistrictChief.objects.select_related("district", "planner").filter(district__city=city)
+        .order_by("district__sort_order", "district__code", "-start")
+    )
+
+
+def visible_cities(user) -> list[City]:
+    cities = City.objects.filter(is_active=True).select_related("policy").order_by("sort_order", "code")
+    if getattr(user, "city_id", None):
+        cities = cities.filter(pk=user.city_id)
+    return list(cities)
+
+
+def is_city_reader(user, city) -> bool:
+    return is_city_wide(user, city)

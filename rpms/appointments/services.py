@@ -1,0 +1,889 @@
+"""Appointment writes: appointing (with its dispatch notice, certificate and contract), filing and
+disclosure, renewal, termination (B25), withdrawal and replacement (P6(5)), the district chief
+planner (B6).
+
+Each service is one act: one transaction, one audit row citing the city's own article for the step
+(`policy_article`), and the planner's dossier rows alongside. The documents an act issues are part of
+it (rpms.documents writes no audit row of its own)."""
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from rpms.accounts.models import Role
+from rpms.cities.models import AppointmentMode, ContractSigner
+from rpms.cities.selectors import contract_clause_texts, policy_article
+from rpms.core.audit import audit_log, snapshot
+from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
+from rpms.registry.models import DossierEventKind, Planner, PlannerKind, PoolStatus
+from rpms.registry.services import dossier_event_record, full_clean_or_refuse
+
+from . import clock, permissions
+from .models import (
+    Appointment,
+    AppointmentStatus,
+    AppointmentTerm,
+    DistrictChief,
+    DistrictChiefStatus,
+    TerminationInitiator,
+    TerminationRequest,
+    TerminationStatus,
+    TermKind,
+    Withdrawal,
+)
+
+# A start date may lie a little in the past (a contract signed last week is recorded today), not more.
+START_GRACE_DAYS = 7
+# … and not absurdly far ahead.
+START_MAX_AHEAD_DAYS = 366
+
+KIND_DISPATCH_NOTICE = "dispatch_notice"
+KIND_CERTIFICATE = "appointment_certificate"
+KIND_CONTRACT = "appointment_contract"
+
+ENTITY_TERMINATION_REFUSED = "聘任主体不得以合同约定外的事项作为解除聘用合同的理由"
+
+
+# --- small helpers ------------------------------------------------------------------------------
+
+
+def add_years(day: dt.date, years: int) -> dt.date:
+    """The same calendar day `years` later (29 February → 1 March in a common year)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return dt.date(day.year + years, 3, 1)
+
+
+def term_end(start: dt.date, years: int) -> dt.date:
+    """The last day of a term of `years` years beginning on `start`."""
+    return add_years(start, years) - dt.timedelta(days=1)
+
+
+def _role_item(policy, role: str):
+    return next((item for item in (policy.roles or []) if item.get("code") == role), None)
+
+
+def _article_text(*articles: str) -> str:
+    return "、".join(dict.fromkeys(a for a in articles if a))
+
+
+def hiring_entity_name(unit) -> str:
+    """The hiring entity of a unit as it signs: its subdistricts' offices / governments, joined."""
+    names = []
+    for subdistrict in unit.current_subdistricts:
+        name = subdistrict.name
+        if subdistrict.kind in ("town", "township"):
+            names.append(f"{name}人民政府")
+        elif subdistrict.kind == "park":
+            names.append(name if name.endswith(("管委会", "管理委员会")) else f"{name}管理委员会")
+        else:
+            names.append(name if name.endswith("办事处") else f"{name}办事处")
+    return "、".join(names) or f"{unit.name}所在街道办事处"
+
+
+def party_a_for(unit) -> str:
+    policy = unit.city.policy
+    if policy.contract_signer == ContractSigner.HIRING_ENTITY:
+        return hiring_entity_name(unit)
+    return unit.city.bureau_name or unit.city.name
+
+
+def filing_body_for(unit) -> str:
+    """B19(3): the contract is filed with the district's work team."""
+    return f"{unit.district.name}责任规划师工作专班"
+
+
+def _load_unit(unit_id):
+    from rpms.geography.models import ResponsibilityUnit
+
+    unit = ResponsibilityUnit.objects.select_related("city__policy", "district").filter(pk=unit_id).first()
+    if unit is None:
+        raise NotFound("责任单元不存在。", code="unit_not_found")
+    return unit
+
+
+def _lock_appointment(appointment: Appointment) -> Appointment:
+    locked = Appointment.objects.select_for_update(of=("self",)).filter(pk=appointment.pk).first()
+    if locked is None:
+        raise NotFound()
+    # Related objects are read without the lock (they are not changed here).
+    fresh = (
+        Appointment.objects.select_related("city__policy", "unit__district", "unit__city__policy", "planner")
+        .get(pk=appointment.pk)
+    )
+    return fresh
+
+
+def _core_members(planner: Planner, policy) -> list[dict]:
+    members = [m for m in planner.members.all() if m.is_core]
+    cap = policy.max_core_team_members
+    if cap is not None:
+        members = members[:cap]
+    return [{"name": m.name, "specialty_label": policy.specialty_label(m.specialty) if m.specialty else ""} for m in members]
+
+
+def _common_context(city, *, articles: list[str], issuer_name: str, article_note: str = "") -> dict:
+    return {
+        "city_name": city.name,
+        "bureau_name": city.bureau_name,
+        "rulebook_title": city.rulebook_title,
+        "issued_on": clock.today().isoformat(),
+        "issuer_name": issuer_name,
+        "articles": [a for a in dict.fromkeys(articles) if a],
+        "article_note": article_note,
+    }
+
+
+def _fee_text(appointment: Appointment) -> str:
+    if appointment.fee_yuan is not None:
+        text = f"{appointment.fee_yuan} 元"
+        return f"{text}（{appointment.fee_note}）" if appointment.fee_note else text
+    return appointment.fee_note or ""
+
+
+def appointment_documents_context(appointment: Appointment, *, years: int) -> dict[str, dict]:
+    """The context of each of the three documents, exactly the keys their templates render
+    (rpms/documents/templates/documents/pdf/*). Public names only: no ID number, no mobile."""
+    city = appointment.city
+    policy = city.policy
+    unit = appointment.unit
+    planner = appointment.planner
+    subdistricts = [s.name for s in unit.current_subdistricts]
+    duties = [item["label"] for item in policy.duty_categories or []]
+    kind_label = PlannerKind(planner.kind).label
+    role_label = appointment.role_label
+    start, end = appointment_term_bounds(appointment)
+    party_b = planner.name
+    filing_body = filing_body_for(unit)
+    article_appointment = policy_article(city, "appointment")
+    article_contract = policy_article(city, "contract")
+    clause_values = {
+        "party_a": appointment.party_a,
+        "party_b": party_b,
+        "unit_name": unit.name,
+        "district_name": unit.district.name,
+        "subdistricts": "、".join(subdistricts),
+        "role_label": role_label,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "term_years": years,
+        "fee": _fee_text(appointment),
+        "duties": "；".join(duties),
+        "service_focus": appointment.service_focus,
+        "filing_body": filing_body,
+    }
+    recipients = [f"{unit.district.name}责任规划师工作专班", appointment.party_a, planner.name]
+    if policy.contract_signer != ContractSigner.HIRING_ENTITY:
+        recipients.insert(1, f"{unit.district.name}人民政府")
+    notice = {
+        **_common_context(city, articles=[article_appointment, policy_article(city, "matching")],
+                          issuer_name=city.bureau_name, article_note="派驻聘任"),
+        "recipients": list(dict.fromkeys(r for r in recipients if r)),
+        "planner_name": planner.name,
+        "planner_kind_label": kind_label,
+        "leader_name": planner.leader_name,
+        "employer": planner.employer,
+        "unit_name": unit.name,
+        "district_name": unit.district.name,
+        "subdistricts": subdistricts,
+        "role_label": role_label,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "term_years": years,
+        "duties": duties,
+        "service_focus": appointment.service_focus,
+        "contact_note": "责任规划师可通过本系统接收居民意见建议；请" + f"{appointment.party_a}与{unit.district.name}责任规划师工作专班做好工作对接。",
+    }
+    certificate = {
+        **_common_context(city, articles=[article_appointment], issuer_name=appointment.party_a, article_note="聘任证书"),
+        "planner_name": planner.name,
+        "planner_kind_label": kind_label,
+        "leader_name": planner.leader_name,
+        "core_members": _core_members(planner, policy) if planner.kind == PlannerKind.TEAM else [],
+        "employer": planner.employer,
+        "unit_name": unit.name,
+        "district_name": unit.district.name,
+        "role_label": role_label,
+        "start": appointment.start.isoformat(),
+        "end": appointment.end.isoformat(),
+    }
+    contract = {
+        **_common_context(city, articles=[article_contract, policy_article(city, "filing")],
+                          issuer_name=appointment.party_a, article_note="聘用合同"),
+        "party_a": appointment.party_a,
+        "party_b": party_b,
+        "party_b_leader": planner.leader_name,
+        "party_b_employer": planner.employer,
+        "planner_kind_label": kind_label,
+        "unit_name": unit.name,
+        "district_name": unit.district.name,
+        "subdistricts": subdistricts,
+        "role_label": role_label,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "term_years": years,
+        "fee_yuan": appointment.fee_yuan,
+        "fee_note": appointment.fee_note,
+        "clauses": contract_clause_texts(city, clause_values),
+        "filing_body": filing_body,
+    }
+    return {KIND_DISPATCH_NOTICE: notice, KIND_CERTIFICATE: certificate, KIND_CONTRACT: contract}
+
+
+def appointment_term_bounds(appointment: Appointment) -> tuple[dt.date, dt.date]:
+    """The current term's start and end (the first term starts at `start`; a renewal at the day after
+    the previous term)."""
+    term = getattr(appointment, "_current_term", None)
+    if term is not None:
+        return term
+    return appointment.start, appointment.end
+
+
+def _issue(*, actor, appointment, kind, title, context, supersedes=None):
+    from rpms.documents.services import document_issue
+
+    return document_issue(
+        actor=actor, city=appointment.city, kind=kind, title=title, subject=appointment, context=context,
+        holder_name=appointment.planner.name, supersedes=supersedes,
+    )
+
+
+def _current_document(appointment, kind):
+    from rpms.documents.selectors import document_current
+
+    return document_current(appointment, kind)
+
+
+def latest_grade(appointment: Appointment) -> str | None:
+    """The code of the planner's latest assessment grade for this appointment (P6(4)), or None.
+
+    Hook for #6 (annual assessments): there is no assessment model yet, so there is no grade."""
+    return None
+
+
+# --- appointing ---------------------------------------------------------------------------------
+
+
+def _check_start(start) -> dt.date:
+    if isinstance(start, str):
+        try:
+            start = dt.date.fromisoformat(start)
+        except ValueError:
+            raise DomainError("聘期开始日期格式不正确，应为 YYYY-MM-DD。", code="invalid_start") from None
+    if not isinstance(start, dt.date) or isinstance(start, dt.datetime):
+        raise DomainError("请填写聘期开始日期。", code="invalid_start")
+    today = clock.today()
+    if start < today - dt.timedelta(days=START_GRACE_DAYS):
+        earliest = today - dt.timedelta(days=START_GRACE_DAYS)
+        raise DomainError(
+            f"聘期开始日期不能早于 {earliest.isoformat()}（最多补录 {START_GRACE_DAYS} 天前开始的聘任）。",
+            code="start_in_past",
+        )
+    if start > today + dt.timedelta(days=START_MAX_AHEAD_DAYS):
+        raise DomainError("聘期开始日期距今超过一年，请核对。", code="start_too_far")
+    return start
+
+
+def _settle(planner: Planner, unit) -> None:
+    """Stored statuses of this planner's appointments in this unit whose dates have passed become
+    ENDED / WITHDRAWN, so that the partial unique constraint frees the pair (a lazy record of what
+    the dates already say, not a cron job)."""
+    today = clock.today()
+    for old in Appointment.objects.filter(planner=planner, unit=unit, status=AppointmentStatus.ACTIVE):
+        state = old.state(today)
+        if state in (AppointmentStatus.ENDED, AppointmentStatus.WITHDRAWN):
+            old.status = state
+            old.save(update_fields=["status", "updated_at"])
+
+
+def _appointment_create(*, actor, planner, unit, role, start, fee_yuan=None, fee_note="", service_focus="",
+                        source="", note="") -> Appointment:
+    """The act of appointing without its audit row (appointment_create and withdrawal_replace audit it)."""
+    if not getattr(actor, "is_authenticated", False):
+        raise Forbidden("请先登录。")
+    unit = _load_unit(getattr(unit, "pk", unit))
+    city = unit.city
+    policy = city.policy
+    # Out of scope: another city's unit is not revealed.
+    if not (actor.is_superuser or actor.city_id == city.pk):
+        raise NotFound()
+    if not permissions.can_appoint(actor, unit):
+        if actor.role == Role.DISTRICT_OFFICER:
+            if policy.appointment_mode == AppointmentMode.LOCAL_SELECTION:
+                raise NotFound()  # another district's unit
+            raise Forbidden(f"{city.name}由市级主管部门统筹选派责任规划师，区级工作人员不能直接办理聘任。")
+        raise Forbidden("您的角色无权办理聘任。")
+    start = _check_start(start)
+    if fee_yuan is not None:
+        try:
+            fee_yuan = int(fee_yuan)
+        except (TypeError, ValueError):
+            raise DomainError("服务费用应为不小于 0 的整数（元）。", code="invalid_fee") from None
+        if fee_yuan < 0:
+            raise DomainError("服务费用应为不小于 0 的整数（元）。", code="invalid_fee")
+
+    # B19(2): the cap must hold under concurrency — every appointment of a planner serialises on its row.
+    planner_id = getattr(planner, "pk", planner)
+    planner = Planner.objects.select_for_update().filter(pk=planner_id).first()
+    if planner is None:
+        raise NotFound("责任规划师不存在。", code="planner_not_found")
+
+    if unit.dissolved_at is not None:
+        raise Conflict(f"责任单元“{unit.name}”已撤销，不能派驻。", code="unit_dissolved")
+    role_item = _role_item(policy, role)
+    if role_item is None:
+        labels = "、".join(item["label"] for item in policy.roles or [])
+        raise Conflict(f"派驻角色“{role}”不是{city.name}规定的角色（可选：{labels}）。", code="unknown_role")
+    if planner.city_id != city.pk or planner.pool_status != PoolStatus.ACTIVE:
+        raise Conflict(
+            f"{planner.name}不在{city.name}责任规划师资源库中（须为在库人员），不能派驻。", code="planner_not_in_pool"
+        )
+    if planner.kind == PlannerKind.TEAM and not policy.teams_allowed:
+        raise Conflict(f"{city.name}不以团队形式聘任责任规划师。", code="teams_not_allowed")
+
+    end = term_end(start, policy.first_term_years)
+    _settle(planner, unit)
+    today = clock.today()
+    if Appointment.objects.filter(planner=planner, unit=unit).not_over(today).exists():
+        raise Conflict(f"{planner.name}已在责任单元“{unit.name}”任职，同一人员不能在同一责任单元重复派驻。",
+                       code="already_in_unit")
+    cap = policy.max_units_per_planner
+    if cap is not None:
+        held = set(
+            Appointment.objects.filter(planner=planner).not_over(start).filter(start__lte=end)
+            .values_list("unit_id", flat=True)
+        )
+        if len(held) >= cap:
+            article = policy_article(city, "unit_cap")
+            raise Conflict(
+                f"{planner.name}同时服务的责任单元已达 {len(held)} 个，按规定不得超过 {cap} 个（{article}），不能再派驻。",
+                code="unit_cap_reached",
+            )
+
+    appointment = Appointment(
+        city=city, unit=unit, planner=planner, role=role, start=start, end=end,
+        status=AppointmentStatus.ACTIVE, term_no=1, party_a=party_a_for(unit)[:300],
+        fee_yuan=fee_yuan, fee_note=(fee_note or "").strip(), service_focus=(service_focus or "").strip(),
+        source=(source or "")[:50], note=(note or "").strip(), created_by=actor,
+    )
+    full_clean_or_refuse(appointment, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            appointment.save()
+    except IntegrityError:
+        raise Conflict(f"{planner.name}已在责任单元“{unit.name}”任职。", code="already_in_unit") from None
+
+    contexts = appointment_documents_context(appointment, years=policy.first_term_years)
+    notice = _issue(actor=actor, appointment=appointment, kind=KIND_DISPATCH_NOTICE,
+                    title="责任规划师派驻通知", context=contexts[KIND_DISPATCH_NOTICE])
+    certificate = _issue(actor=actor, appointment=appointment, kind=KIND_CERTIFICATE,
+                         title=f"{appointment.role_label}聘任证书", context=contexts[KIND_CERTIFICATE])
+    contract = _issue(actor=actor, appointment=appointment, kind=KIND_CONTRACT,
+                      title=f"{appointment.role_label}聘用合同", context=contexts[KIND_CONTRACT])
+    term = AppointmentTerm(
+        appointment=appointment, term_no=1, kind=TermKind.FIRST, start=start, end=end,
+        years=policy.first_term_years, contract_number=contract.number, created_by=actor,
+    )
+    term.full_clean()
+    term.save()
+    dossier_event_record(
+        planner=planner, kind=DossierEventKind.APPOINTED, article=policy_article(city, "appointment"), actor=actor,
+        source=appointment,
+        summary=f"派驻{unit.district.name}{unit.name}任{appointment.role_label}，聘期 {start} 至 {end}",
+        data={"unit": unit.pk, "role": role, "start": start.isoformat(), "end": end.isoformat(),
+              "documents": [notice.number, certificate.number, contract.number]},
+    )
+    appointment._issued = (notice, certificate, contract)
+    return appointment
+
+
+@transaction.atomic
+def appointment_create(*, actor, planner, unit, role, start, fee_yuan=None, fee_note="", service_focus="",
+                       source="", note="") -> Appointment:
+    """Appoints a planner (or team) to a unit in a role (B19, P6(2)–(3)).
+
+    Refused with Conflict (409): planner not active in the city's pool; already serving the unit;
+    the planner's units would exceed the policy's cap (B19(2)); unit dissolved; unknown role.
+    Issues the dispatch notice, the certificate and the contract; dossier APPOINTED; one audit row."""
+    appointment = _appointment_create(
+        actor=actor, planner=planner, unit=unit, role=role, start=start, fee_yuan=fee_yuan, fee_note=fee_note,
+        service_focus=service_focus, source=source, note=note,
+    )
+    city = appointment.city
+    audit_log(
+        actor=actor, action="appointments.appointment_create", obj=appointment, after=snapshot(appointment),
+        article=policy_article(city, "appointment"),
+        summary=f"聘任{appointment.planner.name}为{appointment.unit.name}{appointment.role_label}",
+    )
+    return appointment
+
+
+# --- filing and disclosure ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def appointment_file(*, actor, appointment: Appointment) -> Appointment:
+    """B19(3): the contract is filed with the district's work team; once filed it is disclosed (B19(7))."""
+    appointment = _lock_appointment(appointment)
+    if not permissions.can_view(actor, appointment) and not permissions.can_file(actor, appointment):
+        raise NotFound()
+    if not permissions.can_file(actor, appointment):
+        raise Forbidden("只有责任单元所在区的工作专班或市级管理员可以办理合同备案。")
+    if appointment.is_filed:
+        raise Conflict(f"该聘用合同已于 {timezone.localtime(appointment.filed_at):%Y-%m-%d} 备案。", code="already_filed")
+    state = appointment.state()
+    if state in (AppointmentStatus.ENDED, AppointmentStatus.TERMINATED, AppointmentStatus.WITHDRAWN):
+        raise Conflict(f"该聘任已{appointment.state_label()}，不能备案。", code="appointment_over")
+    before = snapshot(appointment, ["filed_at", "filed_by", "disclosed"])
+    appointment.filed_at = timezone.now()
+    appointment.filed_by = actor
+    appointment.disclosed = True
+    appointment.save(update_fields=["filed_at", "filed_by", "disclosed", "updated_at"])
+    city = appointment.city
+    article = _article_text(policy_article(city, "filing"), policy_article(city, "disclosure"))
+    dossier_event_record(
+        planner=appointment.planner, kind=DossierEventKind.CONTRACT_FILED, article=article, actor=actor,
+        source=appointment, summary=f"{appointment.unit.name}{appointment.role_label}聘用合同报{filing_body_for(appointment.unit)}备案并公开",
+    )
+    audit_log(
+        actor=actor, action="appointments.appointment_file", obj=appointment, before=before,
+        after=snapshot(appointment, ["filed_at", "filed_by", "disclosed"]), article=article,
+        summary=f"聘用合同备案并公开：{appointment.planner.name} · {appointment.unit.name}",
+    )
+    return appointment
+
+
+@transaction.atomic
+def appointment_disclosure_set(*, actor, appointment: Appointment, disclosed: bool, reason: str) -> Appointment:
+    """Takes a filed appointment off the public site (e.g. while a correction is made) or puts it back
+    (B19(7)). City administrators only; the reason is recorded."""
+    appointment = _lock_appointment(appointment)
+    if not permissions.is_city_admin_of(actor, appointment.city_id):
+        if permissions.can_view(actor, appointment):
+            raise Forbidden("只有市级管理员可以调整公开状态。")
+        raise NotFound()
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("请写明调整公开状态的理由。", code="reason_required")
+    if disclosed and not appointment.is_filed:
+        raise Conflict("聘用合同尚未备案，不能公开。", code="not_filed")
+    if appointment.disclosed == bool(disclosed):
+        raise Conflict("公开状态没有变化。", code="no_change")
+    before = {"disclosed": appointment.disclosed}
+    appointment.disclosed = bool(disclosed)
+    appointment.save(update_fields=["disclosed", "updated_at"])
+    audit_log(
+        actor=actor, action="appointments.appointment_disclosure_set", obj=appointment, before=before,
+        after={"disclosed": appointment.disclosed, "reason": reason},
+        article=policy_article(appointment.city, "disclosure"),
+        summary=("恢复公开" if disclosed else "暂停公开") + f"：{appointment.planner.name} · {appointment.unit.name}",
+    )
+    return appointment
+
+
+# --- renewal ----------------------------------------------------------------------------------------
+
+
+def renewal_window(appointment: Appointment) -> tuple[dt.date, dt.date]:
+    """Renewal is handled from `contract_expiry_warning_days` before the term's end up to its last day."""
+    days = appointment.city.policy.contract_expiry_warning_days
+    return appointment.end - dt.timedelta(days=days), appointment.end
+
+
+@transaction.atomic
+def appointment_renew(*, actor, appointment: Appointment, years) -> Appointment:
+    """B19(2) / P6(4): a new term of `years` (policy renewal_years_min..max) starting the day after the
+    current term; refused when the latest assessment grade's policy says renewal is refused. A new
+    contract (and certificate) supersedes the old; the term history is kept."""
+    appointment = _lock_appointment(appointment)
+    if not permissions.can_renew(actor, appointment):
+        if permissions.can_view(actor, appointment):
+            raise Forbidden("只有聘任主体（合同甲方）或市级管理员可以办理续聘。")
+        raise NotFound()
+    city = appointment.city
+    policy = city.policy
+    article = policy_article(city, "renewal")
+    try:
+        years = int(years)
+    except (TypeError, ValueError):
+        years = None
+    low, high = policy.renewal_years_min, policy.renewal_years_max
+    allowed = f"{low} 年" if low == high else f"{low} 至 {high} 年"
+    if years is None or not low <= years <= high:
+        raise DomainError(f"续聘期限应为 {allowed}（{article}）。", code="renewal_years_out_of_range",
+                          details={"min": low, "max": high})
+    state = appointment.state()
+    if appointment.status != AppointmentStatus.ACTIVE or appointment.ended_on is not None:
+        raise Conflict(f"该聘任已{appointment.state_label()}或正在办理退出，不能续聘。", code="appointment_over")
+    if appointment.termination_requests.filter(status=TerminationStatus.PENDING).exists():
+        raise Conflict("该聘任有待处理的解除申请，不能续聘。", code="termination_pending")
+    today = clock.today()
+    opens, closes = renewal_window(appointment)
+    if state == AppointmentStatus.ENDED or today > closes:
+        raise Conflict(f"聘期已于 {appointment.end} 届满，不能续聘；如需继续服务请重新办理聘任。", code="renewal_too_late")
+    if today < opens:
+        raise Conflict(
+            f"尚未进入续聘办理期：聘期届满前 {policy.contract_expiry_warning_days} 天内（{opens} 起）方可办理续聘。",
+            code="renewal_too_early", details={"opens": opens.isoformat(), "closes": closes.isoformat()},
+        )
+    grade = latest_grade(appointment)
+    if grade is not None:
+        item = policy.grade(grade) or {}
+        if item.get("renewal") == "refused":
+            raise Conflict(
+                f"最近一次考核评议结果为“{item.get('label', grade)}”，按规定不予续聘（{item.get('article') or article}）。",
+                code="renewal_refused_by_grade",
+            )
+    if appointment.planner.pool_status != PoolStatus.ACTIVE:
+        raise Conflict(f"{appointment.planner.name}已不在资源库中，不能续聘。", code="planner_not_in_pool")
+
+    before = snapshot(appointment, ["end", "term_no"])
+    new_start = appointment.end + dt.timedelta(days=1)
+    new_end = term_end(new_start, years)
+    appointment.end = new_end
+    appointment.term_no += 1
+    appointment.save(update_fields=["end", "term_no", "updated_at"])
+    appointment._current_term = (new_start, new_end)
+    contexts = appointment_documents_context(appointment, years=years)
+    old_contract = _current_document(appointment, KIND_CONTRACT)
+    contract = _issue(actor=actor, appointment=appointment, kind=KIND_CONTRACT,
+                      title=f"{appointment.role_label}续聘合同（第 {appointment.term_no} 聘期）",
+                      context=contexts[KIND_CONTRACT], supersedes=old_contract)
+    old_certificate = _current_document(appointment, KIND_CERTIFICATE)
+    _issue(actor=actor, appointment=appointment, kind=KIND_CERTIFICATE, title=f"{appointment.role_label}聘任证书",
+           context=contexts[KIND_CERTIFICATE], supersedes=old_certificate)
+    term = AppointmentTerm(
+        appointment=appointment, term_no=appointment.term_no, kind=TermKind.RENEWAL, start=new_start, end=new_end,
+        years=years, contract_number=contract.number, created_by=actor,
+    )
+    term.full_clean()
+    term.save()
+    dossier_event_record(
+        planner=appointment.planner, kind=DossierEventKind.RENEWED, article=article, actor=actor, source=appointment,
+        summary=f"续聘{appointment.unit.name}{appointment.role_label} {years} 年，{new_start} 至 {new_end}",
+        data={"years": years, "start": new_start.isoformat(), "end": new_end.isoformat(), "contract": contract.number},
+    )
+    audit_log(
+        actor=actor, action="appointments.appointment_renew", obj=appointment, before=before,
+        after={**snapshot(appointment, ["end", "term_no"]), "years": years, "contract": contract.number},
+        article=article, summary=f"续聘 {years} 年：{appointment.planner.name} · {appointment.unit.name}",
+    )
+    return appointment
+
+
+# --- termination (B25) --------------------------------------------------------------------------------
+
+
+def _require_not_over(appointment: Appointment) -> None:
+    if appointment.status != AppointmentStatus.ACTIVE or appointment.state() in (
+        AppointmentStatus.ENDED, AppointmentStatus.WITHDRAWN
+    ):
+        raise Conflict(f"该聘任已{appointment.state_label()}。", code="appointment_over")
+
+
+def _terminate(*, actor, appointment: Appointment, request: TerminationRequest) -> None:
+    today = clock.today()
+    last_day = max(today, appointment.start - dt.timedelta(days=1))
+    if appointment.ended_on is not None:
+        last_day = min(last_day, appointment.ended_on)
+    appointment.status = AppointmentStatus.TERMINATED
+    appointment.ended_on = last_day
+    appointment.save(update_fields=["status", "ended_on", "updated_at"])
+    request.effective_on = last_day
+    certificate = _current_document(appointment, KIND_CERTIFICATE)
+    if certificate is not None:
+        from rpms.documents.services import document_revoke
+
+        document_revoke(actor=actor, document=certificate, reason=f"聘用合同已于 {last_day} 解除")
+    dossier_event_record(
+        planner=appointment.planner, kind=DossierEventKind.TERMINATED,
+        article=policy_article(appointment.city, "termination"), actor=actor, source=appointment,
+        summary=f"解除{appointment.unit.name}{appointment.role_label}聘用合同（{request.get_initiator_display()}），{last_day} 起",
+        data={"initiator": request.initiator, "breach": request.breach, "reason": request.reason},
+    )
+
+
+@transaction.atomic
+def termination_request(*, actor, appointment: Appointment, initiator: str, reason: str, breach: str = "") -> TerminationRequest:
+    """B25. initiator "planner": the planner's written request, pending until the hiring entity consents.
+    initiator "entity": the hiring entity (contract signer) ends the contract for a breach it names from
+    the contract's clauses — nothing else is a ground."""
+    appointment = _lock_appointment(appointment)
+    if not permissions.can_view(actor, appointment):
+        raise NotFound()
+    city = appointment.city
+    article = policy_article(city, "termination")
+    reason = (reason or "").strip()
+    if initiator not in TerminationInitiator.values:
+        raise DomainError("请选择解除的提出方：责任规划师申请或聘任主体解除。", code="invalid_initiator")
+    if initiator == TerminationInitiator.PLANNER:
+        if not permissions.is_planner_of(actor, appointment):
+            raise Forbidden("只有责任规划师本人可以书面申请解除聘用合同。")
+    elif not permissions.is_contract_signer(actor, appointment):
+        raise Forbidden("只有聘任主体（合同甲方）可以解除聘用合同。")
+    _require_not_over(appointment)
+    if appointment.termination_requests.filter(status=TerminationStatus.PENDING).exists():
+        raise Conflict("已有待聘任主体同意的解除申请。", code="termination_pending")
+    if not reason:
+        raise DomainError("请写明解除聘用合同的理由（书面申请）。", code="reason_required")
+
+    request = TerminationRequest(
+        appointment=appointment, initiator=initiator, reason=reason, requested_by=actor,
+        requested_at=timezone.now(),
+    )
+    before = snapshot(appointment, ["status", "ended_on"])
+    if initiator == TerminationInitiator.PLANNER:
+        request.status = TerminationStatus.PENDING
+        full_clean_or_refuse(request, validate_constraints=False)
+        request.save()
+        dossier_event_record(
+            planner=appointment.planner, kind=DossierEventKind.TERMINATION_REQUESTED, article=article, actor=actor,
+            source=appointment, summary=f"书面申请解除{appointment.unit.name}{appointment.role_label}聘用合同，待聘任主体同意",
+            data={"reason": reason},
+        )
+        audit_log(
+            actor=actor, action="appointments.termination_request", obj=appointment, before=before,
+            after={"request": request.pk, "initiator": initiator, "reason": reason}, article=article,
+            summary=f"责任规划师申请解除聘用合同：{appointment.planner.name} · {appointment.unit.name}",
+        )
+        return request
+
+    clauses = {c["code"]: c for c in city.policy.contract_clauses or []}
+    breach = (breach or "").strip()
+    if breach not in clauses:
+        raise DomainError(f"{ENTITY_TERMINATION_REFUSED}（{article}）。请从合同条款中选择乙方违反的条款。",
+                          code="breach_not_in_contract", details={"clauses": list(clauses)})
+    request.breach = breach
+    request.breach_label = clauses[breach]["label"]
+    request.status = TerminationStatus.DONE
+    request.consented_at = request.requested_at
+    request.consented_by = actor
+    _terminate(actor=actor, appointment=appointment, request=request)
+    full_clean_or_refuse(request, validate_constraints=False)
+    request.save()
+    audit_log(
+        actor=actor, action="appointments.termination_by_entity", obj=appointment, before=before,
+        after={**snapshot(appointment, ["status", "ended_on"]), "request": request.pk, "breach": breach, "reason": reason},
+        article=article,
+        summary=f"聘任主体依约解除聘用合同（违反“{request.breach_label}”）：{appointment.planner.name} · {appointment.unit.name}",
+    )
+    return request
+
+
+@transaction.atomic
+def termination_consent(*, actor, appointment: Appointment) -> TerminationRequest:
+    """B25: the hiring entity consents to the planner's written request; only then the contract ends."""
+    appointment = _lock_appointment(appointment)
+    if not permissions.can_view(actor, appointment):
+        raise NotFound()
+    if not permissions.is_contract_signer(actor, appointment):
+        raise Forbidden("只有聘任主体（合同甲方）可以同意解除聘用合同。")
+    request = (
+        TerminationRequest.objects.select_for_update()
+        .filter(appointment=appointment, status=TerminationStatus.PENDING).first()
+    )
+    if request is None:
+        raise Conflict("没有待同意的解除申请。", code="no_pending_termination")
+    _require_not_over(appointment)
+    before = snapshot(appointment, ["status", "ended_on"])
+    request.status = TerminationStatus.DONE
+    request.consented_at = timezone.now()
+    request.consented_by = actor
+    _terminate(actor=actor, appointment=appointment, request=request)
+    request.save()
+    audit_log(
+        actor=actor, action="appointments.termination_consent", obj=appointment, before=before,
+        after={**snapshot(appointment, ["status", "ended_on"]), "request": request.pk},
+        article=policy_article(appointment.city, "termination"),
+        summary=f"聘任主体同意解除聘用合同：{appointment.planner.name} · {appointment.unit.name}",
+    )
+    return request
+
+
+# --- withdrawal and replacement (P6(5)) ---------------------------------------------------------------
+
+
+class WithdrawalTooEarly(DomainError):
+    """400 with the earliest allowed leave date and how it was computed, also as top-level JSON fields."""
+
+    def __init__(self, message, *, earliest: dt.date, explanation: list[str]):
+        super().__init__(message, code="withdrawal_too_early",
+                         details={"earliest": earliest.isoformat(), "explanation": explanation})
+        self.earliest = earliest
+        self.explanation = explanation
+
+    def as_dict(self) -> dict:
+        data = super().as_dict()
+        data["earliest"] = self.earliest.isoformat()
+        data["explanation"] = self.explanation
+        return data
+
+
+def withdrawal_earliest(*, city, requested_on: dt.date) -> tuple[dt.date, list[str]]:
+    """The earliest leave date (last day of service) for a withdrawal requested on `requested_on`:
+    the notice runs `withdrawal_notice_working_days` working days counted from the day after the request
+    (the day of the request is not counted, as for any period counted in days, Civil Code art. 201)."""
+    from rpms.workdays.selectors import add_working_days
+
+    days = city.policy.withdrawal_notice_working_days
+    result = add_working_days(requested_on + dt.timedelta(days=1), days)
+    explanation = [
+        f"申请日期 {requested_on.isoformat()}，按规定应提前 {days} 个工作日提交书面退出申请（{policy_article(city, 'withdrawal')}）。",
+        f"提前期自申请次日（{(requested_on + dt.timedelta(days=1)).isoformat()}）起计算，申请当日不计入。",
+        *result.explanation,
+        f"第 {days} 个工作日为 {result.end.isoformat()}，最早可于当日离任（最后服务日）。",
+    ]
+    return result.end, explanation
+
+
+def _parse_date(value, label: str) -> dt.date:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value or "").strip())
+    except ValueError:
+        raise DomainError(f"{label}格式不正确，应为 YYYY-MM-DD。", code="invalid_date") from None
+
+
+@transaction.atomic
+def withdrawal_request(*, actor, appointment: Appointment, leave_date, reason: str) -> Withdrawal:
+    """P6(5): the planner's written withdrawal with a leave date at least N working days after the
+    request date; earlier → 400 with the earliest date and its computation. The appointment ends on
+    the leave date (status WITHDRAWN after it, computed from `ended_on`)."""
+    appointment = _lock_appointment(appointment)
+    if not permissions.can_view(actor, appointment):
+        raise NotFound()
+    if not permissions.is_planner_of(actor, appointment):
+        raise Forbidden("只有责任规划师本人可以提交退出申请。")
+    _require_not_over(appointment)
+    if appointment.termination_requests.filter(status=TerminationStatus.PENDING).exists():
+        raise Conflict("已有待处理的解除申请。", code="termination_pending")
+    if Withdrawal.objects.filter(appointment=appointment).exists() or appointment.ended_on is not None:
+        raise Conflict("已提交过退出申请。", code="withdrawal_exists")
+    leave_date = _parse_date(leave_date, "离任日期")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("请写明退出理由（书面申请）。", code="reason_required")
+    city = appointment.city
+    article = policy_article(city, "withdrawal")
+    today = clock.today()
+    earliest, explanation = withdrawal_earliest(city=city, requested_on=today)
+    if leave_date < earliest:
+        raise WithdrawalTooEarly(
+            f"离任日期 {leave_date.isoformat()} 过早：应提前 {city.policy.withdrawal_notice_working_days} 个工作日"
+            f"提交书面退出申请，最早可离任日期为 {earliest.isoformat()}（{article}）。",
+            earliest=earliest, explanation=explanation,
+        )
+    if leave_date < appointment.start:
+        raise DomainError("离任日期早于聘期开始日期；尚未到任的，请申请解除聘用合同。", code="leave_before_start")
+    if leave_date >= appointment.end:
+        raise DomainError(
+            f"离任日期不早于聘期结束日（{appointment.end}）：聘期届满即自然离任，无需申请退出。", code="leave_after_end"
+        )
+    withdrawal = Withdrawal(
+        appointment=appointment, requested_on=today, leave_date=leave_date, earliest=earliest,
+        explanation=explanation, reason=reason, requested_by=actor,
+    )
+    full_clean_or_refuse(withdrawal, validate_constraints=False)
+    withdrawal.save()
+    before = snapshot(appointment, ["ended_on"])
+    appointment.ended_on = leave_date
+    appointment.save(update_fields=["ended_on", "updated_at"])
+    dossier_event_record(
+        planner=appointment.planner, kind=DossierEventKind.WITHDRAWAL_REQUESTED, article=article, actor=actor,
+        source=appointment, summary=f"申请退出{appointment.unit.name}{appointment.role_label}，{leave_date} 离任",
+        data={"leave_date": leave_date.isoformat(), "earliest": earliest.isoformat(), "reason": reason},
+    )
+    audit_log(
+        actor=actor, action="appointments.withdrawal_request", obj=appointment, before=before,
+        after={"ended_on": leave_date.isoformat(), "withdrawal": withdrawal.pk, "earliest": earliest.isoformat()},
+        article=article, summary=f"申请退出派驻：{appointment.planner.name} · {appointment.unit.name}，{leave_date} 离任",
+    )
+    return withdrawal
+
+
+@transaction.atomic
+def withdrawal_replace(*, actor, withdrawal: Withdrawal, planner, fee_yuan=None, fee_note="", service_focus="") -> Appointment:
+    """P6(5): appoints a replacement in the same unit and role, starting the day after the leave date
+    (or today, if that has passed), so that the unit's service continues."""
+    withdrawal = Withdrawal.objects.select_for_update().filter(pk=withdrawal.pk).first()
+    if withdrawal is None:
+        raise NotFound()
+    leaving = Appointment.objects.select_related("unit__city__policy", "unit__district", "city__policy", "planner").get(
+        pk=withdrawal.appointment_id
+    )
+    if not permissions.can_appoint(actor, leaving.unit):
+        if permissions.can_view(actor, leaving):
+            raise Forbidden("只有有权办理聘任的人员可以调整补位。")
+        raise NotFound()
+    if withdrawal.replacement_id is not None:
+        raise Conflict("该退出已安排补位人员。", code="already_replaced")
+    if getattr(planner, "pk", planner) == leaving.planner_id:
+        raise Conflict("补位人员不能是退出的责任规划师本人。", code="replacement_is_leaver")
+    start = max(withdrawal.leave_date + dt.timedelta(days=1), clock.today())
+    appointment = _appointment_create(
+        actor=actor, planner=planner, unit=leaving.unit, role=leaving.role, start=start, fee_yuan=fee_yuan,
+        fee_note=fee_note, service_focus=service_focus or leaving.service_focus, source="replacement",
+        note=f"接替退出的 {leaving.planner.name}（{withdrawal.leave_date} 离任）",
+    )
+    withdrawal.replacement = appointment
+    withdrawal.save(update_fields=["replacement"])
+    city = leaving.city
+    audit_log(
+        actor=actor, action="appointments.withdrawal_replace", obj=appointment,
+        after={**snapshot(appointment), "withdrawal": withdrawal.pk, "replaces": leaving.pk},
+        article=_article_text(policy_article(city, "replacement"), policy_article(city, "appointment")),
+        summary=f"调整补位：{appointment.planner.name}接替{leaving.planner.name}任{appointment.unit.name}{appointment.role_label}",
+    )
+    return appointment
+
+
+# --- district chief planner (B6) ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def district_chief_appoint(*, actor, district, planner, start, end=None, note: str = "") -> DistrictChief:
+    """B6: names a district's chief planner (区级总责任规划师). The current chief's post ends the day before."""
+    from rpms.geography.models import District
+
+    district = District.objects.select_for_update(of=("self",)).select_related("city__policy").filter(pk=getattr(district, "pk", district)).first()
+    if district is None or not getattr(actor, "is_authenticated", False):
+        raise NotFound()
+    if not permissions.can_name_district_chief(actor, district):
+        if actor.city_id != district.city_id or actor.role == Role.DISTRICT_OFFICER:
+            raise NotFound()
+        raise Forbidden("只有区级工作专班或市级管理员可以聘请区级总责任规划师。")
+    city = district.city
+    start = _check_start(start)
+    end = _parse_date(end, "任期结束日期") if end else term_end(start, city.policy.first_term_years)
+    if end < start:
+        raise DomainError("任期结束日期不能早于开始日期。", code="invalid_end")
+    planner = Planner.objects.filter(pk=getattr(planner, "pk", planner)).first()
+    if planner is None:
+        raise NotFound("责任规划师不存在。", code="planner_not_found")
+    if planner.city_id != city.pk or planner.pool_status != PoolStatus.ACTIVE:
+        raise Conflict(f"{planner.name}不在{city.name}责任规划师资源库中，不能聘为区级总责任规划师。",
+                       code="planner_not_in_pool")
+    previous = DistrictChief.objects.filter(district=district, status=DistrictChiefStatus.ACTIVE).first()
+    before = snapshot(previous) if previous else None
+    if previous is not None:
+        if previous.planner_id == planner.pk:
+            raise Conflict(f"{planner.name}已是{district.name}区级总责任规划师。", code="already_chief")
+        previous.status = DistrictChiefStatus.ENDED
+        previous.end = max(previous.start, min(previous.end, start - dt.timedelta(days=1)))
+        previous.save(update_fields=["status", "end", "updated_at"])
+    chief = DistrictChief(district=district, planner=planner, start=start, end=end, note=(note or "").strip(),
+                          created_by=actor)
+    full_clean_or_refuse(chief, validate_constraints=False)
+    chief.save()
+    article = policy_article(city, "district_chief")
+    dossier_event_record(
+        planner=planner, kind=DossierEventKind.APPOINTED, article=article, actor=actor, source=chief,
+        summary=f"聘为{district.name}区级总责任规划师，{start} 至 {end}",
+    )
+    audit_log(
+        actor=actor, action="appointments.district_chief_appoint", obj=chief, before=before, after=snapshot(chief),
+        article=article, city_code=city.code, summary=f"聘请{planner.name}为{district.name}区级总责任规划师",
+    )
+    return chief

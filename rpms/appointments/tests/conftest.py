@@ -1,0 +1,127 @@
+"""Fixtures for appointments: pool members of both cities (with fictional but well-formed ID numbers
+and mobiles, so that tests can prove they never reach a public page), units, and a clock that tests
+can move."""
+import datetime as dt
+import itertools
+
+import pytest
+
+from rpms.accounts.models import Role, User
+
+PASSWORD = "Test-pass-2026!"
+_seq = itertools.count(1)
+
+
+def make_user(username, role, city=None, districts=(), subdistricts=(), display_name=""):
+    user = User.objects.create_user(username=username, password=PASSWORD, role=role, city=city,
+                                    display_name=display_name or username)
+    if districts:
+        user.districts.set(districts)
+    if subdistricts:
+        user.subdistricts.set(subdistricts)
+    return user
+
+
+def make_planner(city, name=None, *, pool_status="active", with_user=True, kind="individual", members=(), **fields):
+    from rpms.registry.models import Planner, TeamMember
+
+    n = next(_seq)
+    name = name or f"测试规划师{n:03d}"
+    user = make_user(f"ap_planner_{n}", Role.PLANNER, city, display_name=name) if with_user else None
+    planner = Planner.objects.create(
+        city=city, name=name, user=user, kind=kind, pool_status=pool_status, is_fictional=True,
+        employer=fields.pop("employer", "虚构规划设计研究院"),
+        id_number=fields.pop("id_number", f"1101081990010{n:04d}"[:17] + "X"),
+        mobile=fields.pop("mobile", f"139{n:08d}"),
+        **fields,
+    )
+    for i, member in enumerate(members):
+        TeamMember.objects.create(planner=planner, sort_order=i, **member)
+    return planner
+
+
+def unit_of(city, subdistrict_code):
+    from rpms.geography.models import ResponsibilityUnit
+
+    return (
+        ResponsibilityUnit.objects.select_related("district", "city__policy")
+        .get(city=city, dissolved_at__isnull=True, memberships__subdistrict__code=subdistrict_code,
+             memberships__left_at__isnull=True)
+    )
+
+
+def units_of(district, count):
+    from rpms.geography.models import ResponsibilityUnit
+
+    return list(
+        ResponsibilityUnit.objects.filter(district=district, dissolved_at__isnull=True)
+        .select_related("district", "city__policy").order_by("id")[:count]
+    )
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """clock.set(date) moves appointments' "today"; clock.today is the current value."""
+    from django.utils import timezone
+
+    from rpms.appointments import clock as clock_module
+
+    class _Clock:
+        today = timezone.localdate()
+
+        def set(self, day: dt.date):
+            self.today = day
+
+        def shift(self, days: int):
+            self.today = self.today + dt.timedelta(days=days)
+
+    state = _Clock()
+    monkeypatch.setattr(clock_module, "today", lambda: state.today)
+    return state
+
+
+@pytest.fixture
+def wanshou(beijing):
+    """Beijing's unit of 万寿路街道 (Haidian), whose hiring entity is the `street_office` persona."""
+    return unit_of(beijing, "110108001")
+
+
+@pytest.fixture
+def bj_planner(beijing):
+    return make_planner(beijing, "林清源", employer="虚构城市规划设计研究院", id_number="110108199003071234",
+                        mobile="13912345678", specialties=[])
+
+
+@pytest.fixture
+def bj_team(beijing):
+    return make_planner(
+        beijing, "虚构街区更新工作室", kind="team", leader_name="周明远",
+        id_number="110105198807154321", mobile="13887654321",
+        members=[
+            {"name": "周明远", "specialty": "", "is_core": True},
+            {"name": "吴晓岚", "specialty": "", "is_core": True},
+            {"name": "非核心成员甲", "specialty": "", "is_core": False},
+        ],
+    )
+
+
+@pytest.fixture
+def pds_district(pingdingshan):
+    return pingdingshan.districts.order_by("code").first()
+
+
+@pytest.fixture
+def pds_unit(pds_district):
+    return units_of(pds_district, 1)[0]
+
+
+@pytest.fixture
+def pds_planner(pingdingshan):
+    return make_planner(pingdingshan, "韩若溪", employer="虚构平顶山规划设计院", id_number="410402199205061234",
+                        mobile="13698765432")
+
+
+@pytest.fixture
+def pds_officer(pingdingshan, pds_district):
+    return make_user("ap_pds_officer", Role.DISTRICT_OFFICER, pingdingshan, districts=[pds_district],
+                     display_name=f"{pds_district.name}工作专班（测试）")

@@ -1,0 +1,58 @@
+"""B19(2) under concurrency: parallel appointments of one planner to more units than the cap yield
+exactly the cap; the rest are refused with 409. Real threads, each with its own database connection
+and its own transaction — meaningful on PostgreSQL (SQLite serialises writers anyway)."""
+import threading
+
+import pytest
+from django.db import connection, connections  # noqa: F401 - `connection` is read by the skipif condition
+
+from rpms.appointments import services
+from rpms.appointments.models import Appointment
+from rpms.core.errors import Conflict
+
+from .conftest import make_planner, units_of
+
+THREADS = 8
+
+
+# A string condition: evaluated when the test runs, against the configured database.
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs PostgreSQL: run with scripts/with-postgres.sh")
+@pytest.mark.django_db(transaction=True)
+def test_parallel_appointments_of_one_planner_stop_exactly_at_the_cap(reference, city_admin, haidian):
+    city = haidian.city
+    cap = city.policy.max_units_per_planner
+    assert cap == 3
+    planner = make_planner(city, "并发测试规划师")
+    units = units_of(haidian, THREADS)
+    assert len(units) == THREADS > cap
+
+    barrier = threading.Barrier(THREADS)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def appoint(unit):
+        try:
+            barrier.wait(timeout=30)
+            services.appointment_create(actor=city_admin, planner=planner.pk, unit=unit.pk, role="responsible_planner",
+                                        start=services.clock.today())
+            result = "ok"
+        except Conflict as exc:
+            result = f"409:{exc.code}"
+        except Exception as exc:  # noqa: BLE001 - any other failure must show in the assertion
+            result = f"error:{type(exc).__name__}:{exc}"
+        finally:
+            connections.close_all()
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=appoint, args=(unit,)) for unit in units]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert len(outcomes) == THREADS, outcomes
+    assert outcomes.count("ok") == cap, outcomes
+    assert outcomes.count("409:unit_cap_reached") == THREADS - cap, outcomes
+    assert Appointment.objects.filter(planner=planner).count() == cap
+    assert Appointment.objects.filter(planner=planner).values("unit").distinct().count() == cap

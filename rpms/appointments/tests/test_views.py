@@ -1,0 +1,204 @@
+"""The appointment pages: list (filters, export, query count), new, detail and its forms (errors keep
+the input), expiring, withdrawals and replacement, district chiefs, and the city home's coverage."""
+import datetime as dt
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from rpms.appointments import services
+from rpms.appointments.models import Appointment, Withdrawal
+
+from .conftest import make_planner, units_of
+
+pytestmark = pytest.mark.django_db
+
+
+def appoint(actor, planner, unit, clock, role="responsible_planner"):
+    return services.appointment_create(actor=actor, planner=planner, unit=unit, role=role, start=clock.today)
+
+
+def test_list_page_query_count_does_not_grow_with_rows(login, city_admin, beijing, haidian, clock,
+                                                       django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(city_admin)
+    units = units_of(haidian, 10)
+    appoint(city_admin, make_planner(beijing), units[0], clock)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/appointments/").status_code == 200
+    for unit in units[1:]:
+        appoint(city_admin, make_planner(beijing), unit, clock)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get("/appointments/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count('href="/appointments/') >= 10 and units[9].name in html
+
+
+def test_list_is_scoped_and_exports_excel(login, city_admin, district_chaoyang, beijing, haidian, chaoyang, clock):
+    haidian_unit, chaoyang_unit = units_of(haidian, 1)[0], units_of(chaoyang, 1)[0]
+    appoint(city_admin, make_planner(beijing, "海淀的规划师"), haidian_unit, clock)
+    appoint(city_admin, make_planner(beijing, "朝阳的规划师"), chaoyang_unit, clock)
+    html = login(district_chaoyang).get("/appointments/").content.decode()
+    assert "朝阳的规划师" in html and "海淀的规划师" not in html
+
+    export = login(city_admin).get("/appointments/?export=xlsx")
+    assert export.status_code == 200
+    sheet = load_workbook(io.BytesIO(export.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "编号" and "责任单元" in rows[0]
+    assert {r[6] for r in rows[1:]} == {"海淀的规划师", "朝阳的规划师"}
+
+
+def test_anonymous_is_sent_to_login_and_other_roles_see_nothing_outside_scope(client, login, city_admin, district_chaoyang,
+                                                                               wanshou, bj_planner, clock):
+    appointment = appoint(city_admin, bj_planner, wanshou, clock)
+    assert client.get("/appointments/").status_code == 302
+    assert login(district_chaoyang).get(f"/appointments/{appointment.pk}/").status_code == 404
+    assert login(district_chaoyang).get(f"/appointments/{appointment.pk}/contract.pdf").status_code == 404
+
+
+def test_new_appointment_form_keeps_input_on_refusal(login, city_admin, haidian, beijing, clock):
+    planner = make_planner(beijing, "上限测试")
+    units = units_of(haidian, 4)
+    for unit in units[:3]:
+        appoint(city_admin, planner, unit, clock)
+    client = login(city_admin)
+    page = client.get("/appointments/new/")
+    assert page.status_code == 200 and "csrfmiddlewaretoken" in page.content.decode()
+    response = client.post("/appointments/new/", {"unit": units[3].pk, "planner": planner.pk, "role": "responsible_planner",
+                                                  "start": clock.today.isoformat(), "service_focus": "保留的服务重点"})
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "不得超过 3 个" in html and "保留的服务重点" in html
+    assert f'value="{units[3].pk}" selected' in html
+
+    other = make_planner(beijing, "新人")
+    created = client.post("/appointments/new/", {"unit": units[3].pk, "planner": other.pk, "role": "responsible_planner",
+                                                 "start": clock.today.isoformat()})
+    assert created.status_code == 302
+    assert Appointment.objects.filter(planner=other, unit=units[3]).exists()
+
+
+def test_detail_page_shows_documents_with_codes_and_the_filing_button_to_the_district(
+    login, city_admin, district_haidian, wanshou, bj_planner, clock
+):
+    appointment = appoint(city_admin, bj_planner, wanshou, clock)
+    html = login(district_haidian).get(f"/appointments/{appointment.pk}/").content.decode()
+    assert "派驻通知" in html and "聘任证书" in html and "聘用合同" in html
+    assert "/verify/" in html and "确认备案并公开" in html and "csrfmiddlewaretoken" in html
+    assert f"/appointments/{appointment.pk}/contract.pdf" in html
+    assert bj_planner.id_number not in html and bj_planner.mobile not in html
+    response = login(district_haidian).post(f"/appointments/{appointment.pk}/file/")
+    assert response.status_code == 302
+    appointment.refresh_from_db()
+    assert appointment.disclosed and appointment.filed_at
+
+
+def test_withdrawal_form_error_shows_the_earliest_date_and_keeps_the_reason(login, city_admin, wanshou, bj_planner, clock,
+                                                                             beijing):
+    appointment = appoint(city_admin, bj_planner, wanshou, clock)
+    client = login(bj_planner.user)
+    page = client.get(f"/appointments/{appointment.pk}/").content.decode()
+    earliest, _ = services.withdrawal_earliest(city=beijing, requested_on=clock.today)
+    assert "申请退出派驻" in page and earliest.isoformat() in page
+    response = client.post(f"/appointments/{appointment.pk}/withdrawal/",
+                           {"leave_date": (clock.today + dt.timedelta(days=2)).isoformat(), "reason": "家庭原因需要离开"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert earliest.isoformat() in html and "家庭原因需要离开" in html and "计算过程" in html
+    ok = client.post(f"/appointments/{appointment.pk}/withdrawal/", {"leave_date": earliest.isoformat(), "reason": "家庭原因"})
+    assert ok.status_code == 302 and Withdrawal.objects.filter(appointment=appointment).exists()
+
+
+def test_entity_termination_form_refuses_a_ground_outside_the_contract(login, city_admin, street_office, wanshou,
+                                                                       bj_planner, clock):
+    appointment = appoint(city_admin, bj_planner, wanshou, clock)
+    client = login(street_office)
+    page = client.get(f"/appointments/{appointment.pk}/").content.decode()
+    assert "依约解除聘用合同" in page and "办理续聘" in page
+    response = client.post(f"/appointments/{appointment.pk}/terminate/",
+                           {"initiator": "entity", "breach": "", "reason": "我们想换人"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "聘任主体不得以合同约定外的事项作为解除聘用合同的理由" in html and "我们想换人" in html
+
+
+def test_replacement_page_lists_the_engines_proposals_and_appoints_one(login, city_admin, wanshou, bj_planner, beijing,
+                                                                       clock, monkeypatch):
+    appointment = appoint(city_admin, bj_planner, wanshou, clock)
+    earliest, _ = services.withdrawal_earliest(city=beijing, requested_on=clock.today)
+    withdrawal = services.withdrawal_request(actor=bj_planner.user, appointment=appointment, leave_date=earliest,
+                                             reason="工作变动")
+    successor = make_planner(beijing, "推荐接任者")
+    calls = []
+
+    def fake_proposals(*, actor, unit, role, exclude_planner_ids=(), start=None):
+        calls.append({"unit": unit.pk, "role": role, "exclude": tuple(exclude_planner_ids), "start": start})
+        return [{"planner": successor.pk, "planner_name": successor.name, "employer": successor.employer, "score": 87.5,
+                 "explanation": {"summary": "专业匹配，熟悉海淀区"}}]
+
+    import rpms.dispatch.services as dispatch_services
+
+    monkeypatch.setattr(dispatch_services, "replacement_proposals", fake_proposals, raising=False)
+    client = login(city_admin)
+    page = client.get(f"/appointments/withdrawals/{withdrawal.pk}/")
+    html = page.content.decode()
+    assert page.status_code == 200 and "推荐接任者" in html and "专业匹配，熟悉海淀区" in html and "任命" in html
+    assert calls == [{"unit": wanshou.pk, "role": "responsible_planner", "exclude": (bj_planner.pk,),
+                      "start": earliest + dt.timedelta(days=1)}]
+    listing = client.get("/appointments/withdrawals/").content.decode()
+    assert wanshou.name in listing and "待补位" in listing
+
+    response = client.post(f"/appointments/withdrawals/{withdrawal.pk}/replace/", {"planner": successor.pk})
+    assert response.status_code == 302
+    withdrawal.refresh_from_db()
+    assert withdrawal.replacement.planner == successor
+    assert withdrawal.replacement.start == earliest + dt.timedelta(days=1)
+
+
+def test_replacement_page_works_with_the_real_engine(login, city_admin, wanshou, bj_planner, beijing, clock):
+    appointment = appoint(city_admin, bj_planner, wanshou, clock)
+    earliest, _ = services.withdrawal_earliest(city=beijing, requested_on=clock.today)
+    withdrawal = services.withdrawal_request(actor=bj_planner.user, appointment=appointment, leave_date=earliest,
+                                             reason="工作变动")
+    make_planner(beijing, "资源库中的候选人")
+    page = login(city_admin).get(f"/appointments/withdrawals/{withdrawal.pk}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "资源库中的候选人" in html  # proposed by the engine or offered for manual choice
+    assert bj_planner.name not in html.split("补位人选建议")[1]  # the leaving planner is never proposed
+
+
+def test_city_home_shows_uncovered_units_by_district(login, city_admin, beijing, haidian, clock):
+    units = units_of(haidian, 2)
+    appoint(city_admin, make_planner(beijing), units[0], clock)
+    html = login(city_admin).get("/").content.decode()
+    assert "未覆盖的责任单元（按区）" in html
+    section = html.split("未覆盖的责任单元（按区）")[1].split("</table>")[0]
+    assert "海淀区" in section and units[1].name in section
+    total_haidian = haidian.units.filter(dissolved_at__isnull=True).count()
+    assert f"/ {total_haidian}" in section
+
+
+def test_district_chief_page(login, district_haidian, haidian, bj_planner, clock):
+    client = login(district_haidian)
+    page = client.get("/appointments/chiefs/")
+    assert page.status_code == 200 and "csrfmiddlewaretoken" in page.content.decode()
+    response = client.post("/appointments/chiefs/", {"district": haidian.pk, "planner": bj_planner.pk,
+                                                     "start": clock.today.isoformat()})
+    assert response.status_code == 302
+    assert "林清源" in client.get("/appointments/chiefs/").content.decode()
+
+
+def test_public_list_filters_by_city_and_district(anon, city_admin, district_haidian, beijing, haidian, chaoyang, clock):
+    haidian_unit, chaoyang_unit = units_of(haidian, 1)[0], units_of(chaoyang, 1)[0]
+    for name, unit in (("海淀公开甲", haidian_unit), ("朝阳公开乙", chaoyang_unit)):
+        appointment = appoint(city_admin, make_planner(beijing, name), unit, clock)
+        services.appointment_file(actor=city_admin, appointment=appointment)
+    html = anon.get(f"/appointments/public/?city=beijing&district={haidian.code}").content.decode()
+    assert "海淀公开甲" in html and "朝阳公开乙" not in html
+    assert 'name="viewport"' in html  # mobile friendly shell
+    assert "朝阳公开乙" in anon.get("/appointments/public/?city=beijing").content.decode()

@@ -1,0 +1,482 @@
+"""Appointment pages: the list (filters, Excel export), a new appointment, the detail page with its
+documents and the acts each party may take (filing, renewal, termination, withdrawal), contracts
+expiring soon, withdrawals and replacement, district chief planners, and the public pages (who serves
+each unit, B19(7))."""
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from rpms.accounts.models import Role
+from rpms.cities.models import AppointmentMode, City
+from rpms.core.errors import DomainError, Forbidden, NotFound
+from rpms.core.excel import workbook_response
+from rpms.geography.models import District, ResponsibilityUnit
+from rpms.registry.models import Planner, PoolStatus
+
+from . import clock, permissions, selectors, services
+from .models import AppointmentStatus, TerminationStatus
+
+STAFF_ROLES = (Role.CITY_ADMIN, Role.AUDITOR, Role.DISTRICT_OFFICER, Role.HIRING_ENTITY, Role.PLANNER)
+
+
+def _refusal(exc: DomainError) -> bool:
+    """A refused act the user can correct (shown on the form), as opposed to 403/404."""
+    return not isinstance(exc, (NotFound, Forbidden))
+
+
+def _require_staff(user):
+    if not (user.is_superuser or user.role in STAFF_ROLES):
+        raise Forbidden("您的角色无权查看聘任信息。")
+
+
+def _districts_for(user) -> list[District]:
+    queryset = District.objects.select_related("city").order_by("city__sort_order", "sort_order", "code")
+    if user.is_superuser or (user.role == Role.AUDITOR and user.city_id is None):
+        return list(queryset)
+    if user.role in (Role.CITY_ADMIN, Role.AUDITOR):
+        return list(queryset.filter(city_id=user.city_id))
+    if user.role == Role.DISTRICT_OFFICER:
+        return list(queryset.filter(pk__in=user.districts.values("pk")))
+    return []
+
+
+# --- list and export ----------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def appointment_list(request):
+    user = request.user
+    _require_staff(user)
+    error = ""
+    try:
+        filters = selectors.filters_parse(request.GET)
+    except DomainError as exc:
+        filters, error = selectors.AppointmentFilters(), exc.message
+    queryset = selectors.appointment_list(user=user, filters=filters)
+    if request.GET.get("unfiled") == "1":
+        queryset = queryset.filter(filed_at__isnull=True).filter(
+            selectors.status_q(AppointmentStatus.ACTIVE) | selectors.status_q(selectors.UPCOMING)
+        )
+    if request.GET.get("termination") == "pending":
+        queryset = queryset.filter(termination_requests__status=TerminationStatus.PENDING).distinct()
+    if request.GET.get("export") == "xlsx":
+        return _export(queryset)
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    size = selectors.LIST_PAGE_SIZE
+    total = queryset.count()
+    appointments = list(queryset[(page - 1) * size: page * size])
+    today = clock.today()
+    for appointment in appointments:
+        appointment.state_now = appointment.state(today)
+        appointment.state_now_label = appointment.state_label(today)
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("export", None)
+    can_create = user.is_superuser or user.role == Role.CITY_ADMIN or (
+        user.role == Role.DISTRICT_OFFICER and user.city_id
+        and user.city.policy.appointment_mode == AppointmentMode.LOCAL_SELECTION
+    )
+    return render(request, "appointments/list.html", {
+        "appointments": appointments,
+        "total": total,
+        "page": page,
+        "has_next": page * size < total,
+        "query": query.urlencode(),
+        "filters": filters,
+        "statuses": selectors.STATUS_FILTERS,
+        "districts": _districts_for(user),
+        "error": error,
+        "can_create": can_create,
+        "unfiled": request.GET.get("unfiled") == "1",
+    })
+
+
+def _export(queryset):
+    headers = ["编号", "城市", "所在区", "责任单元", "包含街道乡镇", "派驻角色", "责任规划师（团队）", "类型", "团队负责人",
+               "工作单位", "聘期开始", "当前聘期结束", "提前结束日", "聘期序号", "状态", "甲方（聘任主体）", "服务费用（元）",
+               "备案时间", "已公开"]
+    today = clock.today()
+
+    def rows():
+        for a in queryset:
+            yield [a.pk, a.city.name, a.unit.district.name, a.unit.name, [s.name for s in a.unit.current_subdistricts],
+                   a.role_label, a.planner.name, a.planner.get_kind_display(), a.planner.leader_name, a.planner.employer,
+                   a.start, a.end, a.ended_on, a.term_no, a.state_label(today), a.party_a, a.fee_yuan, a.filed_at,
+                   a.disclosed]
+
+    return workbook_response(f"责任规划师聘任-{today.isoformat()}", "聘任", headers, rows())
+
+
+# --- new appointment ---------------------------------------------------------------------------------
+
+
+def _appoint_city(user) -> City:
+    if user.is_superuser and not user.city_id:
+        city = City.objects.filter(is_active=True).select_related("policy").order_by("sort_order").first()
+        if city is None:
+            raise NotFound("尚未配置任何城市。")
+        return city
+    if not user.city_id:
+        raise Forbidden("您的账户尚未关联城市。")
+    city = user.city
+    allowed = user.is_superuser or user.role == Role.CITY_ADMIN or (
+        user.role == Role.DISTRICT_OFFICER and city.policy.appointment_mode == AppointmentMode.LOCAL_SELECTION
+    )
+    if not allowed:
+        raise Forbidden("您的角色无权办理聘任。")
+    return city
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def appointment_new(request):
+    user = request.user
+    city = _appoint_city(user)
+    units = ResponsibilityUnit.objects.filter(city=city, dissolved_at__isnull=True).select_related("district")
+    if user.role == Role.DISTRICT_OFFICER:
+        units = units.filter(district__in=user.districts.values("pk"))
+    units = list(units.order_by("district__sort_order", "district__code", "name"))
+    planners = list(Planner.objects.filter(city=city, pool_status=PoolStatus.ACTIVE).order_by("name", "id"))
+    form = {"unit": request.GET.get("unit", ""), "planner": request.GET.get("planner", ""),
+            "role": request.GET.get("role", ""), "start": clock.today().isoformat(), "fee_yuan": "", "fee_note": "",
+            "service_focus": ""}
+    error = ""
+    status = 200
+    if request.method == "POST":
+        form = {k: request.POST.get(k, "").strip() for k in form}
+        try:
+            if not form["unit"].isdigit() or not form["planner"].isdigit():
+                raise DomainError("请选择责任单元和责任规划师。", code="missing_field")
+            if form["fee_yuan"] and not form["fee_yuan"].isdigit():
+                raise DomainError("服务费用应为不小于 0 的整数（元）。", code="invalid_fee")
+            appointment = services.appointment_create(
+                actor=user, planner=int(form["planner"]), unit=int(form["unit"]), role=form["role"],
+                start=form["start"], fee_yuan=int(form["fee_yuan"]) if form["fee_yuan"] else None,
+                fee_note=form["fee_note"], service_focus=form["service_focus"], source="manual",
+            )
+        except DomainError as exc:
+            if not _refusal(exc):
+                raise
+            error, status = exc.message, exc.status
+        else:
+            messages.success(request, "已办理聘任，并出具派驻通知、聘任证书和聘用合同。")
+            return redirect("appointments:detail", appointment.pk)
+    return render(request, "appointments/new.html", {
+        "city": city, "units": units, "planners": planners, "roles": city.policy.roles, "form": form, "error": error,
+    }, status=status)
+
+
+# --- detail and acts ---------------------------------------------------------------------------------
+
+
+def _detail_context(request, appointment, **extra) -> dict:
+    user = request.user
+    today = clock.today()
+    documents = selectors.appointment_documents(appointment)
+    current = {}
+    for document in documents:
+        current[document.kind] = document  # oldest first: the last one wins
+    opens, closes = services.renewal_window(appointment)
+    pending_termination = next(
+        (r for r in appointment.termination_requests.all() if r.status == TerminationStatus.PENDING), None
+    )
+    in_force = appointment.status == AppointmentStatus.ACTIVE and appointment.state(today) in (
+        AppointmentStatus.ACTIVE, selectors.UPCOMING
+    )
+    policy = appointment.city.policy
+    withdrawals = list(appointment.withdrawals.all())
+    context = {
+        "appointment": appointment,
+        "state": appointment.state(today),
+        "state_label": appointment.state_label(today),
+        "documents": documents,
+        "pdf_links": [
+            (label, reverse(f"appointments:{name}", args=[appointment.pk]), current.get(kind))
+            for label, name, kind in (
+                ("派驻通知", "dispatch_notice_pdf", services.KIND_DISPATCH_NOTICE),
+                ("聘任证书", "certificate_pdf", services.KIND_CERTIFICATE),
+                ("聘用合同", "contract_pdf", services.KIND_CONTRACT),
+            )
+        ],
+        "terms": list(appointment.terms.all()),
+        "termination_requests": list(appointment.termination_requests.all()),
+        "withdrawals": withdrawals,
+        "pending_termination": pending_termination,
+        "renewal_opens": opens,
+        "renewal_closes": closes,
+        "renewal_open_now": opens <= today <= closes,
+        "renewal_years": list(range(policy.renewal_years_min, policy.renewal_years_max + 1)),
+        "clauses": policy.contract_clauses,
+        "can_file": in_force and not appointment.is_filed and permissions.can_file(user, appointment),
+        "can_renew": in_force and appointment.ended_on is None and permissions.can_renew(user, appointment),
+        "is_planner": in_force and permissions.is_planner_of(user, appointment),
+        "can_withdraw": in_force and appointment.ended_on is None and not withdrawals
+        and permissions.is_planner_of(user, appointment) and pending_termination is None,
+        "is_signer": in_force and permissions.is_contract_signer(user, appointment),
+        "earliest_leave": services.withdrawal_earliest(city=appointment.city, requested_on=today)[0]
+        if in_force and permissions.is_planner_of(user, appointment) else None,
+        "form": {},
+        "error": "",
+        "error_details": None,
+        "error_form": "",
+    }
+    context.update(extra)
+    return context
+
+
+@login_required
+@require_GET
+def appointment_detail(request, pk: int):
+    _require_staff(request.user)
+    appointment = selectors.appointment_get(user=request.user, pk=pk)
+    return render(request, "appointments/detail.html", _detail_context(request, appointment))
+
+
+def _act(request, pk: int, form_name: str, fields: tuple[str, ...], action, success: str):
+    """Runs an act from a detail-page form; a refusal re-renders the page with the error and the input."""
+    _require_staff(request.user)
+    appointment = selectors.appointment_get(user=request.user, pk=pk)
+    form = {name: request.POST.get(name, "").strip() for name in fields}
+    try:
+        action(appointment, form)
+    except DomainError as exc:
+        if not _refusal(exc):
+            raise
+        appointment = selectors.appointment_get(user=request.user, pk=pk)
+        context = _detail_context(request, appointment, form=form, error=exc.message, error_form=form_name,
+                                  error_details=getattr(exc, "details", None))
+        return render(request, "appointments/detail.html", context, status=exc.status)
+    messages.success(request, success)
+    return redirect("appointments:detail", pk)
+
+
+@login_required
+@require_POST
+def appointment_file(request, pk: int):
+    return _act(request, pk, "file", (), lambda a, f: services.appointment_file(actor=request.user, appointment=a),
+                "聘用合同已备案，聘任信息已在公开页面公布。")
+
+
+@login_required
+@require_POST
+def appointment_renew(request, pk: int):
+    return _act(request, pk, "renew", ("years",),
+                lambda a, f: services.appointment_renew(actor=request.user, appointment=a, years=f["years"]),
+                "已办理续聘，并出具新的聘用合同和聘任证书。")
+
+
+@login_required
+@require_POST
+def appointment_terminate(request, pk: int):
+    def action(appointment, form):
+        return services.termination_request(actor=request.user, appointment=appointment, initiator=form["initiator"],
+                                            reason=form["reason"], breach=form["breach"])
+
+    return _act(request, pk, "terminate", ("initiator", "reason", "breach"), action, "已提交。")
+
+
+@login_required
+@require_POST
+def appointment_terminate_consent(request, pk: int):
+    return _act(request, pk, "consent", (),
+                lambda a, f: services.termination_consent(actor=request.user, appointment=a),
+                "已同意解除聘用合同，聘任证书已撤销。")
+
+
+@login_required
+@require_POST
+def appointment_withdrawal(request, pk: int):
+    def action(appointment, form):
+        return services.withdrawal_request(actor=request.user, appointment=appointment, leave_date=form["leave_date"],
+                                           reason=form["reason"])
+
+    return _act(request, pk, "withdrawal", ("leave_date", "reason"), action,
+                "退出申请已提交，市级主管部门将安排补位。")
+
+
+def _pdf(request, pk: int, kind: str):
+    from rpms.documents.rendering import document_pdf_response
+
+    _require_staff(request.user)
+    _, document = selectors.appointment_document(user=request.user, pk=pk, kind=kind)
+    return document_pdf_response(document)
+
+
+@login_required
+@require_GET
+def certificate_pdf(request, pk: int):
+    return _pdf(request, pk, services.KIND_CERTIFICATE)
+
+
+@login_required
+@require_GET
+def dispatch_notice_pdf(request, pk: int):
+    return _pdf(request, pk, services.KIND_DISPATCH_NOTICE)
+
+
+@login_required
+@require_GET
+def contract_pdf(request, pk: int):
+    return _pdf(request, pk, services.KIND_CONTRACT)
+
+
+# --- expiring, withdrawals, replacement ----------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def expiring(request):
+    _require_staff(request.user)
+    appointments = selectors.expiring_list(user=request.user)
+    today = clock.today()
+    for appointment in appointments:
+        appointment.days_left = (appointment.end - today).days
+    return render(request, "appointments/expiring.html", {"appointments": appointments, "today": today})
+
+
+def _withdrawal_reader(user):
+    if not (user.is_superuser or user.role in (Role.CITY_ADMIN, Role.AUDITOR, Role.DISTRICT_OFFICER, Role.HIRING_ENTITY)):
+        raise Forbidden("您的角色无权查看退出申请。")
+
+
+@login_required
+@require_GET
+def withdrawals(request):
+    _withdrawal_reader(request.user)
+    rows = selectors.withdrawal_list(user=request.user)
+    today = clock.today()
+    return render(request, "appointments/withdrawals.html", {"withdrawals": rows, "today": today})
+
+
+def _withdrawal_context(request, withdrawal, **extra):
+    user = request.user
+    appointment = withdrawal.appointment
+    can_replace = withdrawal.replacement_id is None and permissions.can_appoint(user, appointment.unit)
+    proposals, note = selectors.replacement_proposals(user=user, withdrawal=withdrawal) if can_replace else ([], "")
+    planners = list(
+        Planner.objects.filter(city=appointment.city, pool_status=PoolStatus.ACTIVE).exclude(pk=appointment.planner_id)
+        .order_by("name", "id")
+    ) if can_replace else []
+    today = clock.today()
+    start = max(withdrawal.leave_date + dt.timedelta(days=1), today)
+    context = {
+        "withdrawal": withdrawal,
+        "appointment": appointment,
+        "proposals": proposals,
+        "proposal_note": note,
+        "planners": planners,
+        "can_replace": can_replace,
+        "replacement_start": start,
+        "gap": withdrawal.replacement_id is None and withdrawal.leave_date < today,
+        "error": "",
+        "form": {},
+    }
+    context.update(extra)
+    return context
+
+
+@login_required
+@require_GET
+def withdrawal_detail(request, pk: int):
+    _withdrawal_reader(request.user)
+    withdrawal = selectors.withdrawal_get(user=request.user, pk=pk)
+    return render(request, "appointments/withdrawal_detail.html", _withdrawal_context(request, withdrawal))
+
+
+@login_required
+@require_POST
+def withdrawal_replace(request, pk: int):
+    _withdrawal_reader(request.user)
+    withdrawal = selectors.withdrawal_get(user=request.user, pk=pk)
+    form = {"planner": request.POST.get("planner", "").strip()}
+    try:
+        if not form["planner"].isdigit():
+            raise DomainError("请选择补位责任规划师。", code="missing_field")
+        appointment = services.withdrawal_replace(actor=request.user, withdrawal=withdrawal, planner=int(form["planner"]))
+    except DomainError as exc:
+        if not _refusal(exc):
+            raise
+        withdrawal = selectors.withdrawal_get(user=request.user, pk=pk)
+        return render(request, "appointments/withdrawal_detail.html",
+                      _withdrawal_context(request, withdrawal, error=exc.message, form=form), status=exc.status)
+    messages.success(request, f"已任命补位人员，自 {appointment.start} 起接续服务。")
+    return redirect("appointments:detail", appointment.pk)
+
+
+# --- district chief planners (B6) -------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def district_chiefs(request):
+    user = request.user
+    if not (user.is_superuser or user.role in (Role.CITY_ADMIN, Role.AUDITOR, Role.DISTRICT_OFFICER)) or not user.city_id:
+        raise Forbidden("您的角色无权查看区级总责任规划师。")
+    city = user.city
+    manageable = [d for d in District.objects.filter(city=city).order_by("sort_order", "code")
+                  if permissions.can_name_district_chief(user, d)]
+    form = {"district": "", "planner": "", "start": clock.today().isoformat(), "end": "", "note": ""}
+    error, status = "", 200
+    if request.method == "POST":
+        form = {k: request.POST.get(k, "").strip() for k in form}
+        try:
+            district = next((d for d in manageable if str(d.pk) == form["district"]), None)
+            if district is None:
+                raise DomainError("请选择您负责的区。", code="missing_field")
+            if not form["planner"].isdigit():
+                raise DomainError("请选择责任规划师。", code="missing_field")
+            services.district_chief_appoint(actor=user, district=district, planner=int(form["planner"]),
+                                            start=form["start"], end=form["end"] or None, note=form["note"])
+        except DomainError as exc:
+            if not _refusal(exc):
+                raise
+            error, status = exc.message, exc.status
+        else:
+            messages.success(request, "已聘请区级总责任规划师。")
+            return redirect("appointments:chiefs")
+    return render(request, "appointments/chiefs.html", {
+        "city": city, "chiefs": selectors.district_chiefs(city=city), "districts": manageable,
+        "planners": list(Planner.objects.filter(city=city, pool_status=PoolStatus.ACTIVE).order_by("name", "id"))
+        if manageable else [],
+        "form": form, "error": error,
+    }, status=status)
+
+
+# --- public pages (B19(7)) ---------------------------------------------------------------------------
+
+
+@require_GET
+def public_list(request):
+    """Who serves which unit: filed appointments in force, by city and district. Open to everyone."""
+    cities = list(City.objects.filter(is_active=True).order_by("sort_order", "code"))
+    try:
+        city, district = selectors.public_filters(request.GET)
+    except NotFound:
+        city = district = None
+    if city is None and district is not None:
+        city = district.city
+    districts = list(District.objects.filter(city=city).order_by("sort_order", "code")) if city else []
+    cards = []
+    for appointment in selectors.public_queryset(city=city, district=district):
+        card = selectors.public_card(appointment)
+        card["unit"] = appointment.unit
+        card["district"] = appointment.unit.district
+        card["city"] = appointment.city
+        cards.append(card)
+    return render(request, "appointments/public_list.html", {
+        "cards": cards, "cities": cities, "selected_city": city, "districts": districts, "selected_district": district,
+    })
+
+
+@require_GET
+def public_unit(request, pk: int):
+    data = selectors.public_unit(pk)
+    return render(request, "appointments/public_unit.html", {"data": data})

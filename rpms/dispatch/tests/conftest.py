@@ -1,0 +1,71 @@
+"""Dispatch test data on the real reference geography and policies (root conftest personas), with
+pool members made through the audited registry service."""
+import itertools
+
+import pytest
+from django.utils import timezone
+
+from rpms.accounts.models import Role, User
+from rpms.geography.models import ResponsibilityUnit
+from rpms.registry.services import planner_create
+
+ROLE = "responsible_planner"
+PASSWORD = "Test-pass-2026!"
+_seq = itertools.count(1)
+
+
+def make_member(city, name, *, districts=(), status="active", specialties=("urban_rural_planning",),
+                experience_years=8, employer=None, **fields):
+    """A pool member (active by default) of `city`."""
+    n = next(_seq)
+    return planner_create(
+        actor=None, city=city, name=name, familiar_districts=list(districts), pool_status=status,
+        specialties=list(specialties), experience_years=experience_years,
+        employer=employer if employer is not None else f"虚构规划设计院{n}", is_fictional=True, **fields,
+    )
+
+
+def units_of(district, n):
+    return list(ResponsibilityUnit.objects.filter(district=district, dissolved_at__isnull=True).order_by("pk")[:n])
+
+
+def officer(city, district, username):
+    user = User.objects.create_user(username=username, password=PASSWORD, role=Role.DISTRICT_OFFICER, city=city,
+                                    display_name=f"{district.name}工作专班（测试）")
+    user.districts.set([district])
+    return user
+
+
+def today():
+    return timezone.localdate()
+
+
+@pytest.fixture
+def xinhua(pingdingshan):
+    return pingdingshan.districts.get(code="410402")
+
+
+@pytest.fixture
+def weidong(pingdingshan):
+    return pingdingshan.districts.get(code="410403")
+
+
+@pytest.fixture
+def district_xinhua(pingdingshan, xinhua):
+    return officer(pingdingshan, xinhua, "t_district_xinhua")
+
+
+@pytest.fixture
+def accepted_request():
+    """accepted_request(officer, admin, units, **fields) → a request submitted and accepted."""
+    from rpms.dispatch.services import dispatch_request_accept, dispatch_request_submit
+
+    def _make(officer_user, admin, units, *, role=ROLE, specialties=(), slots_per_unit=1, service_focus="", district=None):
+        district = district or units[0].district
+        request = dispatch_request_submit(
+            actor=officer_user, city=district.city, district=district, role=role, units=units,
+            specialties=list(specialties), slots_per_unit=slots_per_unit, service_focus=service_focus,
+        )
+        return dispatch_request_accept(actor=admin, request=request)
+
+    return _make

@@ -1,0 +1,457 @@
+"""Reads of the duties context, with the role scoping applied here once (permissions.scope_q):
+a planner reads its own, a hiring entity its units', a district officer its districts', city
+administrators and auditors their city's. Anything outside the scope is NotFound (404).
+
+Lists use select_related/prefetch_related so their query count does not grow with the rows; the hours
+summaries are computed by the database, one aggregate query per summary."""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections import OrderedDict
+from decimal import Decimal
+
+from django.db.models import Count, Prefetch, Q, Sum
+
+from rpms.accounts.models import Role
+from rpms.core.errors import DomainError, NotFound
+
+from . import clock
+from .models import (
+    DataMaterial,
+    DataRequest,
+    DataRequestStatus,
+    DownloadLog,
+    DutyEvidence,
+    DutyQuery,
+    DutyRecord,
+    DutyStatus,
+    ExtraWork,
+    FeedbackStatus,
+    MonitoringFeedback,
+    WorkCertificate,
+)
+from .permissions import entity_unit_ids, officer_district_ids, planner_of, scope_q
+
+LIST_LIMIT = 500
+
+
+def _scoped(queryset, user, **fields):
+    q = scope_q(user, **fields)
+    if q is None:
+        return queryset.none()
+    return queryset.filter(q)
+
+
+# --- duty records ----------------------------------------------------------------------------------
+
+
+def _records():
+    return DutyRecord.objects.select_related("city__policy", "unit__district", "planner", "confirmed_by")
+
+
+def duty_record_list(*, user, unit_id=None, planner_id=None, status: str = "", year: int | None = None,
+                     month: int | None = None, start=None, end=None, limit: int = LIST_LIMIT):
+    """The records the user may read, newest first, each with `evidence_count`. One query."""
+    records = _scoped(_records(), user).annotate(evidence_count=Count("evidence"))
+    if unit_id:
+        records = records.filter(unit_id=unit_id)
+    if planner_id:
+        records = records.filter(planner_id=planner_id)
+    if status:
+        if status not in DutyStatus.values:
+            raise DomainError("状态应为 submitted、queried 或 confirmed。", code="invalid_status")
+        records = records.filter(status=status)
+    if year:
+        records = records.filter(date__year=year)
+        if month:
+            records = records.filter(date__month=month)
+    if start:
+        records = records.filter(date__gte=start)
+    if end:
+        records = records.filter(date__lte=end)
+    return list(records.order_by("-date", "-id")[:limit])
+
+
+def duty_record_get(*, user, pk) -> DutyRecord:
+    """A record with its evidence and queries, or NotFound when it is not the user's to read."""
+    record = (
+        _scoped(_records(), user)
+        .prefetch_related(
+            Prefetch("evidence", queryset=DutyEvidence.objects.order_by("uploaded_at", "id")),
+            Prefetch("queries", queryset=DutyQuery.objects.select_related("asked_by", "answered_by").order_by("asked_at", "id")),
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if record is None:
+        raise NotFound("履职记录不存在或您无权查看。")
+    return record
+
+
+def _summary_scope(user, *, planner_id=None, unit_id=None):
+    records = _scoped(DutyRecord.objects.all(), user)
+    if planner_id:
+        records = records.filter(planner_id=planner_id)
+    if unit_id:
+        records = records.filter(unit_id=unit_id)
+    return records
+
+
+def _period_filter(records, *, year: int, month: int | None):
+    if not (1900 <= int(year) <= 2999):
+        raise DomainError("年份不正确。", code="invalid_period")
+    records = records.filter(date__year=year)
+    if month:
+        if not 1 <= int(month) <= 12:
+            raise DomainError("月份应为 1–12。", code="invalid_period")
+        records = records.filter(date__month=month)
+    return records
+
+
+def _tenths(value) -> Decimal:
+    return Decimal(value or 0).quantize(Decimal("0.1"))
+
+
+def _summary_city(user, planner_id=None):
+    planner = planner_of(user)
+    if planner is not None:
+        return planner.city
+    return getattr(user, "city", None)
+
+
+def hours_summary(*, user, year: int, month: int | None = None, planner_id=None, unit_id=None, city=None) -> dict:
+    """Hours by duty category over a month or a year for what the user may read (a planner: its own;
+    a district: its units). ONE aggregate query: values("category").annotate(Sum, Count).
+
+    → {"year","month","rows":[{"code","label","article","hours","confirmed_hours","records"}],
+       "total_hours","confirmed_hours","records"} with every category of the city listed (zeros too)."""
+    records = _period_filter(_summary_scope(user, planner_id=planner_id, unit_id=unit_id), year=year, month=month)
+    rows = {
+        row["category"]: row
+        for row in records.values("category").annotate(
+            sum_hours=Sum("hours"),
+            sum_confirmed=Sum("hours", filter=Q(status=DutyStatus.CONFIRMED)),
+            n_records=Count("id"),
+        ).order_by()
+    }
+    city = city or _summary_city(user, planner_id)
+    categories = list(city.policy.duty_categories) if city is not None else []
+    known = {c["code"] for c in categories}
+    result = []
+    for category in categories + [{"code": code, "label": code, "article": ""} for code in rows if code not in known]:
+        row = rows.get(category["code"], {})
+        result.append({
+            "code": category["code"],
+            "label": category["label"],
+            "article": category.get("article", ""),
+            "hours": _tenths(row.get("sum_hours")),
+            "confirmed_hours": _tenths(row.get("sum_confirmed")),
+            "records": row.get("n_records") or 0,
+        })
+    return {
+        "year": int(year),
+        "month": int(month) if month else None,
+        "rows": result,
+        "total_hours": sum((r["hours"] for r in result), Decimal(0)),
+        "confirmed_hours": sum((r["confirmed_hours"] for r in result), Decimal(0)),
+        "records": sum(r["records"] for r in result),
+    }
+
+
+def unit_hours_summary(*, user, year: int, month: int | None = None, city=None) -> dict:
+    """The district's view: hours by category for each unit (and planner) it may read. ONE aggregate query
+    grouped by unit, planner and category, pivoted here.
+
+    → {"categories":[{code,label}], "rows":[{"unit_id","unit","district","planner_id","planner",
+       "by_category":[hours...], "total_hours","confirmed_hours","records"}]}"""
+    records = _period_filter(_summary_scope(user), year=year, month=month)
+    grouped = records.values(
+        "unit_id", "unit__name", "unit__district__name", "planner_id", "planner__name", "category"
+    ).annotate(
+        sum_hours=Sum("hours"), sum_confirmed=Sum("hours", filter=Q(status=DutyStatus.CONFIRMED)), n_records=Count("id")
+    ).order_by("unit__district__name", "unit__name", "planner__name")
+    city = city or getattr(user, "city", None)
+    categories = [{"code": c["code"], "label": c["label"]} for c in (city.policy.duty_categories if city else [])]
+    index = {c["code"]: i for i, c in enumerate(categories)}
+    rows: OrderedDict = OrderedDict()
+    for item in grouped:
+        key = (item["unit_id"], item["planner_id"])
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = {
+                "unit_id": item["unit_id"], "unit": item["unit__name"], "district": item["unit__district__name"],
+                "planner_id": item["planner_id"], "planner": item["planner__name"],
+                "by_category": [Decimal(0)] * len(categories),
+                "total_hours": Decimal(0), "confirmed_hours": Decimal(0), "records": 0,
+            }
+        hours = _tenths(item["sum_hours"])
+        if item["category"] in index:
+            row["by_category"][index[item["category"]]] += hours
+        row["total_hours"] += hours
+        row["confirmed_hours"] += _tenths(item["sum_confirmed"])
+        row["records"] += item["n_records"]
+    return {"year": int(year), "month": int(month) if month else None, "categories": categories,
+            "rows": list(rows.values())}
+
+
+def duty_calendar(*, user, year: int, month: int, planner_id=None, unit_id=None) -> dict:
+    """A month grid (weeks of 7 days, Monday first) with each day's records and hours. One query for the
+    records (plus the working-day calendar's own bounded reads for the holiday marks)."""
+    from rpms.workdays.selectors import day_statuses
+
+    if not (1 <= int(month) <= 12):
+        raise DomainError("月份应为 1–12。", code="invalid_period")
+    records = _period_filter(
+        _summary_scope(user, planner_id=planner_id, unit_id=unit_id).select_related("unit", "planner", "city__policy"),
+        year=year, month=month,
+    ).order_by("date", "id")
+    by_day: dict[dt.date, list] = {}
+    for record in records:
+        by_day.setdefault(record.date, []).append(record)
+    weeks_dates = calendar.Calendar(firstweekday=0).monthdatescalendar(int(year), int(month))
+    try:
+        statuses = {s.date: s for s in day_statuses(weeks_dates[0][0], weeks_dates[-1][-1])}
+    except DomainError:
+        statuses = {}
+    today = clock.today()
+    weeks = []
+    for week in weeks_dates:
+        days = []
+        for day in week:
+            day_records = by_day.get(day, []) if day.month == int(month) else []
+            status = statuses.get(day)
+            days.append({
+                "date": day,
+                "in_month": day.month == int(month),
+                "is_today": day == today,
+                "is_working": status.is_working if status else day.weekday() < 5,
+                "label": (status.label if status else ""),
+                "records": day_records,
+                "hours": sum((r.hours for r in day_records), Decimal(0)),
+            })
+        weeks.append(days)
+    first = dt.date(int(year), int(month), 1)
+    previous = (first - dt.timedelta(days=1)).replace(day=1)
+    following = (first + dt.timedelta(days=32)).replace(day=1)
+    return {"year": int(year), "month": int(month), "weeks": weeks, "previous": previous, "next": following,
+            "total_hours": sum((r.hours for rs in by_day.values() for r in rs), Decimal(0)),
+            "records": sum(len(rs) for rs in by_day.values())}
+
+
+def awaiting_confirmation(user):
+    """Records waiting for this hiring entity or district officer to confirm (not the planner's own)."""
+    if getattr(user, "role", None) not in (Role.HIRING_ENTITY, Role.DISTRICT_OFFICER):
+        return DutyRecord.objects.none()
+    return _scoped(DutyRecord.objects.all(), user).filter(status=DutyStatus.SUBMITTED)
+
+
+# --- data requests ---------------------------------------------------------------------------------
+
+
+def _requests():
+    return DataRequest.objects.select_related("city__policy", "unit__district", "planner", "department", "answered_by")
+
+
+def data_request_list(*, user, status: str = "", unit_id=None, limit: int = LIST_LIMIT):
+    """Requests the user may read, each with `material_count`. One query."""
+    requests = _scoped(_requests(), user).annotate(material_count=Count("materials"))
+    if status:
+        if status not in DataRequestStatus.values:
+            raise DomainError("状态应为 submitted、delivered 或 refused。", code="invalid_status")
+        requests = requests.filter(status=status)
+    if unit_id:
+        requests = requests.filter(unit_id=unit_id)
+    return list(requests.order_by("-submitted_at", "-id")[:limit])
+
+
+def data_request_get(*, user, pk) -> DataRequest:
+    request = (
+        _scoped(_requests(), user)
+        .prefetch_related(Prefetch("materials", queryset=DataMaterial.objects.select_related("uploaded_by").order_by("uploaded_at", "id")))
+        .filter(pk=pk)
+        .first()
+    )
+    if request is None:
+        raise NotFound("资料申请不存在或您无权查看。")
+    return request
+
+
+def data_material_get(*, user, request_pk, material_pk) -> DataMaterial:
+    """A material of a request the user may read (entitlement to a non-public file is checked by the
+    download service)."""
+    request = data_request_get(user=user, pk=request_pk)
+    material = next((m for m in request.materials.all() if m.pk == int(material_pk)), None)
+    if material is None:
+        raise NotFound("文件不存在或您无权下载。")
+    material.request = request
+    return material
+
+
+def download_log_list(*, user, request: DataRequest, limit: int = 200):
+    """The download log of a request's materials (the request must already be visible to the user)."""
+    return list(
+        DownloadLog.objects.filter(material__request=request).select_related("material").order_by("-at", "-id")[:limit]
+    )
+
+
+def awaiting_data_answer(user):
+    """Requests this user is expected to answer: entity → addressed to it; district officer → its districts."""
+    if getattr(user, "role", None) == Role.HIRING_ENTITY:
+        return DataRequest.objects.filter(unit_id__in=entity_unit_ids(user), addressee="entity",
+                                          status=DataRequestStatus.SUBMITTED)
+    if getattr(user, "role", None) == Role.DISTRICT_OFFICER:
+        return DataRequest.objects.filter(unit__district__in=officer_district_ids(user), status=DataRequestStatus.SUBMITTED)
+    return DataRequest.objects.none()
+
+
+# --- work certificates -----------------------------------------------------------------------------
+
+
+def _certificates():
+    return WorkCertificate.objects.select_related("city", "planner", "document", "issued_by").prefetch_related("units")
+
+
+def work_certificate_list(*, user, planner_id=None, limit: int = LIST_LIMIT):
+    """Certificates the user may read: the planner its own, the entity those of its units, the district its
+    districts', the city its city's. Two queries (rows + units)."""
+    q = scope_q(user, unit_field="units")
+    if q is None:
+        return []
+    certificates = _certificates().filter(q).distinct()
+    if planner_id:
+        certificates = certificates.filter(planner_id=planner_id)
+    return list(certificates.order_by("-issued_at", "-id")[:limit])
+
+
+def work_certificate_get(*, user, pk) -> WorkCertificate:
+    q = scope_q(user, unit_field="units")
+    certificate = None if q is None else _certificates().filter(q).filter(pk=pk).distinct().first()
+    if certificate is None:
+        raise NotFound("工作证明不存在或您无权查看。")
+    return certificate
+
+
+def certifiable_planners(user) -> list:
+    """Planners with confirmed records in this entity's units (whom it may certify). One query."""
+    from rpms.registry.models import Planner
+
+    units = entity_unit_ids(user)
+    if not units:
+        return []
+    return list(
+        Planner.objects.filter(duty_records__unit_id__in=units, duty_records__status=DutyStatus.CONFIRMED)
+        .distinct().order_by("name", "id")
+    )
+
+
+# --- extra work ------------------------------------------------------------------------------------
+
+
+def _extra():
+    return ExtraWork.objects.select_related("city", "unit__district", "planner", "appointment")
+
+
+def extra_work_list(*, user, appointment_id=None, unit_id=None, limit: int = LIST_LIMIT):
+    works = _scoped(_extra(), user)
+    if appointment_id:
+        works = works.filter(appointment_id=appointment_id)
+    if unit_id:
+        works = works.filter(unit_id=unit_id)
+    return list(works.order_by("-contract_date", "-id")[:limit])
+
+
+def extra_work_get(*, user, pk) -> ExtraWork:
+    work = _scoped(_extra(), user).filter(pk=pk).first()
+    if work is None:
+        raise NotFound("另行签约工作不存在或您无权查看。")
+    return work
+
+
+def appointment_for_extra_work(*, user, pk):
+    """The appointment to record extra work against, if the user may see it (its planner, the unit's entity,
+    the district officer, city-wide readers); otherwise NotFound."""
+    from rpms.appointments.models import Appointment
+
+    appointment = _scoped(
+        Appointment.objects.select_related("city__policy", "unit__district", "planner"), user
+    ).filter(pk=pk).first()
+    if appointment is None:
+        raise NotFound("派驻聘任不存在或您无权查看。")
+    return appointment
+
+
+def manageable_appointments(user, *, limit: int = 200):
+    """Appointments in force (or upcoming) the user may record extra work against. One query."""
+    from rpms.appointments.models import Appointment
+
+    if getattr(user, "role", None) not in (Role.PLANNER, Role.HIRING_ENTITY, Role.DISTRICT_OFFICER):
+        return []
+    return list(
+        _scoped(Appointment.objects.not_over(on=clock.today()).select_related("unit__district", "planner", "city__policy"), user)
+        .order_by("unit__name", "id")[:limit]
+    )
+
+
+# --- monitoring feedback ---------------------------------------------------------------------------
+
+
+def _feedback():
+    return MonitoringFeedback.objects.select_related("city", "district", "unit", "planner", "department", "answered_by")
+
+
+def monitoring_feedback_list(*, user, status: str = "", limit: int = LIST_LIMIT):
+    items = _scoped(_feedback(), user)
+    if status:
+        if status not in FeedbackStatus.values:
+            raise DomainError("状态应为 submitted 或 answered。", code="invalid_status")
+        items = items.filter(status=status)
+    return list(items.order_by("-submitted_at", "-id")[:limit])
+
+
+def monitoring_feedback_get(*, user, pk) -> MonitoringFeedback:
+    item = _scoped(_feedback(), user).filter(pk=pk).first()
+    if item is None:
+        raise NotFound("实施监督反馈不存在或您无权查看。")
+    return item
+
+
+def awaiting_feedback_answer(user):
+    if getattr(user, "role", None) != Role.DISTRICT_OFFICER:
+        return MonitoringFeedback.objects.none()
+    return MonitoringFeedback.objects.filter(district__in=officer_district_ids(user), status=FeedbackStatus.SUBMITTED)
+
+
+# --- the planner's units ---------------------------------------------------------------------------
+
+
+def planner_units(user, *, on=None) -> list:
+    """The appointments in force today of the planner acting as `user` (unit and district loaded)."""
+    from rpms.appointments.serving import serving_appointments
+
+    return list(serving_appointments(user, on=on or clock.today()).order_by("unit__name", "id"))
+
+
+def unit_for_planner(*, user, pk):
+    """A unit the planner serves today (with its appointment), else NotFound."""
+    from rpms.appointments.serving import serving_appointment
+    from rpms.geography.models import ResponsibilityUnit
+
+    unit = ResponsibilityUnit.objects.select_related("city__policy", "district").filter(pk=pk).first()
+    if unit is None:
+        raise NotFound("责任单元不存在。")
+    appointment = serving_appointment(user=user, unit=unit, on=clock.today())
+    if appointment is None:
+        raise NotFound("您今天未受聘服务该责任单元。")
+    return unit, appointment
+
+
+def unit_for_act(*, user, pk):
+    """The unit named in a planner's request (API): any existing unit — the service then answers 403 when
+    the planner does not serve it, rather than hiding a public unit."""
+    from rpms.geography.models import ResponsibilityUnit
+
+    unit = ResponsibilityUnit.objects.select_related("city__policy", "district").filter(pk=pk).first()
+    if unit is None:
+        raise NotFound("责任单元不存在。")
+    return unit

@@ -1,0 +1,313 @@
+"""Written opinion pages (/opinions/).
+
+Planners: their opinions, the draft form, the declaration of interests, issuing, corrections.
+Hiring entities and district officers: "收到的书面意见" with read receipts; recording the design
+unit's response and departments' answers. City administrators and auditors read. Nothing is public."""
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from rpms.accounts.models import Role
+from rpms.appointments import clock
+from rpms.core.errors import DomainError, Forbidden, NotFound
+from rpms.core.excel import workbook_response
+from rpms.geography.models import ResponsibilityUnit
+
+from . import permissions, selectors, services
+from .models import OpinionImmutable, OpinionStatus, Responder, ResponseOutcome, SubjectKind
+
+FORM_FIELDS = ("title", "subject", "subject_kind", "developer", "design_unit", "findings", "recommendations")
+READER_ROLES = (Role.PLANNER, Role.HIRING_ENTITY, Role.DISTRICT_OFFICER, Role.CITY_ADMIN, Role.AUDITOR)
+
+
+def _refusal(exc: DomainError) -> bool:
+    """A refusal shown next to the form (403/404 go to the error page through the middleware)."""
+    return not isinstance(exc, (NotFound, Forbidden))
+
+
+def _require_reader(user):
+    if not (user.is_superuser or user.role in READER_ROLES):
+        raise Forbidden("您的角色无权查看书面意见。")
+
+
+def _require_planner(user):
+    if user.role != Role.PLANNER:
+        raise Forbidden("只有责任规划师可以起草书面意见。")
+
+
+# --- lists ------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def opinion_list(request):
+    _require_reader(request.user)
+    status = request.GET.get("status", "")
+    opinions = selectors.opinion_list(user=request.user, status=status)
+    if request.GET.get("format") == "xlsx":
+        return workbook_response(
+            "书面意见.xlsx", "书面意见",
+            ["文书编号", "标题", "审查对象", "对象类型", "区", "责任单元", "责任规划师", "版本", "状态", "出具时间", "内容摘要"],
+            ([o.document.number if o.document else "", o.title, o.subject, o.get_subject_kind_display(),
+              o.unit.district.name, o.unit.name, o.planner.name, o.version, o.get_status_display(), o.issued_at,
+              o.content_hash] for o in opinions.iterator()),
+        )
+    return render(request, "opinions/list.html", {
+        "opinions": list(opinions),
+        "status": status,
+        "statuses": OpinionStatus.choices,
+        "is_planner": request.user.role == Role.PLANNER,
+        "has_inbox": selectors.inbox_q(request.user) is not None,
+    })
+
+
+@login_required
+@require_GET
+def inbox(request):
+    if selectors.inbox_q(request.user) is None:
+        raise Forbidden("“收到的书面意见”供聘任主体和区级工作人员使用。")
+    opinions = list(selectors.opinion_inbox(user=request.user, unread_only=request.GET.get("unread") == "1"))
+    return render(request, "opinions/inbox.html", {
+        "opinions": opinions,
+        "unread_only": request.GET.get("unread") == "1",
+        "unread": sum(1 for o in opinions if o.my_read_at is None),
+    })
+
+
+# --- drafting ---------------------------------------------------------------------------------------
+
+
+def _form_data(post) -> dict:
+    data = {key: post.get(key, "") for key in FORM_FIELDS}
+    data["reviewed_documents"] = [line.strip() for line in post.get("reviewed_documents", "").splitlines() if line.strip()]
+    data["departments"] = post.getlist("departments")
+    return data
+
+
+def _form_context(*, unit, units, form, opinion=None, **extra):
+    context = {
+        "unit": unit,
+        "units": units,
+        "opinion": opinion,
+        "form": form,
+        "reviewed_text": "\n".join(form.get("reviewed_documents") or []),
+        "chosen_departments": {str(d) for d in form.get("departments") or []},
+        "departments": list(selectors.department_choices(unit)) if unit else [],
+        "subject_kinds": SubjectKind.choices,
+    }
+    context.update(extra)
+    return context
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def opinion_new(request):
+    _require_planner(request.user)
+    units = selectors.serving_units(request.user)
+    if not units:
+        raise Forbidden("您当前没有在任的派驻聘任，不能起草书面意见。")
+    wanted = (request.POST.get("unit") or request.GET.get("unit") or "").strip()
+    unit = next((u for u in units if str(u.pk) == wanted), None) or units[0]
+    if request.method == "GET":
+        return render(request, "opinions/form.html",
+                      _form_context(unit=unit, units=units, form={"subject_kind": SubjectKind.DESIGN_SCHEME}))
+    form = _form_data(request.POST)
+    if request.POST.get("action") == "choose_unit":
+        return render(request, "opinions/form.html", _form_context(unit=unit, units=units, form=form))
+    if wanted and str(unit.pk) != wanted:
+        # A unit the planner does not serve: the service says so (403); never silently switch units.
+        unit = ResponsibilityUnit.objects.select_related("city", "district").filter(pk=wanted).first() if wanted.isdigit() else None
+        if unit is None:
+            raise NotFound("责任单元不存在。")
+    try:
+        opinion = services.opinion_create(actor=request.user, unit=unit, **form)
+    except DomainError as exc:
+        if not _refusal(exc):
+            raise
+        return render(request, "opinions/form.html", _form_context(unit=unit, units=units, form=form, error=exc.message),
+                      status=exc.status)
+    messages.success(request, "草稿已保存。出具前请作出利益冲突声明。")
+    return redirect("opinions:detail", pk=opinion.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def opinion_edit(request, pk):
+    opinion = selectors.opinion_get(user=request.user, pk=pk)
+    if not permissions.can_edit(request.user, opinion):
+        if permissions.is_author(request.user, opinion):
+            raise OpinionImmutable()
+        raise Forbidden("只有起草人可以修改书面意见草稿。")
+    if request.method == "GET":
+        form = {key: getattr(opinion, key) for key in FORM_FIELDS}
+        form["reviewed_documents"] = list(opinion.reviewed_documents or [])
+        form["departments"] = [d.pk for d in opinion.departments.all()]
+        return render(request, "opinions/form.html", _form_context(unit=opinion.unit, units=[opinion.unit], form=form,
+                                                                    opinion=opinion))
+    form = _form_data(request.POST)
+    try:
+        services.opinion_update(actor=request.user, opinion=opinion, data=form)
+    except DomainError as exc:
+        if not _refusal(exc):
+            raise
+        return render(request, "opinions/form.html", _form_context(unit=opinion.unit, units=[opinion.unit], form=form,
+                                                                    opinion=opinion, error=exc.message),
+                      status=exc.status)
+    messages.success(request, "草稿已更新。")
+    return redirect("opinions:detail", pk=opinion.pk)
+
+
+# --- detail and acts --------------------------------------------------------------------------------
+
+
+def _detail_context(request, opinion, **extra):
+    user = request.user
+    is_author = permissions.is_author(user, opinion)
+    responses = list(opinion.responses.all())
+    answered = {r.department_id for r in responses if r.responder == Responder.DEPARTMENT}
+    context = {
+        "opinion": opinion,
+        "versions": selectors.opinion_versions(opinion, include_draft=is_author),
+        "newer": opinion.newer_version(include_draft=is_author),
+        "is_author": is_author,
+        "can_edit": permissions.can_edit(user, opinion),
+        "can_supersede": is_author and opinion.status == OpinionStatus.ISSUED and opinion.newer_version(include_draft=True) is None,
+        "can_respond": permissions.can_record_response(user, opinion),
+        "responses": responses,
+        "design_unit_answered": any(r.responder == Responder.DESIGN_UNIT for r in responses),
+        "open_departments": [d for d in opinion.departments.all() if d.pk not in answered],
+        "outcomes": ResponseOutcome.choices,
+        "show_receipts": opinion.status != OpinionStatus.DRAFT and (is_author or not permissions.is_hiring_entity_of(user, opinion.unit)),
+        "receipts": list(opinion.receipts.all()),
+        "today": clock.today().isoformat(),
+        "declaration_preview": services.declaration_text(opinion, "") if opinion.declaration_made else "",
+    }
+    context.update(extra)
+    return context
+
+
+@login_required
+@require_GET
+def opinion_detail(request, pk):
+    opinion = selectors.opinion_get(user=request.user, pk=pk)
+    if permissions.is_recipient(request.user, opinion):
+        # Opening it is reading it: the receipt (who/when) is recorded once.
+        services.opinion_mark_read(actor=request.user, opinion=opinion)
+        opinion = selectors.opinion_get(user=request.user, pk=pk)
+    return render(request, "opinions/detail.html", _detail_context(request, opinion))
+
+
+def _act(request, pk, act, success: str, *, redirect_to=None):
+    """Runs one act on the opinion; a refusal is shown on the detail page with its status."""
+    opinion = selectors.opinion_get(user=request.user, pk=pk)
+    try:
+        result = act(opinion)
+    except DomainError as exc:
+        if not _refusal(exc):
+            raise
+        opinion = selectors.opinion_get(user=request.user, pk=pk)
+        return render(request, "opinions/detail.html", _detail_context(request, opinion, error=exc.message),
+                      status=exc.status)
+    messages.success(request, success)
+    return redirect("opinions:detail", pk=redirect_to(result) if redirect_to else pk)
+
+
+@login_required
+@require_POST
+def opinion_declare(request, pk):
+    choice = request.POST.get("has_conflict")
+
+    def act(opinion):
+        if choice not in ("0", "1"):
+            raise DomainError("请选择是否存在利益冲突。", code="invalid_field")
+        return services.opinion_interest_declare(actor=request.user, opinion=opinion, has_conflict=choice == "1",
+                                                 note=request.POST.get("note", ""))
+
+    return _act(request, pk, act, "利益冲突声明已记录。")
+
+
+@login_required
+@require_POST
+def opinion_issue(request, pk):
+    return _act(request, pk, lambda o: services.opinion_issue(actor=request.user, opinion=o),
+                "书面意见已出具，已送达聘任主体和抄送部门。出具后不可修改。")
+
+
+@login_required
+@require_POST
+def opinion_supersede(request, pk):
+    return _act(request, pk,
+                lambda o: services.opinion_supersede(actor=request.user, opinion=o, reason=request.POST.get("reason", "")),
+                "已起草更正版本。出具后，原意见将标记为“已被更正版本替代”。", redirect_to=lambda draft: draft.pk)
+
+
+@login_required
+@require_POST
+def opinion_discard(request, pk):
+    opinion = selectors.opinion_get(user=request.user, pk=pk)
+    services.opinion_discard(actor=request.user, opinion=opinion)
+    messages.success(request, "草稿已删除。")
+    return redirect("opinions:list")
+
+
+@login_required
+@require_POST
+def opinion_response(request, pk):
+    def act(opinion):
+        responded_on = None
+        raw = request.POST.get("responded_on", "").strip()
+        if raw:
+            try:
+                responded_on = dt.date.fromisoformat(raw)
+            except ValueError:
+                raise DomainError("反馈日期格式不正确，应为 YYYY-MM-DD。", code="invalid_date") from None
+        department = request.POST.get("department", "").strip()
+        return services.opinion_response_record(
+            actor=request.user, opinion=opinion, responder=request.POST.get("responder", ""),
+            outcome=request.POST.get("outcome", ""), reasons=request.POST.get("reasons", ""),
+            responded_on=responded_on, department_id=int(department) if department.isdigit() else None,
+        )
+
+    return _act(request, pk, act, "反馈已记录。")
+
+
+@login_required
+@require_POST
+def attachment_upload(request, pk):
+    return _act(request, pk, lambda o: services.opinion_attachment_add(
+        actor=request.user, opinion=o, file=request.FILES.get("file"), title=request.POST.get("title", "")),
+        "审查文件已上传。")
+
+
+@login_required
+@require_POST
+def attachment_remove(request, pk, attachment_pk):
+    return _act(request, pk, lambda o: services.opinion_attachment_remove(
+        actor=request.user, opinion=o, attachment_id=attachment_pk), "审查文件已删除。")
+
+
+@login_required
+@require_GET
+def attachment_download(request, pk, attachment_pk):
+    from rpms.core.uploads import proof_response
+
+    opinion = selectors.opinion_get(user=request.user, pk=pk)
+    attachment = next((a for a in opinion.attachments.all() if a.pk == attachment_pk), None)
+    if attachment is None:
+        raise NotFound("附件不存在。")
+    return proof_response(attachment.path, download_name=attachment.original_name)
+
+
+@login_required
+@require_GET
+def opinion_pdf(request, pk):
+    from rpms.documents.rendering import document_pdf_response
+
+    opinion = selectors.opinion_get(user=request.user, pk=pk)
+    if opinion.document is None:
+        raise NotFound("草稿尚未出具，没有 PDF 文书。")
+    return document_pdf_response(opinion.document,
+                                 filename=f"{opinion.title}-第{opinion.version}版-{opinion.document.number}.pdf")

@@ -1,0 +1,198 @@
+"""Fixtures for suggestions: planners appointed to units of both cities (appointments created directly until
+rpms.appointments.services.appointment_create is stable — see `appoint`), departments, a movable clock,
+and images for upload tests. Personas (city_admin, district_haidian, street_office, ...) come from the
+root conftest."""
+import datetime as dt
+import io
+import itertools
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from rpms.accounts.models import Role, User
+
+PASSWORD = "Test-pass-2026!"
+RESIDENT_PHONE = "13912345678"
+RESIDENT_NAME = "王测试居民"
+_seq = itertools.count(1)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+# Street codes used below: Beijing 万寿路街道 (Haidian), 羊坊店街道 (Haidian), 建外街道 (Chaoyang);
+# Pingdingshan 曙光街街道 and 光明路街道 (新华区).
+BJ_STREET, BJ_OTHER_STREET, BJ_CHAOYANG_STREET = "110108001", "110108002", "110105001"
+PDS_STREET, PDS_OTHER_STREET = "410402001", "410402002"
+
+
+def make_user(username, role, city=None, districts=(), subdistricts=(), display_name=""):
+    user = User.objects.create_user(username=username, password=PASSWORD, role=role, city=city,
+                                    display_name=display_name or username)
+    if districts:
+        user.districts.set(districts)
+    if subdistricts:
+        user.subdistricts.set(subdistricts)
+    return user
+
+
+def make_planner(city, name=None):
+    from rpms.registry.models import Planner
+
+    n = next(_seq)
+    name = name or f"测试规划师{n:03d}"
+    user = make_user(f"sg_planner_{n}", Role.PLANNER, city, display_name=name)
+    return Planner.objects.create(city=city, name=name, user=user, pool_status="active", is_fictional=True,
+                                  employer="虚构规划设计研究院", mobile=f"137{n:08d}")
+
+
+def unit_of(city, subdistrict_code):
+    from rpms.geography.models import ResponsibilityUnit
+
+    return ResponsibilityUnit.objects.select_related("district", "city__policy").get(
+        city=city, dissolved_at__isnull=True, memberships__subdistrict__code=subdistrict_code,
+        memberships__left_at__isnull=True,
+    )
+
+
+def appoint(planner, unit, *, start=dt.date(2025, 1, 1), end=dt.date(2027, 12, 31), ended_on=None, role="responsible_planner"):
+    """An appointment row (switch to appointments.services.appointment_create once it is stable)."""
+    from rpms.appointments.models import Appointment
+
+    return Appointment.objects.create(city=unit.city, unit=unit, planner=planner, role=role, start=start, end=end,
+                                      ended_on=ended_on, party_a="测试街道办事处")
+
+
+class Clock:
+    """Moves rpms.suggestions.clock (receipt, deadlines, who serves today)."""
+
+    def __init__(self, monkeypatch):
+        self.monkeypatch = monkeypatch
+        self.set(dt.date(2026, 3, 2))
+
+    def set(self, day: dt.date, hour: int = 10):
+        moment = dt.datetime(day.year, day.month, day.day, hour, 0, tzinfo=SHANGHAI)
+        from rpms.suggestions import clock
+
+        self.monkeypatch.setattr(clock, "now", lambda: moment)
+        return moment
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    return Clock(monkeypatch)
+
+
+@pytest.fixture(autouse=True)
+def _private_media(tmp_path, settings):
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+
+
+@pytest.fixture
+def bj_unit(beijing):
+    return unit_of(beijing, BJ_STREET)
+
+
+@pytest.fixture
+def bj_other_unit(beijing):
+    return unit_of(beijing, BJ_OTHER_STREET)
+
+
+@pytest.fixture
+def bj_chaoyang_unit(beijing):
+    return unit_of(beijing, BJ_CHAOYANG_STREET)
+
+
+@pytest.fixture
+def pds_unit(pingdingshan):
+    return unit_of(pingdingshan, PDS_STREET)
+
+
+@pytest.fixture
+def pds_other_unit(pingdingshan):
+    return unit_of(pingdingshan, PDS_OTHER_STREET)
+
+
+@pytest.fixture
+def bj_planner(bj_unit, clock):
+    planner = make_planner(bj_unit.city, "海淀测试规划师甲")
+    appoint(planner, bj_unit)
+    return planner
+
+
+@pytest.fixture
+def bj_other_planner(bj_other_unit, clock):
+    planner = make_planner(bj_other_unit.city, "海淀测试规划师乙")
+    appoint(planner, bj_other_unit)
+    return planner
+
+
+@pytest.fixture
+def pds_planner(pds_unit, clock):
+    planner = make_planner(pds_unit.city, "新华区测试规划师")
+    appoint(planner, pds_unit)
+    return planner
+
+
+@pytest.fixture
+def pds_district(pingdingshan, pds_unit):
+    return make_user("t_pds_district", Role.DISTRICT_OFFICER, pingdingshan, districts=[pds_unit.district],
+                     display_name="新华区工作专班（测试）")
+
+
+@pytest.fixture
+def pds_entity(pingdingshan):
+    from rpms.geography.models import Subdistrict
+
+    return make_user("t_pds_street", Role.HIRING_ENTITY, pingdingshan,
+                     subdistricts=[Subdistrict.objects.get(code=PDS_STREET)], display_name="曙光街街道办事处（测试）")
+
+
+@pytest.fixture
+def other_street_office(beijing):
+    from rpms.geography.models import Subdistrict
+
+    return make_user("t_other_street", Role.HIRING_ENTITY, beijing,
+                     subdistricts=[Subdistrict.objects.get(code=BJ_OTHER_STREET)], display_name="羊坊店街道办事处（测试）")
+
+
+@pytest.fixture
+def haidian_department(beijing, haidian):
+    from rpms.geography.models import Department
+
+    return Department.objects.create(city=beijing, district=haidian, name="海淀区城市管理委员会（测试）")
+
+
+@pytest.fixture
+def chaoyang_department(beijing, chaoyang):
+    from rpms.geography.models import Department
+
+    return Department.objects.create(city=beijing, district=chaoyang, name="朝阳区城市管理委员会（测试）")
+
+
+@pytest.fixture
+def pds_department(pingdingshan):
+    from rpms.geography.models import Department
+
+    return Department.objects.create(city=pingdingshan, district=None, name="平顶山市城市管理局（测试）")
+
+
+def submit(unit, *, content="小区东门外人行道的路灯坏了，晚上很暗。", category="problem", phone=RESIDENT_PHONE,
+           name=RESIDENT_NAME, photos=(), subdistrict=None):
+    from rpms.suggestions import services
+
+    return services.suggestion_submit(actor=None, unit=unit, category=category, content=content, contact_name=name,
+                                      contact_phone=phone, photos=photos, subdistrict=subdistrict)
+
+
+def image_file(name="photo.png", fmt="PNG", size=(40, 30)):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, format=fmt)
+    content_type = "image/png" if fmt == "PNG" else "image/jpeg"
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type=content_type)
+
+
+def pdf_file(name="scan.pdf"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", content_type="application/pdf")
