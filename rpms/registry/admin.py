@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from rpms.core.admin_base import ReadOnlyAdmin, ReadOnlyInline
 
-from .models import DossierEvent, Planner, TeamMember
+from .models import DossierEvent, Planner, RosterImport, TeamMember
 
 
 class TeamMemberInline(ReadOnlyInline):
@@ -31,3 +31,13 @@ class DossierEventAdmin(ReadOnlyAdmin):
     list_filter = ("kind",)
     search_fields = ("planner__name", "summary")
     list_select_related = ("planner",)
+
+
+@admin.register(RosterImport)
+class RosterImportAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "file_name", "city", "status", "total_rows", "valid_rows", "error_rows", "imported_rows",
+                    "uploaded_by", "created_at", "finished_at")
+    list_filter = ("city", "status")
+    search_fields = ("file_name",)
+    list_select_related = ("city", "uploaded_by")
+    # The rows waiting to be imported (RosterImportBatch) carry personal data and are not shown here.

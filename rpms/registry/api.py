@@ -155,3 +155,52 @@ def commission(request, code: str, payload: CommissionIn):
     planner = services.planner_commission(actor=request.user, city=city, reason=reason, name=name,
                                           familiar_districts=districts, members=members, **data)
     return Status(201, dossier_json(selectors.planner_get(user=request.user, planner_id=planner.pk)))
+
+
+# --- roster import (名册导入) ---------------------------------------------------------------------------
+# POST /cities/{code}/pool/imports (multipart "file") → the validation report (nothing imported yet)
+# GET  /pool/imports/{id} → the report and progress
+# POST /pool/imports/{id}/run {"only_valid": bool} → runs every step; 409 for 全部导入 while the file has errors
+
+
+class ImportRunIn(Schema):
+    only_valid: bool = False
+
+
+@router.post("/cities/{code}/pool/imports", auth=auth_required, response={201: dict[str, Any], **ERRORS, 413: ErrorOut},
+             summary="上传名册（校验）")
+def roster_import_upload(request, code: str):
+    """multipart/form-data，字段 file 为按模板填写的 .xlsx 名册。逐行按入库申请的同一规则校验，返回校验报告（按行、列列出中文错误），
+    此时尚未导入。文件不是 .xlsx、表头不对、没有数据行、超过 20000 行或 10 MB 时返回 4xx，不保存任何内容。"""
+    from . import roster_import as roster
+
+    require_role(request, Role.CITY_ADMIN)
+    city = city_get(code)
+    selectors.require_pool_manager(request.user, city)
+    uploaded = request.FILES.get("file")
+    if uploaded is None:
+        raise DomainError("请以 multipart/form-data 上传名册文件（字段名 file）。", code="import_file_missing")
+    roster_import = roster.roster_import_upload(actor=request.user, city=city, uploaded_file=uploaded)
+    return Status(201, roster.roster_import_report(roster_import))
+
+
+@router.get("/pool/imports/{import_id}", auth=auth_required, response={200: dict[str, Any], **ERRORS},
+            summary="名册导入报告")
+def roster_import_detail(request, import_id: int):
+    """校验报告与导入进度；仅本市市级管理员可查看（其他城市 404，其他角色 403）。"""
+    from . import roster_import as roster
+
+    return roster.roster_import_report(roster.roster_import_get(user=request.user, import_id=import_id))
+
+
+@router.post("/pool/imports/{import_id}/run", auth=auth_required, response={200: dict[str, Any], **ERRORS},
+             summary="执行名册导入")
+def roster_import_run(request, import_id: int, payload: ImportRunIn):
+    """only_valid=false 为“全部导入”（名册有错误时返回 409，不导入任何行）；only_valid=true 为“只导入无误的行”。
+    分批导入（每批一个事务），返回导入结果。"""
+    from . import roster_import as roster
+
+    roster_import = roster.roster_import_get(user=request.user, import_id=import_id)
+    roster_import = roster.roster_import_run(actor=request.user, roster_import=roster_import, only_valid=payload.only_valid)
+    roster_import = roster.roster_import_get(user=request.user, import_id=import_id)
+    return roster.roster_import_report(roster_import)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import import_views, views
 
 app_name = "registry"
 urlpatterns = [
@@ -8,6 +8,13 @@ urlpatterns = [
     path("export.xlsx", views.pool_export, name="pool_export"),
     path("mine/", views.my_dossier, name="my_dossier"),
     path("commission/", views.commission, name="commission"),
+    path("import/", import_views.import_upload, name="import_upload"),
+    path("import/template.xlsx", import_views.import_template, name="import_template"),
+    path("import/<int:pk>/", import_views.import_report, name="import_report"),
+    path("import/<int:pk>/errors.xlsx", import_views.import_errors, name="import_errors"),
+    path("import/<int:pk>/start/", import_views.import_start, name="import_start"),
+    path("import/<int:pk>/step/", import_views.import_step, name="import_step"),
+    path("import/<int:pk>/progress/", import_views.import_progress, name="import_progress"),
     path("<int:pk>/", views.dossier, name="dossier"),
     path("<int:pk>/remove/", views.remove, name="remove"),
     path("<int:pk>/leave/", views.leave, name="leave"),

@@ -1,0 +1,912 @@
+"""Bulk import of an existing roster (名册导入, issue #3 item 8): cities already keep planners on paper
+and in spreadsheets. An administrator downloads the template, fills it and uploads it; every row is
+checked with the rules of an application, and the valid rows enter the pool with their source
+recorded in the dossier (the city's article for the step "roster_import": B19(1) / P5(3)).
+
+- `roster_template_bytes(city)` — the .xlsx template: the roster sheet with Chinese headers and a
+  "填写说明" sheet (every column, the city's allowed values, a fictional example).
+- `roster_file_read(file)` — the file's rows, or DomainError (400/413) for a bad file: not .xlsx,
+  wrong headers, empty, more than MAX_ROWS rows, more than MAX_FILE_BYTES. Nothing is saved.
+- `roster_rows_validate(city=, rows=)` — the same rules as an application (rpms.recruitment):
+  ID checksum, mobile, e-mail, the policy's vocabularies (Chinese labels mapped to codes), the city's
+  districts, eligibility (`facts_from_data` + `eligibility_check`, failed rules named with their
+  articles), duplicates within the file and against the pool (a planner of the city with the same
+  ID number that is not removed). Errors per row and column, in Chinese.
+- Services (one audit row each): `roster_import_upload` (parse, validate, record the report),
+  `roster_import_start` (全部导入 — refused while the file has errors — or 只导入无误的行),
+  `roster_import_step` (one batch of IMPORT_CHUNK rows in one transaction: bulk_create of planners,
+  their districts and their IMPORTED dossier events; duplicates against the pool checked again),
+  `roster_import_run` (start + every step, for the API and the benchmark).
+- Reads: `roster_import_get` (CITY_ADMIN of the city: 404 for another city, 403 for other roles),
+  `roster_imports_recent`, `roster_import_report` (JSON), `roster_errors_rows` (Excel rows).
+
+Applicant declarations (the policy's rules checked by the applicant's own statement, e.g. B18(2),
+P4(1)) cannot be stated by a spreadsheet row: uploading an existing roster is the administrator's
+confirmation that its members were vetted; the codes confirmed are recorded on the import and in each
+dossier event. Individuals only: teams are added through the team pages.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from io import BytesIO
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from rpms.accounts.models import Role
+from rpms.cities.eligibility import eligibility_check
+from rpms.cities.models import City
+from rpms.cities.selectors import policy_article
+from rpms.cities.vocabulary import DegreeLevel, TitleLevel
+from rpms.core.audit import audit_log
+from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
+from rpms.core.identity import id_number_checksum, validate_id_number, validate_mobile
+from rpms.geography.models import District
+
+from .models import (
+    DossierEvent,
+    DossierEventKind,
+    Planner,
+    PlannerKind,
+    PlannerSource,
+    PoolStatus,
+    RosterImport,
+    RosterImportBatch,
+    RosterImportStatus,
+)
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_UNZIPPED_BYTES = 300 * 1024 * 1024  # a 10 MB .xlsx of 20,000 rows unpacks to far less; guards zip bombs
+MAX_ROWS = 20_000
+IMPORT_CHUNK = 500
+ERRORS_SHOWN = 500  # on the report page; the Excel download has them all
+MAX_STORED_ERRORS = 100_000  # a file wrong in every cell would otherwise store ~20,000 × 14 messages
+SHEET_TITLE = "责任规划师名册"
+INSTRUCTIONS_TITLE = "填写说明"
+MAX_EXPERIENCE_YEARS = 70  # as on the application form (rpms.recruitment.services)
+STEP = "roster_import"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    required: bool = False
+    multiple: bool = False
+    help: str = ""
+    aliases: tuple[str, ...] = ()
+    width: int = 16
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("name", "姓名", True, help="责任规划师本人姓名，不超过 100 个字符。", width=12),
+    Column("id_number", "身份证号", True, help="18 位居民身份证号码，最后一位可能是 X；请保持本列为文本格式，以免 Excel 改写后几位。",
+           aliases=("身份证号码", "公民身份号码"), width=22),
+    Column("mobile", "手机号", True, help="11 位中国大陆手机号码。", aliases=("手机号码", "手机", "联系电话"), width=14),
+    Column("email", "电子邮箱", help="选填。", aliases=("邮箱", "电子邮件"), width=24),
+    Column("employer", "工作单位", help="选填，不超过 200 个字符。", aliases=("单位",), width=28),
+    Column("degree", "学历", help="填写下列学历之一；不填视为“无”。", aliases=("最高学历",), width=12),
+    Column("major", "专业", help="所学专业名称，如“城乡规划”“建筑学”，不超过 100 个字符。", aliases=("所学专业",), width=14),
+    Column("major_field", "专业领域", help="所学专业所属的专业领域，填写下列专业领域之一（资格审查按此判断专业是否相关）。",
+           aliases=("所学专业领域", "所学专业所属领域"), width=14),
+    Column("title_level", "职称等级", help="填写下列职称等级之一；不填视为“无”。", aliases=("职称",), width=12),
+    Column("title_field", "职称专业领域", help="职称所属的专业领域，填写下列专业领域之一。", width=14),
+    Column("registrations", "执业资格", multiple=True, help="填写下列执业资格，多项用“、”或“,”分隔；没有可不填。",
+           aliases=("执业资格证书",), width=22),
+    Column("experience_years", "相关工作年限", help=f"整数，0 到 {MAX_EXPERIENCE_YEARS}；不填视为 0。", aliases=("工作年限",),
+           width=12),
+    Column("specialties", "擅长专业领域", True, multiple=True, help="至少一项，填写下列专业领域，多项用“、”或“,”分隔。",
+           aliases=("擅长领域",), width=26),
+    Column("districts", "熟悉的区", multiple=True, help="填写下列区的名称，多项用“、”或“,”分隔；没有可不填。",
+           aliases=("熟悉区域",), width=22),
+)
+COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
+ELIGIBILITY_COLUMN = "资格条件"
+DUPLICATE_CHECK_BATCH = 900
+
+# Chinese spellings users type for the national vocabularies (the labels themselves are accepted too).
+DEGREE_ALIASES = {
+    "专科": DegreeLevel.JUNIOR_COLLEGE, "大学专科": DegreeLevel.JUNIOR_COLLEGE, "高职": DegreeLevel.JUNIOR_COLLEGE,
+    "大学本科": DegreeLevel.BACHELOR, "学士": DegreeLevel.BACHELOR,
+    "硕士": DegreeLevel.MASTER, "研究生": DegreeLevel.MASTER, "硕士研究生": DegreeLevel.MASTER,
+    "博士": DegreeLevel.DOCTOR, "博士研究生": DegreeLevel.DOCTOR,
+    "高中": DegreeLevel.NONE, "中专": DegreeLevel.NONE,
+}
+TITLE_ALIASES = {
+    "初级职称": TitleLevel.PRIMARY, "助理工程师": TitleLevel.PRIMARY, "技术员": TitleLevel.PRIMARY,
+    "中级职称": TitleLevel.INTERMEDIATE, "工程师": TitleLevel.INTERMEDIATE,
+    "副高": TitleLevel.DEPUTY_SENIOR, "副高级职称": TitleLevel.DEPUTY_SENIOR, "高级工程师": TitleLevel.DEPUTY_SENIOR,
+    "正高": TitleLevel.SENIOR, "正高级职称": TitleLevel.SENIOR, "正高级工程师": TitleLevel.SENIOR,
+    "教授级高级工程师": TitleLevel.SENIOR,
+}
+_EMPTY_WORDS = {"无", "没有", "/", "-", "—", "暂无"}
+_SPLIT = re.compile(r"[、,，;；/\n\r]+")
+_HEADER_NOISE = re.compile(r"[\s*＊]|（必填）|\(必填\)|（选填）|\(选填\)")
+
+
+def _fold(value) -> str:
+    return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def _header_key(text: str) -> str:
+    return _HEADER_NOISE.sub("", _fold(text or ""))
+
+
+HEADER_LOOKUP: dict[str, str] = {}
+for _column in COLUMNS:
+    for _name in (_column.header, *_column.aliases):
+        HEADER_LOOKUP[_header_key(_name)] = _column.key
+
+
+# --- the template -----------------------------------------------------------------------------------
+
+
+def _example_id_number() -> str:
+    first17 = "11010819850615123"  # fictional
+    return first17 + id_number_checksum(first17)
+
+
+def roster_template_bytes(city) -> bytes:
+    """The .xlsx template for `city`: the roster sheet (headers only; ID and mobile columns formatted as
+    text) and the "填写说明" sheet with each column, the city's allowed values and a fictional example."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    policy = city.policy
+    districts = list(District.objects.filter(city=city).order_by("sort_order", "code").values_list("name", flat=True))
+    header_font, header_fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="1A4480")
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = SHEET_TITLE
+    for index, column in enumerate(COLUMNS, start=1):
+        cell = sheet.cell(row=1, column=index, value=column.header)
+        cell.font, cell.fill = header_font, header_fill
+        cell.alignment = Alignment(vertical="center")
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = column.width
+        if column.key in ("id_number", "mobile"):
+            # Text format: Excel keeps only 15 significant digits of a number, which ruins ID numbers.
+            sheet.column_dimensions[letter].number_format = "@"
+            for row in range(2, 1002):
+                sheet.cell(row=row, column=index).number_format = "@"
+    sheet.freeze_panes = "A2"
+    for key, values in (("degree", [c.label for c in DegreeLevel]), ("title_level", [c.label for c in TitleLevel])):
+        letter = get_column_letter([c.key for c in COLUMNS].index(key) + 1)
+        validation = DataValidation(type="list", formula1='"' + ",".join(values) + '"', allow_blank=True)
+        validation.error, validation.errorTitle = "请从下拉列表中选择。", "取值不正确"
+        validation.add(f"{letter}2:{letter}{MAX_ROWS + 1}")
+        sheet.add_data_validation(validation)
+
+    notes = workbook.create_sheet(INSTRUCTIONS_TITLE)
+    notes.column_dimensions["A"].width = 16
+    notes.column_dimensions["B"].width = 10
+    notes.column_dimensions["C"].width = 70
+    bold = Font(bold=True)
+
+    def line(*values, font=None):
+        notes.append(list(values))
+        if font is not None:
+            for cell in notes[notes.max_row]:
+                cell.font = font
+
+    line(f"{city.name}责任规划师名册导入模板 · 填写说明", font=Font(bold=True, size=14))
+    line(f"1. 在“{SHEET_TITLE}”工作表中每行填写一名责任规划师（只接受个人；团队请在资源库的团队页面登记）。第一行为列名，请勿修改或删除。")
+    line(f"2. 每一行按入库申请的同一规则校验：身份证号校验码、手机号、选聘条件（{policy_article(city, STEP) or '本市规定'}；"
+         f"资格条件依据 {(policy.eligibility_rules or {}).get('article', '')}）、下列可选值、文件内和资源库中的重复身份证号。")
+    line(f"3. 一次最多 {MAX_ROWS} 行、文件不超过 {MAX_FILE_BYTES // (1024 * 1024)} MB，仅支持 .xlsx 格式。")
+    line("4. 有错误的行会逐行逐列列出；有错误时不能“全部导入”，可修正后重新上传，或选择“只导入无误的行”。")
+    declarations = _declaration_rules(policy)
+    if declarations:
+        line("5. 导入即表示本单位已核实名册人员符合以下声明类条件：")
+        for item in declarations:
+            line("", item["article"], item["label"])
+    line("")
+    line("列名", "是否必填", "填写说明", font=bold)
+    for column in COLUMNS:
+        line(column.header, "必填" if column.required else "选填", column.help)
+    line("")
+    line("可选值", "", "", font=bold)
+    line("学历", "", "、".join(c.label for c in DegreeLevel))
+    line("职称等级", "", "、".join(c.label for c in TitleLevel))
+    line("专业领域", "", "、".join(s["label"] for s in policy.specialties))
+    line("执业资格", "", "、".join(r["label"] for r in policy.registrations))
+    line("熟悉的区", "", "、".join(districts))
+    line("")
+    line("示例（虚构人员，仅供参考，请勿填入名册）", font=bold)
+    line(*[c.header for c in COLUMNS], font=bold)
+    specialties = [s["label"] for s in policy.specialties][:2]
+    registrations = [r["label"] for r in policy.registrations][:1]
+    line("张示例", _example_id_number(), "13800138000", "example@example.com", "示例规划设计研究院（虚构）", "硕士研究生",
+         "城乡规划", specialties[0] if specialties else "", "副高级", specialties[0] if specialties else "",
+         "、".join(registrations), 8, "、".join(specialties), "、".join(districts[:2]))
+    for row in notes.iter_rows(min_row=1, max_row=notes.max_row):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# --- reading the file ---------------------------------------------------------------------------------
+
+
+@dataclass
+class RosterFile:
+    file_name: str
+    size: int
+    sha256: str
+    rows: list[tuple[int, dict]]  # (Excel row number, {column key: raw value})
+    numeric_cells: set[tuple[int, str]] = field(default_factory=set)  # cells Excel stored as numbers
+    ignored_headers: list[str] = field(default_factory=list)
+
+
+def _file_size(uploaded_file) -> int:
+    size = getattr(uploaded_file, "size", None)
+    if size is None:
+        uploaded_file.seek(0, 2)
+        size = uploaded_file.tell()
+    uploaded_file.seek(0)
+    return int(size)
+
+
+def _bad_file(message: str, code: str, status: int = 400) -> DomainError:
+    return DomainError(message, code=code, status=status)
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def roster_file_read(uploaded_file, *, file_name: str = "") -> RosterFile:
+    """The rows of an uploaded roster (.xlsx), or DomainError with a Chinese message: not .xlsx, too
+    large, no header row / missing columns, no data rows, more than MAX_ROWS rows."""
+    from openpyxl import load_workbook
+
+    file_name = (file_name or getattr(uploaded_file, "name", "") or "名册.xlsx").replace("\\", "/").rsplit("/", 1)[-1]
+    file_name = "".join(ch for ch in unicodedata.normalize("NFC", file_name) if unicodedata.category(ch)[0] != "C")[:200]
+    size = _file_size(uploaded_file)
+    if size == 0:
+        raise _bad_file("上传的文件是空的，请选择填写好的名册文件。", "import_file_empty")
+    if size > MAX_FILE_BYTES:
+        raise _bad_file(f"文件超过 {MAX_FILE_BYTES // (1024 * 1024)} MB 上限，请分成几个文件分别导入。", "import_file_too_large", 413)
+    head = uploaded_file.read(8)
+    uploaded_file.seek(0)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise _bad_file("这是旧版 Excel（.xls）文件，请在 Excel 中“另存为”.xlsx 格式后再上传。", "import_not_xlsx")
+    if not head.startswith(b"PK\x03\x04"):
+        raise _bad_file("文件不是有效的 Excel（.xlsx）文件，请使用下载的模板填写后上传。", "import_not_xlsx")
+    digest = hashlib.sha256()
+    for chunk in (uploaded_file.chunks() if hasattr(uploaded_file, "chunks") else [uploaded_file.read()]):
+        digest.update(chunk)
+    uploaded_file.seek(0)
+    try:
+        with zipfile.ZipFile(uploaded_file) as archive:
+            names = set(archive.namelist())
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise _bad_file("文件不是有效的 Excel（.xlsx）文件，请使用下载的模板填写后上传。", "import_not_xlsx") from None
+    uploaded_file.seek(0)
+    if "xl/workbook.xml" not in names:
+        raise _bad_file("文件不是有效的 Excel（.xlsx）文件，请使用下载的模板填写后上传。", "import_not_xlsx")
+    if unpacked > MAX_UNZIPPED_BYTES:
+        raise _bad_file("文件内容过大，请分成几个文件分别导入。", "import_file_too_large", 413)
+    try:
+        workbook = load_workbook(uploaded_file, read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 - openpyxl raises many types for broken or hostile files
+        raise _bad_file("无法读取该 Excel 文件（文件可能已损坏或加密），请另存为 .xlsx 后重新上传。", "import_not_xlsx") from None
+    try:
+        sheet = workbook[SHEET_TITLE] if SHEET_TITLE in workbook.sheetnames else workbook.worksheets[0]
+        rows_iter = sheet.iter_rows(values_only=True)
+        header = next(rows_iter, None)
+        if header is None or all(v in (None, "") for v in header):
+            raise _bad_file("文件是空的：第一行应为列名。请使用下载的模板填写。", "import_file_empty")
+        positions: dict[str, int] = {}
+        ignored = []
+        for index, value in enumerate(header):
+            text = _cell_text(value)
+            if not text:
+                continue
+            key = HEADER_LOOKUP.get(_header_key(text))
+            if key is None:
+                ignored.append(text)
+            elif key in positions:
+                raise _bad_file(f"表头中“{COLUMN_BY_KEY[key].header}”列出现了两次，请删除重复的列。", "import_bad_headers")
+            else:
+                positions[key] = index
+        missing = [c.header for c in COLUMNS if c.key not in positions]
+        if missing:
+            raise _bad_file(
+                f"表头不正确：缺少列“{'”“'.join(missing)}”。请使用下载的模板，第一行为列名，不要修改或删除。",
+                "import_bad_headers",
+            )
+        width = max(positions.values()) + 1
+        rows: list[tuple[int, dict]] = []
+        numeric: set[tuple[int, str]] = set()
+        for row_number, values in enumerate(sheet.iter_rows(min_row=2, max_col=width, values_only=True), start=2):
+            if not values or all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                continue
+            if len(rows) >= MAX_ROWS:
+                raise _bad_file(f"文件超过 {MAX_ROWS} 行上限，请分成几个文件分别导入。", "import_too_many_rows", 413)
+            raw = {}
+            for key, index in positions.items():
+                value = values[index] if index < len(values) else None
+                if key in ("id_number", "mobile") and isinstance(value, (int, float)) and not isinstance(value, bool):
+                    numeric.add((row_number, key))
+                raw[key] = _cell_text(value)
+            rows.append((row_number, raw))
+    except DomainError:
+        raise
+    except Exception:  # noqa: BLE001
+        raise _bad_file("无法读取该 Excel 文件的内容，请另存为 .xlsx 后重新上传。", "import_not_xlsx") from None
+    finally:
+        workbook.close()
+    if not rows:
+        raise _bad_file("文件中没有数据行：请从第二行开始填写责任规划师。", "import_no_rows")
+    return RosterFile(file_name=file_name or "名册.xlsx", size=size, sha256=digest.hexdigest(), rows=rows,
+                      numeric_cells=numeric, ignored_headers=ignored)
+
+
+# --- validating the rows --------------------------------------------------------------------------------
+
+
+def _declaration_rules(policy) -> list[dict]:
+    # The same walk the application form uses (rpms.recruitment.services.declaration_rules).
+    from rpms.recruitment.services import declaration_rules
+
+    return declaration_rules(policy)
+
+
+def _vocabulary(entries, aliases=None) -> dict[str, str]:
+    """Chinese label / code (and aliases) → code, keys folded."""
+    table = {}
+    for code, label in entries:
+        table[_fold(label)] = code
+        table[_fold(code).lower()] = code
+    for alias, code in (aliases or {}).items():
+        table.setdefault(_fold(alias), code)
+    return table
+
+
+def _district_table(city) -> dict[str, tuple[int, str]]:
+    table = {}
+    for district in District.objects.filter(city=city).only("id", "code", "name"):
+        entry = (district.pk, district.name)
+        table[_fold(district.name)] = entry
+        table[district.code] = entry
+        short = re.sub(r"(区|县|市)$", "", district.name)
+        if len(short) >= 2:
+            table.setdefault(short, entry)
+    return table
+
+
+@dataclass
+class RosterContext:
+    city: object
+    policy: object
+    specialties: dict[str, str]
+    registrations: dict[str, str]
+    degrees: dict[str, str]
+    titles: dict[str, str]
+    districts: dict[str, tuple[int, str]]
+    declarations: list[str]
+    _verdicts: dict = field(default_factory=dict)
+
+    def ineligibility(self, clean: dict) -> str:
+        """"" if the row's facts meet the city's rules, else the failed rules with their articles. The
+        facts are those an application yields (rpms.recruitment.services.facts_from_data), with the
+        declarations the importing administrator confirms; rosters repeat the same facts, so each
+        combination is evaluated once."""
+        from rpms.recruitment.services import facts_from_data
+
+        key = (clean["degree"], clean["major_field"], clean["title_level"], clean["title_field"],
+               tuple(clean["registrations"]), clean["experience_years"])
+        if key not in self._verdicts:
+            result = eligibility_check(policy=self.policy, facts=facts_from_data({
+                "degree": clean["degree"], "degree_field": clean["major_field"], "title_level": clean["title_level"],
+                "title_field": clean["title_field"], "registrations": clean["registrations"],
+                "experience_years": clean["experience_years"], "declarations": self.declarations,
+            }))
+            self._verdicts[key] = "" if result.eligible else ineligibility_message(result)
+        return self._verdicts[key]
+
+    @classmethod
+    def for_city(cls, city) -> RosterContext:
+        policy = city.policy
+        return cls(
+            city=city,
+            policy=policy,
+            specialties=_vocabulary([(s["code"], s["label"]) for s in policy.specialties]),
+            registrations=_vocabulary([(r["code"], r["label"]) for r in policy.registrations]),
+            degrees=_vocabulary(DegreeLevel.choices, DEGREE_ALIASES),
+            titles=_vocabulary(TitleLevel.choices, TITLE_ALIASES),
+            districts=_district_table(city),
+            declarations=[d["code"] for d in _declaration_rules(policy)],
+        )
+
+
+@dataclass
+class RosterReport:
+    total: int
+    valid: list[dict]
+    errors: list[dict]  # {row, column, message}
+    error_rows: int
+
+
+def _split(text: str) -> list[str]:
+    values = [_fold(v) for v in _SPLIT.split(text or "")]
+    return list(dict.fromkeys(v for v in values if v and v not in _EMPTY_WORDS))
+
+
+def _lookup(table: dict, text: str):
+    folded = _fold(text)
+    return table.get(folded, table.get(folded.lower()))
+
+
+def _leaves(outcome) -> list:
+    if not outcome.children:
+        return [outcome]
+    return [leaf for child in outcome.children for leaf in _leaves(child)]
+
+
+def ineligibility_message(result) -> str:
+    """The failed rules of an eligibility result, each with its article and why it failed."""
+    parts = []
+    for outcome in result.failed():
+        reasons = "；".join(leaf.detail.removeprefix("不符合。") for leaf in _leaves(outcome) if not leaf.passed)
+        parts.append(f"{outcome.article} {outcome.label}（{reasons}）" if reasons else f"{outcome.article} {outcome.label}")
+    return f"不符合选聘条件（{result.article}）：" + "；".join(parts)
+
+
+def _row_validate(ctx: RosterContext, row_number: int, raw: dict, numeric_cells) -> tuple[dict | None, list[dict]]:
+    errors: list[dict] = []
+
+    def error(key: str, message: str):
+        errors.append({"row": row_number, "column": COLUMN_BY_KEY[key].header if key in COLUMN_BY_KEY else key,
+                       "message": message})
+
+    clean: dict = {"row": row_number}
+    name = raw.get("name", "")
+    if not name:
+        error("name", "请填写姓名。")
+    elif len(name) > 100:
+        error("name", "姓名不能超过 100 个字符。")
+    clean["name"] = name
+
+    for key, check in (("id_number", validate_id_number), ("mobile", validate_mobile)):
+        value = raw.get(key, "")
+        try:
+            clean[key] = check(value)
+        except DomainError as exc:
+            message = exc.message
+            if (row_number, key) in numeric_cells and key == "id_number":
+                message += "（该单元格被 Excel 存成了数字，只保留 15 位有效数字，请把本列设为文本格式后重新填写）"
+            error(key, message)
+
+    email = raw.get("email", "")
+    if email:
+        try:
+            if len(email) > 254:
+                raise ValidationError("too long")
+            validate_email(email)
+        except ValidationError:
+            error("email", "电子邮箱格式不正确。")
+    clean["email"] = email
+    for key, limit in (("employer", 200), ("major", 100)):
+        value = raw.get(key, "")
+        if len(value) > limit:
+            error(key, f"{COLUMN_BY_KEY[key].header}不能超过 {limit} 个字符。")
+        clean[key] = value
+
+    facts_ok = True
+    for key, table, choices in (("degree", ctx.degrees, DegreeLevel), ("title_level", ctx.titles, TitleLevel)):
+        value = raw.get(key, "")
+        if not value or value in _EMPTY_WORDS:
+            clean[key] = choices.NONE.value
+            continue
+        code = _lookup(table, value)
+        if code is None:
+            facts_ok = False
+            error(key, f"“{value}”不在可选范围内（可选：{'、'.join(c.label for c in choices)}）。")
+        clean[key] = code or choices.NONE.value
+
+    for key in ("major_field", "title_field"):
+        value = raw.get(key, "")
+        clean[key] = ""
+        if not value or value in _EMPTY_WORDS:
+            continue
+        code = _lookup(ctx.specialties, value)
+        if code is None:
+            facts_ok = False
+            error(key, f"未知的专业领域“{value}”（可选：{'、'.join(s['label'] for s in ctx.policy.specialties)}）。")
+        else:
+            clean[key] = code
+
+    for key, table, what, labels in (
+        ("registrations", ctx.registrations, "执业资格", [r["label"] for r in ctx.policy.registrations]),
+        ("specialties", ctx.specialties, "专业领域", [s["label"] for s in ctx.policy.specialties]),
+    ):
+        codes, unknown = [], []
+        for value in _split(raw.get(key, "")):
+            code = _lookup(table, value)
+            (codes if code else unknown).append(code or value)
+        if unknown:
+            if key == "registrations":  # registrations are eligibility facts; specialties are not
+                facts_ok = False
+            error(key, f"未知的{what}：{'、'.join(unknown)}（可选：{'、'.join(labels)}）。")
+        clean[key] = list(dict.fromkeys(codes))
+    if not clean["specialties"] and not any(e["column"] == COLUMN_BY_KEY["specialties"].header for e in errors):
+        error("specialties", "请至少填写一个擅长专业领域。")
+
+    years_text = raw.get("experience_years", "")
+    clean["experience_years"] = 0
+    if years_text:
+        try:
+            years = int(_fold(years_text).removesuffix("年"))
+        except ValueError:
+            facts_ok = False
+            error("experience_years", f"相关工作年限“{years_text}”应为整数（年）。")
+        else:
+            if not 0 <= years <= MAX_EXPERIENCE_YEARS:
+                facts_ok = False
+                error("experience_years", f"相关工作年限应在 0 到 {MAX_EXPERIENCE_YEARS} 之间。")
+            else:
+                clean["experience_years"] = years
+
+    district_ids, unknown = [], []
+    for value in _split(raw.get("districts", "")):
+        found = ctx.districts.get(value)
+        if found is None:
+            unknown.append(value)
+        elif found[0] not in district_ids:
+            district_ids.append(found[0])
+    if unknown:
+        known = "、".join(dict.fromkeys(name for _, name in ctx.districts.values()))
+        error("districts", f"{ctx.city.name}没有以下区：{'、'.join(unknown)}（可选：{known}）。")
+    clean["districts"] = district_ids
+
+    if facts_ok:
+        message = ctx.ineligibility(clean)
+        if message:
+            errors.append({"row": row_number, "column": ELIGIBILITY_COLUMN, "message": message})
+    return (None if errors else clean), errors
+
+
+def pool_id_numbers(*, city, id_numbers) -> dict[str, str]:
+    """{id_number: planner name} of planners of `city` holding one of `id_numbers` who are not removed."""
+    found: dict[str, str] = {}
+    id_numbers = [n for n in dict.fromkeys(id_numbers) if n]
+    for start in range(0, len(id_numbers), DUPLICATE_CHECK_BATCH):
+        batch = id_numbers[start: start + DUPLICATE_CHECK_BATCH]
+        for number, name in (
+            Planner.objects.filter(city=city, id_number__in=batch).exclude(pool_status=PoolStatus.REMOVED)
+            .values_list("id_number", "name")
+        ):
+            found.setdefault(number, name)
+    return found
+
+
+def roster_rows_validate(*, city, rows, numeric_cells=frozenset()) -> RosterReport:
+    """Every row checked with the rules of an application, plus duplicates within the file and against
+    the pool. Errors carry the Excel row number and the column's Chinese header."""
+    ctx = RosterContext.for_city(city)
+    checked = [(row_number, *_row_validate(ctx, row_number, raw, numeric_cells)) for row_number, raw in rows]
+    errors = [e for _, _, row_errors in checked for e in row_errors]
+    # Duplicates: every row whose ID number is itself valid takes part, even if another column is wrong.
+    valid_numbers: dict[int, str] = {}
+    for (row_number, raw), (_, clean, row_errors) in zip(rows, checked):
+        if clean is not None:
+            valid_numbers[row_number] = clean["id_number"]
+        elif not any(e["column"] == COLUMN_BY_KEY["id_number"].header for e in row_errors):
+            valid_numbers[row_number] = validate_id_number(raw.get("id_number", ""))
+    first_seen: dict[str, int] = {}
+    in_pool = pool_id_numbers(city=city, id_numbers=list(valid_numbers.values()))
+    duplicate_rows = set()
+    for row_number, number in valid_numbers.items():
+        if number in first_seen:
+            errors.append({"row": row_number, "column": COLUMN_BY_KEY["id_number"].header,
+                           "message": f"与第 {first_seen[number]} 行的身份证号重复（同一人只能导入一次）。"})
+            duplicate_rows.add(row_number)
+        else:
+            first_seen[number] = row_number
+            if number in in_pool:
+                errors.append({"row": row_number, "column": COLUMN_BY_KEY["id_number"].header,
+                               "message": f"该身份证号对应的责任规划师（{in_pool[number]}）已在{city.name}名录中，不能重复导入。"})
+                duplicate_rows.add(row_number)
+    order = {c.header: i for i, c in enumerate(COLUMNS)}
+    errors.sort(key=lambda e: (e["row"], order.get(e["column"], len(order))))
+    valid = [clean for row_number, clean, _ in checked if clean is not None and row_number not in duplicate_rows]
+    error_rows = len({e["row"] for e in errors})
+    if len(errors) > MAX_STORED_ERRORS:
+        left_out = len(errors) - MAX_STORED_ERRORS
+        errors = errors[:MAX_STORED_ERRORS] + [{"row": errors[MAX_STORED_ERRORS]["row"], "column": "—",
+                                                "message": f"错误过多，其余 {left_out} 条未列出，请先修正以上错误后重新上传。"}]
+    return RosterReport(total=len(rows), valid=valid, errors=errors, error_rows=error_rows)
+
+
+def error_label(error: dict) -> str:
+    """"第 7 行 · 身份证号：…" as shown to the administrator."""
+    return f"第 {error['row']} 行 · {error['column']}：{error['message']}"
+
+
+# --- services ----------------------------------------------------------------------------------------------
+
+
+def _article(city) -> str:
+    return policy_article(city, STEP)
+
+
+def _require_manager(user, city) -> None:
+    if not getattr(user, "is_authenticated", False) or not (user.is_superuser or user.role == Role.CITY_ADMIN):
+        raise Forbidden("只有市级管理员可以导入名册。")
+    if not user.is_superuser and user.city_id != city.pk:
+        raise NotFound()
+
+
+@transaction.atomic
+def roster_import_upload(*, actor, city, uploaded_file, file_name: str = "") -> RosterImport:
+    """Reads and validates an uploaded roster and records the report (nothing enters the pool yet).
+    A bad file (not .xlsx, wrong headers, empty, too many rows, too large) is refused and nothing saved."""
+    _require_manager(actor, city)
+    parsed = roster_file_read(uploaded_file, file_name=file_name)
+    report = roster_rows_validate(city=city, rows=parsed.rows, numeric_cells=parsed.numeric_cells)
+    roster_import = RosterImport(
+        city=city,
+        uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
+        file_name=parsed.file_name,
+        file_size=parsed.size,
+        file_sha256=parsed.sha256,
+        status=RosterImportStatus.VALIDATED if report.valid else RosterImportStatus.FAILED,
+        total_rows=report.total,
+        valid_rows=len(report.valid),
+        error_rows=report.error_rows,
+        errors=report.errors,
+        declarations=[d["code"] for d in _declaration_rules(city.policy)],
+    )
+    roster_import.full_clean(exclude=["city", "uploaded_by", "started_by"])
+    roster_import.save()
+    batches = [
+        RosterImportBatch(roster_import=roster_import, index=number, rows=report.valid[start: start + IMPORT_CHUNK])
+        for number, start in enumerate(range(0, len(report.valid), IMPORT_CHUNK))
+    ]
+    for batch in batches:
+        batch.full_clean(exclude=["roster_import"])
+    RosterImportBatch.objects.bulk_create(batches)
+    audit_log(
+        actor=actor, action="registry.roster_import_upload", obj=roster_import,
+        after={"file_name": parsed.file_name, "sha256": parsed.sha256, "total_rows": report.total,
+               "valid_rows": len(report.valid), "error_rows": report.error_rows,
+               "ignored_headers": parsed.ignored_headers},
+        article=_article(city),
+        summary=f"上传名册《{parsed.file_name}》：共 {report.total} 行，无误 {len(report.valid)} 行，有误 {report.error_rows} 行"[:255],
+    )
+    return roster_import
+
+
+# Foreign keys are known to exist and the large JSON columns were checked at upload: not re-validated.
+LIGHT_CLEAN_EXCLUDE = ["city", "uploaded_by", "started_by", "errors", "skipped"]
+
+
+def _locked(roster_import: RosterImport) -> RosterImport:
+    return RosterImport.objects.select_for_update(of=("self",)).select_related("city__policy").get(pk=roster_import.pk)
+
+
+@transaction.atomic
+def roster_import_start(*, actor, roster_import: RosterImport, only_valid: bool) -> RosterImport:
+    """全部导入 (refused while the file has errors) or 只导入无误的行; the rows are then imported by steps."""
+    roster_import = _locked(roster_import)
+    _require_manager(actor, roster_import.city)
+    if roster_import.status != RosterImportStatus.VALIDATED:
+        raise Conflict(f"该名册当前为“{roster_import.get_status_display()}”，不能开始导入。", code="import_not_ready")
+    if roster_import.valid_rows == 0:
+        raise Conflict("该名册没有无误的行，无可导入。", code="import_nothing_valid")
+    if roster_import.has_errors and not only_valid:
+        raise Conflict(
+            f"名册中有 {roster_import.error_rows} 行存在错误，不能全部导入。请修正后重新上传，或选择“只导入无误的行”。",
+            code="import_has_errors",
+        )
+    roster_import.status = RosterImportStatus.IMPORTING
+    roster_import.only_valid = bool(only_valid)
+    roster_import.started_by = actor if getattr(actor, "is_authenticated", False) else None
+    roster_import.started_at = timezone.now()
+    roster_import.full_clean(exclude=LIGHT_CLEAN_EXCLUDE)
+    roster_import.save(update_fields=["status", "only_valid", "started_by", "started_at", "updated_at"])
+    mode = "只导入无误的行" if only_valid else "全部导入"
+    audit_log(
+        actor=actor, action="registry.roster_import_start", obj=roster_import,
+        before={"status": RosterImportStatus.VALIDATED},
+        after={"status": roster_import.status, "only_valid": roster_import.only_valid, "rows": roster_import.valid_rows,
+               "error_rows": roster_import.error_rows},
+        article=_article(roster_import.city),
+        summary=f"开始导入名册《{roster_import.file_name}》（{mode}，{roster_import.valid_rows} 行）"[:255],
+    )
+    return roster_import
+
+
+def _actor_name(actor) -> str:
+    if not getattr(actor, "is_authenticated", False):
+        return "系统"
+    return getattr(actor, "display_name", "") or actor.get_username()
+
+
+@transaction.atomic
+def roster_import_step(*, actor, roster_import: RosterImport) -> RosterImport:
+    """Imports the next batch of valid rows (IMPORT_CHUNK rows, cut at upload) in one transaction: the
+    planners (pool_status active, source import, admitted now), their districts and an IMPORTED dossier
+    event each citing the city's article and the source (file, import, row, who); the events are the
+    rows `services.dossier_event_record` writes, created in bulk. A row whose ID number entered the pool since validation is
+    skipped and listed. The batch is deleted once imported; the last step marks the import done."""
+    roster_import = _locked(roster_import)
+    city = roster_import.city
+    _require_manager(actor, city)
+    # Steps of two imports of one city run one after the other, so the duplicate check below holds.
+    list(City.objects.select_for_update().filter(pk=city.pk).values_list("pk", flat=True))
+    if roster_import.status == RosterImportStatus.DONE:
+        return roster_import
+    if roster_import.status != RosterImportStatus.IMPORTING:
+        raise Conflict("请先选择“全部导入”或“只导入无误的行”。", code="import_not_started")
+    start = roster_import.processed_rows
+    batch = roster_import.batches.order_by("index").first()
+    chunk = batch.rows if batch is not None else []
+    article = _article(city)
+    now = timezone.now()
+    who = _actor_name(actor)
+    in_pool = pool_id_numbers(city=city, id_numbers=[row["id_number"] for row in chunk])
+    planners, kept, skipped = [], [], []
+    for row in chunk:
+        if row["id_number"] in in_pool:
+            skipped.append({"row": row["row"], "column": COLUMN_BY_KEY["id_number"].header,
+                            "message": f"导入时该身份证号对应的责任规划师（{in_pool[row['id_number']]}）已在{city.name}名录中，已跳过。"})
+            continue
+        planner = Planner(
+            city=city, kind=PlannerKind.INDIVIDUAL, name=row["name"], id_number=row["id_number"], mobile=row["mobile"],
+            email=row["email"], employer=row["employer"], degree=row["degree"], major=row["major"],
+            major_field=row["major_field"], title_level=row["title_level"], title_field=row["title_field"],
+            registrations=row["registrations"], experience_years=row["experience_years"], specialties=row["specialties"],
+            pool_status=PoolStatus.ACTIVE, source=PlannerSource.IMPORT, admitted_at=now,
+        )
+        try:
+            planner.full_clean(exclude=["city", "user"])
+        except ValidationError as exc:
+            text = "；".join(f"{m}" for messages in exc.message_dict.values() for m in messages)
+            skipped.append({"row": row["row"], "column": "整行", "message": f"数据不符合要求，已跳过：{text}"[:500]})
+            continue
+        planners.append(planner)
+        kept.append(row)
+    Planner.objects.bulk_create(planners, batch_size=IMPORT_CHUNK)
+    through = Planner.familiar_districts.through
+    through.objects.bulk_create(
+        [through(planner_id=planner.pk, district_id=district) for planner, row in zip(planners, kept)
+         for district in row["districts"]],
+        batch_size=IMPORT_CHUNK * 4,
+    )
+    is_user = getattr(actor, "is_authenticated", False)
+    events = []
+    for planner, row in zip(planners, kept):
+        event = DossierEvent(
+            planner=planner, kind=DossierEventKind.IMPORTED, occurred_at=now, article=article,
+            summary=(f"由既有名册导入入库：文件《{roster_import.file_name}》第 {row['row']} 行，"
+                     f"导入批次 #{roster_import.pk}，经办人 {who}")[:500],
+            actor=actor if is_user else None, actor_repr=(actor.get_username() if is_user else "系统")[:150],
+            source_type=RosterImport._meta.label_lower, source_id=str(roster_import.pk),
+            data={"file_name": roster_import.file_name, "import_id": roster_import.pk, "row": row["row"],
+                  "imported_by": who, "imported_by_id": actor.pk if is_user else None,
+                  "declarations_confirmed": roster_import.declarations},
+        )
+        event.full_clean(exclude=["planner", "actor"])
+        events.append(event)
+    DossierEvent.objects.bulk_create(events, batch_size=IMPORT_CHUNK)
+    before = {"processed_rows": start, "imported_rows": roster_import.imported_rows, "status": roster_import.status}
+    roster_import.processed_rows = start + len(chunk)
+    roster_import.imported_rows += len(planners)
+    roster_import.skipped_rows += len(skipped)
+    roster_import.skipped = [*roster_import.skipped, *skipped]
+    fields = ["processed_rows", "imported_rows", "skipped_rows", "skipped", "updated_at"]
+    if batch is not None:
+        batch.delete()  # the planners hold the data now; do not keep personal data twice
+    if not roster_import.batches.exists():
+        roster_import.status = RosterImportStatus.DONE
+        roster_import.finished_at = now
+        fields += ["status", "finished_at"]
+    roster_import.full_clean(exclude=LIGHT_CLEAN_EXCLUDE)
+    roster_import.save(update_fields=fields)
+    rows = [row["row"] for row in chunk]
+    audit_log(
+        actor=actor, action="registry.roster_import_step", obj=roster_import, before=before,
+        after={"processed_rows": roster_import.processed_rows, "imported_rows": roster_import.imported_rows,
+               "status": roster_import.status, "rows": [min(rows), max(rows)] if rows else [],
+               "planners": [p.pk for p in planners], "skipped_rows": [s["row"] for s in skipped]},
+        article=article,
+        summary=(f"名册《{roster_import.file_name}》导入 {len(planners)} 人入库"
+                 + (f"，跳过 {len(skipped)} 行" if skipped else "")
+                 + ("（导入完成）" if roster_import.status == RosterImportStatus.DONE else ""))[:255],
+    )
+    return roster_import
+
+
+def roster_import_run(*, actor, roster_import: RosterImport, only_valid: bool) -> RosterImport:
+    """Starts the import and runs every step (each step its own transaction); an import already under
+    way (e.g. begun on the page) is carried on in the mode chosen then."""
+    if roster_import.status != RosterImportStatus.IMPORTING:
+        roster_import = roster_import_start(actor=actor, roster_import=roster_import, only_valid=only_valid)
+    while roster_import.status == RosterImportStatus.IMPORTING:
+        roster_import = roster_import_step(actor=actor, roster_import=roster_import)
+    return roster_import
+
+
+# --- reads ---------------------------------------------------------------------------------------------------
+
+def roster_import_get(*, user, import_id) -> RosterImport:
+    """An import for its city's administrators; another city's import is 404, other roles 403."""
+    if not getattr(user, "is_authenticated", False) or not (user.is_superuser or user.role == Role.CITY_ADMIN):
+        raise Forbidden("只有市级管理员可以导入名册。")
+    found = RosterImport.objects.select_related("city__policy", "uploaded_by", "started_by").filter(pk=import_id).first()
+    if found is None:
+        raise NotFound()
+    _require_manager(user, found.city)
+    return found
+
+
+def roster_imports_recent(*, user, city, limit: int = 20) -> list[RosterImport]:
+    _require_manager(user, city)
+    return list(
+        RosterImport.objects.filter(city=city).select_related("uploaded_by")
+        .defer("errors", "skipped").order_by("-created_at", "-id")[:limit]
+    )
+
+
+def roster_import_progress(roster_import: RosterImport) -> dict:
+    return {
+        "id": roster_import.pk,
+        "status": roster_import.status,
+        "status_label": roster_import.get_status_display(),
+        "valid_rows": roster_import.valid_rows,
+        "processed_rows": roster_import.processed_rows,
+        "imported_rows": roster_import.imported_rows,
+        "skipped_rows": roster_import.skipped_rows,
+        "percent": roster_import.percent,
+        "done": roster_import.status == RosterImportStatus.DONE,
+    }
+
+
+def roster_import_report(roster_import: RosterImport) -> dict:
+    """The validation report and progress as JSON (errors in Chinese, no personal identifiers)."""
+    return {
+        **roster_import_progress(roster_import),
+        "city": roster_import.city.code,
+        "file_name": roster_import.file_name,
+        "total_rows": roster_import.total_rows,
+        "error_rows": roster_import.error_rows,
+        "only_valid": roster_import.only_valid,
+        "can_import_all": roster_import.can_import_all,
+        "can_import_valid": roster_import.can_import_valid,
+        "errors": [{**e, "text": error_label(e)} for e in roster_import.errors],
+        "skipped": [{**e, "text": error_label(e)} for e in roster_import.skipped],
+        "created_at": roster_import.created_at.isoformat(),
+        "finished_at": roster_import.finished_at.isoformat() if roster_import.finished_at else None,
+    }
+
+
+ERROR_HEADERS = ["行号", "列", "错误说明", "阶段"]
+
+
+def roster_errors_rows(roster_import: RosterImport):
+    for error in roster_import.errors:
+        yield [error["row"], error["column"], error["message"], "校验"]
+    for error in roster_import.skipped:
+        yield [error["row"], error["column"], error["message"], "导入时跳过"]
