@@ -252,7 +252,7 @@ def _duty_values(*, actor, unit, values: dict, exclude_pk=None) -> tuple[dict, o
 
 
 def _lock_record(record) -> DutyRecord:
-    return DutyRecord.objects.select_for_update().select_related("city__policy", "unit__district", "planner").get(
+    return DutyRecord.objects.select_for_update(of=("self",)).select_related("city__policy", "unit__district", "planner").get(
         pk=record.pk
     )
 
@@ -534,7 +534,7 @@ def data_request_create(
 
 
 def _lock_request(request) -> DataRequest:
-    return DataRequest.objects.select_for_update().select_related("city__policy", "unit__district", "planner",
+    return DataRequest.objects.select_for_update(of=("self",)).select_related("city__policy", "unit__district", "planner",
                                                                    "department").get(pk=request.pk)
 
 
@@ -789,7 +789,7 @@ def work_certificate_revoke(*, actor, certificate: WorkCertificate, reason: str)
     """The issuing entity revokes a certificate with a reason (shown on the public verification page)."""
     from rpms.documents.services import document_revoke
 
-    certificate = WorkCertificate.objects.select_for_update().select_related("document", "city", "planner").get(
+    certificate = WorkCertificate.objects.select_for_update(of=("self",)).select_related("document", "city", "planner").get(
         pk=certificate.pk
     )
     unit_ids = set(certificate.units.values_list("pk", flat=True))
@@ -890,7 +890,7 @@ def extra_work_create(*, actor, appointment, kind, title, scope, fee_yuan, party
 
 @transaction.atomic
 def extra_work_update(*, actor, work: ExtraWork, **changes) -> ExtraWork:
-    work = ExtraWork.objects.select_for_update().select_related("appointment__planner", "appointment__unit__district",
+    work = ExtraWork.objects.select_for_update(of=("self",)).select_related("appointment__planner", "appointment__unit__district",
                                                                 "city").get(pk=work.pk)
     if not can_manage_extra_work(actor, work.appointment):
         raise Forbidden("只有该派驻的责任规划师、聘任主体或区级主管部门可以修改。", code="not_party")
@@ -914,7 +914,7 @@ def extra_work_update(*, actor, work: ExtraWork, **changes) -> ExtraWork:
 
 @transaction.atomic
 def extra_work_status_change(*, actor, work: ExtraWork, status: str, note: str = "") -> ExtraWork:
-    work = ExtraWork.objects.select_for_update().select_related("appointment__planner", "appointment__unit__district",
+    work = ExtraWork.objects.select_for_update(of=("self",)).select_related("appointment__planner", "appointment__unit__district",
                                                                 "city").get(pk=work.pk)
     if not can_manage_extra_work(actor, work.appointment):
         raise Forbidden("只有该派驻的责任规划师、聘任主体或区级主管部门可以变更状态。", code="not_party")
@@ -975,7 +975,7 @@ def monitoring_feedback_file(*, actor, unit, source: str, title: str, descriptio
 def monitoring_feedback_answer(*, actor, feedback: MonitoringFeedback, answer: str, answer_source: str = "",
                                answered_on=None) -> MonitoringFeedback:
     """The district officer records the answer (its own, or the department's, with who answered and when)."""
-    feedback = MonitoringFeedback.objects.select_for_update().select_related("city__policy", "district", "department",
+    feedback = MonitoringFeedback.objects.select_for_update(of=("self",)).select_related("city__policy", "district", "department",
                                                                              "planner").get(pk=feedback.pk)
     if not can_answer_feedback(actor, feedback):
         raise Forbidden("只有区级主管部门（或市级部门事项的市级管理员）可以登记答复。", code="not_district")
