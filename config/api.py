@@ -87,6 +87,13 @@ def _mount():
     from rpms.duties.api import router as duties_router
     from rpms.opinions.api import router as opinions_router
     from rpms.suggestions.api import router as suggestions_router
+    from rpms.assessments.api import router as assessments_router
+    from rpms.finance.api import router as finance_router
+    from rpms.training.api import router as training_router
+    from rpms.reports.api import router as reports_router
+    from rpms.publicinfo.api import router as publicinfo_router
+    from rpms.cases.api import router as cases_router
+    from rpms.notifications.api import router as notifications_router
 
     api.add_router("/auth", accounts_router)
     api.add_router("/cities", cities_router)
@@ -103,6 +110,13 @@ def _mount():
     api.add_router("", duties_router)
     api.add_router("", opinions_router)
     api.add_router("", suggestions_router)
+    api.add_router("", assessments_router)
+    api.add_router("", finance_router)
+    api.add_router("", training_router)
+    api.add_router("", reports_router)
+    api.add_router("", publicinfo_router)
+    api.add_router("", cases_router)
+    api.add_router("", notifications_router)
 
 
 _mount()

@@ -23,5 +23,12 @@ urlpatterns = [
     path("duties/", include("rpms.duties.urls")),
     path("opinions/", include("rpms.opinions.urls")),
     path("suggestions/", include("rpms.suggestions.urls")),
+    path("assessments/", include("rpms.assessments.urls")),
+    path("finance/", include("rpms.finance.urls")),
+    path("training/", include("rpms.training.urls")),
+    path("statistics/", include("rpms.reports.urls")),
+    path("info/", include("rpms.publicinfo.urls")),
+    path("cases/", include("rpms.cases.urls")),
+    path("inbox/", include("rpms.notifications.urls")),
     path("", include("rpms.portal.urls")),
 ]

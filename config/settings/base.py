@@ -47,6 +47,12 @@ INSTALLED_APPS = [
     "rpms.duties",
     "rpms.opinions",
     "rpms.suggestions",
+    "rpms.assessments",
+    "rpms.finance",
+    "rpms.training",
+    "rpms.publicinfo",
+    "rpms.cases",
+    "rpms.notifications",
     "rpms.portal",
     "rpms.reports",
 ]

@@ -1,0 +1,8 @@
+"""Assessment (B20, P6(4)), its consequences, violations (B16, B17), the city's assessment of districts (B20) and honours (B24)."""
+from django.apps import AppConfig
+
+
+class AssessmentsConfig(AppConfig):
+    name = "rpms.assessments"
+    label = "assessments"
+    verbose_name = "考核与表彰"

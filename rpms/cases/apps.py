@@ -1,0 +1,8 @@
+"""Outstanding cases (P3(4), B22): planners' write-ups, reviewed and recommended by the city."""
+from django.apps import AppConfig
+
+
+class CasesConfig(AppConfig):
+    name = "rpms.cases"
+    label = "cases"
+    verbose_name = "优秀案例"
