@@ -23,6 +23,9 @@ class DocumentKind(models.TextChoices):
     APPOINTMENT_CONTRACT = "appointment_contract", "聘用合同"
     WRITTEN_OPINION = "written_opinion", "书面意见"
     WORK_CERTIFICATE = "work_certificate", "工作证明"
+    TRAINING_CERTIFICATE = "training_certificate", "继续教育学时证明"
+    ASSESSMENT_RESULT = "assessment_result", "考核结果通知"
+    HONOUR_CERTIFICATE = "honour_certificate", "荣誉证书"
 
 
 # Short codes used in document numbers, e.g. "BEIJING-PZTZ-2026-00012".
@@ -32,6 +35,9 @@ KIND_NUMBER_PREFIX = {
     DocumentKind.APPOINTMENT_CONTRACT: "PYHT",
     DocumentKind.WRITTEN_OPINION: "SMYJ",
     DocumentKind.WORK_CERTIFICATE: "GZZM",
+    DocumentKind.TRAINING_CERTIFICATE: "JXJY",
+    DocumentKind.ASSESSMENT_RESULT: "KHJG",
+    DocumentKind.HONOUR_CERTIFICATE: "RYZS",
 }
 
 

@@ -104,6 +104,9 @@ CONTEXT_BUILDERS = {
     DocumentKind.APPOINTMENT_CONTRACT: (contract_context, "责任规划师聘用合同"),
     DocumentKind.WRITTEN_OPINION: (lambda city: generic_context(city, "责任规划师书面意见"), "责任规划师书面意见"),
     DocumentKind.WORK_CERTIFICATE: (lambda city: generic_context(city, "工作证明"), "工作证明"),
+    DocumentKind.TRAINING_CERTIFICATE: (lambda city: generic_context(city, "继续教育学时证明"), "继续教育学时证明"),
+    DocumentKind.ASSESSMENT_RESULT: (lambda city: generic_context(city, "考核结果通知"), "考核结果通知"),
+    DocumentKind.HONOUR_CERTIFICATE: (lambda city: generic_context(city, "荣誉证书"), "荣誉证书"),
 }
 
 
