@@ -23,8 +23,10 @@ DEV_STAMP := $(VENV)/.installed-dev
 
 # Fonts for Chinese text in PDFs; pango >= 1.44 (with harfbuzz-subset) for WeasyPrint 70.
 SYSDEPS := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+# The browser tests drive Debian's Chromium through Playwright (never a downloaded browser).
+TEST_SYSDEPS := chromium
 
-.PHONY: help run test sysdeps venv deps deps-dev migrate seed serve test-pg clean
+.PHONY: help run test sysdeps test-sysdeps venv deps deps-dev migrate seed serve test-pg clean
 
 help:
 	@echo "make run      安装依赖、迁移数据库、导入演示数据并启动 http://$(HOST):$(PORT)"
@@ -35,7 +37,7 @@ help:
 run: sysdeps deps migrate seed serve
 
 # The test settings are forced so that an exported DJANGO_SETTINGS_MODULE (e.g. local) cannot leak in.
-test: sysdeps deps-dev
+test: sysdeps test-sysdeps deps-dev
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest $(PYTEST_ARGS)
 
 test-pg:
@@ -43,6 +45,9 @@ test-pg:
 
 sysdeps:
 	@scripts/sysdeps.sh $(SYSDEPS)
+
+test-sysdeps:
+	@scripts/sysdeps.sh $(TEST_SYSDEPS)
 
 venv: $(PY)
 
