@@ -1,12 +1,22 @@
+from collections import Counter
+from io import StringIO
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
 from rpms.accounts.models import Role, User
+from rpms.appointments.models import Appointment
 from rpms.core.models import ActionLog
-from rpms.geography.models import District, ResponsibilityUnit, Subdistrict
+from rpms.dispatch.models import DispatchRequest, MatchingRun, Proposal, ProposalStatus, RequestStatus
+from rpms.documents.models import IssuedDocument
+from rpms.duties.models import DutyRecord, DutyStatus
+from rpms.geography.models import Department, District, ResponsibilityUnit, Subdistrict
+from rpms.opinions.models import OpinionStatus, WrittenOpinion
 from rpms.registry.models import Planner
+from rpms.suggestions import clock as suggestions_clock
+from rpms.suggestions.models import Suggestion, SuggestionStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +45,81 @@ def test_seed_demo_creates_both_cities_accounts_and_fictional_planners_once():
     call_command("seed_demo")  # idempotent: nothing new, no new audit rows
     assert counts == (District.objects.count(), Subdistrict.objects.count(), ResponsibilityUnit.objects.count(),
                       Planner.objects.count(), User.objects.count(), ActionLog.objects.count())
+
+
+ACTIVITY_MODELS = [Department, Appointment, DispatchRequest, MatchingRun, Proposal, DutyRecord, WrittenOpinion,
+                   Suggestion, IssuedDocument, ActionLog]
+
+
+def _seed() -> tuple[str, str]:
+    out, err = StringIO(), StringIO()
+    call_command("seed_demo", stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_seed_demo_adds_a_living_system_through_the_services_once():
+    out, err = _seed()
+    assert err == ""  # no act of the demo was refused by the rules
+    assert "派驻聘任 24" in out
+    counts = {model.__name__: model.objects.count() for model in ACTIVITY_MODELS}
+
+    # departments: a few per city, marked as demo
+    for code in ("beijing", "pingdingshan"):
+        names = list(Department.objects.filter(city__code=code).values_list("name", flat=True))
+        assert len(names) >= 3 and all(n.endswith("（演示）") for n in names)
+    assert Department.objects.filter(district__code="110108", name="海淀区城市管理委员会（演示）").exists()
+
+    # appointments: ~12 Haidian, ~6 Chaoyang, ~5 Pingdingshan units, fictional planners, cap respected
+    units_by_district = Counter(code for code, _ in set(Appointment.objects.values_list("unit__district__code", "unit_id")))
+    assert units_by_district["110108"] == 12 and units_by_district["110105"] == 6
+    assert Appointment.objects.filter(city__code="pingdingshan").count() == 5
+    assert all(a.planner.is_fictional for a in Appointment.objects.select_related("planner"))
+    per_planner = Counter(Appointment.objects.filter(city__code="beijing").not_over().values_list("planner_id", flat=True))
+    assert max(per_planner.values()) <= 3  # B19(2)
+    demo = Appointment.objects.get(planner__user__username="planner_demo")
+    assert demo.unit.memberships.filter(subdistrict__code="110108001", left_at__isnull=True).exists()
+    assert demo.role == "responsible_planner" and demo.is_filed and demo.filed_by.username == "district_haidian"
+    unfiled = Appointment.objects.filter(filed_at__isnull=True)
+    assert sorted(unfiled.values_list("unit__district__code", flat=True)) == ["110105", "110108"]
+    assert Appointment.objects.filter(filed_by__username="district_chaoyang").count() == 5
+
+    # dispatch: one accepted request per Beijing district officer, one run with proposals to confirm
+    for username in ("district_haidian", "district_chaoyang"):
+        request = DispatchRequest.objects.get(requested_by__username=username)
+        assert request.status == RequestStatus.ACCEPTED and request.decided_by.username == "city_admin"
+    run = MatchingRun.objects.get(city__code="beijing")
+    assert run.proposals.filter(status=ProposalStatus.PROPOSED).count() >= 2
+    assert not Appointment.objects.filter(unit__in=run.proposals.values("unit")).exists()
+
+    # the demo planner's duty records: several categories, confirmed by the street office, one queried
+    records = DutyRecord.objects.filter(planner__user__username="planner_demo")
+    assert records.values("category").distinct().count() >= 5
+    assert records.filter(status=DutyStatus.CONFIRMED, confirmed_by__username="street_demo").count() >= 2
+    assert records.filter(status=DutyStatus.QUERIED).count() == 1
+    assert records.filter(status=DutyStatus.SUBMITTED).exists()
+
+    # written opinions: one issued (with its document), one draft
+    opinions = WrittenOpinion.objects.filter(planner__user__username="planner_demo")
+    issued = opinions.get(status=OpinionStatus.ISSUED)
+    assert issued.document is not None and issued.content_hash and issued.departments.exists()
+    assert opinions.filter(status=OpinionStatus.DRAFT).count() == 1
+
+    # residents' suggestions: 万寿路街道 and a Chaoyang unit; replied, forwarded, overdue
+    assert Suggestion.objects.filter(unit=demo.unit).count() >= 3
+    assert Suggestion.objects.filter(district__code="110105").count() >= 2
+    assert Suggestion.objects.filter(replied_at__isnull=False, unit=demo.unit).exists()
+    assert Suggestion.objects.filter(replied_at__isnull=False, district__code="110105").exists()
+    forwarded = Suggestion.objects.get(status=SuggestionStatus.FORWARDED)
+    assert forwarded.department.name.endswith("（演示）")
+    today = suggestions_clock.today()
+    overdue = [s for s in Suggestion.objects.all() if s.is_overdue(today)]
+    assert len(overdue) == 1 and overdue[0].received_on < today and overdue[0].unit_vacant
+    assert Suggestion.objects.filter(status=SuggestionStatus.RECEIVED, unit=demo.unit).exists()
+    assert all("演示" in s.content for s in Suggestion.objects.all())
+
+    out, err = _seed()  # idempotent: nothing new, no new audit row, no refusal
+    assert err == "" and "业务数据 0 条" in out
+    assert counts == {model.__name__: model.objects.count() for model in ACTIVITY_MODELS}
 
 
 @override_settings(SETTINGS_MODULE="config.settings.production")

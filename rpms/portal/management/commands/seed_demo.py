@@ -1,5 +1,7 @@
 """Demo data for development and demonstrations: both cities (policy and geography), one account
-per role, and about 50 clearly fictional planners. Idempotent; refuses under production settings."""
+per role, about 50 clearly fictional planners, and their activity (rpms.portal.demo_activity:
+departments, appointments, dispatch and matching, duty records, written opinions, residents'
+suggestions), all through the real services. Idempotent; refuses under production settings."""
 import random
 
 from django.conf import settings
@@ -9,6 +11,7 @@ from django.db import transaction
 from rpms.accounts.models import Role, User
 from rpms.accounts.services import user_create
 from rpms.cities.reference import reference_data_load
+from rpms.portal.demo_activity import DemoActivity
 from rpms.registry.models import Planner, PoolStatus
 from rpms.registry.services import planner_create, planner_link_user
 
@@ -24,7 +27,8 @@ MAJORS = {"urban_rural_planning": "城乡规划", "architecture": "建筑学", "
 
 
 class Command(BaseCommand):
-    help = "载入演示数据：两个城市的政策与区划、各角色演示账户、约 50 名虚构责任规划师（仅限开发环境）。"
+    help = ("载入演示数据：两个城市的政策与区划、各角色演示账户、约 50 名虚构责任规划师，以及相关部门、派驻聘任、"
+            "派驻申请与统筹选派、履职记录、书面意见和居民意见建议（仅限开发环境）。")
 
     def add_arguments(self, parser):
         parser.add_argument("--planners", type=int, default=50, help="虚构责任规划师人数（默认 50）")
@@ -36,8 +40,19 @@ class Command(BaseCommand):
             cities = {c.code: c for c in reference_data_load(actor=None)}
             self._users(cities)
             created = self._planners(cities, planners)
+            activity = DemoActivity(cities).run()
+        for line in activity.skipped:
+            self.stderr.write(f"跳过（规则不允许）：{line}")
+        labels = [
+            ("departments", "相关部门"), ("appointments", "派驻聘任"), ("appointments_filed", "其中已备案"),
+            ("dispatch_requests", "派驻申请"), ("matching_runs", "统筹选派"), ("proposals", "待确认选派建议"),
+            ("duty_records", "履职记录"), ("opinions_issued", "已出具书面意见"), ("opinions_draft", "书面意见草稿"),
+            ("suggestions", "居民意见建议"),
+        ]
+        done = "，".join(f"{label} {activity.created[key]}" for key, label in labels if activity.created.get(key))
         self.stdout.write(self.style.SUCCESS(
-            f"演示数据就绪：城市 {len(cities)} 个，新增虚构责任规划师 {created} 名。演示账户密码：{DEMO_PASSWORD}（仅限开发环境）"
+            f"演示数据就绪：城市 {len(cities)} 个，新增虚构责任规划师 {created} 名；"
+            f"新增{('：' + done) if done else '业务数据 0 条（已存在）'}。演示账户密码：{DEMO_PASSWORD}（仅限开发环境）"
         ))
 
     def _users(self, cities):
