@@ -8,7 +8,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F401,F403
-from .base import SECRET_KEY, env_bool
+from .base import EMAIL_USE_SSL, EMAIL_USE_TLS, SECRET_KEY, env_bool
 
 if env_bool("DEBUG", False):
     raise ImproperlyConfigured("生产环境不得开启 DEBUG（DEBUG must be off in production）。")
@@ -34,3 +34,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# E-mail: SMTP by default in production (EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD,
+# EMAIL_USE_TLS or EMAIL_USE_SSL, DEFAULT_FROM_EMAIL from the environment; see base.py).
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS 与 EMAIL_USE_SSL 只能开启其一（set only one of EMAIL_USE_TLS / EMAIL_USE_SSL）。")

@@ -256,10 +256,11 @@ def _current_document(appointment, kind):
 
 
 def latest_grade(appointment: Appointment) -> str | None:
-    """The code of the planner's latest assessment grade for this appointment (P6(4)), or None.
+    """The code of the latest grade recorded for this appointment (P6(4)), or None: the policy's grade
+    with this code says whether renewal is refused (rpms.assessments)."""
+    from rpms.assessments.selectors import latest_grade_code
 
-    Hook for #6 (annual assessments): there is no assessment model yet, so there is no grade."""
-    return None
+    return latest_grade_code(appointment)
 
 
 # --- appointing ---------------------------------------------------------------------------------
@@ -535,6 +536,12 @@ def appointment_renew(*, actor, appointment: Appointment, years) -> Appointment:
                 f"最近一次考核评议结果为“{item.get('label', grade)}”，按规定不予续聘（{item.get('article') or article}）。",
                 code="renewal_refused_by_grade",
             )
+    # B20: the hiring entity may make the assessment result a condition of renewal (grade "entity_decides").
+    from rpms.assessments.selectors import renewal_refusal
+
+    refusal = renewal_refusal(appointment)
+    if refusal:
+        raise Conflict(refusal, code="renewal_refused_by_grade")
     if appointment.planner.pool_status != PoolStatus.ACTIVE:
         raise Conflict(f"{appointment.planner.name}已不在资源库中，不能续聘。", code="planner_not_in_pool")
 

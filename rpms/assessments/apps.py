@@ -6,3 +6,11 @@ class AssessmentsConfig(AppConfig):
     name = "rpms.assessments"
     label = "assessments"
     verbose_name = "考核与表彰"
+
+    def ready(self):
+        from rpms.portal.selectors import PENDING_PROVIDERS
+
+        from .selectors import pending_items
+
+        if pending_items not in PENDING_PROVIDERS:
+            PENDING_PROVIDERS.append(pending_items)

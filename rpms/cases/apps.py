@@ -6,3 +6,11 @@ class CasesConfig(AppConfig):
     name = "rpms.cases"
     label = "cases"
     verbose_name = "优秀案例"
+
+    def ready(self):
+        from rpms.portal.selectors import PENDING_PROVIDERS
+
+        from .selectors import pending_items
+
+        if pending_items not in PENDING_PROVIDERS:
+            PENDING_PROVIDERS.append(pending_items)

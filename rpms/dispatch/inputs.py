@@ -58,11 +58,12 @@ def conflicts_by_planner(planner_ids=None, *, city: City | None = None) -> dict[
 
 
 def last_grade_scores(planner_ids) -> dict[int, float]:
-    """Planner id → the latest assessment as a score in 0..1 (优秀 1.0, 合格 0.6, 不合格 0).
+    """Planner id → the latest recorded assessment grade as a score in 0..1, by the grade's place in the
+    city's policy list (best = 1.0, worst = 0.0; with 优秀/合格/不合格: 1.0, 0.5, 0.0). A planner never
+    assessed is absent (None), which the engine scores as a neutral middle value. One query."""
+    from rpms.assessments.selectors import grade_scores
 
-    Hook for #6 (annual assessment): there are no assessments yet, so every planner is "never
-    assessed" (None), which the engine scores as a neutral middle value."""
-    return {}
+    return grade_scores(planner_ids)
 
 
 def capacity_for(cap: int | None, held: set[int]) -> int | None:

@@ -1,4 +1,6 @@
-"""Money: allowances (P6(3)) and contract service fees with their payment schedules (B21)."""
+"""Money: allowances (P6(3)) and contract service fees with their payment schedules (B21).
+
+Articles are cited from each city's policy (`policy_article(city, step)`): allowance, fee."""
 from django.apps import AppConfig
 
 
@@ -6,3 +8,11 @@ class FinanceConfig(AppConfig):
     name = "rpms.finance"
     label = "finance"
     verbose_name = "补贴与费用"
+
+    def ready(self):
+        from rpms.portal.selectors import PENDING_PROVIDERS
+
+        from .pending import finance_pending
+
+        if finance_pending not in PENDING_PROVIDERS:
+            PENDING_PROVIDERS.append(finance_pending)

@@ -7,11 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Prefetch
+from django.utils import timezone
 
 from rpms.accounts.models import Role
 from rpms.cities.models import City, PolicyProfile
 from rpms.geography import selectors as geography_selectors
-from rpms.geography.models import ResponsibilityUnit, Subdistrict, UnitMembership
+from rpms.geography.models import District, ResponsibilityUnit, Subdistrict, UnitMembership
 
 SEARCH_MAX_LENGTH = 50
 SEARCH_DEFAULT_LIMIT = 20
@@ -39,12 +40,33 @@ def _current_memberships(*, with_unit: bool = False, with_subdistrict: bool = Fa
 
 @dataclass(frozen=True)
 class PublicPlannerCard:
-    """What the public may see of a planner serving a unit. Filled in once appointments exist."""
+    """What the public may see of a planner serving a unit (B19(7)): names, employer, term and a public
+    contact channel (the suggestion form) — never a mobile or an ID number."""
 
     name: str
     employer: str = ""
     role_label: str = ""
-    contact: str = ""  # a public contact channel (office phone / mailbox), never a personal mobile
+    contact: str = ""  # a public contact channel, never a personal mobile
+    leader_name: str = ""
+    kind_label: str = ""
+    core_members: tuple[str, ...] = ()  # "姓名（专业）" of a team's core members
+    start: str = ""
+    end: str = ""  # the last day of service
+    status: str = ""
+    status_label: str = ""
+
+
+@dataclass(frozen=True)
+class PublicActivity:
+    """One line of a unit's recent public activity: a public reply to a suggestion, a published case."""
+
+    kind: str  # "suggestion_reply" | "case"
+    kind_label: str
+    date: object
+    title: str
+    text: str = ""
+    author: str = ""
+    url: str = ""
 
 
 @dataclass(frozen=True)
@@ -52,6 +74,7 @@ class PlannerLookupRow:
     subdistrict: Subdistrict
     unit: ResponsibilityUnit | None
     planners: tuple[PublicPlannerCard, ...] = ()
+    activity: tuple[PublicActivity, ...] = ()
 
     @property
     def district(self):
@@ -61,16 +84,43 @@ class PlannerLookupRow:
     def city(self):
         return self.subdistrict.district.city
 
+    @property
+    def suggestion_url(self) -> str:
+        """The suggestion form of the unit, with this street preselected (#5)."""
+        if self.unit is None:
+            return ""
+        from django.urls import reverse
+
+        return reverse("suggestions:public_submit", args=[self.unit.pk]) + f"?street={self.subdistrict.code}"
+
 
 @dataclass(frozen=True)
 class PlannerLookup:
     query: str
     rows: list[PlannerLookupRow] = field(default_factory=list)
     has_more: bool = False  # more matches than shown: ask for a fuller name
+    searched_for: str = ""  # the shorter name actually searched when the full one found nothing
+    districts: tuple = ()  # districts whose name matches: offered as a link to their coverage page
+
+
+# A resident may type the full name of a street office or a community; when that finds nothing the
+# search is retried without these endings ("万寿路社区" → "万寿路", "温泉镇人民政府" → "温泉").
+NAME_ENDINGS = ("街道办事处", "社区居民委员会", "社区居委会", "村民委员会", "人民政府", "办事处", "居委会", "村委会",
+                "管委会", "社区", "街道", "地区", "政府", "镇", "乡", "村")
+RECENT_ACTIVITY_PER_UNIT = 3
 
 
 def normalise_query(q) -> str:
     return " ".join(str(q or "").split())[:SEARCH_MAX_LENGTH]
+
+
+def _shorter_name(query: str) -> str:
+    for _ in range(2):  # "温泉镇人民政府" → "温泉镇" → "温泉"
+        ending = next((e for e in NAME_ENDINGS if query.endswith(e) and len(query) - len(e) >= 2), None)
+        if ending is None:
+            break
+        query = query[: -len(ending)]
+    return query
 
 
 def public_planners_for_units(units: list[ResponsibilityUnit]) -> dict[int, tuple[PublicPlannerCard, ...]]:
@@ -78,12 +128,21 @@ def public_planners_for_units(units: list[ResponsibilityUnit]) -> dict[int, tupl
     in one bounded set of queries over the given units."""
     from rpms.appointments.selectors import public_cards_for_units
 
+    if not units:
+        return {}
     cards = public_cards_for_units(units)
     return {
         unit_id: tuple(
             PublicPlannerCard(
-                name=c["planner_name"] + (f"（负责人：{c['leader_name']}）" if c.get("leader_name") else ""),
-                employer=c.get("employer", ""), role_label=c.get("role_label", ""), contact=c.get("contact", ""),
+                name=c["planner_name"], employer=c.get("employer", ""), role_label=c.get("role_label", ""),
+                contact=c.get("contact", ""), leader_name=c.get("leader_name", ""),
+                kind_label=c.get("planner_kind_label", ""),
+                core_members=tuple(
+                    f"{m['name']}（{m['specialty_label']}）" if m.get("specialty_label") else m["name"]
+                    for m in c.get("core_members", [])
+                ),
+                start=c.get("start", ""), end=c.get("last_day", "") or c.get("end", ""),
+                status=c.get("status", ""), status_label=c.get("status_label", ""),
             )
             for c in unit_cards
         )
@@ -91,26 +150,113 @@ def public_planners_for_units(units: list[ResponsibilityUnit]) -> dict[int, tupl
     }
 
 
+def _excerpt(text: str, length: int = 80) -> str:
+    text = " ".join(str(text or "").split())
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def recent_public_activity(units: list[ResponsibilityUnit], *, per_unit: int = RECENT_ACTIVITY_PER_UNIT) -> dict[int, tuple[PublicActivity, ...]]:
+    """Unit id → its latest public activity, newest first: public replies to visible suggestions
+    (rpms.suggestions) and published recommended cases (rpms.cases).
+    A bounded number of queries whatever the number of units; nothing personal is loaded."""
+    from django.db.models import F, Window
+    from django.db.models.functions import RowNumber
+    from django.urls import reverse
+
+    ids = [u.pk for u in units]
+    if not ids:
+        return {}
+    from rpms.suggestions.models import SuggestionReply
+
+    replies = (
+        SuggestionReply.objects.filter(suggestion__unit_id__in=ids, suggestion__hidden_at__isnull=True)
+        .select_related("suggestion")
+        .only("id", "text", "author_label", "replied_at", "suggestion__id", "suggestion__unit_id",
+              "suggestion__content", "suggestion__category")
+        .annotate(rank=Window(RowNumber(), partition_by=[F("suggestion__unit_id")],
+                              order_by=[F("replied_at").desc(), F("id").desc()]))
+        .filter(rank__lte=per_unit)
+    )
+    result: dict[int, list[PublicActivity]] = {}
+    for reply in replies:
+        unit_id = reply.suggestion.unit_id
+        result.setdefault(unit_id, []).append(PublicActivity(
+            kind="suggestion_reply", kind_label="答复居民意见建议", date=timezone.localtime(reply.replied_at).date(),
+            title=_excerpt(reply.suggestion.content, 40), text=_excerpt(reply.text), author=reply.author_label,
+            url=reverse("suggestions:public_unit", args=[unit_id]),
+        ))
+    try:  # recommended cases (优秀案例, P3(4)) published by the city
+        from rpms.cases.models import Case
+    except ImportError:  # the cases context is optional
+        Case = None
+    if Case is not None:
+        cases = (
+            Case.objects.published().filter(unit_id__in=ids)
+            .only("id", "unit_id", "title", "summary", "published_at")
+            .annotate(rank=Window(RowNumber(), partition_by=[F("unit_id")],
+                                  order_by=[F("published_at").desc(), F("id").desc()]))
+            .filter(rank__lte=per_unit)
+        )
+        for case in cases:
+            result.setdefault(case.unit_id, []).append(PublicActivity(
+                kind="case", kind_label="优秀案例", date=timezone.localtime(case.published_at).date(),
+                title=case.title, text=_excerpt(case.summary), url=reverse("cases:public_detail", args=[case.pk]),
+            ))
+    return {
+        unit_id: tuple(sorted(items, key=lambda a: a.date, reverse=True)[:per_unit])
+        for unit_id, items in result.items()
+    }
+
+
+def _attach_policies(cities: list[City]) -> None:
+    """Loads the policy profiles of the rows' cities in one query, so that citing each row's article
+    (the `article_link` tag) costs nothing per row."""
+    ids = {c.pk for c in cities}
+    if not ids:
+        return
+    profiles = {p.city_id: p for p in PolicyProfile.objects.filter(city_id__in=ids)}
+    for city in cities:
+        if city.pk in profiles:
+            city.policy = profiles[city.pk]
+
+
 def planner_lookup(*, q, city: City | None = None, limit: int = SEARCH_DEFAULT_LIMIT) -> PlannerLookup:
-    """The public "find my planner" search: place → its unit → who serves it."""
+    """The public "find my planner" search: place → its unit → who serves it, their term, employer and
+    public contact channel, the unit's recent public activity, and the suggestion form."""
     query = normalise_query(q)
     if not query:
         return PlannerLookup(query="")
+    searched_for = query
     # geography's search gives each subdistrict its `current_unit` (None when in no active unit)
     found = geography_selectors.subdistrict_search(q=query, city=city, limit=limit + 1)
+    if not found:
+        shorter = _shorter_name(query)
+        if shorter != query:
+            found = geography_selectors.subdistrict_search(q=shorter, city=city, limit=limit + 1)
+            if found:
+                searched_for = shorter
     has_more = len(found) > limit
     found = found[:limit]
+    _attach_policies([s.district.city for s in found])
     units = {s.pk: s.current_unit for s in found if s.current_unit is not None}
-    planners = public_planners_for_units(list({u.pk: u for u in units.values()}.values()))
-    rows = [
-        PlannerLookupRow(
-            subdistrict=subdistrict,
-            unit=units.get(subdistrict.pk),
-            planners=planners.get(units[subdistrict.pk].pk, ()) if subdistrict.pk in units else (),
-        )
-        for subdistrict in found
-    ]
-    return PlannerLookup(query=query, rows=rows, has_more=has_more)
+    distinct_units = list({u.pk: u for u in units.values()}.values())
+    planners = public_planners_for_units(distinct_units)
+    activity = recent_public_activity(distinct_units)
+    rows = []
+    for subdistrict in found:
+        unit = units.get(subdistrict.pk)
+        rows.append(PlannerLookupRow(
+            subdistrict=subdistrict, unit=unit,
+            planners=planners.get(unit.pk, ()) if unit else (),
+            activity=activity.get(unit.pk, ()) if unit else (),
+        ))
+    districts = District.objects.filter(name__contains=_shorter_name(query).removesuffix("区") or query)
+    if city is not None:
+        districts = districts.filter(city=city)
+    return PlannerLookup(
+        query=query, rows=rows, has_more=has_more, searched_for=searched_for if searched_for != query else "",
+        districts=tuple(districts.select_related("city").order_by("city__sort_order", "sort_order", "code")[:3]),
+    )
 
 
 def public_cities() -> list[City]:

@@ -239,10 +239,16 @@ def planner_leave_request(*, actor, planner: Planner, note: str) -> Planner:
     return planner
 
 
-@transaction.atomic
-def planner_remove(*, actor, planner: Planner, ground: str, note: str = "") -> Planner:
-    """Removal from the pool on one of the policy's grounds (P5(4)); effective at once: a removed
-    planner is no longer offered for new dispatches (registry.selectors.dispatchable_planners)."""
+def planner_remove_apply(*, actor, planner: Planner, ground: str, note: str = "", occurred_at=None,
+                         source=None, summary_suffix: str = "") -> tuple[Planner, dict, dict, dict]:
+    """Removal from the pool on one of the policy's grounds (P5(4)), WITHOUT an audit row: for acts that
+    remove a planner as one of their consequences and audit the whole act themselves (e.g. an unqualified
+    assessment grade, rpms.assessments). Must run inside the caller's transaction. Locks the planner,
+    refuses an unknown ground or a planner not in the pool, saves and writes the dossier REMOVED row.
+
+    Returns (planner, ground item of the policy, before, after)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("planner_remove_apply must be called inside the caller's transaction")
     planner = _lock(planner)
     policy = planner.city.policy
     ground_code = (ground or "").strip()
@@ -253,23 +259,30 @@ def planner_remove(*, actor, planner: Planner, ground: str, note: str = "") -> P
     if planner.pool_status != PoolStatus.ACTIVE:
         raise Conflict(f"{planner.name}当前不在资源库中（{planner.get_pool_status_display()}），无需调出。", code="not_in_pool")
     note = (note or "").strip()
-    before = snapshot(planner, fields=["pool_status", "removed_at", "removal_ground", "removal_note"])
-    now = timezone.now()
+    fields = ["pool_status", "removed_at", "removal_ground", "removal_note"]
+    before = snapshot(planner, fields=fields)
+    now = occurred_at or timezone.now()
     planner.pool_status = PoolStatus.REMOVED
     planner.removed_at = now
     planner.removal_ground = ground_code
     planner.removal_note = note
     planner.full_clean()
     planner.save(update_fields=["pool_status", "removed_at", "removal_ground", "removal_note", "updated_at"])
-    article = found.get("article", "")
     dossier_event_record(
-        planner=planner, kind=DossierEventKind.REMOVED, article=article, actor=actor, occurred_at=now,
-        summary=f"调出资源库：{found['label']}" + (f"。说明：{note}" if note else ""),
-        data={"ground": ground_code, "note": note},
+        planner=planner, kind=DossierEventKind.REMOVED, article=found.get("article", ""), actor=actor, occurred_at=now,
+        summary=f"调出资源库：{found['label']}" + (f"。说明：{note}" if note else "") + summary_suffix,
+        data={"ground": ground_code, "note": note}, source=source,
     )
+    return planner, found, before, snapshot(planner, fields=fields)
+
+
+@transaction.atomic
+def planner_remove(*, actor, planner: Planner, ground: str, note: str = "") -> Planner:
+    """Removal from the pool on one of the policy's grounds (P5(4)); effective at once: a removed
+    planner is no longer offered for new dispatches (registry.selectors.dispatchable_planners)."""
+    planner, found, before, after = planner_remove_apply(actor=actor, planner=planner, ground=ground, note=note)
     audit_log(
-        actor=actor, action="registry.planner_remove", obj=planner, before=before,
-        after=snapshot(planner, fields=["pool_status", "removed_at", "removal_ground", "removal_note"]),
-        article=article, summary=f"{planner.name} 调出资源库（{found['label'][:60]}）",
+        actor=actor, action="registry.planner_remove", obj=planner, before=before, after=after,
+        article=found.get("article", ""), summary=f"{planner.name} 调出资源库（{found['label'][:60]}）",
     )
     return planner

@@ -1,4 +1,6 @@
-"""Continuing education (B23): courses online (B22), attendance and hours credited per year."""
+"""Continuing education (B23): courses online (B22), attendance and hours credited per year, the
+year's certificate. Articles are cited from each city's policy (`policy_article(city, step)`):
+course (courses, materials, enrolment, completion) and training (hours records, certificates)."""
 from django.apps import AppConfig
 
 
@@ -6,3 +8,11 @@ class TrainingConfig(AppConfig):
     name = "rpms.training"
     label = "training"
     verbose_name = "继续教育与培训"
+
+    def ready(self):
+        from rpms.portal.selectors import PENDING_PROVIDERS
+
+        from .pending import training_pending
+
+        if training_pending not in PENDING_PROVIDERS:
+            PENDING_PROVIDERS.append(training_pending)

@@ -148,7 +148,7 @@ def test_query_count_does_not_grow_with_rows(client, auditor, make_log, django_a
     with django_assert_max_num_queries(len(five_rows.captured_queries)):
         response = client.get(AUDIT_URL)
     assert len(response.context["page_obj"].object_list) == 30
-    assert len(five_rows.captured_queries) <= 10
+    assert len(five_rows.captured_queries) <= 12  # the page plus the shared header (navigation, unread notifications)
 
 
 def test_the_page_does_not_accept_posts(client, auditor):

@@ -1,0 +1,682 @@
+"""Reads for assessments, violations, replacement flags, district assessments and honours, scoped here once.
+
+Lists are a fixed number of queries whatever the number of rows. Out-of-scope records answer 404.
+
+Functions other contexts call:
+- `latest_grade_code(appointment)`: the code of the latest recorded grade of the appointment (used by
+  rpms.appointments.services.latest_grade);
+- `renewal_refusal(appointment)`: why renewal is refused by the latest grade (policy `renewal` "refused",
+  or "entity_decides" with the hiring entity's condition recorded), or None;
+- `grade_scores(planner_ids)`: planner id → latest grade as 0..1 (rpms.dispatch.inputs.last_grade_scores);
+- `open_replacement_flags(city=, district_ids=None)`, `replacement_flag_for_unit(unit)`: units flagged for
+  a replacement (dispatch and withdrawal pages);
+- `graded_counts(city=, year=)`: grade code → count (statistics);
+- `district_metrics(district=, year=)` / `districts_metrics(city=, year=)`: the city's figures per district;
+- `public_honours(city=, year=)`: the published honours list;
+- `due_without_assessment(city=, within_days=30, on=None)`, `assessing_users(appointment)`: reminders."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Exists, F, OuterRef, Q
+from django.utils import timezone
+
+from rpms.accounts.models import Role
+from rpms.accounts.scoping import is_city_wide
+from rpms.appointments import clock
+from rpms.appointments.models import Appointment, AppointmentStatus
+from rpms.appointments.services import add_years
+from rpms.cities.models import City
+from rpms.core.errors import DomainError, Forbidden, NotFound
+from rpms.geography.models import District, ResponsibilityUnit, UnitMembership
+
+from . import permissions
+from .models import (
+    Assessment,
+    AssessmentStatus,
+    DistrictAssessment,
+    FlagStatus,
+    Honour,
+    HonourStatus,
+    ReplacementFlag,
+    Violation,
+)
+
+LIST_LIMIT = 500
+
+
+# --- scoping ------------------------------------------------------------------------------------------------
+
+
+def _entity_q(user, unit_field: str = "unit") -> Q:
+    own = UnitMembership.objects.filter(
+        unit=OuterRef(unit_field), left_at__isnull=True, subdistrict__in=user.subdistricts.values("pk")
+    )
+    return Q(Exists(own))
+
+
+def assessment_scope_q(user) -> Q | None:
+    """The assessments a signed-in user may see (None: everything)."""
+    if not getattr(user, "is_authenticated", False):
+        return Q(pk__in=[])
+    if user.is_superuser or (user.role == Role.AUDITOR and user.city_id is None):
+        return None
+    if user.role in (Role.CITY_ADMIN, Role.AUDITOR):
+        return Q(city_id=user.city_id)
+    if user.role == Role.DISTRICT_OFFICER:
+        return Q(district__in=user.districts.values("pk"))
+    if user.role == Role.HIRING_ENTITY:
+        return _entity_q(user)
+    if user.role == Role.PLANNER:
+        return Q(planner__user=user)
+    return Q(pk__in=[])
+
+
+def _scoped(queryset, q):
+    return queryset if q is None else queryset.filter(q)
+
+
+def _int(value, label: str):
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise DomainError(f"筛选条件“{label}”应为整数。", code="invalid_filter") from None
+
+
+# --- assessments -----------------------------------------------------------------------------------------------
+
+
+def _assessments():
+    return Assessment.objects.select_related(
+        "city__policy", "planner", "unit", "district", "appointment__city__policy", "result_document"
+    )
+
+
+def assessment_list(*, user, year=None, status: str = "", district=None, grade: str = "", limit: int = LIST_LIMIT):
+    queryset = _scoped(_assessments(), assessment_scope_q(user))
+    year = _int(year, "年度")
+    if year:
+        queryset = queryset.filter(year=year)
+    if status:
+        if status not in AssessmentStatus.values:
+            raise DomainError(f"未知的状态“{status}”（可选：open、graded）。", code="invalid_status")
+        queryset = queryset.filter(status=status)
+    district = _int(district, "区")
+    if district:
+        queryset = queryset.filter(district_id=district)
+    if grade:
+        queryset = queryset.filter(grade=grade)
+    return queryset.order_by("-year", "district__sort_order", "district__code", "unit__name", "id")[:limit]
+
+
+def assessment_get(*, user, pk) -> Assessment:
+    assessment = (
+        _assessments().select_related("appointment__unit__district", "graded_by", "opened_by", "planner__user")
+        .prefetch_related("scores").filter(pk=_int(pk, "编号")).first()
+    )
+    if assessment is None or not permissions.can_view_assessment(user, assessment):
+        raise NotFound()
+    return assessment
+
+
+def assessable_appointments(*, user, today: dt.date | None = None, limit: int = 300) -> list[dict]:
+    """Appointments the user may open an assessment for, with the cycle that would be assessed and
+    whether it already is. Two queries."""
+    from .services import cycle_for
+
+    today = today or clock.today()
+    if not getattr(user, "is_authenticated", False):
+        return []
+    queryset = Appointment.objects.select_related("city__policy", "unit__district", "planner").filter(
+        status=AppointmentStatus.ACTIVE, start__lte=today
+    )
+    if user.is_superuser:
+        pass
+    elif user.role == Role.CITY_ADMIN:
+        if permissions.assessing_body_for(user.city) != "city_with_district":
+            return []
+        queryset = queryset.filter(city_id=user.city_id)
+    elif user.role == Role.DISTRICT_OFFICER:
+        queryset = queryset.filter(unit__district__in=user.districts.values("pk"))
+    else:
+        return []
+    appointments = [a for a in queryset.order_by("end", "id")[:limit] if permissions.can_open(user, a)]
+    existing = set(
+        Assessment.objects.filter(appointment__in=[a.pk for a in appointments]).values_list("appointment_id", "period_start")
+    )
+    rows = []
+    for appointment in appointments:
+        try:
+            start, end = cycle_for(appointment, today=today)
+        except DomainError:
+            continue
+        rows.append({"appointment": appointment, "start": start, "end": end, "days_left": (end - today).days,
+                     "opened": (appointment.pk, start) in existing})
+    rows.sort(key=lambda r: (r["opened"], r["end"], r["appointment"].pk))
+    return rows
+
+
+def due_without_assessment(*, city, within_days: int = 30, on: dt.date | None = None) -> list[dict]:
+    """Appointments of the city in force on `on` whose current service year ends within `within_days` days
+    and has no assessment yet (for reminders to the assessing body): [{"appointment", "start", "end",
+    "assessing_body"}], soonest first. Two queries."""
+    from .services import cycle_for
+
+    on = on or clock.today()
+    body = permissions.assessing_body_for(city)
+    appointments = list(Appointment.objects.active(on=on).filter(city=city)
+                        .select_related("unit__district", "planner", "city__policy").order_by("id"))
+    existing = set(Assessment.objects.filter(appointment__in=[a.pk for a in appointments])
+                   .values_list("appointment_id", "period_start"))
+    rows = []
+    for appointment in appointments:
+        start, end = cycle_for(appointment, today=on)
+        if (end - on).days <= within_days and (appointment.pk, start) not in existing:
+            rows.append({"appointment": appointment, "start": start, "end": end, "assessing_body": body})
+    rows.sort(key=lambda r: (r["end"], r["appointment"].pk))
+    return rows
+
+
+def assessing_users(appointment) -> list:
+    """Who opens and grades the appointment's assessment: the district officers of the unit's district, or
+    the city administrators where the city leads (permissions.assessing_body_for)."""
+    from rpms.accounts.models import User
+
+    if permissions.assessing_body_for(appointment.city) == "city_with_district":
+        return list(User.objects.filter(role=Role.CITY_ADMIN, city_id=appointment.city_id, is_active=True))
+    return list(User.objects.filter(role=Role.DISTRICT_OFFICER, districts=appointment.unit.district_id,
+                                    is_active=True).distinct())
+
+
+def latest_graded(appointment) -> Assessment | None:
+    return (
+        Assessment.objects.filter(appointment=appointment, status=AssessmentStatus.GRADED)
+        .order_by("-period_end", "-graded_at", "-id").first()
+    )
+
+
+def latest_grade_code(appointment) -> str | None:
+    found = latest_graded(appointment)
+    return found.grade if found else None
+
+
+def renewal_refusal(appointment) -> str | None:
+    """Why the latest recorded grade refuses the appointment's renewal, or None: the grade's policy says
+    "refused" (P6(4)), or says "entity_decides" and the hiring entity made the result a condition of
+    renewal (B20)."""
+    found = latest_graded(appointment)
+    if found is None:
+        return None
+    item = appointment.city.policy.grade(found.grade) or {}
+    renewal = item.get("renewal")
+    label = item.get("label", found.grade)
+    if renewal == "refused":
+        return f"{found.year} 年度考核结果为“{label}”，按规定不予续聘（{item.get('article', '')}）。"
+    if renewal == "entity_decides" and found.renewal_conditional:
+        return f"{found.year} 年度考核结果为“{label}”，聘任主体已将考核结果纳入续聘条件，不予续聘（{item.get('article', '')}）。"
+    return None
+
+
+def grade_scores(planner_ids) -> dict[int, float]:
+    """Planner id → the latest recorded grade (any appointment) as 0..1 by its place in the city's grade
+    list (the first, best grade = 1.0, the last = 0.0; a single grade = 1.0). One query."""
+    ids = list(planner_ids or [])
+    if not ids:
+        return {}
+    rows = (
+        Assessment.objects.filter(planner_id__in=ids, status=AssessmentStatus.GRADED)
+        .select_related("city__policy").order_by("planner_id", "-period_end", "-graded_at", "-id")
+    )
+    scores: dict[int, float] = {}
+    for row in rows:
+        if row.planner_id in scores:
+            continue
+        codes = [g["code"] for g in row.city.policy.grades or []]
+        if row.grade not in codes:
+            continue
+        n = len(codes)
+        scores[row.planner_id] = 1.0 if n == 1 else round(1 - codes.index(row.grade) / (n - 1), 4)
+    return scores
+
+
+def graded_counts(*, city, year: int, district_ids=None) -> dict[str, int]:
+    """Grade code → number of graded assessments of the year (every policy grade listed, zeros too)."""
+    rows = Assessment.objects.filter(city=city, year=year, status=AssessmentStatus.GRADED)
+    if district_ids is not None:
+        rows = rows.filter(district_id__in=list(district_ids))
+    counts = dict(rows.values_list("grade").annotate(n=Count("id")))
+    return {g["code"]: counts.get(g["code"], 0) for g in city.policy.grades or []}
+
+
+# --- violations ------------------------------------------------------------------------------------------------
+
+
+def violation_scope_q(user) -> Q | None:
+    if not getattr(user, "is_authenticated", False):
+        return Q(pk__in=[])
+    if user.is_superuser or (user.role == Role.AUDITOR and user.city_id is None):
+        return None
+    if user.role in (Role.CITY_ADMIN, Role.AUDITOR):
+        return Q(city_id=user.city_id)
+    if user.role == Role.DISTRICT_OFFICER:
+        return Q(district__in=user.districts.values("pk"))
+    if user.role == Role.PLANNER:
+        return Q(planner__user=user)
+    return Q(pk__in=[])
+
+
+def violation_list(*, user, planner=None, unreported: bool = False, limit: int = LIST_LIMIT):
+    if getattr(user, "role", None) == Role.HIRING_ENTITY:
+        raise Forbidden("违规记录由区级和市级工作专班管理。")
+    queryset = _scoped(
+        Violation.objects.select_related("city__policy", "planner", "district", "appointment__unit", "recorded_by"),
+        violation_scope_q(user),
+    )
+    planner = _int(planner, "责任规划师")
+    if planner:
+        queryset = queryset.filter(planner_id=planner)
+    if unreported:
+        queryset = queryset.filter(reported_employer_at__isnull=True)
+    return queryset.order_by("-occurred_on", "-id")[:limit]
+
+
+def violation_get(*, user, pk) -> Violation:
+    violation = (
+        Violation.objects.select_related("city__policy", "planner", "district", "appointment__unit", "recorded_by",
+                                         "reported_employer_by")
+        .filter(pk=_int(pk, "编号")).first()
+    )
+    if violation is None or not permissions.can_view_violation(user, violation):
+        raise NotFound()
+    return violation
+
+
+def violation_planner_choices(user, *, limit: int = 500) -> list:
+    """Planners the user may record a violation against: the city's (city admin) or those ever appointed in
+    the officer's districts."""
+    from rpms.registry.models import Planner
+
+    if not getattr(user, "is_authenticated", False):
+        return []
+    if user.is_superuser:
+        return list(Planner.objects.select_related("city").order_by("city", "name")[:limit])
+    if user.role == Role.CITY_ADMIN:
+        return list(Planner.objects.filter(city_id=user.city_id).order_by("name", "id")[:limit])
+    if user.role == Role.DISTRICT_OFFICER:
+        served = Appointment.objects.filter(planner=OuterRef("pk"), unit__district__in=user.districts.values("pk"))
+        return list(Planner.objects.filter(Exists(served)).order_by("name", "id")[:limit])
+    return []
+
+
+# --- replacement flags ----------------------------------------------------------------------------------------
+
+
+def _flags():
+    return ReplacementFlag.objects.select_related("city", "unit", "district", "planner", "assessment", "appointment")
+
+
+def open_replacement_flags(*, city, district_ids=None):
+    """The units flagged for a replacement and not yet dealt with (the city's pending list; dispatch and
+    withdrawal pages)."""
+    queryset = _flags().filter(city=city, status=FlagStatus.OPEN)
+    if district_ids is not None:
+        queryset = queryset.filter(district_id__in=list(district_ids))
+    return queryset.order_by("created_at", "id")
+
+
+def replacement_flag_for_unit(unit) -> ReplacementFlag | None:
+    return _flags().filter(unit=unit, status=FlagStatus.OPEN).order_by("created_at", "id").first()
+
+
+def flag_list(*, user, status: str = "", limit: int = LIST_LIMIT):
+    q = assessment_scope_q(user)
+    if getattr(user, "role", None) in (Role.PLANNER, Role.HIRING_ENTITY):
+        raise Forbidden("待调整补位的责任单元由市、区工作专班处理。")
+    queryset = _scoped(_flags(), q)
+    if status:
+        if status not in FlagStatus.values:
+            raise DomainError(f"未知的状态“{status}”。", code="invalid_status")
+        queryset = queryset.filter(status=status)
+    return queryset.order_by("status", "-created_at", "-id")[:limit]
+
+
+def flag_get(*, user, pk) -> ReplacementFlag:
+    flag = _flags().filter(pk=_int(pk, "编号")).first()
+    if flag is None or not (is_city_wide(user, flag.city) or permissions.can_resolve_flag(user, flag)):
+        raise NotFound()
+    return flag
+
+
+# --- district assessment (B20) ---------------------------------------------------------------------------------
+
+
+def _ratio(numerator: int, denominator: int):
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def _metric(code: str, label: str, numerator: int, denominator: int, note: str = "") -> dict:
+    return {"code": code, "label": label, "numerator": numerator, "denominator": denominator,
+            "ratio": _ratio(numerator, denominator), "note": note}
+
+
+def fee_timeliness_by_district(*, city, year: int, on: dt.date | None = None) -> dict[int, tuple[int, int]] | None:
+    """District id → (installments settled on time, installments due) for the service-fee installments whose
+    last day of payment falls in `year` (B21), from rpms.finance (`selectors.fee_year_summary`): due = settled
+    (on time or late) + unpaid past their last day; installments not yet due are not counted. None when
+    rpms.finance is not available."""
+    try:
+        from rpms.finance.selectors import fee_year_summary
+    except ImportError:
+        return None
+    summary = fee_year_summary(city=city, year=year, on=on)
+    result = {}
+    for district_id, row in (summary.get("by_district") or {}).items():
+        due = int(row.get("settled_count", 0)) + int(row.get("overdue_count", 0))
+        result[district_id] = (int(row.get("on_time_count", 0)), due)
+    return result
+
+
+def _expected_cycles(appointment_rows, *, year: int, until: dt.date) -> set[tuple[int, dt.date]]:
+    """(appointment id, cycle start) of the service years that ended in `year` (up to `until`) and are not cut
+    short by a termination or withdrawal (those leave without a year to assess)."""
+    expected = set()
+    for pk, start, end, ended_on in appointment_rows:
+        k = 0
+        while True:
+            cycle_start = add_years(start, k)
+            natural_end = add_years(start, k + 1) - dt.timedelta(days=1)
+            cycle_end = min(natural_end, end)
+            if cycle_start > end or cycle_end.year > year or cycle_end > until:
+                break
+            if cycle_end.year == year and (ended_on is None or ended_on >= cycle_end):
+                expected.add((pk, cycle_start))
+            k += 1
+    return expected
+
+
+def districts_metrics(*, city, year: int, district_ids=None, today: dt.date | None = None) -> dict[int, dict]:
+    """District id → the city's figures for the district's execution of the system in `year` (B20):
+
+    - coverage: active units with an appointment in force on the reference day (31 December, or today for
+      the current year) / active units;
+    - filing: appointments starting in the year filed within FILING_DAYS of their start / those whose
+      filing window has closed or that are filed;
+    - assessments: service years ended in the year (up to the reference day) with a graded assessment /
+      such service years;
+    - fees: service-fee installments due in the year paid on time / due (rpms.finance; "—" until available);
+    - suggestions: suggestions received in the year (not hidden) answered on or before `due_on` / those
+      answered or past their due date.
+    `computed_score` = the mean of the available ratios × 100 (one decimal). A fixed number of queries."""
+    from rpms.suggestions.models import Suggestion
+
+    from .services import FILING_DAYS
+
+    today = today or clock.today()
+    on = min(dt.date(year, 12, 31), today)
+    districts = District.objects.filter(city=city)
+    if district_ids is not None:
+        districts = districts.filter(pk__in=list(district_ids))
+    ids = list(districts.order_by("sort_order", "code").values_list("pk", flat=True))
+    # coverage
+    units = ResponsibilityUnit.objects.filter(city=city, district_id__in=ids).filter(
+        Q(dissolved_at__isnull=True) | Q(dissolved_at__date__gt=on))
+    unit_totals = dict(units.values_list("district_id").annotate(n=Count("id")))
+    covered = dict(
+        Appointment.objects.active(on=on).filter(city=city, unit__in=units.values("pk"))
+        .values_list("unit__district_id").annotate(n=Count("unit", distinct=True))
+    )
+    # filing within FILING_DAYS of the start
+    filing_total: dict[int, int] = defaultdict(int)
+    filing_on_time: dict[int, int] = defaultdict(int)
+    for district_id, start, filed_at in Appointment.objects.filter(
+        city=city, unit__district_id__in=ids, start__year=year
+    ).values_list("unit__district_id", "start", "filed_at"):
+        deadline = start + dt.timedelta(days=FILING_DAYS)
+        filed_on = timezone.localdate(filed_at) if filed_at else None
+        if filed_on is None and deadline >= today:
+            continue  # still within its filing window
+        filing_total[district_id] += 1
+        if filed_on is not None and filed_on <= deadline:
+            filing_on_time[district_id] += 1
+    # assessments completed
+    rows = list(
+        Appointment.objects.filter(city=city, unit__district_id__in=ids, start__lte=dt.date(year, 12, 31))
+        .filter(Q(ended_on__isnull=True, end__gte=dt.date(year, 1, 1)) | Q(ended_on__gte=dt.date(year, 1, 1)))
+        .values_list("pk", "unit__district_id", "start", "end", "ended_on")
+    )
+    district_of = {pk: d for pk, d, *_ in rows}
+    expected = _expected_cycles([(pk, s, e, x) for pk, _, s, e, x in rows], year=year, until=on)
+    graded = set(
+        Assessment.objects.filter(appointment_id__in=[pk for pk, *_ in rows], status=AssessmentStatus.GRADED)
+        .values_list("appointment_id", "period_start")
+    )
+    assess_total: dict[int, int] = defaultdict(int)
+    assess_done: dict[int, int] = defaultdict(int)
+    for key in expected:
+        assess_total[district_of[key[0]]] += 1
+        if key in graded:
+            assess_done[district_of[key[0]]] += 1
+    # fees (finance)
+    fees = fee_timeliness_by_district(city=city, year=year, on=today)
+    # suggestions answered on time
+    suggestion_rows = {
+        d: (total, on_time) for d, total, on_time in
+        Suggestion.objects.filter(city=city, district_id__in=ids, received_on__year=year, hidden_at__isnull=True)
+        .filter(Q(replied_at__isnull=False) | Q(due_on__lt=today))
+        .values_list("district_id")
+        .annotate(total=Count("id"), on_time=Count("id", filter=Q(replied_at__date__lte=F("due_on"))))
+    }
+    result = {}
+    for district_id in ids:
+        metrics = [
+            _metric("coverage", "责任单元覆盖率", covered.get(district_id, 0), unit_totals.get(district_id, 0),
+                    f"以 {on} 在任的派驻聘任计"),
+            _metric("filing", f"聘用合同按时备案率（聘期开始后 {FILING_DAYS} 日内）", filing_on_time[district_id],
+                    filing_total[district_id]),
+            _metric("assessments", "年度考核完成率", assess_done[district_id], assess_total[district_id],
+                    f"{year} 年内届满的服务年度"),
+        ]
+        if fees is None:
+            metrics.append({"code": "fees", "label": "服务费用按时支付率", "numerator": None, "denominator": None,
+                            "ratio": None, "note": "费用支付数据暂未接入"})
+        else:
+            paid, due = fees.get(district_id, (0, 0))
+            metrics.append(_metric("fees", "服务费用按时支付率", paid, due))
+        total, on_time = suggestion_rows.get(district_id, (0, 0))
+        metrics.append(_metric("suggestions", "群众意见建议按时答复率", on_time, total))
+        ratios = [m["ratio"] for m in metrics if m["ratio"] is not None]
+        score = None
+        if ratios:
+            score = str((Decimal(str(sum(ratios) / len(ratios))) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+        result[district_id] = {"year": year, "reference_day": on.isoformat(), "metrics": metrics, "computed_score": score}
+    return result
+
+
+def district_metrics(*, district, year: int, today: dt.date | None = None) -> dict:
+    return districts_metrics(city=district.city, year=year, district_ids=[district.pk], today=today)[district.pk]
+
+
+def district_assessment_overview(*, user, city, year: int) -> list[dict]:
+    """Every district the user may see, with its figures for the year and the city's evaluation if recorded.
+    A fixed number of queries."""
+    ids = permissions_visible_district_ids(user, city)
+    districts = District.objects.filter(city=city).order_by("sort_order", "code")
+    if ids is not None:
+        districts = districts.filter(pk__in=ids)
+    districts = list(districts)
+    figures = districts_metrics(city=city, year=year, district_ids=[d.pk for d in districts])
+    recorded = {a.district_id: a for a in DistrictAssessment.objects.filter(city=city, year=year,
+                                                                            district__in=[d.pk for d in districts])}
+    return [{"district": d, "figures": figures[d.pk], "assessment": recorded.get(d.pk)} for d in districts]
+
+
+def permissions_visible_district_ids(user, city):
+    from rpms.accounts.scoping import visible_district_ids
+
+    if not getattr(user, "is_authenticated", False) or user.role not in (Role.CITY_ADMIN, Role.AUDITOR, Role.DISTRICT_OFFICER) \
+            and not user.is_superuser:
+        raise Forbidden("对各区制度执行情况的评估供市、区工作专班查看。")
+    ids = visible_district_ids(user, city)
+    return ids
+
+
+def district_assessment_list(*, user, city, year=None):
+    ids = permissions_visible_district_ids(user, city)
+    queryset = DistrictAssessment.objects.select_related("city", "district", "assessed_by").filter(city=city)
+    if ids is not None:
+        queryset = queryset.filter(district_id__in=ids)
+    year = _int(year, "年度")
+    if year:
+        queryset = queryset.filter(year=year)
+    return queryset.order_by("-year", "district__sort_order", "district__code")
+
+
+def district_assessment_get(*, user, pk) -> DistrictAssessment:
+    record = DistrictAssessment.objects.select_related("city", "district", "assessed_by").filter(pk=_int(pk, "编号")).first()
+    if record is None:
+        raise NotFound()
+    from rpms.accounts.scoping import visible_district_ids
+
+    ids = visible_district_ids(user, record.city) if getattr(user, "is_authenticated", False) else set()
+    if ids is not None and record.district_id not in ids or getattr(user, "role", None) in (Role.PLANNER, Role.HIRING_ENTITY):
+        raise NotFound()
+    return record
+
+
+# --- honours (B24) ---------------------------------------------------------------------------------------------
+
+
+def _honours():
+    return Honour.objects.select_related("city", "district", "planner", "assessment__unit", "certificate")
+
+
+def public_honours(*, city=None, year=None):
+    """The published honours (public facts only: names, employer, district, unit, year)."""
+    queryset = _honours().filter(published_at__isnull=False, status=HonourStatus.SELECTED)
+    if city is not None:
+        queryset = queryset.filter(city=city)
+    year = _int(year, "年度")
+    if year:
+        queryset = queryset.filter(year=year)
+    return queryset.order_by("city__sort_order", "-year", "district__sort_order", "district__code", "planner__name", "id")
+
+
+def public_honour_years(city=None) -> list[int]:
+    queryset = Honour.objects.filter(published_at__isnull=False)
+    if city is not None:
+        queryset = queryset.filter(city=city)
+    return sorted(set(queryset.values_list("year", flat=True)), reverse=True)
+
+
+def honour_list(*, user, city=None, year=None, status: str = ""):
+    """Nominations and decisions the user may see: the city's (city admin, auditor), the district's own
+    (district officer), the planner's own; others see only published ones."""
+    queryset = _honours()
+    if not getattr(user, "is_authenticated", False):
+        return public_honours(city=city, year=year)
+    if user.is_superuser or (user.role == Role.AUDITOR and user.city_id is None):
+        pass
+    elif user.role in (Role.CITY_ADMIN, Role.AUDITOR):
+        queryset = queryset.filter(city_id=user.city_id)
+    elif user.role == Role.DISTRICT_OFFICER:
+        queryset = queryset.filter(Q(district__in=user.districts.values("pk")) | Q(published_at__isnull=False))
+    elif user.role == Role.PLANNER:
+        queryset = queryset.filter(Q(planner__user=user) | Q(published_at__isnull=False))
+    else:
+        queryset = queryset.filter(published_at__isnull=False)
+    if city is not None:
+        queryset = queryset.filter(city=city)
+    year = _int(year, "年度")
+    if year:
+        queryset = queryset.filter(year=year)
+    if status:
+        if status not in HonourStatus.values:
+            raise DomainError(f"未知的状态“{status}”。", code="invalid_status")
+        queryset = queryset.filter(status=status)
+    return queryset.order_by("-year", "district__sort_order", "district__code", "planner__name", "id")
+
+
+def honour_get(*, user, pk) -> Honour:
+    honour = _honours().select_related("planner__user").filter(pk=_int(pk, "编号")).first()
+    if honour is None:
+        raise NotFound()
+    if honour.is_published:
+        return honour
+    if not getattr(user, "is_authenticated", False):
+        raise NotFound()
+    if is_city_wide(user, honour.city) or permissions.is_district_officer_of(user, honour.district_id) or (
+        honour.planner.user_id == user.pk
+    ):
+        return honour
+    raise NotFound()
+
+
+def nominable_assessments(*, user, year: int) -> list[Assessment]:
+    """The officer's district's assessments of the year graded with an honour-eligible grade and not yet
+    nominated."""
+    if not getattr(user, "is_authenticated", False) or (user.role != Role.DISTRICT_OFFICER and not user.is_superuser):
+        return []
+    queryset = _assessments().filter(year=year, status=AssessmentStatus.GRADED)
+    if not user.is_superuser:
+        queryset = queryset.filter(district__in=user.districts.values("pk"))
+    nominated = Honour.objects.filter(city=OuterRef("city"), year=year, planner=OuterRef("planner"))
+    queryset = queryset.filter(~Exists(nominated)).order_by("district__code", "planner__name", "id")
+    return [a for a in queryset if (a.city.policy.grade(a.grade) or {}).get("honour_eligible")]
+
+
+# --- pending items on the home pages ----------------------------------------------------------------------------
+
+
+def pending_items(user) -> list:
+    from django.urls import reverse
+
+    from rpms.portal.selectors import PendingItem
+
+    if not getattr(user, "is_authenticated", False) or not user.role:
+        return []
+    items = []
+    open_q = assessment_scope_q(user)
+    opened = _scoped(Assessment.objects.filter(status=AssessmentStatus.OPEN), open_q)
+    url = reverse("assessments:list")
+    if user.role == Role.PLANNER:
+        n = opened.filter(self_reported_at__isnull=True).count()
+        if n:
+            items.append(PendingItem(title="年度考核待提交述职报告", url=url + "?status=open", count=n, level="warn"))
+        return items
+    if user.role == Role.HIRING_ENTITY:
+        n = opened.exclude(scores__source="entity").count()
+        if n:
+            items.append(PendingItem(title="年度考核待填写属地反馈", url=url + "?status=open", count=n, level="warn"))
+        return items
+    if user.role == Role.DISTRICT_OFFICER:
+        n = opened.exclude(scores__source="district").count()
+        if n:
+            items.append(PendingItem(title="年度考核待区级评分", url=url + "?status=open", count=n, level="warn"))
+        unreported = _scoped(Violation.objects.filter(reported_employer_at__isnull=True), violation_scope_q(user)).count()
+        if unreported:
+            items.append(PendingItem(title="违规情况待告知所在单位", url=reverse("assessments:violations") + "?unreported=1",
+                                     count=unreported, level="warn"))
+        flags = ReplacementFlag.objects.filter(status=FlagStatus.OPEN, district__in=user.districts.values("pk")).count()
+        if flags:
+            items.append(PendingItem(title="考核不合格待调整补位的责任单元", url=reverse("assessments:flags"), count=flags,
+                                     level="warn"))
+        return items
+    if user.role == Role.CITY_ADMIN and user.city_id:
+        city = City.objects.select_related("policy").filter(pk=user.city_id).first()
+        if city is not None and hasattr(city, "policy") and permissions.assessing_body_for(city) == "city_with_district":
+            n = opened.exclude(scores__source="city").count()
+            if n:
+                items.append(PendingItem(title="年度考核待市级评分和评定", url=url + "?status=open", count=n, level="warn"))
+        flags = ReplacementFlag.objects.filter(status=FlagStatus.OPEN, city_id=user.city_id).count()
+        if flags:
+            items.append(PendingItem(title="考核不合格待调整补位的责任单元", url=reverse("assessments:flags"), count=flags,
+                                     level="warn"))
+        nominations = Honour.objects.filter(city_id=user.city_id, status=HonourStatus.NOMINATED).count()
+        if nominations:
+            items.append(PendingItem(title="各区推选的优秀责任规划师待评选", url=reverse("assessments:honour_manage"),
+                                     count=nominations))
+    return items

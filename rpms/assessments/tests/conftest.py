@@ -1,0 +1,179 @@
+"""Fixtures for assessments: a planner appointed in each city (Beijing: 万寿路街道 in Haidian, whose hiring
+entity is the `street_office` persona; Pingdingshan: the first unit of its first district), the people who
+take part in an assessment there, a clock that moves appointments' "today", and builders for the system's
+rows an assessment reads (duty records, opinions, suggestions)."""
+import datetime as dt
+import itertools
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from rpms.accounts.models import Role, User
+
+PASSWORD = "Test-pass-2026!"
+_seq = itertools.count(1)
+
+
+def make_user(username, role, city=None, districts=(), subdistricts=(), display_name=""):
+    user = User.objects.create_user(username=username, password=PASSWORD, role=role, city=city,
+                                    display_name=display_name or username)
+    if districts:
+        user.districts.set(districts)
+    if subdistricts:
+        user.subdistricts.set(subdistricts)
+    return user
+
+
+def make_planner(city, name=None, *, pool_status="active", with_user=True, **fields):
+    from rpms.registry.models import Planner
+
+    n = next(_seq)
+    name = name or f"考核测试规划师{n:03d}"
+    user = make_user(f"as_planner_{n}", Role.PLANNER, city, display_name=name) if with_user else None
+    return Planner.objects.create(
+        city=city, name=name, user=user, pool_status=pool_status, is_fictional=True,
+        employer=fields.pop("employer", "虚构规划设计研究院"), **fields,
+    )
+
+
+def unit_of(city, subdistrict_code):
+    from rpms.geography.models import ResponsibilityUnit
+
+    return (
+        ResponsibilityUnit.objects.select_related("district", "city__policy")
+        .get(city=city, dissolved_at__isnull=True, memberships__subdistrict__code=subdistrict_code,
+             memberships__left_at__isnull=True)
+    )
+
+
+def units_of(district, count, offset=0):
+    from rpms.geography.models import ResponsibilityUnit
+
+    return list(
+        ResponsibilityUnit.objects.filter(district=district, dissolved_at__isnull=True)
+        .select_related("district", "city__policy").order_by("id")[offset:offset + count]
+    )
+
+
+def bare_appointment(*, planner, unit, start, years=1, **fields):
+    """An appointment row without the act's documents (for list and figure tests only)."""
+    from rpms.appointments.models import Appointment
+    from rpms.appointments.services import term_end
+
+    return Appointment.objects.create(
+        city=unit.city, unit=unit, planner=planner, role="responsible_planner", start=start,
+        end=term_end(start, years), party_a="虚构聘任主体", **fields,
+    )
+
+
+def duty_record(appointment, *, day, hours, category=None, confirmed=True):
+    from rpms.duties.models import DutyRecord
+
+    category = category or appointment.city.policy.duty_categories[0]["code"]
+    now = timezone.now()
+    return DutyRecord.objects.create(
+        city=appointment.city, unit=appointment.unit, appointment=appointment, planner=appointment.planner,
+        category=category, date=day, hours=Decimal(hours), place="社区活动室", description="调研走访",
+        status="confirmed" if confirmed else "submitted", submitted_at=now, confirmed_at=now if confirmed else None,
+    )
+
+
+def suggestion(appointment, *, received_on, due_on, replied_on=None):
+    from rpms.suggestions.models import Suggestion, SuggestionRecipient
+
+    n = next(_seq)
+    aware = lambda day: timezone.make_aware(dt.datetime.combine(day, dt.time(10, 0)))
+    row = Suggestion.objects.create(
+        city=appointment.city, unit=appointment.unit, district=appointment.unit.district, tracking_code=f"AS{n:010d}",
+        category="suggestion", content="建议增设口袋公园", received_at=aware(received_on), received_on=received_on,
+        due_on=due_on, response_working_days=10, status="answered" if replied_on else "received",
+        replied_at=aware(replied_on) if replied_on else None,
+    )
+    SuggestionRecipient.objects.create(suggestion=row, planner=appointment.planner, appointment=appointment,
+                                       user=appointment.planner.user, delivered_at=aware(received_on))
+    return row
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """clock.set(date) moves appointments' (and assessments') "today"."""
+    from rpms.appointments import clock as clock_module
+
+    class _Clock:
+        today = timezone.localdate()
+
+        def set(self, day: dt.date):
+            self.today = day
+
+    state = _Clock()
+    monkeypatch.setattr(clock_module, "today", lambda: state.today)
+    return state
+
+
+@pytest.fixture
+def wanshou(beijing):
+    return unit_of(beijing, "110108001")
+
+
+@pytest.fixture
+def pds_district(pingdingshan):
+    return pingdingshan.districts.order_by("code").first()
+
+
+@pytest.fixture
+def pds_unit(pds_district):
+    return units_of(pds_district, 1)[0]
+
+
+@pytest.fixture
+def pds_officer(pingdingshan, pds_district):
+    return make_user("as_pds_officer", Role.DISTRICT_OFFICER, pingdingshan, districts=[pds_district],
+                     display_name=f"{pds_district.name}工作专班（测试）")
+
+
+@pytest.fixture
+def pds_entity(pingdingshan, pds_unit):
+    return make_user("as_pds_entity", Role.HIRING_ENTITY, pingdingshan, subdistricts=pds_unit.current_subdistricts,
+                     display_name="平顶山属地街道（测试）")
+
+
+@pytest.fixture
+def bj_case(beijing, city_admin, district_haidian, street_office, wanshou):
+    """Beijing: the district work team assesses (B20); the street office gives local feedback."""
+    return {
+        "city": beijing, "unit": wanshou, "appointer": city_admin, "lead": district_haidian,
+        "scorers": [street_office, district_haidian], "entity": street_office, "signer": street_office,
+        "planner": make_planner(beijing, "林清源"),
+    }
+
+
+@pytest.fixture
+def pds_case(pingdingshan, pds_admin, pds_officer, pds_entity, pds_unit):
+    """Pingdingshan: the city bureau with the local government (P6(4)); the district adds its score."""
+    return {
+        "city": pingdingshan, "unit": pds_unit, "appointer": pds_admin, "lead": pds_admin,
+        "scorers": [pds_entity, pds_officer, pds_admin], "entity": pds_entity, "signer": pds_admin,
+        "planner": make_planner(pingdingshan, "韩若溪"),
+    }
+
+
+@pytest.fixture(params=["beijing", "pingdingshan"])
+def case(request):
+    return request.getfixturevalue("bj_case" if request.param == "beijing" else "pds_case")
+
+
+def appoint(case, clock):
+    from rpms.appointments.services import appointment_create
+
+    return appointment_create(actor=case["appointer"], planner=case["planner"], unit=case["unit"],
+                              role="responsible_planner", start=clock.today)
+
+
+def score_all(case, assessment, value=80):
+    from rpms.assessments import services
+
+    criteria = [c["code"] for c in case["city"].policy.assessment_criteria]
+    for user in case["scorers"]:
+        services.assessment_score(actor=user, assessment=assessment, scores={c: value for c in criteria},
+                                  comment="服务认真")

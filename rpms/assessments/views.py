@@ -1,0 +1,443 @@
+"""Assessment pages (/assessments/): annual assessments and their consequences, violations, units flagged for a
+replacement, the city's assessment of districts, honours (the published list is public: /assessments/honours/).
+
+A refused act (400/409) is shown as a message on the page it came from; 403/404 go to the error page
+(DomainErrorMiddleware)."""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from rpms.accounts.models import Role
+from rpms.appointments import clock
+from rpms.appointments.models import Appointment
+from rpms.cities.models import City
+from rpms.cities.selectors import city_get, city_list, policy_article
+from rpms.core.errors import DomainError, Forbidden, NotFound
+from rpms.core.excel import workbook_response
+from rpms.geography.models import District
+
+from . import permissions, selectors, services
+from .inputs import assessment_inputs, inputs_summary
+from .models import AssessmentStatus, FlagStatus, HonourStatus, ScoreSource, ViolationKind
+
+STAFF_ROLES = (Role.CITY_ADMIN, Role.DISTRICT_OFFICER, Role.HIRING_ENTITY, Role.PLANNER, Role.AUDITOR)
+
+
+def _refusal(exc: DomainError) -> bool:
+    return not isinstance(exc, (NotFound, Forbidden))
+
+
+def _require_staff(user):
+    if not (user.is_superuser or user.role in STAFF_ROLES):
+        raise Forbidden("您的角色无权查看年度考核。")
+
+
+def _act(request, func, *, success: str, **kwargs):
+    """Runs a service; a refusal (400/409) becomes an error message, 403/404 go to the error page."""
+    try:
+        result = func(actor=request.user, **kwargs)
+    except DomainError as exc:
+        if not _refusal(exc):
+            raise
+        messages.error(request, exc.message)
+        return None, False
+    messages.success(request, success)
+    return result, True
+
+
+def _year_param(request):
+    raw = (request.GET.get("year") or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise DomainError("年度应为四位数字。", code="invalid_year")
+    return int(raw)
+
+
+def _user_city(request) -> City | None:
+    code = (request.GET.get("city") or request.POST.get("city") or "").strip()
+    if code:
+        return city_get(code)
+    user = request.user
+    if getattr(user, "city_id", None):
+        return City.objects.select_related("policy").get(pk=user.city_id)
+    return None
+
+
+# --- assessments -------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def assessment_list(request):
+    _require_staff(request.user)
+    year = _year_param(request)
+    status = request.GET.get("status", "")
+    district = request.GET.get("district", "")
+    rows = selectors.assessment_list(user=request.user, year=year, status=status, district=district)
+    if request.GET.get("format") == "xlsx":
+        return workbook_response(
+            "年度考核.xlsx", "年度考核",
+            ["年度", "区", "责任单元", "责任规划师", "考核期开始", "考核期结束", "考核主体", "状态", "加权总分", "考核等次",
+             "评定时间", "考核结果通知编号"],
+            ([a.year, a.district.name, a.unit.name, a.planner.name, a.period_start, a.period_end,
+              a.get_assessing_body_display(), a.get_status_display(), a.total_score, a.grade_label, a.graded_at,
+              a.result_document.number if a.result_document_id else ""] for a in rows),
+        )
+    user = request.user
+    return render(request, "assessments/list.html", {
+        "assessments": list(rows),
+        "year": year or "",
+        "status": status,
+        "statuses": AssessmentStatus.choices,
+        "can_open": user.is_superuser or user.role == Role.DISTRICT_OFFICER or (
+            user.role == Role.CITY_ADMIN and user.city is not None
+            and permissions.assessing_body_for(user.city) == "city_with_district"),
+        "is_staff_body": user.is_superuser or user.role in (Role.CITY_ADMIN, Role.DISTRICT_OFFICER, Role.AUDITOR),
+        "is_city": user.is_superuser or user.role in (Role.CITY_ADMIN, Role.AUDITOR),
+    })
+
+
+@login_required
+@require_GET
+def assessment_due(request):
+    rows = selectors.assessable_appointments(user=request.user)
+    if not (request.user.is_superuser or request.user.role in (Role.CITY_ADMIN, Role.DISTRICT_OFFICER)):
+        raise Forbidden("年度考核由区级工作专班或市级主管部门组织。")
+    return render(request, "assessments/due.html", {"rows": rows, "today": clock.today()})
+
+
+@login_required
+@require_POST
+def assessment_open(request):
+    raw = (request.POST.get("appointment") or "").strip()
+    appointment = Appointment.objects.filter(pk=raw).first() if raw.isdigit() else None
+    if appointment is None:
+        raise NotFound("派驻聘任不存在。")
+    assessment, ok = _act(request, services.assessment_open, appointment=appointment,
+                          cycle_start=request.POST.get("cycle_start") or None, success="年度考核已启动，已通知责任规划师和聘任主体。")
+    if ok:
+        return redirect("assessments:detail", pk=assessment.pk)
+    return redirect("assessments:due")
+
+
+def city_grades(assessment) -> list[dict]:
+    return list(assessment.city.policy.grades or [])
+
+
+def _detail_context(request, assessment) -> dict:
+    user = request.user
+    table = services.criteria_table(assessment)
+    graded = assessment.status == AssessmentStatus.GRADED
+    inputs = assessment.inputs if graded else assessment_inputs(assessment)
+    source = permissions.score_source_for(user, assessment)
+    for row in table["rows"]:
+        row["cells"] = [row["by_source"].get(code) for code in ScoreSource.values]
+        row["mine"] = row["by_source"].get(source) or {} if source else {}
+    grades = []
+    for item in city_grades(assessment):
+        consequences = [services.RENEWAL_TEXT.get(item.get("renewal"), item.get("renewal", ""))]
+        if item.get("remove_from_pool"):
+            ground = assessment.city.policy.removal_ground(item.get("removal_ground") or "") or {}
+            consequences.append(f"从资源库中调出（{ground.get('label', '')}）")
+        if item.get("flag_unit_for_replacement"):
+            consequences.append("责任单元列入待调整补位")
+        if item.get("honour_eligible"):
+            consequences.append("可推选优秀责任规划师")
+        grades.append({**item, "consequences": consequences})
+    city = assessment.city
+    return {
+        "assessment": assessment,
+        "table": table,
+        "sources": ScoreSource.choices,
+        "inputs": inputs,
+        "inputs_lines": inputs_summary(inputs),
+        "score_as": source,
+        "score_as_label": ScoreSource(source).label if source else "",
+        "can_grade": permissions.can_grade(user, assessment) and assessment.is_open,
+        "is_planner": permissions.is_planner_of(user, assessment),
+        "can_condition": permissions.can_set_renewal_condition(user, assessment)
+        and services._policy_lets_entity_decide(city),
+        "grades": grades,
+        "article": policy_article(city, "assessment"),
+        "body_name": services.body_name(assessment, city=city, district=assessment.district),
+    }
+
+
+@login_required
+@require_GET
+def assessment_detail(request, pk):
+    assessment = selectors.assessment_get(user=request.user, pk=pk)
+    return render(request, "assessments/detail.html", _detail_context(request, assessment))
+
+
+@login_required
+@require_POST
+def assessment_scores(request, pk):
+    assessment = selectors.assessment_get(user=request.user, pk=pk)
+    scores = {}
+    for item in assessment.city.policy.assessment_criteria or []:
+        value = (request.POST.get(f"score_{item['code']}") or "").strip()
+        if value:
+            scores[item["code"]] = {"score": value, "comment": request.POST.get(f"comment_{item['code']}", "")}
+    if not scores:
+        messages.error(request, "请至少填写一项考核内容的得分。")
+        return redirect("assessments:detail", pk=pk)
+    _act(request, services.assessment_score, assessment=assessment, scores=scores, success="评分已保存。")
+    return redirect("assessments:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def assessment_self_report(request, pk):
+    assessment = selectors.assessment_get(user=request.user, pk=pk)
+    _act(request, services.assessment_self_report, assessment=assessment, text=request.POST.get("text", ""),
+         self_score=request.POST.get("self_score") or None, success="述职报告已提交。")
+    return redirect("assessments:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def assessment_renewal_condition(request, pk):
+    assessment = selectors.assessment_get(user=request.user, pk=pk)
+    conditional = request.POST.get("conditional") == "1"
+    _act(request, services.assessment_renewal_condition_set, assessment=assessment, conditional=conditional,
+         note=request.POST.get("note", ""), success="已登记续聘条件。" if conditional else "已取消续聘条件。")
+    return redirect("assessments:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def assessment_grade(request, pk):
+    assessment = selectors.assessment_get(user=request.user, pk=pk)
+    if request.POST.get("confirm") != "1":
+        messages.error(request, "请勾选确认：评定后将一并办理考核结果运用，且不能撤回。")
+        return redirect("assessments:detail", pk=pk)
+    _act(request, services.assessment_grade, assessment=assessment, grade=request.POST.get("grade", ""),
+         comment=request.POST.get("comment", ""), success="考核等次已评定，结果运用已一并办理并通知相关方。")
+    return redirect("assessments:detail", pk=pk)
+
+
+@login_required
+@require_GET
+def assessment_result_pdf(request, pk):
+    from rpms.documents.rendering import document_pdf_response
+
+    assessment = selectors.assessment_get(user=request.user, pk=pk)
+    if assessment.result_document is None:
+        raise NotFound("该考核尚未评定，没有考核结果通知。")
+    return document_pdf_response(assessment.result_document)
+
+
+# --- violations --------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def violation_list(request):
+    unreported = request.GET.get("unreported") == "1"
+    rows = selectors.violation_list(user=request.user, unreported=unreported)
+    if request.GET.get("format") == "xlsx":
+        return workbook_response(
+            "违规记录.xlsx", "违规记录",
+            ["发生日期", "责任规划师", "所在单位", "记录的区", "违规情形", "情况说明", "告知市级工作专班", "告知所在单位", "告知时间", "告知方式"],
+            ([v.occurred_on, v.planner.name, v.planner.employer, v.district.name if v.district_id else "", v.get_kind_display(),
+              v.description, v.reported_city_at, v.reported_employer_name, v.reported_employer_at, v.reported_employer_method]
+             for v in rows),
+        )
+    user = request.user
+    return render(request, "assessments/violations.html", {
+        "violations": list(rows), "unreported": unreported,
+        "can_record": user.is_superuser or user.role in (Role.CITY_ADMIN, Role.DISTRICT_OFFICER),
+    })
+
+
+@login_required
+def violation_new(request):
+    user = request.user
+    if not (user.is_superuser or user.role in (Role.CITY_ADMIN, Role.DISTRICT_OFFICER)):
+        raise Forbidden("违规行为由区级责任规划师工作专班或市级主管部门记录。")
+    planners = selectors.violation_planner_choices(user)
+    districts = list(user.districts.all()) if user.role == Role.DISTRICT_OFFICER else []
+    form = {"occurred_on": clock.today().isoformat()}
+    if request.method == "POST":
+        form = {key: request.POST.get(key, "") for key in ("planner", "kind", "description", "occurred_on", "district")}
+        planner = next((p for p in planners if str(p.pk) == form["planner"]), None)
+        if planner is None:
+            messages.error(request, "请选择责任规划师。")
+        else:
+            district = next((d for d in districts if str(d.pk) == form["district"]), None)
+            violation, ok = _act(request, services.violation_record, planner=planner, kind=form["kind"],
+                                 description=form["description"], occurred_on=form["occurred_on"], district=district,
+                                 success="违规行为已记录，并已告知市级责任规划师工作专班。请及时告知其所在单位。")
+            if ok:
+                return redirect("assessments:violation_detail", pk=violation.pk)
+    return render(request, "assessments/violation_form.html", {
+        "planners": planners, "districts": districts, "kinds": ViolationKind.choices, "form": form,
+    })
+
+
+@login_required
+@require_GET
+def violation_detail(request, pk):
+    violation = selectors.violation_get(user=request.user, pk=pk)
+    return render(request, "assessments/violation_detail.html", {
+        "violation": violation, "can_report": permissions.can_manage_violation(request.user, violation)
+        and violation.reported_employer_at is None,
+        "article": policy_article(violation.city, "violation"),
+    })
+
+
+@login_required
+@require_POST
+def violation_report(request, pk):
+    violation = selectors.violation_get(user=request.user, pk=pk)
+    _act(request, services.violation_report_employer, violation=violation,
+         employer_name=request.POST.get("employer_name", ""), method=request.POST.get("method", ""),
+         success="已登记告知所在单位的情况。")
+    return redirect("assessments:violation_detail", pk=pk)
+
+
+# --- replacement flags -------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def flag_list(request):
+    status = request.GET.get("status", FlagStatus.OPEN)
+    flags = list(selectors.flag_list(user=request.user, status=status))
+    return render(request, "assessments/flags.html", {"flags": flags, "status": status, "statuses": FlagStatus.choices})
+
+
+@login_required
+@require_POST
+def flag_resolve(request, pk):
+    flag = selectors.flag_get(user=request.user, pk=pk)
+    _act(request, services.replacement_flag_resolve, flag=flag, note=request.POST.get("note", ""), success="已登记处理情况。")
+    return redirect("assessments:flags")
+
+
+# --- district assessments ------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def district_overview(request):
+    city = _user_city(request)
+    if city is None:
+        raise DomainError("请选择城市。", code="city_required")
+    year = _year_param(request) or clock.today().year
+    rows = selectors.district_assessment_overview(user=request.user, city=city, year=year)
+    if request.GET.get("format") == "xlsx":
+        labels = [m["label"] for m in (rows[0]["figures"]["metrics"] if rows else [])]
+        return workbook_response(
+            f"{city.name}{year}年度各区制度执行评估.xlsx", "各区评估",
+            ["区", *labels, "系统测算分", "评估得分", "市级评估意见"],
+            ([r["district"].name,
+              *[(f"{m['numerator']}/{m['denominator']}" if m["denominator"] else "—") for m in r["figures"]["metrics"]],
+              r["figures"]["computed_score"], r["assessment"].score if r["assessment"] else None,
+              r["assessment"].comment if r["assessment"] else ""] for r in rows),
+        )
+    return render(request, "assessments/districts.html", {
+        "city": city, "year": year, "rows": rows, "cities": city_list() if request.user.is_superuser or request.user.city_id is None else [],
+        "can_record": permissions.is_city_admin_of(request.user, city),
+        "article": policy_article(city, "district_assessment"),
+        "filing_days": services.FILING_DAYS,
+    })
+
+
+@login_required
+@require_POST
+def district_record(request):
+    raw = (request.POST.get("district") or "").strip()
+    district = District.objects.select_related("city__policy").filter(pk=raw).first() if raw.isdigit() else None
+    if district is None:
+        raise NotFound("区不存在。")
+    year = request.POST.get("year", "")
+    _act(request, services.district_assessment_record, district=district, year=year, comment=request.POST.get("comment", ""),
+         score=request.POST.get("score") or None, success=f"已记录对{district.name}的评估。")
+    return redirect(f"{reverse('assessments:districts')}?city={district.city.code}&year={year}")
+
+
+# --- honours ----------------------------------------------------------------------------------------------
+
+
+@require_GET
+def honours_public(request):
+    """Public: the published lists of outstanding planners (B24), by city and year. Names, employer,
+    district and unit only."""
+    code = (request.GET.get("city") or "").strip()
+    city = city_get(code) if code else None
+    year = _year_param(request)
+    honours = list(selectors.public_honours(city=city, year=year))
+    return render(request, "assessments/honours_public.html", {
+        "honours": honours, "city": city, "year": year or "", "cities": city_list(),
+        "years": selectors.public_honour_years(city),
+    })
+
+
+@login_required
+@require_GET
+def honour_manage(request):
+    user = request.user
+    if not (user.is_superuser or user.role in (Role.CITY_ADMIN, Role.DISTRICT_OFFICER, Role.AUDITOR)):
+        raise Forbidden("优秀责任规划师的推选和评选由区、市工作专班办理。")
+    year = _year_param(request) or clock.today().year
+    city = _user_city(request)
+    honours = list(selectors.honour_list(user=user, city=city, year=year))
+    return render(request, "assessments/honour_manage.html", {
+        "year": year, "city": city, "honours": honours,
+        "nominable": selectors.nominable_assessments(user=user, year=year),
+        "is_district": user.role == Role.DISTRICT_OFFICER,
+        "is_city_admin": city is not None and permissions.is_city_admin_of(user, city),
+        "undecided": sum(1 for h in honours if h.status == HonourStatus.NOMINATED),
+        "to_publish": sum(1 for h in honours if h.status == HonourStatus.SELECTED and not h.is_published),
+        "article": policy_article(city, "honour") if city else "",
+    })
+
+
+@login_required
+@require_POST
+def honour_nominate(request):
+    raw = (request.POST.get("assessment") or "").strip()
+    assessment = selectors.assessment_get(user=request.user, pk=raw)
+    _act(request, services.honour_nominate, assessment=assessment, reason=request.POST.get("reason", ""),
+         success=f"已推选{assessment.planner.name}，报送市级评选。")
+    return redirect(f"{_manage_url()}?year={assessment.year}")
+
+
+def _manage_url():
+    return reverse("assessments:honour_manage")
+
+
+@login_required
+@require_POST
+def honour_decide(request, pk):
+    honour = selectors.honour_get(user=request.user, pk=pk)
+    selected = request.POST.get("selected") == "1"
+    _act(request, services.honour_decide, honour=honour, selected=selected, note=request.POST.get("note", ""),
+         success="评选结果已记录。")
+    return redirect(f"{_manage_url()}?year={honour.year}")
+
+
+@login_required
+@require_POST
+def honour_publish(request):
+    city = _user_city(request)
+    if city is None:
+        raise DomainError("请选择城市。", code="city_required")
+    year = request.POST.get("year", "")
+    _act(request, services.honour_list_publish, city=city, year=year, success="名单已公布，荣誉证书已生成。")
+    return redirect(f"{_manage_url()}?year={year}")
+
+
+@require_GET
+def honour_certificate(request, pk):
+    from rpms.documents.rendering import document_pdf_response
+
+    honour = selectors.honour_get(user=request.user, pk=pk)
+    if honour.certificate is None:
+        raise NotFound("名单尚未公布，没有荣誉证书。")
+    return document_pdf_response(honour.certificate)

@@ -1,0 +1,78 @@
+"""Who is responsible for what, read from the accounts (read-only), in a bounded number of queries.
+
+Each helper loads one city's people once, so a reminder run costs a fixed number of queries per
+provider however many items are due."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from rpms.accounts.models import Role, User
+from rpms.geography.models import UnitMembership
+
+
+def city_admins(city) -> list:
+    return list(User.objects.filter(role=Role.CITY_ADMIN, city=city, is_active=True).order_by("pk"))
+
+
+def district_officers_by_district(city) -> dict[int, list]:
+    """District id → the active district officers of that district."""
+    through = User.districts.through
+    rows = (
+        through.objects.filter(district__city=city, user__role=Role.DISTRICT_OFFICER, user__is_active=True)
+        .select_related("user")
+        .order_by("user_id")
+    )
+    result: dict[int, list] = defaultdict(list)
+    for row in rows:
+        result[row.district_id].append(row.user)
+    return result
+
+
+def hiring_entities_by_unit(city, unit_ids) -> dict[int, list]:
+    """Unit id → the active hiring-entity users of one of the unit's current subdistricts."""
+    unit_ids = set(unit_ids)
+    if not unit_ids:
+        return {}
+    memberships = UnitMembership.objects.filter(unit_id__in=unit_ids, left_at__isnull=True).values_list(
+        "unit_id", "subdistrict_id"
+    )
+    units_of_subdistrict: dict[int, set[int]] = defaultdict(set)
+    for unit_id, subdistrict_id in memberships:
+        units_of_subdistrict[subdistrict_id].add(unit_id)
+    if not units_of_subdistrict:
+        return {}
+    through = User.subdistricts.through
+    rows = (
+        through.objects.filter(
+            subdistrict_id__in=list(units_of_subdistrict), user__role=Role.HIRING_ENTITY, user__is_active=True
+        )
+        .select_related("user")
+        .order_by("user_id")
+    )
+    result: dict[int, list] = defaultdict(list)
+    for row in rows:
+        for unit_id in units_of_subdistrict[row.subdistrict_id]:
+            if row.user not in result[unit_id]:
+                result[unit_id].append(row.user)
+    return result
+
+
+def serving_planner_users_by_unit(city, unit_ids, *, on) -> dict[int, list]:
+    """Unit id → the accounts of the planners (or teams) whose appointment is in force there on `on`."""
+    from rpms.appointments.models import Appointment
+
+    unit_ids = set(unit_ids)
+    if not unit_ids:
+        return {}
+    rows = (
+        Appointment.objects.active(on=on)
+        .filter(city=city, unit_id__in=unit_ids, planner__user__isnull=False)
+        .select_related("planner__user")
+        .order_by("unit_id", "pk")
+    )
+    result: dict[int, list] = defaultdict(list)
+    for appointment in rows:
+        user = appointment.planner.user
+        if user.is_active and user not in result[appointment.unit_id]:
+            result[appointment.unit_id].append(user)
+    return result

@@ -1,0 +1,99 @@
+"""Fixtures for public information: pool members with fictional but well-formed ID numbers and mobiles
+(so tests can prove they never reach a public page), appointments made and filed through the real
+services, and a clock that tests can move."""
+import datetime as dt
+import itertools
+
+import pytest
+from django.utils import timezone
+
+from rpms.accounts.models import Role, User
+
+_seq = itertools.count(1)
+
+SECRET_ID = "110108199001011234"
+SECRET_MOBILE = "13912345678"
+
+
+def make_planner(city, name=None, *, kind="individual", members=(), **fields):
+    from rpms.registry.models import Planner, TeamMember
+
+    n = next(_seq)
+    name = name or f"公开测试规划师{n:03d}"
+    user = User.objects.create_user(username=f"pi_planner_{n}", password="Test-pass-2026!", role=Role.PLANNER,
+                                    city=city, display_name=name)
+    planner = Planner.objects.create(
+        city=city, name=name, user=user, kind=kind, pool_status="active", is_fictional=True,
+        employer=fields.pop("employer", "虚构城市规划设计研究院"),
+        id_number=fields.pop("id_number", f"11010819900101{n:04d}"),
+        mobile=fields.pop("mobile", f"139{n:08d}"),
+        **fields,
+    )
+    for i, member in enumerate(members):
+        TeamMember.objects.create(planner=planner, sort_order=i, **member)
+    return planner
+
+
+def unit_of(city, subdistrict_code):
+    from rpms.geography.models import ResponsibilityUnit
+
+    return (
+        ResponsibilityUnit.objects.select_related("district", "city__policy")
+        .get(city=city, dissolved_at__isnull=True, memberships__subdistrict__code=subdistrict_code,
+             memberships__left_at__isnull=True)
+    )
+
+
+@pytest.fixture
+def appoint(city_admin, pds_admin):
+    """appoint(unit, planner=None, filed=True, start=today) → an appointment made (and filed) through
+    rpms.appointments.services, as the unit's city administrator."""
+    from rpms.appointments import services
+
+    def _appoint(unit, planner=None, *, filed=True, start=None, role=None):
+        actor = city_admin if unit.city.code == "beijing" else pds_admin
+        planner = planner or make_planner(unit.city)
+        role = role or unit.city.policy.roles[0]["code"]
+        appointment = services.appointment_create(actor=actor, planner=planner, unit=unit, role=role,
+                                                  start=start or timezone.localdate())
+        if filed:
+            appointment = services.appointment_file(actor=actor, appointment=appointment)
+        return appointment
+
+    return _appoint
+
+
+@pytest.fixture
+def wanshou(beijing):
+    return unit_of(beijing, "110108001")
+
+
+@pytest.fixture
+def pdf_file():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    def _make(name="公告附件.pdf"):
+        content = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+        return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+    return _make
+
+
+@pytest.fixture(autouse=True)
+def _private_media(tmp_path, settings):
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+
+
+@pytest.fixture
+def publicinfo_clock(monkeypatch):
+    from rpms.publicinfo import clock as clock_module
+
+    class _Clock:
+        today = timezone.localdate()
+
+        def shift(self, days: int):
+            self.today = self.today + dt.timedelta(days=days)
+
+    state = _Clock()
+    monkeypatch.setattr(clock_module, "today", lambda: state.today)
+    return state
