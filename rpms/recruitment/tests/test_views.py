@@ -184,7 +184,8 @@ def test_an_administrator_runs_a_call_through_the_pages(beijing, city_admin, clo
     page = html(admin.get(f"/recruitment/manage/calls/{call.pk}/"))
     assert "页面申请人" in page and "审核" in page
     detail = html(admin.get(f"/recruitment/applications/{application.pk}/"))
-    assert "审核遴选（B18、B19(5)）" in detail and "csrfmiddlewaretoken" in detail
+    assert re.search(r"审核遴选（<a[^>]*#B18[^>]*>B18</a>、<a[^>]*#B19-5[^>]*>B19\(5\)</a>）", detail)
+    assert "csrfmiddlewaretoken" in detail
     reviewed = admin.post(f"/recruitment/applications/{application.pk}/review/", {
         "decision": "approve", "reason": "优秀", "score_background": "90", "score_title": "80",
         "score_experience": "85", "score_local_familiarity": "70"})
@@ -255,11 +256,14 @@ def test_public_list_and_notice_pages_keep_a_constant_query_count(anon, beijing,
 def test_pages_cite_the_citys_own_articles(anon, notice_state, city_admin, pingdingshan, pds_admin, clock):
     notice = notice_state["notice"]
     page = html(anon.get(f"/recruitment/notices/{notice.pk}/"))
-    assert "依据 B19(7)" in page and "P5(2)" not in page  # a Beijing notice cites Beijing's rule book
+    # A Beijing notice cites Beijing's rule book, linked to the article's text on the policy page.
+    assert re.search(r'依据 <a class="article-link" href="/info/policies/beijing/#B19-7"[^>]*>B19\(7\)</a>', page)
+    assert "P5(2)" not in page
     manage = html(logged_in(city_admin).get(f"/recruitment/manage/notices/{notice.pk}/"))
-    assert "（B19(1)）" in manage and "P5(2)" not in manage
+    assert re.search(r"（<a[^>]*#B19-1[^>]*>B19\(1\)</a>）", manage) and "P5(2)" not in manage
     clock.set(dt.date(2026, 9, 1))
     call = open_call(pds_admin, pingdingshan, title="平顶山征集（条款）", deadline=dt.date(2026, 9, 30))
     approved_application(pds_admin, call, applicant("pds_art", pingdingshan), pingdingshan_data(name="条款人"))
     pds_notice = services.notice_publish(actor=pds_admin, call=call, start=dt.date(2026, 9, 1))
-    assert "依据 P5(2)" in html(anon.get(f"/recruitment/notices/{pds_notice.pk}/"))
+    assert re.search(r'依据 <a class="article-link" href="/info/policies/pingdingshan/#P5-2"[^>]*>P5\(2\)</a>',
+                     html(anon.get(f"/recruitment/notices/{pds_notice.pk}/")))
