@@ -1,0 +1,121 @@
+"""Issue #7 acceptance: a crawl of every public page and dataset, as an anonymous visitor, finds no full ID
+number or mobile and no non-public record.
+
+The data holds known identifiers (planners' ID numbers and mobiles, a resident's and an objector's phone)
+and non-public records with unique markers (an unfiled appointment, a draft announcement, a case under
+review, a hidden suggestion, a draft interpretation). The crawler starts from the public entry points and
+every public dataset, follows every internal link it is given, and reads every HTML, JSON and CSV answer."""
+import datetime as dt
+import re
+from collections import deque
+
+import pytest
+
+from rpms.recruitment import clock as recruitment_clock
+from rpms.registry.models import Planner
+from tests.browser import builders
+
+pytestmark = pytest.mark.django_db
+
+ID_LIKE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+MOBILE_LIKE = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])")
+START = ["/", "/find/?q=万寿", "/find/?q=海淀", "/recruitment/", "/info/", "/info/map/", "/info/map/110108/",
+         "/info/announcements/", "/info/policies/", "/info/policies/beijing/", "/info/open-data/", "/suggestions/",
+         "/suggestions/?q=万寿", "/cases/", "/appointments/public/", "/assessments/honours/", "/verify/",
+         "/api/v1/public/datasets", "/api/v1/cities", "/api/v1/cities/beijing/calls", "/api/v1/cities/beijing/coverage"]
+SKIP = ("/admin/", "/accounts/", "/static/", "/api/v1/docs", "/api/v1/openapi", "/inbox/")
+MARKERS = ["未备案规划师标记", "草稿公告标记", "待审案例标记", "应隐藏内容标记", "草稿解读标记"]
+
+
+@pytest.fixture
+def world(beijing, city_admin, district_haidian, haidian, monkeypatch):
+    from rpms.cases.services import case_submit
+    from rpms.publicinfo.services import announcement_create, announcement_publish, interpretation_create
+    from rpms.recruitment.services import objection_submit
+    from rpms.suggestions.services import suggestion_hide, suggestion_reply, suggestion_submit
+
+    wanshou = builders.unit_of(beijing, "110108001")
+    others = [u for u in builders.units_of(haidian, 4) if u.pk != wanshou.pk]
+    shown = builders.pool_member(beijing, "公开规划师", districts=[haidian], with_account=True)
+    hidden = builders.pool_member(beijing, "未备案规划师标记", districts=[haidian])
+    identifiers = {}
+    for i, planner in enumerate([shown, hidden], start=1):
+        id_number, mobile = builders.fictional_id_number(700 + i), f"1370000000{i}"
+        Planner.objects.filter(pk=planner.pk).update(id_number=id_number, mobile=mobile)
+        identifiers[planner.name] = (id_number, mobile)
+    builders.appoint(city_admin, shown, wanshou, filed_by=district_haidian)
+    builders.appoint(city_admin, hidden, others[0])  # not filed: not public (B19(3), B19(7))
+
+    resident_phone = "13612345678"
+    visible = suggestion_submit(actor=None, unit=wanshou, category="suggestion", content="小区门口人行道破损，建议修缮。",
+                                contact_name="居民张女士", contact_phone=resident_phone)
+    suggestion_reply(actor=shown.user, suggestion=visible, text="已联系街道，两周内修缮。")
+    rude = suggestion_submit(actor=None, unit=wanshou, category="problem", content="应隐藏内容标记",
+                             contact_phone="13612345679")
+    suggestion_hide(actor=city_admin, suggestion=rude, reason="含不当言论")
+
+    monday = dt.date(2026, 11, 23)
+    monkeypatch.setattr(recruitment_clock, "today", lambda: monday)
+    notice, applications = builders.notice_with_candidates(city_admin, beijing, start=monday, names=["公示候选人"])
+    objection_submit(notice=notice, application_id=applications["公示候选人"].pk, content="反映该候选人资历情况。",
+                     contact_name="异议人", contact_phone="13512345678")
+
+    draft = announcement_create(actor=city_admin, city=beijing, kind="other", title="草稿公告标记", body="尚未发布。")
+    published = announcement_create(actor=city_admin, city=beijing, kind="other", title="已发布公告", body="公告正文。")
+    announcement_publish(actor=city_admin, announcement=published)
+    interpretation_create(actor=city_admin, city=beijing, title="草稿解读标记", body="尚未发布的解读。", articles=["B19"])
+    case_submit(actor=shown.user, unit=wanshou, title="待审案例标记", duty_category=beijing.policy.duty_categories[0]["code"],
+                summary="以居民需求为导向推进社区公共空间微更新的实践。",
+                body="本案例记录责任规划师在万寿路街道开展社区公共空间微更新的全过程，包括需求调查、方案讨论、居民议事、实施和后评估，形成了可复制的工作方法。" * 2)
+    phones = [resident_phone, "13612345679", "13512345678"]
+    for application in applications.values():
+        phones.append(application.mobile)
+        identifiers[application.name] = (application.id_number, application.mobile)
+    return {"identifiers": identifiers, "phones": phones, "draft": draft}
+
+
+def crawl(client, limit=500):
+    seen, queue, pages = set(), deque(START), {}
+    while queue and len(seen) < limit:
+        url = queue.popleft()
+        if url in seen or url.startswith(SKIP):
+            continue
+        seen.add(url)
+        response = client.get(url)
+        kind = response.get("Content-Type", "")
+        if response.status_code != 200 or not any(t in kind for t in ("html", "json", "csv", "text")):
+            continue
+        body = response.content.decode("utf-8", errors="replace")
+        if "json" in kind:
+            import json
+
+            body = json.dumps(response.json(), ensure_ascii=False)  # read escaped Chinese as text
+        pages[url] = body
+        for link in re.findall(r'(?:href|action)="(/[^"#]*)"', body) + re.findall(r'"(/api/v1/public/[^"\s]*)"', body):
+            link = link.replace("&amp;", "&")
+            if link not in seen and not link.startswith(SKIP):
+                queue.append(link)
+    return pages
+
+
+def test_no_public_page_or_dataset_shows_an_identifier_or_a_non_public_record(anon, world):
+    pages = crawl(anon)
+    assert len(pages) > 40, sorted(pages)
+    assert any("/api/v1/public/" in url and url.endswith(".csv") for url in pages), "the datasets were crawled"
+    assert any("公开规划师" in body for body in pages.values()), "the filed appointment is public"
+    problems = []
+    for url, body in pages.items():
+        for name, (id_number, mobile) in world["identifiers"].items():
+            if id_number in body or mobile in body:
+                problems.append(f"{url}: {name} 的身份证号或手机号")
+        for phone in world["phones"]:
+            if phone in body:
+                problems.append(f"{url}: 联系电话 {phone}")
+        for marker in MARKERS:
+            if marker in body:
+                problems.append(f"{url}: 非公开记录 {marker}")
+        for pattern, label in ((ID_LIKE, "疑似身份证号"), (MOBILE_LIKE, "疑似手机号")):
+            for found in pattern.findall(body):
+                problems.append(f"{url}: {label} {found}")
+    assert problems == [], "\n".join(problems[:50])
+    assert f"/info/announcements/{world['draft'].pk}/" not in pages or "草稿公告标记" not in pages[f"/info/announcements/{world['draft'].pk}/"]
