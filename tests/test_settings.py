@@ -16,6 +16,8 @@ BASE_DIR = settings.BASE_DIR
 SETTINGS_ENV = {
     "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "SESSION_IDLE_SECONDS",
     "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "CSRF_TRUSTED_ORIGINS", "RPMS_VAR_DIR",
+    # set by the browser tests for their own process (Playwright's loop); a deployment never has it
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
 }
 GOOD_PRODUCTION_ENV = {"ALLOWED_HOSTS": "rpms.example.gov.cn"}
 
