@@ -111,3 +111,5 @@ def test_pingdingshan_request_to_public_disclosure(anon, bearer, pingdingshan, p
          planners=planners, role="responsible_planner", specialty="urban_rural_planning")
     articles = set(ActionLog.objects.filter(city_code="pingdingshan", action__startswith="appointments.").values_list("article", flat=True))
     assert articles and all(a.startswith("P") for a in articles)
+    # The open data cites the city's own disclosure article.
+    assert "P5(2)" in anon.get("/api/v1/public/appointments.json?city=pingdingshan").json()["source"]

@@ -232,8 +232,14 @@ def _open_data(request) -> tuple[list[dict], dict]:
     city, district = selectors.public_filters(request.GET)
     base = request.build_absolute_uri("/").rstrip("/")
     rows = selectors.open_data_rows(city=city, district=district, base_url=base)
+    if city is not None:
+        from rpms.cities.selectors import policy_article
+
+        basis = f"{city.name}，依据 {policy_article(city, 'disclosure')}"
+    else:
+        basis = "各城市依据本市关于聘用信息公开的规定"
     meta = {"generated_at": timezone.localtime().isoformat(timespec="seconds"),
-            "source": "责任规划师管理信息系统（已备案并公开的聘任信息，B19(7)）"}
+            "source": f"责任规划师管理信息系统（已备案并公开的聘任信息，{basis}）"}
     return rows, meta
 
 
