@@ -64,6 +64,15 @@ class Planner(TimeStampedModel):
         verbose_name_plural = "责任规划师"
         ordering = ["city", "name", "id"]
         indexes = [models.Index(fields=["city", "pool_status"], name="planner_city_status_idx")]
+        constraints = [
+            # One record per person in a city's registry (removed records stay as history): the services
+            # refuse a duplicate with a Chinese message; this holds even when two acts race.
+            models.UniqueConstraint(
+                fields=["city", "id_number"], condition=~Q(id_number="") & ~Q(pool_status="removed"),
+                name="planner_one_record_per_person_per_city",
+                violation_error_message="该身份证号已在本市责任规划师库中登记，不能重复登记。",
+            ),
+        ]
 
     def __str__(self):
         return self.name

@@ -14,6 +14,9 @@ from rpms.publicinfo import opendata, services
 
 from .conftest import SECRET_ID, SECRET_MOBILE, make_planner
 
+# A second person (one record per person and city in the registry).
+SECRET_ID_2, SECRET_MOBILE_2 = "110108199202021234", "13912345679"
+
 pytestmark = pytest.mark.django_db
 
 DATASETS = ("units", "coverage", "notices", "honours", "suggestion-stats")
@@ -62,7 +65,7 @@ def test_no_dataset_carries_personal_data(anon, published_world, published_honou
     for slug in DATASETS + ("appointments",):
         for suffix in (".json", ".csv"):
             body = anon.get(f"/api/v1/public/{slug}{suffix}").content.decode("utf-8")
-            for secret in (SECRET_ID, SECRET_MOBILE, CONTACT_PHONE, "李居民", "公共座椅", "路灯损坏"):
+            for secret in (SECRET_ID, SECRET_MOBILE, SECRET_ID_2, SECRET_MOBILE_2, CONTACT_PHONE, "李居民", "公共座椅", "路灯损坏"):
                 assert secret not in body, (slug, suffix, secret)
 
 
@@ -124,7 +127,7 @@ def published_honour(beijing, wanshou, appoint, city_admin, district_haidian, st
     from rpms.appointments import clock as appointments_clock
     from rpms.assessments import services as assessment_services
 
-    planner = make_planner(beijing, "表彰测试规划师", id_number=SECRET_ID, mobile=SECRET_MOBILE)
+    planner = make_planner(beijing, "表彰测试规划师", id_number=SECRET_ID_2, mobile=SECRET_MOBILE_2)
     appointment = appoint(wanshou, planner)
     monkeypatch.setattr(appointments_clock, "today", lambda: appointment.end - dt.timedelta(days=10))
     assessment = assessment_services.assessment_open(actor=district_haidian, appointment=appointment)
@@ -145,7 +148,7 @@ def test_honours_dataset_lists_published_honours_without_personal_data(anon, pub
     assert row["planner"] == "表彰测试规划师" and row["year"] == published_honour.year
     assert row["district"] == "海淀区" and row["verification_code"]
     body = anon.get("/api/v1/public/honours.csv").content.decode("utf-8") + json.dumps(data, ensure_ascii=False)
-    assert SECRET_ID not in body and SECRET_MOBILE not in body and "组织议事会" not in body
+    assert SECRET_ID_2 not in body and SECRET_MOBILE_2 not in body and "组织议事会" not in body
     assert anon.get("/api/v1/public/honours/fields").status_code == 200
 
 
