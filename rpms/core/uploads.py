@@ -237,24 +237,27 @@ def proof_store(uploaded_file, *, folder: str) -> StoredProof:
     )
 
 
-def _resolve(stored_path: str) -> Path:
-    """The absolute file for a stored path, or NotFound if it escapes PRIVATE_MEDIA_ROOT or is missing."""
+def private_file(stored_path: str, *, missing: str = "文件不存在或您无权下载。") -> Path:
+    """The absolute file for a path stored under PRIVATE_MEDIA_ROOT, or NotFound(`missing`) if it escapes
+    the root or is missing. Every private download and deletion resolves its file here."""
     root = private_root()
     try:
         if not stored_path or "\x00" in stored_path:
             raise ValueError
         candidate = (root / stored_path).resolve()
     except (ValueError, OSError, TypeError):
-        raise NotFound("文件不存在或您无权下载。") from None
+        raise NotFound(missing) from None
     if candidate == root or not candidate.is_relative_to(root) or not candidate.is_file():
-        raise NotFound("文件不存在或您无权下载。")
+        raise NotFound(missing)
     return candidate
+
+
 
 
 def proof_delete(stored_path: str) -> bool:
     """Removes a stored proof (e.g. after the caller's transaction failed). True if a file was removed."""
     try:
-        path = _resolve(stored_path)
+        path = private_file(stored_path)
     except NotFound:
         return False
     path.unlink(missing_ok=True)
@@ -268,7 +271,7 @@ def proof_response(stored_path: str, *, download_name: str) -> FileResponse:
     extension; `Content-Disposition` uses RFC 5987 (`filename*=utf-8''…`) for non-ASCII names.
     A path that escapes PRIVATE_MEDIA_ROOT, or a missing file, is NotFound (404).
     """
-    path = _resolve(stored_path)
+    path = private_file(stored_path)
     handle = path.open("rb")
     kind = _detect(handle.read(16))
     handle.seek(0)

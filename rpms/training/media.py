@@ -27,7 +27,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 
 from rpms.core.errors import DomainError, NotFound
-from rpms.core.uploads import clean_original_name, private_root
+from rpms.core.uploads import clean_original_name, private_file, private_root, proof_delete
 
 FOLDER = "courses"
 CHUNK = 64 * 1024
@@ -169,25 +169,12 @@ def material_store(uploaded) -> StoredMaterial:
 
 
 def _resolve(stored_path: str):
-    root = private_root()
-    try:
-        if not stored_path or "\x00" in stored_path:
-            raise ValueError
-        candidate = (root / stored_path).resolve()
-    except (ValueError, OSError, TypeError):
-        raise NotFound("文件不存在或您无权查看。") from None
-    if candidate == root or not candidate.is_relative_to(root) or not candidate.is_file():
-        raise NotFound("文件不存在或您无权查看。")
-    return candidate
+    return private_file(stored_path, missing="文件不存在或您无权查看。")
 
 
 def material_delete(stored_path: str) -> bool:
-    try:
-        path = _resolve(stored_path)
-    except NotFound:
-        return False
-    path.unlink(missing_ok=True)
-    return True
+    """Removes a stored course file (same storage as rpms.core.uploads)."""
+    return proof_delete(stored_path)
 
 
 UNSATISFIABLE = "unsatisfiable"

@@ -324,7 +324,7 @@ def test_a_correction_needs_a_reason_and_the_author(world, make_issued):
 
 
 def test_a_correction_keeps_the_attachments_by_reference(world, make_draft, django_capture_on_commit_callbacks):
-    from rpms.core.uploads import _resolve
+    from rpms.core.uploads import private_file as _resolve
 
     opinion = make_draft(world)
     upload = SimpleUploadedFile("送审图纸.pdf", PDF_BYTES, content_type="application/pdf")
