@@ -23,6 +23,28 @@ class AppointmentStatus(models.TextChoices):
     ENDED = "ended", "期满离任"
     TERMINATED = "terminated", "已解除"
     WITHDRAWN = "withdrawn", "已退出"
+    REMOVED = "removed", "因调出资源库终止"
+
+
+class EndKind(models.TextChoices):
+    """How an appointment ended before its term (with `ended_on`, its last day). Expiry needs no
+    record: a term that runs out without renewal ends on `end`."""
+
+    TERMINATION = "termination", "解除聘用合同"
+    WITHDRAWAL = "withdrawal", "退出派驻"
+    REMOVAL = "removal", "调出资源库"
+
+
+# The stored status an early ending settles into once its last day has passed.
+END_KIND_STATUS = {
+    EndKind.TERMINATION: AppointmentStatus.TERMINATED,
+    EndKind.WITHDRAWAL: AppointmentStatus.WITHDRAWN,
+    EndKind.REMOVAL: AppointmentStatus.REMOVED,
+}
+# Stored statuses that mean "over" (the appointment no longer runs, whatever its dates say).
+OVER_STATUSES = (
+    AppointmentStatus.ENDED, AppointmentStatus.TERMINATED, AppointmentStatus.WITHDRAWN, AppointmentStatus.REMOVED,
+)
 
 
 # Labels of the computed state (AppointmentStatus plus "not started yet").
@@ -68,7 +90,9 @@ class Appointment(TimeStampedModel):
     start = models.DateField("聘期开始")
     end = models.DateField("本聘期结束", help_text="当前聘期的最后一天")
     status = models.CharField("状态", max_length=16, choices=AppointmentStatus.choices, default=AppointmentStatus.ACTIVE)
-    ended_on = models.DateField("提前结束日", null=True, blank=True, help_text="解除或退出时的最后服务日")
+    ended_on = models.DateField("提前结束日", null=True, blank=True, help_text="解除、退出或调出时的最后服务日")
+    end_kind = models.CharField("提前结束方式", max_length=16, choices=EndKind.choices, blank=True)
+    end_reason = models.TextField("提前结束原因", blank=True)
     term_no = models.PositiveSmallIntegerField("聘期序号", default=1)
     party_a = models.CharField("甲方（聘任主体）", max_length=300)
     fee_yuan = models.PositiveIntegerField("服务费用（元）", null=True, blank=True)
@@ -106,6 +130,10 @@ class Appointment(TimeStampedModel):
                 name="appointment_ended_on_after_start",
             ),
             models.CheckConstraint(condition=Q(term_no__gte=1), name="appointment_term_no_positive"),
+            # An early ending always says how (and a stored early-end status always has its last day).
+            models.CheckConstraint(
+                condition=Q(end_kind="") | Q(ended_on__isnull=False), name="appointment_end_kind_has_date"
+            ),
         ]
 
     def __str__(self):
@@ -128,7 +156,7 @@ class Appointment(TimeStampedModel):
         if self.status != AppointmentStatus.ACTIVE:
             return self.status
         if self.ended_on is not None and self.ended_on < on:
-            return AppointmentStatus.WITHDRAWN
+            return END_KIND_STATUS.get(self.end_kind, AppointmentStatus.WITHDRAWN)
         if self.end < on:
             return AppointmentStatus.ENDED
         if self.start > on:
@@ -140,6 +168,13 @@ class Appointment(TimeStampedModel):
 
     def is_active(self, on: dt.date | None = None) -> bool:
         return self.state(on) == AppointmentStatus.ACTIVE
+
+    @property
+    def ending_label(self) -> str:
+        """How it ended (or ends): the early ending's label, or 期满 once the term has run out."""
+        if self.end_kind:
+            return EndKind(self.end_kind).label
+        return "聘期届满" if self.state() == AppointmentStatus.ENDED else ""
 
     @property
     def is_filed(self) -> bool:

@@ -25,6 +25,9 @@ from .models import (
     AppointmentTerm,
     DistrictChief,
     DistrictChiefStatus,
+    END_KIND_STATUS,
+    EndKind,
+    OVER_STATUSES,
     TerminationInitiator,
     TerminationRequest,
     TerminationStatus,
@@ -293,7 +296,7 @@ def _settle(planner: Planner, unit) -> None:
     today = clock.today()
     for old in Appointment.objects.filter(planner=planner, unit=unit, status=AppointmentStatus.ACTIVE):
         state = old.state(today)
-        if state in (AppointmentStatus.ENDED, AppointmentStatus.WITHDRAWN):
+        if state in OVER_STATUSES:
             old.status = state
             old.save(update_fields=["status", "updated_at"])
 
@@ -583,20 +586,31 @@ def appointment_renew(*, actor, appointment: Appointment, years) -> Appointment:
 
 
 def _require_not_over(appointment: Appointment) -> None:
-    if appointment.status != AppointmentStatus.ACTIVE or appointment.state() in (
-        AppointmentStatus.ENDED, AppointmentStatus.WITHDRAWN
-    ):
+    if appointment.status != AppointmentStatus.ACTIVE or appointment.state() in OVER_STATUSES:
         raise Conflict(f"该聘任已{appointment.state_label()}。", code="appointment_over")
 
 
-def _terminate(*, actor, appointment: Appointment, request: TerminationRequest) -> None:
-    today = clock.today()
-    last_day = max(today, appointment.start - dt.timedelta(days=1))
+def appointment_end_record(*, actor, appointment: Appointment, last_day: dt.date, kind: str, reason: str) -> None:
+    """The one place an appointment is ended early (termination, withdrawal, removal): its last day of
+    service, how and why. A last day before tomorrow settles the stored status at once (the appointment
+    stops counting now: coverage, cap, public pages); a later one is computed from the date
+    (`Appointment.state`). Callers hold the appointment's row lock and write the audit row."""
+    kind = EndKind(kind)
     if appointment.ended_on is not None:
         last_day = min(last_day, appointment.ended_on)
-    appointment.status = AppointmentStatus.TERMINATED
+    last_day = max(last_day, appointment.start - dt.timedelta(days=1))
     appointment.ended_on = last_day
-    appointment.save(update_fields=["status", "ended_on", "updated_at"])
+    appointment.end_kind = kind
+    appointment.end_reason = (reason or "").strip()
+    if last_day <= clock.today():
+        appointment.status = END_KIND_STATUS[kind]
+    appointment.save(update_fields=["status", "ended_on", "end_kind", "end_reason", "updated_at"])
+
+
+def _terminate(*, actor, appointment: Appointment, request: TerminationRequest) -> None:
+    appointment_end_record(actor=actor, appointment=appointment, last_day=clock.today(), kind=EndKind.TERMINATION,
+                           reason=request.reason)
+    last_day = appointment.ended_on
     request.effective_on = last_day
     certificate = _current_document(appointment, KIND_CERTIFICATE)
     if certificate is not None:
@@ -764,6 +778,13 @@ def withdrawal_request(*, actor, appointment: Appointment, leave_date, reason: s
     if not permissions.is_planner_of(actor, appointment):
         raise Forbidden("只有责任规划师本人可以提交退出申请。")
     _require_not_over(appointment)
+    if appointment.city.policy.withdrawal_notice_working_days is None:
+        article = policy_article(appointment.city, "termination")
+        raise Conflict(
+            f"按{appointment.city.name}的规定，责任规划师不能单方提前退出；因自身原因无法履行合同的，"
+            f"请向聘任主体书面申请解除聘用合同，经聘任主体同意后解除（{article}）。",
+            code="withdrawal_not_allowed",
+        )
     if appointment.termination_requests.filter(status=TerminationStatus.PENDING).exists():
         raise Conflict("已有待处理的解除申请。", code="termination_pending")
     if Withdrawal.objects.filter(appointment=appointment).exists() or appointment.ended_on is not None:
@@ -795,8 +816,8 @@ def withdrawal_request(*, actor, appointment: Appointment, leave_date, reason: s
     full_clean_or_refuse(withdrawal, validate_constraints=False)
     withdrawal.save()
     before = snapshot(appointment, ["ended_on"])
-    appointment.ended_on = leave_date
-    appointment.save(update_fields=["ended_on", "updated_at"])
+    appointment_end_record(actor=actor, appointment=appointment, last_day=leave_date, kind=EndKind.WITHDRAWAL,
+                           reason=reason)
     dossier_event_record(
         planner=appointment.planner, kind=DossierEventKind.WITHDRAWAL_REQUESTED, article=article, actor=actor,
         source=appointment, summary=f"申请退出{appointment.unit.name}{appointment.role_label}，{leave_date} 离任",

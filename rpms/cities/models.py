@@ -30,6 +30,11 @@ class ContractSigner(models.TextChoices):
     CITY_BUREAU = "city_bureau", "市级主管部门"
 
 
+class ContractFiler(models.TextChoices):
+    DISTRICT_WORK_TEAM = "district_work_team", "区级责任规划师工作专班"
+    NONE = "none", "不另行备案（市级主管部门签订）"
+
+
 class AppointmentMode(models.TextChoices):
     LOCAL_SELECTION = "local_selection", "聘任主体会同区规划自然资源部门选聘"
     CITY_DISPATCH = "city_dispatch", "市级部门从资源库统筹选派"
@@ -49,7 +54,14 @@ class PolicyProfile(TimeStampedModel):
     version = models.PositiveIntegerField("版本", default=1)
 
     notice_working_days = models.PositiveSmallIntegerField("公示期（工作日）", default=5)
-    withdrawal_notice_working_days = models.PositiveSmallIntegerField("退出申请提前期（工作日）", default=15)
+    # P6(5): a planner may leave on written notice of N working days. Empty where the rules give no
+    # unilateral withdrawal (B25: only by the hiring entity's consent, unless the contract says otherwise).
+    withdrawal_notice_working_days = models.PositiveSmallIntegerField(
+        "退出申请提前期（工作日）", null=True, blank=True, default=15,
+        help_text="留空表示本市不允许责任规划师单方提前退出（须聘任主体同意解除）",
+    )
+    # B25 "除合同另有约定外": whether a contract may carry its own withdrawal-notice clause.
+    contract_notice_clause_allowed = models.BooleanField("合同可另行约定退出提前期", default=False)
     first_term_years = models.PositiveSmallIntegerField("首任聘期（年）", default=1)
     renewal_years_min = models.PositiveSmallIntegerField("续聘期下限（年）", default=1)
     renewal_years_max = models.PositiveSmallIntegerField("续聘期上限（年）", default=3)
@@ -65,6 +77,14 @@ class PolicyProfile(TimeStampedModel):
     appointment_mode = models.CharField("聘任方式", max_length=20, choices=AppointmentMode.choices)
     suggestion_response_working_days = models.PositiveSmallIntegerField("意见建议答复时限（工作日）", default=10)
     contract_expiry_warning_days = models.PositiveSmallIntegerField("合同到期提醒（天）", default=30)
+    # B19(3): the signed contract is submitted to the district work team, which files it; P6(3): the
+    # bureau signs itself and nobody files.
+    contract_filer = models.CharField("聘用合同备案机构", max_length=24, choices=ContractFiler.choices,
+                                      default=ContractFiler.DISTRICT_WORK_TEAM)
+    # B5/B6: district work teams exist (Beijing); Pingdingshan has none, so documents may not name one.
+    district_work_teams = models.BooleanField("设区级责任规划师工作专班", default=True)
+    # P6(4): 聘期届满前……综合评议……不合格的不予续聘 — renewal waits for the term's graded review.
+    renewal_requires_review = models.BooleanField("续聘须经本聘期考核评议", default=False)
 
     grades = models.JSONField("考核等次", default=list)
     removal_grounds = models.JSONField("调出情形", default=list)
