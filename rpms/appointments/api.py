@@ -8,6 +8,8 @@ Signed-in (bearer token or session), scoped (out of scope → 404):
 - POST /appointments/{id}/file · /renew {"years"} · /terminate {"reason","initiator","breach"}
   · /terminate/consent · /withdrawal {"leave_date","reason"}
 - GET /withdrawals · GET /withdrawals/{id}/proposals · POST /withdrawals/{id}/replacement {"planner"}
+- GET /removals?pending= · GET /removals/{appointment id}/proposals · POST /removals/{appointment id}/replacement
+  {"planner"} (postings a removal from the pool ended, P5(4), and their replacement, P6(5))
 - POST /districts/{id}/chief {"planner", "start", "end"?, "note"?}
 Public (anonymous):
 - GET /public/units/{id} · GET /public/appointments.json · .csv · GET /public/appointments/fields
@@ -23,7 +25,7 @@ from rpms.core.api import auth_required, json_object_body
 from rpms.core.errors import DomainError, NotFound
 from rpms.geography.models import District
 
-from . import selectors, services
+from . import removal, selectors, services
 from .models import Appointment, Withdrawal
 
 router = Router(tags=["派驻聘任"])
@@ -200,6 +202,50 @@ def withdrawal_replacement(request, withdrawal_id: int):
     appointment = services.withdrawal_replace(actor=request.user, withdrawal=withdrawal,
                                               planner=_int(data, "planner", "补位责任规划师编号"))
     return Status(201, selectors.appointment_detail(selectors.appointment_get(user=request.user, pk=appointment.pk)))
+
+
+def _removed_json(appointment: Appointment) -> dict:
+    replacement = appointment.replacement
+    return {
+        "appointment": appointment.pk,
+        "unit": {"id": appointment.unit_id, "name": appointment.unit.name},
+        "district": {"id": appointment.unit.district_id, "name": appointment.unit.district.name},
+        "planner": {"id": appointment.planner_id, "name": appointment.planner.name},
+        "role": appointment.role,
+        "role_label": appointment.role_label,
+        "status": appointment.status,
+        "end_kind": appointment.end_kind,
+        "reason": appointment.end_reason,
+        "ended_on": appointment.ended_on.isoformat(),
+        "replacement": None if replacement is None else {
+            "id": replacement.pk, "planner": replacement.planner.name, "start": replacement.start.isoformat()},
+        "replacement_start": removal.replacement_start(appointment).isoformat(),
+    }
+
+
+@router.get("/removals", auth=auth_required, summary="因调出资源库终止的派驻（待调整补位）")
+def removed_posting_list(request, pending: bool = False):
+    """责任规划师调出资源库后即日终止的派驻；pending=true 只列出尚未补位的（责任单元列入待调整补位）。"""
+    return {"results": [_removed_json(a) for a in selectors.removed_posting_list(user=request.user, pending_only=pending)]}
+
+
+@router.get("/removals/{int:appointment_id}/proposals", auth=auth_required, summary="补位人选建议（调出资源库）")
+def removed_posting_proposals(request, appointment_id: int):
+    appointment = selectors.removed_posting_get(user=request.user, pk=appointment_id)
+    proposals, note = selectors.posting_replacement_proposals(
+        user=request.user, appointment=appointment, start=removal.replacement_start(appointment))
+    return {"removal": _removed_json(appointment), "proposals": proposals, "note": note}
+
+
+@router.post("/removals/{int:appointment_id}/replacement", auth=auth_required, summary="调整补位（调出资源库）",
+             response={201: dict})
+def removed_posting_replacement(request, appointment_id: int):
+    """为因调出资源库终止的派驻任命补位人员（P6(5)），自原派驻最后服务日次日（或今天）起接续服务。"""
+    data = json_object_body(request)
+    appointment = selectors.removed_posting_get(user=request.user, pk=appointment_id)
+    replacement = removal.removal_replace(actor=request.user, appointment=appointment,
+                                          planner=_int(data, "planner", "补位责任规划师编号"))
+    return Status(201, selectors.appointment_detail(selectors.appointment_get(user=request.user, pk=replacement.pk)))
 
 
 @router.post("/districts/{int:district_id}/chief", auth=auth_required, summary="聘请区级总责任规划师", response={201: dict})

@@ -1,5 +1,6 @@
 """Appointments: planners serving units, contracts, filing, disclosure, terms, renewal, termination,
-withdrawal and replacement (B4, B6, B8, B19, B25, P6(2)–(5))."""
+withdrawal, the postings a removal from the pool ends, and replacement (B4, B6, B8, B19, B25, P5(4),
+P6(2)–(5))."""
 from django.apps import AppConfig
 
 
@@ -9,9 +10,13 @@ class AppointmentsConfig(AppConfig):
     verbose_name = "派驻聘任"
 
     def ready(self):
+        from rpms.core import hooks
         from rpms.portal.selectors import PENDING_PROVIDERS
 
+        from .removal import planner_removed
         from .selectors import pending_items
 
         if pending_items not in PENDING_PROVIDERS:
             PENDING_PROVIDERS.append(pending_items)
+        # P5(4): a removal from the pool (rpms.registry, a lower layer) ends the planner's postings.
+        hooks.register(hooks.PLANNER_REMOVED, planner_removed)

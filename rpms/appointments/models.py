@@ -93,6 +93,11 @@ class Appointment(TimeStampedModel):
     ended_on = models.DateField("提前结束日", null=True, blank=True, help_text="解除、退出或调出时的最后服务日")
     end_kind = models.CharField("提前结束方式", max_length=16, choices=EndKind.choices, blank=True)
     end_reason = models.TextField("提前结束原因", blank=True)
+    # P6(5) 补位: the appointment that took over this one's unit and role after it ended early (a removal
+    # from the pool; a withdrawal keeps its own on Withdrawal.replacement). Empty while the unit waits.
+    replacement = models.ForeignKey(
+        "self", verbose_name="补位聘任", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaced_postings"
+    )
     term_no = models.PositiveSmallIntegerField("聘期序号", default=1)
     party_a = models.CharField("甲方（聘任主体）", max_length=300)
     fee_yuan = models.PositiveIntegerField("服务费用（元）", null=True, blank=True)

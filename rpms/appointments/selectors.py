@@ -26,6 +26,7 @@ from .models import (
     AppointmentStatus,
     DistrictChief,
     DistrictChiefStatus,
+    EndKind,
     Withdrawal,
 )
 
@@ -39,6 +40,7 @@ STATUS_FILTERS = {
     AppointmentStatus.ENDED: "期满离任",
     AppointmentStatus.TERMINATED: "已解除",
     AppointmentStatus.WITHDRAWN: "已退出",
+    AppointmentStatus.REMOVED: "因调出资源库终止",
 }
 
 
@@ -71,6 +73,8 @@ def status_q(status: str, on: dt.date | None = None) -> Q:
         return Q(status=AppointmentStatus.WITHDRAWN) | (active & Q(ended_on__lt=on))
     if status == AppointmentStatus.TERMINATED:
         return Q(status=AppointmentStatus.TERMINATED)
+    if status == AppointmentStatus.REMOVED:
+        return Q(status=AppointmentStatus.REMOVED)
     raise DomainError(f"未知的状态筛选“{status}”。", code="invalid_status")
 
 
@@ -286,7 +290,12 @@ def withdrawal_get(*, user, pk) -> Withdrawal:
 def replacement_proposals(*, user, withdrawal: Withdrawal) -> tuple[list[dict], str]:
     """Proposals from the matching engine for the unit and role of a withdrawal (dispatch context),
     and an explanation if there are none or the engine is unavailable."""
-    appointment = withdrawal.appointment
+    return posting_replacement_proposals(user=user, appointment=withdrawal.appointment,
+                                         start=withdrawal.leave_date + dt.timedelta(days=1))
+
+
+def posting_replacement_proposals(*, user, appointment: Appointment, start: dt.date) -> tuple[list[dict], str]:
+    """Proposals for whoever takes over `appointment`'s unit and role from `start` (a withdrawal, a removal)."""
     try:
         from rpms.dispatch.services import replacement_proposals as engine
     except ImportError:
@@ -294,7 +303,7 @@ def replacement_proposals(*, user, withdrawal: Withdrawal) -> tuple[list[dict], 
     try:
         proposals = engine(
             actor=user, unit=appointment.unit, role=appointment.role,
-            exclude_planner_ids=(appointment.planner_id,), start=withdrawal.leave_date + dt.timedelta(days=1),
+            exclude_planner_ids=(appointment.planner_id,), start=start,
         )
     except DomainError as exc:
         return [], exc.message
@@ -335,6 +344,11 @@ def pending_items(user) -> list:
             first = min(w.leave_date for w in withdrawals)
             items.append(PendingItem(title="责任规划师退出待补位", url=reverse("appointments:withdrawals"),
                                      count=len(withdrawals), due=f"最早 {first.isoformat()} 离任", level="warn"))
+        removed = removed_posting_list(user=user, pending_only=True)
+        if removed:
+            first = min(a.ended_on for a in removed)
+            items.append(PendingItem(title="调出资源库后待调整补位的责任单元", url=reverse("appointments:withdrawals"),
+                                     count=len(removed), due=f"最早 {first.isoformat()} 起空缺", level="warn"))
         unfiled = appointment_list(user=user).filter(filed_at__isnull=True).filter(
             status_q(AppointmentStatus.ACTIVE) | status_q(UPCOMING)
         )
@@ -561,3 +575,32 @@ def visible_cities(user) -> list[City]:
 
 def is_city_reader(user, city) -> bool:
     return is_city_wide(user, city)
+
+
+# --- postings ended by a removal from the pool, waiting for a replacement (P5(4), P6(5)) --------------------
+
+
+def removed_posting_list(*, user, pending_only: bool = False) -> list[Appointment]:
+    """Postings that a removal from the pool ended (rpms.appointments.removal), that the user may see,
+    with their replacement if one was appointed. `pending_only`: those whose unit still waits for one
+    (the flagged units). One query."""
+    queryset = base_queryset().select_related("replacement__planner").filter(end_kind=EndKind.REMOVAL)
+    scope = scope_q(user)
+    if scope is not None:
+        queryset = queryset.filter(scope)
+    if pending_only:
+        queryset = queryset.filter(replacement__isnull=True, unit__dissolved_at__isnull=True)
+    return list(queryset.order_by("ended_on", "id"))
+
+
+def removed_posting_get(*, user, pk) -> Appointment:
+    appointment = base_queryset().select_related("replacement__planner").filter(pk=pk, end_kind=EndKind.REMOVAL).first()
+    if appointment is None or not permissions.can_view(user, appointment):
+        raise NotFound()
+    return appointment
+
+
+def awaits_replacement(appointment: Appointment) -> bool:
+    """Whether the appointment's unit is flagged here for a replacement: a removal ended it and nobody has
+    been appointed in its place yet (rpms.assessments reads this not to flag the same unit twice)."""
+    return Appointment.objects.filter(pk=appointment.pk, end_kind=EndKind.REMOVAL, replacement__isnull=True).exists()

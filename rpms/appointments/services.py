@@ -13,6 +13,7 @@ from django.utils import timezone
 from rpms.accounts.models import Role
 from rpms.cities.models import AppointmentMode, ContractSigner
 from rpms.cities.selectors import contract_clause_texts, policy_article
+from rpms.core import hooks
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.registry.models import DossierEventKind, Planner, PlannerKind, PoolStatus
@@ -495,10 +496,43 @@ def renewal_window(appointment: Appointment) -> tuple[dt.date, dt.date]:
     return appointment.end - dt.timedelta(days=days), appointment.end
 
 
+def current_term(appointment: Appointment) -> tuple[dt.date, dt.date]:
+    """The current term's first and last day (its AppointmentTerm row; the whole appointment without one)."""
+    term = (appointment.terms.filter(term_no=appointment.term_no).first()
+            or appointment.terms.order_by("-start", "-term_no").first())
+    return (term.start, appointment.end) if term is not None else (appointment.start, appointment.end)
+
+
+def _require_term_review(appointment: Appointment, *, article: str) -> None:
+    """P6(4) 聘期届满前……综合评议: where the policy requires a review for renewal, the current term's review
+    must have been opened and graded (its grade is then applied by the grade checks). The reviews are
+    answered by the TERM_REVIEWS hook (rpms.assessments); none answered means none held."""
+    start, end = current_term(appointment)
+    reviews = [r for answer in hooks.run(hooks.TERM_REVIEWS, appointment=appointment, start=start, end=end)
+               for r in (answer or [])]
+    term = f"本聘期（{start} 至 {end}）"
+    pending = [r for r in reviews if r["status"] != "graded"]
+    if pending:
+        first = pending[0]
+        raise Conflict(
+            f"{term}的考核评议（{first['period_start']} 至 {first['period_end']}）已启动但尚未评定等次，"
+            f"评定后方可办理续聘（{article}）。",
+            code="renewal_review_pending",
+        )
+    if not reviews:
+        raise Conflict(
+            f"按{appointment.city.name}的规定，聘期届满前须对责任规划师开展综合评议，评议合格方可续聘（{article}）；"
+            f"{term}尚无已评定的考核评议结果，不能续聘。请先启动并完成本聘期的考核评议。",
+            code="renewal_review_missing",
+        )
+
+
 @transaction.atomic
 def appointment_renew(*, actor, appointment: Appointment, years) -> Appointment:
     """B19(2) / P6(4): a new term of `years` (policy renewal_years_min..max) starting the day after the
-    current term; refused when the latest assessment grade's policy says renewal is refused. A new
+    current term; refused when the latest assessment grade's policy says renewal is refused, and, where
+    the policy requires a review for renewal (`renewal_requires_review`), until the current term's review
+    is graded (409 renewal_review_missing / renewal_review_pending). A new
     contract (and certificate) supersedes the old; the term history is kept."""
     appointment = _lock_appointment(appointment)
     if not permissions.can_renew(actor, appointment):
@@ -545,6 +579,8 @@ def appointment_renew(*, actor, appointment: Appointment, years) -> Appointment:
     refusal = renewal_refusal(appointment)
     if refusal:
         raise Conflict(refusal, code="renewal_refused_by_grade")
+    if policy.renewal_requires_review:
+        _require_term_review(appointment, article=article)
     if appointment.planner.pool_status != PoolStatus.ACTIVE:
         raise Conflict(f"{appointment.planner.name}已不在资源库中，不能续聘。", code="planner_not_in_pool")
 
@@ -602,7 +638,8 @@ def appointment_end_record(*, actor, appointment: Appointment, last_day: dt.date
     appointment.ended_on = last_day
     appointment.end_kind = kind
     appointment.end_reason = (reason or "").strip()
-    if last_day <= clock.today():
+    # Over now when its last day has come, or when it ends before it began (an upcoming posting).
+    if last_day <= clock.today() or last_day < appointment.start:
         appointment.status = END_KIND_STATUS[kind]
     appointment.save(update_fields=["status", "ended_on", "end_kind", "end_reason", "updated_at"])
 

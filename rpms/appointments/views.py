@@ -17,7 +17,7 @@ from rpms.core.excel import workbook_response
 from rpms.geography.models import District, ResponsibilityUnit
 from rpms.registry.models import Planner, PoolStatus
 
-from . import clock, permissions, selectors, services
+from . import clock, permissions, removal, selectors, services
 from .models import AppointmentStatus, TerminationStatus
 
 STAFF_ROLES = (Role.CITY_ADMIN, Role.AUDITOR, Role.DISTRICT_OFFICER, Role.HIRING_ENTITY, Role.PLANNER)
@@ -353,7 +353,8 @@ def withdrawals(request):
     _withdrawal_reader(request.user)
     rows = selectors.withdrawal_list(user=request.user)
     today = clock.today()
-    return render(request, "appointments/withdrawals.html", {"withdrawals": rows, "today": today})
+    removed = selectors.removed_posting_list(user=request.user)
+    return render(request, "appointments/withdrawals.html", {"withdrawals": rows, "removed": removed, "today": today})
 
 
 def _withdrawal_context(request, withdrawal, **extra):
@@ -409,6 +410,51 @@ def withdrawal_replace(request, pk: int):
                       _withdrawal_context(request, withdrawal, error=exc.message, form=form), status=exc.status)
     messages.success(request, f"已任命补位人员，自 {appointment.start} 起接续服务。")
     return redirect("appointments:detail", appointment.pk)
+
+
+def _removal_context(request, appointment, **extra):
+    user = request.user
+    can_replace = appointment.replacement_id is None and permissions.can_appoint(user, appointment.unit)
+    start = removal.replacement_start(appointment)
+    proposals, note = (selectors.posting_replacement_proposals(user=user, appointment=appointment, start=start)
+                       if can_replace else ([], ""))
+    planners = list(
+        Planner.objects.filter(city=appointment.city, pool_status=PoolStatus.ACTIVE).exclude(pk=appointment.planner_id)
+        .order_by("name", "id")
+    ) if can_replace else []
+    context = {"appointment": appointment, "proposals": proposals, "proposal_note": note, "planners": planners,
+               "can_replace": can_replace, "replacement_start": start, "error": "", "form": {}}
+    context.update(extra)
+    return context
+
+
+@login_required
+@require_GET
+def removal_detail(request, pk: int):
+    """A posting that a removal from the pool ended: the unit waits for a replacement (P5(4), P6(5))."""
+    _withdrawal_reader(request.user)
+    appointment = selectors.removed_posting_get(user=request.user, pk=pk)
+    return render(request, "appointments/removal_detail.html", _removal_context(request, appointment))
+
+
+@login_required
+@require_POST
+def removal_replace(request, pk: int):
+    _withdrawal_reader(request.user)
+    appointment = selectors.removed_posting_get(user=request.user, pk=pk)
+    form = {"planner": request.POST.get("planner", "").strip()}
+    try:
+        if not form["planner"].isdigit():
+            raise DomainError("请选择补位责任规划师。", code="missing_field")
+        replacement = removal.removal_replace(actor=request.user, appointment=appointment, planner=int(form["planner"]))
+    except DomainError as exc:
+        if not _refusal(exc):
+            raise
+        appointment = selectors.removed_posting_get(user=request.user, pk=pk)
+        return render(request, "appointments/removal_detail.html",
+                      _removal_context(request, appointment, error=exc.message, form=form), status=exc.status)
+    messages.success(request, f"已任命补位人员，自 {replacement.start} 起接续服务。")
+    return redirect("appointments:detail", replacement.pk)
 
 
 # --- district chief planners (B6) -------------------------------------------------------------------

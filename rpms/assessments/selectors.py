@@ -7,6 +7,8 @@ Functions other contexts call:
   rpms.appointments.services.latest_grade);
 - `renewal_refusal(appointment)`: why renewal is refused by the latest grade (policy `renewal` "refused",
   or "entity_decides" with the hiring entity's condition recorded), or None;
+- `term_reviews(appointment=, start=, end=)`: the reviews of one term (registered on rpms.core.hooks
+  TERM_REVIEWS: renewal where the policy requires a review, P6(4));
 - `grade_scores(planner_ids)`: planner id → latest grade as 0..1 (rpms.dispatch.inputs.last_grade_scores);
 - `open_replacement_flags(city=, district_ids=None)`, `replacement_flag_for_unit(unit)`: units flagged for
   a replacement (dispatch and withdrawal pages);
@@ -219,6 +221,17 @@ def renewal_refusal(appointment) -> str | None:
     if renewal == "entity_decides" and found.renewal_conditional:
         return f"{found.year} 年度考核结果为“{label}”，聘任主体已将考核结果纳入续聘条件，不予续聘（{item.get('article', '')}）。"
     return None
+
+
+def term_reviews(*, appointment, start: dt.date, end: dt.date) -> list[dict]:
+    """The reviews (assessments) of the appointment held for its term `start`–`end`: those whose period
+    overlaps the term (an older term's review does not count). The TERM_REVIEWS hook's provider
+    (rpms.core.hooks), read by appointment renewal where the policy requires a review (P6(4)). One query."""
+    rows = (
+        Assessment.objects.filter(appointment_id=appointment.pk, period_start__lte=end, period_end__gte=start)
+        .order_by("period_start", "id").values("status", "grade", "grade_label", "period_start", "period_end")
+    )
+    return [dict(row) for row in rows]
 
 
 def grade_scores(planner_ids) -> dict[int, float]:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from rpms.accounts.models import Role, User
 from rpms.appointments import clock
 from rpms.appointments.models import Appointment
+from rpms.appointments.selectors import awaits_replacement
 from rpms.appointments.services import add_years
 from rpms.cities.selectors import policy_article
 from rpms.core.audit import audit_log, snapshot
@@ -438,8 +439,10 @@ def assessment_grade(*, actor, assessment: Assessment, grade: str, comment: str 
     - renewal (allowed / refused / entity_decides): read by appointment renewal through `latest_grade`
       (refused) and `selectors.renewal_refusal` (entity_decides + the entity's condition);
     - remove_from_pool with removal_ground: the planner leaves the pool (registry.planner_remove_apply;
-      dossier REMOVED);
-    - flag_unit_for_replacement: a ReplacementFlag on the unit (the city's pending list);
+      dossier REMOVED), which ends the planner's postings today (rpms.appointments.removal, one audit row
+      per posting ended);
+    - flag_unit_for_replacement: a ReplacementFlag on the unit (the city's pending list), unless the removal
+      ended the posting: its unit then waits on the appointments' replacement list instead;
     - the dossier ASSESSED row, the inputs frozen, the result document (assessment_result, with its
       verification code), notifications to the planner and the hiring entity.
 
@@ -501,14 +504,20 @@ def assessment_grade(*, actor, assessment: Assessment, grade: str, comment: str 
     # 3. the unit flagged for a replacement
     flag = None
     if grade_item.get("flag_unit_for_replacement"):
-        flag = ReplacementFlag(
-            city=city, unit=assessment.unit, district=assessment.district, appointment=assessment.appointment,
-            planner=planner, assessment=assessment,
-            reason=f"{planner.name} {assessment.year} 年度考核结果为“{grade_item['label']}”",
-        )
-        full_clean_or_refuse(flag, validate_unique=False, validate_constraints=False)
-        flag.save()
-        consequences.append({"code": "unit_flagged", "value": flag.pk, "label": f"{assessment.unit.name}列入待调整补位"})
+        if awaits_replacement(assessment.appointment):
+            # The removal ended the posting (rpms.appointments.removal): its unit already waits on the
+            # appointments' replacement list, where the replacement is appointed; not flagged twice.
+            consequences.append({"code": "unit_flagged", "value": "posting_ended",
+                                 "label": f"{assessment.unit.name}列入待调整补位（派驻已因调出资源库终止）"})
+        else:
+            flag = ReplacementFlag(
+                city=city, unit=assessment.unit, district=assessment.district, appointment=assessment.appointment,
+                planner=planner, assessment=assessment,
+                reason=f"{planner.name} {assessment.year} 年度考核结果为“{grade_item['label']}”",
+            )
+            full_clean_or_refuse(flag, validate_unique=False, validate_constraints=False)
+            flag.save()
+            consequences.append({"code": "unit_flagged", "value": flag.pk, "label": f"{assessment.unit.name}列入待调整补位"})
     issuer = body_name(assessment, city=city, district=assessment.district)
     consequences.append({"code": "result_sent", "value": "planner,hiring_entity",
                          "label": "考核结果反馈责任规划师和聘任主体"})

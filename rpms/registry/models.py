@@ -131,6 +131,7 @@ class DossierEventKind(models.TextChoices):
     TERMINATED = "terminated", "解除聘用"
     WITHDRAWAL_REQUESTED = "withdrawal_requested", "申请退出派驻"
     WITHDRAWN = "withdrawn", "退出派驻"
+    POSTING_ENDED = "posting_ended", "派驻终止（调出资源库）"
     ASSESSED = "assessed", "年度考核"
     VIOLATION = "violation", "违规记录"
     HONOURED = "honoured", "表彰"

@@ -10,10 +10,12 @@ from django.utils import timezone
 
 from rpms.cities.vocabulary import DegreeLevel, TitleLevel
 from rpms.cities.selectors import policy_article
+from rpms.core import hooks
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError
 
 from .models import DossierEvent, DossierEventKind, Planner, PlannerKind, PlannerSource, PoolStatus, TeamMember
+from .selectors import require_pool_manager
 
 LEAVE_GROUND = "voluntary_withdrawal"  # P5(4) item 4: the planner's own request
 
@@ -241,10 +243,13 @@ def planner_leave_request(*, actor, planner: Planner, note: str) -> Planner:
 
 def planner_remove_apply(*, actor, planner: Planner, ground: str, note: str = "", occurred_at=None,
                          source=None, summary_suffix: str = "") -> tuple[Planner, dict, dict, dict]:
-    """Removal from the pool on one of the policy's grounds (P5(4)), WITHOUT an audit row: for acts that
-    remove a planner as one of their consequences and audit the whole act themselves (e.g. an unqualified
-    assessment grade, rpms.assessments). Must run inside the caller's transaction. Locks the planner,
-    refuses an unknown ground or a planner not in the pool, saves and writes the dossier REMOVED row.
+    """Removal from the pool on one of the policy's grounds (P5(4)), WITHOUT an audit row of its own: for
+    acts that remove a planner as one of their consequences and audit the whole act themselves (e.g. an
+    unqualified assessment grade, rpms.assessments). Must run inside the caller's transaction. Locks the
+    planner, refuses an unknown ground or a planner not in the pool, saves and writes the dossier REMOVED
+    row, then runs the PLANNER_REMOVED hook in the same transaction: the higher layers do the removal's
+    consequences there (rpms.appointments ends the planner's postings on the removal date, each with its
+    own audit and dossier rows).
 
     Returns (planner, ground item of the policy, before, after)."""
     if not transaction.get_connection().in_atomic_block:
@@ -273,13 +278,17 @@ def planner_remove_apply(*, actor, planner: Planner, ground: str, note: str = ""
         summary=f"调出资源库：{found['label']}" + (f"。说明：{note}" if note else "") + summary_suffix,
         data={"ground": ground_code, "note": note}, source=source,
     )
+    hooks.run(hooks.PLANNER_REMOVED, actor=actor, planner=planner, ground=found, occurred_at=now, source=source)
     return planner, found, before, snapshot(planner, fields=fields)
 
 
 @transaction.atomic
 def planner_remove(*, actor, planner: Planner, ground: str, note: str = "") -> Planner:
-    """Removal from the pool on one of the policy's grounds (P5(4)); effective at once: a removed
-    planner is no longer offered for new dispatches (registry.selectors.dispatchable_planners)."""
+    """Removal from the pool on one of the policy's grounds (P5(4)) by the city's pool manager; effective
+    at once: a removed planner is no longer offered for new dispatches (registry.selectors.dispatchable_planners)
+    and the postings they hold end today (the PLANNER_REMOVED hook, see `planner_remove_apply`). One audit
+    row for the removal, plus one per posting ended."""
+    require_pool_manager(actor, planner.city)
     planner, found, before, after = planner_remove_apply(actor=actor, planner=planner, ground=ground, note=note)
     audit_log(
         actor=actor, action="registry.planner_remove", obj=planner, before=before, after=after,

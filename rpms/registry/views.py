@@ -185,7 +185,7 @@ def remove(request, pk):
                 raise
             return render(request, "registry/remove.html",
                           {"planner": planner, "grounds": grounds, "form": form, "error": exc.message}, status=exc.status)
-        messages.success(request, f"{planner.name}已调出资源库，即日起不再参与派驻。")
+        messages.success(request, f"{planner.name}已调出资源库，即日起不再参与派驻；其派驻即日终止，所在责任单元列入待调整补位。")
         return redirect("registry:dossier", pk=planner.pk)
     return render(request, "registry/remove.html", {"planner": planner, "grounds": grounds, "form": form})
 

@@ -125,3 +125,17 @@ def pds_planner(pingdingshan):
 def pds_officer(pingdingshan, pds_district):
     return make_user("ap_pds_officer", Role.DISTRICT_OFFICER, pingdingshan, districts=[pds_district],
                      display_name=f"{pds_district.name}工作专班（测试）")
+
+
+def review(appointment, lead, grade=None):
+    """Opens the assessment (review) of the appointment's current service year as `lead` (the assessing
+    body: Pingdingshan's city administrator, Beijing's district officer), scores every criterion as that
+    body and, with `grade`, grades it (rpms.assessments, P6(4) / B20)."""
+    from rpms.assessments import services as assessments
+
+    assessment = assessments.assessment_open(actor=lead, appointment=appointment)
+    criteria = [c["code"] for c in appointment.city.policy.assessment_criteria]
+    assessments.assessment_score(actor=lead, assessment=assessment, scores={c: 85 for c in criteria})
+    if grade:
+        assessment = assessments.assessment_grade(actor=lead, assessment=assessment, grade=grade)
+    return assessment

@@ -15,7 +15,7 @@ from rpms.core.models import ActionLog
 from rpms.documents.models import DocumentStatus, IssuedDocument
 from rpms.registry.models import DossierEvent, DossierEventKind
 
-from .conftest import make_planner
+from .conftest import make_planner, review
 
 pytestmark = pytest.mark.django_db
 
@@ -151,6 +151,11 @@ def test_renewal_is_within_the_policy_range_near_the_end(case, clock, client, be
     assert expected in out_of_range.json()["detail"]
     assert post(client, path, case["signer"], bearer, {"years": 0}).status_code == 400
 
+    if case["city"].policy.renewal_requires_review:
+        # P6(4): not before the term's review is graded (rpms/appointments/tests/test_renewal_review.py)
+        missing = post(client, path, case["signer"], bearer, {"years": case["max_years"]})
+        assert missing.status_code == 409 and missing.json()["code"] == "renewal_review_missing"
+        review(appointment, case["admin"], grade="qualified")
     old_end = appointment.end
     old_contract = IssuedDocument.objects.get(subject_id=str(appointment.pk), kind="appointment_contract")
     renewed = post(client, path, case["signer"], bearer, {"years": case["max_years"]})

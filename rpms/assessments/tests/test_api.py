@@ -197,7 +197,7 @@ def test_lists_keep_a_constant_query_count(beijing, haidian, city_admin, client,
         assert len(body) == 8
 
 
-def test_grading_writes_exactly_one_audit_row_for_the_act(pds_case, clock):
+def test_grading_writes_one_audit_row_for_the_act_and_one_per_posting_its_removal_ends(pds_case, clock):
     from rpms.assessments import services
 
     from .conftest import score_all
@@ -209,6 +209,9 @@ def test_grading_writes_exactly_one_audit_row_for_the_act(pds_case, clock):
     before = ActionLog.objects.count()
     services.assessment_grade(actor=pds_case["lead"], assessment=assessment, grade="unqualified")
     rows = list(ActionLog.objects.order_by("id")[before:])
-    assert [r.action for r in rows] == ["assessments.assessment_grade"]
-    assert rows[0].article == "P6(4)" and rows[0].city_code == "pingdingshan"
-    assert rows[0].after["removal"]["article"] == "P5(4)5"
+    # P6(4) 不合格 → removal from the pool (P5(4)), which ends the posting: its own row, in the same transaction
+    assert [r.action for r in rows] == ["appointments.appointment_end_removal", "assessments.assessment_grade"]
+    ended, graded = rows
+    assert graded.article == "P6(4)" and graded.city_code == "pingdingshan"
+    assert graded.after["removal"]["article"] == "P5(4)5"
+    assert ended.object_id == str(appointment.pk) and ended.article == "P5(4)" and ended.after["status"] == "removed"

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from rpms.appointments import services as appointment_services
+from rpms.appointments.selectors import awaits_replacement
 from rpms.appointments.models import AppointmentTerm
 from rpms.assessments import selectors, services
 from rpms.assessments.models import Assessment, AssessmentStatus, ReplacementFlag
@@ -82,10 +83,15 @@ def test_a_full_year_ends_in_each_grade_with_its_consequences(case, clock, grade
         assert planner.pool_status == "removed" and planner.removal_ground == item["removal_ground"]
         assert DossierEvent.objects.filter(planner=planner, kind=DossierEventKind.REMOVED).count() == 1
         assert "removed_from_pool" in codes and row.after["removal"]["ground"] == "other_unsuitable"
-        assert flag is not None and flag.status == "open" and flag.unit_id == appointment.unit_id
+        # P5(4): the removal ends the posting on the day of the grade; its unit waits for a replacement on
+        # the appointments' list (not flagged a second time here)
+        appointment.refresh_from_db()
+        assert appointment.status == "removed" and appointment.end_kind == "removal"
+        assert appointment.ended_on == appointment.end - dt.timedelta(days=10)
+        assert flag is None and "unit_flagged" in codes and awaits_replacement(appointment)
         with pytest.raises(Conflict) as refused:
             appointment_services.appointment_renew(actor=case["signer"], appointment=appointment, years=1)
-        assert refused.value.code == "renewal_refused_by_grade"
+        assert refused.value.code == "appointment_over"
         assert AppointmentTerm.objects.filter(appointment=appointment).count() == 1
         assert selectors.renewal_refusal(appointment) is not None
     elif grade == "unqualified":

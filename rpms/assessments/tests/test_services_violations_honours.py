@@ -103,22 +103,39 @@ def test_a_violation_needs_one_of_b16s_kinds_and_a_past_date(bj_case, clock, dis
 # --- replacement flags -----------------------------------------------------------------------------------
 
 
-def test_the_city_sees_the_flagged_unit_and_resolves_it(pds_case, clock, pds_admin, pds_officer):
+def test_the_city_sees_the_flagged_unit_and_resolves_it(bj_case, clock, city_admin):
+    # Beijing (B20): an unqualified grade flags the unit while the posting goes on (the entity decides).
+    # In Pingdingshan the grade removes the planner, which ends the posting: its unit then waits on the
+    # appointments' replacement list instead (rpms/appointments/tests/test_removal.py), not flagged twice.
     from rpms.portal.selectors import PendingItem  # noqa: F401  (the provider returns these)
 
-    assessment = _graded(pds_case, clock, "unqualified", value=40)
+    assessment = _graded(bj_case, clock, "unqualified", value=40)
     flag = ReplacementFlag.objects.get(assessment=assessment)
-    assert list(selectors.open_replacement_flags(city=pds_case["city"])) == [flag]
-    assert selectors.replacement_flag_for_unit(pds_case["unit"]) == flag
-    titles = [item.title for item in selectors.pending_items(pds_admin)]
+    assert list(selectors.open_replacement_flags(city=bj_case["city"])) == [flag]
+    assert selectors.replacement_flag_for_unit(bj_case["unit"]) == flag
+    titles = [item.title for item in selectors.pending_items(city_admin)]
     assert "考核不合格待调整补位的责任单元" in titles
     with pytest.raises(DomainError):
-        services.replacement_flag_resolve(actor=pds_admin, flag=flag, note="")
-    services.replacement_flag_resolve(actor=pds_admin, flag=flag, note="已统筹选派补位")
+        services.replacement_flag_resolve(actor=city_admin, flag=flag, note="")
+    services.replacement_flag_resolve(actor=city_admin, flag=flag, note="已统筹选派补位")
     flag.refresh_from_db()
-    assert flag.status == "resolved" and selectors.replacement_flag_for_unit(pds_case["unit"]) is None
+    assert flag.status == "resolved" and selectors.replacement_flag_for_unit(bj_case["unit"]) is None
     [row] = ActionLog.objects.filter(action="assessments.replacement_flag_resolve")
-    assert row.article == policy_article(pds_case["city"], "replacement")
+    assert row.article == policy_article(bj_case["city"], "replacement")
+
+
+def test_an_unqualified_grade_in_pingdingshan_leaves_the_unit_on_the_replacement_list_not_flagged_twice(
+        pds_case, clock, pds_admin):
+    from rpms.appointments.selectors import pending_items as appointment_pending, removed_posting_list
+
+    assessment = _graded(pds_case, clock, "unqualified", value=40)
+    assert not ReplacementFlag.objects.exists()
+    assert [a.pk for a in removed_posting_list(user=pds_admin, pending_only=True)] == [assessment.appointment_id]
+    assert "考核不合格待调整补位的责任单元" not in [item.title for item in selectors.pending_items(pds_admin)]
+    assert "调出资源库后待调整补位的责任单元" in [item.title for item in appointment_pending(pds_admin)]
+    assessment.refresh_from_db()
+    [flagged] = [c for c in assessment.consequences if c["code"] == "unit_flagged"]
+    assert flagged["value"] == "posting_ended" and "待调整补位" in flagged["label"]
 
 
 # --- honours (B24) ---------------------------------------------------------------------------------------

@@ -278,8 +278,14 @@ def test_year_summary_counts_due_and_paid_by_district(clock, pds_admin, pingding
 
 def test_a_renewal_starts_new_cycles_and_each_earns_its_allowance(clock, pds_admin, pingdingshan, pds_appointment):
     from rpms.appointments.services import appointment_renew
+    from rpms.assessments import services as assessments
 
     clock.set(D(2027, 2, 10))
+    # P6(4): the term's review is graded before renewal (renewal_requires_review)
+    review = assessments.assessment_open(actor=pds_admin, appointment=pds_appointment)
+    assessments.assessment_score(actor=pds_admin, assessment=review,
+                                 scores={c["code"]: 85 for c in pingdingshan.policy.assessment_criteria})
+    assessments.assessment_grade(actor=pds_admin, assessment=review, grade="qualified")
     appointment_renew(actor=pds_admin, appointment=pds_appointment, years=1)
     clock.set(D(2028, 2, 28))
     rows = services.allowances_generate(actor=pds_admin, city=pingdingshan)

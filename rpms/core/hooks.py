@@ -1,0 +1,64 @@
+"""Named hooks: how a lower layer lets higher layers act on, or answer for, one of its acts without
+importing them (CONVENTIONS, layers).
+
+A higher app registers its handler in its `AppConfig.ready()`::
+
+    hooks.register(hooks.PLANNER_REMOVED, removal.planner_removed)
+
+and the lower app's service runs the hook where the act happens::
+
+    hooks.run(hooks.PLANNER_REMOVED, actor=actor, planner=planner, ground=found)
+
+`run` calls every handler in registration order with the same keyword arguments and returns their
+answers in a list. Handlers run inside the caller's transaction: what they write commits or rolls back
+with the act, and an exception in a handler refuses the whole act. A hook that nobody registered for
+runs nothing and answers [] (the caller decides what that means).
+
+The hooks (name, who runs it, keyword arguments, what a handler returns):
+
+- PLANNER_REMOVED — rpms.registry.services.planner_remove_apply, after the planner left the pool (P5(4)):
+  actor, planner, ground (the policy's removal ground item), occurred_at, source (the act that removed
+  the planner, or None). Handlers do the removal's consequences and return nothing.
+- TERM_REVIEWS — rpms.appointments.services.appointment_renew, where the city's policy requires a review
+  before renewal (P6(4)): appointment, start, end (the current term). Handlers return a list of dicts
+  {"status": "open" | "graded", "grade", "grade_label", "period_start", "period_end"} of the reviews of
+  that term."""
+from collections.abc import Callable
+
+PLANNER_REMOVED = "planner_removed"
+TERM_REVIEWS = "term_reviews"
+
+KNOWN = frozenset({PLANNER_REMOVED, TERM_REVIEWS})
+
+_handlers: dict[str, list[Callable]] = {}
+
+
+def _known(name: str) -> str:
+    if name not in KNOWN:
+        # A typo would silently run nothing: refuse it at once.
+        raise ValueError(f"unknown hook {name!r} (known: {', '.join(sorted(KNOWN))})")
+    return name
+
+
+def register(name: str, handler: Callable) -> None:
+    """Adds `handler` to hook `name` (once: registering the same function again is a no-op, as
+    `ready()` may run more than once in tests)."""
+    handlers = _handlers.setdefault(_known(name), [])
+    if handler not in handlers:
+        handlers.append(handler)
+
+
+def unregister(name: str, handler: Callable) -> None:
+    """Removes `handler` from hook `name` (tests)."""
+    handlers = _handlers.get(_known(name), [])
+    if handler in handlers:
+        handlers.remove(handler)
+
+
+def handlers(name: str) -> tuple[Callable, ...]:
+    return tuple(_handlers.get(_known(name), ()))
+
+
+def run(name: str, **kwargs) -> list:
+    """Calls every handler of hook `name` with `kwargs`; returns their answers, in registration order."""
+    return [handler(**kwargs) for handler in handlers(name)]
