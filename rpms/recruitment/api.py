@@ -5,7 +5,12 @@
 - POST /calls/{id}/applications (planner) → 201 {"id","status","eligibility":{"eligible","rules":[...]}}
 - GET /applications/{id} · POST /applications/{id}/proofs · GET /applications/{id}/proofs/{pid}
 - POST /applications/{id}/review {"decision","reason","scores"}
-- POST /calls/{id}/notices {"start"} → {"id","start","end","candidates"}; GET /notices/{id} (public)
+- POST /calls/{id}/notices {"start","working_days","evidence_url","title"} → the notice (201). working_days
+  defaults to the policy's minimum, fewer → 400; a start before today records a notice published
+  elsewhere and needs evidence_url (http/https) or a scan → 400 evidence_required without it.
+  POST /calls/{id}/notices/recorded — the same as multipart/form-data with the scan as `scan` (PDF/JPEG/PNG).
+  GET /notices/{id} (public: "recorded_afterwards", "evidence", "recomputations")
+  GET /notices/{id}/evidence — the scan (city administrators and auditors of the city)
 - POST /notices/{id}/objections (anonymous, rate-limited) → 201 in the window, 409 outside
 - POST /objections/{id}/resolve {"upheld","finding"} · POST /notices/{id}/close → admitted entries
 
@@ -104,6 +109,8 @@ class ReviewIn(Schema):
 
 class NoticeIn(Schema):
     start: date | None = None
+    working_days: int | None = None
+    evidence_url: str = ""
     title: str = ""
 
 
@@ -191,6 +198,32 @@ def application_json(application) -> dict:
     }
 
 
+def notice_evidence_json(notice) -> dict | None:
+    """What the public sees of a recorded (补录) notice's evidence: the original's address, and of a scan
+    only its reference (the file itself is kept for the city's staff)."""
+    if not (notice.evidence_url or notice.evidence_path):
+        return None
+    scan = None
+    if notice.evidence_path:
+        scan = {"name": notice.evidence_name, "kind": notice.evidence_kind, "size": notice.evidence_size,
+                "sha256": notice.evidence_sha256}
+    return {"url": notice.evidence_url, "scan": scan}
+
+
+def recomputation_json(recomputation) -> dict:
+    return {
+        "year": recomputation.year,
+        "reason": recomputation.reason,
+        "old_end": recomputation.old_end.isoformat(),
+        "new_end": recomputation.new_end.isoformat(),
+        "old_working_days": recomputation.old_working_days,
+        "new_working_days": recomputation.new_working_days,
+        "old_provisional": recomputation.old_provisional,
+        "recomputed_at": recomputation.recomputed_at.isoformat(),
+        "description": recomputation.describe,
+    }
+
+
 def notice_json(notice) -> dict:
     policy = notice.city.policy
     candidates = []
@@ -214,8 +247,12 @@ def notice_json(notice) -> dict:
         "end": notice.end.isoformat(),
         "working_days": notice.working_days,
         "explanation": list(notice.explanation),
+        "minimum_working_days": policy.notice_working_days,
         "provisional": notice.provisional,
         "backdated": notice.backdated,
+        "recorded_afterwards": notice.backdated,
+        "evidence": notice_evidence_json(notice),
+        "recomputations": [recomputation_json(r) for r in notice.recomputations.all()],
         "state": notice.state_label(),
         "open": notice.is_open(),
         "closed": notice.is_closed,
@@ -342,13 +379,39 @@ def application_review(request, application_id: int, payload: ReviewIn):
 @router.post("/calls/{call_id}/notices", auth=auth_required, response={201: dict[str, Any], **ERRORS},
              summary="发布入库公示")
 def notice_publish(request, call_id: int, payload: NoticeIn | None = None):
-    """公示本次征集全部审核通过且尚未公示的人选（P5(2)）。截止日期 = 开始日期起第 N 个工作日（N 为政策的
-    公示期工作日数），并给出计算说明。start 可早于今天，用于补录已在纸面开始的公示。"""
+    """公示本次征集全部审核通过且尚未公示的人选（P5(2)）。截止日期 = 开始日期起第 N 个工作日，并给出计算说明；
+    working_days 为 N，不填按本市规定的公示期，少于规定返回 400，可以更长。start 早于今天表示补录已在别处发布的
+    公示，须同时提供 evidence_url（原公示网址，http/https）；需附扫描件时用 POST /calls/{id}/notices/recorded。"""
     require_role(request, Role.CITY_ADMIN)
     call = selectors.call_get_for_admin(user=request.user, call_id=call_id)
     payload = payload or NoticeIn()
-    notice = services.notice_publish(actor=request.user, call=call, start=payload.start, title=payload.title)
+    notice = services.notice_publish(actor=request.user, call=call, start=payload.start, title=payload.title,
+                                     working_days=payload.working_days, evidence_url=payload.evidence_url)
     return Status(201, notice_json(selectors.public_notice_get(notice.pk)))
+
+
+@router.post("/calls/{call_id}/notices/recorded", auth=auth_required, response={201: dict[str, Any], **ERRORS},
+             summary="发布入库公示（附原公示扫描件，multipart/form-data）")
+def notice_publish_with_scan(request, call_id: int, start: Form[date | None] = None, working_days: Form[int | None] = None,
+                             evidence_url: Form[str] = "", title: Form[str] = "", scan: File[UploadedFile] = None):
+    """与 POST /calls/{id}/notices 相同，以表单提交，scan 为原公示的扫描件（PDF、JPEG 或 PNG，按文件内容识别）。
+    补录（start 早于今天）须提供 scan 或 evidence_url 之一。扫描件不公开，公示页面显示其文件名和 SHA-256。"""
+    require_role(request, Role.CITY_ADMIN)
+    call = selectors.call_get_for_admin(user=request.user, call_id=call_id)
+    notice = services.notice_publish(actor=request.user, call=call, start=start, title=title,
+                                     working_days=working_days, evidence_url=evidence_url, evidence_file=scan)
+    return Status(201, notice_json(selectors.public_notice_get(notice.pk)))
+
+
+@router.get("/notices/{notice_id}/evidence", auth=auth_required, response={**ERRORS}, summary="下载原公示扫描件")
+def notice_evidence(request, notice_id: int):
+    """补录公示所附的原公示扫描件：仅本市市级管理员和审计员可下载。"""
+    from rpms.core.uploads import proof_response
+
+    notice = selectors.notice_get_for_admin(user=request.user, notice_id=notice_id, write=False)
+    if not notice.evidence_path:
+        raise NotFound("该公示没有附扫描件。")
+    return proof_response(notice.evidence_path, download_name=notice.evidence_name)
 
 
 @router.get("/notices/{notice_id}", auth=None, response={200: dict[str, Any], 404: ErrorOut}, summary="公示详情（公开）")

@@ -156,7 +156,7 @@ def _entries_prefetch():
 def public_notice_get(notice_id) -> PublicNotice:
     notice = (
         PublicNotice.objects.select_related("call", "city__policy")
-        .prefetch_related(_entries_prefetch())
+        .prefetch_related(_entries_prefetch(), "recomputations")
         .filter(pk=notice_id)
         .first()
     )
@@ -183,6 +183,7 @@ def notice_get_for_admin(*, user, notice_id, write: bool = True) -> PublicNotice
                 queryset=NoticeEntry.objects.select_related("application__planner").order_by("id"),
             ),
             Prefetch("objections", queryset=Objection.objects.select_related("entry__application", "resolved_by")),
+            "recomputations",
         )
         .filter(pk=notice_id)
         .first()

@@ -4,7 +4,9 @@
 - application_submit — an application with the eligibility snapshot (B18, P4; team leader B18,
   core-member cap B19(7)); proof_add — an uploaded proof
 - application_review — 审核遴选 with scores and a reason the applicant sees (P5(1))
-- notice_publish — 公示, end = start + notice_working_days working days (P5(2))
+- notice_publish — 公示, end = start + N working days, N ≥ the policy's notice_working_days (P5(2));
+  a start before today records a notice published elsewhere and needs its address or scan
+- notices_recompute_for_year — a year's schedule entered: unclosed notices touching it recomputed
 - objection_submit / objection_resolve — objections in the window; upheld cancels the candidate
 - notice_close — admission into the pool, the dossier opened with every step (P5(2))
 """
@@ -14,12 +16,12 @@ import datetime as dt
 import re
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import URLValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from rpms.cities.eligibility import eligibility_check
-from rpms.cities.selectors import policy_article, policy_window_end
+from rpms.cities.selectors import policy_article
 from rpms.cities.vocabulary import DegreeLevel, TitleLevel
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden
@@ -37,6 +39,7 @@ from .models import (
     CallKind,
     CallStatus,
     NoticeEntry,
+    NoticeRecomputation,
     Objection,
     ObjectionResolution,
     OpenCall,
@@ -421,11 +424,56 @@ def application_review(*, actor, application: Application, decision: str, reason
 # --- notices ----------------------------------------------------------------------------------------
 
 
+def _working_days_clean(value, *, city) -> int:
+    """The notice period asked for: the policy's minimum (P5(2) / the city's article) when not given;
+    fewer is refused; more is allowed (up to the calculator's bound)."""
+    from rpms.workdays.selectors import MAX_DAYS
+
+    minimum = city.policy.notice_working_days
+    if value in (None, ""):
+        return minimum
+    if isinstance(value, bool):
+        raise DomainError("公示期工作日数应为整数。", code="invalid_working_days")
+    try:
+        days = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise DomainError("公示期工作日数应为整数。", code="invalid_working_days") from None
+    if days < minimum:
+        raise DomainError(
+            f"公示期不能少于{city.name}规定的 {minimum} 个工作日（{policy_article(city, 'notice')}），"
+            f"可以更长。", code="notice_too_short",
+        )
+    if days > MAX_DAYS:
+        raise DomainError(f"公示期不能超过 {MAX_DAYS} 个工作日。", code="notice_too_long")
+    return days
+
+
+def _evidence_url_clean(value) -> str:
+    url = str(value or "").strip()
+    if not url:
+        return ""
+    if len(url) > 500:
+        raise DomainError("原公示网址不能超过 500 个字符。", code="invalid_evidence_url")
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise DomainError("原公示网址格式不正确，应为以 http:// 或 https:// 开头的网址。",
+                          code="invalid_evidence_url") from None
+    return url
+
+
 @transaction.atomic
-def notice_publish(*, actor, call: OpenCall, start: dt.date | None = None, title: str = "") -> PublicNotice:
+def notice_publish(*, actor, call: OpenCall, start: dt.date | None = None, title: str = "", working_days=None,
+                   evidence_url: str = "", evidence_file=None) -> PublicNotice:
     """公示 (P5(2)) of every approved application of the call not yet on a notice. Its end is the
-    start plus the policy's notice_working_days working days (workdays' rule, explanation kept).
-    A start before today records a notice that began on paper (migration of earlier records)."""
+    start plus `working_days` working days (workdays' rule, explanation kept): the policy's
+    notice_working_days when not given; fewer is refused, more allowed.
+
+    A start before today is the record (补录) of a notice published elsewhere: it needs the original
+    publication's address (`evidence_url`, http/https) or its scan (`evidence_file`, PDF/JPEG/PNG
+    stored privately); without either it is refused. A start of today or later needs neither."""
+    from rpms.workdays.selectors import add_working_days
+
     call = OpenCall.objects.select_for_update(of=("self",)).select_related("city__policy").get(pk=call.pk)
     if not call.is_published:
         raise Conflict("该征集未发布，不能公示。", code="call_not_open")
@@ -437,6 +485,15 @@ def notice_publish(*, actor, call: OpenCall, start: dt.date | None = None, title
         raise DomainError("公示开始日期不能晚于 90 天之后。", code="start_too_late")
     if start.year < 2000:
         raise DomainError("公示开始日期不正确。", code="invalid_date")
+    days = _working_days_clean(working_days, city=call.city)
+    evidence_url = _evidence_url_clean(evidence_url)
+    backdated = start < today
+    if backdated and not evidence_url and evidence_file is None:
+        raise DomainError(
+            f"开始日期 {start:%Y-%m-%d} 早于今天：这是对已在别处发布的公示的补录，"
+            "须提供原公示的网址（以 http:// 或 https:// 开头）或上传原公示的扫描件（PDF、JPEG 或 PNG）。",
+            code="evidence_required",
+        )
     candidates = list(
         Application.objects.select_for_update(of=("self",))
         .filter(call=call, status=ApplicationStatus.APPROVED, notice_entry__isnull=True)
@@ -444,30 +501,136 @@ def notice_publish(*, actor, call: OpenCall, start: dt.date | None = None, title
     )
     if not candidates:
         raise Conflict("没有待公示的审核通过人选。", code="no_candidates")
-    window = policy_window_end(city=call.city, rule="notice_working_days", start=start)
+    window = add_working_days(start, days)
     now = _now()
     notice = PublicNotice(
         call=call, city=call.city, title=_text(title, label="公示标题", max_length=200) or f"{call.title}拟入库人员公示",
         start=start, end=window.end, working_days=window.days, explanation=list(window.explanation),
-        provisional=window.provisional, backdated=start < today, published_at=now,
+        provisional=window.provisional, backdated=backdated, evidence_url=evidence_url, published_at=now,
         published_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
-    full_clean_or_refuse(notice)
-    notice.save()
-    for application in candidates:
-        NoticeEntry.objects.create(notice=notice, application=application)
-        application.status = ApplicationStatus.ON_NOTICE
-        application.noticed_at = now
-        application.save(update_fields=["status", "noticed_at", "updated_at"])
-    audit_log(
-        actor=actor, action="recruitment.notice_publish", obj=notice,
-        after={"call": call.pk, "start": start, "end": notice.end, "working_days": notice.working_days,
-               "backdated": notice.backdated, "candidates": [a.pk for a in candidates]},
-        article=policy_article(call.city, "notice"),
-        summary=(f"发布入库公示（{start:%Y-%m-%d} 至 {notice.end:%Y-%m-%d}，{len(candidates)} 人）"
-                 + ("，补录纸质公示" if notice.backdated else "")),
-    )
+    stored = None
+    if evidence_file is not None:
+        from rpms.core.uploads import proof_store
+
+        stored = proof_store(evidence_file, folder="notices")
+        notice.evidence_path, notice.evidence_name, notice.evidence_kind = stored.path, stored.original_name, stored.kind
+        notice.evidence_size, notice.evidence_sha256 = stored.size, stored.sha256
+    try:
+        full_clean_or_refuse(notice)
+        notice.save()
+        for application in candidates:
+            NoticeEntry.objects.create(notice=notice, application=application)
+            application.status = ApplicationStatus.ON_NOTICE
+            application.noticed_at = now
+            application.save(update_fields=["status", "noticed_at", "updated_at"])
+        minimum = call.city.policy.notice_working_days
+        audit_log(
+            actor=actor, action="recruitment.notice_publish", obj=notice,
+            after={"call": call.pk, "start": start, "end": notice.end, "working_days": notice.working_days,
+                   "minimum_working_days": minimum, "backdated": notice.backdated, "evidence_url": evidence_url,
+                   "evidence_scan": {"name": notice.evidence_name, "sha256": notice.evidence_sha256} if stored else None,
+                   "candidates": [a.pk for a in candidates]},
+            article=policy_article(call.city, "notice"),
+            summary=(f"发布入库公示（{start:%Y-%m-%d} 至 {notice.end:%Y-%m-%d}，{notice.working_days} 个工作日"
+                     + (f"，长于规定的 {minimum} 个工作日" if notice.working_days > minimum else "")
+                     + f"，{len(candidates)} 人）" + ("，补录已在别处发布的公示" if notice.backdated else ""))[:255],
+        )
+    except BaseException:
+        if stored is not None:
+            from rpms.core.uploads import proof_delete
+
+            proof_delete(stored.path)
+        raise
     return notice
+
+
+def _notice_recompute(*, actor, notice: PublicNotice, year: int, reason: str, now) -> NoticeRecomputation | None:
+    """The notice's end under the calendar as it now stands, never below the policy's minimum and
+    never earlier than the end already published (the public was promised that day)."""
+    from rpms.workdays.selectors import add_working_days, count_working_days
+
+    days = max(notice.working_days, notice.city.policy.notice_working_days)
+    window = add_working_days(notice.start, days)
+    end, explanation = window.end, list(window.explanation)
+    if window.end < notice.end:
+        # The new schedule has more working days in the published window (a make-up working day):
+        # the published end stands and the period counts the working days it now holds.
+        window = add_working_days(notice.start, count_working_days(notice.start, notice.end)[0])
+        end, explanation = max(window.end, notice.end), list(window.explanation)
+        if end != window.end:
+            explanation.append(f"已公布的截止日期 {notice.end:%Y-%m-%d} 不提前，公示期至该日结束时届满。")
+    before = {"end": notice.end, "working_days": notice.working_days, "provisional": notice.provisional}
+    if (end, window.days, window.provisional, explanation) == (
+        notice.end, notice.working_days, notice.provisional, list(notice.explanation)
+    ):
+        return None
+    recomputation = None
+    if (end, window.days) != (notice.end, notice.working_days):
+        recomputation = NoticeRecomputation(
+            notice=notice, year=year, reason=reason[:300], old_end=notice.end, new_end=end,
+            old_working_days=notice.working_days, new_working_days=window.days, old_provisional=notice.provisional,
+            recomputed_at=now, recomputed_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+    notice.end, notice.working_days = end, window.days
+    notice.provisional, notice.explanation = window.provisional, explanation
+    full_clean_or_refuse(notice)
+    notice.save(update_fields=["end", "working_days", "provisional", "explanation", "updated_at"])
+    if recomputation is not None:
+        recomputation.full_clean(exclude=["notice", "recomputed_by"])
+        recomputation.save()
+    audit_log(
+        actor=actor, action="recruitment.notice_recompute", obj=notice, before=before,
+        after={"end": notice.end, "working_days": notice.working_days, "provisional": notice.provisional,
+               "year": year, "reason": reason},
+        article=policy_article(notice.city, "notice"),
+        summary=(f"因{reason}重新计算公示期：" + (recomputation.describe if recomputation else
+                                                   f"截止日期 {notice.end:%Y-%m-%d} 不变，不再为暂定"))[:255],
+        city_code=notice.city.code,
+    )
+    return recomputation
+
+
+@transaction.atomic
+def notices_recompute_for_year(*, actor, year: int, reason: str):
+    """Listener of rpms.workdays.hooks: a year's holiday schedule was entered, replaced or removed.
+    Every notice not yet closed whose window touches that year gets its end recomputed (never below
+    the minimum, never earlier than published); each change is recorded on the notice, audited, and
+    the city's administrators are told in their inbox. Returns the effects for the page."""
+    from django.urls import reverse
+
+    from rpms.workdays.hooks import ScheduleEffect
+
+    first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    notices = list(
+        PublicNotice.objects.select_for_update(of=("self",)).select_related("city__policy")
+        .filter(closed_at__isnull=True, start__lte=last, end__gte=first).order_by("start", "id")
+    )
+    now = _now()
+    effects = []
+    for notice in notices:
+        recomputation = _notice_recompute(actor=actor, notice=notice, year=year, reason=reason, now=now)
+        if recomputation is None:
+            continue
+        url = reverse("recruitment:manage_notice", kwargs={"pk": notice.pk})
+        effects.append(ScheduleEffect(title=f"《{notice.title}》公示期重新计算", detail=recomputation.describe, url=url))
+        _tell_city_admins_of_recomputation(notice=notice, recomputation=recomputation, url=url)
+    return effects
+
+
+def _tell_city_admins_of_recomputation(*, notice, recomputation, url) -> None:
+    # notifications is a higher layer: imported here, when the act needs it, as other services do.
+    from rpms.accounts.models import Role, User
+    from rpms.notifications.services import notify
+
+    admins = User.objects.filter(role=Role.CITY_ADMIN, city=notice.city, is_active=True).order_by("pk")
+    notify(
+        users=admins, event="recruitment.notice_recomputed", city=notice.city, url=url,
+        key=f"recruitment.notice_recomputed:{recomputation.pk}",
+        title=f"公示期已重新计算：{notice.title}"[:200],
+        body=(f"因{recomputation.reason}，《{notice.title}》的公示期按新的节假日安排重新计算："
+              f"{recomputation.describe}。公示页面已注明此次重新计算。"),
+    )
 
 
 def _phone_clean(value) -> str:

@@ -80,6 +80,8 @@ def _notice_context(notice, **extra):
         "is_open": notice.is_open(),
         "window": {"start": notice.start, "end": notice.end, "days": notice.working_days,
                    "provisional": notice.provisional, "explanation": notice.explanation},
+        "minimum_working_days": policy.notice_working_days,
+        "recomputations": list(notice.recomputations.all()),
         "form": {},
     }
     context.update(extra)
@@ -363,6 +365,7 @@ def _call_context(request, call, **extra):
         "can_manage": selectors.is_city_admin_of(request.user, call.city),
         "today": clock.today(),
         "specialty_labels": [call.city.policy.specialty_label(c) for c in call.specialties],
+        "notice_form": {"start": clock.today().isoformat(), "working_days": call.city.policy.notice_working_days},
     }
     context.update(extra)
     return context
@@ -414,17 +417,36 @@ def review(request, pk):
 @login_required
 @require_POST
 def notice_publish(request, pk):
+    """公示 with its period (at least the policy's working days) and, for a start before today, the
+    original publication's address or scan (补录)."""
     call = selectors.call_get_for_admin(user=request.user, call_id=pk)
+    form = {key: request.POST.get(key, "") for key in ("start", "working_days", "evidence_url", "title")}
     try:
-        start = _parse_date(request.POST.get("start") or clock.today().isoformat(), "公示开始日期")
-        notice = services.notice_publish(actor=request.user, call=call, start=start, title=request.POST.get("title", ""))
+        start = _parse_date(form["start"] or clock.today().isoformat(), "公示开始日期")
+        notice = services.notice_publish(
+            actor=request.user, call=call, start=start, title=form["title"], working_days=form["working_days"] or None,
+            evidence_url=form["evidence_url"], evidence_file=request.FILES.get("evidence_file"),
+        )
     except DomainError as exc:
         if not _refusal(exc):
             raise
-        return render(request, "recruitment/manage_call.html", _call_context(request, call, error=exc.message),
-                      status=exc.status)
-    messages.success(request, f"公示已发布：{notice.start:%Y-%m-%d} 至 {notice.end:%Y-%m-%d}。")
+        return render(request, "recruitment/manage_call.html",
+                      _call_context(request, call, error=exc.message, notice_form=form), status=exc.status)
+    messages.success(request, f"公示已发布：{notice.start:%Y-%m-%d} 至 {notice.end:%Y-%m-%d}（{notice.working_days} 个工作日）"
+                              + ("，已注明为补录。" if notice.backdated else "。"))
     return redirect("recruitment:manage_notice", pk=notice.pk)
+
+
+@login_required
+@require_GET
+def notice_evidence(request, pk):
+    """The scan of a recorded notice's original: the city's administrators and auditors only."""
+    from rpms.core.uploads import proof_response
+
+    notice = selectors.notice_get_for_admin(user=request.user, notice_id=pk, write=False)
+    if not notice.evidence_path:
+        raise NotFound("该公示没有附扫描件。")
+    return proof_response(notice.evidence_path, download_name=notice.evidence_name)
 
 
 def _manage_notice_context(request, notice, **extra):
@@ -437,6 +459,8 @@ def _manage_notice_context(request, notice, **extra):
         "can_manage": selectors.is_city_admin_of(request.user, notice.city),
         "window": {"start": notice.start, "end": notice.end, "days": notice.working_days,
                    "provisional": notice.provisional, "explanation": notice.explanation},
+        "minimum_working_days": notice.city.policy.notice_working_days,
+        "recomputations": list(notice.recomputations.all()),
         "today": clock.today(),
         "is_open": notice.is_open(),
         "has_ended": notice.has_ended(),
