@@ -2,7 +2,8 @@
 
 - POST /cities/{code}/calls (city administrator) · GET /cities/{code}/calls (public) · GET /calls/{id}
 - POST /calls/{id}/eligibility-check (anyone; nothing saved)
-- POST /calls/{id}/applications (planner) → 201 {"id","status","eligibility":{"eligible","rules":[...]}}
+- GET /calls/{id}/application-defaults (planner) → the form's starting values from their registry record
+- POST /calls/{id}/applications (planner) → 201 {"id","status","eligibility":{"eligible","rules":[...]},"changes"}
 - GET /applications/{id} · POST /applications/{id}/proofs · GET /applications/{id}/proofs/{pid}
 - POST /applications/{id}/review {"decision","reason","scores"}
 - POST /calls/{id}/notices {"start","working_days","evidence_url","title"} → the notice (201). working_days
@@ -71,11 +72,14 @@ class MemberIn(Schema):
 
 
 class ApplicationIn(Schema):
+    """Fields left out are taken from the applicant's record in the city's registry, if they have one
+    (a planner applying again starts from the dossier's data); otherwise from these defaults."""
+
     kind: str = "individual"
     team_name: str = ""
-    name: str
-    id_number: str
-    mobile: str
+    name: str = ""
+    id_number: str = ""
+    mobile: str = ""
     email: str = ""
     employer: str = ""
     degree: str = "none"
@@ -195,7 +199,16 @@ def application_json(application) -> dict:
         "submitted_at": application.submitted_at.isoformat() if application.submitted_at else None,
         "decided_at": application.decided_at.isoformat() if application.decided_at else None,
         "planner": application.planner_id,
+        # A re-application: the registry record it was compared with and every change (old → new).
+        "prior_planner": application.prior_planner_id,
+        "changes": changes_json(application),
     }
+
+
+def changes_json(application) -> list[dict]:
+    return [{"field": c["field"], "label": c["label"], "before": c["before"], "after": c["after"],
+             "before_value": c.get("before_value"), "after_value": c.get("after_value")}
+            for c in (application.changes or [])]
 
 
 def notice_evidence_json(notice) -> dict | None:
@@ -302,16 +315,39 @@ def call_eligibility(request, call_id: int, facts: FactsIn):
 # --- applications -----------------------------------------------------------------------------------
 
 
+@router.get("/calls/{call_id}/application-defaults", auth=auth_required, response={200: dict[str, Any], **ERRORS},
+            summary="申请表的预填内容")
+def application_defaults(request, call_id: int):
+    """已在本市资源库中登记（含待入库、已调出）的责任规划师再次申请时，申请表从其档案的资料开始；
+    prefilled 为 false 表示没有档案。身份证号和手机号仅显示掩码，提交时省略的字段按档案填写。"""
+    require_role(request, Role.PLANNER)
+    call = selectors.public_call_get(call_id)
+    prior = selectors.prior_planner(city=call.city, user=request.user)
+    if prior is None:
+        return {"prefilled": False, "planner": None, "pool_status": None, "data": {}}
+    data = selectors.application_defaults(prior)
+    data["id_number_masked"] = mask_id_number(data.pop("id_number"))
+    data["mobile_masked"] = mask_mobile(data.pop("mobile"))
+    return {"prefilled": True, "planner": prior.pk, "pool_status": prior.pool_status,
+            "pool_status_label": prior.get_pool_status_display(), "data": data}
+
+
 @router.post("/calls/{call_id}/applications", auth=auth_required, response={201: dict[str, Any], **ERRORS},
              summary="提交入库申请")
 def application_submit(request, call_id: int, payload: ApplicationIn):
     """责任规划师账户提交申请（个人或团队；团队的选聘条件按负责人检查，B18）。返回资格审查逐条结果；
-    不符合条件的申请也会受理，并标记为不符合。"""
+    不符合条件的申请也会受理，并标记为不符合。已在本市资源库登记的，省略的字段按档案填写，与档案不同之处
+    列在 changes 中供审核人员查看（GET /applications/{id} 同）。"""
     require_role(request, Role.PLANNER)
     call = selectors.public_call_get(call_id)
-    application = services.application_submit(actor=request.user, call=call, data=payload.dict())
+    data = payload.dict()
+    prior = selectors.prior_planner(city=call.city, user=request.user, id_number=str(data.get("id_number") or "").strip())
+    if prior is not None and prior.user_id in (None, request.user.pk):
+        data = {**selectors.application_defaults(prior), **payload.dict(exclude_unset=True)}
+    application = services.application_submit(actor=request.user, call=call, data=data)
     return Status(201, {"id": application.pk, "status": application.status,
-                        "eligibility": eligibility_json(application.eligibility)})
+                        "eligibility": eligibility_json(application.eligibility),
+                        "prior_planner": application.prior_planner_id, "changes": changes_json(application)})
 
 
 @router.get("/applications/{application_id}", auth=auth_required, response={200: dict[str, Any], **ERRORS},

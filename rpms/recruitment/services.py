@@ -285,6 +285,93 @@ def application_data_clean(*, call: OpenCall, data: dict) -> tuple[dict, list, l
     return fields, districts, members
 
 
+def _prior_planner_check(*, city, actor, id_number: str):
+    """The applicant's record already in the city's registry, if any (recruitment.selectors.prior_planner).
+    Someone in the pool does not apply again; a record of the account under another ID number, or an
+    ID number on another account's record, contradicts the registry and is refused."""
+    from .selectors import prior_planner
+
+    prior = prior_planner(city=city, user=actor, id_number=id_number)
+    if prior is None:
+        return None
+    if prior.user_id == actor.pk and prior.id_number and prior.id_number != id_number:
+        raise Conflict("身份证号码与您在资源库档案中登记的不一致。如档案有误，请联系市级管理员更正。",
+                       code="identity_mismatch")
+    if prior.user_id not in (None, actor.pk):
+        raise Conflict("该身份证号码已登记在另一账户名下的责任规划师档案中，请使用该账户申请，或联系市级管理员。",
+                       code="identity_taken")
+    if prior.pool_status == PoolStatus.ACTIVE:
+        raise Conflict(f"您已在{city.name}资源库中（档案：{prior.name}），无需再次申请；资料如有变化，请联系市级管理员更新档案。"
+                       if prior.user_id == actor.pk else
+                       f"该身份证号码对应的责任规划师已在{city.name}资源库中。", code="already_in_pool")
+    return prior
+
+
+# What a re-application is compared on: (application field, dossier field, label, how shown).
+CHANGE_FIELDS = (
+    ("name", "name", "姓名/团队名称", "text"),
+    ("employer", "employer", "工作单位", "text"),
+    ("degree", "degree", "学历", "degree"),
+    ("major", "major", "所学专业", "text"),
+    ("degree_field", "major_field", "所学专业所属领域", "specialty"),
+    ("title_level", "title_level", "职称等级", "title"),
+    ("title_field", "title_field", "职称专业领域", "specialty"),
+    ("registrations", "registrations", "执业资格", "registrations"),
+    ("experience_years", "experience_years", "相关工作年限", "years"),
+    ("specialties", "specialties", "擅长专业领域", "specialties"),
+    ("districts", "familiar_districts", "熟悉的区", "districts"),
+)
+
+
+def _change_display(kind: str, value, policy) -> str:
+    if kind == "degree":
+        return DegreeLevel(value).label if value in DegreeLevel.values else str(value or "")
+    if kind == "title":
+        return TitleLevel(value).label if value in TitleLevel.values else str(value or "")
+    if kind == "specialty":
+        return policy.specialty_label(value) if value else "无"
+    if kind == "years":
+        return f"{value} 年"
+    if kind == "registrations":
+        labels = {r["code"]: r["label"] for r in policy.registrations}
+        return "、".join(labels.get(c, c) for c in value) or "无"
+    if kind == "specialties":
+        return "、".join(policy.specialty_label(c) for c in value) or "无"
+    if kind == "districts":
+        return "、".join(name for _, name in value) or "无"
+    return str(value or "") or "无"
+
+
+def application_changes(*, prior, fields: dict, districts) -> list[dict]:
+    """What an application states differently from the applicant's registry record, field by field:
+    {"field", "label", "before", "after", "before_value", "after_value"} (before/after as shown)."""
+    policy = prior.city.policy
+    is_team = fields.get("kind") == ApplicationKind.TEAM
+    stated = dict(fields)
+    stated["name"] = fields.get("team_name") if is_team else fields.get("name")
+    stated["districts"] = sorted((d.code, d.name) for d in districts)
+    changes = []
+    for key, dossier_key, label, kind in CHANGE_FIELDS:
+        after = stated.get(key)
+        if dossier_key == "familiar_districts":
+            before = sorted((d.code, d.name) for d in prior.familiar_districts.all())
+        else:
+            before = getattr(prior, dossier_key)
+        if kind in ("registrations", "specialties"):
+            same = sorted(before or []) == sorted(after or [])
+        else:
+            same = (before or "") == (after or "") if kind != "years" else before == after
+        if same:
+            continue
+        changes.append({
+            "field": key, "label": label,
+            "before": _change_display(kind, before, policy), "after": _change_display(kind, after, policy),
+            "before_value": [c for c, _ in before] if kind == "districts" else before,
+            "after_value": [c for c, _ in after] if kind == "districts" else after,
+        })
+    return changes
+
+
 @transaction.atomic
 def application_submit(*, actor, call: OpenCall, data: dict) -> Application:
     """An applicant's application to a call, submitted with its eligibility snapshot (B18 / P4:
@@ -303,8 +390,8 @@ def application_submit(*, actor, call: OpenCall, data: dict) -> Application:
         raise Conflict("您已提交过本次征集的申请，不能重复申请。", code="already_applied")
     if Application.objects.filter(call=call, id_number=fields["id_number"]).exists():
         raise Conflict("该身份证号码已用于本次征集的另一份申请。", code="duplicate_id_number")
-    if Planner.objects.filter(city=call.city, id_number=fields["id_number"], pool_status=PoolStatus.ACTIVE).exists():
-        raise Conflict(f"该身份证号码对应的责任规划师已在{call.city.name}资源库中。", code="already_in_pool")
+    prior = _prior_planner_check(city=call.city, actor=actor, id_number=fields["id_number"])
+    changes = application_changes(prior=prior, fields=fields, districts=districts) if prior is not None else []
     result = eligibility_check(policy=call.city.policy, facts={
         "degree": fields["degree"], "degree_field": fields["degree_field"], "title_level": fields["title_level"],
         "title_field": fields["title_field"], "registrations": fields["registrations"],
@@ -313,7 +400,7 @@ def application_submit(*, actor, call: OpenCall, data: dict) -> Application:
     now = _now()
     application = Application(
         call=call, applicant=actor, status=ApplicationStatus.SUBMITTED, submitted_at=now,
-        eligibility=result.as_dict(), eligible=result.eligible, **fields,
+        eligibility=result.as_dict(), eligible=result.eligible, prior_planner=prior, changes=changes, **fields,
     )
     full_clean_or_refuse(application, validate_constraints=False)
     try:
@@ -327,9 +414,12 @@ def application_submit(*, actor, call: OpenCall, data: dict) -> Application:
     audit_log(
         actor=actor, action="recruitment.application_submit", obj=application,
         after={"call": call.pk, "kind": application.kind, "name": application.display_name, "eligible": result.eligible,
-               "failed_rules": [o.code for o in result.failed()], "members": len(members)},
+               "failed_rules": [o.code for o in result.failed()], "members": len(members),
+               "prior_planner": prior.pk if prior else None,
+               "changes": [{"field": c["field"], "before": c["before"], "after": c["after"]} for c in changes]},
         article=result.article,
-        summary=f"{application.display_name} 申请入库（{'符合' if result.eligible else '不符合'}选聘条件）"[:255],
+        summary=(f"{application.display_name} {'再次' if prior else ''}申请入库（{'符合' if result.eligible else '不符合'}选聘条件"
+                 + (f"，与原档案相比 {len(changes)} 项变化" if prior else "") + "）")[:255],
     )
     return application
 
@@ -765,8 +855,11 @@ def _admit(*, actor, notice: PublicNotice, entry: NoticeEntry, now) -> Planner:
     dossier_event_record(
         planner=planner, kind=DossierEventKind.APPLIED, article=eligibility.get("article", ""),
         occurred_at=application.submitted_at, actor=application.applicant, source=application,
-        summary=f"报名《{call.title}》（{call.get_kind_display()}，{call.article}），资格审查：{verdict}选聘条件",
-        data={"call": call.pk, "eligible": application.eligible},
+        summary=(f"{'再次' if application.prior_planner_id else ''}报名《{call.title}》（{call.get_kind_display()}，{call.article}），"
+                 f"资格审查：{verdict}选聘条件"
+                 + ("；与原档案相比的变化：" + "；".join(f"{c['label']} {c['before']} → {c['after']}" for c in application.changes)
+                    if application.changes else ""))[:500],
+        data={"call": call.pk, "eligible": application.eligible, "changes": application.changes},
     )
     scores = "、".join(f"{SCORE_KEYS[k]} {v}" for k, v in (application.scores or {}).items() if k in SCORE_KEYS)
     dossier_event_record(

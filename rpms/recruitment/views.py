@@ -176,15 +176,21 @@ def apply(request, pk):
     "提交申请" submits (an ineligible application is accepted and marked so) with its proofs."""
     _require_planner(request.user)
     call = selectors.public_call_get(pk)
+    prior = selectors.prior_planner(city=call.city, user=request.user)
     if request.method == "GET":
         user = request.user
-        initial = {"kind": "individual", "name": user.display_name, "email": user.email, "degree": "none",
-                   "title_level": "none", "members": []}
-        return render(request, "recruitment/apply.html", _apply_context(call, initial))
+        if prior is not None:
+            # Someone already in the city's registry starts from the dossier's data (issue #12 item 8).
+            initial = selectors.application_defaults(prior)
+        else:
+            initial = {"kind": "individual", "name": user.display_name, "email": user.email, "degree": "none",
+                       "title_level": "none", "members": []}
+        return render(request, "recruitment/apply.html", _apply_context(call, initial, prior=prior))
     data = _form_data(request.POST)
     eligibility = services.eligibility_preview(call=call, data=data).as_dict()
     if request.POST.get("action") != "submit":
-        return render(request, "recruitment/apply.html", _apply_context(call, data, eligibility=eligibility, checked=True))
+        return render(request, "recruitment/apply.html",
+                      _apply_context(call, data, eligibility=eligibility, checked=True, prior=prior))
     files = request.FILES.getlist("proofs")
     labels = request.POST.getlist("proof_labels")
     try:
@@ -201,7 +207,8 @@ def apply(request, pk):
         if not _refusal(exc):
             raise
         return render(request, "recruitment/apply.html",
-                      _apply_context(call, data, eligibility=eligibility, checked=True, error=exc.message), status=exc.status)
+                      _apply_context(call, data, eligibility=eligibility, checked=True, error=exc.message, prior=prior),
+                      status=exc.status)
     if application.eligible:
         messages.success(request, "申请已提交，请等待审核。")
     else:
@@ -241,6 +248,7 @@ def _application_context(request, application, **extra):
         "scores": [(label, (application.scores or {}).get(key)) for key, label in SCORE_KEYS.items()],
         "review_form": {},
         "max_proof_mb": _max_proof_mb(),
+        "changes": application.changes or [],
     }
     context.update(extra)
     return context
