@@ -307,8 +307,7 @@ def test_the_publish_page_records_a_backdated_notice_with_an_uploaded_scan(city_
     assert "补录" in anon.get(f"/recruitment/notices/{notice.pk}/").content.decode()
 
 
-def test_the_public_notice_keeps_a_constant_query_count_with_recomputations(city_case, anon,
-                                                                            django_assert_max_num_queries):
+def test_the_public_notice_keeps_a_constant_query_count_with_recomputations(city_case, anon):
     city, admin, call = city_case
     notice = services.notice_publish(actor=admin, call=call, start=START)
 
