@@ -67,6 +67,8 @@ def person(rng, n: int, city, specialties, registrations, districts) -> list:
         rng.choice(["本科", "硕士研究生", "博士研究生"]), field, field, title, title_field, "、".join(regs),
         rng.randint(5, 35), "、".join(rng.sample(specialties, rng.randint(1, 3))),
         "、".join(rng.sample(districts, rng.randint(0, min(3, len(districts))))),
+        f"20{rng.randint(15, 24)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",  # admitted on (issue #12 5d)
+        f"虚构规划自然资源委〔20{rng.randint(15, 24)}〕{rng.randint(1, 99)}号",  # the admission's evidence
     ]
 
 

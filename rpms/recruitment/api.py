@@ -2,10 +2,16 @@
 
 - POST /cities/{code}/calls (city administrator) · GET /cities/{code}/calls (public) · GET /calls/{id}
 - POST /calls/{id}/eligibility-check (anyone; nothing saved)
-- POST /calls/{id}/applications (planner) → 201 {"id","status","eligibility":{"eligible","rules":[...]}}
+- GET /calls/{id}/application-defaults (planner) → the form's starting values from their registry record
+- POST /calls/{id}/applications (planner) → 201 {"id","status","eligibility":{"eligible","rules":[...]},"changes"}
 - GET /applications/{id} · POST /applications/{id}/proofs · GET /applications/{id}/proofs/{pid}
 - POST /applications/{id}/review {"decision","reason","scores"}
-- POST /calls/{id}/notices {"start"} → {"id","start","end","candidates"}; GET /notices/{id} (public)
+- POST /calls/{id}/notices {"start","working_days","evidence_url","title"} → the notice (201). working_days
+  defaults to the policy's minimum, fewer → 400; a start before today records a notice published
+  elsewhere and needs evidence_url (http/https) or a scan → 400 evidence_required without it.
+  POST /calls/{id}/notices/recorded — the same as multipart/form-data with the scan as `scan` (PDF/JPEG/PNG).
+  GET /notices/{id} (public: "recorded_afterwards", "evidence", "recomputations")
+  GET /notices/{id}/evidence — the scan (city administrators and auditors of the city)
 - POST /notices/{id}/objections (anonymous, rate-limited) → 201 in the window, 409 outside
 - POST /objections/{id}/resolve {"upheld","finding"} · POST /notices/{id}/close → admitted entries
 
@@ -66,11 +72,14 @@ class MemberIn(Schema):
 
 
 class ApplicationIn(Schema):
+    """Fields left out are taken from the applicant's record in the city's registry, if they have one
+    (a planner applying again starts from the dossier's data); otherwise from these defaults."""
+
     kind: str = "individual"
     team_name: str = ""
-    name: str
-    id_number: str
-    mobile: str
+    name: str = ""
+    id_number: str = ""
+    mobile: str = ""
     email: str = ""
     employer: str = ""
     degree: str = "none"
@@ -104,6 +113,8 @@ class ReviewIn(Schema):
 
 class NoticeIn(Schema):
     start: date | None = None
+    working_days: int | None = None
+    evidence_url: str = ""
     title: str = ""
 
 
@@ -188,6 +199,41 @@ def application_json(application) -> dict:
         "submitted_at": application.submitted_at.isoformat() if application.submitted_at else None,
         "decided_at": application.decided_at.isoformat() if application.decided_at else None,
         "planner": application.planner_id,
+        # A re-application: the registry record it was compared with and every change (old → new).
+        "prior_planner": application.prior_planner_id,
+        "changes": changes_json(application),
+    }
+
+
+def changes_json(application) -> list[dict]:
+    return [{"field": c["field"], "label": c["label"], "before": c["before"], "after": c["after"],
+             "before_value": c.get("before_value"), "after_value": c.get("after_value")}
+            for c in (application.changes or [])]
+
+
+def notice_evidence_json(notice) -> dict | None:
+    """What the public sees of a recorded (补录) notice's evidence: the original's address, and of a scan
+    only its reference (the file itself is kept for the city's staff)."""
+    if not (notice.evidence_url or notice.evidence_path):
+        return None
+    scan = None
+    if notice.evidence_path:
+        scan = {"name": notice.evidence_name, "kind": notice.evidence_kind, "size": notice.evidence_size,
+                "sha256": notice.evidence_sha256}
+    return {"url": notice.evidence_url, "scan": scan}
+
+
+def recomputation_json(recomputation) -> dict:
+    return {
+        "year": recomputation.year,
+        "reason": recomputation.reason,
+        "old_end": recomputation.old_end.isoformat(),
+        "new_end": recomputation.new_end.isoformat(),
+        "old_working_days": recomputation.old_working_days,
+        "new_working_days": recomputation.new_working_days,
+        "old_provisional": recomputation.old_provisional,
+        "recomputed_at": recomputation.recomputed_at.isoformat(),
+        "description": recomputation.describe,
     }
 
 
@@ -214,8 +260,12 @@ def notice_json(notice) -> dict:
         "end": notice.end.isoformat(),
         "working_days": notice.working_days,
         "explanation": list(notice.explanation),
+        "minimum_working_days": policy.notice_working_days,
         "provisional": notice.provisional,
         "backdated": notice.backdated,
+        "recorded_afterwards": notice.backdated,
+        "evidence": notice_evidence_json(notice),
+        "recomputations": [recomputation_json(r) for r in notice.recomputations.all()],
         "state": notice.state_label(),
         "open": notice.is_open(),
         "closed": notice.is_closed,
@@ -265,16 +315,39 @@ def call_eligibility(request, call_id: int, facts: FactsIn):
 # --- applications -----------------------------------------------------------------------------------
 
 
+@router.get("/calls/{call_id}/application-defaults", auth=auth_required, response={200: dict[str, Any], **ERRORS},
+            summary="申请表的预填内容")
+def application_defaults(request, call_id: int):
+    """已在本市资源库中登记（含待入库、已调出）的责任规划师再次申请时，申请表从其档案的资料开始；
+    prefilled 为 false 表示没有档案。身份证号和手机号仅显示掩码，提交时省略的字段按档案填写。"""
+    require_role(request, Role.PLANNER)
+    call = selectors.public_call_get(call_id)
+    prior = selectors.prior_planner(city=call.city, user=request.user)
+    if prior is None:
+        return {"prefilled": False, "planner": None, "pool_status": None, "data": {}}
+    data = selectors.application_defaults(prior)
+    data["id_number_masked"] = mask_id_number(data.pop("id_number"))
+    data["mobile_masked"] = mask_mobile(data.pop("mobile"))
+    return {"prefilled": True, "planner": prior.pk, "pool_status": prior.pool_status,
+            "pool_status_label": prior.get_pool_status_display(), "data": data}
+
+
 @router.post("/calls/{call_id}/applications", auth=auth_required, response={201: dict[str, Any], **ERRORS},
              summary="提交入库申请")
 def application_submit(request, call_id: int, payload: ApplicationIn):
     """责任规划师账户提交申请（个人或团队；团队的选聘条件按负责人检查，B18）。返回资格审查逐条结果；
-    不符合条件的申请也会受理，并标记为不符合。"""
+    不符合条件的申请也会受理，并标记为不符合。已在本市资源库登记的，省略的字段按档案填写，与档案不同之处
+    列在 changes 中供审核人员查看（GET /applications/{id} 同）。"""
     require_role(request, Role.PLANNER)
     call = selectors.public_call_get(call_id)
-    application = services.application_submit(actor=request.user, call=call, data=payload.dict())
+    data = payload.dict()
+    prior = selectors.prior_planner(city=call.city, user=request.user, id_number=str(data.get("id_number") or "").strip())
+    if prior is not None and prior.user_id in (None, request.user.pk):
+        data = {**selectors.application_defaults(prior), **payload.dict(exclude_unset=True)}
+    application = services.application_submit(actor=request.user, call=call, data=data)
     return Status(201, {"id": application.pk, "status": application.status,
-                        "eligibility": eligibility_json(application.eligibility)})
+                        "eligibility": eligibility_json(application.eligibility),
+                        "prior_planner": application.prior_planner_id, "changes": changes_json(application)})
 
 
 @router.get("/applications/{application_id}", auth=auth_required, response={200: dict[str, Any], **ERRORS},
@@ -342,13 +415,39 @@ def application_review(request, application_id: int, payload: ReviewIn):
 @router.post("/calls/{call_id}/notices", auth=auth_required, response={201: dict[str, Any], **ERRORS},
              summary="发布入库公示")
 def notice_publish(request, call_id: int, payload: NoticeIn | None = None):
-    """公示本次征集全部审核通过且尚未公示的人选（P5(2)）。截止日期 = 开始日期起第 N 个工作日（N 为政策的
-    公示期工作日数），并给出计算说明。start 可早于今天，用于补录已在纸面开始的公示。"""
+    """公示本次征集全部审核通过且尚未公示的人选（P5(2)）。截止日期 = 开始日期起第 N 个工作日，并给出计算说明；
+    working_days 为 N，不填按本市规定的公示期，少于规定返回 400，可以更长。start 早于今天表示补录已在别处发布的
+    公示，须同时提供 evidence_url（原公示网址，http/https）；需附扫描件时用 POST /calls/{id}/notices/recorded。"""
     require_role(request, Role.CITY_ADMIN)
     call = selectors.call_get_for_admin(user=request.user, call_id=call_id)
     payload = payload or NoticeIn()
-    notice = services.notice_publish(actor=request.user, call=call, start=payload.start, title=payload.title)
+    notice = services.notice_publish(actor=request.user, call=call, start=payload.start, title=payload.title,
+                                     working_days=payload.working_days, evidence_url=payload.evidence_url)
     return Status(201, notice_json(selectors.public_notice_get(notice.pk)))
+
+
+@router.post("/calls/{call_id}/notices/recorded", auth=auth_required, response={201: dict[str, Any], **ERRORS},
+             summary="发布入库公示（附原公示扫描件，multipart/form-data）")
+def notice_publish_with_scan(request, call_id: int, start: Form[date | None] = None, working_days: Form[int | None] = None,
+                             evidence_url: Form[str] = "", title: Form[str] = "", scan: File[UploadedFile] = None):
+    """与 POST /calls/{id}/notices 相同，以表单提交，scan 为原公示的扫描件（PDF、JPEG 或 PNG，按文件内容识别）。
+    补录（start 早于今天）须提供 scan 或 evidence_url 之一。扫描件不公开，公示页面显示其文件名和 SHA-256。"""
+    require_role(request, Role.CITY_ADMIN)
+    call = selectors.call_get_for_admin(user=request.user, call_id=call_id)
+    notice = services.notice_publish(actor=request.user, call=call, start=start, title=title,
+                                     working_days=working_days, evidence_url=evidence_url, evidence_file=scan)
+    return Status(201, notice_json(selectors.public_notice_get(notice.pk)))
+
+
+@router.get("/notices/{notice_id}/evidence", auth=auth_required, response={**ERRORS}, summary="下载原公示扫描件")
+def notice_evidence(request, notice_id: int):
+    """补录公示所附的原公示扫描件：仅本市市级管理员和审计员可下载。"""
+    from rpms.core.uploads import proof_response
+
+    notice = selectors.notice_get_for_admin(user=request.user, notice_id=notice_id, write=False)
+    if not notice.evidence_path:
+        raise NotFound("该公示没有附扫描件。")
+    return proof_response(notice.evidence_path, download_name=notice.evidence_name)
 
 
 @router.get("/notices/{notice_id}", auth=None, response={200: dict[str, Any], 404: ErrorOut}, summary="公示详情（公开）")

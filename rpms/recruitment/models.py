@@ -138,6 +138,13 @@ class Application(TimeStampedModel):
     planner = models.ForeignKey(
         "registry.Planner", verbose_name="入库记录", null=True, blank=True, on_delete=models.SET_NULL, related_name="applications"
     )
+    # A person already in the city's registry who applies again: the record compared and what changed
+    # (the form starts from the dossier; the reviewer sees every change, old → new).
+    prior_planner = models.ForeignKey(
+        "registry.Planner", verbose_name="资源库中的原档案", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="reapplications",
+    )
+    changes = models.JSONField("与原档案相比的变化", default=list, blank=True)
 
     class Meta:
         verbose_name = "入库申请"
@@ -206,6 +213,13 @@ class PublicNotice(TimeStampedModel):
     explanation = models.JSONField("截止日期计算说明", default=list, blank=True)
     provisional = models.BooleanField("按暂定日历计算", default=False)
     backdated = models.BooleanField("补录（开始日期早于发布日）", default=False)
+    # A backdated notice records one published elsewhere: the original's address and/or its scan.
+    evidence_url = models.URLField("原公示网址", max_length=500, blank=True)
+    evidence_path = models.CharField("原公示扫描件存储路径", max_length=500, blank=True)
+    evidence_name = models.CharField("原公示扫描件文件名", max_length=255, blank=True)
+    evidence_kind = models.CharField("原公示扫描件类型", max_length=10, blank=True)
+    evidence_size = models.PositiveIntegerField("原公示扫描件大小（字节）", null=True, blank=True)
+    evidence_sha256 = models.CharField("原公示扫描件 SHA-256", max_length=64, blank=True)
     published_at = models.DateTimeField("发布时间")
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="发布人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -240,6 +254,10 @@ class PublicNotice(TimeStampedModel):
     def is_closed(self) -> bool:
         return self.closed_at is not None
 
+    @property
+    def has_evidence_scan(self) -> bool:
+        return bool(self.evidence_path)
+
     def state_label(self, today=None) -> str:
         if self.is_closed:
             return "已结束，已办理入库"
@@ -248,6 +266,41 @@ class PublicNotice(TimeStampedModel):
         if self.is_open(today):
             return "公示中"
         return "公示期已满，待办理入库"
+
+
+class NoticeRecomputation(models.Model):
+    """A notice's end recomputed because a year's holiday schedule was entered, replaced or removed
+    after the end was computed (rpms.workdays.hooks). Shown on the notice; never edited."""
+
+    notice = models.ForeignKey(PublicNotice, verbose_name="公示", on_delete=models.CASCADE, related_name="recomputations")
+    year = models.PositiveSmallIntegerField("变动的年度")
+    reason = models.CharField("原因", max_length=300)
+    old_end = models.DateField("原截止日期")
+    new_end = models.DateField("新截止日期")
+    old_working_days = models.PositiveSmallIntegerField("原公示期（工作日）")
+    new_working_days = models.PositiveSmallIntegerField("新公示期（工作日）")
+    old_provisional = models.BooleanField("原按暂定日历计算", default=False)
+    recomputed_at = models.DateTimeField("重新计算时间")
+    recomputed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="经办人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "公示期重新计算"
+        verbose_name_plural = "公示期重新计算"
+        ordering = ["recomputed_at", "id"]
+
+    def __str__(self):
+        return f"{self.notice}：{self.old_end:%Y-%m-%d} → {self.new_end:%Y-%m-%d}"
+
+    @property
+    def describe(self) -> str:
+        text = f"原截止日期 {self.old_end:%Y-%m-%d}，现截止日期 {self.new_end:%Y-%m-%d}"
+        if self.old_end == self.new_end:
+            text = f"截止日期 {self.new_end:%Y-%m-%d} 不变"
+        if self.old_working_days != self.new_working_days:
+            text += f"（公示期由 {self.old_working_days} 个工作日计为 {self.new_working_days} 个工作日）"
+        return text
 
 
 class NoticeEntry(models.Model):

@@ -4,7 +4,7 @@ Public: published calls, published notices (name, employer, title, specialties o
 the published findings — never an ID number, mobile or an objector's contact details).
 Management: city administrators of the record's city act; auditors (and city administrators) of
 the city read. A record of another city is answered 404, never revealed."""
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
 
 from rpms.accounts.models import Role
 from rpms.accounts.scoping import is_city_wide
@@ -104,7 +104,7 @@ def call_applications(*, call):
 def application_get(*, user, application_id, write: bool = False) -> Application:
     """The applicant sees their own; city administrators (write) / auditors (read) their city's."""
     application = (
-        Application.objects.select_related("call__city__policy", "applicant", "decided_by", "planner")
+        Application.objects.select_related("call__city__policy", "applicant", "decided_by", "planner", "prior_planner")
         .prefetch_related("familiar_districts", "members", "proofs")
         .filter(pk=application_id)
         .first()
@@ -121,6 +121,55 @@ def application_get(*, user, application_id, write: bool = False) -> Application
         if not (user.is_superuser or is_city_wide(user, application.call.city)):
             raise NotFound()
     return application
+
+
+def prior_planner(*, city, user=None, id_number: str = ""):
+    """The applicant's record already in `city`'s registry (in the pool, waiting, or removed and kept as
+    history): the one linked to their account, else the one with their ID number (a current record
+    before a removed one, the latest removed first). None for a newcomer."""
+    from rpms.registry.models import Planner, PoolStatus
+
+    queryset = Planner.objects.select_related("city__policy").prefetch_related("familiar_districts", "members")
+    if getattr(user, "is_authenticated", False):
+        found = queryset.filter(city=city, user=user).first()
+        if found is not None:
+            return found
+    if not id_number:
+        return None
+    return (
+        queryset.filter(city=city, id_number=id_number)
+        .annotate(_removed=Case(When(pool_status=PoolStatus.REMOVED, then=Value(1)), default=Value(0),
+                                output_field=IntegerField()))
+        .order_by("_removed", "-removed_at", "-id")
+        .first()
+    )
+
+
+def application_defaults(planner) -> dict:
+    """The application form's starting values from a registry record (the dossier's data), in the form's
+    own keys; declarations are the applicant's to make again."""
+    is_team = planner.kind == "team"
+    return {
+        "kind": planner.kind,
+        "team_name": planner.name if is_team else "",
+        "name": planner.leader_name if is_team else planner.name,
+        "id_number": planner.id_number,
+        "mobile": planner.mobile,
+        "email": planner.email,
+        "employer": planner.employer,
+        "degree": planner.degree,
+        "major": planner.major,
+        "degree_field": planner.major_field,
+        "title_level": planner.title_level,
+        "title_field": planner.title_field,
+        "registrations": list(planner.registrations or []),
+        "experience_years": planner.experience_years,
+        "specialties": list(planner.specialties or []),
+        "districts": [d.code for d in planner.familiar_districts.all()],
+        "declarations": [],
+        "members": [{"name": m.name, "specialty": m.specialty, "is_core": m.is_core} for m in planner.members.all()]
+        if is_team else [],
+    }
 
 
 def my_applications(*, user):
@@ -156,7 +205,7 @@ def _entries_prefetch():
 def public_notice_get(notice_id) -> PublicNotice:
     notice = (
         PublicNotice.objects.select_related("call", "city__policy")
-        .prefetch_related(_entries_prefetch())
+        .prefetch_related(_entries_prefetch(), "recomputations")
         .filter(pk=notice_id)
         .first()
     )
@@ -183,6 +232,7 @@ def notice_get_for_admin(*, user, notice_id, write: bool = True) -> PublicNotice
                 queryset=NoticeEntry.objects.select_related("application__planner").order_by("id"),
             ),
             Prefetch("objections", queryset=Objection.objects.select_related("entry__application", "resolved_by")),
+            "recomputations",
         )
         .filter(pk=notice_id)
         .first()

@@ -4,7 +4,9 @@
 - application_submit — an application with the eligibility snapshot (B18, P4; team leader B18,
   core-member cap B19(7)); proof_add — an uploaded proof
 - application_review — 审核遴选 with scores and a reason the applicant sees (P5(1))
-- notice_publish — 公示, end = start + notice_working_days working days (P5(2))
+- notice_publish — 公示, end = start + N working days, N ≥ the policy's notice_working_days (P5(2));
+  a start before today records a notice published elsewhere and needs its address or scan
+- notices_recompute_for_year — a year's schedule entered: unclosed notices touching it recomputed
 - objection_submit / objection_resolve — objections in the window; upheld cancels the candidate
 - notice_close — admission into the pool, the dossier opened with every step (P5(2))
 """
@@ -14,12 +16,12 @@ import datetime as dt
 import re
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import URLValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from rpms.cities.eligibility import eligibility_check
-from rpms.cities.selectors import policy_article, policy_window_end
+from rpms.cities.selectors import policy_article
 from rpms.cities.vocabulary import DegreeLevel, TitleLevel
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden
@@ -37,6 +39,7 @@ from .models import (
     CallKind,
     CallStatus,
     NoticeEntry,
+    NoticeRecomputation,
     Objection,
     ObjectionResolution,
     OpenCall,
@@ -282,6 +285,93 @@ def application_data_clean(*, call: OpenCall, data: dict) -> tuple[dict, list, l
     return fields, districts, members
 
 
+def _prior_planner_check(*, city, actor, id_number: str):
+    """The applicant's record already in the city's registry, if any (recruitment.selectors.prior_planner).
+    Someone in the pool does not apply again; a record of the account under another ID number, or an
+    ID number on another account's record, contradicts the registry and is refused."""
+    from .selectors import prior_planner
+
+    prior = prior_planner(city=city, user=actor, id_number=id_number)
+    if prior is None:
+        return None
+    if prior.user_id == actor.pk and prior.id_number and prior.id_number != id_number:
+        raise Conflict("身份证号码与您在资源库档案中登记的不一致。如档案有误，请联系市级管理员更正。",
+                       code="identity_mismatch")
+    if prior.user_id not in (None, actor.pk):
+        raise Conflict("该身份证号码已登记在另一账户名下的责任规划师档案中，请使用该账户申请，或联系市级管理员。",
+                       code="identity_taken")
+    if prior.pool_status == PoolStatus.ACTIVE:
+        raise Conflict(f"您已在{city.name}资源库中（档案：{prior.name}），无需再次申请；资料如有变化，请联系市级管理员更新档案。"
+                       if prior.user_id == actor.pk else
+                       f"该身份证号码对应的责任规划师已在{city.name}资源库中。", code="already_in_pool")
+    return prior
+
+
+# What a re-application is compared on: (application field, dossier field, label, how shown).
+CHANGE_FIELDS = (
+    ("name", "name", "姓名/团队名称", "text"),
+    ("employer", "employer", "工作单位", "text"),
+    ("degree", "degree", "学历", "degree"),
+    ("major", "major", "所学专业", "text"),
+    ("degree_field", "major_field", "所学专业所属领域", "specialty"),
+    ("title_level", "title_level", "职称等级", "title"),
+    ("title_field", "title_field", "职称专业领域", "specialty"),
+    ("registrations", "registrations", "执业资格", "registrations"),
+    ("experience_years", "experience_years", "相关工作年限", "years"),
+    ("specialties", "specialties", "擅长专业领域", "specialties"),
+    ("districts", "familiar_districts", "熟悉的区", "districts"),
+)
+
+
+def _change_display(kind: str, value, policy) -> str:
+    if kind == "degree":
+        return DegreeLevel(value).label if value in DegreeLevel.values else str(value or "")
+    if kind == "title":
+        return TitleLevel(value).label if value in TitleLevel.values else str(value or "")
+    if kind == "specialty":
+        return policy.specialty_label(value) if value else "无"
+    if kind == "years":
+        return f"{value} 年"
+    if kind == "registrations":
+        labels = {r["code"]: r["label"] for r in policy.registrations}
+        return "、".join(labels.get(c, c) for c in value) or "无"
+    if kind == "specialties":
+        return "、".join(policy.specialty_label(c) for c in value) or "无"
+    if kind == "districts":
+        return "、".join(name for _, name in value) or "无"
+    return str(value or "") or "无"
+
+
+def application_changes(*, prior, fields: dict, districts) -> list[dict]:
+    """What an application states differently from the applicant's registry record, field by field:
+    {"field", "label", "before", "after", "before_value", "after_value"} (before/after as shown)."""
+    policy = prior.city.policy
+    is_team = fields.get("kind") == ApplicationKind.TEAM
+    stated = dict(fields)
+    stated["name"] = fields.get("team_name") if is_team else fields.get("name")
+    stated["districts"] = sorted((d.code, d.name) for d in districts)
+    changes = []
+    for key, dossier_key, label, kind in CHANGE_FIELDS:
+        after = stated.get(key)
+        if dossier_key == "familiar_districts":
+            before = sorted((d.code, d.name) for d in prior.familiar_districts.all())
+        else:
+            before = getattr(prior, dossier_key)
+        if kind in ("registrations", "specialties"):
+            same = sorted(before or []) == sorted(after or [])
+        else:
+            same = (before or "") == (after or "") if kind != "years" else before == after
+        if same:
+            continue
+        changes.append({
+            "field": key, "label": label,
+            "before": _change_display(kind, before, policy), "after": _change_display(kind, after, policy),
+            "before_value": [c for c, _ in before] if kind == "districts" else before,
+            "after_value": [c for c, _ in after] if kind == "districts" else after,
+        })
+    return changes
+
+
 @transaction.atomic
 def application_submit(*, actor, call: OpenCall, data: dict) -> Application:
     """An applicant's application to a call, submitted with its eligibility snapshot (B18 / P4:
@@ -300,8 +390,8 @@ def application_submit(*, actor, call: OpenCall, data: dict) -> Application:
         raise Conflict("您已提交过本次征集的申请，不能重复申请。", code="already_applied")
     if Application.objects.filter(call=call, id_number=fields["id_number"]).exists():
         raise Conflict("该身份证号码已用于本次征集的另一份申请。", code="duplicate_id_number")
-    if Planner.objects.filter(city=call.city, id_number=fields["id_number"], pool_status=PoolStatus.ACTIVE).exists():
-        raise Conflict(f"该身份证号码对应的责任规划师已在{call.city.name}资源库中。", code="already_in_pool")
+    prior = _prior_planner_check(city=call.city, actor=actor, id_number=fields["id_number"])
+    changes = application_changes(prior=prior, fields=fields, districts=districts) if prior is not None else []
     result = eligibility_check(policy=call.city.policy, facts={
         "degree": fields["degree"], "degree_field": fields["degree_field"], "title_level": fields["title_level"],
         "title_field": fields["title_field"], "registrations": fields["registrations"],
@@ -310,7 +400,7 @@ def application_submit(*, actor, call: OpenCall, data: dict) -> Application:
     now = _now()
     application = Application(
         call=call, applicant=actor, status=ApplicationStatus.SUBMITTED, submitted_at=now,
-        eligibility=result.as_dict(), eligible=result.eligible, **fields,
+        eligibility=result.as_dict(), eligible=result.eligible, prior_planner=prior, changes=changes, **fields,
     )
     full_clean_or_refuse(application, validate_constraints=False)
     try:
@@ -324,9 +414,12 @@ def application_submit(*, actor, call: OpenCall, data: dict) -> Application:
     audit_log(
         actor=actor, action="recruitment.application_submit", obj=application,
         after={"call": call.pk, "kind": application.kind, "name": application.display_name, "eligible": result.eligible,
-               "failed_rules": [o.code for o in result.failed()], "members": len(members)},
+               "failed_rules": [o.code for o in result.failed()], "members": len(members),
+               "prior_planner": prior.pk if prior else None,
+               "changes": [{"field": c["field"], "before": c["before"], "after": c["after"]} for c in changes]},
         article=result.article,
-        summary=f"{application.display_name} 申请入库（{'符合' if result.eligible else '不符合'}选聘条件）"[:255],
+        summary=(f"{application.display_name} {'再次' if prior else ''}申请入库（{'符合' if result.eligible else '不符合'}选聘条件"
+                 + (f"，与原档案相比 {len(changes)} 项变化" if prior else "") + "）")[:255],
     )
     return application
 
@@ -421,11 +514,56 @@ def application_review(*, actor, application: Application, decision: str, reason
 # --- notices ----------------------------------------------------------------------------------------
 
 
+def _working_days_clean(value, *, city) -> int:
+    """The notice period asked for: the policy's minimum (P5(2) / the city's article) when not given;
+    fewer is refused; more is allowed (up to the calculator's bound)."""
+    from rpms.workdays.selectors import MAX_DAYS
+
+    minimum = city.policy.notice_working_days
+    if value in (None, ""):
+        return minimum
+    if isinstance(value, bool):
+        raise DomainError("公示期工作日数应为整数。", code="invalid_working_days")
+    try:
+        days = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise DomainError("公示期工作日数应为整数。", code="invalid_working_days") from None
+    if days < minimum:
+        raise DomainError(
+            f"公示期不能少于{city.name}规定的 {minimum} 个工作日（{policy_article(city, 'notice')}），"
+            f"可以更长。", code="notice_too_short",
+        )
+    if days > MAX_DAYS:
+        raise DomainError(f"公示期不能超过 {MAX_DAYS} 个工作日。", code="notice_too_long")
+    return days
+
+
+def _evidence_url_clean(value) -> str:
+    url = str(value or "").strip()
+    if not url:
+        return ""
+    if len(url) > 500:
+        raise DomainError("原公示网址不能超过 500 个字符。", code="invalid_evidence_url")
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise DomainError("原公示网址格式不正确，应为以 http:// 或 https:// 开头的网址。",
+                          code="invalid_evidence_url") from None
+    return url
+
+
 @transaction.atomic
-def notice_publish(*, actor, call: OpenCall, start: dt.date | None = None, title: str = "") -> PublicNotice:
+def notice_publish(*, actor, call: OpenCall, start: dt.date | None = None, title: str = "", working_days=None,
+                   evidence_url: str = "", evidence_file=None) -> PublicNotice:
     """公示 (P5(2)) of every approved application of the call not yet on a notice. Its end is the
-    start plus the policy's notice_working_days working days (workdays' rule, explanation kept).
-    A start before today records a notice that began on paper (migration of earlier records)."""
+    start plus `working_days` working days (workdays' rule, explanation kept): the policy's
+    notice_working_days when not given; fewer is refused, more allowed.
+
+    A start before today is the record (补录) of a notice published elsewhere: it needs the original
+    publication's address (`evidence_url`, http/https) or its scan (`evidence_file`, PDF/JPEG/PNG
+    stored privately); without either it is refused. A start of today or later needs neither."""
+    from rpms.workdays.selectors import add_working_days
+
     call = OpenCall.objects.select_for_update(of=("self",)).select_related("city__policy").get(pk=call.pk)
     if not call.is_published:
         raise Conflict("该征集未发布，不能公示。", code="call_not_open")
@@ -437,6 +575,15 @@ def notice_publish(*, actor, call: OpenCall, start: dt.date | None = None, title
         raise DomainError("公示开始日期不能晚于 90 天之后。", code="start_too_late")
     if start.year < 2000:
         raise DomainError("公示开始日期不正确。", code="invalid_date")
+    days = _working_days_clean(working_days, city=call.city)
+    evidence_url = _evidence_url_clean(evidence_url)
+    backdated = start < today
+    if backdated and not evidence_url and evidence_file is None:
+        raise DomainError(
+            f"开始日期 {start:%Y-%m-%d} 早于今天：这是对已在别处发布的公示的补录，"
+            "须提供原公示的网址（以 http:// 或 https:// 开头）或上传原公示的扫描件（PDF、JPEG 或 PNG）。",
+            code="evidence_required",
+        )
     candidates = list(
         Application.objects.select_for_update(of=("self",))
         .filter(call=call, status=ApplicationStatus.APPROVED, notice_entry__isnull=True)
@@ -444,30 +591,136 @@ def notice_publish(*, actor, call: OpenCall, start: dt.date | None = None, title
     )
     if not candidates:
         raise Conflict("没有待公示的审核通过人选。", code="no_candidates")
-    window = policy_window_end(city=call.city, rule="notice_working_days", start=start)
+    window = add_working_days(start, days)
     now = _now()
     notice = PublicNotice(
         call=call, city=call.city, title=_text(title, label="公示标题", max_length=200) or f"{call.title}拟入库人员公示",
         start=start, end=window.end, working_days=window.days, explanation=list(window.explanation),
-        provisional=window.provisional, backdated=start < today, published_at=now,
+        provisional=window.provisional, backdated=backdated, evidence_url=evidence_url, published_at=now,
         published_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
-    full_clean_or_refuse(notice)
-    notice.save()
-    for application in candidates:
-        NoticeEntry.objects.create(notice=notice, application=application)
-        application.status = ApplicationStatus.ON_NOTICE
-        application.noticed_at = now
-        application.save(update_fields=["status", "noticed_at", "updated_at"])
-    audit_log(
-        actor=actor, action="recruitment.notice_publish", obj=notice,
-        after={"call": call.pk, "start": start, "end": notice.end, "working_days": notice.working_days,
-               "backdated": notice.backdated, "candidates": [a.pk for a in candidates]},
-        article=policy_article(call.city, "notice"),
-        summary=(f"发布入库公示（{start:%Y-%m-%d} 至 {notice.end:%Y-%m-%d}，{len(candidates)} 人）"
-                 + ("，补录纸质公示" if notice.backdated else "")),
-    )
+    stored = None
+    if evidence_file is not None:
+        from rpms.core.uploads import proof_store
+
+        stored = proof_store(evidence_file, folder="notices")
+        notice.evidence_path, notice.evidence_name, notice.evidence_kind = stored.path, stored.original_name, stored.kind
+        notice.evidence_size, notice.evidence_sha256 = stored.size, stored.sha256
+    try:
+        full_clean_or_refuse(notice)
+        notice.save()
+        for application in candidates:
+            NoticeEntry.objects.create(notice=notice, application=application)
+            application.status = ApplicationStatus.ON_NOTICE
+            application.noticed_at = now
+            application.save(update_fields=["status", "noticed_at", "updated_at"])
+        minimum = call.city.policy.notice_working_days
+        audit_log(
+            actor=actor, action="recruitment.notice_publish", obj=notice,
+            after={"call": call.pk, "start": start, "end": notice.end, "working_days": notice.working_days,
+                   "minimum_working_days": minimum, "backdated": notice.backdated, "evidence_url": evidence_url,
+                   "evidence_scan": {"name": notice.evidence_name, "sha256": notice.evidence_sha256} if stored else None,
+                   "candidates": [a.pk for a in candidates]},
+            article=policy_article(call.city, "notice"),
+            summary=(f"发布入库公示（{start:%Y-%m-%d} 至 {notice.end:%Y-%m-%d}，{notice.working_days} 个工作日"
+                     + (f"，长于规定的 {minimum} 个工作日" if notice.working_days > minimum else "")
+                     + f"，{len(candidates)} 人）" + ("，补录已在别处发布的公示" if notice.backdated else ""))[:255],
+        )
+    except BaseException:
+        if stored is not None:
+            from rpms.core.uploads import proof_delete
+
+            proof_delete(stored.path)
+        raise
     return notice
+
+
+def _notice_recompute(*, actor, notice: PublicNotice, year: int, reason: str, now) -> NoticeRecomputation | None:
+    """The notice's end under the calendar as it now stands, never below the policy's minimum and
+    never earlier than the end already published (the public was promised that day)."""
+    from rpms.workdays.selectors import add_working_days, count_working_days
+
+    days = max(notice.working_days, notice.city.policy.notice_working_days)
+    window = add_working_days(notice.start, days)
+    end, explanation = window.end, list(window.explanation)
+    if window.end < notice.end:
+        # The new schedule has more working days in the published window (a make-up working day):
+        # the published end stands and the period counts the working days it now holds.
+        window = add_working_days(notice.start, count_working_days(notice.start, notice.end)[0])
+        end, explanation = max(window.end, notice.end), list(window.explanation)
+        if end != window.end:
+            explanation.append(f"已公布的截止日期 {notice.end:%Y-%m-%d} 不提前，公示期至该日结束时届满。")
+    before = {"end": notice.end, "working_days": notice.working_days, "provisional": notice.provisional}
+    if (end, window.days, window.provisional, explanation) == (
+        notice.end, notice.working_days, notice.provisional, list(notice.explanation)
+    ):
+        return None
+    recomputation = None
+    if (end, window.days) != (notice.end, notice.working_days):
+        recomputation = NoticeRecomputation(
+            notice=notice, year=year, reason=reason[:300], old_end=notice.end, new_end=end,
+            old_working_days=notice.working_days, new_working_days=window.days, old_provisional=notice.provisional,
+            recomputed_at=now, recomputed_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+    notice.end, notice.working_days = end, window.days
+    notice.provisional, notice.explanation = window.provisional, explanation
+    full_clean_or_refuse(notice)
+    notice.save(update_fields=["end", "working_days", "provisional", "explanation", "updated_at"])
+    if recomputation is not None:
+        recomputation.full_clean(exclude=["notice", "recomputed_by"])
+        recomputation.save()
+    audit_log(
+        actor=actor, action="recruitment.notice_recompute", obj=notice, before=before,
+        after={"end": notice.end, "working_days": notice.working_days, "provisional": notice.provisional,
+               "year": year, "reason": reason},
+        article=policy_article(notice.city, "notice"),
+        summary=(f"因{reason}重新计算公示期：" + (recomputation.describe if recomputation else
+                                                   f"截止日期 {notice.end:%Y-%m-%d} 不变，不再为暂定"))[:255],
+        city_code=notice.city.code,
+    )
+    return recomputation
+
+
+@transaction.atomic
+def notices_recompute_for_year(*, actor, year: int, reason: str):
+    """Listener of rpms.workdays.hooks: a year's holiday schedule was entered, replaced or removed.
+    Every notice not yet closed whose window touches that year gets its end recomputed (never below
+    the minimum, never earlier than published); each change is recorded on the notice, audited, and
+    the city's administrators are told in their inbox. Returns the effects for the page."""
+    from django.urls import reverse
+
+    from rpms.workdays.hooks import ScheduleEffect
+
+    first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    notices = list(
+        PublicNotice.objects.select_for_update(of=("self",)).select_related("city__policy")
+        .filter(closed_at__isnull=True, start__lte=last, end__gte=first).order_by("start", "id")
+    )
+    now = _now()
+    effects = []
+    for notice in notices:
+        recomputation = _notice_recompute(actor=actor, notice=notice, year=year, reason=reason, now=now)
+        if recomputation is None:
+            continue
+        url = reverse("recruitment:manage_notice", kwargs={"pk": notice.pk})
+        effects.append(ScheduleEffect(title=f"《{notice.title}》公示期重新计算", detail=recomputation.describe, url=url))
+        _tell_city_admins_of_recomputation(notice=notice, recomputation=recomputation, url=url)
+    return effects
+
+
+def _tell_city_admins_of_recomputation(*, notice, recomputation, url) -> None:
+    # notifications is a higher layer: imported here, when the act needs it, as other services do.
+    from rpms.accounts.models import Role, User
+    from rpms.notifications.services import notify
+
+    admins = User.objects.filter(role=Role.CITY_ADMIN, city=notice.city, is_active=True).order_by("pk")
+    notify(
+        users=admins, event="recruitment.notice_recomputed", city=notice.city, url=url,
+        key=f"recruitment.notice_recomputed:{recomputation.pk}",
+        title=f"公示期已重新计算：{notice.title}"[:200],
+        body=(f"因{recomputation.reason}，《{notice.title}》的公示期按新的节假日安排重新计算："
+              f"{recomputation.describe}。公示页面已注明此次重新计算。"),
+    )
 
 
 def _phone_clean(value) -> str:
@@ -602,8 +855,11 @@ def _admit(*, actor, notice: PublicNotice, entry: NoticeEntry, now) -> Planner:
     dossier_event_record(
         planner=planner, kind=DossierEventKind.APPLIED, article=eligibility.get("article", ""),
         occurred_at=application.submitted_at, actor=application.applicant, source=application,
-        summary=f"报名《{call.title}》（{call.get_kind_display()}，{call.article}），资格审查：{verdict}选聘条件",
-        data={"call": call.pk, "eligible": application.eligible},
+        summary=(f"{'再次' if application.prior_planner_id else ''}报名《{call.title}》（{call.get_kind_display()}，{call.article}），"
+                 f"资格审查：{verdict}选聘条件"
+                 + ("；与原档案相比的变化：" + "；".join(f"{c['label']} {c['before']} → {c['after']}" for c in application.changes)
+                    if application.changes else ""))[:500],
+        data={"call": call.pk, "eligible": application.eligible, "changes": application.changes},
     )
     scores = "、".join(f"{SCORE_KEYS[k]} {v}" for k, v in (application.scores or {}).items() if k in SCORE_KEYS)
     dossier_event_record(

@@ -19,6 +19,7 @@ urlpatterns = [
     path("manage/calls/<int:pk>/publish/", views.call_publish, name="call_publish"),
     path("manage/calls/<int:pk>/notices/", views.notice_publish, name="notice_publish"),
     path("manage/notices/<int:pk>/", views.manage_notice, name="manage_notice"),
+    path("manage/notices/<int:pk>/evidence/", views.notice_evidence, name="notice_evidence"),
     path("manage/notices/<int:pk>/close/", views.notice_close, name="notice_close"),
     path("manage/objections/<int:pk>/resolve/", views.objection_resolve, name="objection_resolve"),
 ]

@@ -80,6 +80,8 @@ def _notice_context(notice, **extra):
         "is_open": notice.is_open(),
         "window": {"start": notice.start, "end": notice.end, "days": notice.working_days,
                    "provisional": notice.provisional, "explanation": notice.explanation},
+        "minimum_working_days": policy.notice_working_days,
+        "recomputations": list(notice.recomputations.all()),
         "form": {},
     }
     context.update(extra)
@@ -174,15 +176,21 @@ def apply(request, pk):
     "提交申请" submits (an ineligible application is accepted and marked so) with its proofs."""
     _require_planner(request.user)
     call = selectors.public_call_get(pk)
+    prior = selectors.prior_planner(city=call.city, user=request.user)
     if request.method == "GET":
         user = request.user
-        initial = {"kind": "individual", "name": user.display_name, "email": user.email, "degree": "none",
-                   "title_level": "none", "members": []}
-        return render(request, "recruitment/apply.html", _apply_context(call, initial))
+        if prior is not None:
+            # Someone already in the city's registry starts from the dossier's data (issue #12 item 8).
+            initial = selectors.application_defaults(prior)
+        else:
+            initial = {"kind": "individual", "name": user.display_name, "email": user.email, "degree": "none",
+                       "title_level": "none", "members": []}
+        return render(request, "recruitment/apply.html", _apply_context(call, initial, prior=prior))
     data = _form_data(request.POST)
     eligibility = services.eligibility_preview(call=call, data=data).as_dict()
     if request.POST.get("action") != "submit":
-        return render(request, "recruitment/apply.html", _apply_context(call, data, eligibility=eligibility, checked=True))
+        return render(request, "recruitment/apply.html",
+                      _apply_context(call, data, eligibility=eligibility, checked=True, prior=prior))
     files = request.FILES.getlist("proofs")
     labels = request.POST.getlist("proof_labels")
     try:
@@ -199,7 +207,8 @@ def apply(request, pk):
         if not _refusal(exc):
             raise
         return render(request, "recruitment/apply.html",
-                      _apply_context(call, data, eligibility=eligibility, checked=True, error=exc.message), status=exc.status)
+                      _apply_context(call, data, eligibility=eligibility, checked=True, error=exc.message, prior=prior),
+                      status=exc.status)
     if application.eligible:
         messages.success(request, "申请已提交，请等待审核。")
     else:
@@ -239,6 +248,7 @@ def _application_context(request, application, **extra):
         "scores": [(label, (application.scores or {}).get(key)) for key, label in SCORE_KEYS.items()],
         "review_form": {},
         "max_proof_mb": _max_proof_mb(),
+        "changes": application.changes or [],
     }
     context.update(extra)
     return context
@@ -363,6 +373,7 @@ def _call_context(request, call, **extra):
         "can_manage": selectors.is_city_admin_of(request.user, call.city),
         "today": clock.today(),
         "specialty_labels": [call.city.policy.specialty_label(c) for c in call.specialties],
+        "notice_form": {"start": clock.today().isoformat(), "working_days": call.city.policy.notice_working_days},
     }
     context.update(extra)
     return context
@@ -414,17 +425,36 @@ def review(request, pk):
 @login_required
 @require_POST
 def notice_publish(request, pk):
+    """公示 with its period (at least the policy's working days) and, for a start before today, the
+    original publication's address or scan (补录)."""
     call = selectors.call_get_for_admin(user=request.user, call_id=pk)
+    form = {key: request.POST.get(key, "") for key in ("start", "working_days", "evidence_url", "title")}
     try:
-        start = _parse_date(request.POST.get("start") or clock.today().isoformat(), "公示开始日期")
-        notice = services.notice_publish(actor=request.user, call=call, start=start, title=request.POST.get("title", ""))
+        start = _parse_date(form["start"] or clock.today().isoformat(), "公示开始日期")
+        notice = services.notice_publish(
+            actor=request.user, call=call, start=start, title=form["title"], working_days=form["working_days"] or None,
+            evidence_url=form["evidence_url"], evidence_file=request.FILES.get("evidence_file"),
+        )
     except DomainError as exc:
         if not _refusal(exc):
             raise
-        return render(request, "recruitment/manage_call.html", _call_context(request, call, error=exc.message),
-                      status=exc.status)
-    messages.success(request, f"公示已发布：{notice.start:%Y-%m-%d} 至 {notice.end:%Y-%m-%d}。")
+        return render(request, "recruitment/manage_call.html",
+                      _call_context(request, call, error=exc.message, notice_form=form), status=exc.status)
+    messages.success(request, f"公示已发布：{notice.start:%Y-%m-%d} 至 {notice.end:%Y-%m-%d}（{notice.working_days} 个工作日）"
+                              + ("，已注明为补录。" if notice.backdated else "。"))
     return redirect("recruitment:manage_notice", pk=notice.pk)
+
+
+@login_required
+@require_GET
+def notice_evidence(request, pk):
+    """The scan of a recorded notice's original: the city's administrators and auditors only."""
+    from rpms.core.uploads import proof_response
+
+    notice = selectors.notice_get_for_admin(user=request.user, notice_id=pk, write=False)
+    if not notice.evidence_path:
+        raise NotFound("该公示没有附扫描件。")
+    return proof_response(notice.evidence_path, download_name=notice.evidence_name)
 
 
 def _manage_notice_context(request, notice, **extra):
@@ -437,6 +467,8 @@ def _manage_notice_context(request, notice, **extra):
         "can_manage": selectors.is_city_admin_of(request.user, notice.city),
         "window": {"start": notice.start, "end": notice.end, "days": notice.working_days,
                    "provisional": notice.provisional, "explanation": notice.explanation},
+        "minimum_working_days": notice.city.policy.notice_working_days,
+        "recomputations": list(notice.recomputations.all()),
         "today": clock.today(),
         "is_open": notice.is_open(),
         "has_ended": notice.has_ended(),

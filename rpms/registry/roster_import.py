@@ -20,6 +20,13 @@ recorded in the dossier (the city's article for the step "roster_import": B19(1)
 - Reads: `roster_import_get` (CITY_ADMIN of the city: 404 for another city, 403 for other roles),
   `roster_imports_recent`, `roster_import_report` (JSON), `roster_errors_rows` (Excel rows).
 
+Only existing members enter the pool this way (issue #12 item 5d): each row names when the person was
+admitted (入库日期, a past date) and the original admission's evidence (入库依据: the document number
+of the admission decision or the address of the admission notice). A row without both is an error
+like any other, refused per row in Chinese; a person who was never admitted with such evidence goes
+through a call and its public notice (rpms.recruitment), not through a spreadsheet. The planner's
+admission date is the stated one, and the dossier's IMPORTED event records the evidence.
+
 Applicant declarations (the policy's rules checked by the applicant's own statement, e.g. B18(2),
 P4(1)) cannot be stated by a spreadsheet row: uploading an existing roster is the administrator's
 confirmation that its members were vetted; the codes confirmed are recorded on the import and in each
@@ -27,6 +34,7 @@ dossier event. Individuals only: teams are added through the team pages.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import unicodedata
@@ -70,6 +78,8 @@ MAX_STORED_ERRORS = 100_000  # a file wrong in every cell would otherwise store 
 SHEET_TITLE = "责任规划师名册"
 INSTRUCTIONS_TITLE = "填写说明"
 MAX_EXPERIENCE_YEARS = 70  # as on the application form (rpms.recruitment.services)
+MAX_EVIDENCE = 300
+EARLIEST_ADMISSION = dt.date(2000, 1, 1)
 STEP = "roster_import"
 
 
@@ -105,6 +115,13 @@ COLUMNS: tuple[Column, ...] = (
            aliases=("擅长领域",), width=26),
     Column("districts", "熟悉的区", multiple=True, help="填写下列区的名称，多项用“、”或“,”分隔；没有可不填。",
            aliases=("熟悉区域",), width=22),
+    # Issue #12 (5d): a roster admits only existing members, each with the evidence of their admission.
+    Column("admitted_on", "入库日期", True, help="该人员原入库（经公示纳入资源库）的日期，如 2021-06-30；不能晚于今天。",
+           aliases=("原入库日期", "入库时间"), width=14),
+    Column("admission_evidence", "入库依据", True,
+           help="原入库的依据：入库决定或入库公示的文号（如“某规划自然资源委〔2021〕12号”），或公示的网址（http:// 或 https:// 开头）。"
+                "没有入库依据的人员不能通过名册导入，请经公开征集和公示入库。",
+           aliases=("原入库依据", "入库文件", "入库公示"), width=32),
 )
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
 ELIGIBILITY_COLUMN = "资格条件"
@@ -203,6 +220,8 @@ def roster_template_bytes(city) -> bytes:
          f"资格条件依据 {(policy.eligibility_rules or {}).get('article', '')}）、下列可选值、文件内和资源库中的重复身份证号。")
     line(f"3. 一次最多 {MAX_ROWS} 行、文件不超过 {MAX_FILE_BYTES // (1024 * 1024)} MB，仅支持 .xlsx 格式。")
     line("4. 有错误的行会逐行逐列列出；有错误时不能“全部导入”，可修正后重新上传，或选择“只导入无误的行”。")
+    line("   名册只用于登记已经入库的人员：每行须填写原入库日期和入库依据（入库决定或入库公示的文号或网址）；"
+         "没有入库依据的人员不能导入，请经公开征集、审核和公示后入库。")
     declarations = _declaration_rules(policy)
     if declarations:
         line("5. 导入即表示本单位已核实名册人员符合以下声明类条件：")
@@ -226,7 +245,8 @@ def roster_template_bytes(city) -> bytes:
     registrations = [r["label"] for r in policy.registrations][:1]
     line("张示例", _example_id_number(), "13800138000", "example@example.com", "示例规划设计研究院（虚构）", "硕士研究生",
          "城乡规划", specialties[0] if specialties else "", "副高级", specialties[0] if specialties else "",
-         "、".join(registrations), 8, "、".join(specialties), "、".join(districts[:2]))
+         "、".join(registrations), 8, "、".join(specialties), "、".join(districts[:2]), "2021-06-30",
+         "示例规划自然资源委〔2021〕12号（虚构）")
     for row in notes.iter_rows(min_row=1, max_row=notes.max_row):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -580,11 +600,60 @@ def _row_validate(ctx: RosterContext, row_number: int, raw: dict, numeric_cells)
         error("districts", f"{ctx.city.name}没有以下区：{'、'.join(unknown)}（可选：{known}）。")
     clean["districts"] = district_ids
 
+    _admission_validate(raw, clean, error)
+
     if facts_ok:
         message = ctx.ineligibility(clean)
         if message:
             errors.append({"row": row_number, "column": ELIGIBILITY_COLUMN, "message": message})
     return (None if errors else clean), errors
+
+
+_DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[T ]00:00(?::00)?)?$")
+
+
+def _admission_date(text: str) -> dt.date | None:
+    match = _DATE_TEXT.match(_fold(text))
+    if match is None:
+        return None
+    try:
+        return dt.date(*(int(part) for part in match.groups()))
+    except ValueError:
+        return None
+
+
+def _admission_validate(raw: dict, clean: dict, error) -> None:
+    """入库日期 and 入库依据: an existing member's admission, both required (issue #12 item 5d)."""
+    from django.core.validators import URLValidator
+
+    text = raw.get("admitted_on", "")
+    clean["admitted_on"] = ""
+    if not text:
+        error("admitted_on", "请填写原入库日期（如 2021-06-30）。名册只登记已经入库的人员；未入库的人员请经公开征集和公示入库。")
+    else:
+        day = _admission_date(text)
+        if day is None:
+            error("admitted_on", f"入库日期“{text[:20]}”不是有效日期，应为 YYYY-MM-DD，如 2021-06-30。")
+        elif day > timezone.localdate():
+            error("admitted_on", f"入库日期 {day:%Y-%m-%d} 晚于今天：名册只登记已经入库的人员。")
+        elif day < EARLIEST_ADMISSION:
+            error("admitted_on", f"入库日期 {day:%Y-%m-%d} 早于 {EARLIEST_ADMISSION:%Y-%m-%d}，请核对。")
+        else:
+            clean["admitted_on"] = day.isoformat()
+    evidence = raw.get("admission_evidence", "")
+    clean["admission_evidence"] = evidence
+    if not evidence or evidence in _EMPTY_WORDS:
+        error("admission_evidence", "请填写入库依据：入库决定或入库公示的文号，或公示的网址。"
+                                    "没有入库依据的人员不能通过名册导入，请经公开征集和公示入库。")
+    elif len(evidence) > MAX_EVIDENCE:
+        error("admission_evidence", f"入库依据不能超过 {MAX_EVIDENCE} 个字符。")
+    elif evidence.lower().startswith(("http:", "https:", "www.")):
+        try:
+            URLValidator(schemes=["http", "https"])(evidence)
+        except ValidationError:
+            error("admission_evidence", f"入库依据中的网址“{evidence[:60]}”格式不正确，应以 http:// 或 https:// 开头。")
+    elif len(evidence) < 4:
+        error("admission_evidence", f"入库依据“{evidence}”过短：请填写完整的文号（如“某规划自然资源委〔2021〕12号”）或公示网址。")
 
 
 def pool_id_numbers(*, city, id_numbers) -> dict[str, str]:
@@ -747,7 +816,7 @@ def _actor_name(actor) -> str:
 @transaction.atomic
 def roster_import_step(*, actor, roster_import: RosterImport) -> RosterImport:
     """Imports the next batch of valid rows (IMPORT_CHUNK rows, cut at upload) in one transaction: the
-    planners (pool_status active, source import, admitted now), their districts and an IMPORTED dossier
+    planners (pool_status active, source import, admitted on the stated date), their districts and an IMPORTED dossier
     event each citing the city's article and the source (file, import, row, who); the events are the
     rows `services.dossier_event_record` writes, created in bulk. A row whose ID number entered the pool since validation is
     skipped and listed. The batch is deleted once imported; the last step marks the import done."""
@@ -778,7 +847,7 @@ def roster_import_step(*, actor, roster_import: RosterImport) -> RosterImport:
             email=row["email"], employer=row["employer"], degree=row["degree"], major=row["major"],
             major_field=row["major_field"], title_level=row["title_level"], title_field=row["title_field"],
             registrations=row["registrations"], experience_years=row["experience_years"], specialties=row["specialties"],
-            pool_status=PoolStatus.ACTIVE, source=PlannerSource.IMPORT, admitted_at=now,
+            pool_status=PoolStatus.ACTIVE, source=PlannerSource.IMPORT, admitted_at=_admitted_at(row, now),
         )
         try:
             planner.full_clean(exclude=["city", "user"])
@@ -800,11 +869,12 @@ def roster_import_step(*, actor, roster_import: RosterImport) -> RosterImport:
     for planner, row in zip(planners, kept):
         event = DossierEvent(
             planner=planner, kind=DossierEventKind.IMPORTED, occurred_at=now, article=article,
-            summary=(f"由既有名册导入入库：文件《{roster_import.file_name}》第 {row['row']} 行，"
-                     f"导入批次 #{roster_import.pk}，经办人 {who}")[:500],
+            summary=(f"由既有名册导入：原入库日期 {row.get('admitted_on') or '未填'}，入库依据 {row.get('admission_evidence') or '未填'}；"
+                     f"文件《{roster_import.file_name}》第 {row['row']} 行，导入批次 #{roster_import.pk}，经办人 {who}")[:500],
             actor=actor if is_user else None, actor_repr=(actor.get_username() if is_user else "系统")[:150],
             source_type=RosterImport._meta.label_lower, source_id=str(roster_import.pk),
             data={"file_name": roster_import.file_name, "import_id": roster_import.pk, "row": row["row"],
+                  "admitted_on": row.get("admitted_on", ""), "admission_evidence": row.get("admission_evidence", ""),
                   "imported_by": who, "imported_by_id": actor.pk if is_user else None,
                   "declarations_confirmed": roster_import.declarations},
         )
@@ -837,6 +907,15 @@ def roster_import_step(*, actor, roster_import: RosterImport) -> RosterImport:
                  + ("（导入完成）" if roster_import.status == RosterImportStatus.DONE else ""))[:255],
     )
     return roster_import
+
+
+def _admitted_at(row: dict, now):
+    """The stated admission date (09:00 that day, local time); rows cut before the evidence columns
+    existed have none and keep the import time."""
+    if not row.get("admitted_on"):
+        return now
+    day = dt.date.fromisoformat(row["admitted_on"])
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(9, 0)))
 
 
 def roster_import_run(*, actor, roster_import: RosterImport, only_valid: bool) -> RosterImport:

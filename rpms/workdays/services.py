@@ -10,6 +10,7 @@ from rpms.accounts.models import Role
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 
+from .hooks import ScheduleEffect, schedule_changed
 from .models import MAX_YEAR, MIN_YEAR, CalendarDay, CalendarYear
 from .parser import ParsedNotice, parse_notice
 
@@ -47,7 +48,9 @@ def calendar_year_preview(*, year: int, notice_text: str) -> ParsedNotice:
 @transaction.atomic
 def calendar_year_enter(*, actor, year: int, source: str, notice_text: str) -> CalendarYear:
     """Enter the State Council notice for `year`; replaces what was entered for that year before.
-    An entered year overrides the holidays package for that year."""
+    An entered year overrides the holidays package for that year. Deadlines computed on the year's
+    former schedule (e.g. a provisional Monday–Friday) are recomputed by the apps that registered a
+    listener (rpms.workdays.hooks); what they changed is on `calendar_year.effects`."""
     _require_admin(actor)
     _check_year(year)
     source = (source or "").strip()
@@ -103,12 +106,16 @@ def calendar_year_enter(*, actor, year: int, source: str, notice_text: str) -> C
             f"放假 {len(parsed.holidays)} 天，调休上班 {len(parsed.workdays)} 天"
         ),
     )
+    calendar_year.effects = schedule_changed(
+        actor=actor, year=year, reason=f"{'重新' if existing else ''}录入 {year} 年节假日安排（{source}）"
+    )
     return calendar_year
 
 
 @transaction.atomic
-def calendar_year_delete(*, actor, year: int) -> None:
-    """Remove an entered year; the year falls back to the holidays package, or to provisional Mon–Fri."""
+def calendar_year_delete(*, actor, year: int) -> list[ScheduleEffect]:
+    """Remove an entered year; the year falls back to the holidays package, or to provisional Mon–Fri.
+    Returns what the registered listeners recomputed (rpms.workdays.hooks)."""
     _require_admin(actor)
     calendar_year = CalendarYear.objects.select_for_update().filter(year=year).first()
     if calendar_year is None:
@@ -126,3 +133,4 @@ def calendar_year_delete(*, actor, year: int) -> None:
         after=None,
         summary=f"删除录入的 {year} 年节假日安排",
     )
+    return schedule_changed(actor=actor, year=year, reason=f"删除录入的 {year} 年节假日安排（{label}）")

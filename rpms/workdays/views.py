@@ -1,6 +1,7 @@
 """Pages: the year list and entry of a year's schedule (city administrators), and a public calculator."""
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,6 +17,14 @@ from .services import calendar_year_delete, calendar_year_enter, calendar_year_p
 def _require_city_admin(request) -> None:
     if not can_manage_calendar(request.user):
         raise Forbidden("只有市级管理员可以管理节假日安排。")
+
+
+def _tell_effects(request, effects) -> None:
+    """The deadlines other apps recomputed because the schedule changed (rpms.workdays.hooks)."""
+    if effects:
+        messages.warning(request, f"按新的节假日安排重新计算了 {len(effects)} 项期限：")
+    for effect in effects:
+        messages.warning(request, f"{effect.title}：{effect.detail}" if effect.detail else effect.title)
 
 
 @login_required
@@ -52,10 +61,10 @@ def year_enter(request):
             data = form.cleaned_data
             try:
                 if request.POST.get("action") == "confirm":
-                    calendar_year_enter(
+                    entered = calendar_year_enter(
                         actor=request.user, year=data["year"], source=data["source"], notice_text=data["notice_text"]
                     )
-                    # A flag in the URL rather than the messages framework: base.html does not show messages.
+                    _tell_effects(request, entered.effects)
                     return redirect(reverse("workdays:year_detail", args=[data["year"]]) + "?saved=1")
                 preview = calendar_year_preview(year=data["year"], notice_text=data["notice_text"])
             except DomainError as exc:
@@ -79,7 +88,7 @@ def year_enter(request):
 @require_POST
 def year_delete(request, year: int):
     _require_city_admin(request)
-    calendar_year_delete(actor=request.user, year=year)
+    _tell_effects(request, calendar_year_delete(actor=request.user, year=year))
     return redirect(reverse("workdays:year_list") + f"?deleted={year}")
 
 

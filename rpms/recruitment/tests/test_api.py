@@ -75,7 +75,8 @@ def test_application_returns_201_with_eligibility_rule_by_rule(anon, bj_call, be
     response = post(anon, f"/api/v1/calls/{bj_call.pk}/applications", beijing_data(experience_years=2), bearer(user))
     assert response.status_code == 201
     body = response.json()
-    assert set(body) == {"id", "status", "eligibility"}
+    assert set(body) == {"id", "status", "eligibility", "prior_planner", "changes"}
+    assert body["prior_planner"] is None and body["changes"] == []  # a newcomer: nothing to compare
     assert body["status"] == "submitted" and body["eligibility"]["eligible"] is False
     rules = body["eligibility"]["rules"]
     assert [(r["rule"], r["passed"], r["article"]) for r in rules] == [

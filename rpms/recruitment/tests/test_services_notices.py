@@ -60,8 +60,10 @@ def test_a_paper_notice_that_began_earlier_is_recorded_with_its_computed_end(pds
     today = dt.date(2026, 11, 16)
     clock.set(today)
     start = dt.date(2026, 10, 12)
-    notice = services.notice_publish(actor=pds_admin, call=call, start=start)
-    assert notice.backdated is True
+    # Issue #12 (5c): a start in the past records a notice published elsewhere and names the original.
+    notice = services.notice_publish(actor=pds_admin, call=call, start=start,
+                                     evidence_url="https://zrzy.example.gov.cn/notice/2026-10-12")
+    assert notice.backdated is True and notice.evidence_url.endswith("2026-10-12")
     assert notice.end == add_working_days(start, 5).end == dt.date(2026, 10, 16)
     assert notice.has_ended() and not notice.is_open()
     with pytest.raises(Conflict) as late:

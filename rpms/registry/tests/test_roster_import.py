@@ -3,6 +3,7 @@ application (ID checksum, mobile, vocabularies, districts, eligibility with the 
 duplicates in the file and against the pool), 全部导入 refused while there are errors, 只导入无误的行
 importing exactly the valid rows with their dossier event and audit rows, both cities, bad files,
 scoping and a constant query count on the report page."""
+import datetime as dt
 import io
 import itertools
 import json
@@ -12,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
 from rpms.cities.selectors import policy_article
@@ -55,6 +57,8 @@ def person(name, **overrides):
         "姓名": name, "身份证号": make_id(n), "手机号": f"139{n:08d}", "电子邮箱": "", "工作单位": "虚构规划设计院",
         "学历": "本科", "专业": "城乡规划", "专业领域": "城乡规划", "职称等级": "副高级", "职称专业领域": "城乡规划",
         "执业资格": "", "相关工作年限": 8, "擅长专业领域": "城乡规划、城市设计", "熟悉的区": "海淀区、朝阳",
+        # Issue #12 (5d): an existing member's admission and its evidence.
+        "入库日期": "2021-06-30", "入库依据": "虚构规划自然资源委〔2021〕12号",
     }
     row.update(overrides)
     return row
@@ -465,3 +469,70 @@ def test_the_upload_page_lists_recent_imports_with_constant_queries(city_admin, 
     with django_assert_max_num_queries(few_count):
         page = text(client.get("/pool/import/"))
     assert page.count("/pool/import/") >= 4 and "名册.xlsx" in page
+
+
+# --- issue #12 (5d): only existing members, each with the evidence of their admission --------------------
+
+
+@pytest.mark.parametrize("admin", ["city_admin", "pds_admin"])
+def test_rows_without_admission_evidence_are_refused_per_row(admin, request):
+    """A roster admits only people already admitted, with their admission date and the original
+    admission document or notice; anyone else goes through a call and its public notice."""
+    user = request.getfixturevalue(admin)
+    city = user.city
+    district = "海淀区" if city.code == "beijing" else "新华区"
+    tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+    rows = [
+        person("有依据", 熟悉的区=district),                                                           # row 2 valid
+        person("无日期", 熟悉的区=district, 入库日期=""),                                               # row 3
+        person("无依据", 熟悉的区=district, 入库依据=""),                                               # row 4
+        person("未来", 熟悉的区=district, 入库日期=tomorrow),                                           # row 5
+        person("坏日期", 熟悉的区=district, 入库日期="2021-02-30"),                                     # row 6
+        person("坏网址", 熟悉的区=district, 入库依据="https://"),                                       # row 7
+        person("网址", 熟悉的区=district, 入库日期=dt.datetime(2020, 5, 8),
+               入库依据="https://zrzy.example.gov.cn/gs/2020-05-08.html"),                             # row 8 valid (Excel date)
+        person("无字", 熟悉的区=district, 入库依据="无"),                                                # row 9
+    ]
+    client = logged_in(user)
+    assert upload(client, rows).status_code == 302
+    imp = RosterImport.objects.get()
+    assert (imp.valid_rows, imp.error_rows) == (2, 6), imp.errors
+    messages = {(e["row"], e["column"]): e["message"] for e in imp.errors}
+    assert "请填写原入库日期" in messages[(3, "入库日期")] and "公示入库" in messages[(3, "入库日期")]
+    assert "请填写入库依据" in messages[(4, "入库依据")] and "不能通过名册导入" in messages[(4, "入库依据")]
+    assert "晚于今天" in messages[(5, "入库日期")]
+    assert "不是有效日期" in messages[(6, "入库日期")]
+    assert "网址" in messages[(7, "入库依据")]
+    assert "请填写入库依据" in messages[(9, "入库依据")]
+    report = text(client.get(f"/pool/import/{imp.pk}/"))
+    assert "<td>第 4 行</td><td>入库依据</td><td>请填写入库依据" in report
+    # 全部导入 is refused while rows lack their evidence; only the evidenced rows enter the pool.
+    assert client.post(f"/pool/import/{imp.pk}/start/", {"mode": "all"}).status_code == 409
+    roster.roster_import_run(actor=user, roster_import=imp, only_valid=True)
+    imported = Planner.objects.filter(city=city, source=PlannerSource.IMPORT)
+    assert sorted(imported.values_list("name", flat=True)) == sorted(["有依据", "网址"])
+    evidenced = imported.get(name="有依据")
+    assert timezone.localtime(evidenced.admitted_at).date() == dt.date(2021, 6, 30)
+    event = evidenced.events.get()
+    assert event.data["admitted_on"] == "2021-06-30" and event.data["admission_evidence"] == "虚构规划自然资源委〔2021〕12号"
+    assert "原入库日期 2021-06-30" in event.summary and "虚构规划自然资源委〔2021〕12号" in event.summary
+    assert event.article == policy_article(city, "roster_import")
+    assert timezone.localtime(imported.get(name="网址").admitted_at).date() == dt.date(2020, 5, 8)
+    assert imported.get(name="网址").events.get().data["admission_evidence"].startswith("https://")
+
+
+def test_a_roster_without_the_evidence_columns_is_refused_naming_them(city_admin):
+    old_headers = [h for h in HEADERS if h not in ("入库日期", "入库依据")]
+    response = upload(logged_in(city_admin), [person("旧模板")], headers=old_headers)
+    assert response.status_code == 400
+    page = text(response)
+    assert "缺少列" in page and "入库日期" in page and "入库依据" in page
+    assert RosterImport.objects.count() == 0
+
+
+def test_the_template_explains_that_only_admitted_members_are_imported(city_admin):
+    workbook = load_workbook(io.BytesIO(logged_in(city_admin).get("/pool/import/template.xlsx").content))
+    header = [c.value for c in workbook["责任规划师名册"][1]]
+    assert header[-2:] == ["入库日期", "入库依据"]
+    notes = "\n".join(str(v) for row in workbook["填写说明"].iter_rows(values_only=True) for v in row if v)
+    assert "没有入库依据的人员不能导入" in notes and "公示后入库" in notes
