@@ -713,13 +713,15 @@ def appointment_end_record(*, actor, appointment: Appointment, last_day: dt.date
     appointment.save(update_fields=["status", "ended_on", "end_kind", "end_reason", "updated_at"])
 
 
-# Notifications (issue #11 item 9) are not sent yet: each termination act calls this hook once, inside
-# its transaction, naming what happened; the notifier registered here must send after commit
-# (transaction.on_commit) to the parties: the planner, the hiring entity (contract signer), the district
-# work team, and the city where it signs.
-def _termination_notify(event: str, request: TerminationRequest) -> None:
-    """event: requested | consented | refused | withdrawn | decided (entity, evidence attached) |
-    evidence | statement."""
+# Notifications (issue #11 item 9) are not sent yet. Each exit act (termination request and its answer,
+# the entity's decision, evidence, the planner's statement, withdrawal) calls this hook once, inside its
+# transaction, naming what happened; the notifier wired here must send after commit
+# (transaction.on_commit), once, to the parties: the planner, the hiring entity (contract signer), the
+# district work team where the city has one, and the city bureau.
+def _exit_notify(event: str, appointment: Appointment, record) -> None:
+    """event: termination_requested | termination_consented | termination_refused | termination_withdrawn |
+    termination_decided (entity, evidence attached) | termination_evidence | termination_statement |
+    withdrawal_requested. `record` is the TerminationRequest or the Withdrawal."""
     return None
 
 
@@ -827,6 +829,7 @@ def _termination_decide(*, actor, appointment: Appointment, request: Termination
     appointment runs on until then). The planner's dossier records it."""
     if not request.can_become(TerminationStatus.CONSENTED):
         raise Conflict(f"该解除申请{request.state_label()}，不能再办理。", code="termination_not_pending")
+    _require_no_ending(appointment)  # e.g. a removal from the pool already fixed its last day
     today = clock.today()
     request.status = TerminationStatus.EFFECTIVE if effective_on <= today else TerminationStatus.CONSENTED
     request.effective_on = effective_on
@@ -923,7 +926,7 @@ def termination_request(*, actor, appointment: Appointment, initiator: str, reas
             after={**_request_json(request), "reason": reason}, article=article,
             summary=f"责任规划师申请解除聘用合同：{appointment.planner.name} · {appointment.unit.name}",
         )
-        _termination_notify("requested", request)
+        _exit_notify("termination_requested", appointment, request)
         return request
 
     clause = _entity_breach_clause(city, (breach or "").strip(), article)
@@ -961,7 +964,7 @@ def termination_request(*, actor, appointment: Appointment, initiator: str, reas
             summary=f"聘任主体依约解除聘用合同（违反“{clause['label']}”，{effective_on.isoformat()} 解除"
                     f"{'' if rows else '，待上传证据材料'}）：{appointment.planner.name} · {appointment.unit.name}",
         )
-        _termination_notify("decided" if rows else "requested", request)
+        _exit_notify("termination_decided" if rows else "termination_requested", appointment, request)
         return request
 
     return _with_evidence(evidence, body)
@@ -1019,7 +1022,7 @@ def termination_evidence_add(*, actor, appointment: Appointment, file) -> Termin
             summary=f"上传解除证据材料（{row.original_name}）{'，解除决定生效日期 ' + request.effective_on.isoformat() if decides else ''}："
                     f"{appointment.planner.name} · {appointment.unit.name}",
         )
-        _termination_notify("decided" if decides else "evidence", request)
+        _exit_notify("termination_decided" if decides else "termination_evidence", appointment, request)
         return row
 
     return _with_evidence([file], body)
@@ -1047,7 +1050,7 @@ def termination_consent(*, actor, appointment: Appointment, effective_date=None)
         article=policy_article(appointment.city, "termination"),
         summary=f"聘任主体同意解除聘用合同，{effective_on.isoformat()} 解除：{appointment.planner.name} · {appointment.unit.name}",
     )
-    _termination_notify("consented", request)
+    _exit_notify("termination_consented", appointment, request)
     return request
 
 
@@ -1084,7 +1087,7 @@ def termination_refuse(*, actor, appointment: Appointment, reason: str) -> Termi
         after={**_request_json(request), "reason": reason}, article=article,
         summary=f"聘任主体不同意解除聘用合同：{appointment.planner.name} · {appointment.unit.name}",
     )
-    _termination_notify("refused", request)
+    _exit_notify("termination_refused", appointment, request)
     return request
 
 
@@ -1119,7 +1122,7 @@ def termination_withdraw(*, actor, appointment: Appointment) -> TerminationReque
         before={"request": request.pk, "status": TerminationStatus.PENDING}, after=_request_json(request),
         article=article, summary=f"{who}：{appointment.planner.name} · {appointment.unit.name}",
     )
-    _termination_notify("withdrawn", request)
+    _exit_notify("termination_withdrawn", appointment, request)
     return request
 
 
@@ -1162,7 +1165,7 @@ def termination_statement(*, actor, appointment: Appointment, statement: str) ->
         after={"request": request.pk, "statement": statement}, article=article,
         summary=f"责任规划师就解除提交陈述：{appointment.planner.name} · {appointment.unit.name}",
     )
-    _termination_notify("statement", request)
+    _exit_notify("termination_statement", appointment, request)
     return request
 
 
@@ -1297,6 +1300,7 @@ def withdrawal_request(*, actor, appointment: Appointment, leave_date, reason: s
         after={"ended_on": leave_date.isoformat(), "withdrawal": withdrawal.pk, "earliest": earliest.isoformat()},
         article=article, summary=f"申请退出派驻：{appointment.planner.name} · {appointment.unit.name}，{leave_date} 离任",
     )
+    _exit_notify("withdrawal_requested", appointment, withdrawal)
     return withdrawal
 
 

@@ -549,3 +549,16 @@ def test_the_detail_keeps_a_constant_query_count_whatever_the_requests_and_evide
     with django_assert_max_num_queries(len(one.captured_queries)):
         body = client.get(f"/api/v1/appointments/{appointment.pk}", **headers).json()
     assert len(body["termination_requests"]) == 5 and len(body["termination_requests"][0]["evidence"]) == 3
+
+
+def test_a_termination_consented_for_a_later_date_counts_as_a_termination_in_the_statistics(case, clock):
+    from rpms.reports.selectors import city_statistics
+
+    appointment = appoint(case, clock)
+    services.termination_request(actor=case["planner"].user, appointment=appointment, initiator="planner",
+                                 reason="身体原因")
+    effective = clock.today + dt.timedelta(days=5)
+    services.termination_consent(actor=case["signer"], appointment=appointment, effective_date=effective)
+    after = effective + dt.timedelta(days=1)
+    total = city_statistics(city=case["city"], year=effective.year, today=after)["appointments"]["total"]
+    assert (total["terminated"], total["withdrawn"]) == (1, 0)
