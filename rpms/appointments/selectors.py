@@ -26,6 +26,7 @@ from .models import (
     AppointmentStatus,
     DistrictChief,
     DistrictChiefStatus,
+    EndKind,
     TerminationEvidence,
     TerminationRequest,
     TerminationStatus,
@@ -70,10 +71,14 @@ def status_q(status: str, on: dt.date | None = None) -> Q:
         return active & Q(start__gt=on) & ((no_leave & Q(end__gte=on)) | Q(ended_on__gte=on))
     if status == AppointmentStatus.ENDED:
         return Q(status=AppointmentStatus.ENDED) | (active & no_leave & Q(end__lt=on))
+    # An early ending whose last day has passed reads as its kind (a termination consented for a later
+    # date keeps the stored status ACTIVE until then; rows without a kind are withdrawals).
     if status == AppointmentStatus.WITHDRAWN:
-        return Q(status=AppointmentStatus.WITHDRAWN) | (active & Q(ended_on__lt=on))
+        return Q(status=AppointmentStatus.WITHDRAWN) | (
+            active & Q(ended_on__lt=on) & Q(end_kind__in=["", EndKind.WITHDRAWAL])
+        )
     if status == AppointmentStatus.TERMINATED:
-        return Q(status=AppointmentStatus.TERMINATED)
+        return Q(status=AppointmentStatus.TERMINATED) | (active & Q(ended_on__lt=on, end_kind=EndKind.TERMINATION))
     raise DomainError(f"未知的状态筛选“{status}”。", code="invalid_status")
 
 

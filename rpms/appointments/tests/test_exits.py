@@ -562,3 +562,21 @@ def test_a_termination_consented_for_a_later_date_counts_as_a_termination_in_the
     after = effective + dt.timedelta(days=1)
     total = city_statistics(city=case["city"], year=effective.year, today=after)["appointments"]["total"]
     assert (total["terminated"], total["withdrawn"]) == (1, 0)
+
+
+def test_the_list_filters_a_termination_past_its_later_effective_date_as_terminated(case, clock, client, bearer):
+    appointment = appoint(case, clock)
+    services.termination_request(actor=case["planner"].user, appointment=appointment, initiator="planner",
+                                 reason="身体原因")
+    effective = clock.today + dt.timedelta(days=3)
+    services.termination_consent(actor=case["signer"], appointment=appointment, effective_date=effective)
+    clock.set(effective + dt.timedelta(days=1))
+
+    def ids(status):
+        return [r["id"] for r in client.get(f"/api/v1/appointments?status={status}",
+                                            **bearer(case["admin"])).json()["results"]]
+
+    assert appointment.pk in ids("terminated") and appointment.pk not in ids("withdrawn")
+    [row] = [r for r in client.get("/api/v1/appointments", **bearer(case["admin"])).json()["results"]
+             if r["id"] == appointment.pk]
+    assert row["status"] == "terminated" and row["status_label"] == "已解除"
