@@ -12,7 +12,8 @@ class TermInline(ReadOnlyInline):
 
 class TerminationInline(ReadOnlyInline):
     model = TerminationRequest
-    fields = ("initiator", "reason", "breach", "status", "requested_at", "consented_at", "effective_on")
+    fields = ("initiator", "reason", "breach", "status", "requested_at", "consented_at", "effective_on",
+              "refused_at", "refusal_reason", "withdrawn_at", "statement", "statement_at")
 
 
 class WithdrawalInline(ReadOnlyInline):

@@ -1,12 +1,19 @@
 """Appointments API (mounted at the API root, /api/v1/; paths written in full).
 
 Signed-in (bearer token or session), scoped (out of scope → 404):
-- POST /appointments {"planner", "unit", "role", "start", "fee_yuan"?, "fee_note"?, "service_focus"?} → 201
-  (409 over the unit cap, not in the pool, already in that unit, unknown role, unit dissolved)
+- POST /appointments {"planner", "unit", "role", "start", "fee_yuan"?, "fee_note"?, "service_focus"?,
+  "withdrawal_notice_working_days"?} → 201 (409 over the unit cap, not in the pool, already in that unit,
+  unknown role, unit dissolved, a contract notice clause where the policy allows none)
 - GET /appointments?unit=&planner=&district=&status= · GET /appointments/{id}
 - GET /appointments/{id}/certificate.pdf · /dispatch-notice.pdf · /contract.pdf
-- POST /appointments/{id}/file · /renew {"years"} · /terminate {"reason","initiator","breach"}
-  · /terminate/consent · /withdrawal {"leave_date","reason"}
+- POST /appointments/{id}/file · /renew {"years"} · /withdrawal-notice {"working_days"} (the contract's own
+  withdrawal notice, by the contract signer, B25) · /withdrawal {"leave_date","reason"} (409
+  withdrawal_not_allowed where there is no unilateral withdrawal)
+- Termination (B25): POST /appointments/{id}/terminate {"initiator": "planner", "reason"} → pending, or
+  {"initiator": "entity", "breach", "facts", "effective_date"} (JSON, or multipart with evidence `file`s);
+  /terminate/evidence (multipart `file`) · /terminate/consent {"effective_date"?} · /terminate/refuse
+  {"reason"} · /terminate/withdraw · /terminate/statement {"statement"} · GET
+  /terminate/evidence/{id} (download). The requests, with state and dates, are in GET /appointments/{id}.
 - GET /withdrawals · GET /withdrawals/{id}/proposals · POST /withdrawals/{id}/replacement {"planner"}
 - GET /removals?pending= · GET /removals/{appointment id}/proposals · POST /removals/{appointment id}/replacement
   {"planner"} (postings a removal from the pool ended, P5(4), and their replacement, P6(5))
@@ -19,7 +26,8 @@ import io
 
 from django.http import HttpResponse
 from django.utils import timezone
-from ninja import Router, Status
+from ninja import File, Router, Status
+from ninja.files import UploadedFile
 
 from rpms.core.api import auth_required, json_object_body
 from rpms.core.errors import DomainError, NotFound
@@ -77,6 +85,7 @@ def appointment_create(request):
         actor=request.user, planner=planner, unit=unit, role=role, start=start,
         fee_yuan=None if fee in (None, "") else fee, fee_note=_str(data, "fee_note", max_length=500),
         service_focus=_str(data, "service_focus"), source=_str(data, "source", max_length=50) or "api",
+        withdrawal_notice_working_days=data.get("withdrawal_notice_working_days"),
     )
     return Status(201, selectors.appointment_detail(selectors.appointment_get(user=request.user, pk=appointment.pk)))
 
@@ -135,25 +144,104 @@ def appointment_renew(request, appointment_id: int):
     return selectors.appointment_detail(selectors.appointment_get(user=request.user, pk=appointment.pk))
 
 
+def _body(request) -> dict:
+    """A JSON object, or the fields of a form (multipart, with files), or {} for an empty body."""
+    content_type = (request.content_type or "").lower()
+    if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        return {key: request.POST.get(key) for key in request.POST}
+    if not (request.body or b"").strip():
+        return {}
+    return json_object_body(request)
+
+
+def _termination_answer(request, appointment_id: int, request_row) -> dict:
+    appointment = selectors.appointment_get(user=request.user, pk=appointment_id)
+    detail = selectors.appointment_detail(appointment)
+    row = next((r for r in detail["termination_requests"] if r["id"] == request_row.pk), None)
+    return {"request": row, "appointment": detail}
+
+
+@router.post("/appointments/{int:appointment_id}/withdrawal-notice", auth=auth_required,
+             summary="约定退出提前期（合同另有约定，B25）")
+def appointment_withdrawal_notice(request, appointment_id: int):
+    """聘任主体（合同甲方）约定本合同的退出提前期（工作日）；{"working_days": null} 取消约定。本市规定不允许合同另行约定的，返回 409。"""
+    data = json_object_body(request)
+    if "working_days" not in data:
+        raise DomainError("请提供退出提前期（working_days，工作日；null 表示取消约定）。", code="missing_field")
+    appointment = services.appointment_withdrawal_notice_set(
+        actor=request.user, appointment=_appointment(request, appointment_id), working_days=data.get("working_days"),
+    )
+    return selectors.appointment_detail(selectors.appointment_get(user=request.user, pk=appointment.pk))
+
+
 @router.post("/appointments/{int:appointment_id}/terminate", auth=auth_required, summary="申请或办理解除聘用合同")
 def appointment_terminate(request, appointment_id: int):
-    data = json_object_body(request)
+    """责任规划师书面申请：{"initiator": "planner", "reason"}（待聘任主体同意）。聘任主体依约解除：
+    {"initiator": "entity", "breach": 合同条款代码（须为约束责任规划师的条款）, "facts", "effective_date"}；
+    可用 multipart 同时上传证据材料（file，可多个）。上传证据材料后解除决定方生效。"""
+    data = _body(request)
+    evidence = request.FILES.getlist("file") if request.FILES else []
     request_row = services.termination_request(
         actor=request.user, appointment=_appointment(request, appointment_id),
         initiator=_str(data, "initiator", max_length=20), reason=_str(data, "reason"),
-        breach=_str(data, "breach", max_length=50),
+        breach=_str(data, "breach", max_length=50), facts=_str(data, "facts", max_length=4000),
+        effective_date=_str(data, "effective_date", max_length=10) or None, evidence=evidence,
     )
-    detail = selectors.appointment_detail(selectors.appointment_get(user=request.user, pk=appointment_id))
-    return {"request": {"id": request_row.pk, "status": request_row.status, "status_label": request_row.get_status_display()},
-            "appointment": detail}
+    return _termination_answer(request, appointment_id, request_row)
+
+
+@router.post("/appointments/{int:appointment_id}/terminate/evidence", auth=auth_required, response={201: dict},
+             summary="上传解除证据材料")
+def appointment_terminate_evidence(request, appointment_id: int, file: File[UploadedFile]):
+    """PDF、JPEG 或 PNG（按文件内容识别）；聘任主体在解除生效日前上传。第一份证据材料上传后解除决定生效。"""
+    evidence = services.termination_evidence_add(actor=request.user, appointment=_appointment(request, appointment_id),
+                                                 file=file)
+    answer = _termination_answer(request, appointment_id, evidence.request)
+    answer["evidence"] = next(e for e in answer["request"]["evidence"] if e["id"] == evidence.pk)
+    return Status(201, answer)
+
+
+@router.get("/appointments/{int:appointment_id}/terminate/evidence/{int:evidence_id}", auth=auth_required,
+            summary="下载解除证据材料")
+def appointment_terminate_evidence_download(request, appointment_id: int, evidence_id: int):
+    from rpms.core.uploads import proof_response
+
+    evidence = selectors.termination_evidence_get(user=request.user, appointment_id=appointment_id, pk=evidence_id)
+    return proof_response(evidence.path, download_name=evidence.original_name)
 
 
 @router.post("/appointments/{int:appointment_id}/terminate/consent", auth=auth_required, summary="同意解除聘用合同")
 def appointment_terminate_consent(request, appointment_id: int):
-    request_row = services.termination_consent(actor=request.user, appointment=_appointment(request, appointment_id))
-    detail = selectors.appointment_detail(selectors.appointment_get(user=request.user, pk=appointment_id))
-    return {"request": {"id": request_row.pk, "status": request_row.status, "status_label": request_row.get_status_display()},
-            "appointment": detail}
+    """聘任主体同意责任规划师的解除申请；{"effective_date"} 可选，今天或以后（默认今天），不得早于今天。"""
+    data = _body(request)
+    request_row = services.termination_consent(
+        actor=request.user, appointment=_appointment(request, appointment_id),
+        effective_date=_str(data, "effective_date", max_length=10) or None,
+    )
+    return _termination_answer(request, appointment_id, request_row)
+
+
+@router.post("/appointments/{int:appointment_id}/terminate/refuse", auth=auth_required, summary="不同意解除聘用合同")
+def appointment_terminate_refuse(request, appointment_id: int):
+    data = _body(request)
+    request_row = services.termination_refuse(actor=request.user, appointment=_appointment(request, appointment_id),
+                                              reason=_str(data, "reason"))
+    return _termination_answer(request, appointment_id, request_row)
+
+
+@router.post("/appointments/{int:appointment_id}/terminate/withdraw", auth=auth_required, summary="撤回解除申请")
+def appointment_terminate_withdraw(request, appointment_id: int):
+    request_row = services.termination_withdraw(actor=request.user, appointment=_appointment(request, appointment_id))
+    return _termination_answer(request, appointment_id, request_row)
+
+
+@router.post("/appointments/{int:appointment_id}/terminate/statement", auth=auth_required,
+             summary="责任规划师对解除的陈述")
+def appointment_terminate_statement(request, appointment_id: int):
+    data = _body(request)
+    request_row = services.termination_statement(actor=request.user, appointment=_appointment(request, appointment_id),
+                                                 statement=_str(data, "statement", max_length=4000))
+    return _termination_answer(request, appointment_id, request_row)
 
 
 @router.post("/appointments/{int:appointment_id}/withdrawal", auth=auth_required, summary="申请退出派驻", response={201: dict})

@@ -99,6 +99,12 @@ class Appointment(TimeStampedModel):
         "self", verbose_name="补位聘任", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaced_postings"
     )
     term_no = models.PositiveSmallIntegerField("聘期序号", default=1)
+    # B25 "除合同另有约定外": the contract's own withdrawal notice, only where the policy allows such a
+    # clause (contract_notice_clause_allowed); empty = the city's rule applies.
+    contract_withdrawal_notice_working_days = models.PositiveSmallIntegerField(
+        "合同约定的退出提前期（工作日）", null=True, blank=True,
+        help_text="留空表示合同未另行约定，按本市规定（无单方退出的城市须经聘任主体同意解除）",
+    )
     party_a = models.CharField("甲方（聘任主体）", max_length=300)
     fee_yuan = models.PositiveIntegerField("服务费用（元）", null=True, blank=True)
     fee_note = models.CharField("费用说明", max_length=500, blank=True)
@@ -185,6 +191,15 @@ class Appointment(TimeStampedModel):
     def is_filed(self) -> bool:
         return self.filed_at is not None
 
+    def withdrawal_notice(self) -> tuple[int | None, str]:
+        """(working days of notice, "contract" | "policy") for the planner's unilateral withdrawal: the
+        contract's own clause where the policy allows one (B25 "除合同另有约定外"), else the city's rule
+        (P6(5): 15 working days). None: no unilateral withdrawal (B25: only with the entity's consent)."""
+        policy = self.city.policy
+        if policy.contract_notice_clause_allowed and self.contract_withdrawal_notice_working_days is not None:
+            return self.contract_withdrawal_notice_working_days, "contract"
+        return policy.withdrawal_notice_working_days, "policy"
+
 
 class TermKind(models.TextChoices):
     FIRST = "first", "首聘"
@@ -225,19 +240,46 @@ class TerminationInitiator(models.TextChoices):
 
 
 class TerminationStatus(models.TextChoices):
-    PENDING = "pending", "待聘任主体同意"
-    DONE = "done", "已解除"
+    """B25. A planner's request: pending → consented (with its effective date) / refused / withdrawn.
+    An entity's termination for a planner's breach: pending (its evidence not yet attached) → consented
+    (decided, with evidence) / withdrawn. "Effective" is consented with the effective date reached:
+    computed from the date (`TerminationRequest.state`), stored at once when that date is today."""
+
+    PENDING = "pending", "待处理"
+    CONSENTED = "consented", "已同意解除（待生效）"
+    REFUSED = "refused", "聘任主体不同意"
+    WITHDRAWN = "withdrawn", "已撤回"
+    EFFECTIVE = "effective", "已解除"
+
+
+TERMINATION_TRANSITIONS = {
+    TerminationStatus.PENDING: {TerminationStatus.CONSENTED, TerminationStatus.EFFECTIVE, TerminationStatus.REFUSED,
+                                TerminationStatus.WITHDRAWN},
+    TerminationStatus.CONSENTED: {TerminationStatus.EFFECTIVE},
+    TerminationStatus.REFUSED: set(),
+    TerminationStatus.WITHDRAWN: set(),
+    TerminationStatus.EFFECTIVE: set(),
+}
+# What each side sees, by initiator and state (the stored status' label is the neutral one).
+_TERMINATION_LABELS = {
+    ("planner", "pending"): "待聘任主体同意",
+    ("planner", "consented"): "聘任主体已同意，待生效",
+    ("entity", "pending"): "待上传证据材料（未生效）",
+    ("entity", "consented"): "聘任主体已决定解除，待生效",
+}
 
 
 class TerminationRequest(models.Model):
     """B25: neither side ends the contract at will. A planner's written request takes effect only
-    with the hiring entity's consent; the entity may end it only for a breach named in the contract."""
+    with the hiring entity's consent (which may be refused, with a reason); the entity may end it only
+    for the planner's breach of a clause binding the planner, stating the facts with evidence, and the
+    planner's statement in reply is recorded."""
 
     appointment = models.ForeignKey(
         Appointment, verbose_name="派驻聘任", on_delete=models.CASCADE, related_name="termination_requests"
     )
     initiator = models.CharField("提出方", max_length=16, choices=TerminationInitiator.choices)
-    reason = models.TextField("理由")
+    reason = models.TextField("理由（聘任主体解除时为违约事实）")
     breach = models.CharField("违约条款", max_length=50, blank=True, help_text="合同条款代码（聘任主体解除时必填）")
     breach_label = models.CharField("违约条款名称", max_length=100, blank=True)
     status = models.CharField("状态", max_length=16, choices=TerminationStatus.choices)
@@ -245,11 +287,20 @@ class TerminationRequest(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="提出人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    consented_at = models.DateTimeField("同意时间", null=True, blank=True)
+    consented_at = models.DateTimeField("同意（决定）时间", null=True, blank=True)
     consented_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="同意人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    effective_on = models.DateField("解除生效日", null=True, blank=True)
+    effective_on = models.DateField("解除生效日", null=True, blank=True, help_text="聘用合同解除之日（最后服务日）")
+    refused_at = models.DateTimeField("不同意时间", null=True, blank=True)
+    refused_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="不同意经办人", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    refusal_reason = models.TextField("不同意的理由", blank=True)
+    withdrawn_at = models.DateTimeField("撤回时间", null=True, blank=True)
+    statement = models.TextField("责任规划师的陈述", blank=True)
+    statement_at = models.DateTimeField("陈述时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "解除聘用"
@@ -262,10 +313,60 @@ class TerminationRequest(models.Model):
             models.CheckConstraint(
                 condition=Q(initiator="planner") | ~Q(breach=""), name="entity_termination_names_breach"
             ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["consented", "effective"]) | Q(effective_on__isnull=False),
+                name="termination_decided_has_effective_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="refused") | ~Q(refusal_reason=""), name="termination_refusal_has_reason",
+            ),
         ]
 
     def __str__(self):
         return f"{self.appointment} {self.get_initiator_display()}"
+
+    def can_become(self, status: str) -> bool:
+        return status in TERMINATION_TRANSITIONS.get(TerminationStatus(self.status), set())
+
+    def state(self, on: dt.date | None = None) -> str:
+        """The stored status, with "consented" read as "effective" once the effective date is reached."""
+        on = on or clock.today()
+        if self.status == TerminationStatus.CONSENTED and self.effective_on is not None and self.effective_on <= on:
+            return TerminationStatus.EFFECTIVE
+        return self.status
+
+    def state_label(self, on: dt.date | None = None) -> str:
+        state = self.state(on)
+        return _TERMINATION_LABELS.get((self.initiator, state), TerminationStatus(state).label)
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == TerminationStatus.PENDING
+
+
+class TerminationEvidence(models.Model):
+    """B25: evidence of the planner's breach the hiring entity attaches to its termination (PDF, JPEG or
+    PNG, checked by content, stored outside the web root by rpms.core.uploads)."""
+
+    request = models.ForeignKey(TerminationRequest, verbose_name="解除聘用", on_delete=models.CASCADE,
+                                related_name="evidence")
+    path = models.CharField("存储路径", max_length=300)
+    original_name = models.CharField("原文件名", max_length=200)
+    kind = models.CharField("类型", max_length=8)
+    size = models.PositiveIntegerField("大小（字节）")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="上传人", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField("上传时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "解除证据材料"
+        verbose_name_plural = "解除证据材料"
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return self.original_name
 
 
 class Withdrawal(models.Model):

@@ -27,6 +27,9 @@ from .models import (
     DistrictChief,
     DistrictChiefStatus,
     EndKind,
+    TerminationEvidence,
+    TerminationRequest,
+    TerminationStatus,
     Withdrawal,
 )
 
@@ -69,10 +72,14 @@ def status_q(status: str, on: dt.date | None = None) -> Q:
         return active & Q(start__gt=on) & ((no_leave & Q(end__gte=on)) | Q(ended_on__gte=on))
     if status == AppointmentStatus.ENDED:
         return Q(status=AppointmentStatus.ENDED) | (active & no_leave & Q(end__lt=on))
+    # An early ending whose last day has passed reads as its kind (a termination consented for a later
+    # date keeps the stored status ACTIVE until then; rows without a kind are withdrawals).
     if status == AppointmentStatus.WITHDRAWN:
-        return Q(status=AppointmentStatus.WITHDRAWN) | (active & Q(ended_on__lt=on))
+        return Q(status=AppointmentStatus.WITHDRAWN) | (
+            active & Q(ended_on__lt=on) & Q(end_kind__in=["", EndKind.WITHDRAWAL])
+        )
     if status == AppointmentStatus.TERMINATED:
-        return Q(status=AppointmentStatus.TERMINATED)
+        return Q(status=AppointmentStatus.TERMINATED) | (active & Q(ended_on__lt=on, end_kind=EndKind.TERMINATION))
     if status == AppointmentStatus.REMOVED:
         return Q(status=AppointmentStatus.REMOVED)
     raise DomainError(f"未知的状态筛选“{status}”。", code="invalid_status")
@@ -152,7 +159,12 @@ def appointment_list(*, user, filters: AppointmentFilters | None = None, city: C
 def appointment_get(*, user, pk) -> Appointment:
     """One appointment for someone who may see it; otherwise NotFound, whether or not it exists."""
     appointment = (
-        base_queryset().prefetch_related(_memberships_prefetch(), "terms", "termination_requests", "withdrawals")
+        base_queryset().prefetch_related(
+            _memberships_prefetch(), "terms", "withdrawals",
+            Prefetch("termination_requests",
+                     queryset=TerminationRequest.objects.select_related("requested_by", "consented_by", "refused_by")
+                     .prefetch_related("evidence")),
+        )
         .filter(pk=pk).first()
     )
     if appointment is None or not permissions.can_view(user, appointment):
@@ -222,12 +234,11 @@ def appointment_detail(appointment: Appointment) -> dict:
              "end": t.end.isoformat(), "years": t.years, "contract_number": t.contract_number}
             for t in appointment.terms.all()
         ],
-        "termination_requests": [
-            {"id": r.pk, "initiator": r.initiator, "initiator_label": r.get_initiator_display(), "reason": r.reason,
-             "breach": r.breach, "breach_label": r.breach_label, "status": r.status, "status_label": r.get_status_display(),
-             "requested_at": r.requested_at.isoformat(), "effective_on": r.effective_on.isoformat() if r.effective_on else None}
-            for r in appointment.termination_requests.all()
-        ],
+        "contract_withdrawal_notice_working_days": appointment.contract_withdrawal_notice_working_days,
+        "withdrawal_notice": withdrawal_notice_json(appointment),
+        "end_kind": appointment.end_kind or None,
+        "end_kind_label": appointment.ending_label or None,
+        "termination_requests": [termination_request_json(r) for r in appointment.termination_requests.all()],
         "withdrawals": [
             {"id": w.pk, "requested_on": w.requested_on.isoformat(), "leave_date": w.leave_date.isoformat(),
              "earliest": w.earliest.isoformat(), "reason": w.reason, "replacement": w.replacement_id}
@@ -241,6 +252,66 @@ def appointment_detail(appointment: Appointment) -> dict:
         ],
     })
     return data
+
+
+def _iso(value):
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).isoformat()
+    return value.isoformat()
+
+
+def evidence_url(evidence: TerminationEvidence, appointment_id: int) -> str:
+    return f"/api/v1/appointments/{appointment_id}/terminate/evidence/{evidence.pk}"
+
+
+def termination_request_json(r: TerminationRequest, on: dt.date | None = None) -> dict:
+    """One termination request (B25) as every party who may see the appointment sees it: its state
+    (with "effective" computed from the effective date), dates, the clause named, the facts and
+    evidence, the refusal's reason and the planner's statement."""
+    state = r.state(on)
+    return {
+        "id": r.pk,
+        "initiator": r.initiator,
+        "initiator_label": r.get_initiator_display(),
+        "reason": r.reason,
+        "facts": r.reason if r.initiator == "entity" else "",
+        "breach": r.breach,
+        "breach_label": r.breach_label,
+        "status": state,
+        "stored_status": r.status,
+        "status_label": r.state_label(on),
+        "requested_at": _iso(r.requested_at),
+        "consented_at": _iso(r.consented_at),
+        "effective_on": _iso(r.effective_on),
+        "refused_at": _iso(r.refused_at),
+        "refusal_reason": r.refusal_reason,
+        "withdrawn_at": _iso(r.withdrawn_at),
+        "statement": r.statement,
+        "statement_at": _iso(r.statement_at),
+        "evidence": [
+            {"id": e.pk, "name": e.original_name, "kind": e.kind, "size": e.size, "sha256": e.sha256,
+             "uploaded_at": _iso(e.uploaded_at), "url": evidence_url(e, r.appointment_id)}
+            for e in r.evidence.all()
+        ],
+    }
+
+
+def withdrawal_notice_json(appointment: Appointment) -> dict:
+    """How the planner may leave early: on notice (the contract's or the city's), or only by consent."""
+    days, source = appointment.withdrawal_notice()
+    return {"unilateral": days is not None, "working_days": days, "source": source if days is not None else None}
+
+
+def termination_evidence_get(*, user, appointment_id, pk) -> TerminationEvidence:
+    """An evidence file of a termination of an appointment the user may see (the parties, the district,
+    the city); otherwise NotFound."""
+    appointment = appointment_get(user=user, pk=appointment_id)
+    evidence = TerminationEvidence.objects.filter(pk=pk, request__appointment=appointment).first()
+    if evidence is None:
+        raise NotFound("文件不存在或您无权下载。")
+    return evidence
 
 
 # --- expiry, withdrawals, pending lists ------------------------------------------------------------
@@ -311,11 +382,12 @@ def posting_replacement_proposals(*, user, appointment: Appointment, start: dt.d
 
 
 def pending_termination_requests(*, user) -> list:
-    from .models import TerminationRequest, TerminationStatus
-
+    """Planners' written requests waiting for the user's consent or refusal (the contract signer's)."""
     queryset = TerminationRequest.objects.select_related(
         "appointment__city__policy", "appointment__unit__district", "appointment__unit__city__policy", "appointment__planner"
-    ).prefetch_related(_memberships_prefetch("appointment__unit__")).filter(status=TerminationStatus.PENDING)
+    ).prefetch_related(_memberships_prefetch("appointment__unit__")).filter(
+        status=TerminationStatus.PENDING, initiator="planner"
+    )
     scope = scope_q(user)
     if scope is not None:
         queryset = queryset.filter(appointment__in=Appointment.objects.filter(scope).values("pk"))

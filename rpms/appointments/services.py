@@ -29,6 +29,7 @@ from .models import (
     END_KIND_STATUS,
     EndKind,
     OVER_STATUSES,
+    TerminationEvidence,
     TerminationInitiator,
     TerminationRequest,
     TerminationStatus,
@@ -229,10 +230,25 @@ def appointment_documents_context(appointment: Appointment, *, years: int) -> di
         "term_years": years,
         "fee_yuan": appointment.fee_yuan,
         "fee_note": appointment.fee_note,
-        "clauses": contract_clause_texts(city, clause_values),
+        "clauses": contract_clause_texts(city, clause_values) + _contract_own_clauses(appointment),
         "filing_body": filing_body,
     }
     return {KIND_DISPATCH_NOTICE: notice, KIND_CERTIFICATE: certificate, KIND_CONTRACT: contract}
+
+
+def _contract_own_clauses(appointment: Appointment) -> list[dict]:
+    """Clauses this contract agrees beyond the city's list: its own withdrawal notice (B25 "除合同另有约定外",
+    only where the policy allows such a clause)."""
+    days = appointment.contract_withdrawal_notice_working_days
+    if days is None or not appointment.city.policy.contract_notice_clause_allowed:
+        return []
+    article = policy_article(appointment.city, "withdrawal")
+    return [{
+        "code": "withdrawal_notice", "label": "提前退出的约定", "article": article,
+        "text": f"双方约定：乙方因自身原因无法继续履行本合同的，应提前 {days} 个工作日向甲方提交书面退出申请"
+                f"（提前期自申请次日起按工作日计算，申请当日不计入），提前期届满即可退出派驻，最后服务日由乙方在申请中写明。"
+                f"本条为合同对退出提前期的另行约定（{article}）。",
+    }]
 
 
 def appointment_term_bounds(appointment: Appointment) -> tuple[dt.date, dt.date]:
@@ -269,6 +285,37 @@ def latest_grade(appointment: Appointment) -> str | None:
 
 # --- appointing ---------------------------------------------------------------------------------
 
+# A contract's own withdrawal notice: at least one working day, at most about a year of them.
+CONTRACT_NOTICE_MAX_DAYS = 250
+
+
+def _contract_notice_days(value) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        value = None
+    try:
+        days = int(value)
+    except (TypeError, ValueError):
+        days = None
+    if days is None or str(days) != str(value).strip() or not 1 <= days <= CONTRACT_NOTICE_MAX_DAYS:
+        raise DomainError(f"合同约定的退出提前期应为 1 至 {CONTRACT_NOTICE_MAX_DAYS} 之间的整数（工作日）。",
+                          code="invalid_notice_days")
+    return days
+
+
+def contract_notice_clause_refused(city) -> Conflict:
+    """409 where the policy allows no contract clause of its own on the withdrawal notice."""
+    policy = city.policy
+    article = policy_article(city, "withdrawal")
+    if policy.withdrawal_notice_working_days is None:
+        rule = "责任规划师不能单方退出，须经聘任主体同意解除"
+    else:
+        rule = f"责任规划师退出应提前 {policy.withdrawal_notice_working_days} 个工作日提交书面申请"
+    return Conflict(f"按{city.name}的规定，聘用合同不能另行约定退出提前期（{rule}，{article}）。",
+                    code="contract_notice_clause_not_allowed")
+
+
 
 def _check_start(start) -> dt.date:
     if isinstance(start, str):
@@ -303,7 +350,7 @@ def _settle(planner: Planner, unit) -> None:
 
 
 def _appointment_create(*, actor, planner, unit, role, start, fee_yuan=None, fee_note="", service_focus="",
-                        source="", note="") -> Appointment:
+                        source="", note="", withdrawal_notice_working_days=None) -> Appointment:
     """The act of appointing without its audit row (appointment_create and withdrawal_replace audit it)."""
     if not getattr(actor, "is_authenticated", False):
         raise Forbidden("请先登录。")
@@ -327,6 +374,9 @@ def _appointment_create(*, actor, planner, unit, role, start, fee_yuan=None, fee
             raise DomainError("服务费用应为不小于 0 的整数（元）。", code="invalid_fee") from None
         if fee_yuan < 0:
             raise DomainError("服务费用应为不小于 0 的整数（元）。", code="invalid_fee")
+    notice_days = _contract_notice_days(withdrawal_notice_working_days)
+    if notice_days is not None and not policy.contract_notice_clause_allowed:
+        raise contract_notice_clause_refused(city)
 
     # B19(2): the cap must hold under concurrency — every appointment of a planner serialises on its row.
     planner_id = getattr(planner, "pk", planner)
@@ -371,6 +421,7 @@ def _appointment_create(*, actor, planner, unit, role, start, fee_yuan=None, fee
         status=AppointmentStatus.ACTIVE, term_no=1, party_a=party_a_for(unit)[:300],
         fee_yuan=fee_yuan, fee_note=(fee_note or "").strip(), service_focus=(service_focus or "").strip(),
         source=(source or "")[:50], note=(note or "").strip(), created_by=actor,
+        contract_withdrawal_notice_working_days=notice_days,
     )
     full_clean_or_refuse(appointment, validate_constraints=False)
     try:
@@ -405,15 +456,17 @@ def _appointment_create(*, actor, planner, unit, role, start, fee_yuan=None, fee
 
 @transaction.atomic
 def appointment_create(*, actor, planner, unit, role, start, fee_yuan=None, fee_note="", service_focus="",
-                       source="", note="") -> Appointment:
+                       source="", note="", withdrawal_notice_working_days=None) -> Appointment:
     """Appoints a planner (or team) to a unit in a role (B19, P6(2)–(3)).
 
     Refused with Conflict (409): planner not active in the city's pool; already serving the unit;
-    the planner's units would exceed the policy's cap (B19(2)); unit dissolved; unknown role.
+    the planner's units would exceed the policy's cap (B19(2)); unit dissolved; unknown role; a
+    contract withdrawal-notice clause (`withdrawal_notice_working_days`) where the policy allows none.
     Issues the dispatch notice, the certificate and the contract; dossier APPOINTED; one audit row."""
     appointment = _appointment_create(
         actor=actor, planner=planner, unit=unit, role=role, start=start, fee_yuan=fee_yuan, fee_note=fee_note,
         service_focus=service_focus, source=source, note=note,
+        withdrawal_notice_working_days=withdrawal_notice_working_days,
     )
     city = appointment.city
     audit_log(
@@ -618,7 +671,60 @@ def appointment_renew(*, actor, appointment: Appointment, years) -> Appointment:
     return appointment
 
 
-# --- termination (B25) --------------------------------------------------------------------------------
+# --- the contract's own withdrawal notice (B25 "除合同另有约定外") --------------------------------------
+
+
+@transaction.atomic
+def appointment_withdrawal_notice_set(*, actor, appointment: Appointment, working_days) -> Appointment:
+    """The contract signer records the contract's own withdrawal notice (working days; None removes
+    it), only where the policy allows such a clause. The planner may then leave on that notice
+    (withdrawal_request). A contract reissued with the clause supersedes the current one."""
+    appointment = _lock_appointment(appointment)
+    if not permissions.can_view(actor, appointment):
+        raise NotFound()
+    if not permissions.is_contract_signer(actor, appointment):
+        raise Forbidden("只有聘任主体（合同甲方）可以约定退出提前期。")
+    city = appointment.city
+    if not city.policy.contract_notice_clause_allowed:
+        raise contract_notice_clause_refused(city)
+    _require_not_over(appointment)
+    if appointment.withdrawals.exists():
+        raise Conflict("责任规划师已提交退出申请，不能再变更退出提前期的约定。", code="withdrawal_exists")
+    _require_no_ending(appointment)
+    days = _contract_notice_days(working_days)
+    if days == appointment.contract_withdrawal_notice_working_days:
+        raise Conflict("退出提前期的约定没有变化。", code="no_change")
+    before = snapshot(appointment, ["contract_withdrawal_notice_working_days"])
+    appointment.contract_withdrawal_notice_working_days = days
+    full_clean_or_refuse(appointment, validate_constraints=False)
+    appointment.save(update_fields=["contract_withdrawal_notice_working_days", "updated_at"])
+    term = appointment.terms.order_by("-term_no").first()
+    if term is not None:
+        appointment._current_term = (term.start, term.end)
+    years = term.years if term is not None else city.policy.first_term_years
+    contexts = appointment_documents_context(appointment, years=years)
+    contract = _issue(actor=actor, appointment=appointment, kind=KIND_CONTRACT,
+                      title=f"{appointment.role_label}聘用合同（补充约定退出提前期）", context=contexts[KIND_CONTRACT],
+                      supersedes=_current_document(appointment, KIND_CONTRACT))
+    if term is not None:
+        term.contract_number = contract.number
+        term.save(update_fields=["contract_number"])
+    article = policy_article(city, "withdrawal")
+    agreed = f"提前 {days} 个工作日书面申请退出" if days is not None else "不另行约定（按本市规定）"
+    dossier_event_record(
+        planner=appointment.planner, kind=DossierEventKind.CONTRACT_AMENDED, article=article, actor=actor,
+        source=appointment, summary=f"{appointment.unit.name}{appointment.role_label}聘用合同约定退出提前期：{agreed}",
+        data={"working_days": days, "contract": contract.number},
+    )
+    audit_log(
+        actor=actor, action="appointments.withdrawal_notice_set", obj=appointment, before=before,
+        after={"contract_withdrawal_notice_working_days": days, "contract": contract.number}, article=article,
+        summary=f"聘用合同约定退出提前期（{agreed}）：{appointment.planner.name} · {appointment.unit.name}",
+    )
+    return appointment
+
+
+# --- termination (B25, P6(5)) --------------------------------------------------------------------------------
 
 
 def _require_not_over(appointment: Appointment) -> None:
@@ -644,37 +750,189 @@ def appointment_end_record(*, actor, appointment: Appointment, last_day: dt.date
     appointment.save(update_fields=["status", "ended_on", "end_kind", "end_reason", "updated_at"])
 
 
-def _terminate(*, actor, appointment: Appointment, request: TerminationRequest) -> None:
-    appointment_end_record(actor=actor, appointment=appointment, last_day=clock.today(), kind=EndKind.TERMINATION,
-                           reason=request.reason)
-    last_day = appointment.ended_on
-    request.effective_on = last_day
-    certificate = _current_document(appointment, KIND_CERTIFICATE)
-    if certificate is not None:
-        from rpms.documents.services import document_revoke
+# Notifications (issue #11 item 9) are not sent yet. Each exit act (termination request and its answer,
+# the entity's decision, evidence, the planner's statement, withdrawal) calls this hook once, inside its
+# transaction, naming what happened; the notifier wired here must send after commit
+# (transaction.on_commit), once, to the parties: the planner, the hiring entity (contract signer), the
+# district work team where the city has one, and the city bureau.
+def _exit_notify(event: str, appointment: Appointment, record) -> None:
+    """event: termination_requested | termination_consented | termination_refused | termination_withdrawn |
+    termination_decided (entity, evidence attached) | termination_evidence | termination_statement |
+    withdrawal_requested. `record` is the TerminationRequest or the Withdrawal."""
+    return None
 
-        document_revoke(actor=actor, document=certificate, reason=f"聘用合同已于 {last_day} 解除")
+
+TERMINATION_EVIDENCE_FOLDER = "terminations"
+TERMINATION_EVIDENCE_MAX_FILES = 20
+
+
+def _require_no_ending(appointment: Appointment) -> None:
+    """An appointment whose early end is already decided (a consented termination, a withdrawal, a
+    removal) takes no new termination."""
+    if appointment.ended_on is not None:
+        raise Conflict(
+            f"该聘任已确定于 {appointment.ended_on.isoformat()} 结束（{appointment.ending_label}），不能再办理解除或退出。",
+            code="appointment_ending",
+        )
+
+
+def _effective_date(value, *, appointment: Appointment, required: bool) -> dt.date:
+    """B25: the contract ends from the effective date (its last day), today or later, within the term."""
+    if value in (None, ""):
+        if required:
+            raise DomainError("请填写解除生效日期（今天或以后，YYYY-MM-DD）。", code="effective_date_required")
+        return clock.today()
+    day = _parse_date(value, "解除生效日期")
+    today = clock.today()
+    if day < today:
+        raise DomainError(
+            f"解除生效日期 {day.isoformat()} 早于今天（{today.isoformat()}）：解除只能自今天或以后生效，不能追溯。",
+            code="effective_date_past",
+        )
+    if day > appointment.end:
+        raise DomainError(
+            f"解除生效日期 {day.isoformat()} 晚于本聘期结束日（{appointment.end.isoformat()}）：聘期届满即自然终止，无需解除。",
+            code="effective_date_after_end",
+        )
+    return day
+
+
+def _pending_request(appointment: Appointment, *, initiator: str | None = None) -> TerminationRequest | None:
+    queryset = TerminationRequest.objects.select_for_update().filter(
+        appointment=appointment, status=TerminationStatus.PENDING
+    )
+    if initiator is not None:
+        queryset = queryset.filter(initiator=initiator)
+    return queryset.first()
+
+
+def _request_json(request: TerminationRequest) -> dict:
+    return {"request": request.pk, "initiator": request.initiator, "status": request.status,
+            "effective_on": request.effective_on.isoformat() if request.effective_on else None}
+
+
+def _evidence_store(files) -> list:
+    """Checks every file by content before writing any (PDF, JPEG, PNG), then stores them; a refusal
+    leaves nothing behind."""
+    from rpms.core.uploads import proof_check, proof_delete, proof_store
+
+    files = [f for f in files or [] if f is not None]
+    if len(files) > TERMINATION_EVIDENCE_MAX_FILES:
+        raise DomainError(f"一次最多上传 {TERMINATION_EVIDENCE_MAX_FILES} 份证据材料。", code="too_many_files")
+    for upload in files:
+        proof_check(upload)
+    stored = []
+    try:
+        for upload in files:
+            stored.append(proof_store(upload, folder=TERMINATION_EVIDENCE_FOLDER))
+    except BaseException:
+        for item in stored:
+            proof_delete(item.path)
+        raise
+    return stored
+
+
+def _evidence_rows(request: TerminationRequest, stored, *, actor) -> list[TerminationEvidence]:
+    rows = []
+    for item in stored:
+        row = TerminationEvidence(
+            request=request, path=item.path, original_name=item.original_name[:200], kind=item.kind, size=item.size,
+            sha256=item.sha256, uploaded_by=actor, uploaded_at=timezone.now(),
+        )
+        full_clean_or_refuse(row, validate_constraints=False)
+        row.save()
+        rows.append(row)
+    return rows
+
+
+def _with_evidence(files, body):
+    """Stores the evidence files, then runs body(stored) in a savepoint; if body raises, the files go."""
+    from rpms.core.uploads import proof_delete
+
+    stored = _evidence_store(files)
+    try:
+        with transaction.atomic():
+            return body(stored)
+    except BaseException:
+        for item in stored:
+            proof_delete(item.path)
+        raise
+
+
+def _termination_decide(*, actor, appointment: Appointment, request: TerminationRequest, effective_on: dt.date) -> None:
+    """The decision that ends the contract (the entity's consent, or its termination for a breach once
+    its evidence is attached): the appointment ends on `effective_on` through appointment_end_record;
+    effective at once when that day is today, otherwise consented until the date is reached (the
+    appointment runs on until then). The planner's dossier records it."""
+    if not request.can_become(TerminationStatus.CONSENTED):
+        raise Conflict(f"该解除申请{request.state_label()}，不能再办理。", code="termination_not_pending")
+    _require_no_ending(appointment)  # e.g. a removal from the pool already fixed its last day
+    today = clock.today()
+    request.status = TerminationStatus.EFFECTIVE if effective_on <= today else TerminationStatus.CONSENTED
+    request.effective_on = effective_on
+    request.consented_at = timezone.now()
+    request.consented_by = actor
+    full_clean_or_refuse(request, validate_constraints=False)
+    request.save()
+    appointment_end_record(actor=actor, appointment=appointment, last_day=effective_on, kind=EndKind.TERMINATION,
+                           reason=request.reason)
+    how = (f"聘任主体以责任规划师违反“{request.breach_label}”为由依约解除" if request.initiator == TerminationInitiator.ENTITY
+           else "经聘任主体同意解除")
     dossier_event_record(
         planner=appointment.planner, kind=DossierEventKind.TERMINATED,
         article=policy_article(appointment.city, "termination"), actor=actor, source=appointment,
-        summary=f"解除{appointment.unit.name}{appointment.role_label}聘用合同（{request.get_initiator_display()}），{last_day} 起",
-        data={"initiator": request.initiator, "breach": request.breach, "reason": request.reason},
+        summary=f"{appointment.unit.name}{appointment.role_label}聘用合同{how}，{effective_on.isoformat()} 解除",
+        data={"initiator": request.initiator, "breach": request.breach, "reason": request.reason,
+              "effective_on": effective_on.isoformat(), "request": request.pk},
     )
 
 
+def _entity_breach_clause(city, breach: str, article: str) -> dict:
+    """B25: the clause the entity names must be one of the contract's clauses binding the planner."""
+    policy = city.policy
+    allowed = policy.clauses_binding_planner()
+    choices = "、".join(f"“{c['label']}”" for c in allowed)
+    details = {"clauses": [c["code"] for c in allowed]}
+    if not breach:
+        raise DomainError(
+            f"{ENTITY_TERMINATION_REFUSED}（{article}）。请选择责任规划师违反的合同条款（可选：{choices}）。",
+            code="breach_required", details=details,
+        )
+    clause = policy.contract_clause(breach)
+    if clause is None:
+        raise DomainError(
+            f"“{breach}”不是聘用合同中的条款：{ENTITY_TERMINATION_REFUSED}（{article}）。可选：{choices}。",
+            code="breach_not_in_contract", details=details,
+        )
+    if clause not in allowed:
+        raise DomainError(
+            f"“{clause['label']}”是约束聘任主体（甲方）自身的条款，不能作为解除理由：聘任主体只能在责任规划师未按合同约定"
+            f"履行责任义务时依约解除，{ENTITY_TERMINATION_REFUSED}（{article}）。可选：{choices}。",
+            code="breach_binds_entity", details=details,
+        )
+    return clause
+
+
 @transaction.atomic
-def termination_request(*, actor, appointment: Appointment, initiator: str, reason: str, breach: str = "") -> TerminationRequest:
-    """B25. initiator "planner": the planner's written request, pending until the hiring entity consents.
-    initiator "entity": the hiring entity (contract signer) ends the contract for a breach it names from
-    the contract's clauses — nothing else is a ground."""
+def termination_request(*, actor, appointment: Appointment, initiator: str, reason: str = "", breach: str = "",
+                        facts: str = "", effective_date=None, evidence=()) -> TerminationRequest:
+    """B25. initiator "planner": the planner's written request (`reason`), pending until the hiring
+    entity consents or refuses; the planner may withdraw it while pending.
+
+    initiator "entity": the hiring entity (contract signer) ends the contract because the planner
+    failed a duty of a clause binding the planner (`breach`; a clause binding only the entity, such as
+    its own payment, is never a ground), stating the `facts` (`reason` is read as the facts when `facts`
+    is empty) and the `effective_date` (today or later). It takes effect only with evidence: the files
+    given here (`evidence`, PDF/JPEG/PNG), or a first file uploaded later with
+    termination_evidence_add on or before the effective date; until then it stays pending and the
+    appointment runs on."""
     appointment = _lock_appointment(appointment)
     if not permissions.can_view(actor, appointment):
         raise NotFound()
     city = appointment.city
     article = policy_article(city, "termination")
-    reason = (reason or "").strip()
     if initiator not in TerminationInitiator.values:
-        raise DomainError("请选择解除的提出方：责任规划师申请或聘任主体解除。", code="invalid_initiator")
+        raise DomainError("请选择解除的提出方：责任规划师申请（planner）或聘任主体解除（entity）。", code="invalid_initiator")
     if initiator == TerminationInitiator.PLANNER:
         if not permissions.is_planner_of(actor, appointment):
             raise Forbidden("只有责任规划师本人可以书面申请解除聘用合同。")
@@ -682,80 +940,269 @@ def termination_request(*, actor, appointment: Appointment, initiator: str, reas
         raise Forbidden("只有聘任主体（合同甲方）可以解除聘用合同。")
     _require_not_over(appointment)
     if appointment.termination_requests.filter(status=TerminationStatus.PENDING).exists():
-        raise Conflict("已有待聘任主体同意的解除申请。", code="termination_pending")
-    if not reason:
-        raise DomainError("请写明解除聘用合同的理由（书面申请）。", code="reason_required")
+        raise Conflict("已有待处理的解除申请，请先办理或撤回。", code="termination_pending")
+    _require_no_ending(appointment)
+    before = snapshot(appointment, ["status", "ended_on", "end_kind"])
+    now = timezone.now()
 
-    request = TerminationRequest(
-        appointment=appointment, initiator=initiator, reason=reason, requested_by=actor,
-        requested_at=timezone.now(),
-    )
-    before = snapshot(appointment, ["status", "ended_on"])
     if initiator == TerminationInitiator.PLANNER:
-        request.status = TerminationStatus.PENDING
+        reason = (reason or "").strip()
+        if not reason:
+            raise DomainError("请写明解除聘用合同的理由（书面申请）。", code="reason_required")
+        request = TerminationRequest(appointment=appointment, initiator=initiator, reason=reason, requested_by=actor,
+                                     requested_at=now, status=TerminationStatus.PENDING)
         full_clean_or_refuse(request, validate_constraints=False)
         request.save()
         dossier_event_record(
             planner=appointment.planner, kind=DossierEventKind.TERMINATION_REQUESTED, article=article, actor=actor,
             source=appointment, summary=f"书面申请解除{appointment.unit.name}{appointment.role_label}聘用合同，待聘任主体同意",
-            data={"reason": reason},
+            data={"reason": reason, "request": request.pk},
         )
         audit_log(
             actor=actor, action="appointments.termination_request", obj=appointment, before=before,
-            after={"request": request.pk, "initiator": initiator, "reason": reason}, article=article,
+            after={**_request_json(request), "reason": reason}, article=article,
             summary=f"责任规划师申请解除聘用合同：{appointment.planner.name} · {appointment.unit.name}",
         )
+        _exit_notify("termination_requested", appointment, request)
         return request
 
-    clauses = {c["code"]: c for c in city.policy.contract_clauses or []}
-    breach = (breach or "").strip()
-    if breach not in clauses:
-        raise DomainError(f"{ENTITY_TERMINATION_REFUSED}（{article}）。请从合同条款中选择乙方违反的条款。",
-                          code="breach_not_in_contract", details={"clauses": list(clauses)})
-    request.breach = breach
-    request.breach_label = clauses[breach]["label"]
-    request.status = TerminationStatus.DONE
-    request.consented_at = request.requested_at
-    request.consented_by = actor
-    _terminate(actor=actor, appointment=appointment, request=request)
-    full_clean_or_refuse(request, validate_constraints=False)
-    request.save()
-    audit_log(
-        actor=actor, action="appointments.termination_by_entity", obj=appointment, before=before,
-        after={**snapshot(appointment, ["status", "ended_on"]), "request": request.pk, "breach": breach, "reason": reason},
-        article=article,
-        summary=f"聘任主体依约解除聘用合同（违反“{request.breach_label}”）：{appointment.planner.name} · {appointment.unit.name}",
-    )
-    return request
+    clause = _entity_breach_clause(city, (breach or "").strip(), article)
+    facts = (facts or reason or "").strip()
+    if not facts:
+        raise DomainError("请写明责任规划师未履行该条款约定义务的事实。", code="facts_required")
+    effective_on = _effective_date(effective_date, appointment=appointment, required=True)
+
+    def body(stored):
+        request = TerminationRequest(
+            appointment=appointment, initiator=initiator, reason=facts, breach=clause["code"],
+            breach_label=clause["label"][:100], requested_by=actor, requested_at=now, status=TerminationStatus.PENDING,
+            effective_on=effective_on,
+        )
+        full_clean_or_refuse(request, validate_constraints=False)
+        request.save()
+        rows = _evidence_rows(request, stored, actor=actor)
+        if rows:
+            _termination_decide(actor=actor, appointment=appointment, request=request, effective_on=effective_on)
+        else:
+            dossier_event_record(
+                planner=appointment.planner, kind=DossierEventKind.TERMINATION_REQUESTED, article=article, actor=actor,
+                source=appointment,
+                summary=f"聘任主体拟以违反“{clause['label']}”为由解除{appointment.unit.name}{appointment.role_label}聘用合同，"
+                        f"待上传证据材料",
+                data={"breach": clause["code"], "facts": facts, "effective_on": effective_on.isoformat(),
+                      "request": request.pk},
+            )
+        audit_log(
+            actor=actor, action="appointments.termination_by_entity", obj=appointment, before=before,
+            after={**snapshot(appointment, ["status", "ended_on", "end_kind"]), **_request_json(request),
+                   "breach": clause["code"], "binds": clause.get("binds"), "facts": facts,
+                   "evidence": [{"name": r.original_name, "sha256": r.sha256} for r in rows]},
+            article=article,
+            summary=f"聘任主体依约解除聘用合同（违反“{clause['label']}”，{effective_on.isoformat()} 解除"
+                    f"{'' if rows else '，待上传证据材料'}）：{appointment.planner.name} · {appointment.unit.name}",
+        )
+        _exit_notify("termination_decided" if rows else "termination_requested", appointment, request)
+        return request
+
+    return _with_evidence(evidence, body)
 
 
 @transaction.atomic
-def termination_consent(*, actor, appointment: Appointment) -> TerminationRequest:
-    """B25: the hiring entity consents to the planner's written request; only then the contract ends."""
+def termination_evidence_add(*, actor, appointment: Appointment, file) -> TerminationEvidence:
+    """B25: evidence of the planner's breach, attached by the hiring entity to its termination. The first
+    file of a pending termination completes the decision (the appointment then ends on the stated
+    effective date, which must not have passed); further files may be added until the effective date."""
+    appointment = _lock_appointment(appointment)
+    if not permissions.can_view(actor, appointment):
+        raise NotFound()
+    if not permissions.is_contract_signer(actor, appointment):
+        raise Forbidden("只有聘任主体（合同甲方）可以上传解除证据材料。")
+    if file is None:
+        raise DomainError("请选择要上传的证据材料（PDF、JPEG 或 PNG）。", code="upload_missing")
+    request = (
+        TerminationRequest.objects.select_for_update()
+        .filter(appointment=appointment, initiator=TerminationInitiator.ENTITY,
+                status__in=[TerminationStatus.PENDING, TerminationStatus.CONSENTED])
+        .order_by("-requested_at", "-id").first()
+    )
+    if request is None:
+        raise Conflict("没有待生效的聘任主体解除决定，无需上传证据材料。", code="no_entity_termination")
+    today = clock.today()
+    if request.status == TerminationStatus.PENDING:
+        _require_not_over(appointment)
+        if request.effective_on < today:
+            raise Conflict(
+                f"解除生效日期 {request.effective_on.isoformat()} 已过而未上传证据材料，该解除未生效；请撤回后重新办理。",
+                code="effective_date_passed",
+            )
+    elif request.state(today) == TerminationStatus.EFFECTIVE:
+        raise Conflict(f"解除已于 {request.effective_on.isoformat()} 生效，不能再补充证据材料。", code="termination_effective")
+    article = policy_article(appointment.city, "termination")
+    before = snapshot(appointment, ["status", "ended_on", "end_kind"])
+    decides = request.status == TerminationStatus.PENDING
+
+    def body(stored):
+        [row] = _evidence_rows(request, stored, actor=actor)
+        if decides:
+            _termination_decide(actor=actor, appointment=appointment, request=request, effective_on=request.effective_on)
+        else:
+            dossier_event_record(
+                planner=appointment.planner, kind=DossierEventKind.TERMINATION_EVIDENCE, article=article, actor=actor,
+                source=appointment, summary=f"聘任主体补充解除证据材料：{row.original_name}",
+                data={"request": request.pk, "sha256": row.sha256},
+            )
+        audit_log(
+            actor=actor, action="appointments.termination_evidence_add", obj=appointment, before=before,
+            after={**snapshot(appointment, ["status", "ended_on", "end_kind"]), **_request_json(request),
+                   "evidence": {"id": row.pk, "name": row.original_name, "sha256": row.sha256}},
+            article=article,
+            summary=f"上传解除证据材料（{row.original_name}）{'，解除决定生效日期 ' + request.effective_on.isoformat() if decides else ''}："
+                    f"{appointment.planner.name} · {appointment.unit.name}",
+        )
+        _exit_notify("termination_decided" if decides else "termination_evidence", appointment, request)
+        return row
+
+    return _with_evidence([file], body)
+
+
+@transaction.atomic
+def termination_consent(*, actor, appointment: Appointment, effective_date=None) -> TerminationRequest:
+    """B25: the hiring entity consents to the planner's written request, from `effective_date` (today
+    or later; default today). Effective today: the appointment ends at once; later: it runs until then."""
     appointment = _lock_appointment(appointment)
     if not permissions.can_view(actor, appointment):
         raise NotFound()
     if not permissions.is_contract_signer(actor, appointment):
         raise Forbidden("只有聘任主体（合同甲方）可以同意解除聘用合同。")
-    request = (
-        TerminationRequest.objects.select_for_update()
-        .filter(appointment=appointment, status=TerminationStatus.PENDING).first()
-    )
+    request = _pending_request(appointment, initiator=TerminationInitiator.PLANNER)
     if request is None:
         raise Conflict("没有待同意的解除申请。", code="no_pending_termination")
     _require_not_over(appointment)
-    before = snapshot(appointment, ["status", "ended_on"])
-    request.status = TerminationStatus.DONE
-    request.consented_at = timezone.now()
-    request.consented_by = actor
-    _terminate(actor=actor, appointment=appointment, request=request)
-    request.save()
+    effective_on = _effective_date(effective_date, appointment=appointment, required=False)
+    before = snapshot(appointment, ["status", "ended_on", "end_kind"])
+    _termination_decide(actor=actor, appointment=appointment, request=request, effective_on=effective_on)
     audit_log(
         actor=actor, action="appointments.termination_consent", obj=appointment, before=before,
-        after={**snapshot(appointment, ["status", "ended_on"]), "request": request.pk},
+        after={**snapshot(appointment, ["status", "ended_on", "end_kind"]), **_request_json(request)},
         article=policy_article(appointment.city, "termination"),
-        summary=f"聘任主体同意解除聘用合同：{appointment.planner.name} · {appointment.unit.name}",
+        summary=f"聘任主体同意解除聘用合同，{effective_on.isoformat()} 解除：{appointment.planner.name} · {appointment.unit.name}",
     )
+    _exit_notify("termination_consented", appointment, request)
+    return request
+
+
+@transaction.atomic
+def termination_refuse(*, actor, appointment: Appointment, reason: str) -> TerminationRequest:
+    """B25: the hiring entity does not consent to the planner's request, giving its reason; the contract
+    runs on."""
+    appointment = _lock_appointment(appointment)
+    if not permissions.can_view(actor, appointment):
+        raise NotFound()
+    if not permissions.is_contract_signer(actor, appointment):
+        raise Forbidden("只有聘任主体（合同甲方）可以答复解除申请。")
+    request = _pending_request(appointment, initiator=TerminationInitiator.PLANNER)
+    if request is None:
+        raise Conflict("没有待答复的解除申请。", code="no_pending_termination")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("请写明不同意解除的理由。", code="reason_required")
+    article = policy_article(appointment.city, "termination")
+    request.status = TerminationStatus.REFUSED
+    request.refused_at = timezone.now()
+    request.refused_by = actor
+    request.refusal_reason = reason
+    full_clean_or_refuse(request, validate_constraints=False)
+    request.save()
+    dossier_event_record(
+        planner=appointment.planner, kind=DossierEventKind.TERMINATION_REFUSED, article=article, actor=actor,
+        source=appointment, summary=f"聘任主体不同意解除{appointment.unit.name}{appointment.role_label}聘用合同：{reason}",
+        data={"request": request.pk, "reason": reason},
+    )
+    audit_log(
+        actor=actor, action="appointments.termination_refuse", obj=appointment,
+        before={"request": request.pk, "status": TerminationStatus.PENDING},
+        after={**_request_json(request), "reason": reason}, article=article,
+        summary=f"聘任主体不同意解除聘用合同：{appointment.planner.name} · {appointment.unit.name}",
+    )
+    _exit_notify("termination_refused", appointment, request)
+    return request
+
+
+@transaction.atomic
+def termination_withdraw(*, actor, appointment: Appointment) -> TerminationRequest:
+    """Withdraws a pending termination: the planner its own request; the hiring entity its termination
+    still waiting for evidence. The contract runs on."""
+    appointment = _lock_appointment(appointment)
+    if not permissions.can_view(actor, appointment):
+        raise NotFound()
+    request = _pending_request(appointment)
+    if request is None:
+        raise Conflict("没有可撤回的待处理解除申请。", code="no_pending_termination")
+    if request.initiator == TerminationInitiator.PLANNER:
+        if not permissions.is_planner_of(actor, appointment):
+            raise Forbidden("只有提出申请的责任规划师本人可以撤回解除申请。")
+    elif not permissions.is_contract_signer(actor, appointment):
+        raise Forbidden("只有聘任主体（合同甲方）可以撤回其解除决定。")
+    article = policy_article(appointment.city, "termination")
+    request.status = TerminationStatus.WITHDRAWN
+    request.withdrawn_at = timezone.now()
+    full_clean_or_refuse(request, validate_constraints=False)
+    request.save()
+    who = "责任规划师撤回解除申请" if request.initiator == TerminationInitiator.PLANNER else "聘任主体撤回解除决定"
+    dossier_event_record(
+        planner=appointment.planner, kind=DossierEventKind.TERMINATION_WITHDRAWN, article=article, actor=actor,
+        source=appointment, summary=f"{who}（{appointment.unit.name}{appointment.role_label}）",
+        data={"request": request.pk},
+    )
+    audit_log(
+        actor=actor, action="appointments.termination_withdraw", obj=appointment,
+        before={"request": request.pk, "status": TerminationStatus.PENDING}, after=_request_json(request),
+        article=article, summary=f"{who}：{appointment.planner.name} · {appointment.unit.name}",
+    )
+    _exit_notify("termination_withdrawn", appointment, request)
+    return request
+
+
+@transaction.atomic
+def termination_statement(*, actor, appointment: Appointment, statement: str) -> TerminationRequest:
+    """The planner's statement in reply to the entity's termination (once), recorded on it and shown to
+    the hiring entity, the district and the city."""
+    appointment = _lock_appointment(appointment)
+    if not permissions.can_view(actor, appointment):
+        raise NotFound()
+    if not permissions.is_planner_of(actor, appointment):
+        raise Forbidden("只有责任规划师本人可以提交陈述。")
+    request = (
+        TerminationRequest.objects.select_for_update()
+        .filter(appointment=appointment, initiator=TerminationInitiator.ENTITY)
+        .exclude(status=TerminationStatus.WITHDRAWN).order_by("-requested_at", "-id").first()
+    )
+    if request is None:
+        raise Conflict("聘任主体没有提出解除，无需陈述。", code="no_entity_termination")
+    if request.statement:
+        raise Conflict(f"已于 {timezone.localtime(request.statement_at):%Y-%m-%d} 提交过陈述，不能重复提交。",
+                       code="statement_exists")
+    statement = (statement or "").strip()
+    if not statement:
+        raise DomainError("请填写陈述内容。", code="statement_required")
+    if len(statement) > 4000:
+        raise DomainError("陈述不超过 4000 字。", code="statement_too_long")
+    article = policy_article(appointment.city, "termination")
+    request.statement = statement
+    request.statement_at = timezone.now()
+    full_clean_or_refuse(request, validate_constraints=False)
+    request.save()
+    dossier_event_record(
+        planner=appointment.planner, kind=DossierEventKind.TERMINATION_STATEMENT, article=article, actor=actor,
+        source=appointment, summary=f"就聘任主体解除{appointment.unit.name}{appointment.role_label}聘用合同提交陈述",
+        data={"request": request.pk, "statement": statement},
+    )
+    audit_log(
+        actor=actor, action="appointments.termination_statement", obj=appointment,
+        after={"request": request.pk, "statement": statement}, article=article,
+        summary=f"责任规划师就解除提交陈述：{appointment.planner.name} · {appointment.unit.name}",
+    )
+    _exit_notify("termination_statement", appointment, request)
     return request
 
 
@@ -778,16 +1225,44 @@ class WithdrawalTooEarly(DomainError):
         return data
 
 
-def withdrawal_earliest(*, city, requested_on: dt.date) -> tuple[dt.date, list[str]]:
+def withdrawal_notice(appointment: Appointment) -> tuple[int | None, str]:
+    """See Appointment.withdrawal_notice: the contract's clause, the city's rule, or None (no unilateral
+    withdrawal)."""
+    return appointment.withdrawal_notice()
+
+
+def withdrawal_not_allowed(city) -> Conflict:
+    """409 where a planner cannot leave on notice: the way out is the written termination request."""
+    article = policy_article(city, "termination")
+    return Conflict(
+        f"按{city.name}的规定，责任规划师不能单方提前退出；因自身原因无法履行合同的，请向聘任主体书面申请解除聘用合同"
+        f"（解除申请），经聘任主体同意后解除（{article}）。",
+        code="withdrawal_not_allowed",
+    )
+
+
+def withdrawal_earliest(*, requested_on: dt.date, appointment: Appointment | None = None, city=None
+                        ) -> tuple[dt.date, list[str]]:
     """The earliest leave date (last day of service) for a withdrawal requested on `requested_on`:
-    the notice runs `withdrawal_notice_working_days` working days counted from the day after the request
-    (the day of the request is not counted, as for any period counted in days, Civil Code art. 201)."""
+    the notice (`withdrawal_notice`: the contract's clause or the city's rule) runs that many working
+    days counted from the day after the request (the day of the request is not counted, as for any
+    period counted in days, Civil Code art. 201). Without an appointment, the city's rule. Where there
+    is no notice at all (no unilateral withdrawal), Conflict `withdrawal_not_allowed`."""
     from rpms.workdays.selectors import add_working_days
 
-    days = city.policy.withdrawal_notice_working_days
+    if appointment is not None:
+        city = appointment.city
+        days, source = withdrawal_notice(appointment)
+    else:
+        days, source = city.policy.withdrawal_notice_working_days, "policy"
+    if days is None:
+        raise withdrawal_not_allowed(city)
     result = add_working_days(requested_on + dt.timedelta(days=1), days)
+    article = policy_article(city, "withdrawal")
+    basis = (f"按聘用合同的约定（{article}，合同另有约定的从其约定），应提前 {days} 个工作日提交书面退出申请。"
+             if source == "contract" else f"按规定应提前 {days} 个工作日提交书面退出申请（{article}）。")
     explanation = [
-        f"申请日期 {requested_on.isoformat()}，按规定应提前 {days} 个工作日提交书面退出申请（{policy_article(city, 'withdrawal')}）。",
+        f"申请日期 {requested_on.isoformat()}，{basis}",
         f"提前期自申请次日（{(requested_on + dt.timedelta(days=1)).isoformat()}）起计算，申请当日不计入。",
         *result.explanation,
         f"第 {days} 个工作日为 {result.end.isoformat()}，最早可于当日离任（最后服务日）。",
@@ -815,17 +1290,14 @@ def withdrawal_request(*, actor, appointment: Appointment, leave_date, reason: s
     if not permissions.is_planner_of(actor, appointment):
         raise Forbidden("只有责任规划师本人可以提交退出申请。")
     _require_not_over(appointment)
-    if appointment.city.policy.withdrawal_notice_working_days is None:
-        article = policy_article(appointment.city, "termination")
-        raise Conflict(
-            f"按{appointment.city.name}的规定，责任规划师不能单方提前退出；因自身原因无法履行合同的，"
-            f"请向聘任主体书面申请解除聘用合同，经聘任主体同意后解除（{article}）。",
-            code="withdrawal_not_allowed",
-        )
+    days, _source = withdrawal_notice(appointment)
+    if days is None:
+        raise withdrawal_not_allowed(appointment.city)
     if appointment.termination_requests.filter(status=TerminationStatus.PENDING).exists():
         raise Conflict("已有待处理的解除申请。", code="termination_pending")
-    if Withdrawal.objects.filter(appointment=appointment).exists() or appointment.ended_on is not None:
+    if Withdrawal.objects.filter(appointment=appointment).exists():
         raise Conflict("已提交过退出申请。", code="withdrawal_exists")
+    _require_no_ending(appointment)
     leave_date = _parse_date(leave_date, "离任日期")
     reason = (reason or "").strip()
     if not reason:
@@ -833,10 +1305,10 @@ def withdrawal_request(*, actor, appointment: Appointment, leave_date, reason: s
     city = appointment.city
     article = policy_article(city, "withdrawal")
     today = clock.today()
-    earliest, explanation = withdrawal_earliest(city=city, requested_on=today)
+    earliest, explanation = withdrawal_earliest(appointment=appointment, requested_on=today)
     if leave_date < earliest:
         raise WithdrawalTooEarly(
-            f"离任日期 {leave_date.isoformat()} 过早：应提前 {city.policy.withdrawal_notice_working_days} 个工作日"
+            f"离任日期 {leave_date.isoformat()} 过早：应提前 {days} 个工作日"
             f"提交书面退出申请，最早可离任日期为 {earliest.isoformat()}（{article}）。",
             earliest=earliest, explanation=explanation,
         )
@@ -865,6 +1337,7 @@ def withdrawal_request(*, actor, appointment: Appointment, leave_date, reason: s
         after={"ended_on": leave_date.isoformat(), "withdrawal": withdrawal.pk, "earliest": earliest.isoformat()},
         article=article, summary=f"申请退出派驻：{appointment.planner.name} · {appointment.unit.name}，{leave_date} 离任",
     )
+    _exit_notify("withdrawal_requested", appointment, withdrawal)
     return withdrawal
 
 

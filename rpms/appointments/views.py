@@ -18,7 +18,7 @@ from rpms.geography.models import District, ResponsibilityUnit
 from rpms.registry.models import Planner, PoolStatus
 
 from . import clock, permissions, removal, selectors, services
-from .models import AppointmentStatus, TerminationStatus
+from .models import AppointmentStatus, TerminationInitiator, TerminationStatus
 
 STAFF_ROLES = (Role.CITY_ADMIN, Role.AUDITOR, Role.DISTRICT_OFFICER, Role.HIRING_ENTITY, Role.PLANNER)
 
@@ -63,7 +63,8 @@ def appointment_list(request):
             selectors.status_q(AppointmentStatus.ACTIVE) | selectors.status_q(selectors.UPCOMING)
         )
     if request.GET.get("termination") == "pending":
-        queryset = queryset.filter(termination_requests__status=TerminationStatus.PENDING).distinct()
+        queryset = queryset.filter(termination_requests__status=TerminationStatus.PENDING,
+                                   termination_requests__initiator=TerminationInitiator.PLANNER).distinct()
     if request.GET.get("export") == "xlsx":
         return _export(queryset)
     try:
@@ -147,7 +148,7 @@ def appointment_new(request):
     planners = list(Planner.objects.filter(city=city, pool_status=PoolStatus.ACTIVE).order_by("name", "id"))
     form = {"unit": request.GET.get("unit", ""), "planner": request.GET.get("planner", ""),
             "role": request.GET.get("role", ""), "start": clock.today().isoformat(), "fee_yuan": "", "fee_note": "",
-            "service_focus": ""}
+            "service_focus": "", "withdrawal_notice_working_days": ""}
     error = ""
     status = 200
     if request.method == "POST":
@@ -161,6 +162,7 @@ def appointment_new(request):
                 actor=user, planner=int(form["planner"]), unit=int(form["unit"]), role=form["role"],
                 start=form["start"], fee_yuan=int(form["fee_yuan"]) if form["fee_yuan"] else None,
                 fee_note=form["fee_note"], service_focus=form["service_focus"], source="manual",
+                withdrawal_notice_working_days=form["withdrawal_notice_working_days"] or None,
             )
         except DomainError as exc:
             if not _refusal(exc):
@@ -185,16 +187,36 @@ def _detail_context(request, appointment, **extra) -> dict:
     for document in documents:
         current[document.kind] = document  # oldest first: the last one wins
     opens, closes = services.renewal_window(appointment)
-    pending_termination = next(
-        (r for r in appointment.termination_requests.all() if r.status == TerminationStatus.PENDING), None
-    )
+    requests = list(appointment.termination_requests.all())
+    for r in requests:
+        r.state_now = r.state(today)
+        r.state_now_label = r.state_label(today)
+    pending = next((r for r in requests if r.status == TerminationStatus.PENDING), None)
     in_force = appointment.status == AppointmentStatus.ACTIVE and appointment.state(today) in (
         AppointmentStatus.ACTIVE, selectors.UPCOMING
     )
     policy = appointment.city.policy
     withdrawals = list(appointment.withdrawals.all())
+    is_planner = permissions.is_planner_of(user, appointment)
+    is_signer = permissions.is_contract_signer(user, appointment)
+    ending_decided = appointment.ended_on is not None
+    notice_days, notice_source = appointment.withdrawal_notice()
+    # B25: the entity's termination waiting for evidence, or decided and not yet effective (more evidence).
+    entity_open = next(
+        (r for r in requests if r.initiator == TerminationInitiator.ENTITY
+         and (r.status == TerminationStatus.PENDING and r.effective_on and r.effective_on >= today
+              or r.status == TerminationStatus.CONSENTED and r.state_now != TerminationStatus.EFFECTIVE)),
+        None,
+    )
+    statement_target = next(
+        (r for r in requests if r.initiator == TerminationInitiator.ENTITY and r.status != TerminationStatus.WITHDRAWN),
+        None,
+    )
+    can_withdraw = (in_force and not ending_decided and not withdrawals and is_planner and pending is None
+                    and notice_days is not None)
     context = {
         "appointment": appointment,
+        "today": today,
         "state": appointment.state(today),
         "state_label": appointment.state_label(today),
         "documents": documents,
@@ -207,22 +229,38 @@ def _detail_context(request, appointment, **extra) -> dict:
             )
         ],
         "terms": list(appointment.terms.all()),
-        "termination_requests": list(appointment.termination_requests.all()),
+        "termination_requests": requests,
         "withdrawals": withdrawals,
-        "pending_termination": pending_termination,
+        "pending_termination": pending,
         "renewal_opens": opens,
         "renewal_closes": closes,
         "renewal_open_now": opens <= today <= closes,
         "renewal_years": list(range(policy.renewal_years_min, policy.renewal_years_max + 1)),
-        "clauses": policy.contract_clauses,
+        "breach_clauses": policy.clauses_binding_planner(),
         "can_file": in_force and not appointment.is_filed and permissions.can_file(user, appointment),
         "can_renew": in_force and appointment.ended_on is None and permissions.can_renew(user, appointment),
-        "is_planner": in_force and permissions.is_planner_of(user, appointment),
-        "can_withdraw": in_force and appointment.ended_on is None and not withdrawals
-        and permissions.is_planner_of(user, appointment) and pending_termination is None,
-        "is_signer": in_force and permissions.is_contract_signer(user, appointment),
-        "earliest_leave": services.withdrawal_earliest(city=appointment.city, requested_on=today)[0]
-        if in_force and permissions.is_planner_of(user, appointment) else None,
+        "is_planner": in_force and is_planner,
+        "is_signer": in_force and is_signer,
+        # Termination (B25): who may do what now.
+        "can_request_termination": in_force and is_planner and pending is None and not ending_decided,
+        "can_answer_termination": in_force and is_signer and pending is not None
+        and pending.initiator == TerminationInitiator.PLANNER,
+        "can_withdraw_termination": pending is not None and (
+            is_planner if pending.initiator == TerminationInitiator.PLANNER else is_signer
+        ),
+        "can_terminate_for_breach": in_force and is_signer and pending is None and not ending_decided,
+        "entity_open": entity_open if is_signer else None,
+        "statement_target": statement_target if is_planner and statement_target and not statement_target.statement
+        else None,
+        # Withdrawal on notice (P6(5), or the contract's own clause under B25).
+        "notice_days": notice_days,
+        "notice_source": notice_source,
+        "can_withdraw": can_withdraw,
+        "withdrawal_closed": in_force and is_planner and notice_days is None and not ending_decided,
+        "can_set_notice": in_force and is_signer and policy.contract_notice_clause_allowed and not ending_decided
+        and not withdrawals,
+        "earliest_leave": services.withdrawal_earliest(appointment=appointment, requested_on=today)[0]
+        if can_withdraw else None,
         "form": {},
         "error": "",
         "error_details": None,
@@ -273,22 +311,94 @@ def appointment_renew(request, pk: int):
                 "已办理续聘，并出具新的聘用合同和聘任证书。")
 
 
+def _require_confirmation(form: dict) -> None:
+    """Irreversible acts ask for an explicit confirmation on the page."""
+    if form.get("confirm") != "1":
+        raise DomainError("请勾选确认后再提交：该操作提交后不能撤销。", code="confirmation_required")
+
+
 @login_required
 @require_POST
 def appointment_terminate(request, pk: int):
     def action(appointment, form):
-        return services.termination_request(actor=request.user, appointment=appointment, initiator=form["initiator"],
-                                            reason=form["reason"], breach=form["breach"])
+        if form["initiator"] == "entity":
+            _require_confirmation(form)
+        return services.termination_request(
+            actor=request.user, appointment=appointment, initiator=form["initiator"], reason=form["reason"],
+            breach=form["breach"], facts=form["facts"], effective_date=form["effective_date"] or None,
+            evidence=request.FILES.getlist("evidence"),
+        )
 
-    return _act(request, pk, "terminate", ("initiator", "reason", "breach"), action, "已提交。")
+    initiator = request.POST.get("initiator", "")
+    success = ("解除申请已提交，待聘任主体同意。" if initiator == "planner"
+               else "已作出依约解除决定。" if request.FILES.getlist("evidence")
+               else "已记录依约解除，请在解除生效日前上传证据材料；上传后解除决定方生效。")
+    return _act(request, pk, "terminate" if initiator == "planner" else "breach",
+                ("initiator", "reason", "breach", "facts", "effective_date", "confirm"), action, success)
 
 
 @login_required
 @require_POST
 def appointment_terminate_consent(request, pk: int):
-    return _act(request, pk, "consent", (),
-                lambda a, f: services.termination_consent(actor=request.user, appointment=a),
-                "已同意解除聘用合同，聘任证书已撤销。")
+    def action(appointment, form):
+        _require_confirmation(form)
+        return services.termination_consent(actor=request.user, appointment=appointment,
+                                            effective_date=form["effective_date"] or None)
+
+    return _act(request, pk, "consent", ("effective_date", "confirm"), action, "已同意解除聘用合同。")
+
+
+@login_required
+@require_POST
+def appointment_terminate_refuse(request, pk: int):
+    def action(appointment, form):
+        _require_confirmation(form)
+        return services.termination_refuse(actor=request.user, appointment=appointment, reason=form["reason"])
+
+    return _act(request, pk, "refuse", ("reason", "confirm"), action, "已答复不同意解除，聘用合同继续履行。")
+
+
+@login_required
+@require_POST
+def appointment_terminate_withdraw(request, pk: int):
+    return _act(request, pk, "withdraw", (),
+                lambda a, f: services.termination_withdraw(actor=request.user, appointment=a), "已撤回解除申请。")
+
+
+@login_required
+@require_POST
+def appointment_terminate_evidence(request, pk: int):
+    return _act(request, pk, "evidence", (),
+                lambda a, f: services.termination_evidence_add(actor=request.user, appointment=a,
+                                                               file=request.FILES.get("evidence")),
+                "证据材料已上传。")
+
+
+@login_required
+@require_POST
+def appointment_terminate_statement(request, pk: int):
+    return _act(request, pk, "statement", ("statement",),
+                lambda a, f: services.termination_statement(actor=request.user, appointment=a, statement=f["statement"]),
+                "陈述已提交，聘任主体、区级工作专班和市级主管部门均可查看。")
+
+
+@login_required
+@require_GET
+def termination_evidence_download(request, pk: int, evidence_pk: int):
+    from rpms.core.uploads import proof_response
+
+    _require_staff(request.user)
+    evidence = selectors.termination_evidence_get(user=request.user, appointment_id=pk, pk=evidence_pk)
+    return proof_response(evidence.path, download_name=evidence.original_name)
+
+
+@login_required
+@require_POST
+def appointment_withdrawal_notice(request, pk: int):
+    return _act(request, pk, "notice", ("working_days",),
+                lambda a, f: services.appointment_withdrawal_notice_set(actor=request.user, appointment=a,
+                                                                        working_days=f["working_days"] or None),
+                "已记录合同约定的退出提前期，并出具补充约定后的聘用合同。")
 
 
 @login_required

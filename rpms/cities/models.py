@@ -148,3 +148,13 @@ class PolicyProfile(TimeStampedModel):
     def specialty_label(self, code):
         item = self._by_code(self.specialties, code)
         return item["label"] if item else code
+
+    def contract_clause(self, code):
+        return self._by_code(self.contract_clauses, code)
+
+    def clauses_binding_planner(self) -> list[dict]:
+        """B25: the clauses whose breach by the planner lets the hiring entity end the contract (those
+        binding the planner alone or both parties); a clause binding only the entity is never a ground."""
+        from .schemas import CLAUSE_BINDS_PLANNER
+
+        return [c for c in self.contract_clauses or [] if c.get("binds") in CLAUSE_BINDS_PLANNER]

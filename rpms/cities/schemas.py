@@ -55,12 +55,29 @@ class Registration(_Item):
     pass
 
 
+# Whom a contract clause binds (B25: the hiring entity may end the contract only when the planner failed a
+# duty the contract places on the planner; a clause binding both parties binds the planner too).
+CLAUSE_BINDS = {"planner": "乙方（责任规划师）", "entity": "甲方（聘任主体）", "both": "甲乙双方"}
+CLAUSE_BINDS_PLANNER = ("planner", "both")
+
+
 class ContractClause(_Item):
     required: bool = True
+    # Required for every clause; checked below so that the message says what to write.
+    binds: str | None = None
     # The clause's wording with placeholders filled per contract (see selectors.contract_clause_texts):
     # {party_a} {party_b} {unit_name} {district_name} {subdistricts} {role_label} {start} {end}
     # {term_years} {fee} {duties} {service_focus} {filing_body}
     text: str = Field(default="", max_length=4000)
+
+    @model_validator(mode="after")
+    def _binds_a_party(self):
+        if self.binds not in CLAUSE_BINDS:
+            choices = "、".join(f"{code}（{label}）" for code, label in CLAUSE_BINDS.items())
+            if self.binds in (None, ""):
+                raise ValueError(f"条款“{self.label}”须注明约束哪一方（binds），可选：{choices}")
+            raise ValueError(f"条款“{self.label}”约束的一方“{self.binds}”不在允许范围内（binds 可选：{choices}）")
+        return self
 
     @model_validator(mode="after")
     def _known_placeholders(self):

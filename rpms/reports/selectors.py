@@ -270,7 +270,9 @@ def _appointments(city, period: _Period, district_ids) -> dict:
         base = base.filter(unit__district_id__in=district_ids)
     served_in_year = Q(start__lte=period.end, last__gte=period.start) & Q(last__gte=F("start"))
     serving_as_of = Q(start__lte=period.as_of, last__gte=period.as_of)
-    not_terminated = ~Q(status=AppointmentStatus.TERMINATED)
+    # A termination consented for a later date keeps the stored status ACTIVE until then (B25); its
+    # end_kind says it is a termination all the same.
+    not_terminated = ~Q(status=AppointmentStatus.TERMINATED) & ~Q(end_kind="termination")
     aggregates = {
         "active_in_year": Count("id", filter=served_in_year),
         "active_at_as_of": Count("id", filter=serving_as_of),
@@ -279,7 +281,9 @@ def _appointments(city, period: _Period, district_ids) -> dict:
         "withdrawn": Count("id", filter=not_terminated & Q(ended_on__isnull=False, ended_on__gte=period.start,
                                                           ended_on__lte=period.over_until)),
         "terminated": Count("id", filter=Q(status=AppointmentStatus.TERMINATED, ended_on__gte=period.start,
-                                           ended_on__lte=period.end)),
+                                           ended_on__lte=period.end)
+                            | Q(status=AppointmentStatus.ACTIVE, end_kind="termination", ended_on__gte=period.start,
+                                ended_on__lte=period.over_until)),
         "serving_planners": Count("planner", filter=serving_as_of, distinct=True),
     }
     grouped = {row.pop("unit__district_id"): row for row in base.order_by().values("unit__district_id").annotate(**aggregates)}

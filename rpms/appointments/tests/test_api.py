@@ -147,8 +147,9 @@ def test_district_chief_api(client, bearer, district_haidian, district_chaoyang,
 def test_withdrawal_list_and_proposals_endpoints(client, bearer, city_admin, district_chaoyang, wanshou, bj_planner,
                                                  beijing, clock):
     appointment = services.appointment_create(actor=city_admin, planner=bj_planner, unit=wanshou,
-                                              role="responsible_planner", start=clock.today)
-    earliest, _ = services.withdrawal_earliest(city=beijing, requested_on=clock.today)
+                                              role="responsible_planner", start=clock.today,
+                                              withdrawal_notice_working_days=15)  # the contract's own notice (B25)
+    earliest, _ = services.withdrawal_earliest(appointment=appointment, requested_on=clock.today)
     withdrawal = services.withdrawal_request(actor=bj_planner.user, appointment=appointment, leave_date=earliest,
                                              reason="工作变动")
     candidate = make_planner(beijing, "接任候选")

@@ -241,15 +241,14 @@ def test_a_planners_termination_request_ends_nothing_without_consent(case, clock
 
     consented = post(client, f"{path}/consent", case["signer"], bearer)
     assert consented.status_code == 200, consented.content.decode()
+    assert consented.json()["request"]["status"] == "effective"
     appointment.refresh_from_db()
     assert appointment.status == "terminated" and appointment.ended_on == clock.today
+    assert appointment.end_kind == "termination"
     assert not appointment.is_active()
     assert case["unit"].pk not in covered_unit_ids(case["city"])
-    certificate = IssuedDocument.objects.get(subject_id=str(appointment.pk), kind="appointment_certificate")
-    assert certificate.status == DocumentStatus.REVOKED and certificate.revoke_reason
-    verify = client.get(f"/api/v1/documents/verify/{certificate.verification_code}").json()
-    assert verify["valid"] is False and verify["status"] == "revoked"
-    assert TerminationRequest.objects.get(appointment=appointment).status == "done"
+    # (what the certificate and contract say on /verify/ after an ending is issue #11 item 6's)
+    assert TerminationRequest.objects.get(appointment=appointment).status == "effective"
     [row] = audit_rows("appointments.termination_consent", appointment)
     assert row.article == policy_article(case["city"], "termination")
     assert DossierEvent.objects.filter(planner=case["planner"], kind=DossierEventKind.TERMINATED).count() == 1
@@ -259,24 +258,35 @@ def test_a_planners_termination_request_ends_nothing_without_consent(case, clock
 def test_the_entity_may_terminate_only_for_a_breach_named_in_the_contract(case, clock, client, bearer):
     appointment = appoint(case, clock, client, bearer)
     path = f"/api/v1/appointments/{appointment.pk}/terminate"
-    outside = post(client, path, case["signer"], bearer, {"initiator": "entity", "reason": "换一个人", "breach": ""})
+    today = clock.today.isoformat()
+    outside = post(client, path, case["signer"], bearer,
+                   {"initiator": "entity", "facts": "换一个人", "breach": "", "effective_date": today})
     assert outside.status_code == 400
     assert "聘任主体不得以合同约定外的事项作为解除聘用合同的理由" in outside.json()["detail"]
-    invented = post(client, path, case["signer"], bearer, {"initiator": "entity", "reason": "换一个人", "breach": "mood"})
+    invented = post(client, path, case["signer"], bearer,
+                    {"initiator": "entity", "facts": "换一个人", "breach": "mood", "effective_date": today})
     assert invented.status_code == 400
     appointment.refresh_from_db()
     assert appointment.status == "active"
 
     # the planner cannot end it as "entity", nor can a district officer
     assert post(client, path, case["planner"].user, bearer,
-                {"initiator": "entity", "reason": "x", "breach": "service_mode"}).status_code == 403
+                {"initiator": "entity", "facts": "x", "breach": "service_mode", "effective_date": today}).status_code == 403
     breach = case["city"].policy.contract_clauses[1]["code"]
-    done = post(client, path, case["signer"], bearer, {"initiator": "entity", "reason": "连续三个月未到岗履职", "breach": breach})
+    assert case["city"].policy.contract_clauses[1]["binds"] == "both"
+    done = client.post(path, {"initiator": "entity", "facts": "连续三个月未到岗履职", "breach": breach,
+                              "effective_date": today, "file": pdf_upload()}, **bearer(case["signer"]))
     assert done.status_code == 200, done.content.decode()
     appointment.refresh_from_db()
     assert appointment.status == "terminated"
     request = TerminationRequest.objects.get(appointment=appointment)
-    assert request.breach == breach and request.initiator == "entity"
+    assert request.breach == breach and request.initiator == "entity" and request.evidence.count() == 1
+
+
+def pdf_upload(name="证据.pdf"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", content_type="application/pdf")
 
 
 # --- withdrawal and replacement (P6(5)) -----------------------------------------------------------------------
@@ -288,7 +298,15 @@ def test_withdrawal_too_early_is_refused_with_the_earliest_date_then_replacement
     appointment = appoint(case, clock, client, bearer)
     city, unit = case["city"], case["unit"]
     path = f"/api/v1/appointments/{appointment.pk}/withdrawal"
-    earliest, _ = services.withdrawal_earliest(city=city, requested_on=clock.today)
+    if city.policy.withdrawal_notice_working_days is None:
+        # B25: Beijing has no unilateral withdrawal unless the contract agrees a notice
+        refused = post(client, path, case["planner"].user, bearer, {"leave_date": "2099-01-01", "reason": "身体原因"})
+        assert refused.status_code == 409 and refused.json()["code"] == "withdrawal_not_allowed"
+        agreed = post(client, f"/api/v1/appointments/{appointment.pk}/withdrawal-notice", case["signer"], bearer,
+                      {"working_days": 15})
+        assert agreed.status_code == 200, agreed.content.decode()
+        appointment.refresh_from_db()
+    earliest, _ = services.withdrawal_earliest(appointment=appointment, requested_on=clock.today)
     assert (earliest - clock.today).days >= 15 + 4  # 15 working days, at least three weekends
 
     early = post(client, path, case["planner"].user, bearer,
@@ -340,9 +358,11 @@ def test_withdrawal_too_early_is_refused_with_the_earliest_date_then_replacement
 def test_a_replacement_named_before_the_leave_date_continues_service_without_a_gap(
     city_admin, wanshou, bj_planner, beijing, clock
 ):
+    # B25 "除合同另有约定外": this Beijing contract agrees a 15-working-day withdrawal notice
     appointment = services.appointment_create(actor=city_admin, planner=bj_planner, unit=wanshou,
-                                              role="responsible_planner", start=clock.today)
-    earliest, _ = services.withdrawal_earliest(city=beijing, requested_on=clock.today)
+                                              role="responsible_planner", start=clock.today,
+                                              withdrawal_notice_working_days=15)
+    earliest, _ = services.withdrawal_earliest(appointment=appointment, requested_on=clock.today)
     withdrawal = services.withdrawal_request(actor=bj_planner.user, appointment=appointment, leave_date=earliest,
                                              reason="工作变动")
     successor = make_planner(beijing, "接任者")
@@ -361,8 +381,9 @@ def test_the_leaving_planner_counts_against_the_cap_until_the_leave_date(city_ad
     planner = make_planner(beijing)
     units = units_of(haidian, 4)
     appointments = [services.appointment_create(actor=city_admin, planner=planner, unit=u, role="responsible_planner",
-                                                start=clock.today) for u in units[:3]]
-    earliest, _ = services.withdrawal_earliest(city=beijing, requested_on=clock.today)
+                                                start=clock.today, withdrawal_notice_working_days=15)
+                    for u in units[:3]]
+    earliest, _ = services.withdrawal_earliest(appointment=appointments[0], requested_on=clock.today)
     services.withdrawal_request(actor=planner.user, appointment=appointments[0], leave_date=earliest, reason="调整")
     with pytest.raises(Conflict):
         services.appointment_create(actor=city_admin, planner=planner, unit=units[3], role="responsible_planner",

@@ -14,8 +14,8 @@ from .conftest import make_planner, units_of
 pytestmark = pytest.mark.django_db
 
 
-def appoint(actor, planner, unit, clock, role="responsible_planner"):
-    return services.appointment_create(actor=actor, planner=planner, unit=unit, role=role, start=clock.today)
+def appoint(actor, planner, unit, clock, role="responsible_planner", **fields):
+    return services.appointment_create(actor=actor, planner=planner, unit=unit, role=role, start=clock.today, **fields)
 
 
 def test_list_page_query_count_does_not_grow_with_rows(login, city_admin, beijing, haidian, clock,
@@ -99,10 +99,10 @@ def test_detail_page_shows_documents_with_codes_and_the_filing_button_to_the_dis
 
 def test_withdrawal_form_error_shows_the_earliest_date_and_keeps_the_reason(login, city_admin, wanshou, bj_planner, clock,
                                                                              beijing):
-    appointment = appoint(city_admin, bj_planner, wanshou, clock)
+    appointment = appoint(city_admin, bj_planner, wanshou, clock, withdrawal_notice_working_days=15)
     client = login(bj_planner.user)
     page = client.get(f"/appointments/{appointment.pk}/").content.decode()
-    earliest, _ = services.withdrawal_earliest(city=beijing, requested_on=clock.today)
+    earliest, _ = services.withdrawal_earliest(appointment=appointment, requested_on=clock.today)
     assert "申请退出派驻" in page and earliest.isoformat() in page
     response = client.post(f"/appointments/{appointment.pk}/withdrawal/",
                            {"leave_date": (clock.today + dt.timedelta(days=2)).isoformat(), "reason": "家庭原因需要离开"})
@@ -120,7 +120,8 @@ def test_entity_termination_form_refuses_a_ground_outside_the_contract(login, ci
     page = client.get(f"/appointments/{appointment.pk}/").content.decode()
     assert "依约解除聘用合同" in page and "办理续聘" in page
     response = client.post(f"/appointments/{appointment.pk}/terminate/",
-                           {"initiator": "entity", "breach": "", "reason": "我们想换人"})
+                           {"initiator": "entity", "breach": "", "facts": "我们想换人", "confirm": "1",
+                            "effective_date": clock.today.isoformat()})
     assert response.status_code == 400
     html = response.content.decode()
     assert "聘任主体不得以合同约定外的事项作为解除聘用合同的理由" in html and "我们想换人" in html
@@ -128,8 +129,8 @@ def test_entity_termination_form_refuses_a_ground_outside_the_contract(login, ci
 
 def test_replacement_page_lists_the_engines_proposals_and_appoints_one(login, city_admin, wanshou, bj_planner, beijing,
                                                                        clock, monkeypatch):
-    appointment = appoint(city_admin, bj_planner, wanshou, clock)
-    earliest, _ = services.withdrawal_earliest(city=beijing, requested_on=clock.today)
+    appointment = appoint(city_admin, bj_planner, wanshou, clock, withdrawal_notice_working_days=15)
+    earliest, _ = services.withdrawal_earliest(appointment=appointment, requested_on=clock.today)
     withdrawal = services.withdrawal_request(actor=bj_planner.user, appointment=appointment, leave_date=earliest,
                                              reason="工作变动")
     successor = make_planner(beijing, "推荐接任者")
@@ -160,8 +161,8 @@ def test_replacement_page_lists_the_engines_proposals_and_appoints_one(login, ci
 
 
 def test_replacement_page_works_with_the_real_engine(login, city_admin, wanshou, bj_planner, beijing, clock):
-    appointment = appoint(city_admin, bj_planner, wanshou, clock)
-    earliest, _ = services.withdrawal_earliest(city=beijing, requested_on=clock.today)
+    appointment = appoint(city_admin, bj_planner, wanshou, clock, withdrawal_notice_working_days=15)
+    earliest, _ = services.withdrawal_earliest(appointment=appointment, requested_on=clock.today)
     withdrawal = services.withdrawal_request(actor=bj_planner.user, appointment=appointment, leave_date=earliest,
                                              reason="工作变动")
     make_planner(beijing, "资源库中的候选人")

@@ -25,7 +25,9 @@ def test_cities_endpoint_lists_both_shipped_cities(client, policy_cities):
 def test_beijing_policy_carries_every_number_of_the_rule_book(client, policy_cities):
     p = get_policy(client, "beijing")
     assert p["notice_working_days"] == 5
-    assert p["withdrawal_notice_working_days"] == 15
+    # B25: no unilateral withdrawal (only the hiring entity's consent), unless the contract says otherwise
+    assert p["withdrawal_notice_working_days"] is None
+    assert p["contract_notice_clause_allowed"] is True
     assert p["first_term_years"] == 1
     assert (p["renewal_years_min"], p["renewal_years_max"]) == (1, 3)  # B19(2)
     assert p["max_units_per_planner"] == 3  # B19(2)
@@ -48,6 +50,7 @@ def test_pingdingshan_policy_carries_every_number_of_the_rule_book(client, polic
     p = get_policy(client, "pingdingshan")
     assert p["notice_working_days"] == 5  # P5(2)
     assert p["withdrawal_notice_working_days"] == 15  # P6(5)
+    assert p["contract_notice_clause_allowed"] is False
     assert p["first_term_years"] == 1  # P6(4)
     assert (p["renewal_years_min"], p["renewal_years_max"]) == (1, 1)
     assert p["max_units_per_planner"] is None

@@ -33,3 +33,32 @@ def test_a_clause_with_an_unknown_placeholder_is_refused(beijing, city_admin):
     assert "deadline" in exc.value.message
     beijing.policy.refresh_from_db()
     assert "{deadline}" not in beijing.policy.contract_clauses[0]["text"]
+
+
+def test_every_shipped_clause_says_whom_it_binds(beijing, pingdingshan):
+    for city in (beijing, pingdingshan):
+        assert all(c["binds"] in ("planner", "entity", "both") for c in city.policy.contract_clauses)
+    # B25: the entity's own payment clause never lets it end the contract; a clause binding both does.
+    assert beijing.policy.contract_clause("remuneration")["binds"] == "entity"
+    assert pingdingshan.policy.contract_clause("service_fee")["binds"] == "entity"
+    bj = [c["code"] for c in beijing.policy.clauses_binding_planner()]
+    assert "remuneration" not in bj and {"service_content", "rights_responsibilities"} <= set(bj)
+    pds = [c["code"] for c in pingdingshan.policy.clauses_binding_planner()]
+    assert "service_fee" not in pds and {"work_tasks", "liability"} <= set(pds)
+
+
+@pytest.mark.parametrize("binds, expected", [
+    (None, "须注明约束哪一方（binds）"),
+    ("landlord", "约束的一方“landlord”不在允许范围内"),
+])
+def test_a_clause_without_a_valid_party_is_refused_in_chinese(beijing, city_admin, binds, expected):
+    clauses = copy.deepcopy(beijing.policy.contract_clauses)
+    if binds is None:
+        del clauses[0]["binds"]
+    else:
+        clauses[0]["binds"] = binds
+    with pytest.raises(DomainError) as exc:
+        policy_update(actor=city_admin, city=beijing, changes={"contract_clauses": clauses})
+    assert expected in exc.value.message and "planner（乙方（责任规划师））" in exc.value.message
+    beijing.policy.refresh_from_db()
+    assert beijing.policy.contract_clauses[0]["binds"] == "planner"

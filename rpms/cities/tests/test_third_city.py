@@ -40,7 +40,7 @@ THIRD_CITY = {
             ]},
             {"code": "registered", "article": "E4(2)", "label": "注册城乡规划师", "registrations_any": ["registered_planner"]},
         ]},
-        "contract_clauses": [{"code": "tasks", "label": "工作任务", "article": "E6"}],
+        "contract_clauses": [{"code": "tasks", "label": "工作任务", "article": "E6", "binds": "planner"}],
         "articles": {step: "E5" for step in ARTICLE_STEPS},
     },
 }

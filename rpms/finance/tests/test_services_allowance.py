@@ -38,12 +38,22 @@ def test_a_full_cycle_earns_the_full_allowance_due_on_the_cycles_last_day(clock,
     assert row.state(D(2027, 2, 28)) == AllowanceStatus.DUE
 
 
-def test_a_partial_cycle_after_termination_is_paid_pro_rata_to_the_exact_yuan(clock, pds_admin, pingdingshan, pds_appointment):
+def _evidence():
+    """B25: an entity's termination takes effect with evidence of the planner's breach."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("证据.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+
+
+def test_a_partial_cycle_after_termination_is_paid_pro_rata_to_the_exact_yuan(clock, pds_admin, pingdingshan, pds_appointment,
+                                                                              settings, tmp_path):
     from rpms.appointments.services import termination_request
 
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+
     clock.set(D(2026, 7, 15))
-    termination_request(actor=pds_admin, appointment=pds_appointment, initiator="entity", reason="未按合同履行工作任务",
-                        breach="work_tasks")
+    termination_request(actor=pds_admin, appointment=pds_appointment, initiator="entity", facts="未按合同履行工作任务",
+                        breach="work_tasks", effective_date=D(2026, 7, 15), evidence=[_evidence()])
     [row] = services.allowances_generate(actor=pds_admin, city=pingdingshan)
     # 2026-03-01 … 2026-07-15 = 137 days of a 365-day cycle: 5000 × 137 ÷ 365 = 1876.71 → 1877
     assert row.partial and row.partial_rule == "pro_rata_days"
@@ -53,16 +63,20 @@ def test_a_partial_cycle_after_termination_is_paid_pro_rata_to_the_exact_yuan(cl
     assert "137 ÷ 365" in row.basis
 
 
-def test_the_policy_can_pay_a_partial_cycle_in_full_or_not_at_all(clock, pds_admin, pingdingshan, pds_units, appoint):
+def test_the_policy_can_pay_a_partial_cycle_in_full_or_not_at_all(clock, pds_admin, pingdingshan, pds_units, appoint,
+                                                                   settings, tmp_path):
     from rpms.appointments.services import termination_request
     from rpms.cities.models import PolicyProfile
+
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
 
     clock.set(START)
     first = appoint(pds_admin, make_planner(pingdingshan), pds_units[0], START)
     second = appoint(pds_admin, make_planner(pingdingshan), pds_units[1], START)
     clock.set(D(2026, 7, 15))
     for appointment in (first, second):
-        termination_request(actor=pds_admin, appointment=appointment, initiator="entity", reason="违约", breach="work_tasks")
+        termination_request(actor=pds_admin, appointment=appointment, initiator="entity", facts="违约", breach="work_tasks",
+                            effective_date=D(2026, 7, 15), evidence=[_evidence()])
     PolicyProfile.objects.filter(city=pingdingshan).update(allowance_partial_cycle="none")
     pingdingshan.policy.refresh_from_db()
     assert services.allowances_generate(actor=pds_admin, city=pingdingshan) == []

@@ -96,13 +96,17 @@ def test_where_the_city_bureau_signs_contract_expiry_also_reminds_the_city_admin
 
 
 def test_a_withdrawal_leave_date_reminds_the_city_admin_and_the_district(
-    beijing, bj_unit, city_admin, district_haidian, district_chaoyang, make_planner, appoint
+    beijing, bj_unit, city_admin, district_haidian, district_chaoyang, street_office, make_planner, appoint
 ):
     from rpms.appointments.services import withdrawal_earliest, withdrawal_request
 
+    from rpms.appointments.services import appointment_withdrawal_notice_set
+
     planner = make_planner(beijing)
     appointment = appoint(city_admin, planner, bj_unit)
-    earliest, _ = withdrawal_earliest(city=beijing, requested_on=timezone.localdate())
+    # B25: a Beijing planner leaves on notice only where the contract agrees one (here by its signer)
+    appointment = appointment_withdrawal_notice_set(actor=street_office, appointment=appointment, working_days=15)
+    earliest, _ = withdrawal_earliest(appointment=appointment, requested_on=timezone.localdate())
     withdrawal = withdrawal_request(actor=planner.user, appointment=appointment, leave_date=earliest, reason="工作调动")
     items = reminders.withdrawal_reminders(city=beijing, today=timezone.localdate())
     assert [i.item for i in items] == [f"withdrawal:{withdrawal.pk}"]

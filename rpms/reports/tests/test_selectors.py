@@ -72,6 +72,8 @@ def recount(city, year, today, districts):
         c["new"] += y0 <= a.start <= y1
         if a.status == "terminated":
             c["terminated"] += y0 <= a.ended_on <= y1
+        elif a.end_kind == "termination":  # consented for a later date: a termination once that date is past
+            c["terminated"] += y0 <= a.ended_on <= over_until
         elif a.ended_on is None:
             c["ended"] += y0 <= a.end <= over_until
         else:
