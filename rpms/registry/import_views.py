@@ -90,7 +90,7 @@ def import_template(request):
     return response
 
 
-def _report_context(roster_import, **extra) -> dict:
+def _report_context(roster_import, request_user=None, **extra) -> dict:
     errors = roster_import.errors
     context = {
         "imp": roster_import,
@@ -101,6 +101,8 @@ def _report_context(roster_import, **extra) -> dict:
         "skipped": roster_import.skipped[: roster.ERRORS_SHOWN],
         "importing": roster_import.status == RosterImportStatus.IMPORTING,
         "done": roster_import.status == RosterImportStatus.DONE,
+        # Administrators not tied to a city name it in links (?city=code).
+        "city_query": "" if getattr(request_user, "city_id", None) else f"?city={roster_import.city.code}",
     }
     context.update(extra)
     return context
@@ -110,7 +112,7 @@ def _report_context(roster_import, **extra) -> dict:
 @require_GET
 def import_report(request, pk):
     roster_import = roster.roster_import_get(user=request.user, import_id=pk)
-    return render(request, "registry/import_report.html", _report_context(roster_import))
+    return render(request, "registry/import_report.html", _report_context(roster_import, request.user))
 
 
 @login_required
@@ -134,7 +136,7 @@ def import_start(request, pk):
         if not _refusal(exc):
             raise
         roster_import = roster.roster_import_get(user=request.user, import_id=pk)
-        return render(request, "registry/import_report.html", _report_context(roster_import, error=exc.message),
+        return render(request, "registry/import_report.html", _report_context(roster_import, request.user, error=exc.message),
                       status=exc.status)
     return redirect("registry:import_report", pk=pk)
 
