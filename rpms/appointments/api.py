@@ -3,6 +3,11 @@
 Signed-in (bearer token or session), scoped (out of scope → 404):
 - POST /appointments {"planner", "unit", "role", "start", "fee_yuan"?, "fee_note"?, "service_focus"?} → 201
   (409 over the unit cap, not in the pool, already in that unit, unknown role, unit dissolved)
+- POST /appointments {"existing": true, "planner", "unit", "role", "start" (any past date), "contract_number",
+  "signed_on", "terms"?: [{"start", "end"}], "fee_yuan"?, …} → 201: a running contract entered with its history
+  (rpms.appointments.existing); 400 with `details.field` for a wrong date, term or paper detail
+- POST /cities/{code}/appointments/imports (multipart "file") · GET /appointments/imports/{id}
+  · POST /appointments/imports/{id}/run {"only_valid"} — the bulk form (rpms.appointments.existing_import)
 - GET /appointments?unit=&planner=&district=&status= · GET /appointments/{id}
 - GET /appointments/{id}/certificate.pdf · /dispatch-notice.pdf · /contract.pdf
 - POST /appointments/{id}/file · /renew {"years"} · /terminate {"reason","initiator","breach"}
@@ -64,6 +69,8 @@ def _appointment(request, appointment_id: int) -> Appointment:
 @router.post("/appointments", auth=auth_required, summary="聘任（派驻）", response={201: dict})
 def appointment_create(request):
     data = json_object_body(request)
+    if data.get("existing") is True:
+        return Status(201, _existing_enter(request, data))
     planner = _int(data, "planner", "责任规划师编号")
     unit = _int(data, "unit", "责任单元编号")
     role = _str(data, "role", max_length=50) or "responsible_planner"
@@ -77,6 +84,26 @@ def appointment_create(request):
         service_focus=_str(data, "service_focus"), source=_str(data, "source", max_length=50) or "api",
     )
     return Status(201, selectors.appointment_detail(selectors.appointment_get(user=request.user, pk=appointment.pk)))
+
+
+def _existing_enter(request, data: dict) -> dict:
+    """A running contract with its history (`"existing": true`)."""
+    from . import existing
+
+    start = _str(data, "start", max_length=10)
+    if not start:
+        raise DomainError("请提供聘期开始日期（start，YYYY-MM-DD）。", code="missing_field")
+    terms = data.get("terms")
+    if terms is not None and not isinstance(terms, (list, str)):
+        raise DomainError('聘期（terms）应为列表：[{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD"}, …]。', code="invalid_terms")
+    appointment = existing.appointment_existing_enter(
+        actor=request.user, planner=_int(data, "planner", "责任规划师编号"), unit=_int(data, "unit", "责任单元编号"),
+        role=_str(data, "role", max_length=50), start=start,
+        contract_number=_str(data, "contract_number", max_length=200), signed_on=_str(data, "signed_on", max_length=20),
+        terms=terms, fee_yuan=data.get("fee_yuan"), fee_note=_str(data, "fee_note", max_length=500),
+        service_focus=_str(data, "service_focus"), note=_str(data, "note"),
+    )
+    return selectors.appointment_detail(selectors.appointment_get(user=request.user, pk=appointment.pk))
 
 
 @router.get("/appointments", auth=auth_required, summary="聘任列表")
