@@ -106,6 +106,46 @@ def _existing_enter(request, data: dict) -> dict:
     return selectors.appointment_detail(selectors.appointment_get(user=request.user, pk=appointment.pk))
 
 
+# --- running contracts in bulk (既有聘任导入, like the roster import) ----------------------------------------
+
+
+@router.post("/cities/{code}/appointments/imports", auth=auth_required, response={201: dict}, summary="上传既有聘任表（校验）")
+def existing_import_upload(request, code: str):
+    """multipart/form-data，字段 file 为按模板填写的 .xlsx。逐行按补录既有聘任的同一规则校验，返回校验报告（按行、列列出中文错误），
+    此时尚未导入。市级管理员；属地选聘的城市中区级工作专班也可导入本区责任单元的既有聘任。"""
+    from rpms.cities.selectors import city_get
+
+    from . import existing_import as bulk
+
+    city = city_get(code)
+    uploaded = request.FILES.get("file")
+    if uploaded is None:
+        raise DomainError("请以 multipart/form-data 上传既有聘任表（字段名 file）。", code="import_file_missing")
+    spreadsheet_import = bulk.existing_import_upload(actor=request.user, city=city, uploaded_file=uploaded)
+    return Status(201, bulk.existing_import_report(spreadsheet_import))
+
+
+@router.get("/appointments/imports/{int:import_id}", auth=auth_required, summary="既有聘任导入报告")
+def existing_import_detail(request, import_id: int):
+    from . import existing_import as bulk
+
+    return bulk.existing_import_report(bulk.existing_import_get(user=request.user, import_id=import_id))
+
+
+@router.post("/appointments/imports/{int:import_id}/run", auth=auth_required, summary="执行既有聘任导入")
+def existing_import_run(request, import_id: int):
+    """{"only_valid": false} 为“全部导入”（有错误时 409，不导入任何行）；{"only_valid": true} 为“只导入无误的行”。"""
+    from . import existing_import as bulk
+
+    data = json_object_body(request)
+    only_valid = data.get("only_valid", False)
+    if not isinstance(only_valid, bool):
+        raise DomainError("only_valid 应为 true 或 false。", code="invalid_field")
+    spreadsheet_import = bulk.existing_import_get(user=request.user, import_id=import_id)
+    bulk.existing_import_run(actor=request.user, spreadsheet_import=spreadsheet_import, only_valid=only_valid)
+    return bulk.existing_import_report(bulk.existing_import_get(user=request.user, import_id=import_id))
+
+
 @router.get("/appointments", auth=auth_required, summary="聘任列表")
 def appointment_list(request, limit: int = selectors.LIST_PAGE_SIZE, offset: int = 0):
     filters = selectors.filters_parse(request.GET)

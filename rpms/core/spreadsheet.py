@@ -203,6 +203,74 @@ def spreadsheet_read(uploaded_file, *, columns, sheet_title: str, max_rows: int,
                            numeric_cells=numeric, ignored_headers=ignored)
 
 
+# --- templates -----------------------------------------------------------------------------------------
+
+
+class TemplateBook:
+    """A template to fill: the data sheet (styled Chinese headers, text-formatted columns, drop-down
+    lists) and an instructions sheet written line by line (`line`); `bytes()` gives the .xlsx."""
+
+    def __init__(self, *, columns, sheet_title: str, max_rows: int, text_keys=(), choices: dict | None = None,
+                 notes_title: str = "填写说明", notes_widths=(16, 10, 70)):
+        from openpyxl import Workbook
+        from openpyxl.styles import Alignment, Font, PatternFill
+        from openpyxl.utils import get_column_letter
+        from openpyxl.worksheet.datavalidation import DataValidation
+
+        header_font, header_fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="1A4480")
+        self.workbook = Workbook()
+        sheet = self.workbook.active
+        sheet.title = sheet_title
+        keys = [c.key for c in columns]
+        for index, column in enumerate(columns, start=1):
+            cell = sheet.cell(row=1, column=index, value=column.header)
+            cell.font, cell.fill = header_font, header_fill
+            cell.alignment = Alignment(vertical="center")
+            letter = get_column_letter(index)
+            sheet.column_dimensions[letter].width = column.width
+            if column.key in text_keys:
+                # Text format: Excel keeps only 15 significant digits of a number, which ruins ID numbers.
+                sheet.column_dimensions[letter].number_format = "@"
+                for row in range(2, 1002):
+                    sheet.cell(row=row, column=index).number_format = "@"
+        sheet.freeze_panes = "A2"
+        for key, values in (choices or {}).items():
+            letter = get_column_letter(keys.index(key) + 1)
+            validation = DataValidation(type="list", formula1='"' + ",".join(values) + '"', allow_blank=True)
+            validation.error, validation.errorTitle = "请从下拉列表中选择。", "取值不正确"
+            validation.add(f"{letter}2:{letter}{max_rows + 1}")
+            sheet.add_data_validation(validation)
+        self.sheet = sheet
+        self.notes = self.workbook.create_sheet(notes_title)
+        for letter, width in zip("ABCDEFGH", notes_widths):
+            self.notes.column_dimensions[letter].width = width
+        self.bold = Font(bold=True)
+        self.title_font = Font(bold=True, size=14)
+
+    def line(self, *values, font=None) -> None:
+        self.notes.append(list(values))
+        if font is not None:
+            for cell in self.notes[self.notes.max_row]:
+                cell.font = font
+
+    def columns_help(self, columns) -> None:
+        self.line("列名", "是否必填", "填写说明", font=self.bold)
+        for column in columns:
+            self.line(column.header, "必填" if column.required else "选填", column.help)
+
+    def bytes(self) -> bytes:
+        from io import BytesIO
+
+        from openpyxl.styles import Alignment
+
+        for row in self.notes.iter_rows(min_row=1, max_row=self.notes.max_row):
+            for cell in row:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+        buffer = BytesIO()
+        self.workbook.save(buffer)
+        return buffer.getvalue()
+
+
 # --- errors --------------------------------------------------------------------------------------------
 
 
@@ -281,3 +349,25 @@ def import_report_base(spreadsheet_import) -> dict:
         "created_at": spreadsheet_import.created_at.isoformat(),
         "finished_at": spreadsheet_import.finished_at.isoformat() if spreadsheet_import.finished_at else None,
     }
+
+
+def import_step_response(request, *, step, progress, report_url: str, done_message):
+    """A page's POST to run one step of an import: JSON progress for the page's script (it sends
+    Accept: application/json), else a redirect to the report (the "继续导入" button without JS).
+    `step()` runs the step and returns the import; `done_message(import)` is shown once it is done."""
+    from django.contrib import messages
+    from django.http import JsonResponse
+    from django.shortcuts import redirect
+
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    try:
+        spreadsheet_import = step()
+    except DomainError as exc:
+        if wants_json:
+            return JsonResponse(exc.as_dict(), status=exc.status, json_dumps_params={"ensure_ascii": False})
+        raise
+    if wants_json:
+        return JsonResponse(progress(spreadsheet_import), json_dumps_params={"ensure_ascii": False})
+    if spreadsheet_import.status == ImportStatus.DONE:
+        messages.success(request, done_message(spreadsheet_import))
+    return redirect(report_url)

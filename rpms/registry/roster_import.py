@@ -27,9 +27,7 @@ dossier event. Individuals only: teams are added through the team pages.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from io import BytesIO
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -50,6 +48,7 @@ from rpms.core.spreadsheet import (
     ERRORS_SHOWN,
     Column,
     SpreadsheetFile as RosterFile,
+    TemplateBook,
     error_label,
     errors_finish,
     fold as _fold,
@@ -61,6 +60,7 @@ from rpms.core.spreadsheet import (
     split_values as _split,
 )
 from rpms.geography.models import District
+from rpms.geography.selectors import district_lookup
 
 from .models import (
     DossierEvent,
@@ -135,49 +135,14 @@ def _example_id_number() -> str:
 def roster_template_bytes(city) -> bytes:
     """The .xlsx template for `city`: the roster sheet (headers only; ID and mobile columns formatted as
     text) and the "填写说明" sheet with each column, the city's allowed values and a fictional example."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
-
     policy = city.policy
     districts = list(District.objects.filter(city=city).order_by("sort_order", "code").values_list("name", flat=True))
-    header_font, header_fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="1A4480")
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = SHEET_TITLE
-    for index, column in enumerate(COLUMNS, start=1):
-        cell = sheet.cell(row=1, column=index, value=column.header)
-        cell.font, cell.fill = header_font, header_fill
-        cell.alignment = Alignment(vertical="center")
-        letter = get_column_letter(index)
-        sheet.column_dimensions[letter].width = column.width
-        if column.key in ("id_number", "mobile"):
-            # Text format: Excel keeps only 15 significant digits of a number, which ruins ID numbers.
-            sheet.column_dimensions[letter].number_format = "@"
-            for row in range(2, 1002):
-                sheet.cell(row=row, column=index).number_format = "@"
-    sheet.freeze_panes = "A2"
-    for key, values in (("degree", [c.label for c in DegreeLevel]), ("title_level", [c.label for c in TitleLevel])):
-        letter = get_column_letter([c.key for c in COLUMNS].index(key) + 1)
-        validation = DataValidation(type="list", formula1='"' + ",".join(values) + '"', allow_blank=True)
-        validation.error, validation.errorTitle = "请从下拉列表中选择。", "取值不正确"
-        validation.add(f"{letter}2:{letter}{MAX_ROWS + 1}")
-        sheet.add_data_validation(validation)
+    book = TemplateBook(columns=COLUMNS, sheet_title=SHEET_TITLE, max_rows=MAX_ROWS, text_keys=("id_number", "mobile"),
+                        choices={"degree": [c.label for c in DegreeLevel], "title_level": [c.label for c in TitleLevel]},
+                        notes_title=INSTRUCTIONS_TITLE)
+    line, bold = book.line, book.bold
 
-    notes = workbook.create_sheet(INSTRUCTIONS_TITLE)
-    notes.column_dimensions["A"].width = 16
-    notes.column_dimensions["B"].width = 10
-    notes.column_dimensions["C"].width = 70
-    bold = Font(bold=True)
-
-    def line(*values, font=None):
-        notes.append(list(values))
-        if font is not None:
-            for cell in notes[notes.max_row]:
-                cell.font = font
-
-    line(f"{city.name}责任规划师名册导入模板 · 填写说明", font=Font(bold=True, size=14))
+    line(f"{city.name}责任规划师名册导入模板 · 填写说明", font=book.title_font)
     line(f"1. 在“{SHEET_TITLE}”工作表中每行填写一名责任规划师（只接受个人；团队请在资源库的团队页面登记）。第一行为列名，请勿修改或删除。")
     line(f"2. 每一行按入库申请的同一规则校验：身份证号校验码、手机号、选聘条件（{policy_article(city, STEP) or '本市规定'}；"
          f"资格条件依据 {(policy.eligibility_rules or {}).get('article', '')}）、下列可选值、文件内和资源库中的重复身份证号。")
@@ -189,9 +154,7 @@ def roster_template_bytes(city) -> bytes:
         for item in declarations:
             line("", item["article"], item["label"])
     line("")
-    line("列名", "是否必填", "填写说明", font=bold)
-    for column in COLUMNS:
-        line(column.header, "必填" if column.required else "选填", column.help)
+    book.columns_help(COLUMNS)
     line("")
     line("可选值", "", "", font=bold)
     line("学历", "", "、".join(c.label for c in DegreeLevel))
@@ -207,12 +170,7 @@ def roster_template_bytes(city) -> bytes:
     line("张示例", _example_id_number(), "13800138000", "example@example.com", "示例规划设计研究院（虚构）", "硕士研究生",
          "城乡规划", specialties[0] if specialties else "", "副高级", specialties[0] if specialties else "",
          "、".join(registrations), 8, "、".join(specialties), "、".join(districts[:2]))
-    for row in notes.iter_rows(min_row=1, max_row=notes.max_row):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return book.bytes()
 
 
 # --- reading the file ---------------------------------------------------------------------------------
@@ -244,18 +202,6 @@ def _vocabulary(entries, aliases=None) -> dict[str, str]:
         table[_fold(code).lower()] = code
     for alias, code in (aliases or {}).items():
         table.setdefault(_fold(alias), code)
-    return table
-
-
-def _district_table(city) -> dict[str, tuple[int, str]]:
-    table = {}
-    for district in District.objects.filter(city=city).only("id", "code", "name"):
-        entry = (district.pk, district.name)
-        table[_fold(district.name)] = entry
-        table[district.code] = entry
-        short = re.sub(r"(区|县|市)$", "", district.name)
-        if len(short) >= 2:
-            table.setdefault(short, entry)
     return table
 
 
@@ -299,7 +245,7 @@ class RosterContext:
             registrations=_vocabulary([(r["code"], r["label"]) for r in policy.registrations]),
             degrees=_vocabulary(DegreeLevel.choices, DEGREE_ALIASES),
             titles=_vocabulary(TitleLevel.choices, TITLE_ALIASES),
-            districts=_district_table(city),
+            districts=district_lookup(city),
             declarations=[d["code"] for d in _declaration_rules(policy)],
         )
 
