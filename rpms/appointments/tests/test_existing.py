@@ -284,3 +284,26 @@ def test_the_dossier_and_detail_pages_show_the_history(login, city_admin, wansho
     detail = client.get(f"/appointments/{appointment.pk}/").content.decode()
     assert "既有聘任补录" in detail and "海万合字〔2023〕第12号" in detail and "2023-06-20" in detail
     assert "2020-07-01 至 2023-06-30" in detail
+
+
+def test_the_entry_page_keeps_what_was_typed_on_refusal_then_enters_the_contract(
+    login, district_haidian, pds_officer, chaoyang, wanshou, bj_planner, in_2026
+):
+    client = login(district_haidian)
+    assert "补录既有聘任" in client.get("/appointments/").content.decode()
+    page = client.get("/appointments/existing/new/").content.decode()
+    assert "万寿路街道" in page and units_of(chaoyang, 1)[0].name not in page and "1 至 3 年" in page
+    form = {"unit": wanshou.pk, "planner": bj_planner.pk, "role": "responsible_planner", "start": "2019-07-01",
+            "terms": "2019-07-01~2020-06-30\n2020-09-01~2023-08-31", "contract_number": "海万合字〔2023〕第12号",
+            "signed_on": "2023-06-20"}
+    refused = client.post("/appointments/existing/new/", form)
+    assert refused.status_code == 400
+    text = refused.content.decode()
+    assert "间隔" in text and "海万合字〔2023〕第12号" in text and "2020-09-01~2023-08-31" in text
+    assert 'id="id_terms" rows="4"' in text and 'aria-invalid="true"' in text
+    form["terms"] = "2019-07-01~2020-06-30\n2020-07-01~2023-06-30\n2023-07-01~2026-06-30"
+    done = client.post("/appointments/existing/new/", form)
+    appointment = Appointment.objects.get(source="existing")
+    assert done.status_code == 302 and done["Location"] == f"/appointments/{appointment.pk}/"
+    # A Pingdingshan district officer does not enter running contracts (the city dispatches).
+    assert login(pds_officer).get("/appointments/existing/new/").status_code == 403
