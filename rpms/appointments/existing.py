@@ -96,7 +96,7 @@ def terms_text_parse(text: str) -> list[dict]:
     """Terms typed in one cell or text box: "2019-07-01~2020-06-30;2020-07-01~2023-06-30" (ranges
     separated by ; ； or new lines; within a range the two dates by ~ ～ 至 or —)."""
     terms = []
-    for number, chunk in enumerate((c.strip() for c in re.split(r"[;；\n\r]+", text or "")), start=1):
+    for chunk in (c.strip() for c in re.split(r"[;；\n\r]+", text or "")):
         if not chunk:
             continue
         dates = [m.group(0) for m in _DATE_RE.finditer(chunk)]
@@ -126,11 +126,6 @@ class TermPlan:
         for key in ("start", "end", "signed_on"):
             data[key] = data[key].isoformat() if data[key] else None
         return data
-
-    @classmethod
-    def from_json(cls, data: dict) -> TermPlan:
-        return cls(**{**data, "start": dt.date.fromisoformat(data["start"]), "end": dt.date.fromisoformat(data["end"]),
-                      "signed_on": dt.date.fromisoformat(data["signed_on"]) if data.get("signed_on") else None})
 
 
 def _whole_years(start: dt.date, end: dt.date) -> int | None:

@@ -24,6 +24,9 @@ Applicant declarations (the policy's rules checked by the applicant's own statem
 P4(1)) cannot be stated by a spreadsheet row: uploading an existing roster is the administrator's
 confirmation that its members were vetted; the codes confirmed are recorded on the import and in each
 dossier event. Individuals only: teams are added through the team pages.
+
+The file reader, the template book, the error list and the import in steps are shared with every
+spreadsheet import (rpms.core.spreadsheet, rpms.core.models.SpreadsheetImport).
 """
 from __future__ import annotations
 
@@ -42,14 +45,14 @@ from rpms.cities.vocabulary import DegreeLevel, TitleLevel
 from rpms.core.audit import audit_log
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.core.identity import id_number_checksum, validate_id_number, validate_mobile
-from rpms.core.spreadsheet import (
+from rpms.core.spreadsheet import (  # ERROR_HEADERS, ERRORS_SHOWN, error_label: read by import_views
     EMPTY_WORDS as _EMPTY_WORDS,
-    ERROR_HEADERS,
-    ERRORS_SHOWN,
+    ERROR_HEADERS,  # noqa: F401
+    ERRORS_SHOWN,  # noqa: F401
     Column,
     SpreadsheetFile as RosterFile,
     TemplateBook,
-    error_label,
+    error_label,  # noqa: F401
     errors_finish,
     fold as _fold,
     import_error_rows,
