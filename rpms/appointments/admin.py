@@ -2,12 +2,12 @@ from django.contrib import admin
 
 from rpms.core.admin_base import ReadOnlyAdmin, ReadOnlyInline
 
-from .models import Appointment, AppointmentTerm, DistrictChief, TerminationRequest, Withdrawal
+from .models import Appointment, AppointmentImport, AppointmentTerm, DistrictChief, TerminationRequest, Withdrawal
 
 
 class TermInline(ReadOnlyInline):
     model = AppointmentTerm
-    fields = ("term_no", "kind", "start", "end", "years", "contract_number")
+    fields = ("term_no", "kind", "start", "end", "years", "contract_number", "paper_contract_number", "signed_on")
 
 
 class TerminationInline(ReadOnlyInline):
@@ -35,3 +35,12 @@ class AppointmentAdmin(ReadOnlyAdmin):
 class DistrictChiefAdmin(ReadOnlyAdmin):
     list_display = ("district", "planner", "start", "end", "status")
     list_filter = ("status",)
+
+
+@admin.register(AppointmentImport)
+class AppointmentImportAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "file_name", "city", "status", "total_rows", "valid_rows", "error_rows", "imported_rows",
+                    "uploaded_by", "created_at", "finished_at")
+    list_filter = ("city", "status")
+    search_fields = ("file_name",)
+    list_select_related = ("city", "uploaded_by")

@@ -4,6 +4,11 @@ Signed-in (bearer token or session), scoped (out of scope → 404):
 - POST /appointments {"planner", "unit", "role", "start", "fee_yuan"?, "fee_note"?, "service_focus"?,
   "withdrawal_notice_working_days"?} → 201 (409 over the unit cap, not in the pool, already in that unit,
   unknown role, unit dissolved, a contract notice clause where the policy allows none)
+- POST /appointments {"existing": true, "planner", "unit", "role", "start" (any past date), "contract_number",
+  "signed_on", "terms"?: [{"start", "end"}], "fee_yuan"?, …} → 201: a running contract entered with its history
+  (rpms.appointments.existing); 400 with `details.field` for a wrong date, term or paper detail
+- POST /cities/{code}/appointments/imports (multipart "file") · GET /appointments/imports/{id}
+  · POST /appointments/imports/{id}/run {"only_valid"} — the bulk form (rpms.appointments.existing_import)
 - GET /appointments?unit=&planner=&district=&status= · GET /appointments/{id}
 - GET /appointments/{id}/certificate.pdf · /dispatch-notice.pdf · /contract.pdf
 - POST /appointments/{id}/file · /renew {"years"} · /withdrawal-notice {"working_days"} (the contract's own
@@ -74,6 +79,8 @@ def _appointment(request, appointment_id: int) -> Appointment:
 @router.post("/appointments", auth=auth_required, summary="聘任（派驻）", response={201: dict})
 def appointment_create(request):
     data = json_object_body(request)
+    if data.get("existing") is True:
+        return Status(201, _existing_enter(request, data))
     planner = _int(data, "planner", "责任规划师编号")
     unit = _int(data, "unit", "责任单元编号")
     role = _str(data, "role", max_length=50) or "responsible_planner"
@@ -88,6 +95,66 @@ def appointment_create(request):
         withdrawal_notice_working_days=data.get("withdrawal_notice_working_days"),
     )
     return Status(201, selectors.appointment_detail(selectors.appointment_get(user=request.user, pk=appointment.pk)))
+
+
+def _existing_enter(request, data: dict) -> dict:
+    """A running contract with its history (`"existing": true`)."""
+    from . import existing
+
+    start = _str(data, "start", max_length=10)
+    if not start:
+        raise DomainError("请提供聘期开始日期（start，YYYY-MM-DD）。", code="missing_field")
+    terms = data.get("terms")
+    if terms is not None and not isinstance(terms, (list, str)):
+        raise DomainError('聘期（terms）应为列表：[{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD"}, …]。', code="invalid_terms")
+    appointment = existing.appointment_existing_enter(
+        actor=request.user, planner=_int(data, "planner", "责任规划师编号"), unit=_int(data, "unit", "责任单元编号"),
+        role=_str(data, "role", max_length=50), start=start,
+        contract_number=_str(data, "contract_number", max_length=200), signed_on=_str(data, "signed_on", max_length=20),
+        terms=terms, fee_yuan=data.get("fee_yuan"), fee_note=_str(data, "fee_note", max_length=500),
+        service_focus=_str(data, "service_focus"), note=_str(data, "note"),
+    )
+    return selectors.appointment_detail(selectors.appointment_get(user=request.user, pk=appointment.pk))
+
+
+# --- running contracts in bulk (既有聘任导入, like the roster import) ----------------------------------------
+
+
+@router.post("/cities/{code}/appointments/imports", auth=auth_required, response={201: dict}, summary="上传既有聘任表（校验）")
+def existing_import_upload(request, code: str):
+    """multipart/form-data，字段 file 为按模板填写的 .xlsx。逐行按补录既有聘任的同一规则校验，返回校验报告（按行、列列出中文错误），
+    此时尚未导入。市级管理员；属地选聘的城市中区级工作专班也可导入本区责任单元的既有聘任。"""
+    from rpms.cities.selectors import city_get
+
+    from . import existing_import as bulk
+
+    city = city_get(code)
+    uploaded = request.FILES.get("file")
+    if uploaded is None:
+        raise DomainError("请以 multipart/form-data 上传既有聘任表（字段名 file）。", code="import_file_missing")
+    spreadsheet_import = bulk.existing_import_upload(actor=request.user, city=city, uploaded_file=uploaded)
+    return Status(201, bulk.existing_import_report(spreadsheet_import))
+
+
+@router.get("/appointments/imports/{int:import_id}", auth=auth_required, summary="既有聘任导入报告")
+def existing_import_detail(request, import_id: int):
+    from . import existing_import as bulk
+
+    return bulk.existing_import_report(bulk.existing_import_get(user=request.user, import_id=import_id))
+
+
+@router.post("/appointments/imports/{int:import_id}/run", auth=auth_required, summary="执行既有聘任导入")
+def existing_import_run(request, import_id: int):
+    """{"only_valid": false} 为“全部导入”（有错误时 409，不导入任何行）；{"only_valid": true} 为“只导入无误的行”。"""
+    from . import existing_import as bulk
+
+    data = json_object_body(request)
+    only_valid = data.get("only_valid", False)
+    if not isinstance(only_valid, bool):
+        raise DomainError("only_valid 应为 true 或 false。", code="invalid_field")
+    spreadsheet_import = bulk.existing_import_get(user=request.user, import_id=import_id)
+    bulk.existing_import_run(actor=request.user, spreadsheet_import=spreadsheet_import, only_valid=only_valid)
+    return bulk.existing_import_report(bulk.existing_import_get(user=request.user, import_id=import_id))
 
 
 @router.get("/appointments", auth=auth_required, summary="聘任列表")

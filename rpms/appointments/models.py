@@ -13,7 +13,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from rpms.core.models import TimeStampedModel
+from rpms.core.models import SpreadsheetImport, TimeStampedModel
 
 from . import clock
 
@@ -216,6 +216,9 @@ class AppointmentTerm(models.Model):
     end = models.DateField("结束")
     years = models.PositiveSmallIntegerField("年数")
     contract_number = models.CharField("聘用合同文书编号", max_length=64, blank=True)
+    # A running contract entered with its history (rpms.appointments.existing): the paper original.
+    paper_contract_number = models.CharField("纸质合同编号", max_length=64, blank=True)
+    signed_on = models.DateField("合同签订日期", null=True, blank=True)
     created_at = models.DateTimeField("记录时间", auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="经办人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -430,3 +433,47 @@ class DistrictChief(TimeStampedModel):
 
     def __str__(self):
         return f"{self.district} 总责任规划师 {self.planner}"
+
+
+class AppointmentImport(SpreadsheetImport):
+    """One upload of running appointments (既有聘任导入, rpms.appointments.existing_import): each row an
+    appointment already signed on paper, checked with every rule of an entry, then entered in steps.
+    A district officer's import covers the units of the officer's districts."""
+
+    city = models.ForeignKey("cities.City", verbose_name="城市", on_delete=models.PROTECT, related_name="appointment_imports")
+
+    class Meta(SpreadsheetImport.Meta):
+        verbose_name = "既有聘任导入"
+        verbose_name_plural = "既有聘任导入"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(processed_rows__lte=F("valid_rows")), name="appointment_import_processed_within_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_rows__lte=F("total_rows")), name="appointment_import_valid_within_total"
+            ),
+        ]
+
+    def __str__(self):
+        return f"既有聘任导入 #{self.pk} {self.file_name}"
+
+
+class AppointmentImportBatch(models.Model):
+    """One step's worth of validated rows of an appointment import (deleted once entered)."""
+
+    appointment_import = models.ForeignKey(
+        AppointmentImport, verbose_name="既有聘任导入", on_delete=models.CASCADE, related_name="batches"
+    )
+    index = models.PositiveIntegerField("批次序号")
+    rows = models.JSONField("待导入的行", default=list)
+
+    class Meta:
+        verbose_name = "既有聘任导入待导入批次"
+        verbose_name_plural = "既有聘任导入待导入批次"
+        ordering = ["appointment_import", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["appointment_import", "index"], name="appointment_import_batch_unique_index")
+        ]
+
+    def __str__(self):
+        return f"{self.appointment_import_id}#{self.index}"

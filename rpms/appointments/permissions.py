@@ -63,6 +63,27 @@ def can_appoint(user, unit) -> bool:
     return False
 
 
+def can_enter_existing(user, unit) -> bool:
+    """Entering a running contract with its history (rpms.appointments.existing): the city
+    administrator; in a local-selection city also the unit's district officer (B19(5))."""
+    if is_city_admin_of(user, unit.city_id):
+        return True
+    if unit.city.policy.appointment_mode == AppointmentMode.LOCAL_SELECTION:
+        return is_district_officer_of(user, unit.district_id)
+    return False
+
+
+def may_import_existing(user, city) -> bool:
+    """Who may use the bulk import of running contracts of `city` (each row is then checked with
+    `can_enter_existing` for its unit)."""
+    if is_city_admin_of(user, city):
+        return True
+    return (
+        _authenticated(user) and user.role == Role.DISTRICT_OFFICER and user.city_id == getattr(city, "pk", city)
+        and city.policy.appointment_mode == AppointmentMode.LOCAL_SELECTION
+    )
+
+
 def is_contract_signer(user, appointment) -> bool:
     """The contract's party A: the hiring entity of the unit, or the city administrator where the
     city bureau signs (policy contract_signer)."""

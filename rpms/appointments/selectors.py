@@ -228,10 +228,14 @@ def appointment_detail(appointment: Appointment) -> dict:
         "fee_yuan": appointment.fee_yuan,
         "fee_note": appointment.fee_note,
         "service_focus": appointment.service_focus,
+        # A running contract entered with its history (rpms.appointments.existing).
+        "existing": appointment.source == "existing",
         "subdistricts": [s.name for s in appointment.unit.current_subdistricts],
         "terms": [
             {"term_no": t.term_no, "kind": t.kind, "kind_label": t.get_kind_display(), "start": t.start.isoformat(),
-             "end": t.end.isoformat(), "years": t.years, "contract_number": t.contract_number}
+             "end": t.end.isoformat(), "years": t.years, "contract_number": t.contract_number,
+             "paper_contract_number": t.paper_contract_number,
+             "signed_on": t.signed_on.isoformat() if t.signed_on else None}
             for t in appointment.terms.all()
         ],
         "contract_withdrawal_notice_working_days": appointment.contract_withdrawal_notice_working_days,

@@ -349,6 +349,46 @@ def _settle(planner: Planner, unit) -> None:
             old.save(update_fields=["status", "updated_at"])
 
 
+def planner_spans(planner, *, start: dt.date, end: dt.date) -> list[tuple[int, dt.date, dt.date]]:
+    """(unit id, first day, last day of service) of the planner's appointments overlapping start..end,
+    ended ones included (their real days of service)."""
+    return list(
+        Appointment.objects.filter(planner=planner).with_last_day().filter(start__lte=end, last_day__gte=start)
+        .values_list("unit_id", "start", "last_day")
+    )
+
+
+def units_held_peak(spans, *, start: dt.date, end: dt.date) -> tuple[int, dt.date | None]:
+    """The most distinct units held on one day between start and end among `spans` (unit id, first day,
+    last day), and the first such day. A count changes only on a first day, so those days are enough."""
+    days = sorted({start, *(first for _, first, last in spans if start < first <= end and last >= start)})
+    best, best_day = 0, None
+    for day in days:
+        held = len({unit for unit, first, last in spans if first <= day <= last})
+        if held > best:
+            best, best_day = held, day
+    return best, best_day
+
+
+def unit_cap_check(*, city, planner, unit, start: dt.date, end: dt.date, spans=None) -> None:
+    """B19(2): refused (409 unit_cap_reached) if with this appointment the planner would serve more
+    units than the policy's cap on any day from start to end. Call with the planner's row locked (so
+    that concurrent appointments serialise); `spans` (from `planner_spans`) may be given when known."""
+    cap = city.policy.max_units_per_planner
+    if cap is None:
+        return
+    spans = planner_spans(planner, start=start, end=end) if spans is None else spans
+    unit_id = getattr(unit, "pk", unit)
+    held, day = units_held_peak([s for s in spans if s[0] != unit_id], start=start, end=end)
+    if held >= cap:
+        article = policy_article(city, "unit_cap")
+        when = f"在 {day} " if day is not None else ""
+        raise Conflict(
+            f"{planner.name}{when}同时服务的责任单元已达 {held} 个，按规定不得超过 {cap} 个（{article}），不能再派驻。",
+            code="unit_cap_reached", details={"cap": cap, "held": held, "on": day.isoformat() if day else None},
+        )
+
+
 def _appointment_create(*, actor, planner, unit, role, start, fee_yuan=None, fee_note="", service_focus="",
                         source="", note="", withdrawal_notice_working_days=None) -> Appointment:
     """The act of appointing without its audit row (appointment_create and withdrawal_replace audit it)."""
@@ -403,18 +443,7 @@ def _appointment_create(*, actor, planner, unit, role, start, fee_yuan=None, fee
     if Appointment.objects.filter(planner=planner, unit=unit).not_over(today).exists():
         raise Conflict(f"{planner.name}已在责任单元“{unit.name}”任职，同一人员不能在同一责任单元重复派驻。",
                        code="already_in_unit")
-    cap = policy.max_units_per_planner
-    if cap is not None:
-        held = set(
-            Appointment.objects.filter(planner=planner).not_over(start).filter(start__lte=end)
-            .values_list("unit_id", flat=True)
-        )
-        if len(held) >= cap:
-            article = policy_article(city, "unit_cap")
-            raise Conflict(
-                f"{planner.name}同时服务的责任单元已达 {len(held)} 个，按规定不得超过 {cap} 个（{article}），不能再派驻。",
-                code="unit_cap_reached",
-            )
+    unit_cap_check(city=city, planner=planner, unit=unit, start=start, end=end)
 
     appointment = Appointment(
         city=city, unit=unit, planner=planner, role=role, start=start, end=end,

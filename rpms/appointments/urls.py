@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import existing_views, views
 
 app_name = "appointments"
 
@@ -14,6 +14,15 @@ urlpatterns = [
     path("removals/<int:pk>/", views.removal_detail, name="removal_detail"),
     path("removals/<int:pk>/replace/", views.removal_replace, name="removal_replace"),
     path("chiefs/", views.district_chiefs, name="chiefs"),
+    # Running contracts entered with their history (existing_views).
+    path("existing/new/", existing_views.existing_new, name="existing_new"),
+    path("existing/import/", existing_views.import_upload, name="existing_import"),
+    path("existing/import/template.xlsx", existing_views.import_template, name="existing_import_template"),
+    path("existing/import/<int:pk>/", existing_views.import_report, name="existing_import_report"),
+    path("existing/import/<int:pk>/errors.xlsx", existing_views.import_errors, name="existing_import_errors"),
+    path("existing/import/<int:pk>/start/", existing_views.import_start, name="existing_import_start"),
+    path("existing/import/<int:pk>/step/", existing_views.import_step, name="existing_import_step"),
+    path("existing/import/<int:pk>/progress/", existing_views.import_progress, name="existing_import_progress"),
     path("public/", views.public_list, name="public_list"),
     path("units/<int:pk>/", views.public_unit, name="public_unit"),
     path("<int:pk>/", views.appointment_detail, name="detail"),

@@ -24,6 +24,7 @@ ARTICLE_STEPS: dict[str, str] = {
     "matching": "统筹选派",
     "unit_cap": "同时服务责任单元上限",
     "appointment": "派驻聘任",
+    "existing_entry": "既有聘任补录",
     "contract": "聘用合同",
     "filing": "合同备案",
     "disclosure": "聘用信息公开",

@@ -11,6 +11,67 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
+class ImportStatus(models.TextChoices):
+    UPLOADED = "uploaded", "已上传"
+    VALIDATED = "validated", "已校验，待导入"
+    IMPORTING = "importing", "导入中"
+    DONE = "done", "导入完成"
+    FAILED = "failed", "校验未通过（无可导入的行）"
+
+
+class SpreadsheetImport(TimeStampedModel):
+    """One upload of a spreadsheet to import (rpms.core.spreadsheet): the file's rows checked, its errors
+    per row and column, then the valid rows imported in steps. Concrete imports add their city and
+    their batches of validated rows (each batch deleted once imported, so personal data is not kept
+    twice); `errors` lists [{row, column, message}] found at validation; `skipped` lists rows refused
+    at import time (e.g. entered meanwhile by another route)."""
+
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="上传人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file_name = models.CharField("文件名", max_length=200)
+    file_size = models.PositiveIntegerField("文件大小（字节）", default=0)
+    file_sha256 = models.CharField("文件摘要（SHA-256）", max_length=64, blank=True)
+    status = models.CharField("状态", max_length=16, choices=ImportStatus.choices, default=ImportStatus.UPLOADED)
+    total_rows = models.PositiveIntegerField("数据行数", default=0)
+    valid_rows = models.PositiveIntegerField("无误行数", default=0)
+    error_rows = models.PositiveIntegerField("有误行数", default=0)
+    processed_rows = models.PositiveIntegerField("已处理行数", default=0)
+    imported_rows = models.PositiveIntegerField("已导入行数", default=0)
+    skipped_rows = models.PositiveIntegerField("导入时跳过行数", default=0)
+    errors = models.JSONField("校验错误", default=list, blank=True)
+    skipped = models.JSONField("导入时跳过的行", default=list, blank=True)
+    only_valid = models.BooleanField("只导入无误的行", default=False)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="导入经办人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField("开始导入时间", null=True, blank=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+    @property
+    def has_errors(self) -> bool:
+        return self.error_rows > 0
+
+    @property
+    def can_import_all(self) -> bool:
+        """全部导入: only a file without a single error, not yet started."""
+        return self.status == ImportStatus.VALIDATED and not self.has_errors and self.valid_rows > 0
+
+    @property
+    def can_import_valid(self) -> bool:
+        return self.status == ImportStatus.VALIDATED and self.valid_rows > 0
+
+    @property
+    def percent(self) -> int:
+        if self.status == ImportStatus.DONE:
+            return 100
+        return int(self.processed_rows * 100 / self.valid_rows) if self.valid_rows else 0
+
+
 class AppendOnlyError(Exception):
     """Raised when anything tries to change or delete an audit row."""
 

@@ -199,3 +199,39 @@ def subdistrict_get(code: str) -> Subdistrict:
     if subdistrict is None:
         raise NotFound(f"街道乡镇代码“{code}”不存在。", code="subdistrict_not_found")
     return subdistrict
+
+
+# --- lookups by what people type (spreadsheet imports) --------------------------------------------------
+
+
+def district_lookup(city) -> dict[str, tuple[int, str]]:
+    """{folded name, code or name without 区/县/市: (district id, name)} for the city's districts, so
+    that "海淀区", "海淀" and "110108" all find Haidian."""
+    import re
+
+    from rpms.core.spreadsheet import fold
+
+    table = {}
+    for district in District.objects.filter(city=city).only("id", "code", "name"):
+        entry = (district.pk, district.name)
+        table[fold(district.name)] = entry
+        table[district.code] = entry
+        short = re.sub(r"(区|县|市)$", "", district.name)
+        if len(short) >= 2:
+            table.setdefault(short, entry)
+    return table
+
+
+def unit_lookup(city) -> dict[tuple[int, str] | str, ResponsibilityUnit]:
+    """The city's units that are not dissolved, found by (district id, folded unit name), (district id,
+    folded name of one of its current subdistricts) or a current subdistrict's code. Two queries."""
+    from rpms.core.spreadsheet import fold
+
+    table: dict = {}
+    units = _active_units(city).select_related("city__policy")
+    for unit in units:
+        table.setdefault((unit.district_id, fold(unit.name)), unit)
+        for subdistrict in unit.current_subdistricts:
+            table.setdefault((unit.district_id, fold(subdistrict.name)), unit)
+            table.setdefault(subdistrict.code, unit)
+    return table

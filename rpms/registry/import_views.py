@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rpms.accounts.models import Role
@@ -16,6 +17,7 @@ from rpms.cities.models import City
 from rpms.cities.selectors import policy_article
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import XLSX_CONTENT_TYPE, workbook_response
+from rpms.core.spreadsheet import import_step_response
 
 from . import roster_import as roster
 from .models import RosterImportStatus
@@ -90,7 +92,7 @@ def import_template(request):
     return response
 
 
-def _report_context(roster_import, **extra) -> dict:
+def _report_context(roster_import, request_user=None, **extra) -> dict:
     errors = roster_import.errors
     context = {
         "imp": roster_import,
@@ -101,6 +103,8 @@ def _report_context(roster_import, **extra) -> dict:
         "skipped": roster_import.skipped[: roster.ERRORS_SHOWN],
         "importing": roster_import.status == RosterImportStatus.IMPORTING,
         "done": roster_import.status == RosterImportStatus.DONE,
+        # Administrators not tied to a city name it in links (?city=code).
+        "city_query": "" if getattr(request_user, "city_id", None) else f"?city={roster_import.city.code}",
     }
     context.update(extra)
     return context
@@ -110,7 +114,7 @@ def _report_context(roster_import, **extra) -> dict:
 @require_GET
 def import_report(request, pk):
     roster_import = roster.roster_import_get(user=request.user, import_id=pk)
-    return render(request, "registry/import_report.html", _report_context(roster_import))
+    return render(request, "registry/import_report.html", _report_context(roster_import, request.user))
 
 
 @login_required
@@ -134,13 +138,9 @@ def import_start(request, pk):
         if not _refusal(exc):
             raise
         roster_import = roster.roster_import_get(user=request.user, import_id=pk)
-        return render(request, "registry/import_report.html", _report_context(roster_import, error=exc.message),
+        return render(request, "registry/import_report.html", _report_context(roster_import, request.user, error=exc.message),
                       status=exc.status)
     return redirect("registry:import_report", pk=pk)
-
-
-def _wants_json(request) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
 
 
 @login_required
@@ -148,18 +148,13 @@ def _wants_json(request) -> bool:
 def import_step(request, pk):
     """One step of the import (IMPORT_CHUNK rows, one transaction). JSON for the page's script, a
     redirect to the report for the "继续导入" button."""
-    try:
+    def step():
         roster_import = roster.roster_import_get(user=request.user, import_id=pk)
-        roster_import = roster.roster_import_step(actor=request.user, roster_import=roster_import)
-    except DomainError as exc:
-        if _wants_json(request):
-            return JsonResponse(exc.as_dict(), status=exc.status, json_dumps_params={"ensure_ascii": False})
-        raise
-    if _wants_json(request):
-        return JsonResponse(roster.roster_import_progress(roster_import), json_dumps_params={"ensure_ascii": False})
-    if roster_import.status == RosterImportStatus.DONE:
-        messages.success(request, f"导入完成：{roster_import.imported_rows} 人已入库。")
-    return redirect("registry:import_report", pk=pk)
+        return roster.roster_import_step(actor=request.user, roster_import=roster_import)
+
+    return import_step_response(request, step=step, progress=roster.roster_import_progress,
+                                report_url=reverse("registry:import_report", args=[pk]),
+                                done_message=lambda imp: f"导入完成：{imp.imported_rows} 人已入库。")
 
 
 @login_required

@@ -31,16 +31,15 @@ Applicant declarations (the policy's rules checked by the applicant's own statem
 P4(1)) cannot be stated by a spreadsheet row: uploading an existing roster is the administrator's
 confirmation that its members were vetted; the codes confirmed are recorded on the import and in each
 dossier event. Individuals only: teams are added through the team pages.
+
+The file reader, the template book, the error list and the import in steps are shared with every
+spreadsheet import (rpms.core.spreadsheet, rpms.core.models.SpreadsheetImport).
 """
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
-import unicodedata
-import zipfile
 from dataclasses import dataclass, field
-from io import BytesIO
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -55,7 +54,25 @@ from rpms.cities.vocabulary import DegreeLevel, TitleLevel
 from rpms.core.audit import audit_log
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.core.identity import id_number_checksum, validate_id_number, validate_mobile
+from rpms.core.spreadsheet import (  # ERROR_HEADERS, ERRORS_SHOWN, error_label: read by import_views
+    EMPTY_WORDS as _EMPTY_WORDS,
+    ERROR_HEADERS,  # noqa: F401
+    ERRORS_SHOWN,  # noqa: F401
+    Column,
+    SpreadsheetFile as RosterFile,
+    TemplateBook,
+    error_label,  # noqa: F401
+    errors_finish,
+    fold as _fold,
+    import_error_rows,
+    import_progress,
+    import_report_base,
+    import_start_check,
+    spreadsheet_read,
+    split_values as _split,
+)
 from rpms.geography.models import District
+from rpms.geography.selectors import district_lookup
 
 from .models import (
     DossierEvent,
@@ -70,28 +87,14 @@ from .models import (
 )
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
-MAX_UNZIPPED_BYTES = 300 * 1024 * 1024  # a 10 MB .xlsx of 20,000 rows unpacks to far less; guards zip bombs
 MAX_ROWS = 20_000
 IMPORT_CHUNK = 500
-ERRORS_SHOWN = 500  # on the report page; the Excel download has them all
-MAX_STORED_ERRORS = 100_000  # a file wrong in every cell would otherwise store ~20,000 × 14 messages
 SHEET_TITLE = "责任规划师名册"
 INSTRUCTIONS_TITLE = "填写说明"
 MAX_EXPERIENCE_YEARS = 70  # as on the application form (rpms.recruitment.services)
 MAX_EVIDENCE = 300
 EARLIEST_ADMISSION = dt.date(2000, 1, 1)
 STEP = "roster_import"
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    header: str
-    required: bool = False
-    multiple: bool = False
-    help: str = ""
-    aliases: tuple[str, ...] = ()
-    width: int = 16
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -142,25 +145,6 @@ TITLE_ALIASES = {
     "正高": TitleLevel.SENIOR, "正高级职称": TitleLevel.SENIOR, "正高级工程师": TitleLevel.SENIOR,
     "教授级高级工程师": TitleLevel.SENIOR,
 }
-_EMPTY_WORDS = {"无", "没有", "/", "-", "—", "暂无"}
-_SPLIT = re.compile(r"[、,，;；/\n\r]+")
-_HEADER_NOISE = re.compile(r"[\s*＊]|（必填）|\(必填\)|（选填）|\(选填\)")
-
-
-def _fold(value) -> str:
-    return unicodedata.normalize("NFKC", str(value)).strip()
-
-
-def _header_key(text: str) -> str:
-    return _HEADER_NOISE.sub("", _fold(text or ""))
-
-
-HEADER_LOOKUP: dict[str, str] = {}
-for _column in COLUMNS:
-    for _name in (_column.header, *_column.aliases):
-        HEADER_LOOKUP[_header_key(_name)] = _column.key
-
-
 # --- the template -----------------------------------------------------------------------------------
 
 
@@ -172,49 +156,14 @@ def _example_id_number() -> str:
 def roster_template_bytes(city) -> bytes:
     """The .xlsx template for `city`: the roster sheet (headers only; ID and mobile columns formatted as
     text) and the "填写说明" sheet with each column, the city's allowed values and a fictional example."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
-
     policy = city.policy
     districts = list(District.objects.filter(city=city).order_by("sort_order", "code").values_list("name", flat=True))
-    header_font, header_fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="1A4480")
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = SHEET_TITLE
-    for index, column in enumerate(COLUMNS, start=1):
-        cell = sheet.cell(row=1, column=index, value=column.header)
-        cell.font, cell.fill = header_font, header_fill
-        cell.alignment = Alignment(vertical="center")
-        letter = get_column_letter(index)
-        sheet.column_dimensions[letter].width = column.width
-        if column.key in ("id_number", "mobile"):
-            # Text format: Excel keeps only 15 significant digits of a number, which ruins ID numbers.
-            sheet.column_dimensions[letter].number_format = "@"
-            for row in range(2, 1002):
-                sheet.cell(row=row, column=index).number_format = "@"
-    sheet.freeze_panes = "A2"
-    for key, values in (("degree", [c.label for c in DegreeLevel]), ("title_level", [c.label for c in TitleLevel])):
-        letter = get_column_letter([c.key for c in COLUMNS].index(key) + 1)
-        validation = DataValidation(type="list", formula1='"' + ",".join(values) + '"', allow_blank=True)
-        validation.error, validation.errorTitle = "请从下拉列表中选择。", "取值不正确"
-        validation.add(f"{letter}2:{letter}{MAX_ROWS + 1}")
-        sheet.add_data_validation(validation)
+    book = TemplateBook(columns=COLUMNS, sheet_title=SHEET_TITLE, max_rows=MAX_ROWS, text_keys=("id_number", "mobile"),
+                        choices={"degree": [c.label for c in DegreeLevel], "title_level": [c.label for c in TitleLevel]},
+                        notes_title=INSTRUCTIONS_TITLE)
+    line, bold = book.line, book.bold
 
-    notes = workbook.create_sheet(INSTRUCTIONS_TITLE)
-    notes.column_dimensions["A"].width = 16
-    notes.column_dimensions["B"].width = 10
-    notes.column_dimensions["C"].width = 70
-    bold = Font(bold=True)
-
-    def line(*values, font=None):
-        notes.append(list(values))
-        if font is not None:
-            for cell in notes[notes.max_row]:
-                cell.font = font
-
-    line(f"{city.name}责任规划师名册导入模板 · 填写说明", font=Font(bold=True, size=14))
+    line(f"{city.name}责任规划师名册导入模板 · 填写说明", font=book.title_font)
     line(f"1. 在“{SHEET_TITLE}”工作表中每行填写一名责任规划师（只接受个人；团队请在资源库的团队页面登记）。第一行为列名，请勿修改或删除。")
     line(f"2. 每一行按入库申请的同一规则校验：身份证号校验码、手机号、选聘条件（{policy_article(city, STEP) or '本市规定'}；"
          f"资格条件依据 {(policy.eligibility_rules or {}).get('article', '')}）、下列可选值、文件内和资源库中的重复身份证号。")
@@ -228,9 +177,7 @@ def roster_template_bytes(city) -> bytes:
         for item in declarations:
             line("", item["article"], item["label"])
     line("")
-    line("列名", "是否必填", "填写说明", font=bold)
-    for column in COLUMNS:
-        line(column.header, "必填" if column.required else "选填", column.help)
+    book.columns_help(COLUMNS)
     line("")
     line("可选值", "", "", font=bold)
     line("学历", "", "、".join(c.label for c in DegreeLevel))
@@ -247,139 +194,18 @@ def roster_template_bytes(city) -> bytes:
          "城乡规划", specialties[0] if specialties else "", "副高级", specialties[0] if specialties else "",
          "、".join(registrations), 8, "、".join(specialties), "、".join(districts[:2]), "2021-06-30",
          "示例规划自然资源委〔2021〕12号（虚构）")
-    for row in notes.iter_rows(min_row=1, max_row=notes.max_row):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return book.bytes()
 
 
 # --- reading the file ---------------------------------------------------------------------------------
 
 
-@dataclass
-class RosterFile:
-    file_name: str
-    size: int
-    sha256: str
-    rows: list[tuple[int, dict]]  # (Excel row number, {column key: raw value})
-    numeric_cells: set[tuple[int, str]] = field(default_factory=set)  # cells Excel stored as numbers
-    ignored_headers: list[str] = field(default_factory=list)
-
-
-def _file_size(uploaded_file) -> int:
-    size = getattr(uploaded_file, "size", None)
-    if size is None:
-        uploaded_file.seek(0, 2)
-        size = uploaded_file.tell()
-    uploaded_file.seek(0)
-    return int(size)
-
-
-def _bad_file(message: str, code: str, status: int = 400) -> DomainError:
-    return DomainError(message, code=code, status=status)
-
-
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value).strip()
-
-
 def roster_file_read(uploaded_file, *, file_name: str = "") -> RosterFile:
     """The rows of an uploaded roster (.xlsx), or DomainError with a Chinese message: not .xlsx, too
     large, no header row / missing columns, no data rows, more than MAX_ROWS rows."""
-    from openpyxl import load_workbook
-
-    file_name = (file_name or getattr(uploaded_file, "name", "") or "名册.xlsx").replace("\\", "/").rsplit("/", 1)[-1]
-    file_name = "".join(ch for ch in unicodedata.normalize("NFC", file_name) if unicodedata.category(ch)[0] != "C")[:200]
-    size = _file_size(uploaded_file)
-    if size == 0:
-        raise _bad_file("上传的文件是空的，请选择填写好的名册文件。", "import_file_empty")
-    if size > MAX_FILE_BYTES:
-        raise _bad_file(f"文件超过 {MAX_FILE_BYTES // (1024 * 1024)} MB 上限，请分成几个文件分别导入。", "import_file_too_large", 413)
-    head = uploaded_file.read(8)
-    uploaded_file.seek(0)
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise _bad_file("这是旧版 Excel（.xls）文件，请在 Excel 中“另存为”.xlsx 格式后再上传。", "import_not_xlsx")
-    if not head.startswith(b"PK\x03\x04"):
-        raise _bad_file("文件不是有效的 Excel（.xlsx）文件，请使用下载的模板填写后上传。", "import_not_xlsx")
-    digest = hashlib.sha256()
-    for chunk in (uploaded_file.chunks() if hasattr(uploaded_file, "chunks") else [uploaded_file.read()]):
-        digest.update(chunk)
-    uploaded_file.seek(0)
-    try:
-        with zipfile.ZipFile(uploaded_file) as archive:
-            names = set(archive.namelist())
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise _bad_file("文件不是有效的 Excel（.xlsx）文件，请使用下载的模板填写后上传。", "import_not_xlsx") from None
-    uploaded_file.seek(0)
-    if "xl/workbook.xml" not in names:
-        raise _bad_file("文件不是有效的 Excel（.xlsx）文件，请使用下载的模板填写后上传。", "import_not_xlsx")
-    if unpacked > MAX_UNZIPPED_BYTES:
-        raise _bad_file("文件内容过大，请分成几个文件分别导入。", "import_file_too_large", 413)
-    try:
-        workbook = load_workbook(uploaded_file, read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 - openpyxl raises many types for broken or hostile files
-        raise _bad_file("无法读取该 Excel 文件（文件可能已损坏或加密），请另存为 .xlsx 后重新上传。", "import_not_xlsx") from None
-    try:
-        sheet = workbook[SHEET_TITLE] if SHEET_TITLE in workbook.sheetnames else workbook.worksheets[0]
-        rows_iter = sheet.iter_rows(values_only=True)
-        header = next(rows_iter, None)
-        if header is None or all(v in (None, "") for v in header):
-            raise _bad_file("文件是空的：第一行应为列名。请使用下载的模板填写。", "import_file_empty")
-        positions: dict[str, int] = {}
-        ignored = []
-        for index, value in enumerate(header):
-            text = _cell_text(value)
-            if not text:
-                continue
-            key = HEADER_LOOKUP.get(_header_key(text))
-            if key is None:
-                ignored.append(text)
-            elif key in positions:
-                raise _bad_file(f"表头中“{COLUMN_BY_KEY[key].header}”列出现了两次，请删除重复的列。", "import_bad_headers")
-            else:
-                positions[key] = index
-        missing = [c.header for c in COLUMNS if c.key not in positions]
-        if missing:
-            raise _bad_file(
-                f"表头不正确：缺少列“{'”“'.join(missing)}”。请使用下载的模板，第一行为列名，不要修改或删除。",
-                "import_bad_headers",
-            )
-        width = max(positions.values()) + 1
-        rows: list[tuple[int, dict]] = []
-        numeric: set[tuple[int, str]] = set()
-        for row_number, values in enumerate(sheet.iter_rows(min_row=2, max_col=width, values_only=True), start=2):
-            if not values or all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-                continue
-            if len(rows) >= MAX_ROWS:
-                raise _bad_file(f"文件超过 {MAX_ROWS} 行上限，请分成几个文件分别导入。", "import_too_many_rows", 413)
-            raw = {}
-            for key, index in positions.items():
-                value = values[index] if index < len(values) else None
-                if key in ("id_number", "mobile") and isinstance(value, (int, float)) and not isinstance(value, bool):
-                    numeric.add((row_number, key))
-                raw[key] = _cell_text(value)
-            rows.append((row_number, raw))
-    except DomainError:
-        raise
-    except Exception:  # noqa: BLE001
-        raise _bad_file("无法读取该 Excel 文件的内容，请另存为 .xlsx 后重新上传。", "import_not_xlsx") from None
-    finally:
-        workbook.close()
-    if not rows:
-        raise _bad_file("文件中没有数据行：请从第二行开始填写责任规划师。", "import_no_rows")
-    return RosterFile(file_name=file_name or "名册.xlsx", size=size, sha256=digest.hexdigest(), rows=rows,
-                      numeric_cells=numeric, ignored_headers=ignored)
+    return spreadsheet_read(uploaded_file, columns=COLUMNS, sheet_title=SHEET_TITLE, max_rows=MAX_ROWS,
+                            max_file_bytes=MAX_FILE_BYTES, file_name=file_name, default_name="名册.xlsx",
+                            numeric_keys=("id_number", "mobile"), file_noun="名册", row_noun="责任规划师")
 
 
 # --- validating the rows --------------------------------------------------------------------------------
@@ -400,18 +226,6 @@ def _vocabulary(entries, aliases=None) -> dict[str, str]:
         table[_fold(code).lower()] = code
     for alias, code in (aliases or {}).items():
         table.setdefault(_fold(alias), code)
-    return table
-
-
-def _district_table(city) -> dict[str, tuple[int, str]]:
-    table = {}
-    for district in District.objects.filter(city=city).only("id", "code", "name"):
-        entry = (district.pk, district.name)
-        table[_fold(district.name)] = entry
-        table[district.code] = entry
-        short = re.sub(r"(区|县|市)$", "", district.name)
-        if len(short) >= 2:
-            table.setdefault(short, entry)
     return table
 
 
@@ -455,7 +269,7 @@ class RosterContext:
             registrations=_vocabulary([(r["code"], r["label"]) for r in policy.registrations]),
             degrees=_vocabulary(DegreeLevel.choices, DEGREE_ALIASES),
             titles=_vocabulary(TitleLevel.choices, TITLE_ALIASES),
-            districts=_district_table(city),
+            districts=district_lookup(city),
             declarations=[d["code"] for d in _declaration_rules(policy)],
         )
 
@@ -466,11 +280,6 @@ class RosterReport:
     valid: list[dict]
     errors: list[dict]  # {row, column, message}
     error_rows: int
-
-
-def _split(text: str) -> list[str]:
-    values = [_fold(v) for v in _SPLIT.split(text or "")]
-    return list(dict.fromkeys(v for v in values if v and v not in _EMPTY_WORDS))
 
 
 def _lookup(table: dict, text: str):
@@ -697,20 +506,10 @@ def roster_rows_validate(*, city, rows, numeric_cells=frozenset()) -> RosterRepo
                 errors.append({"row": row_number, "column": COLUMN_BY_KEY["id_number"].header,
                                "message": f"该身份证号对应的责任规划师（{in_pool[number]}）已在{city.name}名录中，不能重复导入。"})
                 duplicate_rows.add(row_number)
-    order = {c.header: i for i, c in enumerate(COLUMNS)}
-    errors.sort(key=lambda e: (e["row"], order.get(e["column"], len(order))))
     valid = [clean for row_number, clean, _ in checked if clean is not None and row_number not in duplicate_rows]
     error_rows = len({e["row"] for e in errors})
-    if len(errors) > MAX_STORED_ERRORS:
-        left_out = len(errors) - MAX_STORED_ERRORS
-        errors = errors[:MAX_STORED_ERRORS] + [{"row": errors[MAX_STORED_ERRORS]["row"], "column": "—",
-                                                "message": f"错误过多，其余 {left_out} 条未列出，请先修正以上错误后重新上传。"}]
+    errors = errors_finish(errors, columns=COLUMNS)
     return RosterReport(total=len(rows), valid=valid, errors=errors, error_rows=error_rows)
-
-
-def error_label(error: dict) -> str:
-    """"第 7 行 · 身份证号：…" as shown to the administrator."""
-    return f"第 {error['row']} 行 · {error['column']}：{error['message']}"
 
 
 # --- services ----------------------------------------------------------------------------------------------
@@ -780,15 +579,7 @@ def roster_import_start(*, actor, roster_import: RosterImport, only_valid: bool)
     """全部导入 (refused while the file has errors) or 只导入无误的行; the rows are then imported by steps."""
     roster_import = _locked(roster_import)
     _require_manager(actor, roster_import.city)
-    if roster_import.status != RosterImportStatus.VALIDATED:
-        raise Conflict(f"该名册当前为“{roster_import.get_status_display()}”，不能开始导入。", code="import_not_ready")
-    if roster_import.valid_rows == 0:
-        raise Conflict("该名册没有无误的行，无可导入。", code="import_nothing_valid")
-    if roster_import.has_errors and not only_valid:
-        raise Conflict(
-            f"名册中有 {roster_import.error_rows} 行存在错误，不能全部导入。请修正后重新上传，或选择“只导入无误的行”。",
-            code="import_has_errors",
-        )
+    import_start_check(roster_import, only_valid=only_valid, noun="名册")
     roster_import.status = RosterImportStatus.IMPORTING
     roster_import.only_valid = bool(only_valid)
     roster_import.started_by = actor if getattr(actor, "is_authenticated", False) else None
@@ -950,42 +741,13 @@ def roster_imports_recent(*, user, city, limit: int = 20) -> list[RosterImport]:
 
 
 def roster_import_progress(roster_import: RosterImport) -> dict:
-    return {
-        "id": roster_import.pk,
-        "status": roster_import.status,
-        "status_label": roster_import.get_status_display(),
-        "valid_rows": roster_import.valid_rows,
-        "processed_rows": roster_import.processed_rows,
-        "imported_rows": roster_import.imported_rows,
-        "skipped_rows": roster_import.skipped_rows,
-        "percent": roster_import.percent,
-        "done": roster_import.status == RosterImportStatus.DONE,
-    }
+    return import_progress(roster_import)
 
 
 def roster_import_report(roster_import: RosterImport) -> dict:
     """The validation report and progress as JSON (errors in Chinese, no personal identifiers)."""
-    return {
-        **roster_import_progress(roster_import),
-        "city": roster_import.city.code,
-        "file_name": roster_import.file_name,
-        "total_rows": roster_import.total_rows,
-        "error_rows": roster_import.error_rows,
-        "only_valid": roster_import.only_valid,
-        "can_import_all": roster_import.can_import_all,
-        "can_import_valid": roster_import.can_import_valid,
-        "errors": [{**e, "text": error_label(e)} for e in roster_import.errors],
-        "skipped": [{**e, "text": error_label(e)} for e in roster_import.skipped],
-        "created_at": roster_import.created_at.isoformat(),
-        "finished_at": roster_import.finished_at.isoformat() if roster_import.finished_at else None,
-    }
-
-
-ERROR_HEADERS = ["行号", "列", "错误说明", "阶段"]
+    return import_report_base(roster_import)
 
 
 def roster_errors_rows(roster_import: RosterImport):
-    for error in roster_import.errors:
-        yield [error["row"], error["column"], error["message"], "校验"]
-    for error in roster_import.skipped:
-        yield [error["row"], error["column"], error["message"], "导入时跳过"]
+    return import_error_rows(roster_import)

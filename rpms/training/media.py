@@ -26,7 +26,7 @@ from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 
-from rpms.core.errors import DomainError, NotFound
+from rpms.core.errors import DomainError
 from rpms.core.uploads import clean_original_name, private_file, private_root, proof_delete
 
 FOLDER = "courses"
