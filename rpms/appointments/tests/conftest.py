@@ -61,7 +61,7 @@ def units_of(district, count):
 
 @pytest.fixture
 def clock(monkeypatch):
-    """clock.set(date) moves appointments' "today"; clock.today is the current value."""
+    """clock.set(date) moves appointments' (and documents') "today"; clock.today is the current value."""
     from django.utils import timezone
 
     from rpms.appointments import clock as clock_module
@@ -77,6 +77,10 @@ def clock(monkeypatch):
 
     state = _Clock()
     monkeypatch.setattr(clock_module, "today", lambda: state.today)
+    # Documents verify against the same day (an ending or a term's end, issue #11).
+    from rpms.documents import clock as documents_clock
+
+    monkeypatch.setattr(documents_clock, "today", lambda: state.today)
     return state
 
 
