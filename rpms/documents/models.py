@@ -9,7 +9,13 @@ What a document says about its standing follows what it is about (issue #11): a 
 term (contract, certificate, dispatch notice) carries `valid_until`, the term's last day, and when
 the appointment ends early its subject's documents are marked with `ended_on` and how (`ending`,
 `ending_label`). "Ended" is computed from these dates (`verification_status`), never flipped by a
-job: a document ended on or before today, or whose `valid_until` has passed, verifies as ended."""
+job: a document ended on or before today, or whose `valid_until` has passed, verifies as ended.
+
+The dispatch notice follows the appointment like the certificate and the contract. It records an act,
+but what it states is a posting in force; once the posting has ended, answering "valid" would tell the
+holder of a printed notice that the planner still serves. It is not revoked (it was not wrong): it
+verifies as ended, with the date and the kind of ending, and stays checkable as a genuine record. A
+renewal does not re-issue it — it runs on to the new term's end (`documents_subject_extended`)."""
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -167,6 +173,30 @@ class IssuedDocument(TimeStampedModel):
         from . import clock
 
         return ENDED if self.ended_as_of(on or clock.today()) else DocumentStatus.VALID
+
+    @property
+    def current_status(self) -> str:
+        """`verification_status` today (for templates)."""
+        return self.verification_status()
+
+    @property
+    def current_status_label(self) -> str:
+        return VERIFICATION_STATUS_LABELS[self.current_status]
+
+    @property
+    def ended_note(self) -> str:
+        """"2026-06-01 解除聘用合同" once ended, "2026-06-20 起退出派驻" for an ending still ahead, else ""."""
+        from . import clock
+
+        if self.status != DocumentStatus.VALID:
+            return ""
+        today = clock.today()
+        ended = self.ended_as_of(today)
+        if ended:
+            return f"{ended[0].isoformat()} {ended[2]}"
+        if self.ended_on is not None:
+            return f"{self.ended_on.isoformat()} 起{self.ending_label}"
+        return ""
 
     def can_become(self, status: str) -> bool:
         return status in STATUS_TRANSITIONS.get(DocumentStatus(self.status), set())

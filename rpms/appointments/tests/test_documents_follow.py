@@ -87,6 +87,17 @@ def test_after_termination_the_contract_verifies_as_ended_with_its_date(case, cl
         pk=issued["appointment_contract"].pk)))))  # the PDF printed now says so too
 
 
+def test_the_appointment_page_shows_its_documents_as_ended(case, clock, login):
+    appointment = appoint(case, clock)
+    clock.shift(10)
+    with transaction.atomic():
+        services.appointment_end_record(actor=case["admin"], appointment=services._lock_appointment(appointment),
+                                        last_day=clock.today, kind=EndKind.TERMINATION, reason="协商解除")
+    html = login(case["admin"]).get(f"/appointments/{appointment.pk}/").content.decode()
+    assert html.count("已终止") >= 3 and f"{clock.today.isoformat()} 解除聘用合同" in html
+    assert '<span class="badge ok">有效</span>' not in html
+
+
 def test_a_withdrawal_ends_the_documents_on_the_leave_date(pingdingshan, pds_unit, pds_planner, pds_admin, clock, anon):
     clock.set(dt.date(2026, 3, 2))
     appointment = services.appointment_create(actor=pds_admin, planner=pds_planner, unit=pds_unit,
