@@ -15,11 +15,11 @@ BASE_DIR = settings.BASE_DIR
 # Variables the settings read; the subprocesses start without them unless a test sets them.
 SETTINGS_ENV = {
     "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "SESSION_IDLE_SECONDS",
-    "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "CSRF_TRUSTED_ORIGINS", "RPMS_VAR_DIR",
+    "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "CSRF_TRUSTED_ORIGINS", "RPMS_VAR_DIR", "RPMS_PUBLIC_BASE_URL",
     # set by the browser tests for their own process (Playwright's loop); a deployment never has it
     "DJANGO_ALLOW_ASYNC_UNSAFE",
 }
-GOOD_PRODUCTION_ENV = {"ALLOWED_HOSTS": "rpms.example.gov.cn"}
+GOOD_PRODUCTION_ENV = {"ALLOWED_HOSTS": "rpms.example.gov.cn", "RPMS_PUBLIC_BASE_URL": "https://rpms.example.gov.cn"}
 
 
 def _run(args, env):
@@ -68,6 +68,26 @@ def test_check_deploy_under_production_settings_reports_no_issues():
     assert "System check identified no issues (0 silenced)." in output
     assert "WARNING" not in output
     assert "security.W" not in output
+
+
+def test_check_deploy_warns_when_documents_would_print_a_local_verification_address():
+    env = _production_env()
+    del env["RPMS_PUBLIC_BASE_URL"]  # the development default, http://127.0.0.1:8000
+
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
+    output = result.stdout + result.stderr
+
+    assert result.returncode != 0
+    assert "documents.W001" in output and "RPMS_PUBLIC_BASE_URL" in output and "指向本机" in output
+
+
+def test_the_public_base_url_is_read_from_the_environment_with_a_development_default():
+    development = _load_settings("config.settings.test", {}, ["RPMS_PUBLIC_BASE_URL"])
+    given = _load_settings("config.settings.test", {"RPMS_PUBLIC_BASE_URL": "https://rpms.example.gov.cn/"},
+                           ["RPMS_PUBLIC_BASE_URL"])
+
+    assert development == {"RPMS_PUBLIC_BASE_URL": "http://127.0.0.1:8000"}
+    assert given == {"RPMS_PUBLIC_BASE_URL": "https://rpms.example.gov.cn"}
 
 
 def test_production_refuses_to_start_with_debug_on():

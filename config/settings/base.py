@@ -131,8 +131,10 @@ RPMS_LOGIN_MAX_FAILURES = int(os.environ.get("RPMS_LOGIN_MAX_FAILURES", "5"))
 RPMS_LOGIN_LOCK_MINUTES = int(os.environ.get("RPMS_LOGIN_LOCK_MINUTES", "15"))
 # API bearer tokens expire after this many minutes.
 RPMS_API_TOKEN_MINUTES = int(os.environ.get("RPMS_API_TOKEN_MINUTES", "480"))
-# The public address printed on documents (verification links), e.g. https://rpms.example.gov.cn
-RPMS_PUBLIC_BASE_URL = os.environ.get("RPMS_PUBLIC_BASE_URL", "").rstrip("/")
+# The public address printed on documents and encoded in their QR codes (absolute verification links),
+# e.g. https://rpms.example.gov.cn. The default suits a development machine only; `check --deploy`
+# warns when production keeps it (rpms.documents.checks).
+RPMS_PUBLIC_BASE_URL = (os.environ.get("RPMS_PUBLIC_BASE_URL", "").strip() or "http://127.0.0.1:8000").rstrip("/")
 
 # Idle timeout: a session ends after 30 minutes without a request.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", "1800"))

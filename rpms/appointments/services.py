@@ -160,7 +160,16 @@ def appointment_documents_context(appointment: Appointment, *, years: int) -> di
     role_label = appointment.role_label
     start, end = appointment_term_bounds(appointment)
     party_b = planner.name
-    filing_body = filing_body_for(unit)
+    # Who issues what, and which bodies exist here, is the city's policy (rpms.documents.issuers).
+    from rpms.documents import issuers
+
+    district = unit.district
+    hiring_entity = hiring_entity_name(unit)
+    filing_body = issuers.contract_filing_body(city, district)
+    notice_issuer = issuers.document_issuer(city=city, kind=KIND_DISPATCH_NOTICE, district=district,
+                                            hiring_entity=hiring_entity)
+    certificate_issuer = issuers.document_issuer(city=city, kind=KIND_CERTIFICATE, hiring_entity=hiring_entity)
+    contract_issuer = issuers.document_issuer(city=city, kind=KIND_CONTRACT, hiring_entity=hiring_entity)
     article_appointment = policy_article(city, "appointment")
     article_contract = policy_article(city, "contract")
     clause_values = {
@@ -178,13 +187,14 @@ def appointment_documents_context(appointment: Appointment, *, years: int) -> di
         "service_focus": appointment.service_focus,
         "filing_body": filing_body,
     }
-    recipients = [f"{unit.district.name}责任规划师工作专班", appointment.party_a, planner.name]
-    if policy.contract_signer != ContractSigner.HIRING_ENTITY:
-        recipients.insert(1, f"{unit.district.name}人民政府")
+    recipients = issuers.dispatch_notice_recipients(city, district=district, hiring_entity=hiring_entity,
+                                                    planner_name=planner.name)
+    contact = issuers.district_work_team_name(city, district) or issuers.local_government_name(district)
     notice = {
         **_common_context(city, articles=[article_appointment, policy_article(city, "matching")],
-                          issuer_name=city.bureau_name, article_note="派驻聘任"),
-        "recipients": list(dict.fromkeys(r for r in recipients if r)),
+                          issuer_name=notice_issuer.name, article_note="派驻聘任"),
+        "letterhead": notice_issuer.letterhead,
+        "recipients": recipients,
         "planner_name": planner.name,
         "planner_kind_label": kind_label,
         "leader_name": planner.leader_name,
@@ -198,10 +208,15 @@ def appointment_documents_context(appointment: Appointment, *, years: int) -> di
         "term_years": years,
         "duties": duties,
         "service_focus": appointment.service_focus,
-        "contact_note": "责任规划师可通过本系统接收居民意见建议；请" + f"{appointment.party_a}与{unit.district.name}责任规划师工作专班做好工作对接。",
+        "term_no": appointment.term_no,
+        "contact_note": "责任规划师可通过本系统接收居民意见建议；请" + "与".join(dict.fromkeys((hiring_entity, contact)))
+                        + "做好工作对接。",
     }
     certificate = {
-        **_common_context(city, articles=[article_appointment], issuer_name=appointment.party_a, article_note="聘任证书"),
+        **_common_context(city, articles=[article_appointment], issuer_name=certificate_issuer.name,
+                          article_note="聘任证书"),
+        "letterhead": certificate_issuer.letterhead,
+        "term_no": appointment.term_no,
         "planner_name": planner.name,
         "planner_kind_label": kind_label,
         "leader_name": planner.leader_name,
@@ -214,8 +229,10 @@ def appointment_documents_context(appointment: Appointment, *, years: int) -> di
         "end": appointment.end.isoformat(),
     }
     contract = {
-        **_common_context(city, articles=[article_contract, policy_article(city, "filing")],
-                          issuer_name=appointment.party_a, article_note="聘用合同"),
+        **_common_context(city, articles=[article_contract, policy_article(city, "filing") if filing_body else ""],
+                          issuer_name=contract_issuer.name, article_note="聘用合同"),
+        "letterhead": contract_issuer.letterhead,
+        "term_no": appointment.term_no,
         "party_a": appointment.party_a,
         "party_b": party_b,
         "party_b_leader": planner.leader_name,
@@ -261,11 +278,14 @@ def appointment_term_bounds(appointment: Appointment) -> tuple[dt.date, dt.date]
 
 
 def _issue(*, actor, appointment, kind, title, context, supersedes=None):
+    """Issues one of the appointment's documents, valid until the current term's last day (it then
+    verifies as ended unless a renewal carries it on; an early ending marks it, appointment_end_record)."""
     from rpms.documents.services import document_issue
 
     return document_issue(
         actor=actor, city=appointment.city, kind=kind, title=title, subject=appointment, context=context,
         holder_name=appointment.planner.name, supersedes=supersedes,
+        valid_until=appointment_term_bounds(appointment)[1],
     )
 
 
@@ -681,6 +701,9 @@ def appointment_renew(*, actor, appointment: Appointment, years) -> Appointment:
     old_certificate = _current_document(appointment, KIND_CERTIFICATE)
     _issue(actor=actor, appointment=appointment, kind=KIND_CERTIFICATE, title=f"{appointment.role_label}聘任证书",
            context=contexts[KIND_CERTIFICATE], supersedes=old_certificate)
+    from rpms.documents.services import documents_subject_extended
+
+    documents_subject_extended(subject=appointment, valid_until=new_end)  # the dispatch notice stands
     term = AppointmentTerm(
         appointment=appointment, term_no=appointment.term_no, kind=TermKind.RENEWAL, start=new_start, end=new_end,
         years=years, contract_number=contract.number, created_by=actor,
@@ -777,6 +800,10 @@ def appointment_end_record(*, actor, appointment: Appointment, last_day: dt.date
     if last_day <= clock.today() or last_day < appointment.start:
         appointment.status = END_KIND_STATUS[kind]
     appointment.save(update_fields=["status", "ended_on", "end_kind", "end_reason", "updated_at"])
+    # Its documents follow: the certificate, contract and dispatch notice verify as ended from that day.
+    from rpms.documents.services import documents_subject_ended
+
+    documents_subject_ended(subject=appointment, ended_on=last_day, ending=kind.value, ending_label=kind.label)
 
 
 # Notifications (issue #11 item 9) are not sent yet. Each exit act (termination request and its answer,

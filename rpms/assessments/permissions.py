@@ -17,7 +17,6 @@ publishes; the published list is public."""
 from rpms.accounts.models import Role
 from rpms.accounts.scoping import is_city_wide
 from rpms.appointments import permissions as appointment_permissions
-from rpms.cities.models import AppointmentMode, ContractSigner
 
 from .models import AssessingBody, ScoreSource
 
@@ -27,10 +26,12 @@ def _authenticated(user) -> bool:
 
 
 def assessing_body_for(city) -> str:
-    """The city bureau leads where it dispatches planners or signs their contracts (P6(4)); otherwise
-    the district work team assesses (B20)."""
-    policy = city.policy
-    if policy.appointment_mode == AppointmentMode.CITY_DISPATCH or policy.contract_signer == ContractSigner.CITY_BUREAU:
+    """The city bureau leads where it dispatches planners or signs their contracts, or where there is no
+    district work team (P6(4)); otherwise the district work team assesses (B20). The same rule names
+    the issuer of the result (rpms.documents.issuers)."""
+    from rpms.documents.issuers import assessment_led_by_city
+
+    if assessment_led_by_city(city):
         return AssessingBody.CITY_WITH_DISTRICT
     return AssessingBody.DISTRICT
 

@@ -115,10 +115,12 @@ def _detail_url(assessment) -> str:
 
 
 def body_name(assessment_or_body, *, city, district) -> str:
+    """The assessing body as the result names it (rpms.documents.issuers: who issues what in the city)."""
+    from rpms.documents.issuers import document_issuer
+
     body = getattr(assessment_or_body, "assessing_body", assessment_or_body)
-    if body == AssessingBody.CITY_WITH_DISTRICT:
-        return f"{city.bureau_name or city.name}、{district.name}人民政府"
-    return f"{district.name}责任规划师工作专班"
+    return document_issuer(city=city, kind="assessment_result", district=district,
+                           city_leads=body == AssessingBody.CITY_WITH_DISTRICT).name
 
 
 # --- service cycles ----------------------------------------------------------------------------------
@@ -412,6 +414,7 @@ def _result_context(assessment: Assessment, *, grade_item: dict, table: dict, co
         "rulebook_title": city.rulebook_title,
         "issued_on": timezone.localdate().isoformat(),
         "issuer_name": issuer,
+        "letterhead": issuer,
         "articles": [article],
         "article_note": f"依据{city.rulebook_title or '本市责任规划师制度'}（{article}）。",
         "heading": "责任规划师年度考核结果通知",
@@ -831,6 +834,8 @@ def honour_decide(*, actor, honour: Honour, selected: bool, note: str = "") -> H
 
 
 def _certificate_context(honour: Honour, *, issuer: str) -> dict:
+    from rpms.documents.issuers import district_body_name
+
     city = honour.city
     planner = honour.planner
     article = policy_article(city, "honour")
@@ -841,13 +846,14 @@ def _certificate_context(honour: Honour, *, issuer: str) -> dict:
         "rulebook_title": city.rulebook_title,
         "issued_on": timezone.localdate().isoformat(),
         "issuer_name": issuer,
+        "letterhead": issuer,
         "articles": [article],
         "article_note": f"依据{city.rulebook_title or '本市责任规划师制度'}（{article}）。",
         "heading": "荣誉证书",
         "fields": [
             {"label": "获奖者", "value": who},
             {"label": "工作单位", "value": planner.employer or "—"},
-            {"label": "推选单位", "value": f"{honour.district.name}责任规划师工作专班"},
+            {"label": "推选单位", "value": district_body_name(city, honour.district)},
             {"label": "年度", "value": f"{honour.year} 年度"},
         ],
         "paragraphs": [
@@ -879,10 +885,11 @@ def honour_list_publish(*, actor, city, year) -> list[Honour]:
     )
     if not honours:
         raise Conflict(f"{year} 年度没有待公布的评选结果。", code="nothing_to_publish")
+    from rpms.documents.issuers import document_issuer
     from rpms.documents.services import document_issue
 
     article = policy_article(city, "honour")
-    issuer = city.bureau_name or city.name
+    issuer = document_issuer(city=city, kind="honour_certificate").name
     now = timezone.now()
     for honour in honours:
         document = document_issue(

@@ -2,8 +2,10 @@
 
 - GET /documents/verify/{code} (public, rate-limited together with the verification pages)
   → {"valid", "status", "kind", "kind_label", "title", "number", "city", "issued_on",
-     "holder_name", "content_hash", ...}; 404 {"detail": "未找到该核验码对应的文书"}; 429 when
-  the client looks up too many codes.
+     "holder_name", "content_hash", "valid_until", "ended_on", "ending", "ending_label", ...};
+  `status` is "valid" only while what the document is about runs, else "ended" (with `ended_on`,
+  an ISO date, and `ending_label`: 解除聘用合同 / 退出派驻 / 调出资源库 / 聘期届满), "revoked" or
+  "superseded"; 404 {"detail": "未找到该核验码对应的文书"}; 429 when the client looks up too many codes.
 
 No answer carries the document's content or any personal identifier."""
 from ninja import Router, Schema
@@ -24,7 +26,7 @@ class ErrorOut(Schema):
     message: str
 
 
-class SupersededByOut(Schema):
+class DocumentLinkOut(Schema):
     number: str
     verification_code: str
     verify_path: str
@@ -43,10 +45,17 @@ class VerificationOut(Schema):
     holder_name: str
     content_hash: str
     verification_code: str
+    valid_until: str | None = None
+    ended_on: str | None = None
+    ending: str = ""
+    ending_label: str = ""
+    ends_on: str | None = None
+    ends_label: str = ""
     revoked_on: str | None = None
     revoke_reason: str = ""
     superseded_on: str | None = None
-    superseded_by: SupersededByOut | None = None
+    superseded_by: DocumentLinkOut | None = None
+    supersedes: DocumentLinkOut | None = None
 
 
 @router.get(

@@ -3,7 +3,19 @@ code and a content hash, so that anyone holding a printed copy can check it on t
 
 A document is never edited: a correction is a new document that supersedes the old one, and a
 withdrawn document is revoked with a date and a reason. The PDF is always re-rendered from the
-stored `context` snapshot, never from the live record it concerns."""
+stored `context` snapshot, never from the live record it concerns.
+
+What a document says about its standing follows what it is about (issue #11): a document tied to a
+term (contract, certificate, dispatch notice) carries `valid_until`, the term's last day, and when
+the appointment ends early its subject's documents are marked with `ended_on` and how (`ending`,
+`ending_label`). "Ended" is computed from these dates (`verification_status`), never flipped by a
+job: a document ended on or before today, or whose `valid_until` has passed, verifies as ended.
+
+The dispatch notice follows the appointment like the certificate and the contract. It records an act,
+but what it states is a posting in force; once the posting has ended, answering "valid" would tell the
+holder of a printed notice that the planner still serves. It is not revoked (it was not wrong): it
+verifies as ended, with the date and the kind of ending, and stays checkable as a genuine record. A
+renewal does not re-issue it — it runs on to the new term's end (`documents_subject_extended`)."""
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -47,6 +59,15 @@ class DocumentStatus(models.TextChoices):
     SUPERSEDED = "superseded", "已被新文书替代"
 
 
+# The computed verification status "ended" (never stored: it follows from `ended_on` / `valid_until`).
+ENDED = "ended"
+VERIFICATION_STATUS_LABELS = {**dict(DocumentStatus.choices), ENDED: "已终止"}
+
+# A term that ran out without renewal (no early-ending record: computed from `valid_until`).
+ENDING_EXPIRY = "expiry"
+ENDING_EXPIRY_LABEL = "聘期届满"
+
+
 # Allowed transitions; everything else is refused by the services.
 STATUS_TRANSITIONS = {
     DocumentStatus.VALID: {DocumentStatus.REVOKED, DocumentStatus.SUPERSEDED},
@@ -87,6 +108,11 @@ class IssuedDocument(TimeStampedModel):
     supersedes = models.OneToOneField(
         "self", verbose_name="替代的文书", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
     )
+    # Verification facts outside the frozen snapshot (and its hash): they follow what the document is about.
+    valid_until = models.DateField("有效期至", null=True, blank=True, help_text="聘期类文书为本聘期最后一天；空表示不随日期失效")
+    ended_on = models.DateField("终止日期", null=True, blank=True, help_text="所涉聘任提前结束的最后服务日")
+    ending = models.CharField("终止方式", max_length=16, blank=True, help_text="如 termination、withdrawal、removal")
+    ending_label = models.CharField("终止方式（中文）", max_length=50, blank=True)
 
     class Meta:
         verbose_name = "已出具文书"
@@ -103,6 +129,12 @@ class IssuedDocument(TimeStampedModel):
                 condition=~Q(status="superseded") | Q(superseded_at__isnull=False),
                 name="documents_superseded_has_date",
             ),
+            # An ending always has its date and says how, in Chinese.
+            models.CheckConstraint(
+                condition=(Q(ended_on__isnull=True) & Q(ending="") & Q(ending_label=""))
+                | (Q(ended_on__isnull=False) & ~Q(ending="") & ~Q(ending_label="")),
+                name="documents_ending_has_date_and_kind",
+            ),
         ]
 
     def __str__(self):
@@ -118,7 +150,53 @@ class IssuedDocument(TimeStampedModel):
 
     @property
     def is_valid(self) -> bool:
+        """Stored status valid (not revoked or superseded); see `verification_status` for "ended"."""
         return self.status == DocumentStatus.VALID
+
+    def ended_as_of(self, on) -> tuple | None:
+        """(ended_on, ending, ending_label) if this document has ended by `on`, else None.
+
+        An early ending counts from its last day itself (an appointment terminated today verifies as
+        ended today); a term runs out the day after `valid_until`. The earlier of the two wins."""
+        found = []
+        if self.ended_on is not None and self.ended_on <= on:
+            found.append((self.ended_on, self.ending, self.ending_label))
+        if self.valid_until is not None and self.valid_until < on:
+            found.append((self.valid_until, ENDING_EXPIRY, ENDING_EXPIRY_LABEL))
+        return min(found, key=lambda item: item[0]) if found else None
+
+    def verification_status(self, on=None) -> str:
+        """valid / ended / revoked / superseded on `on` (default today): revoked and superseded are
+        stored acts; "ended" follows from the dates."""
+        if self.status != DocumentStatus.VALID:
+            return self.status
+        from . import clock
+
+        return ENDED if self.ended_as_of(on or clock.today()) else DocumentStatus.VALID
+
+    @property
+    def current_status(self) -> str:
+        """`verification_status` today (for templates)."""
+        return self.verification_status()
+
+    @property
+    def current_status_label(self) -> str:
+        return VERIFICATION_STATUS_LABELS[self.current_status]
+
+    @property
+    def ended_note(self) -> str:
+        """"2026-06-01 解除聘用合同" once ended, "2026-06-20 起退出派驻" for an ending still ahead, else ""."""
+        from . import clock
+
+        if self.status != DocumentStatus.VALID:
+            return ""
+        today = clock.today()
+        ended = self.ended_as_of(today)
+        if ended:
+            return f"{ended[0].isoformat()} {ended[2]}"
+        if self.ended_on is not None:
+            return f"{self.ended_on.isoformat()} 起{self.ending_label}"
+        return ""
 
     def can_become(self, status: str) -> bool:
         return status in STATUS_TRANSITIONS.get(DocumentStatus(self.status), set())

@@ -5,7 +5,12 @@
 - Deterministic: no clock, no random identifiers; the PDF's creation date is the issue date.
 - No network: the URL fetcher serves `data:` URIs and files under this app's static folder only and
   refuses everything else, so a stray <img src="http://…"> in a template or a context cannot make
-  the server fetch anything."""
+  the server fetch anything.
+- Every page carries a QR code of the document's absolute verification address
+  (`RPMS_PUBLIC_BASE_URL` + /verify/<code>/), drawn here with segno as an inline SVG data URI.
+- Each document names its true issuer and letterhead (rpms.documents.issuers); a snapshot from before
+  they were recorded falls back to the city's bureau, except a written opinion, which is never on
+  the bureau's paper."""
 import logging
 import re
 import time
@@ -17,7 +22,7 @@ from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils.http import content_disposition_header
 
-from .models import DocumentStatus, IssuedDocument
+from .models import VERIFICATION_STATUS_LABELS, DocumentKind, DocumentStatus, IssuedDocument
 from .selectors import printed_issue_date
 
 logger = logging.getLogger(__name__)
@@ -96,8 +101,36 @@ def fill_placeholders(text: str, context: dict) -> str:
 
 
 def verify_url(document: IssuedDocument) -> str:
+    """The absolute address at which the public checks this document (printed and in the QR code)."""
     base = (getattr(settings, "RPMS_PUBLIC_BASE_URL", "") or "").rstrip("/")
     return f"{base}{document.verify_path()}"
+
+
+# Error correction M (15 %) leaves room for a stamp's edge or a fold; segno may raise it when the
+# symbol has room to spare (boost_error), which never changes the content.
+QR_ERROR = "m"
+
+
+def verification_qr(url: str):
+    """The QR code (a segno QRCode, never a Micro QR) encoding `url`, drawn locally."""
+    import segno  # imported here: only documents need it
+
+    return segno.make(url, error=QR_ERROR, micro=False)
+
+
+def qr_data_uri(url: str) -> str:
+    """`url` as a QR code: an SVG data URI sized by its viewBox (the template sets its printed size)."""
+    return verification_qr(url).svg_data_uri(border=4, omitsize=True, xmldecl=False, nl=False)
+
+
+def _issuer_and_letterhead(document: IssuedDocument, snapshot: dict, bureau: str) -> tuple[str, str]:
+    own_paper = document.kind == DocumentKind.WRITTEN_OPINION  # the planner's (team's) own, B11(3), P3(2)
+    issuer = snapshot.get("issuer_name") or (document.holder_name if own_paper else "") or bureau
+    if "letterhead" in snapshot:
+        letterhead = snapshot.get("letterhead") or ""
+    else:
+        letterhead = "" if own_paper else bureau
+    return str(issuer), str(letterhead)
 
 
 def template_context(document: IssuedDocument) -> dict:
@@ -108,6 +141,10 @@ def template_context(document: IssuedDocument) -> dict:
         if isinstance(clause, dict):
             clauses.append({**clause, "text": fill_placeholders(str(clause.get("text") or ""), snapshot)})
     issued_on = printed_issue_date(document)
+    bureau = snapshot.get("bureau_name") or city.bureau_name or city.name
+    issuer, letterhead = _issuer_and_letterhead(document, snapshot, bureau)
+    status = document.verification_status()
+    url = verify_url(document)
     doc = {
         "title": document.title,
         "kind": document.kind,
@@ -117,14 +154,17 @@ def template_context(document: IssuedDocument) -> dict:
         "content_hash": document.content_hash,
         "short_hash": document.short_hash,
         "verify_path": document.verify_path(),
-        "verify_url": verify_url(document),
+        "verify_url": url,
+        "qr_data_uri": qr_data_uri(url),
         "issued_on": issued_on,
         "city_name": snapshot.get("city_name") or city.name,
-        "bureau_name": snapshot.get("bureau_name") or city.bureau_name or city.name,
+        "bureau_name": bureau,
+        "issuer_name": issuer,
+        "letterhead": letterhead,
         "holder_name": document.holder_name,
-        "status": document.status,
-        "status_label": document.get_status_display(),
-        "is_valid": document.status == DocumentStatus.VALID,
+        "status": status,
+        "status_label": VERIFICATION_STATUS_LABELS[status],
+        "is_valid": status == DocumentStatus.VALID,
     }
     return {
         **snapshot,

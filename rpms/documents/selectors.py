@@ -3,8 +3,9 @@ is the capability, and what it reveals (kind, title, number, city, date, holder 
 carries no personal data."""
 import re
 
+from . import clock
 from .integrity import normalise_code
-from .models import DocumentKind, DocumentStatus, IssuedDocument
+from .models import ENDED, VERIFICATION_STATUS_LABELS, DocumentKind, DocumentStatus, IssuedDocument
 from .services import subject_key
 
 _ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -45,13 +46,30 @@ def document_current(subject, kind) -> IssuedDocument | None:
     )
 
 
-def public_verification(document: IssuedDocument) -> dict:
-    """What the public verification page and API say about a document: no context, no personal data."""
-    newer = getattr(document, "superseded_by", None) if document.status == DocumentStatus.SUPERSEDED else None
+def _link(document: IssuedDocument | None) -> dict | None:
+    if document is None:
+        return None
+    return {"number": document.number, "verification_code": document.formatted_code, "verify_path": document.verify_path()}
+
+
+def public_verification(document: IssuedDocument, *, on=None) -> dict:
+    """What the public verification page and API say about a document on `on` (default today): no
+    context, no personal data.
+
+    `status`: "valid" only while what the document is about runs; "ended" once its appointment has
+    ended (`ended_on`, the last day; `ending` and its Chinese `ending_label`: 解除聘用合同, 退出派驻,
+    调出资源库, 聘期届满) — from the ending's own day, or the day after `valid_until`; "revoked";
+    "superseded" (with the newer document). A renewal's documents name the ones they replace
+    (`supersedes`). A valid document whose ending is already set for a later day says so (`ends_on`)."""
+    on = on or clock.today()
+    status = document.verification_status(on)
+    newer = getattr(document, "superseded_by", None) if status == DocumentStatus.SUPERSEDED else None
+    ended = document.ended_as_of(on) if status == ENDED else None
+    scheduled = status == DocumentStatus.VALID and document.ended_on is not None
     return {
-        "valid": document.status == DocumentStatus.VALID,
-        "status": document.status,
-        "status_label": document.get_status_display(),
+        "valid": status == DocumentStatus.VALID,
+        "status": status,
+        "status_label": VERIFICATION_STATUS_LABELS[status],
         "kind": document.kind,
         "kind_label": document.get_kind_display(),
         "title": document.title,
@@ -61,13 +79,17 @@ def public_verification(document: IssuedDocument) -> dict:
         "holder_name": document.holder_name,
         "content_hash": document.content_hash,
         "verification_code": document.formatted_code,
-        "revoked_on": _local_date(document.revoked_at) if document.status == DocumentStatus.REVOKED else None,
-        "revoke_reason": document.revoke_reason if document.status == DocumentStatus.REVOKED else "",
+        "valid_until": document.valid_until.isoformat() if document.valid_until else None,
+        "ended_on": ended[0].isoformat() if ended else None,
+        "ending": ended[1] if ended else "",
+        "ending_label": ended[2] if ended else "",
+        "ends_on": document.ended_on.isoformat() if scheduled else None,
+        "ends_label": document.ending_label if scheduled else "",
+        "revoked_on": _local_date(document.revoked_at) if status == DocumentStatus.REVOKED else None,
+        "revoke_reason": document.revoke_reason if status == DocumentStatus.REVOKED else "",
         "superseded_on": _local_date(document.superseded_at) if newer is not None else None,
-        "superseded_by": (
-            {"number": newer.number, "verification_code": newer.formatted_code, "verify_path": newer.verify_path()}
-            if newer is not None else None
-        ),
+        "superseded_by": _link(newer),
+        "supersedes": _link(document.supersedes),
     }
 
 

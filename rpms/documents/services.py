@@ -1,4 +1,4 @@
-"""Issuing and revoking documents.
+"""Issuing, revoking and ending documents.
 
 These are NOT acts on their own: a document is issued as part of an act of another context (an
 appointment, a filing, a written opinion …) and that act's single audit row covers it. So these
@@ -55,19 +55,24 @@ def document_issue(
     supersedes: IssuedDocument | None = None,
     issued_at=None,
     prefix: str | None = None,
+    valid_until=None,
 ) -> IssuedDocument:
     """Issues a document: numbers it (`<prefix>-<year>-<seq:05d>` per city, kind and year), gives it
     a fresh verification code, freezes `context` as its snapshot and hashes it.
 
     Refuses (ValueError) a context, title or holder name containing anything that looks like an
     ID number or a mobile number. If `supersedes` is given, that (valid) document of the same city
-    and kind becomes superseded. Must run inside the caller's transaction; writes no audit row."""
+    and kind becomes superseded, and the new document's snapshot names it (`supersedes_number`, printed
+    on the PDF). `valid_until` (a date) is the last day the document speaks for — a term's last day —
+    after which it verifies as ended. Must run inside the caller's transaction; writes no audit row."""
     _require_callers_transaction("document_issue")
     kind = DocumentKind(kind)
     if not isinstance(context, dict):
         raise TypeError("context must be a dict")
     title = (title or "").strip() or kind.label
     holder_name = (holder_name or "").strip()
+    if supersedes is not None and "supersedes_number" not in context:
+        context = {**context, "supersedes_number": supersedes.number}
     snapshot = canonical(context)
     refuse_personal_identifiers(snapshot)
     refuse_personal_identifiers({"title": title, "holder_name": holder_name}, path="document")
@@ -111,6 +116,7 @@ def document_issue(
                 issued_at=issued_at,
                 issued_by=_actor_user(actor),
                 supersedes=previous,
+                valid_until=valid_until,
             )
             candidate.full_clean(validate_unique=False, validate_constraints=False)
             try:
@@ -155,3 +161,49 @@ def document_revoke(*, actor, document: IssuedDocument, reason: str) -> IssuedDo
         locked.full_clean(validate_unique=False, validate_constraints=False)
         locked.save(update_fields=["status", "revoked_at", "revoked_by", "revoke_reason", "updated_at"])
     return locked
+
+
+def documents_subject_ended(*, subject, ended_on, ending: str, ending_label: str) -> list[IssuedDocument]:
+    """What `subject` (an appointment) is about has ended, or will end, on `ended_on` (its last day):
+    each of its documents still valid (not revoked, not superseded) is marked as ending on that date,
+    with how (`ending`, a code) and `ending_label` (Chinese: 解除聘用合同, 退出派驻, 调出资源库 …).
+    From that day the verification page and API answer "ended". Called again (an earlier ending),
+    the new date and kind replace the old. Must run inside the caller's transaction; writes no audit
+    row (the ending act audits itself)."""
+    _require_callers_transaction("documents_subject_ended")
+    if ended_on is None or not (ending or "").strip() or not (ending_label or "").strip():
+        raise ValueError("an ending needs its date, its code and its Chinese label")
+    subject_type, subject_id = subject_key(subject)
+    with transaction.atomic():
+        documents = list(
+            IssuedDocument.objects.select_for_update()
+            .filter(subject_type=subject_type, subject_id=subject_id, status=DocumentStatus.VALID)
+            .order_by("id")
+        )
+        for document in documents:
+            document.ended_on = ended_on
+            document.ending = ending.strip()[:16]
+            document.ending_label = ending_label.strip()[:50]
+            document.full_clean(validate_unique=False, validate_constraints=False)
+            document.save(update_fields=["ended_on", "ending", "ending_label", "updated_at"])
+    return documents
+
+
+def documents_subject_extended(*, subject, valid_until) -> list[IssuedDocument]:
+    """`subject`'s term now runs to `valid_until` (a renewal): its still-valid documents with an
+    earlier `valid_until` now run to that day. The renewal supersedes the contract and the certificate
+    with new ones; what remains is the dispatch notice, which a renewal does not re-issue. Must run
+    inside the caller's transaction; writes no audit row."""
+    _require_callers_transaction("documents_subject_extended")
+    subject_type, subject_id = subject_key(subject)
+    with transaction.atomic():
+        documents = list(
+            IssuedDocument.objects.select_for_update()
+            .filter(subject_type=subject_type, subject_id=subject_id, status=DocumentStatus.VALID,
+                    valid_until__lt=valid_until)
+            .order_by("id")
+        )
+        for document in documents:
+            document.valid_until = valid_until
+            document.save(update_fields=["valid_until", "updated_at"])
+    return documents

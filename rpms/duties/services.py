@@ -714,6 +714,7 @@ def _hours_text(value) -> str:
 def work_certificate_issue(*, actor, planner, start, end) -> WorkCertificate:
     """B14(4): the hiring entity issues a work certificate for a period, generated from the CONFIRMED
     duty records of its units (unconfirmed ones are left out), as a document with a verification code."""
+    from rpms.documents.issuers import document_issuer
     from rpms.documents.services import document_issue
 
     if not getattr(actor, "is_authenticated", False) or actor.role != Role.HIRING_ENTITY:
@@ -743,7 +744,8 @@ def work_certificate_issue(*, actor, planner, start, end) -> WorkCertificate:
         "bureau_name": city.bureau_name or city.name,
         "rulebook_title": city.rulebook_title,
         "issued_on": timezone.localdate(now).isoformat(),
-        "issuer_name": issuer,
+        # B14(4): the hiring entity's own certificate, on its own letterhead
+        **document_issuer(city=city, kind="work_certificate", hiring_entity=issuer).context(),
         "articles": [article],
         "article_note": f"依据{city.rulebook_title or '本市责任规划师制度'}（{article}），根据已确认的履职记录出具。",
         "heading": "责任规划师工作证明",

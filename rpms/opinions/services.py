@@ -22,6 +22,7 @@ from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.core.uploads import proof_delete, proof_store
 from rpms.documents.integrity import canonical, canonical_json, personal_identifier_findings
+from rpms.documents.issuers import document_issuer
 from rpms.documents.models import DocumentKind
 from rpms.documents.services import document_issue
 
@@ -492,7 +493,9 @@ def document_context(opinion: WrittenOpinion, content: dict, digest: str) -> dic
         "bureau_name": city.bureau_name or city.name,
         "rulebook_title": city.rulebook_title,
         "issued_on": str(content["issued_on"]),
-        "issuer_name": f"责任规划师：{_planner_label(opinion.planner)}",
+        # B11(3), P3(2): the planner's (team's) own opinion, under no bureau letterhead
+        **document_issuer(city=city, kind=DocumentKind.WRITTEN_OPINION,
+                          author=f"责任规划师：{_planner_label(opinion.planner)}").context(),
         "articles": [a for a in (content["article"], declaration["article"]) if a],
         "article_note": "责任规划师独立出具书面意见，相关单位应根据意见完善方案并反馈采纳情况。",
         "heading": "书面意见" if content["version"] == 1 else f"书面意见（更正版，第 {content['version']} 版）",

@@ -584,6 +584,7 @@ def training_certificate_issue(*, actor, planner, year) -> TrainingCertificate:
     issue it. If the valid certificate of that year already covers exactly the same records, it is
     returned as it is; otherwise a new one supersedes it."""
     from rpms.documents.models import DocumentStatus
+    from rpms.documents.issuers import document_issuer
     from rpms.documents.services import document_issue
 
     planner = Planner.objects.select_related("city__policy", "user").filter(pk=getattr(planner, "pk", planner)).first()
@@ -628,7 +629,7 @@ def training_certificate_issue(*, actor, planner, year) -> TrainingCertificate:
         "bureau_name": city.bureau_name or city.name,
         "rulebook_title": city.rulebook_title,
         "issued_on": timezone.localdate(now).isoformat(),
-        "issuer_name": city.bureau_name or city.name,
+        **document_issuer(city=city, kind="training_certificate").context(),
         "articles": [article],
         "article_note": f"依据{city.rulebook_title or '本市责任规划师制度'}（{article}），根据本系统已确认的继续教育学时记录出具。",
         "heading": "继续教育学时证明",

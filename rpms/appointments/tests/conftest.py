@@ -67,7 +67,7 @@ def _private_media(tmp_path, settings):
 
 @pytest.fixture
 def clock(monkeypatch):
-    """clock.set(date) moves appointments' "today"; clock.today is the current value."""
+    """clock.set(date) moves appointments' (and documents') "today"; clock.today is the current value."""
     from django.utils import timezone
 
     from rpms.appointments import clock as clock_module
@@ -83,6 +83,10 @@ def clock(monkeypatch):
 
     state = _Clock()
     monkeypatch.setattr(clock_module, "today", lambda: state.today)
+    # Documents verify against the same day (an ending or a term's end, issue #11).
+    from rpms.documents import clock as documents_clock
+
+    monkeypatch.setattr(documents_clock, "today", lambda: state.today)
     return state
 
 

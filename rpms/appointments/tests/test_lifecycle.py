@@ -247,7 +247,12 @@ def test_a_planners_termination_request_ends_nothing_without_consent(case, clock
     assert appointment.end_kind == "termination"
     assert not appointment.is_active()
     assert case["unit"].pk not in covered_unit_ids(case["city"])
-    # (what the certificate and contract say on /verify/ after an ending is issue #11 item 6's)
+    # issue #11: a terminated contract's certificate has ended (not been revoked), from the last day
+    certificate = IssuedDocument.objects.get(subject_id=str(appointment.pk), kind="appointment_certificate")
+    assert certificate.status == DocumentStatus.VALID and certificate.ended_on == clock.today
+    verify = client.get(f"/api/v1/documents/verify/{certificate.verification_code}").json()
+    assert verify["valid"] is False and verify["status"] == "ended"
+    assert verify["ended_on"] == clock.today.isoformat() and verify["ending_label"] == "解除聘用合同"
     assert TerminationRequest.objects.get(appointment=appointment).status == "effective"
     [row] = audit_rows("appointments.termination_consent", appointment)
     assert row.article == policy_article(case["city"], "termination")

@@ -101,7 +101,13 @@ def test_generic_kinds_print_heading_fields_paragraphs_and_items(beijing, issue,
 def test_missing_optional_keys_do_not_break_rendering(beijing, issue, kind):
     document = issue(beijing, kind, context={}, title="最简文书")
     text = pdf_text(document_pdf(document))
-    assert_contains_all(text, ["最简文书", document.number, document.formatted_code, beijing.bureau_name])
+    assert_contains_all(text, ["最简文书", document.number, document.formatted_code])
+    if kind == DocumentKind.WRITTEN_OPINION:
+        # the planner's (team's) own paper: signed by its author, never under the bureau's letterhead
+        assert_contains_all(text, [document.holder_name])
+        assert beijing.bureau_name not in flat(text)
+    else:  # a snapshot that names no issuer falls back to the bureau
+        assert_contains_all(text, [beijing.bureau_name])
 
 
 def test_every_page_carries_footer_and_page_numbers(beijing, issue):
