@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from rpms.accounts.models import Role
 from rpms.accounts.scoping import is_city_wide
-from rpms.cities.models import City
+from rpms.cities.models import City, ContractSigner
 from rpms.core.errors import DomainError, NotFound
 from rpms.geography.models import District, ResponsibilityUnit, UnitMembership
 from rpms.registry.models import TeamMember
@@ -21,11 +21,13 @@ from rpms.registry.models import TeamMember
 from . import clock, permissions
 from .models import (
     STATE_LABELS,
+    ContractState,
     UPCOMING,
     Appointment,
     AppointmentStatus,
     DistrictChief,
     DistrictChiefStatus,
+    SignedContract,
     Withdrawal,
 )
 
@@ -148,7 +150,11 @@ def appointment_list(*, user, filters: AppointmentFilters | None = None, city: C
 def appointment_get(*, user, pk) -> Appointment:
     """One appointment for someone who may see it; otherwise NotFound, whether or not it exists."""
     appointment = (
-        base_queryset().prefetch_related(_memberships_prefetch(), "terms", "termination_requests", "withdrawals")
+        base_queryset().prefetch_related(
+            _memberships_prefetch(), "terms", "termination_requests", "withdrawals",
+            Prefetch("signed_contracts", queryset=SignedContract.objects.select_related("submitted_by", "decided_by")
+                     .order_by("submitted_at", "id")),
+        )
         .filter(pk=pk).first()
     )
     if appointment is None or not permissions.can_view(user, appointment):
@@ -198,6 +204,8 @@ def appointment_row(appointment: Appointment, on: dt.date | None = None) -> dict
         "term_no": appointment.term_no,
         "status": state,
         "status_label": STATE_LABELS[state],
+        "contract_state": appointment.contract_state,
+        "contract_state_label": appointment.get_contract_state_display(),
         "filed": appointment.is_filed,
         "filed_at": timezone.localtime(appointment.filed_at).isoformat() if appointment.filed_at else None,
         "disclosed": appointment.disclosed,
@@ -207,6 +215,8 @@ def appointment_row(appointment: Appointment, on: dt.date | None = None) -> dict
 
 
 def appointment_detail(appointment: Appointment) -> dict:
+    from .signing import signed_contract_json
+
     data = appointment_row(appointment)
     data.update({
         "fee_yuan": appointment.fee_yuan,
@@ -229,6 +239,7 @@ def appointment_detail(appointment: Appointment) -> dict:
              "earliest": w.earliest.isoformat(), "reason": w.reason, "replacement": w.replacement_id}
             for w in appointment.withdrawals.all()
         ],
+        "signed_contracts": [signed_contract_json(row) for row in appointment.signed_contracts.all()],
         "documents": [
             {"kind": d.kind, "kind_label": d.get_kind_display(), "title": d.title, "number": d.number,
              "verification_code": d.formatted_code, "status": d.status, "status_label": d.get_status_display(),
@@ -335,17 +346,49 @@ def pending_items(user) -> list:
             first = min(w.leave_date for w in withdrawals)
             items.append(PendingItem(title="责任规划师退出待补位", url=reverse("appointments:withdrawals"),
                                      count=len(withdrawals), due=f"最早 {first.isoformat()} 离任", level="warn"))
-        unfiled = appointment_list(user=user).filter(filed_at__isnull=True).filter(
+        unfiled = appointment_list(user=user).filter(contract_state=ContractState.SUBMITTED).filter(
             status_q(AppointmentStatus.ACTIVE) | status_q(UPCOMING)
         )
         count = unfiled.count()
         if count:
             items.append(PendingItem(title="聘用合同待备案", url=reverse("appointments:list") + "?unfiled=1",
                                      count=count, level="info"))
+    items.extend(_selection_and_signing_items(user))
     terminations = pending_termination_requests(user=user)
     if terminations:
         items.append(PendingItem(title="责任规划师申请解除聘用合同，待同意", url=reverse("appointments:list") + "?termination=pending",
                                  count=len(terminations), level="warn"))
+    return items
+
+
+def _selection_and_signing_items(user) -> list:
+    """Local selection (proposals to approve / returned) and contracts the signer has to upload."""
+    from django.urls import reverse
+
+    from rpms.portal.selectors import PendingItem
+
+    from .models import SelectionStatus
+    from .proposals import proposal_list
+
+    items = []
+    if user.role == Role.DISTRICT_OFFICER:
+        count = proposal_list(user=user, status=SelectionStatus.PENDING).count()
+        if count:
+            items.append(PendingItem(title="选聘提名待审核", url=reverse("appointments:proposals") + "?status=pending",
+                                     count=count, level="warn"))
+    city = getattr(user, "city", None)
+    if city is not None and not user.is_superuser:
+        signer_role = Role.HIRING_ENTITY if city.policy.contract_signer == ContractSigner.HIRING_ENTITY else Role.CITY_ADMIN
+        if user.role == signer_role:
+            to_sign = appointment_list(user=user, city=city).filter(
+                contract_state__in=(ContractState.UNSIGNED, ContractState.RETURNED)
+            ).filter(status_q(AppointmentStatus.ACTIVE) | status_q(UPCOMING))
+            count = to_sign.count()
+            if count:
+                returned = to_sign.filter(contract_state=ContractState.RETURNED).count()
+                title = "聘用合同待上传签订文本" + (f"（其中 {returned} 份被退回）" if returned else "")
+                items.append(PendingItem(title=title, url=reverse("appointments:list") + "?unsigned=1", count=count,
+                                         level="warn" if returned else "info"))
     return items
 
 

@@ -59,6 +59,12 @@ def units_of(district, count):
     )
 
 
+@pytest.fixture(autouse=True)
+def _private_media(tmp_path, settings):
+    """Signed contract scans go to a temporary private root."""
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+
+
 @pytest.fixture
 def clock(monkeypatch):
     """clock.set(date) moves appointments' "today"; clock.today is the current value."""
