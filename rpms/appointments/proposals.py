@@ -82,28 +82,30 @@ def cap_status(city, held: int) -> dict:
     return {"held": held, "cap": cap, "reached": reached, "text": text}
 
 
-def _blocking(*, planner: Planner, unit, role: str, held: int, serving_here: bool, pending_here: bool) -> list[str]:
-    """What stops this planner from being proposed for this unit (Chinese, one line each). The approval
-    checks the same rules again through the appointing code."""
+def _blocking(*, planner: Planner, unit, role: str, held: int, serving_here: bool,
+              pending_here: bool) -> list[tuple[str, str]]:
+    """What stops this planner from being proposed for this unit: (code, Chinese line) pairs, with the
+    codes and wording of the appointing code, which checks the same rules again at approval."""
     city = unit.city
     policy = city.policy
     problems = []
-    if planner.city_id != city.pk or planner.pool_status != PoolStatus.ACTIVE:
-        problems.append(f"{planner.name}不在{city.name}责任规划师资源库中（须为在库人员）")
-    if planner.kind == PlannerKind.TEAM and not policy.teams_allowed:
-        problems.append(f"{city.name}不以团队形式聘任责任规划师")
-    if role and not any(item.get("code") == role for item in policy.roles or []):
-        problems.append(f"派驻角色“{role}”不是{city.name}规定的角色")
     if unit.dissolved_at is not None:
-        problems.append(f"责任单元“{unit.name}”已撤销")
+        problems.append(("unit_dissolved", f"责任单元“{unit.name}”已撤销，不能派驻"))
+    if role and not any(item.get("code") == role for item in policy.roles or []):
+        labels = "、".join(item["label"] for item in policy.roles or [])
+        problems.append(("unknown_role", f"派驻角色“{role}”不是{city.name}规定的角色（可选：{labels}）"))
+    if planner.city_id != city.pk or planner.pool_status != PoolStatus.ACTIVE:
+        problems.append(("planner_not_in_pool", f"{planner.name}不在{city.name}责任规划师资源库中（须为在库人员）"))
+    if planner.kind == PlannerKind.TEAM and not policy.teams_allowed:
+        problems.append(("teams_not_allowed", f"{city.name}不以团队形式聘任责任规划师"))
     if serving_here:
-        problems.append(f"{planner.name}已在责任单元“{unit.name}”任职")
+        problems.append(("already_in_unit", f"{planner.name}已在责任单元“{unit.name}”任职，同一人员不能在同一责任单元重复派驻"))
     if pending_here:
-        problems.append(f"已有提名{planner.name}为“{unit.name}”责任规划师的待审核提名")
+        problems.append(("selection_pending", f"已有提名{planner.name}到“{unit.name}”的待审核提名"))
     status = cap_status(city, held)
     if status["reached"]:
-        problems.append(f"{planner.name}同时服务的责任单元已达 {held} 个，按规定不得超过 {status['cap']} 个"
-                        f"（{policy_article(city, 'unit_cap')}）")
+        problems.append(("unit_cap_reached", f"{planner.name}同时服务的责任单元已达 {held} 个，按规定不得超过 "
+                                             f"{status['cap']} 个（{policy_article(city, 'unit_cap')}）"))
     return problems
 
 
@@ -126,6 +128,8 @@ def planner_selection_facts(*, planners, unit, role: str = "", start: dt.date | 
     for planner in planners:
         result = eligibility_check(policy=policy, facts=planner_facts(planner))
         count = held.get(planner.pk, 0)
+        blocking = _blocking(planner=planner, unit=unit, role=role, held=count,
+                             serving_here=planner.pk in serving, pending_here=planner.pk in pending)
         rows.append({
             "planner": planner,
             "id": planner.pk,
@@ -139,8 +143,8 @@ def planner_selection_facts(*, planners, unit, role: str = "", start: dt.date | 
             "eligible": result.eligible,
             "failed_rules": [f"{o.label}（{o.article}）：{o.detail}" for o in result.failed()],
             "cap": cap_status(unit.city, count),
-            "blocking": _blocking(planner=planner, unit=unit, role=role, held=count,
-                                  serving_here=planner.pk in serving, pending_here=planner.pk in pending),
+            "blocking": [text for _, text in blocking],
+            "blocking_codes": [code for code, _ in blocking],
         })
     return rows
 
@@ -253,6 +257,11 @@ def proposal_json(proposal: SelectionProposal) -> dict:
 # --- writes -------------------------------------------------------------------------------------------
 
 
+def _articles(*texts: str) -> str:
+    """Article lists joined without repeats ("B2、B19(1)、B19(5)" + "B19(1)" → "B2、B19(1)、B19(5)")."""
+    return "、".join(dict.fromkeys(part for text in texts for part in (text or "").split("、") if part))
+
+
 def _text(value, label: str, max_length: int = TEXT_MAX) -> str:
     value = str(value or "").strip()
     if len(value) > max_length:
@@ -300,11 +309,11 @@ def proposal_submit(*, actor, planner, unit, role, start, fee_yuan=None, fee_not
     service_focus = _text(service_focus, "服务重点")
     planner_id = getattr(planner, "pk", planner)
     planner = Planner.objects.select_for_update().filter(pk=planner_id).first()
-    if planner is None or planner.city_id != city.pk:
+    if planner is None:
         raise NotFound("责任规划师不存在。", code="planner_not_found")
     [facts] = planner_selection_facts(planners=[planner], unit=unit, role=role, start=start)
     if facts["blocking"]:
-        raise Conflict("不能提名：" + "；".join(facts["blocking"]) + "。", code="selection_refused",
+        raise Conflict("不能提名：" + "；".join(facts["blocking"]) + "。", code=facts["blocking_codes"][0],
                        details={"blocking": facts["blocking"]})
     proposal = SelectionProposal(
         city=city, unit=unit, planner=planner, role=role, start=start, fee_yuan=fee, fee_note=fee_note,
@@ -369,7 +378,7 @@ def proposal_approve(*, actor, proposal, start=None) -> Appointment:
     audit_log(
         actor=actor, action="appointments.selection_approve", obj=appointment, before=before,
         after={**snapshot(appointment), "proposal": proposal.pk, "proposed_by": proposal.proposed_by_id},
-        article=services._article_text(policy_article(city, "selection"), policy_article(city, "appointment")),
+        article=_articles(policy_article(city, "selection"), policy_article(city, "appointment")),
         summary=f"审核同意选聘提名，聘任{appointment.planner.name}为{appointment.unit.name}{appointment.role_label}",
     )
     return appointment

@@ -415,9 +415,10 @@ def require_direct_appointing(*, actor, unit) -> None:
         return
     if not (actor.is_superuser or actor.city_id == city.pk):
         raise NotFound()
-    party = (permissions.is_city_admin_of(actor, city.pk) or permissions.is_district_officer_of(actor, unit.district_id)
-             or permissions.is_hiring_entity_of(actor, unit))
-    if not party:
+    # Another district's officer or another street's office does not learn of the unit's affairs.
+    if (actor.role == Role.DISTRICT_OFFICER and not permissions.is_district_officer_of(actor, unit.district_id)) or (
+        actor.role == Role.HIRING_ENTITY and not permissions.is_hiring_entity_of(actor, unit)
+    ):
         raise NotFound()
     article = policy_article(city, "selection")
     raise Forbidden(
