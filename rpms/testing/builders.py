@@ -103,7 +103,8 @@ def appointment_build(*, unit, planner, role: str = ROLE, start: dt.date | None 
                       signed_on: dt.date | None = None):
     """An appointment of `planner` to `unit` in `role`, made the way the city's policy prescribes.
 
-    - local selection: `entity_user` proposes, `district_user` approves (defaults: see module doc);
+    - local selection: `entity_user` proposes, `district_user` approves (defaults: see module doc; a
+      district officer passed as `actor` approves; any other `actor` is not used: nobody appoints alone);
     - city dispatch: `actor` (default: the city's administrator) appoints;
     - `filed=True`: `signer` (default: the policy's contract signer) submits a signed PDF on `signed_on`
       (default: the start, or today if that lies ahead) with the fee, and `filer` (default: the district
@@ -112,10 +113,14 @@ def appointment_build(*, unit, planner, role: str = ROLE, start: dt.date | None 
     from rpms.appointments import proposals, services, signing
     from rpms.appointments.models import Appointment
 
+    from rpms.accounts.models import Role
+
     unit = _load_unit(unit)
     city = unit.city
     start = start or _today()
     if proposals.is_local_selection(city):
+        if district_user is None and getattr(actor, "role", None) == Role.DISTRICT_OFFICER:
+            district_user = actor  # the officer named as the actor approves
         entity_user = entity_user or entity_user_for(unit)
         district_user = district_user or district_user_for(unit)
         proposal = proposals.proposal_submit(
