@@ -8,6 +8,7 @@ a mobile (B19(7))."""
 import datetime as dt
 from dataclasses import dataclass
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
@@ -377,8 +378,12 @@ def _selection_and_signing_items(user) -> list:
             items.append(PendingItem(title="选聘提名待审核", url=reverse("appointments:proposals") + "?status=pending",
                                      count=count, level="warn"))
     city = getattr(user, "city", None)
-    if city is not None and not user.is_superuser:
-        signer_role = Role.HIRING_ENTITY if city.policy.contract_signer == ContractSigner.HIRING_ENTITY else Role.CITY_ADMIN
+    try:
+        policy = city.policy if city is not None else None
+    except ObjectDoesNotExist:  # a city still being configured
+        policy = None
+    if policy is not None and not user.is_superuser:
+        signer_role = Role.HIRING_ENTITY if policy.contract_signer == ContractSigner.HIRING_ENTITY else Role.CITY_ADMIN
         if user.role == signer_role:
             to_sign = appointment_list(user=user, city=city).filter(
                 contract_state__in=(ContractState.UNSIGNED, ContractState.RETURNED)
