@@ -204,8 +204,10 @@ def proposal_detail(request, proposal_id: int):
 
 
 @router.get("/appointments/selection/candidates", auth=auth_required, summary="选聘提名：检索资源库（含资格与上限）")
-def selection_candidates(request, unit: int, q: str = "", role: str = ""):
-    unit_obj = services._load_unit(unit)
+def selection_candidates(request, unit: str = "", q: str = "", role: str = ""):
+    if not unit.strip().isdigit():
+        raise DomainError("请提供责任单元编号（unit）。", code="missing_field")
+    unit_obj = services._load_unit(int(unit))
     rows = proposals.selection_candidates(user=request.user, unit=unit_obj, q=q, role=role)
     return {"results": [{k: v for k, v in row.items() if k != "planner"} for row in rows]}
 

@@ -1,5 +1,6 @@
-"""Appointments: planners serving units, contracts, filing, disclosure, terms, renewal, termination,
-withdrawal and replacement (B4, B6, B8, B19, B25, P6(2)–(5))."""
+"""Appointments: local selection (the entity proposes, the district approves), planners serving units,
+contracts signed and filed, disclosure, terms, renewal, termination, withdrawal and replacement
+(B2, B4, B6, B8, B19, B25, P6(2)–(5))."""
 from django.apps import AppConfig
 
 

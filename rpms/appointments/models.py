@@ -1,5 +1,7 @@
 """Appointments (派驻聘任): a planner or team serving a responsibility unit in a role, its terms,
-filing, termination and withdrawal requests, and the district chief planner (B6, B8, B19, B25, P6).
+the signed contract and its filing (`SignedContract`, `Appointment.contract_state`; B19(3), P6(3)),
+the local selection that precedes it where the policy says so (`SelectionProposal`; B2, B19(1)(5)),
+termination and withdrawal requests, and the district chief planner (B6, B8, B19, B25, P6).
 
 Whether an appointment is in force is computed from its dates (CONVENTIONS: no cron job flips
 statuses): `Appointment.objects.active(on=day)` is the one definition used everywhere. The stored

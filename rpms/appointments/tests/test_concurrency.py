@@ -18,7 +18,7 @@ THREADS = 8
 # A string condition: evaluated when the test runs, against the configured database.
 @pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs PostgreSQL: run with scripts/with-postgres.sh")
 @pytest.mark.django_db(transaction=True)
-def test_parallel_appointments_of_one_planner_stop_exactly_at_the_cap(reference, city_admin, haidian):
+def test_parallel_appointments_of_one_planner_stop_exactly_at_the_cap(reference, haidian):
     city = haidian.city
     cap = city.policy.max_units_per_planner
     assert cap == 3

@@ -7,10 +7,10 @@ import pytest
 
 from rpms.appointments import proposals, services
 from rpms.appointments.models import Appointment, SelectionProposal, SelectionStatus
-from rpms.core.errors import Conflict, Forbidden, NotFound
+from rpms.core.errors import Conflict, Forbidden
 from rpms.core.models import ActionLog
 
-from .conftest import make_planner, unit_of, units_of
+from .conftest import make_planner, units_of
 
 pytestmark = pytest.mark.django_db
 
@@ -182,3 +182,46 @@ def test_the_district_sees_pending_proposals_on_its_home_page_list(street_office
                               start=clock.today)
     [item] = [i for i in pending_items(district_haidian) if i.title == "选聘提名待审核"]
     assert item.count == 1
+
+
+def test_the_proposal_list_keeps_a_constant_query_count_and_the_pages_work(client, bearer, login, street_office,
+                                                                           district_haidian, wanshou, beijing, clock,
+                                                                           django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    proposals.proposal_submit(actor=street_office, planner=make_planner(beijing), unit=wanshou,
+                              role="responsible_planner", start=clock.today)
+    with CaptureQueriesContext(connection) as few:
+        assert len(client.get("/api/v1/appointments/proposals", **bearer(district_haidian)).json()["results"]) == 1
+    for _ in range(6):
+        proposals.proposal_submit(actor=street_office, planner=make_planner(beijing), unit=wanshou,
+                                  role="responsible_planner", start=clock.today)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(client.get("/api/v1/appointments/proposals", **bearer(district_haidian)).json()["results"]) == 7
+    page = login(district_haidian).get("/appointments/proposals/?status=pending")
+    assert page.status_code == 200 and page.content.decode().count("待区级审核") >= 7
+
+
+def test_the_pages_take_the_entity_and_the_district_through_a_proposal(login, street_office, district_haidian, wanshou,
+                                                                      bj_planner, clock):
+    entity = login(street_office)
+    search = entity.get("/appointments/proposals/new/", {"unit": wanshou.pk, "q": "林清源"}).content.decode()
+    assert "林清源" in search and "上限 3 个" in search and "csrfmiddlewaretoken" in search
+    refused = entity.post("/appointments/proposals/new/", {"unit": wanshou.pk, "q": "林清源", "planner": bj_planner.pk,
+                                                           "role": "responsible_planner", "start": "2000-01-01",
+                                                           "service_focus": "保留的服务重点"})
+    assert refused.status_code == 400 and "保留的服务重点" in refused.content.decode()
+    made = entity.post("/appointments/proposals/new/", {"unit": wanshou.pk, "q": "林清源", "planner": bj_planner.pk,
+                                                        "role": "responsible_planner", "start": clock.today.isoformat()})
+    assert made.status_code == 302
+    proposal = SelectionProposal.objects.get()
+    district = login(district_haidian)
+    page = district.get(f"/appointments/proposals/{proposal.pk}/").content.decode()
+    assert "审核同意并办理聘任" in page and "退回提名" in page and "B19(2)" in page
+    unconfirmed = district.post(f"/appointments/proposals/{proposal.pk}/approve/", {})
+    assert unconfirmed.status_code == 400 and "勾选确认" in unconfirmed.content.decode()
+    approved = district.post(f"/appointments/proposals/{proposal.pk}/approve/", {"confirm": "1"})
+    appointment = Appointment.objects.get()
+    assert approved.status_code == 302 and approved["Location"] == f"/appointments/{appointment.pk}/"
+    assert "审核同意并办理聘任" not in entity.get(f"/appointments/proposals/{proposal.pk}/").content.decode()
