@@ -1,7 +1,9 @@
-"""Issue #4 end to end, through the API, in both cities: a district asks for planners → the city accepts
-→ matching proposes → confirming appoints → the three PDFs carry the city's clauses → the district files
-the contract → the appointment is disclosed on the public site and in open data, without ID numbers or
-mobiles, and the unit counts as covered."""
+"""Issues #4 and #11 end to end, through the API, in both cities: a district asks for planners → the city
+accepts → matching proposes → in Pingdingshan confirming appoints; in Beijing (local selection) the city's
+confirmation is refused and the street office proposes the recommended planner, the district approves →
+the three PDFs carry the city's clauses → the signer submits the signed contract (Beijing: the district
+files it; Pingdingshan: the bureau's submission files it) → the appointment is disclosed on the public
+site and in open data, without ID numbers or mobiles, and the unit counts as covered."""
 import csv
 import io
 import json
@@ -14,6 +16,7 @@ from rpms.accounts.models import Role, User
 from rpms.core.models import ActionLog
 from rpms.geography.models import ResponsibilityUnit
 from rpms.registry.models import Planner
+from rpms.testing.builders import signed_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +33,7 @@ def pool_member(city, name, *, specialties, id_number, mobile, districts=()):
     return planner
 
 
-def walk(anon, bearer, *, city, admin, officer, district, unit, planners, role, specialty):
+def walk(anon, bearer, *, city, admin, officer, district, unit, planners, role, specialty, entity=None):
     officer_h, admin_h = bearer(officer), bearer(admin)
     created = post(anon, f"/api/v1/cities/{city.code}/dispatch-requests", {
         "district": district.code, "role": role, "specialties": [specialty], "slots_per_unit": 1,
@@ -48,9 +51,23 @@ def walk(anon, bearer, *, city, admin, officer, district, unit, planners, role, 
     assert proposal["planner"] == planners[0].pk and proposal["unit"] == unit.pk and proposal["role"] == role
     assert proposal["explanation"]["terms"] and proposal["explanation"]["checks"]
 
-    confirmed = post(anon, f"/api/v1/proposals/{proposal['id']}/confirm", {"start": timezone.localdate().isoformat()}, admin_h)
-    assert confirmed.status_code == 201, confirmed.content.decode()
-    appointment_id = confirmed.json()["appointment"]
+    start = timezone.localdate().isoformat()
+    confirmed = post(anon, f"/api/v1/proposals/{proposal['id']}/confirm", {"start": start}, admin_h)
+    if entity is None:
+        # P6(2): the city bureau dispatches and appoints
+        assert confirmed.status_code == 201, confirmed.content.decode()
+        appointment_id = confirmed.json()["appointment"]
+    else:
+        # B2, B19(1)(5): the matching recommends; the street office proposes, the district approves
+        assert confirmed.status_code == 403 and confirmed.json()["code"] == "local_selection_required"
+        entity_h = bearer(entity)
+        proposed = post(anon, "/api/v1/appointments/proposals", {
+            "planner": proposal["planner"], "unit": unit.pk, "role": role, "start": start,
+            "service_focus": "老旧小区综合整治"}, entity_h)
+        assert proposed.status_code == 201, proposed.content.decode()
+        approved = post(anon, f"/api/v1/appointments/proposals/{proposed.json()['id']}/approve", {}, officer_h)
+        assert approved.status_code == 201, approved.content.decode()
+        appointment_id = approved.json()["id"]
 
     texts = {}
     for doc in ("dispatch-notice", "certificate", "contract"):
@@ -63,8 +80,20 @@ def walk(anon, bearer, *, city, admin, officer, district, unit, planners, role, 
 
     public = anon.get(f"/api/v1/public/units/{unit.pk}").json()
     assert planners[0].name not in json.dumps(public, ensure_ascii=False)  # not disclosed before filing
-    filed = post(anon, f"/api/v1/appointments/{appointment_id}/file", {}, officer_h)
-    assert filed.status_code == 200, filed.content.decode()
+    unsigned = post(anon, f"/api/v1/appointments/{appointment_id}/file", {}, officer_h)
+    assert unsigned.status_code == 409  # nothing signed and submitted yet (B19(3) / P6(3))
+    signer_h = bearer(entity) if entity is not None else admin_h
+    signed = anon.post(f"/api/v1/appointments/{appointment_id}/signed-contract",
+                       data={"file": signed_pdf(), "signed_on": start, "fee_yuan": "80000"}, **signer_h)
+    assert signed.status_code == 201, signed.content.decode()
+    if entity is not None:
+        # B19(3): the district work team files the contract the entity submitted
+        assert signed.json()["appointment"]["filed"] is False
+        filed = post(anon, f"/api/v1/appointments/{appointment_id}/file", {}, officer_h)
+        assert filed.status_code == 200, filed.content.decode()
+    else:
+        # P6(3): the bureau signs; its submission is the filing
+        assert signed.json()["appointment"]["filed"] is True
 
     public = json.dumps(anon.get(f"/api/v1/public/units/{unit.pk}").json(), ensure_ascii=False)
     open_json = json.dumps(anon.get("/api/v1/public/appointments.json").json(), ensure_ascii=False)
@@ -80,7 +109,13 @@ def walk(anon, bearer, *, city, admin, officer, district, unit, planners, role, 
     return appointment_id
 
 
-def test_beijing_request_to_public_disclosure(anon, bearer, beijing, city_admin, district_haidian, haidian):
+@pytest.fixture(autouse=True)
+def _private_media(tmp_path, settings):
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+
+
+def test_beijing_request_to_public_disclosure(anon, bearer, beijing, city_admin, district_haidian, haidian,
+                                              street_office):
     unit = ResponsibilityUnit.objects.get(city=beijing, dissolved_at__isnull=True, memberships__left_at__isnull=True,
                                           memberships__subdistrict__code="110108001")
     planners = [
@@ -90,7 +125,7 @@ def test_beijing_request_to_public_disclosure(anon, bearer, beijing, city_admin,
                     mobile="13900000002"),
     ]
     walk(anon, bearer, city=beijing, admin=city_admin, officer=district_haidian, district=haidian, unit=unit,
-         planners=planners, role="responsible_planner", specialty="urban_rural_planning")
+         planners=planners, role="responsible_planner", specialty="urban_rural_planning", entity=street_office)
     articles = set(ActionLog.objects.filter(city_code="beijing", action__startswith="appointments.").values_list("article", flat=True))
     assert articles and all(a.startswith("B") for a in articles)
 

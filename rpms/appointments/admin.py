@@ -2,7 +2,16 @@ from django.contrib import admin
 
 from rpms.core.admin_base import ReadOnlyAdmin, ReadOnlyInline
 
-from .models import Appointment, AppointmentImport, AppointmentTerm, DistrictChief, TerminationRequest, Withdrawal
+from .models import (
+    Appointment,
+    AppointmentImport,
+    AppointmentTerm,
+    DistrictChief,
+    SelectionProposal,
+    SignedContract,
+    TerminationRequest,
+    Withdrawal,
+)
 
 
 class TermInline(ReadOnlyInline):
@@ -22,13 +31,28 @@ class WithdrawalInline(ReadOnlyInline):
     fields = ("requested_on", "leave_date", "earliest", "reason", "replacement")
 
 
+class SignedContractInline(ReadOnlyInline):
+    model = SignedContract
+    fields = ("term_no", "signed_on", "fee_yuan", "original_name", "sha256", "status", "submitted_at", "submitted_by",
+              "decided_at", "decided_by", "return_reason")
+
+
 @admin.register(Appointment)
 class AppointmentAdmin(ReadOnlyAdmin):
-    list_display = ("unit", "planner", "role", "start", "end", "status", "ended_on", "term_no", "filed_at", "disclosed")
-    list_filter = ("city", "status", "role", "disclosed")
+    list_display = ("unit", "planner", "role", "start", "end", "status", "ended_on", "term_no", "contract_state",
+                    "filed_at", "disclosed")
+    list_filter = ("city", "status", "role", "contract_state", "disclosed")
     search_fields = ("planner__name", "unit__name")
     list_select_related = ("unit", "planner")
-    inlines = [TermInline, TerminationInline, WithdrawalInline]
+    inlines = [TermInline, SignedContractInline, TerminationInline, WithdrawalInline]
+
+
+@admin.register(SelectionProposal)
+class SelectionProposalAdmin(ReadOnlyAdmin):
+    list_display = ("unit", "planner", "role", "start", "status", "proposed_by", "proposed_at", "decided_by", "decided_at")
+    list_filter = ("city", "status")
+    search_fields = ("planner__name", "unit__name")
+    list_select_related = ("unit", "planner", "proposed_by", "decided_by")
 
 
 @admin.register(DistrictChief)

@@ -19,6 +19,17 @@ Signed-in (bearer token or session), scoped (out of scope → 404):
   /terminate/evidence (multipart `file`) · /terminate/consent {"effective_date"?} · /terminate/refuse
   {"reason"} · /terminate/withdraw · /terminate/statement {"statement"} · GET
   /terminate/evidence/{id} (download). The requests, with state and dates, are in GET /appointments/{id}.
+- POST /appointments/{id}/signed-contract (multipart: file PDF, signed_on, fee_yuan) by the contract signer → 201
+  (Pingdingshan, contract_filer "none": filed and disclosed at once) · GET …/signed-contract (latest scan, parties
+  only) · GET …/signed-contracts/{sid}
+- POST /appointments/{id}/file (409 `contract_not_submitted` without a submitted signed contract)
+  · /file/return {"reason"} by the filing body (district officer of the unit's district, or city admin)
+- Local selection (B2, B19(1)(5)): POST /appointments/proposals {"planner","unit","role","start","fee_yuan"?,
+  "fee_note"?,"service_focus"?} by the unit's hiring entity → 201 · GET /appointments/proposals?status=
+  · GET /appointments/proposals/{id} · POST …/{id}/approve {"start"?} (district officer → 201 with the
+  appointment) · …/{id}/return {"reason"} · …/{id}/withdraw (the entity) · GET /appointments/selection/candidates
+  ?unit=&q=&role= (registry search with eligibility and cap status). In a local-selection city POST /appointments
+  answers 403 `local_selection_required`.
 - GET /withdrawals · GET /withdrawals/{id}/proposals · POST /withdrawals/{id}/replacement {"planner"}
 - GET /removals?pending= · GET /removals/{appointment id}/proposals · POST /removals/{appointment id}/replacement
   {"planner"} (postings a removal from the pool ended, P5(4), and their replacement, P6(5))
@@ -38,7 +49,7 @@ from rpms.core.api import auth_required, json_object_body
 from rpms.core.errors import DomainError, NotFound
 from rpms.geography.models import District
 
-from . import removal, selectors, services
+from . import proposals, removal, selectors, services, signing
 from .models import Appointment, Withdrawal
 
 router = Router(tags=["派驻聘任"])
@@ -199,6 +210,109 @@ def contract_pdf(request, appointment_id: int):
 def appointment_file(request, appointment_id: int):
     appointment = services.appointment_file(actor=request.user, appointment=_appointment(request, appointment_id))
     return selectors.appointment_detail(selectors.appointment_get(user=request.user, pk=appointment.pk))
+
+
+# --- the signed contract and its filing (B19(3), P6(3)) ----------------------------------------------
+
+
+@router.post("/appointments/{int:appointment_id}/signed-contract", auth=auth_required, summary="上传签订的聘用合同",
+             response={200: dict, 201: dict})
+def signed_contract_submit(request, appointment_id: int):
+    """multipart：file（签字盖章的聘用合同扫描件，PDF）、signed_on（YYYY-MM-DD）、fee_yuan（元）。
+    由合同甲方（政策 contract_signer）提交；不另行备案的城市（contract_filer 为 none）提交即备案并公开。"""
+    appointment = _appointment(request, appointment_id)
+    row = signing.signed_contract_submit(
+        actor=request.user, appointment=appointment, file=request.FILES.get("file"),
+        signed_on=request.POST.get("signed_on", ""), fee_yuan=request.POST.get("fee_yuan", ""),
+    )
+    detail = selectors.appointment_detail(selectors.appointment_get(user=request.user, pk=appointment_id))
+    return Status(201, {"signed_contract": signing.signed_contract_json(row), "appointment": detail})
+
+
+@router.get("/appointments/{int:appointment_id}/signed-contract", auth=auth_required, summary="下载签订的聘用合同（最新）")
+def signed_contract_latest(request, appointment_id: int):
+    return signing.signed_contract_response(signing.signed_contract_get(user=request.user, appointment_pk=appointment_id))
+
+
+@router.get("/appointments/{int:appointment_id}/signed-contracts/{int:contract_id}", auth=auth_required,
+            summary="下载签订的聘用合同")
+def signed_contract_download(request, appointment_id: int, contract_id: int):
+    row = signing.signed_contract_get(user=request.user, appointment_pk=appointment_id, pk=contract_id)
+    return signing.signed_contract_response(row)
+
+
+@router.post("/appointments/{int:appointment_id}/file/return", auth=auth_required, summary="退回报备的聘用合同")
+def signed_contract_return(request, appointment_id: int):
+    data = json_object_body(request)
+    signing.signed_contract_return(actor=request.user, appointment=_appointment(request, appointment_id),
+                                   reason=_str(data, "reason"))
+    return selectors.appointment_detail(selectors.appointment_get(user=request.user, pk=appointment_id))
+
+
+# --- local selection (B2, B19(1)(5)) ---------------------------------------------------------------
+
+
+@router.post("/appointments/proposals", auth=auth_required, summary="选聘提名（聘任主体）", response={201: dict})
+def proposal_submit(request):
+    data = json_object_body(request)
+    start = _str(data, "start", max_length=10)
+    if not start:
+        raise DomainError("请提供拟聘期开始日期（start，YYYY-MM-DD）。", code="missing_field")
+    fee = data.get("fee_yuan")
+    proposal = proposals.proposal_submit(
+        actor=request.user, planner=_int(data, "planner", "责任规划师编号"), unit=_int(data, "unit", "责任单元编号"),
+        role=_str(data, "role", max_length=50) or "responsible_planner", start=start,
+        fee_yuan=None if fee in (None, "") else fee, fee_note=_str(data, "fee_note", max_length=500),
+        service_focus=_str(data, "service_focus"),
+    )
+    return Status(201, proposals.proposal_json(proposals.proposal_get(user=request.user, pk=proposal.pk)))
+
+
+@router.get("/appointments/proposals", auth=auth_required, summary="选聘提名列表")
+def proposal_list(request, status: str = ""):
+    return {"results": [proposals.proposal_json(p) for p in proposals.proposal_list(user=request.user, status=status)]}
+
+
+@router.get("/appointments/proposals/{int:proposal_id}", auth=auth_required, summary="选聘提名详情")
+def proposal_detail(request, proposal_id: int):
+    proposal = proposals.proposal_get(user=request.user, pk=proposal_id)
+    [facts] = proposals.planner_selection_facts(planners=[proposal.planner], unit=proposal.unit, role=proposal.role,
+                                                start=proposal.start)
+    return {**proposals.proposal_json(proposal), "eligibility": facts["eligibility"], "cap": facts["cap"]}
+
+
+@router.get("/appointments/selection/candidates", auth=auth_required, summary="选聘提名：检索资源库（含资格与上限）")
+def selection_candidates(request, unit: str = "", q: str = "", role: str = ""):
+    if not unit.strip().isdigit():
+        raise DomainError("请提供责任单元编号（unit）。", code="missing_field")
+    unit_obj = services._load_unit(int(unit))
+    rows = proposals.selection_candidates(user=request.user, unit=unit_obj, q=q, role=role)
+    return {"results": [{k: v for k, v in row.items() if k != "planner"} for row in rows]}
+
+
+@router.post("/appointments/proposals/{int:proposal_id}/approve", auth=auth_required, summary="审核同意选聘提名",
+             response={201: dict})
+def proposal_approve(request, proposal_id: int):
+    data = json_object_body(request) if request.body else {}
+    proposal = proposals.proposal_get(user=request.user, pk=proposal_id)
+    appointment = proposals.proposal_approve(actor=request.user, proposal=proposal,
+                                             start=_str(data, "start", max_length=10) or None)
+    return Status(201, selectors.appointment_detail(selectors.appointment_get(user=request.user, pk=appointment.pk)))
+
+
+@router.post("/appointments/proposals/{int:proposal_id}/return", auth=auth_required, summary="退回选聘提名")
+def proposal_return(request, proposal_id: int):
+    data = json_object_body(request)
+    proposal = proposals.proposal_get(user=request.user, pk=proposal_id)
+    proposal = proposals.proposal_return(actor=request.user, proposal=proposal, reason=_str(data, "reason"))
+    return proposals.proposal_json(proposals.proposal_get(user=request.user, pk=proposal.pk))
+
+
+@router.post("/appointments/proposals/{int:proposal_id}/withdraw", auth=auth_required, summary="撤回选聘提名")
+def proposal_withdraw(request, proposal_id: int):
+    proposal = proposals.proposal_get(user=request.user, pk=proposal_id)
+    proposal = proposals.proposal_withdraw(actor=request.user, proposal=proposal)
+    return proposals.proposal_json(proposals.proposal_get(user=request.user, pk=proposal.pk))
 
 
 @router.post("/appointments/{int:appointment_id}/renew", auth=auth_required, summary="续聘")

@@ -1,6 +1,7 @@
-"""Appointments: planners serving units, contracts, filing, disclosure, terms, renewal, termination,
-withdrawal, the postings a removal from the pool ends, and replacement (B4, B6, B8, B19, B25, P5(4),
-P6(2)–(5))."""
+"""Appointments: local selection (the entity proposes, the district approves), planners serving units,
+contracts signed and filed, disclosure, running contracts entered with their history, terms, renewal,
+termination, withdrawal, the postings a removal from the pool ends, and replacement (B2, B4, B6, B8, B19,
+B25, P5(4), P6(2)–(5))."""
 from django.apps import AppConfig
 
 

@@ -1,5 +1,7 @@
 """Appointments (派驻聘任): a planner or team serving a responsibility unit in a role, its terms,
-filing, termination and withdrawal requests, and the district chief planner (B6, B8, B19, B25, P6).
+the signed contract and its filing (`SignedContract`, `Appointment.contract_state`; B19(3), P6(3)),
+the local selection that precedes it where the policy says so (`SelectionProposal`; B2, B19(1)(5)),
+termination and withdrawal requests, and the district chief planner (B6, B8, B19, B25, P6).
 
 Whether an appointment is in force is computed from its dates (CONVENTIONS: no cron job flips
 statuses): `Appointment.objects.active(on=day)` is the one definition used everywhere. The stored
@@ -50,6 +52,17 @@ OVER_STATUSES = (
 # Labels of the computed state (AppointmentStatus plus "not started yet").
 UPCOMING = "upcoming"
 STATE_LABELS = {**dict(AppointmentStatus.choices), UPCOMING: "待到任"}
+
+
+class ContractState(models.TextChoices):
+    """Where the appointment's signed contract stands. Filing (and with it public disclosure, B19(7))
+    follows a submitted signed contract; where the policy names no filing body (contract_filer "none",
+    Pingdingshan P6(3): the bureau signs itself), the bureau's submission is the record and files at once."""
+
+    UNSIGNED = "unsigned", "待签订上传"
+    SUBMITTED = "submitted", "已提交待备案"
+    RETURNED = "returned", "备案退回"
+    FILED = "filed", "已备案"
 
 
 class AppointmentQuerySet(models.QuerySet):
@@ -116,6 +129,9 @@ class Appointment(TimeStampedModel):
         settings.AUTH_USER_MODEL, verbose_name="备案经办人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     disclosed = models.BooleanField("已公开", default=False)
+    # B19(3) / P6(3): the signed contract's way to filing (ContractState, below); `filed_at` is the filing.
+    contract_state = models.CharField("聘用合同签订备案状态", max_length=16, choices=ContractState.choices,
+                                      default=ContractState.UNSIGNED)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="聘任经办人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -477,3 +493,126 @@ class AppointmentImportBatch(models.Model):
 
     def __str__(self):
         return f"{self.appointment_import_id}#{self.index}"
+
+
+# --- the signed contract and its filing (B19(3), P6(3)) --------------------------------------------
+
+
+class SignedContractStatus(models.TextChoices):
+    SUBMITTED = "submitted", "待备案"
+    RETURNED = "returned", "已退回"
+    FILED = "filed", "已备案"
+
+
+class SignedContract(models.Model):
+    """One submission of the signed, sealed contract scan (PDF, stored privately under
+    PRIVATE_MEDIA_ROOT; never public): its signing date, the fee agreed in it, who submitted it, and
+    what the filing body did with it (filed, or returned with a reason — then a new submission follows)."""
+
+    appointment = models.ForeignKey(
+        Appointment, verbose_name="派驻聘任", on_delete=models.CASCADE, related_name="signed_contracts"
+    )
+    term_no = models.PositiveSmallIntegerField("聘期序号", default=1)
+    signed_on = models.DateField("签订日期")
+    fee_yuan = models.PositiveIntegerField("约定服务费用（元）")
+    path = models.CharField("存储路径", max_length=300)
+    original_name = models.CharField("原文件名", max_length=200)
+    size = models.PositiveIntegerField("大小（字节）")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    status = models.CharField("状态", max_length=16, choices=SignedContractStatus.choices,
+                              default=SignedContractStatus.SUBMITTED)
+    submitted_at = models.DateTimeField("提交时间", default=timezone.now)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="提交人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField("备案或退回时间", null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="备案或退回经办人", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    return_reason = models.TextField("退回理由", blank=True)
+
+    class Meta:
+        verbose_name = "签订的聘用合同"
+        verbose_name_plural = "签订的聘用合同"
+        ordering = ["appointment", "submitted_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appointment"], condition=Q(status="submitted"), name="one_submitted_contract_per_appointment"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="returned") | ~Q(return_reason=""), name="returned_contract_has_reason"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.appointment} 签订合同（{self.signed_on}）"
+
+
+# --- local selection (B2, B19(1)(5)) ------------------------------------------------------------------
+
+
+class SelectionStatus(models.TextChoices):
+    PENDING = "pending", "待区级审核"
+    APPROVED = "approved", "已同意聘任"
+    RETURNED = "returned", "已退回"
+    WITHDRAWN = "withdrawn", "已撤回"
+
+
+class SelectionProposal(TimeStampedModel):
+    """B2, B19(1)(5): where the policy's appointment_mode is local selection, the street / town / park
+    office (the unit's hiring entity) proposes a planner for its own unit, and the district officer of
+    the unit's district approves it — only then is the appointment made — or returns it with a reason.
+    Neither alone appoints."""
+
+    city = models.ForeignKey("cities.City", verbose_name="城市", on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(
+        "geography.ResponsibilityUnit", verbose_name="责任单元", on_delete=models.PROTECT, related_name="selection_proposals"
+    )
+    planner = models.ForeignKey(
+        "registry.Planner", verbose_name="责任规划师（团队）", on_delete=models.PROTECT, related_name="selection_proposals"
+    )
+    role = models.CharField("派驻角色", max_length=50)
+    start = models.DateField("拟聘期开始")
+    fee_yuan = models.PositiveIntegerField("拟定服务费用（元）", null=True, blank=True)
+    fee_note = models.CharField("费用说明", max_length=500, blank=True)
+    service_focus = models.TextField("服务重点", blank=True)
+    status = models.CharField("状态", max_length=16, choices=SelectionStatus.choices, default=SelectionStatus.PENDING)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="提名人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    proposed_at = models.DateTimeField("提名时间", default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="审核人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField("审核或撤回时间", null=True, blank=True)
+    return_reason = models.TextField("退回理由", blank=True)
+    appointment = models.OneToOneField(
+        Appointment, verbose_name="聘任", null=True, blank=True, on_delete=models.PROTECT, related_name="selection_proposal"
+    )
+
+    class Meta:
+        verbose_name = "选聘提名"
+        verbose_name_plural = "选聘提名"
+        ordering = ["-proposed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["planner", "unit"], condition=Q(status="pending"), name="one_pending_selection_per_planner_unit"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | Q(appointment__isnull=False), name="approved_selection_has_appointment"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="returned") | ~Q(return_reason=""), name="returned_selection_has_reason"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.unit} 提名 {self.planner}"
+
+    @property
+    def role_label(self) -> str:
+        for item in getattr(getattr(self.city, "policy", None), "roles", None) or []:
+            if item.get("code") == self.role:
+                return item["label"]
+        return self.role

@@ -8,12 +8,13 @@ a mobile (B19(7))."""
 import datetime as dt
 from dataclasses import dataclass
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from rpms.accounts.models import Role
 from rpms.accounts.scoping import is_city_wide
-from rpms.cities.models import City
+from rpms.cities.models import City, ContractSigner
 from rpms.core.errors import DomainError, NotFound
 from rpms.geography.models import District, ResponsibilityUnit, UnitMembership
 from rpms.registry.models import TeamMember
@@ -21,6 +22,7 @@ from rpms.registry.models import TeamMember
 from . import clock, permissions
 from .models import (
     STATE_LABELS,
+    ContractState,
     UPCOMING,
     Appointment,
     AppointmentStatus,
@@ -30,6 +32,7 @@ from .models import (
     TerminationEvidence,
     TerminationRequest,
     TerminationStatus,
+    SignedContract,
     Withdrawal,
 )
 
@@ -164,6 +167,8 @@ def appointment_get(*, user, pk) -> Appointment:
             Prefetch("termination_requests",
                      queryset=TerminationRequest.objects.select_related("requested_by", "consented_by", "refused_by")
                      .prefetch_related("evidence")),
+            Prefetch("signed_contracts", queryset=SignedContract.objects.select_related("submitted_by", "decided_by")
+                     .order_by("submitted_at", "id")),
         )
         .filter(pk=pk).first()
     )
@@ -214,6 +219,8 @@ def appointment_row(appointment: Appointment, on: dt.date | None = None) -> dict
         "term_no": appointment.term_no,
         "status": state,
         "status_label": STATE_LABELS[state],
+        "contract_state": appointment.contract_state,
+        "contract_state_label": appointment.get_contract_state_display(),
         "filed": appointment.is_filed,
         "filed_at": timezone.localtime(appointment.filed_at).isoformat() if appointment.filed_at else None,
         "disclosed": appointment.disclosed,
@@ -223,6 +230,8 @@ def appointment_row(appointment: Appointment, on: dt.date | None = None) -> dict
 
 
 def appointment_detail(appointment: Appointment) -> dict:
+    from .signing import signed_contract_json
+
     data = appointment_row(appointment)
     data.update({
         "fee_yuan": appointment.fee_yuan,
@@ -248,6 +257,7 @@ def appointment_detail(appointment: Appointment) -> dict:
              "earliest": w.earliest.isoformat(), "reason": w.reason, "replacement": w.replacement_id}
             for w in appointment.withdrawals.all()
         ],
+        "signed_contracts": [signed_contract_json(row) for row in appointment.signed_contracts.all()],
         "documents": [
             {"kind": d.kind, "kind_label": d.get_kind_display(), "title": d.title, "number": d.number,
              "verification_code": d.formatted_code, "status": d.status, "status_label": d.get_status_display(),
@@ -425,17 +435,53 @@ def pending_items(user) -> list:
             first = min(a.ended_on for a in removed)
             items.append(PendingItem(title="调出资源库后待调整补位的责任单元", url=reverse("appointments:withdrawals"),
                                      count=len(removed), due=f"最早 {first.isoformat()} 起空缺", level="warn"))
-        unfiled = appointment_list(user=user).filter(filed_at__isnull=True).filter(
+        unfiled = appointment_list(user=user).filter(contract_state=ContractState.SUBMITTED).filter(
             status_q(AppointmentStatus.ACTIVE) | status_q(UPCOMING)
         )
         count = unfiled.count()
         if count:
             items.append(PendingItem(title="聘用合同待备案", url=reverse("appointments:list") + "?unfiled=1",
                                      count=count, level="info"))
+    items.extend(_selection_and_signing_items(user))
     terminations = pending_termination_requests(user=user)
     if terminations:
         items.append(PendingItem(title="责任规划师申请解除聘用合同，待同意", url=reverse("appointments:list") + "?termination=pending",
                                  count=len(terminations), level="warn"))
+    return items
+
+
+def _selection_and_signing_items(user) -> list:
+    """Local selection (proposals to approve / returned) and contracts the signer has to upload."""
+    from django.urls import reverse
+
+    from rpms.portal.selectors import PendingItem
+
+    from .models import SelectionStatus
+    from .proposals import proposal_list
+
+    items = []
+    if user.role == Role.DISTRICT_OFFICER:
+        count = proposal_list(user=user, status=SelectionStatus.PENDING).count()
+        if count:
+            items.append(PendingItem(title="选聘提名待审核", url=reverse("appointments:proposals") + "?status=pending",
+                                     count=count, level="warn"))
+    city = getattr(user, "city", None)
+    try:
+        policy = city.policy if city is not None else None
+    except ObjectDoesNotExist:  # a city still being configured
+        policy = None
+    if policy is not None and not user.is_superuser:
+        signer_role = Role.HIRING_ENTITY if policy.contract_signer == ContractSigner.HIRING_ENTITY else Role.CITY_ADMIN
+        if user.role == signer_role:
+            to_sign = appointment_list(user=user, city=city).filter(
+                contract_state__in=(ContractState.UNSIGNED, ContractState.RETURNED)
+            ).filter(status_q(AppointmentStatus.ACTIVE) | status_q(UPCOMING))
+            count = to_sign.count()
+            if count:
+                returned = to_sign.filter(contract_state=ContractState.RETURNED).count()
+                title = "聘用合同待上传签订文本" + (f"（其中 {returned} 份被退回）" if returned else "")
+                items.append(PendingItem(title=title, url=reverse("appointments:list") + "?unsigned=1", count=count,
+                                         level="warn" if returned else "info"))
     return items
 
 

@@ -503,6 +503,32 @@ def _appointment_create(*, actor, planner, unit, role, start, fee_yuan=None, fee
     return appointment
 
 
+def require_direct_appointing(*, actor, unit) -> None:
+    """B2, B19(1)(5): where the policy's appointment mode is local selection, the street / town / park
+    office and the district select together — the entity proposes, the district officer approves — and
+    neither of them, nor the city bureau (which does not hire planners for streets there), appoints
+    alone: 403 with the way to do it. Parties outside the unit's scope get 404 as everywhere."""
+    if not getattr(actor, "is_authenticated", False):
+        raise Forbidden("请先登录。")
+    unit = _load_unit(getattr(unit, "pk", unit))
+    city = unit.city
+    if city.policy.appointment_mode != AppointmentMode.LOCAL_SELECTION:
+        return
+    if not (actor.is_superuser or actor.city_id == city.pk):
+        raise NotFound()
+    # Another district's officer or another street's office does not learn of the unit's affairs.
+    if (actor.role == Role.DISTRICT_OFFICER and not permissions.is_district_officer_of(actor, unit.district_id)) or (
+        actor.role == Role.HIRING_ENTITY and not permissions.is_hiring_entity_of(actor, unit)
+    ):
+        raise NotFound()
+    article = policy_article(city, "selection")
+    raise Forbidden(
+        f"{city.name}的责任规划师由聘任主体（街道办事处、镇（乡）人民政府、园区管委会）会同区规划自然资源主管部门选聘"
+        f"（{article}），任何一方都不能单独办理聘任：请由聘任主体提出选聘提名，经{unit.district.name}责任规划师工作专班审核同意后聘任。",
+        code="local_selection_required",
+    )
+
+
 @transaction.atomic
 def appointment_create(*, actor, planner, unit, role, start, fee_yuan=None, fee_note="", service_focus="",
                        source="", note="", withdrawal_notice_working_days=None) -> Appointment:
@@ -511,7 +537,10 @@ def appointment_create(*, actor, planner, unit, role, start, fee_yuan=None, fee_
     Refused with Conflict (409): planner not active in the city's pool; already serving the unit;
     the planner's units would exceed the policy's cap (B19(2)); unit dissolved; unknown role; a
     contract withdrawal-notice clause (`withdrawal_notice_working_days`) where the policy allows none.
-    Issues the dispatch notice, the certificate and the contract; dossier APPOINTED; one audit row."""
+    Issues the dispatch notice, the certificate and the contract; dossier APPOINTED; one audit row.
+    In a local-selection city nobody appoints directly (403): the entity proposes, the district approves
+    (rpms.appointments.proposals)."""
+    require_direct_appointing(actor=actor, unit=unit)
     appointment = _appointment_create(
         actor=actor, planner=planner, unit=unit, role=role, start=start, fee_yuan=fee_yuan, fee_note=fee_note,
         service_focus=service_focus, source=source, note=note,
@@ -531,7 +560,10 @@ def appointment_create(*, actor, planner, unit, role, start, fee_yuan=None, fee_
 
 @transaction.atomic
 def appointment_file(*, actor, appointment: Appointment) -> Appointment:
-    """B19(3): the contract is filed with the district's work team; once filed it is disclosed (B19(7))."""
+    """B19(3): the signed contract the hiring entity submitted (rpms.appointments.signing) is filed with
+    the district's work team; once filed it is disclosed (B19(7)). Without a submitted signed contract →
+    409 `contract_not_submitted`; where the policy names no filing body (P6(3)) → 409 `no_filing_body`
+    (the bureau's own submission filed it)."""
     appointment = _lock_appointment(appointment)
     if not permissions.can_view(actor, appointment) and not permissions.can_file(actor, appointment):
         raise NotFound()
@@ -542,11 +574,15 @@ def appointment_file(*, actor, appointment: Appointment) -> Appointment:
     state = appointment.state()
     if state in (AppointmentStatus.ENDED, AppointmentStatus.TERMINATED, AppointmentStatus.WITHDRAWN):
         raise Conflict(f"该聘任已{appointment.state_label()}，不能备案。", code="appointment_over")
-    before = snapshot(appointment, ["filed_at", "filed_by", "disclosed"])
+    before = snapshot(appointment, ["filed_at", "filed_by", "disclosed", "contract_state"])
+    # B19(3): what is filed is the signed contract the entity submitted (409 without one).
+    from .signing import file_submitted_contract
+
+    signed = file_submitted_contract(actor=actor, appointment=appointment)
     appointment.filed_at = timezone.now()
     appointment.filed_by = actor
     appointment.disclosed = True
-    appointment.save(update_fields=["filed_at", "filed_by", "disclosed", "updated_at"])
+    appointment.save(update_fields=["filed_at", "filed_by", "disclosed", "contract_state", "updated_at"])
     city = appointment.city
     article = _article_text(policy_article(city, "filing"), policy_article(city, "disclosure"))
     dossier_event_record(
@@ -555,7 +591,8 @@ def appointment_file(*, actor, appointment: Appointment) -> Appointment:
     )
     audit_log(
         actor=actor, action="appointments.appointment_file", obj=appointment, before=before,
-        after=snapshot(appointment, ["filed_at", "filed_by", "disclosed"]), article=article,
+        after={**snapshot(appointment, ["filed_at", "filed_by", "disclosed", "contract_state"]),
+               "signed_contract": signed.pk}, article=article,
         summary=f"聘用合同备案并公开：{appointment.planner.name} · {appointment.unit.name}",
     )
     return appointment

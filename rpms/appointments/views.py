@@ -17,8 +17,8 @@ from rpms.core.excel import workbook_response
 from rpms.geography.models import District, ResponsibilityUnit
 from rpms.registry.models import Planner, PoolStatus
 
-from . import clock, permissions, removal, selectors, services
-from .models import AppointmentStatus, TerminationInitiator, TerminationStatus
+from . import clock, permissions, proposals, removal, selectors, services, signing
+from .models import AppointmentStatus, ContractState, SelectionStatus, TerminationInitiator, TerminationStatus
 
 STAFF_ROLES = (Role.CITY_ADMIN, Role.AUDITOR, Role.DISTRICT_OFFICER, Role.HIRING_ENTITY, Role.PLANNER)
 
@@ -59,7 +59,11 @@ def appointment_list(request):
         filters, error = selectors.AppointmentFilters(), exc.message
     queryset = selectors.appointment_list(user=user, filters=filters)
     if request.GET.get("unfiled") == "1":
-        queryset = queryset.filter(filed_at__isnull=True).filter(
+        queryset = queryset.filter(contract_state=ContractState.SUBMITTED).filter(
+            selectors.status_q(AppointmentStatus.ACTIVE) | selectors.status_q(selectors.UPCOMING)
+        )
+    if request.GET.get("unsigned") == "1":
+        queryset = queryset.filter(contract_state__in=(ContractState.UNSIGNED, ContractState.RETURNED)).filter(
             selectors.status_q(AppointmentStatus.ACTIVE) | selectors.status_q(selectors.UPCOMING)
         )
     if request.GET.get("termination") == "pending":
@@ -81,9 +85,12 @@ def appointment_list(request):
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("export", None)
-    can_create = user.is_superuser or user.role == Role.CITY_ADMIN or (
-        user.role == Role.DISTRICT_OFFICER and user.city_id
-        and user.city.policy.appointment_mode == AppointmentMode.LOCAL_SELECTION
+    local_selection = bool(user.city_id) and user.city.policy.appointment_mode == AppointmentMode.LOCAL_SELECTION
+    # B2, B19(1)(5): in a local-selection city nobody appoints directly (the entity proposes, the district
+    # approves); running contracts are entered by the city, or there by the district.
+    can_create = not local_selection and (user.is_superuser or user.role == Role.CITY_ADMIN)
+    can_enter_existing = user.is_superuser or user.role == Role.CITY_ADMIN or (
+        user.role == Role.DISTRICT_OFFICER and local_selection
     )
     return render(request, "appointments/list.html", {
         "appointments": appointments,
@@ -96,7 +103,11 @@ def appointment_list(request):
         "districts": _districts_for(user),
         "error": error,
         "can_create": can_create,
+        "can_enter_existing": can_enter_existing,
+        "local_selection": local_selection,
+        "can_propose": local_selection and user.role == Role.HIRING_ENTITY,
         "unfiled": request.GET.get("unfiled") == "1",
+        "unsigned": request.GET.get("unsigned") == "1",
     })
 
 
@@ -173,6 +184,7 @@ def appointment_new(request):
             return redirect("appointments:detail", appointment.pk)
     return render(request, "appointments/new.html", {
         "city": city, "units": units, "planners": planners, "roles": city.policy.roles, "form": form, "error": error,
+        "local_selection": proposals.is_local_selection(city),
     }, status=status)
 
 
@@ -237,7 +249,8 @@ def _detail_context(request, appointment, **extra) -> dict:
         "renewal_open_now": opens <= today <= closes,
         "renewal_years": list(range(policy.renewal_years_min, policy.renewal_years_max + 1)),
         "breach_clauses": policy.clauses_binding_planner(),
-        "can_file": in_force and not appointment.is_filed and permissions.can_file(user, appointment),
+        "can_file": in_force and not appointment.is_filed and appointment.contract_state == ContractState.SUBMITTED
+        and not signing.files_on_submission(appointment.city) and permissions.can_file(user, appointment),
         "can_renew": in_force and appointment.ended_on is None and permissions.can_renew(user, appointment),
         "is_planner": in_force and is_planner,
         "is_signer": in_force and is_signer,
@@ -266,8 +279,30 @@ def _detail_context(request, appointment, **extra) -> dict:
         "error_details": None,
         "error_form": "",
     }
+    context.update(_signing_context(user, appointment, in_force))
     context.update(extra)
     return context
+
+
+def _signing_context(user, appointment, in_force: bool) -> dict:
+    """What the detail page shows and offers about the signed contract (B19(3), P6(3))."""
+    state = appointment.contract_state
+    signed = list(appointment.signed_contracts.all())
+    open_to_sign = state in (ContractState.UNSIGNED, ContractState.RETURNED) and not appointment.is_filed
+    at_once = signing.files_on_submission(appointment.city)
+    return {
+        "contract_state": state,
+        "contract_state_label": appointment.get_contract_state_display(),
+        "signed_contracts": signed,
+        "signed_latest": signed[-1] if signed else None,
+        "files_at_once": at_once,
+        "signer_label": signing.signer_label(appointment),
+        "filer_label": signing.filer_label(appointment),
+        "signing_earliest": signing.signing_date_earliest(appointment),
+        "can_sign": in_force and open_to_sign and permissions.is_contract_signer(user, appointment),
+        "can_file_return": in_force and not at_once and state == ContractState.SUBMITTED
+        and permissions.can_file(user, appointment),
+    }
 
 
 @login_required
@@ -410,6 +445,44 @@ def appointment_withdrawal(request, pk: int):
 
     return _act(request, pk, "withdrawal", ("leave_date", "reason"), action,
                 "退出申请已提交，市级主管部门将安排补位。")
+
+
+@login_required
+@require_POST
+def signed_contract_submit(request, pk: int):
+    """The signer uploads the signed, sealed scan (PDF) with its signing date and the agreed fee."""
+    _require_staff(request.user)
+    appointment = selectors.appointment_get(user=request.user, pk=pk)
+    form = {name: request.POST.get(name, "").strip() for name in ("signed_on", "fee_yuan")}
+    try:
+        signing.signed_contract_submit(actor=request.user, appointment=appointment, file=request.FILES.get("file"),
+                                       signed_on=form["signed_on"], fee_yuan=form["fee_yuan"])
+    except DomainError as exc:
+        if not _refusal(exc):
+            raise
+        appointment = selectors.appointment_get(user=request.user, pk=pk)
+        context = _detail_context(request, appointment, form=form, error=exc.message, error_form="sign")
+        return render(request, "appointments/detail.html", context, status=exc.status)
+    if signing.files_on_submission(appointment.city):
+        messages.success(request, "签订的聘用合同已上传，即完成备案，聘任信息已在公开页面公布。")
+    else:
+        messages.success(request, f"签订的聘用合同已提交{signing.filer_label(appointment)}备案。")
+    return redirect("appointments:detail", pk)
+
+
+@login_required
+@require_POST
+def signed_contract_return(request, pk: int):
+    return _act(request, pk, "file_return", ("reason",),
+                lambda a, f: signing.signed_contract_return(actor=request.user, appointment=a, reason=f["reason"]),
+                "已退回报备的聘用合同，聘任主体更正后可重新提交。")
+
+
+@login_required
+@require_GET
+def signed_contract_download(request, pk: int, sid: int):
+    _require_staff(request.user)
+    return signing.signed_contract_response(signing.signed_contract_get(user=request.user, appointment_pk=pk, pk=sid))
 
 
 def _pdf(request, pk: int, kind: str):
@@ -604,6 +677,157 @@ def district_chiefs(request):
         if manageable else [],
         "form": form, "error": error,
     }, status=status)
+
+
+# --- local selection (B2, B19(1)(5)) -----------------------------------------------------------------
+
+
+def _selection_reader(user):
+    if not (user.is_superuser or user.role in (Role.CITY_ADMIN, Role.AUDITOR, Role.DISTRICT_OFFICER, Role.HIRING_ENTITY)):
+        raise Forbidden("您的角色无权查看选聘提名。")
+
+
+@login_required
+@require_GET
+def proposal_list(request):
+    user = request.user
+    _selection_reader(user)
+    status = request.GET.get("status", "")
+    error = ""
+    try:
+        rows = list(proposals.proposal_list(user=user, status=status)[:selectors.LIST_PAGE_SIZE])
+    except DomainError as exc:
+        rows, error, status = list(proposals.proposal_list(user=user)[:selectors.LIST_PAGE_SIZE]), exc.message, ""
+    city = getattr(user, "city", None)
+    return render(request, "appointments/proposals.html", {
+        "proposals": rows, "status": status, "statuses": SelectionStatus.choices, "error": error, "city": city,
+        "local_selection": city is not None and proposals.is_local_selection(city),
+        "can_propose": user.role == Role.HIRING_ENTITY and city is not None and proposals.is_local_selection(city),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def proposal_new(request):
+    """The hiring entity proposes a planner for one of its units: search the registry (eligibility and
+    the unit cap shown for each), then propose with role, start, fee and service focus."""
+    user = request.user
+    if user.role != Role.HIRING_ENTITY or not user.city_id:
+        raise Forbidden("选聘提名由责任单元的聘任主体（街道办事处、镇（乡）人民政府、园区管委会）提出。")
+    city = user.city
+    if not proposals.is_local_selection(city):
+        raise Forbidden(f"{city.name}由市级主管部门从资源库统筹选派责任规划师，不适用属地选聘提名。")
+    units = list(proposals.entity_units(user))
+    source = request.POST if request.method == "POST" else request.GET
+    form = {"unit": source.get("unit", "") or (str(units[0].pk) if len(units) == 1 else ""),
+            "q": source.get("q", "").strip(), "planner": source.get("planner", ""),
+            "role": source.get("role", "") or "responsible_planner",
+            "start": source.get("start", "") or clock.today().isoformat(), "fee_yuan": source.get("fee_yuan", ""),
+            "fee_note": source.get("fee_note", ""), "service_focus": source.get("service_focus", "")}
+    form = {k: v.strip() for k, v in form.items()}
+    unit = next((u for u in units if str(u.pk) == form["unit"]), None)
+    error, status = "", 200
+    if request.method == "POST":
+        try:
+            if unit is None:
+                raise DomainError("请选择本单位的责任单元。", code="missing_field")
+            if not form["planner"].isdigit():
+                raise DomainError("请从检索结果中选择责任规划师。", code="missing_field")
+            proposal = proposals.proposal_submit(
+                actor=user, planner=int(form["planner"]), unit=unit, role=form["role"], start=form["start"],
+                fee_yuan=form["fee_yuan"] or None, fee_note=form["fee_note"], service_focus=form["service_focus"],
+            )
+        except DomainError as exc:
+            if not _refusal(exc):
+                raise
+            error, status = exc.message, exc.status
+        else:
+            messages.success(request, f"已提名，待{unit.district.name}责任规划师工作专班审核。")
+            return redirect("appointments:proposal_detail", proposal.pk)
+    candidates = []
+    if unit is not None and (form["q"] or form["planner"]):
+        candidates = proposals.selection_candidates(user=user, unit=unit, q=form["q"], role=form["role"])
+        if form["planner"].isdigit() and not any(str(c["id"]) == form["planner"] for c in candidates):
+            chosen = Planner.objects.filter(pk=int(form["planner"]), city=city)
+            candidates = proposals.planner_selection_facts(planners=chosen, unit=unit, role=form["role"]) + candidates
+    return render(request, "appointments/proposal_new.html", {
+        "city": city, "units": units, "unit": unit, "roles": city.policy.roles, "form": form, "error": error,
+        "candidates": candidates, "searched": bool(form["q"]),
+    }, status=status)
+
+
+def _proposal_context(request, proposal, **extra) -> dict:
+    user = request.user
+    [facts] = proposals.planner_selection_facts(planners=[proposal.planner], unit=proposal.unit, role=proposal.role,
+                                                start=proposal.start)
+    pending = proposal.status == SelectionStatus.PENDING
+    context = {
+        "proposal": proposal, "facts": facts, "city": proposal.city,
+        "can_decide": pending and permissions.is_district_officer_of(user, proposal.unit.district_id),
+        "can_withdraw": pending and permissions.is_hiring_entity_of(user, proposal.unit),
+        "start_passed": proposal.start < clock.today(),
+        "today": clock.today(),
+        "form": {}, "error": "", "error_form": "",
+    }
+    context.update(extra)
+    return context
+
+
+@login_required
+@require_GET
+def proposal_detail(request, pk: int):
+    _selection_reader(request.user)
+    proposal = proposals.proposal_get(user=request.user, pk=pk)
+    return render(request, "appointments/proposal_detail.html", _proposal_context(request, proposal))
+
+
+def _proposal_act(request, pk: int, form_name: str, fields: tuple[str, ...], action):
+    _selection_reader(request.user)
+    proposal = proposals.proposal_get(user=request.user, pk=pk)
+    form = {name: request.POST.get(name, "").strip() for name in fields}
+    try:
+        return action(proposal, form)
+    except DomainError as exc:
+        if not _refusal(exc):
+            raise
+        proposal = proposals.proposal_get(user=request.user, pk=pk)
+        context = _proposal_context(request, proposal, form=form, error=exc.message, error_form=form_name)
+        return render(request, "appointments/proposal_detail.html", context, status=exc.status)
+
+
+@login_required
+@require_POST
+def proposal_approve(request, pk: int):
+    def action(proposal, form):
+        if form["confirm"] != "1":
+            raise DomainError("请勾选确认：同意后即办理聘任并出具派驻通知、聘任证书和聘用合同。", code="confirm_required")
+        appointment = proposals.proposal_approve(actor=request.user, proposal=proposal, start=form["start"] or None)
+        messages.success(request, "已审核同意，聘任已办理，并出具派驻通知、聘任证书和聘用合同；请聘任主体签订聘用合同后上传。")
+        return redirect("appointments:detail", appointment.pk)
+
+    return _proposal_act(request, pk, "approve", ("confirm", "start"), action)
+
+
+@login_required
+@require_POST
+def proposal_return(request, pk: int):
+    def action(proposal, form):
+        proposals.proposal_return(actor=request.user, proposal=proposal, reason=form["reason"])
+        messages.success(request, "已退回提名，聘任主体可以重新提名。")
+        return redirect("appointments:proposal_detail", pk)
+
+    return _proposal_act(request, pk, "return", ("reason",), action)
+
+
+@login_required
+@require_POST
+def proposal_withdraw(request, pk: int):
+    def action(proposal, form):
+        proposals.proposal_withdraw(actor=request.user, proposal=proposal)
+        messages.success(request, "已撤回提名。")
+        return redirect("appointments:proposal_detail", pk)
+
+    return _proposal_act(request, pk, "withdraw", (), action)
 
 
 # --- public pages (B19(7)) ---------------------------------------------------------------------------

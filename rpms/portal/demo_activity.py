@@ -53,29 +53,40 @@ DEPARTMENTS = {
 HAIDIAN, CHAOYANG = "110108", "110105"
 WANSHOULU = "110108001"  # 万寿路街道: street_demo's subdistrict; the demo planner serves it
 
-# Beijing units by the name of their subdistrict: (district, subdistrict name, role, filed?).
+# Beijing units by the name of their subdistrict: (district, subdistrict name, role, contract state).
+# B2, B19(1)(5): each street office proposes its planner and the district approves; B19(3): the office
+# uploads the signed contract and the district files it ("filed"), or it waits for filing ("submitted"),
+# or is not signed yet ("unsigned").
 # 万寿路街道 has two roles (B8 双师): the demo planner as 责任规划师 and another as 责任建筑师.
 BEIJING_PLAN = [
-    (HAIDIAN, "万寿路街道", "responsible_planner", True),
-    (HAIDIAN, "万寿路街道", "responsible_architect", True),
-    (HAIDIAN, "羊坊店街道", "responsible_planner", True),
-    (HAIDIAN, "甘家口街道", "responsible_planner", True),
-    (HAIDIAN, "八里庄街道", "responsible_planner", True),
-    (HAIDIAN, "紫竹院街道", "responsible_planner", True),
-    (HAIDIAN, "北下关街道", "responsible_planner", True),
-    (HAIDIAN, "中关村街道", "responsible_planner", True),
-    (HAIDIAN, "学院路街道", "responsible_planner", True),
-    (HAIDIAN, "海淀街道", "responsible_planner", True),
-    (HAIDIAN, "清华园街道", "responsible_planner", True),
-    (HAIDIAN, "燕园街道", "responsible_planner", True),
-    (HAIDIAN, "花园路街道", "responsible_planner", False),
-    (CHAOYANG, "建外街道", "responsible_planner", True),
-    (CHAOYANG, "朝外街道", "responsible_planner", True),
-    (CHAOYANG, "呼家楼街道", "responsible_planner", True),
-    (CHAOYANG, "三里屯街道", "responsible_planner", True),
-    (CHAOYANG, "团结湖街道", "responsible_planner", True),
-    (CHAOYANG, "望京街道", "responsible_planner", False),
+    (HAIDIAN, "万寿路街道", "responsible_planner", "filed"),
+    (HAIDIAN, "万寿路街道", "responsible_architect", "filed"),
+    (HAIDIAN, "羊坊店街道", "responsible_planner", "filed"),
+    (HAIDIAN, "甘家口街道", "responsible_planner", "filed"),
+    (HAIDIAN, "八里庄街道", "responsible_planner", "filed"),
+    (HAIDIAN, "紫竹院街道", "responsible_planner", "filed"),
+    (HAIDIAN, "北下关街道", "responsible_planner", "filed"),
+    (HAIDIAN, "中关村街道", "responsible_planner", "filed"),
+    (HAIDIAN, "学院路街道", "responsible_planner", "filed"),
+    (HAIDIAN, "海淀街道", "responsible_planner", "filed"),
+    (HAIDIAN, "清华园街道", "responsible_planner", "filed"),
+    (HAIDIAN, "燕园街道", "responsible_planner", "filed"),
+    (HAIDIAN, "花园路街道", "responsible_planner", "submitted"),
+    (CHAOYANG, "建外街道", "responsible_planner", "filed"),
+    (CHAOYANG, "朝外街道", "responsible_planner", "filed"),
+    (CHAOYANG, "呼家楼街道", "responsible_planner", "filed"),
+    (CHAOYANG, "三里屯街道", "responsible_planner", "filed"),
+    (CHAOYANG, "团结湖街道", "responsible_planner", "filed"),
+    (CHAOYANG, "望京街道", "responsible_planner", "unsigned"),
 ]
+# A street office's proposal left for district_haidian to approve or return (its account is created too).
+SELECTION_PENDING = [(HAIDIAN, "北太平庄街道", "responsible_planner", "unsigned")]
+# Stands in for the signed, sealed scan (a tiny PDF the upload check accepts); marked as demo data.
+DEMO_SIGNED_PDF = (
+    b"%PDF-1.4\n% DEMO: signed contract scan (fictional)\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
 # Pingdingshan: how many units per district (the first by name), all filed by the city bureau
 # (P6(3): the city signs; there is no demo district officer for Pingdingshan).
 PINGDINGSHAN_PLAN = [("410402", 2), ("410403", 2), ("410411", 1)]
@@ -236,53 +247,105 @@ class DemoActivity:
                     return planner
         return None
 
-    def _appoint(self, *, actor, filer, planner, unit, role, fee_yuan):
-        from rpms.appointments.services import appointment_create, appointment_file
+    def _entity(self, unit):
+        """The demo account of the unit's street office (seed_demo creates one per planned street)."""
+        names = [s.pk for s in unit.current_subdistricts]
+        return (User.objects.filter(role="hiring_entity", subdistricts__in=names, username__startswith="street_")
+                .order_by("id").first())
 
-        focus = []
+    def _focus(self, unit) -> str:
         zone = unit.city.policy.zone_type(unit.district.zone_type) if unit.district.zone_type else None
-        if zone:
-            focus = list(zone.get("focus") or [])[:2]
-        appointment = self._try(
-            f"聘任 {planner.name} · {unit.name}", appointment_create,
-            actor=actor, planner=planner, unit=unit, role=role, start=self._start(), fee_yuan=fee_yuan,
-            fee_note=DEMO_NOTE if fee_yuan else "", service_focus="；".join(focus), source="manual", note=DEMO_NOTE,
-        )
+        return "；".join(list(zone.get("focus") or [])[:2]) if zone else ""
+
+    def _appoint(self, *, actor, planner, unit, role, fee_yuan, contract: str, filer=None):
+        """The city's own path: local selection (the street office proposes, the district officer `actor`
+        approves) or city dispatch (`actor`, the bureau, appoints); then the contract as far as `contract`
+        says: signed and submitted by the signer, filed by `filer` (Pingdingshan: filed by the submission)."""
+        from rpms.appointments import proposals
+        from rpms.appointments.services import appointment_create
+
+        what = f"聘任 {planner.name} · {unit.name}"
+        if proposals.is_local_selection(unit.city):
+            entity = self._entity(unit)
+            if entity is None:
+                self.report.skipped.append(f"{unit.name}：没有演示用的聘任主体账户")
+                return None
+
+            def select():
+                proposal = proposals.proposal_submit(
+                    actor=entity, planner=planner, unit=unit, role=role, start=self._start(), fee_yuan=fee_yuan,
+                    fee_note=DEMO_NOTE if fee_yuan else "", service_focus=self._focus(unit),
+                )
+                return proposals.proposal_approve(actor=actor, proposal=proposal)
+
+            appointment = self._try(what, select)
+            if appointment is not None:
+                self.report.add("selection_proposals")
+            signer = entity
+        else:
+            appointment = self._try(
+                what, appointment_create,
+                actor=actor, planner=planner, unit=unit, role=role, start=self._start(), fee_yuan=fee_yuan,
+                fee_note=DEMO_NOTE if fee_yuan else "", service_focus=self._focus(unit), source="manual", note=DEMO_NOTE,
+            )
+            signer = actor
         if appointment is None:
             return None
         self.report.add("appointments")
-        if filer is not None and self._try(f"备案 {planner.name} · {unit.name}", appointment_file,
-                                           actor=filer, appointment=appointment):
-            self.report.add("appointments_filed")
+        if contract in ("submitted", "filed") and self._sign(appointment, signer=signer, fee_yuan=fee_yuan):
+            appointment.refresh_from_db()
+            if contract == "filed" and not appointment.is_filed:
+                from rpms.appointments.services import appointment_file
+
+                if self._try(f"备案 {planner.name} · {unit.name}", appointment_file, actor=filer, appointment=appointment):
+                    self.report.add("appointments_filed")
+            elif appointment.is_filed:
+                self.report.add("appointments_filed")
         return appointment
 
+    def _sign(self, appointment, *, signer, fee_yuan):
+        """B19(3) / P6(3): the signer uploads the signed contract (a demo PDF), signed on the start day."""
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from rpms.appointments.signing import signed_contract_submit
+
+        scan = SimpleUploadedFile("聘用合同签字盖章扫描件（演示）.pdf", DEMO_SIGNED_PDF, content_type="application/pdf")
+        done = self._try(f"上传签订的聘用合同 {appointment.planner.name} · {appointment.unit.name}",
+                         signed_contract_submit, actor=signer, appointment=appointment, file=scan,
+                         signed_on=appointment.start, fee_yuan=fee_yuan or 0)
+        if done is not None:
+            self.report.add("contracts_signed")
+        return done
+
     def appointments(self) -> None:
-        from rpms.appointments.models import Appointment
+        from rpms.appointments.models import Appointment, SelectionProposal
 
         demo_planner = Planner.objects.filter(user=self.users.get("planner_demo")).first()
         for code in ("beijing", "pingdingshan"):
             city = self.cities[code]
             pool = self._pool(city)
             busy = set(Appointment.objects.filter(city=city).not_over().values_list("planner_id", flat=True))
+            busy |= set(SelectionProposal.objects.filter(city=city, status="pending").values_list("planner_id", flat=True))
             districts = {d.code: d for d in city.districts.all()}
             if code == "beijing":
-                steps = [(districts[dc], _unit(districts[dc], name), role, filed) for dc, name, role, filed in BEIJING_PLAN]
+                steps = [(districts[dc], _unit(districts[dc], name), role, contract)
+                         for dc, name, role, contract in BEIJING_PLAN]
             else:
                 steps = []
                 for district_code, count in PINGDINGSHAN_PLAN:
                     units = ResponsibilityUnit.objects.filter(
                         district=districts[district_code], dissolved_at__isnull=True
                     ).select_related("city__policy", "district").order_by("name", "id")[:count]
-                    steps += [(districts[district_code], unit, "responsible_planner", True) for unit in units]
-            for district, unit, role, filed in steps:
+                    steps += [(districts[district_code], unit, "responsible_planner", "filed") for unit in units]
+            for district, unit, role, contract in steps:
                 if Appointment.objects.filter(unit=unit, role=role).exists():
                     continue
                 if code == "beijing":
                     officer = self.users["district_haidian" if district.code == HAIDIAN else "district_chaoyang"]
-                    actor, filer, fee = officer, (officer if filed else None), FEE_YUAN_BEIJING
+                    actor, filer, fee = officer, officer, FEE_YUAN_BEIJING
                 else:
-                    actor = self.users["pds_admin"]
-                    filer, fee = (actor if filed else None), None
+                    actor = filer = self.users["pds_admin"]
+                    fee = None
                 if unit.memberships.filter(left_at__isnull=True, subdistrict__code=WANSHOULU).exists() \
                         and role == "responsible_planner" and demo_planner is not None:
                     planner = demo_planner
@@ -291,8 +354,32 @@ class DemoActivity:
                 if planner is None:
                     self.report.skipped.append(f"{unit.name}：资源库中没有空闲的虚构责任规划师")
                     continue
-                if self._appoint(actor=actor, filer=filer, planner=planner, unit=unit, role=role, fee_yuan=fee):
+                if self._appoint(actor=actor, filer=filer, planner=planner, unit=unit, role=role, fee_yuan=fee,
+                                 contract=contract):
                     busy.add(planner.pk)
+            if code == "beijing":
+                self._pending_selection(city, districts, pool, busy)
+
+    def _pending_selection(self, city, districts, pool, busy) -> None:
+        """A street office's proposal waiting for the district (B19(1)(5)), left pending."""
+        from rpms.appointments import proposals
+        from rpms.appointments.models import Appointment, SelectionProposal
+
+        for district_code, name, role, _contract in SELECTION_PENDING:
+            district = districts[district_code]
+            unit = _unit(district, name)
+            if SelectionProposal.objects.filter(unit=unit).exists() or Appointment.objects.filter(unit=unit).exists():
+                continue
+            entity = self._entity(unit)
+            planner = self._pick(pool, busy, district, role)
+            if entity is None or planner is None:
+                self.report.skipped.append(f"{unit.name}：没有演示用的聘任主体账户或空闲的虚构责任规划师")
+                continue
+            if self._try(f"提名 {planner.name} · {unit.name}", proposals.proposal_submit, actor=entity, planner=planner,
+                         unit=unit, role=role, start=self._start() + dt.timedelta(days=14),
+                         fee_yuan=FEE_YUAN_BEIJING, fee_note=DEMO_NOTE, service_focus=self._focus(unit)):
+                self.report.add("selection_proposals")
+                busy.add(planner.pk)
 
     # --- dispatch requests and a matching run (P6(1)-(2)) -----------------------------------------
 

@@ -51,14 +51,13 @@ def pool_member(city, name, *, districts=(), with_account=False, specialties=("u
 
 
 def appoint(admin, planner, unit, *, start=None, filed_by=None):
-    """appointment_create (dispatch notice, certificate, contract) and, if `filed_by`, the filing that
-    puts it on the public pages."""
-    from rpms.appointments.services import appointment_create, appointment_file
+    """An appointment through the city's path (rpms.testing.builders: Beijing's street office proposes and
+    the district approves; elsewhere `admin` appoints) with its dispatch notice, certificate and contract;
+    if `filed_by`, the signed contract is submitted and filed, which puts it on the public pages."""
+    from rpms.testing.builders import appointment_build
 
-    appointment = appointment_create(actor=admin, planner=planner, unit=unit, role=ROLE, start=start or today())
-    if filed_by is not None:
-        appointment = appointment_file(actor=filed_by, appointment=appointment)
-    return appointment
+    return appointment_build(unit=unit, planner=planner, role=ROLE, start=start or today(), actor=admin,
+                             filed=filed_by is not None, filer=filed_by)
 
 
 # --- recruitment ---------------------------------------------------------------------------------------

@@ -90,6 +90,12 @@ class Pages:
             context.close()
 
 
+@pytest.fixture(autouse=True)
+def _private_media(tmp_path, settings):
+    """Uploaded files (signed contract scans) go to a temporary private root."""
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+
+
 @pytest.fixture
 def pages(browser, live_server, request):
     """`pages.open(viewport=...)` → a new page in a fresh context, addressed relative to the live server."""

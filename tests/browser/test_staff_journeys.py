@@ -1,7 +1,8 @@
 """Journeys of the staff (issue #7, quality bar), each signed in through the real login page: a planner
-applies to a call after checking the eligibility rule by rule; a district officer files a contract and
-the public unit page then shows the planner; a city administrator runs matching on accepted dispatch
-requests, reads the explanations and confirms one proposal with a start date."""
+applies to a call after checking the eligibility rule by rule; in Beijing a street office proposes a
+planner, the district approves, the street office submits the signed contract and the district files it,
+and the public unit page then shows the planner; in Pingdingshan the city administrator runs matching on
+accepted dispatch requests, reads the explanations and confirms one proposal with a start date."""
 import datetime as dt
 
 import pytest
@@ -11,7 +12,9 @@ from rpms.dispatch.models import MatchingRun, Proposal, ProposalStatus
 from rpms.recruitment.models import Application
 from rpms.recruitment.services import eligibility_preview
 
-from .builders import accepted_request, appoint, beijing_application_data, open_call, pool_member, today, units_of
+from rpms.testing.builders import SIGNED_PDF
+
+from .builders import accepted_request, beijing_application_data, open_call, pool_member, today, unit_of, units_of
 from .conftest import login
 
 pytestmark = [pytest.mark.browser]
@@ -69,28 +72,57 @@ def test_a_planner_checks_the_eligibility_rule_by_rule_and_applies_to_a_call(pag
     assert page.url.endswith(f"/recruitment/applications/{application.pk}/")
 
 
-def test_a_district_officer_files_the_contract_and_the_public_unit_page_shows_the_planner(
-    pages, beijing, haidian, city_admin, district_haidian
+def test_a_street_office_proposes_the_district_approves_and_files_the_signed_contract_and_the_public_sees_the_planner(
+    pages, beijing, haidian, street_office, district_haidian, tmp_path
 ):
-    unit = units_of(haidian, 1)[0]
-    planner = pool_member(beijing, "林规划", districts=[haidian])
-    appointment = appoint(city_admin, planner, unit)
+    # B2, B19(1)(5): the street office proposes, the district approves; B19(3): the entity submits the
+    # signed contract, the district work team files it; B19(7): then the public sees who serves.
+    unit = unit_of(beijing, "110108001")
+    pool_member(beijing, "林规划", districts=[haidian])
 
     public = pages.open()
     public.goto(f"/appointments/units/{unit.pk}/")
-    assert "该责任单元暂无已公开的在聘责任规划师" in public.locator("main").inner_text()
     assert "林规划" not in public.locator("main").inner_text()
 
-    page = login(pages.open(), district_haidian)
-    page.goto("/appointments/?unfiled=1")
-    row = page.locator("tbody tr").filter(has_text="林规划")
+    street = login(pages.open(), street_office)
+    street.goto("/appointments/proposals/new/")
+    street.get_by_label("姓名、团队或工作单位").fill("林规划")
+    street.get_by_role("button", name="检索").click()
+    row = street.locator("tbody tr").filter(has_text="林规划")
+    assert "符合" in row.inner_text() and "上限 3 个" in row.inner_text()
+    row.get_by_role("radio").check()
+    street.get_by_label("服务重点").fill("老旧小区综合整治")
+    street.get_by_role("button", name="提交提名，报区级审核").click()
+    assert "待海淀区责任规划师工作专班审核" in street.locator(".messages").inner_text()
+
+    district = login(pages.open(), district_haidian)
+    district.goto("/appointments/proposals/?status=pending")
+    district.locator("tbody tr").filter(has_text="林规划").get_by_role("link", name="详情").click()
+    district.get_by_label("我已核对人选资格和服务单元数").check()
+    district.get_by_role("button", name="审核同意并办理聘任").click()
+    assert "已审核同意" in district.locator(".messages").inner_text()
+    appointment = Appointment.objects.get(planner__name="林规划", unit=unit)
+    assert district.url.endswith(f"/appointments/{appointment.pk}/")
+    assert "确认备案并公开" not in district.locator("main").inner_text()  # nothing signed yet
+
+    pdf = tmp_path / "signed.pdf"
+    pdf.write_bytes(SIGNED_PDF)
+    street.goto(f"/appointments/{appointment.pk}/")
+    street.get_by_label("签字盖章的聘用合同扫描件（PDF）").set_input_files(str(pdf))
+    street.get_by_label("签订日期").fill(today().isoformat())
+    street.get_by_label("合同约定的服务费用（元）").fill("80000")
+    street.get_by_role("button", name="提交海淀区责任规划师工作专班备案").click()
+    assert "已提交海淀区责任规划师工作专班备案" in street.locator(".messages").inner_text()
+
+    district.goto("/appointments/?unfiled=1")
+    row = district.locator("tbody tr").filter(has_text="林规划")
     assert "待备案" in row.inner_text() and unit.name in row.inner_text()
     row.get_by_role("link", name="详情").click()
-    assert page.url.endswith(f"/appointments/{appointment.pk}/")
-    assert "待备案" in page.locator(".page-header").inner_text()
-    page.get_by_role("button", name="确认备案并公开").click()
-    assert "聘用合同已备案，聘任信息已在公开页面公布。" in page.locator(".messages").inner_text()
-    assert "已备案并公开" in page.locator(".page-header").inner_text()
+    assert "待备案" in district.locator(".page-header").inner_text()
+    district.get_by_label("我已核对签字盖章的聘用合同").check()
+    district.get_by_role("button", name="确认备案并公开").click()
+    assert "聘用合同已备案，聘任信息已在公开页面公布。" in district.locator(".messages").inner_text()
+    assert "已备案并公开" in district.locator(".page-header").inner_text()
     assert Appointment.objects.get(pk=appointment.pk).filed_at is not None
 
     public.reload()
@@ -101,19 +133,26 @@ def test_a_district_officer_files_the_contract_and_the_public_unit_page_shows_th
 
 
 def test_a_city_administrator_runs_matching_reads_the_explanations_and_confirms_a_proposal(
-    pages, beijing, haidian, city_admin, district_haidian
+    pages, pingdingshan, pds_admin
 ):
-    units = units_of(haidian, 2)
-    request = accepted_request(district_haidian, city_admin, units, service_focus="老旧小区改造")
+    # P6(2): in Pingdingshan the bureau dispatches from the pool (in Beijing the matching only recommends)
+    from rpms.accounts.models import Role, User
+
+    xinhua = pingdingshan.districts.get(code="410402")
+    officer = User.objects.create_user(username="br_pds_officer", password=None, role=Role.DISTRICT_OFFICER,
+                                       city=pingdingshan, display_name="新华区人民政府（测试）")
+    officer.districts.set([xinhua])
+    units = units_of(xinhua, 2)
+    request = accepted_request(officer, pds_admin, units, service_focus="老旧小区改造")
     for name in ("甲规划", "乙规划", "丙规划"):
-        pool_member(beijing, name, districts=[haidian])
+        pool_member(pingdingshan, name, districts=[xinhua])
     start = today() + dt.timedelta(days=10)
 
-    page = login(pages.open(), city_admin)
+    page = login(pages.open(), pds_admin)
     page.goto("/dispatch/matching/")
-    assert page.locator("h1").inner_text() == "北京市统筹选派"
+    assert page.locator("h1").inner_text() == "平顶山市统筹选派"
     queue = page.locator("tbody tr").filter(has_text=f"#{request.pk}")
-    assert "海淀区" in queue.inner_text() and units[0].name in queue.inner_text()
+    assert "新华区" in queue.inner_text() and units[0].name in queue.inner_text()
     page.get_by_role("button", name="运行统筹选派").click()
 
     run = MatchingRun.objects.get()

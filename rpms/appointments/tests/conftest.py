@@ -61,7 +61,7 @@ def units_of(district, count):
 
 @pytest.fixture(autouse=True)
 def _private_media(tmp_path, settings):
-    """Evidence files (B25) are written under a temporary private root."""
+    """Evidence files (B25) and signed contract scans are written under a temporary private root."""
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
 
 

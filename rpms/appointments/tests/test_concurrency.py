@@ -1,4 +1,4 @@
-"""B19(2) under concurrency: parallel appointments of one planner to more units than the cap yield
+"""B19(2) under concurrency: parallel approvals appointing one planner to more units than the cap yield
 exactly the cap; the rest are refused with 409. Real threads, each with its own database connection
 and its own transaction — meaningful on PostgreSQL (SQLite serialises writers anyway)."""
 import threading
@@ -18,7 +18,7 @@ THREADS = 8
 # A string condition: evaluated when the test runs, against the configured database.
 @pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs PostgreSQL: run with scripts/with-postgres.sh")
 @pytest.mark.django_db(transaction=True)
-def test_parallel_appointments_of_one_planner_stop_exactly_at_the_cap(reference, city_admin, haidian):
+def test_parallel_appointments_of_one_planner_stop_exactly_at_the_cap(reference, haidian):
     city = haidian.city
     cap = city.policy.max_units_per_planner
     assert cap == 3
@@ -26,6 +26,14 @@ def test_parallel_appointments_of_one_planner_stop_exactly_at_the_cap(reference,
     units = units_of(haidian, THREADS)
     assert len(units) == THREADS > cap
 
+    # Beijing (local selection): one proposal per unit by its entity; the district approves them at once.
+    from rpms.appointments import proposals
+    from rpms.testing.builders import district_user_for, entity_user_for
+
+    officer = district_user_for(units[0])
+    pending = {unit.pk: proposals.proposal_submit(actor=entity_user_for(unit), planner=planner, unit=unit,
+                                                  role="responsible_planner", start=services.clock.today())
+               for unit in units}
     barrier = threading.Barrier(THREADS)
     outcomes: list[str] = []
     lock = threading.Lock()
@@ -33,8 +41,7 @@ def test_parallel_appointments_of_one_planner_stop_exactly_at_the_cap(reference,
     def appoint(unit):
         try:
             barrier.wait(timeout=30)
-            services.appointment_create(actor=city_admin, planner=planner.pk, unit=unit.pk, role="responsible_planner",
-                                        start=services.clock.today())
+            proposals.proposal_approve(actor=officer, proposal=pending[unit.pk])
             result = "ok"
         except Conflict as exc:
             result = f"409:{exc.code}"

@@ -14,6 +14,7 @@ from rpms.cities.selectors import policy_article
 from rpms.core.models import ActionLog
 from rpms.documents.models import DocumentStatus, IssuedDocument
 from rpms.registry.models import DossierEvent, DossierEventKind
+from rpms.testing.builders import appointment_build
 
 from .conftest import make_planner, review
 
@@ -43,12 +44,28 @@ def post(client, path, user, bearer, data=None):
 
 
 def appoint(case, clock, client, bearer):
-    response = post(client, "/api/v1/appointments", case["admin"], bearer, {
-        "planner": case["planner"].pk, "unit": case["unit"].pk, "role": "responsible_planner",
-        "start": clock.today.isoformat(), "service_focus": "社区更新与公众参与",
-    })
+    """Through the API, the way the city appoints: Beijing (local selection, B19(1)(5)) the street office
+    proposes and the district approves; Pingdingshan (P6(2)) the bureau appoints."""
+    body = {"planner": case["planner"].pk, "unit": case["unit"].pk, "role": "responsible_planner",
+            "start": clock.today.isoformat(), "service_focus": "社区更新与公众参与"}
+    if case["city"].code == "beijing":
+        proposed = post(client, "/api/v1/appointments/proposals", case["signer"], bearer, body)
+        assert proposed.status_code == 201, proposed.content.decode()
+        response = post(client, f"/api/v1/appointments/proposals/{proposed.json()['id']}/approve", case["officer"], bearer)
+    else:
+        response = post(client, "/api/v1/appointments", case["admin"], bearer, body)
     assert response.status_code == 201, response.content.decode()
     return Appointment.objects.get(pk=response.json()["id"])
+
+
+def upload_signed(case, appointment, client, bearer, clock):
+    from rpms.testing.builders import signed_pdf
+
+    response = client.post(f"/api/v1/appointments/{appointment.pk}/signed-contract",
+                           data={"file": signed_pdf(), "signed_on": clock.today.isoformat(), "fee_yuan": "60000"},
+                           **bearer(case["signer"]))
+    assert response.status_code == 201, response.content.decode()
+    return response
 
 
 def audit_rows(action, appointment):
@@ -72,9 +89,17 @@ def test_filed_appointments_are_disclosed_without_id_or_mobile(case, clock, clie
     assert anon.get(f"/api/v1/public/units/{unit.pk}").json()["appointments"] == []
     assert planner.name not in anon.get("/api/v1/public/appointments.csv").content.decode("utf-8-sig")
 
-    response = post(client, f"/api/v1/appointments/{appointment.pk}/file", case["officer"], bearer)
-    assert response.status_code == 200 and response.json()["filed"] is True
-    [row] = audit_rows("appointments.appointment_file", appointment)
+    uploaded = upload_signed(case, appointment, client, bearer, clock)
+    if city.code == "beijing":
+        # B19(3): the entity submits the signed contract; the district work team files it
+        assert uploaded.json()["appointment"]["filed"] is False
+        response = post(client, f"/api/v1/appointments/{appointment.pk}/file", case["officer"], bearer)
+        assert response.status_code == 200 and response.json()["filed"] is True
+        [row] = audit_rows("appointments.appointment_file", appointment)
+    else:
+        # P6(3): the bureau signs; its submission is the filing
+        assert uploaded.json()["appointment"]["filed"] is True
+        [row] = audit_rows("appointments.signed_contract_submit", appointment)
     assert policy_article(city, "filing") in row.article
     assert DossierEvent.objects.filter(planner=planner, kind=DossierEventKind.CONTRACT_FILED).count() == 1
     again = post(client, f"/api/v1/appointments/{appointment.pk}/file", case["officer"], bearer)
@@ -119,9 +144,7 @@ def test_a_teams_core_members_are_disclosed_up_to_the_cap(city_admin, district_h
                                                            beijing):
     beijing.policy.max_core_team_members = 1
     beijing.policy.save()
-    appointment = services.appointment_create(actor=city_admin, planner=bj_team, unit=wanshou,
-                                              role="responsible_planner", start=clock.today)
-    services.appointment_file(actor=district_haidian, appointment=appointment)
+    appointment_build(unit=wanshou, planner=bj_team, filed=True, district_user=district_haidian)
     [card] = anon.get(f"/api/v1/public/units/{wanshou.pk}").json()["appointments"]
     assert card["leader_name"] == "周明远"
     assert [m["name"] for m in card["core_members"]] == ["周明远"]  # cap 1; the non-core member never shows
@@ -179,8 +202,7 @@ def test_renewal_is_within_the_policy_range_near_the_end(case, clock, client, be
 
 def test_renewal_by_someone_who_is_not_a_party_is_refused(city_admin, district_haidian, district_chaoyang, wanshou,
                                                          bj_planner, clock, client, bearer):
-    appointment = services.appointment_create(actor=city_admin, planner=bj_planner, unit=wanshou,
-                                              role="responsible_planner", start=clock.today)
+    appointment = appointment_build(unit=wanshou, planner=bj_planner)
     clock.set(appointment.end - dt.timedelta(days=5))
     path = f"/api/v1/appointments/{appointment.pk}/renew"
     assert post(client, path, district_haidian, bearer, {"years": 1}).status_code == 403
@@ -211,8 +233,7 @@ def test_an_unqualified_grade_refuses_renewal_where_the_policy_says_so(case, clo
 
 
 def test_latest_grade_has_no_assessments_yet(city_admin, wanshou, bj_planner, clock):
-    appointment = services.appointment_create(actor=city_admin, planner=bj_planner, unit=wanshou,
-                                              role="responsible_planner", start=clock.today)
+    appointment = appointment_build(unit=wanshou, planner=bj_planner)
     assert services.latest_grade(appointment) is None
 
 

@@ -30,8 +30,16 @@ def flat(text: str) -> str:
 
 
 def create(actor, planner, unit, role="responsible_planner", start=None, **kwargs):
+    """The appointing code through the city's own path: in Beijing (local selection) the unit's entity
+    proposes and the district approves (the actor, if a district officer); elsewhere `actor` appoints."""
     from rpms.appointments import clock
+    from rpms.appointments.proposals import is_local_selection
+    from rpms.testing.builders import appointment_build
 
+    if is_local_selection(unit.city):
+        district_user = actor if actor.role == Role.DISTRICT_OFFICER else None
+        return appointment_build(unit=unit, planner=planner, role=role, start=start or clock.today(),
+                                 district_user=district_user, **kwargs)
     return services.appointment_create(actor=actor, planner=planner, unit=unit, role=role,
                                        start=start or clock.today(), **kwargs)
 
@@ -89,9 +97,11 @@ def test_appointing_writes_one_audit_row_with_the_city_article_a_term_and_a_doss
 ):
     before = ActionLog.objects.count()
     appointment = create(city_admin, bj_planner, wanshou)
-    assert ActionLog.objects.count() == before + 1
-    row = ActionLog.objects.get(action="appointments.appointment_create", object_id=str(appointment.pk))
-    assert row.article == policy_article(beijing, "appointment") == "B19(1)"
+    # two acts (the entity's proposal, the district's approval that appoints), one row each
+    assert ActionLog.objects.count() == before + 2
+    row = ActionLog.objects.get(action="appointments.selection_approve", object_id=str(appointment.pk))
+    assert policy_article(beijing, "appointment") == "B19(1)"
+    assert row.article == "B2、B19(1)、B19(5)"
     assert AppointmentTerm.objects.filter(appointment=appointment, term_no=1, kind="first").count() == 1
     event = DossierEvent.objects.get(planner=bj_planner, kind=DossierEventKind.APPOINTED)
     assert event.article == "B19(1)" and wanshou.name in event.summary
@@ -180,9 +190,10 @@ def test_a_dissolved_unit_is_refused(city_admin, wanshou, bj_planner):
     assert refused.value.code == "unit_dissolved"
 
 
-def test_another_citys_unit_is_not_found(pds_admin, wanshou, bj_planner):
+def test_another_citys_unit_is_not_found(pds_admin, wanshou, bj_planner, clock):
     with pytest.raises(NotFound):
-        create(pds_admin, bj_planner, wanshou)
+        services.appointment_create(actor=pds_admin, planner=bj_planner, unit=wanshou, role="responsible_planner",
+                                    start=clock.today)
 
 
 def test_a_start_date_far_in_the_past_is_refused_but_a_few_days_are_allowed(city_admin, wanshou, bj_planner, clock):
@@ -193,13 +204,21 @@ def test_a_start_date_far_in_the_past_is_refused_but_a_few_days_are_allowed(city
     assert appointment.start == clock.today - dt.timedelta(days=3)
 
 
-def test_beijing_district_officer_appoints_in_own_district_only(district_haidian, district_chaoyang, wanshou, bj_planner):
+def test_beijing_district_officer_approves_in_own_district_only(district_haidian, district_chaoyang, street_office,
+                                                               wanshou, bj_planner, clock):
     # B19(5): in Beijing the units select their planners with the district's work team
+    from rpms.appointments import proposals
+
     appointment = create(district_haidian, bj_planner, wanshou)
-    assert appointment.pk
+    assert appointment.pk and appointment.created_by == district_haidian
     other = make_planner(wanshou.city, "另一位规划师")
+    proposal = proposals.proposal_submit(actor=street_office, planner=other, unit=wanshou,
+                                         role="responsible_architect", start=clock.today)
     with pytest.raises(NotFound):
-        create(district_chaoyang, other, wanshou)
+        proposals.proposal_approve(actor=district_chaoyang, proposal=proposal)
+    with pytest.raises(NotFound):
+        services.appointment_create(actor=district_chaoyang, planner=other, unit=wanshou, role="responsible_planner",
+                                    start=clock.today)
 
 
 def test_pingdingshan_district_officer_may_not_appoint(pds_officer, pds_unit, pds_planner):
@@ -208,11 +227,11 @@ def test_pingdingshan_district_officer_may_not_appoint(pds_officer, pds_unit, pd
         create(pds_officer, pds_planner, pds_unit)
 
 
-def test_other_roles_may_not_appoint(street_office, planner_user, wanshou, bj_planner):
-    with pytest.raises(Forbidden):
-        create(street_office, bj_planner, wanshou)
-    with pytest.raises(Forbidden):
-        create(planner_user, bj_planner, wanshou)
+def test_other_roles_may_not_appoint(street_office, planner_user, wanshou, bj_planner, clock):
+    for actor in (street_office, planner_user):
+        with pytest.raises(Forbidden):
+            services.appointment_create(actor=actor, planner=bj_planner, unit=wanshou, role="responsible_planner",
+                                        start=clock.today)
 
 
 def test_an_expired_appointment_frees_the_unit_for_a_new_one(city_admin, wanshou, bj_planner, clock):

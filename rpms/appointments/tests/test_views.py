@@ -14,8 +14,12 @@ from .conftest import make_planner, units_of
 pytestmark = pytest.mark.django_db
 
 
-def appoint(actor, planner, unit, clock, role="responsible_planner", **fields):
-    return services.appointment_create(actor=actor, planner=planner, unit=unit, role=role, start=clock.today, **fields)
+def appoint(actor, planner, unit, clock, role="responsible_planner", **traits):
+    """Through the city's own path (Beijing: the entity proposes, the district approves); `actor` appoints
+    where the city dispatches."""
+    from rpms.testing.builders import appointment_build
+
+    return appointment_build(unit=unit, planner=planner, role=role, start=clock.today, actor=actor, **traits)
 
 
 def test_list_page_query_count_does_not_grow_with_rows(login, city_admin, beijing, haidian, clock,
@@ -60,32 +64,44 @@ def test_anonymous_is_sent_to_login_and_other_roles_see_nothing_outside_scope(cl
     assert login(district_chaoyang).get(f"/appointments/{appointment.pk}/contract.pdf").status_code == 404
 
 
-def test_new_appointment_form_keeps_input_on_refusal(login, city_admin, haidian, beijing, clock):
-    planner = make_planner(beijing, "上限测试")
-    units = units_of(haidian, 4)
-    for unit in units[:3]:
-        appoint(city_admin, planner, unit, clock)
-    client = login(city_admin)
+def test_new_appointment_form_keeps_input_on_refusal(login, pds_admin, pds_district, pingdingshan, clock):
+    planner = make_planner(pingdingshan, "已在任")
+    unit = units_of(pds_district, 1)[0]
+    appoint(pds_admin, planner, unit, clock)
+    client = login(pds_admin)
     page = client.get("/appointments/new/")
     assert page.status_code == 200 and "csrfmiddlewaretoken" in page.content.decode()
-    response = client.post("/appointments/new/", {"unit": units[3].pk, "planner": planner.pk, "role": "responsible_planner",
+    response = client.post("/appointments/new/", {"unit": unit.pk, "planner": planner.pk, "role": "responsible_planner",
                                                   "start": clock.today.isoformat(), "service_focus": "保留的服务重点"})
     assert response.status_code == 409
     html = response.content.decode()
-    assert "不得超过 3 个" in html and "保留的服务重点" in html
-    assert f'value="{units[3].pk}" selected' in html
+    assert "同一责任单元" in html and "保留的服务重点" in html
+    assert f'value="{unit.pk}" selected' in html
 
-    other = make_planner(beijing, "新人")
-    created = client.post("/appointments/new/", {"unit": units[3].pk, "planner": other.pk, "role": "responsible_planner",
+    other = make_planner(pingdingshan, "新人")
+    created = client.post("/appointments/new/", {"unit": unit.pk, "planner": other.pk, "role": "responsible_planner",
                                                  "start": clock.today.isoformat()})
     assert created.status_code == 302
-    assert Appointment.objects.filter(planner=other, unit=units[3]).exists()
+    assert Appointment.objects.filter(planner=other, unit=unit).exists()
+
+
+def test_in_beijing_the_new_form_points_to_local_selection_and_refuses_direct_appointing(login, city_admin, wanshou,
+                                                                                       beijing, clock):
+    client = login(city_admin)
+    page = client.get("/appointments/new/").content.decode()
+    assert "选聘提名" in page and "不能在此直接聘任" in page
+    response = client.post("/appointments/new/", {"unit": wanshou.pk, "planner": make_planner(beijing).pk,
+                                                  "role": "responsible_planner", "start": clock.today.isoformat()})
+    assert response.status_code == 403
+    assert not Appointment.objects.exists()
 
 
 def test_detail_page_shows_documents_with_codes_and_the_filing_button_to_the_district(
     login, city_admin, district_haidian, wanshou, bj_planner, clock
 ):
-    appointment = appoint(city_admin, bj_planner, wanshou, clock)
+    from rpms.testing.builders import appointment_sign
+
+    appointment = appointment_sign(appointment=appoint(city_admin, bj_planner, wanshou, clock))
     html = login(district_haidian).get(f"/appointments/{appointment.pk}/").content.decode()
     assert "派驻通知" in html and "聘任证书" in html and "聘用合同" in html
     assert "/verify/" in html and "确认备案并公开" in html and "csrfmiddlewaretoken" in html
@@ -197,8 +213,7 @@ def test_district_chief_page(login, district_haidian, haidian, bj_planner, clock
 def test_public_list_filters_by_city_and_district(anon, city_admin, district_haidian, beijing, haidian, chaoyang, clock):
     haidian_unit, chaoyang_unit = units_of(haidian, 1)[0], units_of(chaoyang, 1)[0]
     for name, unit in (("海淀公开甲", haidian_unit), ("朝阳公开乙", chaoyang_unit)):
-        appointment = appoint(city_admin, make_planner(beijing, name), unit, clock)
-        services.appointment_file(actor=city_admin, appointment=appointment)
+        appoint(city_admin, make_planner(beijing, name), unit, clock, filed=True, filer=city_admin)
     html = anon.get(f"/appointments/public/?city=beijing&district={haidian.code}").content.decode()
     assert "海淀公开甲" in html and "朝阳公开乙" not in html
     assert 'name="viewport"' in html  # mobile friendly shell

@@ -164,10 +164,12 @@ def case(request):
 
 
 def appoint(case, clock):
-    from rpms.appointments.services import appointment_create
+    """Through the city's path (rpms.testing.builders): Beijing's street office proposes and the district
+    approves; Pingdingshan's bureau (`appointer`) appoints."""
+    from rpms.testing.builders import appointment_build
 
-    return appointment_create(actor=case["appointer"], planner=case["planner"], unit=case["unit"],
-                              role="responsible_planner", start=clock.today)
+    return appointment_build(unit=case["unit"], planner=case["planner"], start=clock.today, actor=case["appointer"],
+                             entity_user=case["entity"])
 
 
 def score_all(case, assessment, value=80):

@@ -53,11 +53,11 @@ def make_planner(db):
 def appoint():
     from django.utils import timezone
 
-    from rpms.appointments.services import appointment_create
+    from rpms.testing.builders import appointment_build
 
     def _appoint(actor, planner, unit, start=None):
-        return appointment_create(actor=actor, planner=planner, unit=unit, role="responsible_planner",
-                                  start=start or timezone.localdate())
+        """Through the city's path (Beijing: the entity proposes, the district approves; elsewhere `actor`)."""
+        return appointment_build(unit=unit, planner=planner, actor=actor, start=start or timezone.localdate())
 
     return _appoint
 

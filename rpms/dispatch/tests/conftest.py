@@ -41,6 +41,17 @@ def today():
 
 
 @pytest.fixture
+def dispatching_beijing(beijing):
+    """Beijing's geography and unit cap of three under a city-dispatch policy, so that the matching's
+    confirmation (the city bureau appointing, P6(2)) can be tested with a cap. In Beijing's own
+    local-selection mode (B2, B19(1)(5)) a confirmation is refused: the street office proposes and the
+    district approves (test_confirming_in_a_local_selection_city_is_refused)."""
+    beijing.policy.appointment_mode = "city_dispatch"
+    beijing.policy.save(update_fields=["appointment_mode"])
+    return beijing
+
+
+@pytest.fixture
 def xinhua(pingdingshan):
     return pingdingshan.districts.get(code="410402")
 

@@ -8,7 +8,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from rpms.appointments.models import Appointment
-from rpms.appointments.services import appointment_create
+from rpms.testing.builders import appointment_build
 from rpms.dispatch.models import DispatchRequest, Proposal, ProposalStatus
 
 from .conftest import ROLE, make_member, today, units_of
@@ -140,7 +140,7 @@ def test_matching_is_for_the_city_administrator(api, bearer, district_haidian, p
     assert post(api, "/api/v1/cities/beijing/matching", bearer(pds_admin)).status_code == 404
 
 
-def test_confirm_gives_201_with_the_appointment_and_409_when_stale(api, bearer, beijing, chaoyang, city_admin, accepted):
+def test_confirm_gives_201_with_the_appointment_and_409_when_stale(api, bearer, dispatching_beijing, beijing, chaoyang, city_admin, accepted):
     body = post(api, "/api/v1/cities/beijing/matching", bearer(city_admin)).json()
     first, second = body["proposals"][0], body["proposals"][1]
     response = post(api, f"/api/v1/proposals/{first['id']}/confirm", bearer(city_admin), {"start": today().isoformat()})
@@ -155,7 +155,7 @@ def test_confirm_gives_201_with_the_appointment_and_409_when_stale(api, bearer, 
     planner = Planner.objects.get(pk=second["planner"])
     held = Appointment.objects.filter(planner=planner).count()
     for unit in units_of(chaoyang, 3 - held):
-        appointment_create(actor=city_admin, planner=planner, unit=unit, role=ROLE, start=today())
+        appointment_build(unit=unit, planner=planner, role=ROLE, start=today(), actor=city_admin)
     stale = post(api, f"/api/v1/proposals/{second['id']}/confirm", bearer(city_admin), {"start": today().isoformat()})
     assert stale.status_code == 409 and "不得超过 3 个" in stale.json()["detail"]
 
@@ -197,7 +197,7 @@ def test_conflicts_through_the_api(api, bearer, beijing, haidian, planner_user, 
 def test_replacement_proposals_through_the_api(api, bearer, beijing, haidian, city_admin):
     unit = units_of(haidian, 1)[0]
     leaving = make_member(beijing, "退出者", experience_years=15)
-    appointment_create(actor=city_admin, planner=leaving, unit=unit, role=ROLE, start=today())
+    appointment_build(unit=unit, planner=leaving, role=ROLE, start=today())
     other = make_member(beijing, "补位者")
     response = api.get(f"/api/v1/dispatch/replacement-proposals?unit={unit.pk}&role={ROLE}&exclude={leaving.pk}",
                        **bearer(city_admin))

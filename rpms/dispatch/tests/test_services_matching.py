@@ -5,7 +5,6 @@ determinism; hand replacement; replacement proposals for a withdrawal (P6(5)).""
 import pytest
 
 from rpms.appointments.models import Appointment
-from rpms.appointments.services import appointment_create
 from rpms.core.errors import Conflict, DomainError
 from rpms.core.models import ActionLog
 from rpms.dispatch.models import MatchingRun, Proposal, ProposalStatus, RequestStatus
@@ -28,13 +27,16 @@ def open_proposals(run):
 
 
 def appoint(admin, planner, unit, role=ROLE):
-    return appointment_create(actor=admin, planner=planner, unit=unit, role=role, start=today())
+    """An appointment through the city's own path (rpms.testing.builders)."""
+    from rpms.testing.builders import appointment_build
+
+    return appointment_build(unit=unit, planner=planner, role=role, start=today(), actor=admin)
 
 
 # --- end to end, both cities ----------------------------------------------------------------------
 
 
-def test_request_to_appointment_in_beijing_with_the_cap_of_three(beijing, haidian, district_haidian, city_admin,
+def test_request_to_appointment_in_beijing_with_the_cap_of_three(dispatching_beijing, beijing, haidian, district_haidian, city_admin,
                                                                   accepted_request):
     units = units_of(haidian, 4)
     star = make_member(beijing, "王海淀", districts=[haidian], experience_years=15)
@@ -92,7 +94,7 @@ def test_request_to_appointment_in_pingdingshan_without_a_cap(pingdingshan, xinh
     assert Appointment.objects.filter(planner=planner).count() == 4
 
 
-def test_rerunning_after_a_confirmation_does_not_fill_twice(beijing, haidian, district_haidian, city_admin,
+def test_rerunning_after_a_confirmation_does_not_fill_twice(dispatching_beijing, beijing, haidian, district_haidian, city_admin,
                                                             accepted_request):
     units = units_of(haidian, 2)
     make_member(beijing, "甲", districts=[haidian])
@@ -175,7 +177,7 @@ def test_only_planners_at_the_cap_leave_the_slot_unfilled_with_the_reason(beijin
     assert "上限" in run.unfilled[0]["reason"] and run.unfilled[0]["unit_name"]
 
 
-def test_confirming_a_stale_proposal_over_the_cap_is_refused_with_409(beijing, haidian, chaoyang, district_haidian,
+def test_confirming_a_stale_proposal_over_the_cap_is_refused_with_409(dispatching_beijing, beijing, haidian, chaoyang, district_haidian,
                                                                        city_admin, accepted_request):
     planner = make_member(beijing, "将满额", districts=[haidian])
     elsewhere = units_of(chaoyang, 3)
@@ -290,6 +292,21 @@ def test_matching_is_deterministic_for_the_same_database_state(beijing, haidian,
     assert not first.proposals.filter(status=ProposalStatus.PROPOSED).exists()  # superseded by the rerun
 
 
+def test_confirming_in_a_local_selection_city_is_refused(beijing, haidian, district_haidian, city_admin,
+                                                        accepted_request):
+    # B2, B19(1)(5): in Beijing the matching only recommends; the city bureau does not appoint for a street
+    from rpms.core.errors import Forbidden
+
+    make_member(beijing, "推荐人选", districts=[haidian])
+    accepted_request(district_haidian, city_admin, units_of(haidian, 1))
+    proposal = open_proposals(matching_run(actor=city_admin, city=beijing))[0]
+    with pytest.raises(Forbidden) as refused:
+        proposal_confirm(actor=city_admin, proposal=proposal, start=today())
+    assert refused.value.code == "local_selection_required" and "选聘提名" in refused.value.message
+    proposal.refresh_from_db()
+    assert proposal.status == ProposalStatus.PROPOSED and not Appointment.objects.exists()
+
+
 # --- hand replacement ----------------------------------------------------------------------------------
 
 
@@ -300,7 +317,7 @@ def one_proposal(beijing, haidian, district_haidian, city_admin, accepted_reques
     return open_proposals(matching_run(actor=city_admin, city=beijing))[0]
 
 
-def test_a_hand_replacement_is_kept_with_its_reason(beijing, city_admin, one_proposal):
+def test_a_hand_replacement_is_kept_with_its_reason(dispatching_beijing, beijing, city_admin, one_proposal):
     other = make_member(beijing, "替换人", experience_years=3)
 
     new = proposal_replace(actor=city_admin, proposal=one_proposal, planner=other, reason="原人选已承担市级重点任务")

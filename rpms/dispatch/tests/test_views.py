@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from rpms.appointments.models import Appointment
-from rpms.appointments.services import appointment_create
+from rpms.testing.builders import appointment_build
 from rpms.dispatch.models import (
     ConflictDeclaration,
     DispatchRequest,
@@ -38,7 +38,7 @@ def text(response):
 def test_the_request_form_lists_own_units_with_their_coverage(beijing, haidian, chaoyang, district_haidian, city_admin):
     units = units_of(haidian, 2)
     serving = make_member(beijing, "在任规划师")
-    appointment_create(actor=city_admin, planner=serving, unit=units[0], role=ROLE, start=today())
+    appointment_build(unit=units[0], planner=serving, role=ROLE, start=today())
     page = text(logged_in(district_haidian).get("/dispatch/requests/new/"))
     assert "提交派驻申请：海淀区" in page and units[1].name in page
     assert "责任规划师：在任规划师" in page and "尚无派驻" in page
@@ -146,7 +146,7 @@ def test_the_run_page_shows_explained_proposals_and_unfilled_slots(beijing, city
     assert "园林专业" in page  # offered in the replacement picker (in the pool)
 
 
-def test_confirm_and_replace_from_the_run_page(beijing, city_admin, accepted):
+def test_confirm_and_replace_from_the_run_page(dispatching_beijing, beijing, city_admin, accepted):
     accepted(2, 2)
     run = matching_run(actor=city_admin, city=beijing)
     first, second = list(run.proposals.order_by("slot_key"))

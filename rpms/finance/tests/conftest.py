@@ -72,11 +72,12 @@ def clock(monkeypatch):
 
 @pytest.fixture
 def appoint():
-    """appoint(actor, planner, unit, start, fee_yuan=None) → an appointment made by the real service."""
-    from rpms.appointments.services import appointment_create
+    """appoint(actor, planner, unit, start, fee_yuan=None) → an appointment made through the city's path
+    (rpms.testing.builders: Beijing's entity proposes and the district approves; elsewhere `actor` appoints)."""
+    from rpms.testing.builders import appointment_build
 
     def _appoint(actor, planner, unit, start, fee_yuan=None, role="responsible_planner"):
-        return appointment_create(actor=actor, planner=planner, unit=unit, role=role, start=start, fee_yuan=fee_yuan)
+        return appointment_build(unit=unit, planner=planner, role=role, start=start, fee_yuan=fee_yuan, actor=actor)
 
     return _appoint
 

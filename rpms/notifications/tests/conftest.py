@@ -77,15 +77,14 @@ def pds_unit(pingdingshan):
 
 @pytest.fixture
 def appoint():
-    """appoint(actor, planner, unit, start=today) → an Appointment through appointment_create."""
+    """appoint(actor, planner, unit, start=today) → an Appointment through the city's path
+    (rpms.testing.builders: Beijing's entity proposes and the district approves; elsewhere `actor` appoints)."""
     from django.utils import timezone
 
-    from rpms.appointments.services import appointment_create
+    from rpms.testing.builders import appointment_build
 
     def _appoint(actor, planner, unit, start=None):
-        return appointment_create(
-            actor=actor, planner=planner, unit=unit, role="responsible_planner", start=start or timezone.localdate(),
-        )
+        return appointment_build(unit=unit, planner=planner, actor=actor, start=start or timezone.localdate())
 
     return _appoint
 

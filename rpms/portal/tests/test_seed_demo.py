@@ -7,7 +7,7 @@ from django.core.management.base import CommandError
 from django.test import override_settings
 
 from rpms.accounts.models import Role, User
-from rpms.appointments.models import Appointment
+from rpms.appointments.models import Appointment, SelectionProposal
 from rpms.core.models import ActionLog
 from rpms.dispatch.models import DispatchRequest, MatchingRun, Proposal, ProposalStatus, RequestStatus
 from rpms.documents.models import IssuedDocument
@@ -19,6 +19,12 @@ from rpms.suggestions import clock as suggestions_clock
 from rpms.suggestions.models import Suggestion, SuggestionStatus
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _private_media(tmp_path, settings):
+    """The demo's signed contract scans go to a temporary private root."""
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
 
 ACCOUNTS = {
     "city_admin": Role.CITY_ADMIN, "pds_admin": Role.CITY_ADMIN, "district_haidian": Role.DISTRICT_OFFICER,
@@ -82,6 +88,18 @@ def test_seed_demo_adds_a_living_system_through_the_services_once():
     unfiled = Appointment.objects.filter(filed_at__isnull=True)
     assert sorted(unfiled.values_list("unit__district__code", flat=True)) == ["110105", "110108"]
     assert Appointment.objects.filter(filed_by__username="district_chaoyang").count() == 5
+    # through the real paths: Beijing's street offices proposed and the districts approved (B19(1)(5));
+    # the offices uploaded the signed contracts and the districts filed them (B19(3)); Pingdingshan's
+    # bureau appointed and its signed contracts filed at once (P6(3))
+    beijing_appointments = Appointment.objects.filter(city__code="beijing")
+    assert all(a.selection_proposal.proposed_by.role == Role.HIRING_ENTITY
+               and a.selection_proposal.decided_by.role == Role.DISTRICT_OFFICER for a in beijing_appointments)
+    assert not ActionLog.objects.filter(action="appointments.appointment_create", city_code="beijing").exists()
+    assert sorted(Appointment.objects.exclude(contract_state="filed").values_list("contract_state", flat=True)) \
+        == ["submitted", "unsigned"]
+    assert all(a.signed_contracts.filter(status="filed", submitted_by__role=Role.CITY_ADMIN).exists()
+               for a in Appointment.objects.filter(city__code="pingdingshan"))
+    assert SelectionProposal.objects.filter(status="pending", proposed_by__role=Role.HIRING_ENTITY).count() == 1
 
     # dispatch: one accepted request per Beijing district officer, one run with proposals to confirm
     for username in ("district_haidian", "district_chaoyang"):

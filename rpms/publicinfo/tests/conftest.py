@@ -46,19 +46,18 @@ def unit_of(city, subdistrict_code):
 
 @pytest.fixture
 def appoint(city_admin, pds_admin):
-    """appoint(unit, planner=None, filed=True, start=today) → an appointment made (and filed) through
-    rpms.appointments.services, as the unit's city administrator."""
-    from rpms.appointments import services
+    """appoint(unit, planner=None, filed=True, start=today) → an appointment made (and its signed contract
+    filed) through the city's path (rpms.testing.builders): Beijing's entity proposes, the district approves
+    and files (the city administrator files here); Pingdingshan's bureau appoints, and its signed contract
+    files at once."""
+    from rpms.testing.builders import appointment_build
 
     def _appoint(unit, planner=None, *, filed=True, start=None, role=None):
         actor = city_admin if unit.city.code == "beijing" else pds_admin
         planner = planner or make_planner(unit.city)
         role = role or unit.city.policy.roles[0]["code"]
-        appointment = services.appointment_create(actor=actor, planner=planner, unit=unit, role=role,
-                                                  start=start or timezone.localdate())
-        if filed:
-            appointment = services.appointment_file(actor=actor, appointment=appointment)
-        return appointment
+        return appointment_build(unit=unit, planner=planner, role=role, start=start or timezone.localdate(),
+                                 actor=actor, filed=filed, filer=actor)
 
     return _appoint
 

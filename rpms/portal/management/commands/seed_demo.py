@@ -11,7 +11,7 @@ from django.db import transaction
 from rpms.accounts.models import Role, User
 from rpms.accounts.services import user_create
 from rpms.cities.reference import reference_data_load
-from rpms.portal.demo_activity import DemoActivity
+from rpms.portal.demo_activity import BEIJING_PLAN, SELECTION_PENDING, DemoActivity
 from rpms.registry.models import Planner, PoolStatus
 from rpms.registry.services import planner_create, planner_link_user
 
@@ -44,7 +44,8 @@ class Command(BaseCommand):
         for line in activity.skipped:
             self.stderr.write(f"跳过（规则不允许）：{line}")
         labels = [
-            ("departments", "相关部门"), ("appointments", "派驻聘任"), ("appointments_filed", "其中已备案"),
+            ("departments", "相关部门"), ("selection_proposals", "选聘提名"), ("appointments", "派驻聘任"),
+            ("contracts_signed", "已上传签订合同"), ("appointments_filed", "其中已备案"),
             ("dispatch_requests", "派驻申请"), ("matching_runs", "统筹选派"), ("proposals", "待确认选派建议"),
             ("duty_records", "履职记录"), ("opinions_issued", "已出具书面意见"), ("opinions_draft", "书面意见草稿"),
             ("suggestions", "居民意见建议"),
@@ -69,6 +70,14 @@ class Command(BaseCommand):
             dict(username="planner_demo", role=Role.PLANNER, city=bj, display_name="演示规划师"),
             dict(username="auditor", role=Role.AUDITOR, city=None, display_name="审计员（演示）"),
         ]
+        # B2, B19(1)(5): every Beijing street whose unit the demo staffs has its office's account, which
+        # proposes the planner (the district approves) and signs the contract (B19(3)).
+        for district_code, name, _role, _contract in BEIJING_PLAN + SELECTION_PENDING:
+            subdistrict = bj.districts.get(code=district_code).subdistricts.get(name=name)
+            if subdistrict.pk == street.pk or any(a["username"] == f"street_{subdistrict.code}" for a in accounts):
+                continue
+            accounts.append(dict(username=f"street_{subdistrict.code}", role=Role.HIRING_ENTITY, city=bj,
+                                 display_name=f"{subdistrict.name}办事处（演示）", subdistricts=[subdistrict]))
         for spec in accounts:
             if not User.objects.filter(username=spec["username"]).exists():
                 user_create(actor=None, password=DEMO_PASSWORD, email=f"{spec['username']}@example.invalid", **spec)

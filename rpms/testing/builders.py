@@ -1,0 +1,161 @@
+"""Builders that make records through the real services, with traits per state.
+
+`appointment_build` is the one way tests make an appointment: it takes the path the city's policy
+prescribes —
+- local selection (Beijing, B2, B19(1)(5)): the unit's hiring entity proposes, the district officer
+  of the unit's district approves (rpms.appointments.proposals);
+- city dispatch (Pingdingshan, P6(2)): the city administrator appoints (services.appointment_create);
+and, with `filed=True`, the signer uploads the signed contract (PDF) and the filing body files it
+(Pingdingshan: the bureau's submission files it at once, P6(3)).
+
+The acting users default to existing ones (the first hiring entity of the unit, the first officer of
+the district, the first administrator of the city — e.g. the root conftest personas) and are created
+only when there is none, so tests that count users or recipients see no strangers."""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import uuid
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+ROLE = "responsible_planner"
+PASSWORD = "Test-pass-2026!"
+_seq = itertools.count(1)
+
+# A tiny but complete PDF (rpms.core.uploads checks the magic bytes and the %%EOF trailer).
+SIGNED_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def signed_pdf(name: str = "signed-contract.pdf", content: bytes = SIGNED_PDF) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+
+def _today() -> dt.date:
+    from rpms.appointments import clock
+
+    return clock.today()
+
+
+def _username(prefix: str) -> str:
+    return f"{prefix}_{next(_seq)}_{uuid.uuid4().hex[:6]}"
+
+
+def entity_user_for(unit):
+    """A hiring-entity user of one of the unit's subdistricts (an existing one first)."""
+    from rpms.accounts.models import Role, User
+
+    subdistricts = [s.pk for s in unit.current_subdistricts]
+    user = (User.objects.filter(role=Role.HIRING_ENTITY, city=unit.city, subdistricts__in=subdistricts)
+            .order_by("id").first())
+    if user is None:
+        user = User.objects.create_user(username=_username("b_entity"), password=PASSWORD, role=Role.HIRING_ENTITY,
+                                        city=unit.city, display_name=f"{unit.name}聘任主体（测试）")
+        user.subdistricts.set(subdistricts[:1])
+    return user
+
+
+def district_user_for(unit):
+    """A district officer of the unit's district (an existing one first)."""
+    from rpms.accounts.models import Role, User
+
+    user = (User.objects.filter(role=Role.DISTRICT_OFFICER, city=unit.city, districts=unit.district)
+            .order_by("id").first())
+    if user is None:
+        user = User.objects.create_user(username=_username("b_district"), password=PASSWORD,
+                                        role=Role.DISTRICT_OFFICER, city=unit.city,
+                                        display_name=f"{unit.district.name}工作专班（测试）")
+        user.districts.set([unit.district])
+    return user
+
+
+def city_admin_for(city):
+    """A city administrator of `city` (an existing one first)."""
+    from rpms.accounts.models import Role, User
+
+    user = User.objects.filter(role=Role.CITY_ADMIN, city=city).order_by("id").first()
+    if user is None:
+        user = User.objects.create_user(username=_username("b_admin"), password=PASSWORD, role=Role.CITY_ADMIN,
+                                        city=city, display_name=f"{city.name}市级管理员（测试）")
+    return user
+
+
+def _load_unit(unit):
+    from rpms.geography.models import ResponsibilityUnit
+
+    return ResponsibilityUnit.objects.select_related("district", "city__policy").get(pk=getattr(unit, "pk", unit))
+
+
+def signer_for(appointment):
+    from rpms.cities.models import ContractSigner
+
+    if appointment.city.policy.contract_signer == ContractSigner.HIRING_ENTITY:
+        return entity_user_for(appointment.unit)
+    return city_admin_for(appointment.city)
+
+
+def appointment_build(*, unit, planner, role: str = ROLE, start: dt.date | None = None, fee_yuan=None,
+                      fee_note: str = "", service_focus: str = "", actor=None, entity_user=None,
+                      district_user=None, filed: bool = False, signer=None, filer=None,
+                      signed_on: dt.date | None = None, withdrawal_notice_working_days=None):
+    """An appointment of `planner` to `unit` in `role`, made the way the city's policy prescribes.
+
+    - local selection: `entity_user` proposes, `district_user` approves (defaults: see module doc; a
+      district officer passed as `actor` approves; any other `actor` is not used: nobody appoints alone);
+    - city dispatch: `actor` (default: the city's administrator) appoints;
+    - `filed=True`: `signer` (default: the policy's contract signer) submits a signed PDF on `signed_on`
+      (default: the start, or today if that lies ahead) with the fee, and `filer` (default: the district
+      officer) files it where the policy has a filing body;
+    - `withdrawal_notice_working_days`: the contract's own withdrawal-notice clause (B25, where the policy
+      allows one), agreed at appointing in city dispatch, set by the contract signer after approval in
+      local selection.
+    Returns the Appointment, fresh from the database."""
+    from rpms.appointments import proposals, services, signing
+    from rpms.appointments.models import Appointment
+
+    from rpms.accounts.models import Role
+
+    unit = _load_unit(unit)
+    city = unit.city
+    start = start or _today()
+    if proposals.is_local_selection(city):
+        if district_user is None and getattr(actor, "role", None) == Role.DISTRICT_OFFICER:
+            district_user = actor  # the officer named as the actor approves
+        entity_user = entity_user or entity_user_for(unit)
+        district_user = district_user or district_user_for(unit)
+        proposal = proposals.proposal_submit(
+            actor=entity_user, planner=planner, unit=unit, role=role, start=start, fee_yuan=fee_yuan,
+            fee_note=fee_note, service_focus=service_focus,
+        )
+        appointment = proposals.proposal_approve(actor=district_user, proposal=proposal)
+        if withdrawal_notice_working_days is not None:
+            appointment = services.appointment_withdrawal_notice_set(
+                actor=signer_for(appointment), appointment=appointment, working_days=withdrawal_notice_working_days,
+            )
+    else:
+        appointment = services.appointment_create(
+            actor=actor or city_admin_for(city), planner=planner, unit=unit, role=role, start=start,
+            fee_yuan=fee_yuan, fee_note=fee_note, service_focus=service_focus,
+            withdrawal_notice_working_days=withdrawal_notice_working_days,
+        )
+    if filed:
+        appointment = appointment_sign(appointment=appointment, signer=signer, signed_on=signed_on,
+                                       fee_yuan=fee_yuan)
+        if not signing.files_on_submission(city):
+            services.appointment_file(actor=filer or district_user or district_user_for(unit), appointment=appointment)
+    return Appointment.objects.select_related("city__policy", "unit__district", "planner").get(pk=appointment.pk)
+
+
+def appointment_sign(*, appointment, signer=None, signed_on: dt.date | None = None, fee_yuan=None, file=None):
+    """The signer submits the signed contract (Pingdingshan: filed at once). Returns the appointment."""
+    from rpms.appointments import signing
+    from rpms.appointments.models import Appointment
+
+    signed_on = signed_on or min(appointment.start, _today())
+    fee = fee_yuan if fee_yuan is not None else (appointment.fee_yuan if appointment.fee_yuan is not None else 0)
+    signing.signed_contract_submit(actor=signer or signer_for(appointment), appointment=appointment,
+                                   file=file or signed_pdf(), signed_on=signed_on, fee_yuan=fee)
+    return Appointment.objects.get(pk=appointment.pk)
