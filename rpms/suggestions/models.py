@@ -83,6 +83,14 @@ class Suggestion(TimeStampedModel):
         related_name="+",
     )
     hidden_reason = models.CharField("隐藏原因", max_length=500, blank=True)
+    # The city's policy `suggestions_premoderated` when it arrived: if on, the public sees it only once a
+    # district officer or city administrator has released it; otherwise it is released on arrival.
+    premoderated = models.BooleanField("须审核后公开", default=False)
+    released_at = models.DateTimeField("公开时间", null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="审核放行人", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = "意见建议"
@@ -102,6 +110,10 @@ class Suggestion(TimeStampedModel):
                 condition=Q(forwarded_at__isnull=True) | Q(department__isnull=False),
                 name="suggestion_forward_has_department",
             ),
+            models.CheckConstraint(
+                condition=Q(premoderated=True) | Q(released_at__isnull=False),
+                name="suggestion_released_unless_premoderated",
+            ),
         ]
 
     def __str__(self):
@@ -110,6 +122,11 @@ class Suggestion(TimeStampedModel):
     @property
     def is_hidden(self) -> bool:
         return self.hidden_at is not None
+
+    @property
+    def awaiting_release(self) -> bool:
+        """Held for review before publication (policy `suggestions_premoderated`)."""
+        return self.released_at is None
 
     @property
     def is_closed(self) -> bool:
