@@ -8,7 +8,9 @@
     suggestion-stats    /api/v1/public/suggestion-stats.*  suggestions per unit and month (B22, P3(3))
 
 No dataset carries personal data: no ID number, no mobile, no contact detail of anyone, no suggestion
-text. Planner names, employers and terms are public by B19(7); suggestion statistics are counts."""
+text. Planner names, employers and terms are public by B19(7); suggestion statistics are counts (of
+released suggestions only, where the city reviews before publication). Every text value of every row
+passes through rpms.core.masking.mask_public_text on its way out (JSON and CSV alike)."""
 from __future__ import annotations
 
 import csv
@@ -23,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from rpms.core.errors import DomainError, NotFound
+from rpms.core.masking import mask_public_data
 
 from . import clock
 
@@ -219,7 +222,7 @@ def suggestion_stat_rows(*, city=None, district=None, year: int | None = None, *
     from rpms.suggestions.models import Suggestion, SuggestionStatus
 
     today = clock.today()
-    queryset = Suggestion.objects.filter(hidden_at__isnull=True, city__is_active=True)
+    queryset = Suggestion.objects.filter(hidden_at__isnull=True, released_at__isnull=False, city__is_active=True)
     if city is not None:
         queryset = queryset.filter(city=city)
     if district is not None:
@@ -357,10 +360,16 @@ def dataset_payload(dataset: Dataset, *, filters: dict, base_url: str) -> dict:
         "title": dataset.title,
         "description": dataset.description,
         "fields": dataset.field_dicts(),
-        "rows": dataset.rows(base_url=base_url, **filters),
+        "rows": public_rows(dataset, filters=filters, base_url=base_url),
         "generated_at": timezone.localtime().isoformat(timespec="seconds"),
         "source": "责任规划师管理信息系统",
     }
+
+
+def public_rows(dataset: Dataset, *, filters: dict, base_url: str) -> list[dict]:
+    """The dataset's rows as published: every text value masked (identity numbers, phone numbers and
+    e-mail addresses typed in names, titles or any other field)."""
+    return mask_public_data(dataset.rows(base_url=base_url, **filters))
 
 
 def _csv_safe(value):
@@ -379,7 +388,7 @@ def dataset_csv_response(dataset: Dataset, *, filters: dict, base_url: str) -> H
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([f["label"] for f in fields])
-    for row in dataset.rows(base_url=base_url, **filters):
+    for row in public_rows(dataset, filters=filters, base_url=base_url):
         writer.writerow([_csv_safe(row.get(f["name"])) for f in fields])
     # UTF-8 with BOM, so that spreadsheet programs read the Chinese header correctly.
     response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
