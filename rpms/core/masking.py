@@ -46,25 +46,28 @@ _FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _FULL_WIDTH.update({0x3000: 0x20, 0x2010: 0x2D, 0x2011: 0x2D, 0x2012: 0x2D, 0x2013: 0x2D, 0x2014: 0x2D, 0x2212: 0x2D})
 
 _SEP = r"[ \-]"  # one space or hyphen between groups of digits
-# Digits that belong to a longer number, a decimal or an amount do not start or end a match.
-_BEFORE = r"(?<![0-9])(?<![0-9][.,])"
-_AFTER = r"(?![0-9])(?![.,][0-9])(?!\s?(?:元|万元|亿元|%|％))"
+# Digits that belong to a longer number, a decimal, an amount or a code glued to Latin letters (a hash,
+# "DOC13912345678X") do not start or end a match; a label glued to the number ("Tel13800138000") does.
+_LABELS = ("Tel", "TEL", "tel", "Mobile", "mobile", "MOBILE", "Phone", "phone", "PHONE", "Mob", "ID", "Id", "No", "NO")
+_GLUED_LABEL = "|".join(f"(?<={label})" for label in _LABELS)
+_BEFORE = r"(?:(?<![0-9A-Za-z])|" + _GLUED_LABEL + r")(?<![0-9][.,])"
+_AFTER = r"(?![0-9A-Za-z])(?![.,][0-9])(?!\s?(?:元|万元|亿元|%|％))"
 
 _EMAIL = re.compile(r"(?<![A-Za-z0-9._%+\-])([A-Za-z0-9._%+\-]+)@([A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,})")
 
 _ID_18 = re.compile(
     _BEFORE
     + r"(?P<id>[1-9]\d{5}(?P<s>" + _SEP + r"?)(?:\d{8}|\d{4}(?P=s)\d{4})(?P=s)\d{3}[\dXx])"
-    + r"(?![0-9])"
+    + r"(?![0-9A-Za-z])"
 )
 # The first-generation 15-digit number: region, YYMMDD (a real month and day), 3-digit sequence.
 _ID_15 = re.compile(
     _BEFORE
     + r"(?P<id>[1-9]\d{5}(?P<s>" + _SEP + r"?)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?P=s)\d{3})"
-    + r"(?![0-9Xx])"
+    + r"(?![0-9A-Za-z])"
 )
 _MOBILE = re.compile(
-    r"(?<![0-9+])(?<![0-9][.,])"
+    _BEFORE + r"(?<!\+)"
     + r"(?P<prefix>(?:\+\s?86|0086|86)" + _SEP + r"?)?"
     + r"(?P<number>1[3-9]\d(?:\d{8}|(?P<s>" + _SEP + r")\d{4}(?P=s)\d{4}|" + _SEP + r"\d{8})|1[3-9]\d{2}"
     + _SEP + r"\d{3}" + _SEP + r"\d{4})"
