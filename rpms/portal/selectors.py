@@ -170,11 +170,11 @@ def recent_public_activity(units: list[ResponsibilityUnit], *, per_unit: int = R
     ids = [u.pk for u in units]
     if not ids:
         return {}
-    from rpms.suggestions.models import SuggestionReply
+    from rpms.suggestions.models import SuggestionReply, released_q
 
     replies = (
-        SuggestionReply.objects.filter(suggestion__unit_id__in=ids, suggestion__hidden_at__isnull=True,
-                                       suggestion__released_at__isnull=False)
+        SuggestionReply.objects.filter(released_q("suggestion__"), suggestion__unit_id__in=ids,
+                                       suggestion__hidden_at__isnull=True)
         .select_related("suggestion")
         .only("id", "text", "author_label", "replied_at", "suggestion__id", "suggestion__unit_id",
               "suggestion__content", "suggestion__category")

@@ -209,7 +209,7 @@ SUGGESTION_STAT_FIELDS = (
     ("unit_id", "责任单元编号", "本系统中责任单元的编号"),
     ("unit", "责任单元", "责任单元名称"),
     ("month", "受理月份", "YYYY-MM"),
-    ("received", "受理件数", "当月受理的意见建议件数（不含因内容不当被隐藏的）"),
+    ("received", "受理件数", "当月受理的意见建议件数（不含因内容不当被隐藏的，也不含尚待审核公开的）"),
     ("answered", "已答复件数", "已由责任规划师公开答复的件数"),
     ("answered_on_time", "按期答复件数", "在答复期限（按工作日计算）内首次答复的件数"),
     ("overdue", "逾期未答复件数", "截至今天已过答复期限仍未答复、未办结的件数"),
@@ -219,10 +219,10 @@ SUGGESTION_STAT_FIELDS = (
 
 
 def suggestion_stat_rows(*, city=None, district=None, year: int | None = None, **_ignored) -> list[dict]:
-    from rpms.suggestions.models import Suggestion, SuggestionStatus
+    from rpms.suggestions.models import Suggestion, SuggestionStatus, released_q
 
     today = clock.today()
-    queryset = Suggestion.objects.filter(hidden_at__isnull=True, released_at__isnull=False, city__is_active=True)
+    queryset = Suggestion.objects.filter(released_q(), hidden_at__isnull=True, city__is_active=True)
     if city is not None:
         queryset = queryset.filter(city=city)
     if district is not None:

@@ -116,9 +116,9 @@ def tracking_item(suggestion) -> dict:
         "district": suggestion.district.name,
         "unit": {"id": suggestion.unit_id, "name": suggestion.unit.name},
         "hidden": suggestion.hidden_at is not None,
-        "awaiting_release": suggestion.released_at is None,
+        "awaiting_release": suggestion.awaiting_release,
     }
-    if suggestion.hidden_at is not None or suggestion.released_at is None:
+    if suggestion.hidden_at is not None or suggestion.awaiting_release:
         # Hidden or awaiting review: the status (and the city's reason), not the text or the replies.
         data.update({
             "category": suggestion.category, "received_on": _iso(suggestion.received_on),
@@ -153,7 +153,7 @@ def staff_item(suggestion, *, today) -> dict:
         "unit_vacant": suggestion.unit_vacant,
         "hidden": suggestion.hidden_at is not None,
         "hidden_reason": suggestion.hidden_reason,
-        "awaiting_release": suggestion.released_at is None,
+        "awaiting_release": suggestion.awaiting_release,
         "released_at": _iso(suggestion.released_at),
         "replied_at": _iso(suggestion.replied_at),
         "forwarded_to": {"id": suggestion.department_id, "name": suggestion.department.name} if suggestion.department_id else None,
@@ -181,7 +181,7 @@ def staff_detail(suggestion, *, user, today) -> dict:
         "proposals": [{"id": p.pk, "title": p.title, "status": p.status} for p in suggestion.proposals.all()],
         "can_handle": full,
         "can_moderate": permissions.can_moderate(user, suggestion),
-        "can_release": suggestion.released_at is None and permissions.can_release(user, suggestion),
+        "can_release": suggestion.awaiting_release and permissions.can_release(user, suggestion),
     })
     return data
 

@@ -110,10 +110,6 @@ class Suggestion(TimeStampedModel):
                 condition=Q(forwarded_at__isnull=True) | Q(department__isnull=False),
                 name="suggestion_forward_has_department",
             ),
-            models.CheckConstraint(
-                condition=Q(premoderated=True) | Q(released_at__isnull=False),
-                name="suggestion_released_unless_premoderated",
-            ),
         ]
 
     def __str__(self):
@@ -126,7 +122,7 @@ class Suggestion(TimeStampedModel):
     @property
     def awaiting_release(self) -> bool:
         """Held for review before publication (policy `suggestions_premoderated`)."""
-        return self.released_at is None
+        return self.premoderated and self.released_at is None
 
     @property
     def is_closed(self) -> bool:
@@ -141,6 +137,16 @@ class Suggestion(TimeStampedModel):
             and self.hidden_at is None
             and today > self.due_on
         )
+
+
+def released_q(prefix: str = "") -> Q:
+    """Suggestions the public may see as far as review goes: not held for review, or released. (Hidden
+    ones are excluded separately.) `prefix` for lookups through a relation, e.g. "suggestion__"."""
+    return Q(**{f"{prefix}premoderated": False}) | Q(**{f"{prefix}released_at__isnull": False})
+
+
+def awaiting_release_q() -> Q:
+    return Q(premoderated=True, released_at__isnull=True)
 
 
 class SuggestionRecipient(models.Model):

@@ -23,7 +23,9 @@ from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.geography.models import Department, ResponsibilityUnit, UnitMembership
 
 from . import clock
-from .models import Suggestion, SuggestionReply, SuggestionStatus, WorkProposal, WorkProposalStatus
+from .models import (
+    Suggestion, SuggestionReply, SuggestionStatus, WorkProposal, WorkProposalStatus, awaiting_release_q, released_q,
+)
 from .services import normalise_tracking_code
 
 PUBLIC_PAGE_SIZE = 20
@@ -81,7 +83,7 @@ def _public_queryset():
     # Only the columns a public page may show are loaded: no contact column leaves the database. Held for
     # review (not yet released) is not public.
     return (
-        Suggestion.objects.filter(hidden_at__isnull=True, released_at__isnull=False)
+        Suggestion.objects.filter(released_q(), hidden_at__isnull=True)
         .select_related("department", "unit", "district", "subdistrict")
         .only(
             "id", "tracking_code", "category", "content", "status", "received_at", "received_on", "due_on",
@@ -179,7 +181,7 @@ def suggestion_list(*, user, status: str = "", overdue: bool | None = None, unit
     if vacant is not None:
         queryset = queryset.filter(unit_vacant=vacant)
     if awaiting_release is not None:
-        queryset = queryset.filter(released_at__isnull=awaiting_release)
+        queryset = queryset.filter(awaiting_release_q()) if awaiting_release else queryset.exclude(awaiting_release_q())
     q = " ".join(str(q or "").split())[:50]
     if q:
         queryset = queryset.filter(Q(content__contains=q) | Q(tracking_code=normalise_tracking_code(q)) | Q(unit__name__contains=q))

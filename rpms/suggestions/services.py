@@ -442,8 +442,9 @@ def suggestion_release(*, actor, suggestion: Suggestion) -> Suggestion:
     suggestion = _lock(suggestion)
     if not permissions.can_release(actor, suggestion):
         raise Forbidden("只有本区规划自然资源主管部门或市级主管部门可以审核放行意见建议。")
-    if suggestion.released_at is not None:
-        raise Conflict(f"该意见建议已于 {clock.localdate(suggestion.released_at):%Y-%m-%d} 公开。", code="already_released")
+    if not suggestion.awaiting_release:
+        when = f"已于 {clock.localdate(suggestion.released_at):%Y-%m-%d} 公开" if suggestion.released_at else "无须审核，已公开"
+        raise Conflict(f"该意见建议{when}。", code="already_released")
     before = _state(suggestion)
     suggestion.released_at = clock.now()
     suggestion.released_by = actor

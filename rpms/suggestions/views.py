@@ -214,7 +214,7 @@ def _detail_context(request, suggestion, **extra):
         "deadline": deadline,
         "can_handle": handler,
         "can_moderate": permissions.can_moderate(user, suggestion),
-        "can_release": suggestion.released_at is None and permissions.can_release(user, suggestion),
+        "can_release": suggestion.awaiting_release and permissions.can_release(user, suggestion),
         "contact_phone": phone if handler else mask_mobile(phone),
         "departments": selectors.forward_departments(suggestion) if handler and suggestion.forwarded_at is None else [],
         "today": today,
