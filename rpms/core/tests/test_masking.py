@@ -159,3 +159,13 @@ def test_nothing_typed_and_data_structures():
     data = {"content": "电话13800138000", "replies": [{"text": "邮箱 a@b.cn"}], "count": 3, "received_on": "2026-12-02"}
     assert mask_public_data(data) == {"content": "电话138****8000", "replies": [{"text": "邮箱 a***@b.cn"}],
                                       "count": 3, "received_on": "2026-12-02"}
+
+
+@pytest.mark.parametrize("text", [
+    "摘要 a3f113800138000b110101199003071234cccc",  # a hash: digits glued to letters are no phone or ID
+    "编号 DOC13912345678X",
+    "核验码 BEIJING-PZTZ-2026-00012，日期 2026-12-02，金额 13800000000元，邮编 100081",
+    "2026年12月2日 13:45 共 12 件，占 12.5%",
+])
+def test_codes_hashes_and_ordinary_numbers_are_left_as_they_are(text):
+    assert mask_public_text(text) == text
