@@ -119,3 +119,112 @@ def test_no_public_page_or_dataset_shows_an_identifier_or_a_non_public_record(an
                 problems.append(f"{url}: {label} {found}")
     assert problems == [], "\n".join(problems[:50])
     assert f"/info/announcements/{world['draft'].pk}/" not in pages or "草稿公告标记" not in pages[f"/info/announcements/{world['draft'].pk}/"]
+
+
+# --- issue #12 item 1: personal data typed into public forms is masked everywhere (PIPL art. 28–29) -------
+
+TYPED = {
+    "id_number": "110108199003071234",
+    "id_number_x": "41040219850312123X",
+    "id_spaced": "110108 19900307 5678",
+    "mobile": "13698765432",
+    "mobile_spaced": "+86 139-8765-4321",
+    "landline": "010-62345678",
+    "landline_pds": "(0375)2876543",
+    "email": "wang.resident@example.com",
+    "email_qq": "12345678@qq.com",
+}
+
+
+def typed_text(label: str) -> str:
+    v = TYPED
+    return (f"{label}：我的身份证号{v['id_number']}，老伴的是{v['id_number_x']}（也可写作 {v['id_spaced']}），"
+            f"手机 {v['mobile']}，另一个 {v['mobile_spaced']}，座机 {v['landline']}，平顶山的 {v['landline_pds']}，"
+            f"邮箱 {v['email']} 或 {v['email_qq']}。")
+
+
+def variants(value: str) -> set[str]:
+    """The raw string and its digit-only form (and without a country code), as a crawler would search."""
+    digits = "".join(ch for ch in value if ch.isdigit() or ch in "Xx")
+    found = {value, digits}
+    if digits.startswith("86") and len(digits) == 13:
+        found.add(digits[2:])
+    if "@" in value:
+        found.add(value.split("@")[0] + "@")
+    return {f for f in found if len(f) >= 7}
+
+
+def _csrf(client, url):
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', client.get(url).content.decode()).group(1)
+
+
+@pytest.fixture
+def typed_world(world, beijing, city_admin, monkeypatch):
+    """Residents type identity numbers, phones and e-mail addresses into every public form (the suggestion
+    form and API, the objection form and API); the staff answer quoting them, and publish an announcement,
+    a case and an objection finding that quote them too."""
+    from django.test import Client
+
+    from rpms.cases.services import case_review, case_submit
+    from rpms.publicinfo.services import announcement_create, announcement_publish
+    from rpms.recruitment.models import Objection, PublicNotice
+    from rpms.recruitment.services import objection_resolve
+    from rpms.suggestions.models import Suggestion
+    from rpms.suggestions.services import suggestion_reply
+
+    wanshou = builders.unit_of(beijing, "110108001")
+    resident = Client(enforce_csrf_checks=True)
+    url = f"/suggestions/units/{wanshou.pk}/new/?street=110108001"
+    assert resident.post(url, {"csrfmiddlewaretoken": _csrf(resident, url), "street": "110108001", "category": "problem",
+                               "content": typed_text("网页意见建议")}).status_code == 302
+    response = Client().post(f"/api/v1/public/units/{wanshou.pk}/suggestions",
+                             data={"category": "suggestion", "content": typed_text("接口意见建议")}, content_type="application/json")
+    assert response.status_code == 201
+    planner_user = Planner.objects.get(name="公开规划师").user
+    for suggestion in Suggestion.objects.filter(content__contains="身份证号"):
+        suggestion_reply(actor=planner_user, suggestion=suggestion, text=f"已收到。{typed_text('答复引用')}")
+
+    notice = PublicNotice.objects.order_by("-pk").first()
+    candidate = notice.entries.first().application
+    url = f"/recruitment/notices/{notice.pk}/"
+    response = resident.post(f"/recruitment/notices/{notice.pk}/objections/", {
+        "csrfmiddlewaretoken": _csrf(resident, url), "application": candidate.pk,
+        "content": typed_text("网页异议"), "contact_name": "异议居民", "contact_phone": TYPED["mobile"]})
+    assert response.status_code == 302
+    response = Client().post(f"/api/v1/notices/{notice.pk}/objections", data={
+        "application": candidate.pk, "content": typed_text("接口异议"), "contact_name": "异议居民乙",
+        "contact_phone": TYPED["landline"]}, content_type="application/json")
+    assert response.status_code == 201, response.content
+    for objection in Objection.objects.filter(content__contains="身份证号"):
+        objection_resolve(actor=city_admin, objection=objection, upheld=False, finding=f"经核查不属实。{typed_text('核查结果引用')}")
+
+    announcement = announcement_create(actor=city_admin, city=beijing, kind="other", title=f"关于来电 {TYPED['mobile']} 的说明",
+                                       body=typed_text("公告正文"))
+    announcement_publish(actor=city_admin, announcement=announcement)
+    case = case_submit(actor=planner_user, unit=wanshou, title=f"微更新案例（联系 {TYPED['landline']}）",
+                       duty_category=beijing.policy.duty_categories[0]["code"], summary=typed_text("案例摘要")[:290],
+                       body=typed_text("案例正文") * 3)
+    case_review(actor=city_admin, case=case, decision="publish")
+    return world
+
+
+def test_personal_data_typed_into_public_forms_appears_masked_on_every_public_page_answer_and_dataset(anon, typed_world):
+    pages = crawl(anon)
+    bodies = "\n".join(pages.values())
+    # The typed text is public (masked), so the crawl really read the surfaces that show it.
+    for surface in ("网页意见建议", "接口意见建议", "答复引用", "核查结果引用", "公告正文", "案例正文"):
+        assert any(surface in body for body in pages.values()), surface
+    assert "136****5432" in bodies and "w***@example.com" in bodies and "110***********1234" in bodies
+    problems = []
+    for url, body in pages.items():
+        digits_only = "".join(ch for ch in body if ch.isdigit() or ch in "Xx")
+        for name, value in TYPED.items():
+            for variant in variants(value):
+                if variant in body:
+                    problems.append(f"{url}: {name} {variant}")
+                elif variant.isdigit() and len(variant) >= 11 and variant in digits_only:
+                    problems.append(f"{url}: {name} {variant}（去掉分隔符后）")
+        for pattern, label in ((ID_LIKE, "疑似身份证号"), (MOBILE_LIKE, "疑似手机号")):
+            for found in pattern.findall(body):
+                problems.append(f"{url}: {label} {found}")
+    assert problems == [], "\n".join(problems[:50])

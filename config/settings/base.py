@@ -86,6 +86,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "rpms.core.context_processors.site",
             ],
+            # `|public_text` masks personal data in free text shown to the public (rpms.core.masking).
+            "builtins": ["rpms.core.templatetags.public_text"],
         },
     },
 ]

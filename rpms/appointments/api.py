@@ -45,8 +45,9 @@ from django.utils import timezone
 from ninja import File, Router, Status
 from ninja.files import UploadedFile
 
-from rpms.core.api import auth_required, json_object_body
+from rpms.core.api import auth_required, json_object_body, public_answer
 from rpms.core.errors import DomainError, NotFound
+from rpms.core.masking import mask_public_data
 from rpms.geography.models import District
 
 from . import proposals, removal, selectors, services, signing
@@ -539,6 +540,7 @@ def district_chief(request, district_id: int):
 
 
 @router.get("/public/units/{int:unit_id}", auth=None, tags=["公开信息"], summary="责任单元及其责任规划师（公开）")
+@public_answer
 def public_unit(request, unit_id: int):
     return selectors.public_unit(unit_id)
 
@@ -546,7 +548,7 @@ def public_unit(request, unit_id: int):
 def _open_data(request) -> tuple[list[dict], dict]:
     city, district = selectors.public_filters(request.GET)
     base = request.build_absolute_uri("/").rstrip("/")
-    rows = selectors.open_data_rows(city=city, district=district, base_url=base)
+    rows = mask_public_data(selectors.open_data_rows(city=city, district=district, base_url=base))  # PIPL 28–29
     if city is not None:
         from rpms.cities.selectors import policy_article
 

@@ -198,7 +198,8 @@ def violation_json(v) -> dict:
         "district": {"id": v.district_id, "name": v.district.name} if v.district_id else None,
         "appointment": v.appointment_id,
         "kind": v.kind,
-        "kind_label": v.get_kind_display(),
+        "kind_label": v.kind_label,
+        "kind_article": v.kind_article,
         "description": v.description,
         "occurred_on": v.occurred_on.isoformat(),
         "recorded_at": _iso(v.recorded_at),
@@ -351,7 +352,8 @@ def violation_list(request, planner: int | None = None, unreported: bool = False
 
 @router.post("/violations", auth=auth_required, response={201: dict[str, Any], **ERRORS}, summary="记录违规行为")
 def violation_create(request, payload: ViolationIn):
-    """kind：confidentiality、improper_benefit、unfair_advantage、misleading（B16 所列四种）。记录即告知市级工作专班。"""
+    """kind：责任规划师所在城市政策配置 violation_kinds 中的代码（GET /cities/{code}/policy 可查，各附本市条款）。
+    记录即告知市级工作专班。"""
     planner = _get(Planner, payload.planner)
     appointment = _get(Appointment, payload.appointment) if payload.appointment else None
     district = _get(District, payload.district) if payload.district else None

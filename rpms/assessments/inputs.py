@@ -127,17 +127,17 @@ def suggestion_inputs(*, appointment, start: dt.date, end: dt.date, today: dt.da
 
 
 def violation_inputs(*, planner, start: dt.date, end: dt.date) -> dict:
-    from .models import Violation, ViolationKind
+    from .models import Violation
 
     rows = list(
         Violation.objects.filter(planner=planner, occurred_on__gte=start, occurred_on__lte=end)
-        .order_by("occurred_on", "id").values("id", "kind", "occurred_on")
+        .select_related("city__policy").order_by("occurred_on", "id")
     )
-    labels = dict(ViolationKind.choices)
+    # Labels and articles from each violation's city policy (never another city's articles).
     return {
         "count": len(rows),
-        "items": [{"id": r["id"], "kind": r["kind"], "label": labels.get(r["kind"], r["kind"]),
-                   "occurred_on": r["occurred_on"].isoformat()} for r in rows],
+        "items": [{"id": v.pk, "kind": v.kind, "label": v.kind_label, "article": v.kind_article,
+                   "occurred_on": v.occurred_on.isoformat()} for v in rows],
     }
 
 

@@ -150,15 +150,6 @@ class AssessmentScore(models.Model):
 # --- violations (B16, B17) ---------------------------------------------------------------------------
 
 
-class ViolationKind(models.TextChoices):
-    """B16's four prohibitions (Pingdingshan's P5(4) grounds 1–2 cover the same conduct)."""
-
-    CONFIDENTIALITY = "confidentiality", "违反保密规定，传播虚假信息或泄露、发布未公开的信息（B16(1)）"
-    IMPROPER_BENEFIT = "improper_benefit", "滥用获取信息、参与决策等权利，为自身和所在机构谋求不正当利益（B16(2)）"
-    UNFAIR_ADVANTAGE = "unfair_advantage", "为潜在利益主体提供影响市场公平、公正的便利条件（B16(3)）"
-    MISLEADING = "misleading", "有意误导决策，提供虚假、片面或夸大的信息和数据（B16(4)）"
-
-
 class Violation(TimeStampedModel):
     """A violation recorded against a planner by the district (or the city). B17: the district work team
     informs the city work team (done by the system when recorded: the city administrators are notified)
@@ -174,7 +165,9 @@ class Violation(TimeStampedModel):
         "appointments.Appointment", verbose_name="相关派驻聘任", null=True, blank=True, on_delete=models.PROTECT,
         related_name="violations",
     )
-    kind = models.CharField("违规情形", max_length=32, choices=ViolationKind.choices)
+    # A code of the city's policy `violation_kinds` (B16's four in Beijing, P5(4) items 1–2 in
+    # Pingdingshan): the label and the article shown come from the city's own rules.
+    kind = models.CharField("违规情形", max_length=50)
     description = models.TextField("情况说明", max_length=4000)
     occurred_on = models.DateField("发生（查实）日期")
     recorded_at = models.DateTimeField("记录时间")
@@ -202,11 +195,26 @@ class Violation(TimeStampedModel):
         ]
 
     def __str__(self):
-        return f"{self.planner} {self.get_kind_display()[:20]}（{self.occurred_on}）"
+        return f"{self.planner} {self.kind_short[:20]}（{self.occurred_on}）"
+
+    @property
+    def kind_item(self) -> dict:
+        """The city's policy entry for this kind ({"code","label","article"}), or {} if it lists none."""
+        policy = getattr(self.city, "policy", None)
+        return (policy.violation_kind(self.kind) if policy is not None else None) or {}
 
     @property
     def kind_short(self) -> str:
-        return self.get_kind_display().split("（")[0]
+        return self.kind_item.get("label") or self.kind
+
+    @property
+    def kind_article(self) -> str:
+        return self.kind_item.get("article", "")
+
+    @property
+    def kind_label(self) -> str:
+        """The label with the city's own article, e.g. "…（B16(1)）" or "…（P5(4)2）"; no article: none."""
+        return f"{self.kind_short}（{self.kind_article}）" if self.kind_article else self.kind_short
 
 
 # --- replacement flags -------------------------------------------------------------------------------

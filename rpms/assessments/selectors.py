@@ -308,6 +308,24 @@ def violation_get(*, user, pk) -> Violation:
     return violation
 
 
+def violation_kind_choices(user) -> list[tuple[str, str]]:
+    """(code, label with the city's own article) for the violation kinds of the user's city policy; a
+    superuser without a city sees every city's, named. A city whose policy lists none: []."""
+    from rpms.cities.models import City
+
+    def label(item, prefix=""):
+        article = item.get("article", "")
+        return f"{prefix}{item['label']}" + (f"（{article}）" if article else "")
+
+    if getattr(user, "city_id", None):
+        policy = City.objects.select_related("policy").get(pk=user.city_id).policy
+        return [(item["code"], label(item)) for item in policy.violation_kinds or []]
+    if getattr(user, "is_superuser", False):
+        return [(item["code"], label(item, f"{city.name}：")) for city in City.objects.select_related("policy")
+                if hasattr(city, "policy") for item in city.policy.violation_kinds or []]
+    return []
+
+
 def violation_planner_choices(user, *, limit: int = 500) -> list:
     """Planners the user may record a violation against: the city's (city admin) or those ever appointed in
     the officer's districts."""

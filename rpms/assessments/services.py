@@ -41,7 +41,6 @@ from .models import (
     ReplacementFlag,
     ScoreSource,
     Violation,
-    ViolationKind,
 )
 
 SELF_REPORT_MAX = 8000
@@ -613,8 +612,12 @@ def violation_record(*, actor, planner: Planner, kind: str, description: str, oc
         if not Appointment.objects.filter(planner=planner, unit__district=district).exists():
             raise DomainError(f"{planner.name}未在{district.name}派驻，区级工作专班只能记录本区派驻的责任规划师的违规行为。",
                               code="planner_not_in_district")
-    if kind not in ViolationKind.values:
-        raise DomainError("请选择违规情形（B16 所列四种之一）。", code="invalid_kind")
+    kinds = list(city.policy.violation_kinds or [])
+    if not kinds:
+        raise DomainError(f"{city.name}的政策配置未列出违规情形，暂不能记录；请由系统管理员在政策配置中补充。",
+                          code="no_violation_kinds")
+    if city.policy.violation_kind(kind) is None:
+        raise DomainError(f"请选择违规情形（{city.name}规定所列{len(kinds)}种之一）。", code="invalid_kind")
     description = _text(description, label="情况说明", max_length=4000, code="description_required")
     occurred_on = _date(occurred_on, label="发生日期")
     if occurred_on > clock.today():

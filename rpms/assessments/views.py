@@ -20,7 +20,7 @@ from rpms.geography.models import District
 
 from . import permissions, selectors, services
 from .inputs import assessment_inputs, inputs_summary
-from .models import AssessmentStatus, FlagStatus, HonourStatus, ScoreSource, ViolationKind
+from .models import AssessmentStatus, FlagStatus, HonourStatus, ScoreSource
 
 STAFF_ROLES = (Role.CITY_ADMIN, Role.DISTRICT_OFFICER, Role.HIRING_ENTITY, Role.PLANNER, Role.AUDITOR)
 
@@ -243,7 +243,7 @@ def violation_list(request):
         return workbook_response(
             "违规记录.xlsx", "违规记录",
             ["发生日期", "责任规划师", "所在单位", "记录的区", "违规情形", "情况说明", "告知市级工作专班", "告知所在单位", "告知时间", "告知方式"],
-            ([v.occurred_on, v.planner.name, v.planner.employer, v.district.name if v.district_id else "", v.get_kind_display(),
+            ([v.occurred_on, v.planner.name, v.planner.employer, v.district.name if v.district_id else "", v.kind_label,
               v.description, v.reported_city_at, v.reported_employer_name, v.reported_employer_at, v.reported_employer_method]
              for v in rows),
         )
@@ -275,7 +275,8 @@ def violation_new(request):
             if ok:
                 return redirect("assessments:violation_detail", pk=violation.pk)
     return render(request, "assessments/violation_form.html", {
-        "planners": planners, "districts": districts, "kinds": ViolationKind.choices, "form": form,
+        "planners": planners, "districts": districts, "kinds": selectors.violation_kind_choices(user), "form": form,
+        "city": getattr(user, "city", None),
     })
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from django.urls import reverse
 from ninja import Router, Schema, Status
 
-from rpms.core.api import auth_required, json_object_body, require_role
+from rpms.core.api import auth_required, json_object_body, public_answer, require_role
 from rpms.core.errors import DomainError, NotFound
 from rpms.geography.models import ResponsibilityUnit
 
@@ -102,6 +102,7 @@ def _page(limit: int, offset: int) -> int:
 
 
 @router.get("/cases", auth=None, response={200: dict[str, Any], **ERRORS}, summary="优秀案例（公开）")
+@public_answer
 def public_list(request, city: str = "", district: str = "", zone_type: str = "", duty_category: str = "",
                 limit: int = 20, offset: int = 0):
     """已推荐发布的优秀案例，可按城市、区（代码）、功能区类型、工作职责类别筛选。"""
@@ -116,6 +117,7 @@ def public_list(request, city: str = "", district: str = "", zone_type: str = ""
 
 
 @router.get("/cases/{case_id}", auth=None, response={200: dict[str, Any], **ERRORS}, summary="优秀案例详情（公开）")
+@public_answer
 def public_detail(request, case_id: int):
     return public_item(selectors.public_case_get(case_id), full=True)
 

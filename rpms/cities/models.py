@@ -85,6 +85,12 @@ class PolicyProfile(TimeStampedModel):
     district_work_teams = models.BooleanField("设区级责任规划师工作专班", default=True)
     # P6(4): 聘期届满前……综合评议……不合格的不予续聘 — renewal waits for the term's graded review.
     renewal_requires_review = models.BooleanField("续聘须经本聘期考核评议", default=False)
+    # PIPL art. 28–29: a city may review residents' suggestions before they are published; the planner
+    # and the district receive them at once either way.
+    suggestions_premoderated = models.BooleanField(
+        "居民意见建议审核后公开", default=False,
+        help_text="开启后，意见建议须经区级主管部门或市级主管部门审核放行后才在公开页面、公开接口和开放数据中显示",
+    )
 
     grades = models.JSONField("考核等次", default=list)
     removal_grounds = models.JSONField("调出情形", default=list)
@@ -96,6 +102,9 @@ class PolicyProfile(TimeStampedModel):
     contract_clauses = models.JSONField("合同必备条款", default=list)
     assessment_criteria = models.JSONField("考核评议内容", default=list, blank=True)
     roles = models.JSONField("派驻角色", default=list, blank=True)
+    # The kinds of violation a district may record (B16 in Beijing; P5(4) items 1–2 in Pingdingshan),
+    # each citing the city's own article; empty: the city lists none.
+    violation_kinds = models.JSONField("违规情形", default=list, blank=True)
     articles = models.JSONField(
         "各环节条款依据", default=dict, blank=True,
         help_text="每个办理环节引用的本市条款，键见 rpms.cities.articles.ARTICLE_STEPS",
@@ -138,6 +147,9 @@ class PolicyProfile(TimeStampedModel):
 
     def removal_ground(self, code):
         return self._by_code(self.removal_grounds, code)
+
+    def violation_kind(self, code):
+        return self._by_code(self.violation_kinds or [], code)
 
     def grade(self, code):
         return self._by_code(self.grades, code)

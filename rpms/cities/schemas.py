@@ -102,6 +102,13 @@ class Role(_Item):
     pass
 
 
+class ViolationKind(_Item):
+    """A kind of violation the city's rules name; `article` is required (the citation shown with it)."""
+
+    label: str = Field(min_length=1, max_length=200)
+    article: str = Field(min_length=1, max_length=32)
+
+
 class RuleNode(BaseModel):
     """One eligibility rule. Either a group (`all_of` / `any_of` of sub-rules), an applicant
     declaration (`declaration: true`), or a leaf with one or more machine-checkable conditions,
@@ -162,6 +169,7 @@ LIST_SCHEMAS = {
     "contract_clauses": ContractClause,
     "assessment_criteria": AssessmentCriterion,
     "roles": Role,
+    "violation_kinds": ViolationKind,
 }
 REQUIRED_NON_EMPTY = {"grades", "removal_grounds", "duty_categories", "specialties", "contract_clauses"}
 
@@ -282,5 +290,13 @@ def validate_policy_lists(profile) -> None:
     values["eligibility_rules"] = profile.eligibility_rules
     values["articles"] = profile.articles
     _, errors = parse_policy_lists(values)
+    # A city cites its own rule book: a violation kind citing another city's article is refused.
+    prefix = getattr(getattr(profile, "city", None), "article_prefix", "") if profile.city_id else ""
+    if prefix and isinstance(values.get("violation_kinds"), list):
+        foreign = [str(item.get("code")) for item in values["violation_kinds"]
+                   if isinstance(item, dict) and item.get("article") and not str(item["article"]).startswith(prefix)]
+        if foreign:
+            errors.setdefault("violation_kinds", []).append(
+                f"违规情形须引用本市条款（以 {prefix} 开头）：{'、'.join(foreign)}")
     if errors:
         raise ValidationError({name: messages for name, messages in errors.items()})

@@ -14,14 +14,14 @@ from .models import City, PolicyProfile
 CITY_FIELDS = ["name", "division_code", "rulebook_title", "article_prefix", "bureau_name", "scope_note", "sort_order"]
 POLICY_LIST_FIELDS = [
     "grades", "removal_grounds", "duty_categories", "zone_types", "specialties", "registrations",
-    "eligibility_rules", "contract_clauses", "assessment_criteria", "roles", "articles",
+    "eligibility_rules", "contract_clauses", "assessment_criteria", "roles", "violation_kinds", "articles",
 ]
 POLICY_SCALAR_FIELDS = [
     "notice_working_days", "withdrawal_notice_working_days", "first_term_years", "renewal_years_min",
     "renewal_years_max", "max_units_per_planner", "max_core_team_members", "allowance_yuan_per_person_year",
     "allowance_partial_cycle", "pool_requires_notice", "teams_allowed", "contract_signer", "appointment_mode",
     "suggestion_response_working_days", "contract_expiry_warning_days", "contract_notice_clause_allowed",
-    "contract_filer", "district_work_teams", "renewal_requires_review",
+    "contract_filer", "district_work_teams", "renewal_requires_review", "suggestions_premoderated",
 ]
 POLICY_FIELDS = POLICY_SCALAR_FIELDS + POLICY_LIST_FIELDS
 

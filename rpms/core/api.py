@@ -48,3 +48,26 @@ def json_object_body(request) -> dict:
     if not isinstance(data, dict):
         raise DomainError("请求体应为 JSON 对象。", code="invalid_json")
     return data
+
+
+def public_answer(view):
+    """For an endpoint anyone may call: every string of its answer passes through
+    `rpms.core.masking.mask_public_data` (identity numbers, phone numbers and e-mail addresses typed in
+    free text come out masked), whoever asks. Apply it under the router's decorator."""
+    import functools
+
+    from django.http import HttpResponseBase
+    from ninja import Status
+
+    from rpms.core.masking import mask_public_data
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        result = view(*args, **kwargs)
+        if isinstance(result, HttpResponseBase):
+            return result
+        if isinstance(result, Status):
+            return Status(result.status_code, mask_public_data(result.value))
+        return mask_public_data(result)
+
+    return wrapper

@@ -9,6 +9,10 @@
 - `proof_response` streams a stored file as a download. **Entitlement is the caller's job**: the
   view or API endpoint must first establish that the requesting user may see the record the proof
   belongs to (and answer 404 otherwise), then call `proof_response` with the stored path.
+- Images lose their metadata on the way in (PIPL art. 28–29): a JPEG or PNG carrying EXIF (GPS position,
+  camera, time), XMP, IPTC, comments or text chunks is re-encoded by Pillow without them, turned upright
+  first by its EXIF orientation; an image without any is stored byte for byte. Every upload through
+  `proof_store` (residents' suggestion photos, planners' case photos, duty records, proofs) gets this.
 - The module holds no model: the caller keeps `path`, `original_name`, `kind`, `size` and `sha256`
   in its own table. If the caller's transaction fails after `proof_store`, it should call
   `proof_delete(stored.path)` so no orphan file stays behind (an orphan is unreachable anyway).
@@ -19,6 +23,7 @@ The web server in front should also cap request bodies (e.g. nginx `client_max_b
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import unicodedata
@@ -197,27 +202,75 @@ def _folder_path(folder: str) -> str:
     return folder
 
 
+# Image information that says nothing about the person or the place (format and colour details).
+_HARMLESS_INFO = {
+    "jfif", "jfif_version", "jfif_unit", "jfif_density", "dpi", "progressive", "progression", "adobe",
+    "adobe_transform", "icc_profile", "gamma", "transparency", "srgb", "chromaticity", "interlace", "aspect",
+    "mp", "mpoffset",
+}
+# JPEG segments kept: APP0 (JFIF), APP2 (ICC colour profile, MPF), APP14 (Adobe colour transform).
+_HARMLESS_SEGMENTS = {"APP0", "APP2", "APP14"}
+
+
+def _carries_metadata(image) -> bool:
+    if len(image.getexif()):
+        return True
+    if any(key not in _HARMLESS_INFO for key in image.info):
+        return True
+    return any(marker not in _HARMLESS_SEGMENTS for marker, _ in getattr(image, "applist", []))
+
+
+def image_without_metadata(uploaded_file, kind: str) -> bytes | None:
+    """The image re-encoded without EXIF/XMP/IPTC/comments/text chunks and turned upright by its EXIF
+    orientation, or None when it carries none (then it is kept byte for byte). Leaves the file at 0."""
+    from PIL import Image, ImageOps
+
+    uploaded_file.seek(0)
+    try:
+        with Image.open(uploaded_file) as image:
+            if not _carries_metadata(image):
+                return None
+            icc_profile = image.info.get("icc_profile")
+            upright = ImageOps.exif_transpose(image)
+            out = io.BytesIO()
+            if kind == "png":
+                upright.save(out, "PNG", optimize=True, **({"icc_profile": icc_profile} if icc_profile else {}))
+            else:
+                if upright.mode not in ("RGB", "L", "CMYK"):
+                    upright = upright.convert("RGB")
+                upright.save(out, "JPEG", quality=92, optimize=True,
+                             **({"icc_profile": icc_profile} if icc_profile else {}))
+            return out.getvalue()
+    finally:
+        uploaded_file.seek(0)
+
+
 def proof_store(uploaded_file, *, folder: str) -> StoredProof:
     """Checks the file (`proof_check`) and writes it under PRIVATE_MEDIA_ROOT/folder/YYYY/MM/ with a
     random name; returns what the caller records. `folder` is the caller's constant, e.g. "applications"."""
     folder = _folder_path(folder)
     root = private_root()
     kind = proof_check(uploaded_file)
+    source = uploaded_file
+    if kind in ("jpeg", "png"):
+        cleaned = image_without_metadata(uploaded_file, kind)
+        if cleaned is not None:
+            source = io.BytesIO(cleaned)
     today = timezone.localdate()
     relative = PurePosixPath(folder, f"{today:%Y}", f"{today:%m}", uuid.uuid4().hex + EXTENSION_FOR_KIND[kind])
     target = root.joinpath(*relative.parts)
     target.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     size = 0
-    uploaded_file.seek(0)
+    source.seek(0)
     # O_EXCL: never overwrite; 0o640: not world-readable.
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o640)
     try:
         with os.fdopen(fd, "wb") as out:
             chunks = (
-                uploaded_file.chunks(_CHUNK)
-                if hasattr(uploaded_file, "chunks")
-                else iter(lambda: uploaded_file.read(_CHUNK), b"")
+                source.chunks(_CHUNK)
+                if hasattr(source, "chunks")
+                else iter(lambda: source.read(_CHUNK), b"")
             )
             for chunk in chunks:
                 digest.update(chunk)

@@ -188,7 +188,10 @@ def _focus_clean(unit, focus) -> list[str]:
         focus = [focus]
     if not isinstance(focus, (list, tuple)):
         raise DomainError("工作重点格式不正确。", code="invalid_focus")
-    allowed = [item for option in unit_focus_options(unit) for item in option["focus"]]
+    options = unit_focus_options(unit)
+    allowed = [item for option in options for item in option["focus"]]
+    # The zone types' own articles (B13 in Beijing); a city whose zone types cite none shows none.
+    cited = "、".join(dict.fromkeys(o["article"] for o in options if o.get("article")))
     chosen = []
     for item in focus:
         item = str(item).strip()
@@ -196,7 +199,8 @@ def _focus_clean(unit, focus) -> list[str]:
             continue
         if item not in allowed:
             raise DomainError(
-                f"“{item}”不是本责任单元功能区类型的工作重点（B13）。" if allowed else "本责任单元没有可选的功能区工作重点。",
+                f"“{item}”不是本责任单元功能区类型的工作重点{f'（{cited}）' if cited else ''}。" if allowed
+                else "本责任单元没有可选的功能区工作重点。",
                 code="invalid_focus",
             )
         if item not in chosen:

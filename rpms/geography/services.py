@@ -50,6 +50,20 @@ def zone_type_choices(city) -> list[dict]:
         return []
 
 
+def _zone_type_article(city, zone_type: str) -> str:
+    """The article the city's policy gives for a zone type (B13 in Beijing); "" where it gives none."""
+    policy = getattr(city, "policy", None)
+    item = policy.zone_type(zone_type) if policy is not None and zone_type else None
+    return (item or {}).get("article", "")
+
+
+def _coverage_article(city) -> str:
+    """The city's article for covering its area with responsibility units (B4 / P6(2))."""
+    from rpms.cities.selectors import policy_article
+
+    return policy_article(city, "coverage") if hasattr(city, "policy") else ""
+
+
 def _check_zone_type(city, zone_type: str) -> None:
     if not zone_type:
         return
@@ -297,7 +311,7 @@ def subdistrict_zone_type_set(*, actor, subdistrict: Subdistrict, zone_type: str
         city_code=city.code,
         before=before,
         after={"zone_type_override": zone_type, "zone_type": subdistrict.zone_type},
-        article="B13",
+        article=_zone_type_article(city, zone_type or before["zone_type_override"] or before["zone_type"]),
         summary=(
             f"{subdistrict.district.name}{subdistrict.name}功能区类型设为 {zone_type}"
             if zone_type
@@ -330,7 +344,7 @@ def units_create_default(*, actor, city) -> int:
         obj=city,
         city_code=city.code,
         after={"created": len(units), "unit_ids": [u.pk for u in units], "subdistricts": [s.code for s in free]},
-        article="B4",
+        article=_coverage_article(city),
         summary=f"按街道乡镇为{city.name}建立{len(units)}个责任单元",
     )
     return len(units)
@@ -390,7 +404,7 @@ def unit_merge(*, actor, subdistricts: list[Subdistrict], name: str) -> Responsi
             "dissolved_unit_ids": sorted(u.pk for u in emptied),
             "unit_ids": touched,
         },
-        article="B4",
+        article=_coverage_article(district.city),
         summary=f"将{district.name}{'、'.join(s.name for s in ordered)}合并为责任单元“{name}”",
     )
     return unit
@@ -443,7 +457,7 @@ def unit_split(
             "units": [_unit_picture(new, group) for new, group in zip(created, plan)],
             "unit_ids": sorted([unit.pk, *(u.pk for u in created)]),
         },
-        article="B4",
+        article=_coverage_article(unit.district.city),
         summary=f"将责任单元“{unit.name}”拆分为{len(created)}个责任单元",
     )
     return created
@@ -468,7 +482,7 @@ def unit_rename(*, actor, unit: ResponsibilityUnit, name: str) -> Responsibility
         obj=unit,
         before=before,
         after={"name": name, "unit_ids": [unit.pk]},
-        article="B4",
+        article=_coverage_article(unit.district.city),
         summary=f"责任单元“{before['name']}”更名为“{name}”",
     )
     return unit

@@ -151,7 +151,11 @@ def public_planners_for_units(units: list[ResponsibilityUnit]) -> dict[int, tupl
 
 
 def _excerpt(text: str, length: int = 80) -> str:
-    text = " ".join(str(text or "").split())
+    """Typed text shortened for a public page: masked first (rpms.core.masking), so that no cut leaves
+    part of a phone or identity number readable."""
+    from rpms.core.masking import mask_public_text
+
+    text = " ".join(mask_public_text(text).split())
     return text if len(text) <= length else text[: length - 1] + "…"
 
 
@@ -166,10 +170,11 @@ def recent_public_activity(units: list[ResponsibilityUnit], *, per_unit: int = R
     ids = [u.pk for u in units]
     if not ids:
         return {}
-    from rpms.suggestions.models import SuggestionReply
+    from rpms.suggestions.models import SuggestionReply, released_q
 
     replies = (
-        SuggestionReply.objects.filter(suggestion__unit_id__in=ids, suggestion__hidden_at__isnull=True)
+        SuggestionReply.objects.filter(released_q("suggestion__"), suggestion__unit_id__in=ids,
+                                       suggestion__hidden_at__isnull=True)
         .select_related("suggestion")
         .only("id", "text", "author_label", "replied_at", "suggestion__id", "suggestion__unit_id",
               "suggestion__content", "suggestion__category")
@@ -200,7 +205,7 @@ def recent_public_activity(units: list[ResponsibilityUnit], *, per_unit: int = R
         for case in cases:
             result.setdefault(case.unit_id, []).append(PublicActivity(
                 kind="case", kind_label="优秀案例", date=timezone.localtime(case.published_at).date(),
-                title=case.title, text=_excerpt(case.summary), url=reverse("cases:public_detail", args=[case.pk]),
+                title=_excerpt(case.title, 120), text=_excerpt(case.summary), url=reverse("cases:public_detail", args=[case.pk]),
             ))
     return {
         unit_id: tuple(sorted(items, key=lambda a: a.date, reverse=True)[:per_unit])

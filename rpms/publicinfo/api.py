@@ -20,7 +20,7 @@ from ninja import File, Router, Status
 from ninja.files import UploadedFile
 
 from rpms.accounts.models import Role
-from rpms.core.api import auth_required, json_object_body, require_role
+from rpms.core.api import auth_required, json_object_body, public_answer, require_role
 from rpms.core.errors import DomainError, NotFound
 
 from . import opendata, policies, selectors, services
@@ -91,6 +91,7 @@ def _feed_item(item: selectors.FeedItem) -> dict:
 
 
 @router.get("/public/announcements", auth=None, summary="公示公告列表（含征集公告和入库公示）")
+@public_answer
 def announcement_list(request):
     filters = selectors.feed_filters(request.GET)
     page = selectors.announcement_feed(filters=filters, page=selectors.page_from_params(request.GET))
@@ -110,11 +111,13 @@ def _announcement_dict(a: Announcement) -> dict:
 
 
 @router.get("/public/announcements/{int:announcement_id}", auth=None, summary="公告详情")
+@public_answer
 def announcement_detail(request, announcement_id: int):
     return _announcement_dict(selectors.public_announcement_get(announcement_id))
 
 
 @router.get("/public/policies/{city_code}", auth=None, summary="制度文件条款及政策解读")
+@public_answer
 def policy_document(request, city_code: str):
     city = selectors.city_from_params({"city": city_code[:32]})
     page = selectors.policy_page(city)

@@ -8,7 +8,9 @@
     suggestion-stats    /api/v1/public/suggestion-stats.*  suggestions per unit and month (B22, P3(3))
 
 No dataset carries personal data: no ID number, no mobile, no contact detail of anyone, no suggestion
-text. Planner names, employers and terms are public by B19(7); suggestion statistics are counts."""
+text. Planner names, employers and terms are public by B19(7); suggestion statistics are counts (of
+released suggestions only, where the city reviews before publication). Every text value of every row
+passes through rpms.core.masking.mask_public_text on its way out (JSON and CSV alike)."""
 from __future__ import annotations
 
 import csv
@@ -23,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from rpms.core.errors import DomainError, NotFound
+from rpms.core.masking import mask_public_data
 
 from . import clock
 
@@ -206,7 +209,7 @@ SUGGESTION_STAT_FIELDS = (
     ("unit_id", "责任单元编号", "本系统中责任单元的编号"),
     ("unit", "责任单元", "责任单元名称"),
     ("month", "受理月份", "YYYY-MM"),
-    ("received", "受理件数", "当月受理的意见建议件数（不含因内容不当被隐藏的）"),
+    ("received", "受理件数", "当月受理的意见建议件数（不含因内容不当被隐藏的，也不含尚待审核公开的）"),
     ("answered", "已答复件数", "已由责任规划师公开答复的件数"),
     ("answered_on_time", "按期答复件数", "在答复期限（按工作日计算）内首次答复的件数"),
     ("overdue", "逾期未答复件数", "截至今天已过答复期限仍未答复、未办结的件数"),
@@ -216,10 +219,10 @@ SUGGESTION_STAT_FIELDS = (
 
 
 def suggestion_stat_rows(*, city=None, district=None, year: int | None = None, **_ignored) -> list[dict]:
-    from rpms.suggestions.models import Suggestion, SuggestionStatus
+    from rpms.suggestions.models import Suggestion, SuggestionStatus, released_q
 
     today = clock.today()
-    queryset = Suggestion.objects.filter(hidden_at__isnull=True, city__is_active=True)
+    queryset = Suggestion.objects.filter(released_q(), hidden_at__isnull=True, city__is_active=True)
     if city is not None:
         queryset = queryset.filter(city=city)
     if district is not None:
@@ -357,10 +360,16 @@ def dataset_payload(dataset: Dataset, *, filters: dict, base_url: str) -> dict:
         "title": dataset.title,
         "description": dataset.description,
         "fields": dataset.field_dicts(),
-        "rows": dataset.rows(base_url=base_url, **filters),
+        "rows": public_rows(dataset, filters=filters, base_url=base_url),
         "generated_at": timezone.localtime().isoformat(timespec="seconds"),
         "source": "责任规划师管理信息系统",
     }
+
+
+def public_rows(dataset: Dataset, *, filters: dict, base_url: str) -> list[dict]:
+    """The dataset's rows as published: every text value masked (identity numbers, phone numbers and
+    e-mail addresses typed in names, titles or any other field)."""
+    return mask_public_data(dataset.rows(base_url=base_url, **filters))
 
 
 def _csv_safe(value):
@@ -379,7 +388,7 @@ def dataset_csv_response(dataset: Dataset, *, filters: dict, base_url: str) -> H
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([f["label"] for f in fields])
-    for row in dataset.rows(base_url=base_url, **filters):
+    for row in public_rows(dataset, filters=filters, base_url=base_url):
         writer.writerow([_csv_safe(row.get(f["name"])) for f in fields])
     # UTF-8 with BOM, so that spreadsheet programs read the Chinese header correctly.
     response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")

@@ -25,7 +25,7 @@ from ninja.files import UploadedFile
 
 from rpms.accounts.models import Role
 from rpms.cities.selectors import city_get
-from rpms.core.api import auth_required, require_role
+from rpms.core.api import auth_required, public_answer, require_role
 from rpms.core.errors import NotFound
 from rpms.core.masking import mask_id_number, mask_mobile
 from rpms.core.ratelimit import client_key, rate_limit_hit
@@ -289,6 +289,7 @@ def call_create(request, code: str, payload: CallIn):
 
 
 @router.get("/cities/{code}/calls", auth=None, response={200: list[dict[str, Any]], 404: ErrorOut}, summary="征集列表（公开）")
+@public_answer
 def call_list(request, code: str):
     """已发布的征集，最新在前；open 表示仍在报名期内。"""
     city = city_get(code)
@@ -296,6 +297,7 @@ def call_list(request, code: str):
 
 
 @router.get("/calls/{call_id}", auth=None, response={200: dict[str, Any], 404: ErrorOut}, summary="征集详情（公开）")
+@public_answer
 def call_detail(request, call_id: int):
     call = selectors.public_call_get(call_id)
     data = call_json(call)
@@ -451,6 +453,7 @@ def notice_evidence(request, notice_id: int):
 
 
 @router.get("/notices/{notice_id}", auth=None, response={200: dict[str, Any], 404: ErrorOut}, summary="公示详情（公开）")
+@public_answer
 def notice_detail(request, notice_id: int):
     """公开：人选的姓名、工作单位、职称和专业领域，以及已公布的异议核查结果；不含身份证号、手机号。"""
     return notice_json(selectors.public_notice_get(notice_id))

@@ -67,12 +67,14 @@ def specialties_check(*, city, codes, label: str = "专业领域") -> list[str]:
 
 
 def core_member_cap_check(*, policy, members) -> None:
-    """B19(7): no more core members recorded than the policy allows (None: no cap)."""
+    """B19(7): no more core members recorded than the policy allows (None: no cap). Cites the city's own
+    article for the step (policy `articles["team_core_cap"]`)."""
     cap = policy.max_core_team_members
     core = sum(1 for m in members if m.get("is_core"))
     if cap is not None and core > cap:
+        article = (policy.articles or {}).get("team_core_cap", "")
         raise DomainError(
-            f"团队核心成员不得超过 {cap} 人（B19(7)），本次填写了 {core} 名核心成员。",
+            f"团队核心成员不得超过 {cap} 人{f'（{article}）' if article else ''}，本次填写了 {core} 名核心成员。",
             code="too_many_core_members",
         )
 

@@ -6,7 +6,9 @@ Public (no account):
   "contact_name","contact_phone","street"} or multipart/form-data with the same fields plus "photos"
   (JPEG/PNG); rate-limited per client address (429)
 - GET  /public/suggestions/{tracking_code} → status, due date and public replies (rate-limited)
-Public answers never carry contact details, photos, recipients, the department's answer or hidden content.
+Public answers never carry contact details, photos, recipients, the department's answer or hidden content;
+a suggestion held for review (policy `suggestions_premoderated`) is not listed until released, and its
+tracking answer gives its status only. Free text in public answers is masked (rpms.core.masking).
 
 Staff (bearer token or session):
 - GET  /suggestions?status=&overdue=&pending=&vacant=&hidden=&unit=&district=&q=&limit=&offset=
@@ -14,6 +16,8 @@ Staff (bearer token or session):
 - POST /suggestions/{id}/reply {"text"} · /forward {"department_id","note"}
   · /department-answer {"text","answered_on"} · /close {"note"}
 - POST /suggestions/{id}/hide {"reason"} · /unhide {"reason"} (city administrator)
+- POST /suggestions/{id}/release (district officer of its district, city administrator): publishes a
+  suggestion held for review
 - GET/POST /work-proposals · GET /work-proposals/{id} · POST /work-proposals/{id}/acknowledge {"note"}"""
 from datetime import date
 from typing import Any
@@ -21,7 +25,7 @@ from typing import Any
 from ninja import Router, Schema, Status
 
 from rpms.accounts.models import Role
-from rpms.core.api import auth_required, json_object_body, require_role
+from rpms.core.api import auth_required, json_object_body, public_answer, require_role
 from rpms.core.errors import DomainError, NotFound
 from rpms.core.masking import mask_mobile
 from rpms.core.uploads import proof_response
@@ -112,11 +116,13 @@ def tracking_item(suggestion) -> dict:
         "district": suggestion.district.name,
         "unit": {"id": suggestion.unit_id, "name": suggestion.unit.name},
         "hidden": suggestion.hidden_at is not None,
+        "awaiting_release": suggestion.awaiting_release,
     }
-    if suggestion.hidden_at is not None:
-        # Hidden: the status and the city's reason, not the text or the replies.
+    if suggestion.hidden_at is not None or suggestion.awaiting_release:
+        # Hidden or awaiting review: the status (and the city's reason), not the text or the replies.
         data.update({
             "category": suggestion.category, "received_on": _iso(suggestion.received_on),
+            "due_on": _iso(suggestion.due_on),
             "status": suggestion.status, "status_label": suggestion.get_status_display(),
             "hidden_reason": suggestion.hidden_reason, "replies": [],
         })
@@ -147,6 +153,8 @@ def staff_item(suggestion, *, today) -> dict:
         "unit_vacant": suggestion.unit_vacant,
         "hidden": suggestion.hidden_at is not None,
         "hidden_reason": suggestion.hidden_reason,
+        "awaiting_release": suggestion.awaiting_release,
+        "released_at": _iso(suggestion.released_at),
         "replied_at": _iso(suggestion.replied_at),
         "forwarded_to": {"id": suggestion.department_id, "name": suggestion.department.name} if suggestion.department_id else None,
         "has_contact": bool(suggestion.contact_name or suggestion.contact_phone),
@@ -173,6 +181,7 @@ def staff_detail(suggestion, *, user, today) -> dict:
         "proposals": [{"id": p.pk, "title": p.title, "status": p.status} for p in suggestion.proposals.all()],
         "can_handle": full,
         "can_moderate": permissions.can_moderate(user, suggestion),
+        "can_release": suggestion.awaiting_release and permissions.can_release(user, suggestion),
     })
     return data
 
@@ -216,6 +225,7 @@ def _page_args(page, page_size):
 
 @router.get("/public/units/{unit_id}/suggestions", auth=None, response={200: dict[str, Any], **ERRORS},
             summary="责任单元的公开意见建议（公开）")
+@public_answer
 def public_unit_suggestions(request, unit_id: int, page: int = 1, page_size: int = selectors.PUBLIC_PAGE_SIZE):
     """本单元未被隐藏的意见建议及其公开答复，按受理时间倒序；不含任何联系方式。"""
     unit = selectors.public_unit_get(unit_id)
@@ -268,6 +278,7 @@ def public_submit(request, unit_id: int):
 
 @router.get("/public/suggestions/{tracking_code}", auth=None, response={200: dict[str, Any], **ERRORS},
             summary="凭查询码查询办理进度（公开）")
+@public_answer
 def public_track(request, tracking_code: str):
     """办理状态、答复期限和公开答复；不含联系方式。被隐藏的只返回状态和隐藏原因。"""
     lookup_rate_hit(request)
@@ -289,7 +300,8 @@ def _flag(value: str | None):
 
 @router.get("/suggestions", auth=auth_required, response={200: dict[str, Any], **ERRORS}, summary="意见建议列表（按职责范围）")
 def suggestion_list(request, status: str = "", overdue: str = "", pending: str = "", vacant: str = "", hidden: str = "",
-                    unit: int | None = None, district: int | None = None, q: str = "", limit: int = 50, offset: int = 0):
+                    unit: int | None = None, district: int | None = None, q: str = "", limit: int = 50, offset: int = 0,
+                    awaiting_release: str = ""):
     """责任规划师：当前服务的单元；区级：本区；市级与审计：本市。overdue=1 只看超期未答复的。"""
     require_role(request, *STAFF_ROLES)
     if limit < 1 or offset < 0:
@@ -297,7 +309,7 @@ def suggestion_list(request, status: str = "", overdue: str = "", pending: str =
     limit = min(limit, LIST_LIMIT_MAX)
     queryset = selectors.suggestion_list(
         user=request.user, status=status, overdue=_flag(overdue), pending=_flag(pending), vacant=_flag(vacant),
-        hidden=_flag(hidden), unit_id=unit, district_id=district, q=q,
+        hidden=_flag(hidden), unit_id=unit, district_id=district, q=q, awaiting_release=_flag(awaiting_release),
     )
     today = clock.today()
     rows = list(queryset[offset:offset + limit])
@@ -376,6 +388,16 @@ def suggestion_hide(request, suggestion_id: int, payload: ReasonIn):
 def suggestion_unhide(request, suggestion_id: int, payload: ReasonIn):
     require_role(request, Role.CITY_ADMIN)
     services.suggestion_unhide(actor=request.user, suggestion=_get(request, suggestion_id), reason=payload.reason)
+    return _detail(request, suggestion_id)
+
+
+@router.post("/suggestions/{suggestion_id}/release", auth=auth_required, response={200: dict[str, Any], **ERRORS},
+             summary="审核放行，公开显示（区级、市级）")
+def suggestion_release(request, suggestion_id: int):
+    """本市规定意见建议须审核后公开时（政策 suggestions_premoderated），本区主管部门或市级主管部门审核放行；
+    放行前公开页面、公开接口和开放数据均不显示。已公开的返回 409。"""
+    require_role(request, Role.DISTRICT_OFFICER, Role.CITY_ADMIN)
+    services.suggestion_release(actor=request.user, suggestion=_get(request, suggestion_id))
     return _detail(request, suggestion_id)
 
 

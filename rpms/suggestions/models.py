@@ -83,6 +83,14 @@ class Suggestion(TimeStampedModel):
         related_name="+",
     )
     hidden_reason = models.CharField("隐藏原因", max_length=500, blank=True)
+    # The city's policy `suggestions_premoderated` when it arrived: if on, the public sees it only once a
+    # district officer or city administrator has released it; otherwise it is released on arrival.
+    premoderated = models.BooleanField("须审核后公开", default=False)
+    released_at = models.DateTimeField("公开时间", null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="审核放行人", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = "意见建议"
@@ -112,6 +120,11 @@ class Suggestion(TimeStampedModel):
         return self.hidden_at is not None
 
     @property
+    def awaiting_release(self) -> bool:
+        """Held for review before publication (policy `suggestions_premoderated`)."""
+        return self.premoderated and self.released_at is None
+
+    @property
     def is_closed(self) -> bool:
         return self.status == SuggestionStatus.CLOSED
 
@@ -124,6 +137,16 @@ class Suggestion(TimeStampedModel):
             and self.hidden_at is None
             and today > self.due_on
         )
+
+
+def released_q(prefix: str = "") -> Q:
+    """Suggestions the public may see as far as review goes: not held for review, or released. (Hidden
+    ones are excluded separately.) `prefix` for lookups through a relation, e.g. "suggestion__"."""
+    return Q(**{f"{prefix}premoderated": False}) | Q(**{f"{prefix}released_at__isnull": False})
+
+
+def awaiting_release_q() -> Q:
+    return Q(premoderated=True, released_at__isnull=True)
 
 
 class SuggestionRecipient(models.Model):

@@ -4,6 +4,8 @@
   a district officer of the suggestion's district (the district receives what arrives in a vacant unit
   and watches overdue ones).
 - Moderate (hide / show again): the city administrators of the suggestion's city.
+- Release for publication where the city reviews first (policy `suggestions_premoderated`): a district
+  officer of the suggestion's district or a city administrator of its city.
 - Read: the above, plus auditors; scoping lives in selectors (out of scope → 404).
 - Work proposals: written by a planner serving the unit; acknowledged by the unit's hiring entity
   (users whose subdistricts are among the unit's current subdistricts)."""
@@ -36,6 +38,20 @@ def can_moderate(user, suggestion) -> bool:
     if user.is_superuser:
         return True
     return user.role == Role.CITY_ADMIN and user.city_id == suggestion.city_id
+
+
+def can_release(user, suggestion) -> bool:
+    """Review before publication (policy `suggestions_premoderated`): a district officer of the
+    suggestion's district or a city administrator of its city."""
+    if not _authenticated(user):
+        return False
+    if user.is_superuser:
+        return True
+    if user.role == Role.CITY_ADMIN:
+        return user.city_id == suggestion.city_id
+    if user.role == Role.DISTRICT_OFFICER:
+        return can_manage_district(user, suggestion.district)
+    return False
 
 
 def sees_full_contact(user, suggestion, *, on=None) -> bool:

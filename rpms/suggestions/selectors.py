@@ -1,6 +1,7 @@
 """Reads for suggestions and work proposals.
 
-Public reads return only what a resident may see: visible (not hidden) suggestions of active units with
+Public reads return only what a resident may see: visible (not hidden) and released (policy
+`suggestions_premoderated`) suggestions of active units with
 their public replies and the department they went to — never contact details, photos, the department's
 internal answer or the recipients. Staff reads are scoped here once:
 
@@ -22,7 +23,9 @@ from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.geography.models import Department, ResponsibilityUnit, UnitMembership
 
 from . import clock
-from .models import Suggestion, SuggestionReply, SuggestionStatus, WorkProposal, WorkProposalStatus
+from .models import (
+    Suggestion, SuggestionReply, SuggestionStatus, WorkProposal, WorkProposalStatus, awaiting_release_q, released_q,
+)
 from .services import normalise_tracking_code
 
 PUBLIC_PAGE_SIZE = 20
@@ -77,9 +80,10 @@ def _public_replies() -> Prefetch:
 
 
 def _public_queryset():
-    # Only the columns a public page may show are loaded: no contact column leaves the database.
+    # Only the columns a public page may show are loaded: no contact column leaves the database. Held for
+    # review (not yet released) is not public.
     return (
-        Suggestion.objects.filter(hidden_at__isnull=True)
+        Suggestion.objects.filter(released_q(), hidden_at__isnull=True)
         .select_related("department", "unit", "district", "subdistrict")
         .only(
             "id", "tracking_code", "category", "content", "status", "received_at", "received_on", "due_on",
@@ -103,7 +107,8 @@ def public_unit_suggestions(unit, *, page: int = 1, page_size: int = PUBLIC_PAGE
 
 def public_suggestion_by_code(code) -> Suggestion:
     """The suggestion with this tracking code, for the tracking page (hidden ones too: the page then
-    says it was hidden and why, without its text or replies). Unknown → 404."""
+    says it was hidden and why, without its text or replies; one awaiting review says so, likewise).
+    Unknown → 404."""
     code = normalise_tracking_code(code)
     if not code:
         raise NotFound("请输入查询码。", code="tracking_code_not_found")
@@ -151,7 +156,7 @@ def _staff_queryset(today):
 
 def suggestion_list(*, user, status: str = "", overdue: bool | None = None, unit_id=None, district_id=None,
                     hidden: bool | None = None, vacant: bool | None = None, pending: bool | None = None,
-                    q: str = ""):
+                    q: str = "", awaiting_release: bool | None = None):
     """The suggestions the user may read, newest first, annotated with `overdue`, `reply_count` and
     `photo_count` (one query for the whole list). Roles without access → 403."""
     today = clock.today()
@@ -175,6 +180,8 @@ def suggestion_list(*, user, status: str = "", overdue: bool | None = None, unit
         queryset = queryset.filter(hidden_at__isnull=not hidden)
     if vacant is not None:
         queryset = queryset.filter(unit_vacant=vacant)
+    if awaiting_release is not None:
+        queryset = queryset.filter(awaiting_release_q()) if awaiting_release else queryset.exclude(awaiting_release_q())
     q = " ".join(str(q or "").split())[:50]
     if q:
         queryset = queryset.filter(Q(content__contains=q) | Q(tracking_code=normalise_tracking_code(q)) | Q(unit__name__contains=q))
@@ -196,7 +203,7 @@ def suggestion_get(*, user, pk) -> Suggestion:
         .filter(scope, pk=pk)
         .select_related(
             "unit", "district", "city__policy", "department", "subdistrict", "forwarded_by",
-            "department_answer_recorded_by", "closed_by", "hidden_by",
+            "department_answer_recorded_by", "closed_by", "hidden_by", "released_by",
         )
         .prefetch_related(
             "recipients__planner", "photos", _public_replies(),

@@ -8,6 +8,8 @@ suggestion_moderation, work_proposal.
 - suggestion_department_answer_record — the department's answer as received by the planner or officer
 - suggestion_close — 办结, after a public reply
 - suggestion_hide / suggestion_unhide — the city's moderation; the row is kept, never deleted
+- suggestion_release — where the city reviews before publication (policy `suggestions_premoderated`),
+  a district officer or city administrator releases the suggestion to the public pages
 - work_proposal_submit / work_proposal_acknowledge — B11(2) 形成工作建议, to the hiring entity
 
 Allowed transitions (act → statuses it may start from → status after):
@@ -108,7 +110,7 @@ def _state(suggestion: Suggestion) -> dict:
     # No contact details in the audit trail: it is read by people who have no need for them.
     return snapshot(suggestion, fields=[
         "status", "replied_at", "department", "forwarded_at", "department_answered_on", "closed_at",
-        "hidden_at", "hidden_reason", "due_on", "unit_vacant",
+        "hidden_at", "hidden_reason", "due_on", "unit_vacant", "released_at",
     ])
 
 
@@ -174,6 +176,9 @@ def suggestion_submit(
     today = clock.today()
     due = policy_window_end(city=city, rule="suggestion_response_working_days", start=today)
     appointments = list(unit_appointments(unit, on=today))
+    # PIPL art. 28–29: where the city reviews first, the public sees it only once released; the
+    # planners (or the district) receive it now either way.
+    premoderated = bool(city.policy.suggestions_premoderated)
 
     stored = []
     try:
@@ -183,6 +188,7 @@ def suggestion_submit(
             received_at=now, received_on=today, due_on=due.end, due_provisional=due.provisional,
             response_working_days=due.days,
             unit_vacant=not appointments, status=S.RECEIVED,
+            premoderated=premoderated, released_at=None if premoderated else now,
         )
         for _ in range(5):
             suggestion.tracking_code = _new_tracking_code()
@@ -216,6 +222,7 @@ def suggestion_submit(
             after={
                 **_state(suggestion), "unit": unit.pk, "category": category,
                 "recipients": sorted(planners), "photos": len(photos), "has_contact": bool(contact_name or contact_phone),
+                "premoderated": premoderated,
             },
             article=policy_article(city, "suggestion"),
             summary=f"收到居民{suggestion.get_category_display()}（{unit.name}），送达：{routed}"[:255],
@@ -424,6 +431,29 @@ def suggestion_unhide(*, actor, suggestion: Suggestion, reason: str) -> Suggesti
         after={**_state(suggestion), "reason": reason},
         article=policy_article(suggestion.city, "suggestion_moderation"),
         summary=f"恢复显示意见建议 {suggestion.tracking_code}：{reason}"[:255],
+    )
+    return suggestion
+
+
+@transaction.atomic
+def suggestion_release(*, actor, suggestion: Suggestion) -> Suggestion:
+    """Releases a suggestion held for review (policy `suggestions_premoderated`) to the public pages, the
+    public API and open data. A district officer of its district or a city administrator of its city."""
+    suggestion = _lock(suggestion)
+    if not permissions.can_release(actor, suggestion):
+        raise Forbidden("只有本区规划自然资源主管部门或市级主管部门可以审核放行意见建议。")
+    if not suggestion.awaiting_release:
+        when = f"已于 {clock.localdate(suggestion.released_at):%Y-%m-%d} 公开" if suggestion.released_at else "无须审核，已公开"
+        raise Conflict(f"该意见建议{when}。", code="already_released")
+    before = _state(suggestion)
+    suggestion.released_at = clock.now()
+    suggestion.released_by = actor
+    _clean(suggestion)
+    suggestion.save()
+    audit_log(
+        actor=actor, action="suggestions.suggestion_release", obj=suggestion, before=before, after=_state(suggestion),
+        article=policy_article(suggestion.city, "suggestion_moderation"),
+        summary=f"审核放行意见建议 {suggestion.tracking_code}，公开显示",
     )
     return suggestion
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("manage/<int:pk>/close/", views.manage_close, name="manage_close"),
     path("manage/<int:pk>/hide/", views.manage_hide, name="manage_hide"),
     path("manage/<int:pk>/unhide/", views.manage_unhide, name="manage_unhide"),
+    path("manage/<int:pk>/release/", views.manage_release, name="manage_release"),
     path("manage/<int:pk>/photos/<int:photo_id>/", views.manage_photo, name="manage_photo"),
     # work proposals (B11(2))
     path("proposals/", views.proposal_list, name="proposal_list"),

@@ -161,6 +161,7 @@ def _filtered_list(request):
         user=request.user, status=request.GET.get("status", ""), overdue=_flag(request, "overdue"),
         hidden=_flag(request, "hidden"), vacant=_flag(request, "vacant"), pending=_flag(request, "pending"),
         unit_id=_int_or_none(request.GET.get("unit")), q=request.GET.get("q", ""),
+        awaiting_release=_flag(request, "awaiting_release"),
     )
 
 
@@ -213,6 +214,7 @@ def _detail_context(request, suggestion, **extra):
         "deadline": deadline,
         "can_handle": handler,
         "can_moderate": permissions.can_moderate(user, suggestion),
+        "can_release": suggestion.awaiting_release and permissions.can_release(user, suggestion),
         "contact_phone": phone if handler else mask_mobile(phone),
         "departments": selectors.forward_departments(suggestion) if handler and suggestion.forwarded_at is None else [],
         "today": today,
@@ -305,6 +307,13 @@ def manage_unhide(request, pk):
     return _act(request, pk, lambda s: services.suggestion_unhide(actor=request.user, suggestion=s,
                                                                    reason=request.POST.get("reason", "")),
                 "已恢复公开显示。")
+
+
+@login_required
+@require_POST
+def manage_release(request, pk):
+    return _act(request, pk, lambda s: services.suggestion_release(actor=request.user, suggestion=s),
+                "已审核放行：该意见建议及其答复现在公开显示。")
 
 
 @login_required

@@ -310,3 +310,61 @@ def test_large_uploads_spooled_to_a_temporary_file_are_checked_and_stored(privat
         assert (private_root / stored.path).read_bytes() == content
         assert stored.sha256 == hashlib.sha256(content).hexdigest()
         temporary.close()
+
+
+# --- photos lose their metadata (PIPL art. 28–29) ---------------------------------------------------
+
+
+def jpeg_with_gps(size=(60, 40), orientation=6) -> bytes:
+    """A phone-like JPEG: GPS position (Tiananmen), camera make, time, and an orientation tag."""
+    from PIL import ExifTags
+
+    image = Image.new("RGB", size, (200, 30, 30))
+    image.paste((20, 20, 220), (0, 0, size[0] // 2, size[1]))  # left half blue: shows the turn
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "PhoneMaker"
+    exif[ExifTags.Base.DateTime] = "2026:03:02 08:15:00"
+    exif[ExifTags.Base.Orientation] = orientation
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
+    gps[ExifTags.GPS.GPSLatitude] = (39.0, 54.0, 27.0)
+    gps[ExifTags.GPS.GPSLongitudeRef] = "E"
+    gps[ExifTags.GPS.GPSLongitude] = (116.0, 23.0, 27.0)
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif.tobytes(), quality=95)
+    return out.getvalue()
+
+
+def test_a_jpeg_with_gps_exif_is_stored_without_it_and_upright(private_root):
+    from PIL import ExifTags
+
+    content = jpeg_with_gps()
+    with Image.open(io.BytesIO(content)) as original:
+        assert original.getexif().get_ifd(ExifTags.IFD.GPSInfo)  # the fixture does carry a position
+    stored = proof_store(upload("photo.jpg", content), folder="suggestions")
+    data = (private_root / stored.path).read_bytes()
+    assert b"Exif" not in data and b"PhoneMaker" not in data
+    with Image.open(io.BytesIO(data)) as kept:
+        assert kept.format == "JPEG"
+        assert len(kept.getexif()) == 0 and not kept.getexif().get_ifd(ExifTags.IFD.GPSInfo)
+        assert kept.size == (40, 60)  # orientation 6 applied: the picture is turned upright
+        assert kept.getpixel((20, 5))[2] > 150  # the blue half is now on top
+    assert stored.kind == "jpeg" and stored.size == len(data)
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_png_text_chunks_are_removed_and_images_without_metadata_are_kept_byte_for_byte(private_root):
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Location", "北京市海淀区万寿路 39.9075N 116.3972E")
+    out = io.BytesIO()
+    Image.new("RGB", (30, 20), (1, 2, 3)).save(out, "PNG", pnginfo=info)
+    stored = proof_store(upload("scan.png", out.getvalue()), folder="proofs")
+    data = (private_root / stored.path).read_bytes()
+    assert "万寿路".encode() not in data and b"Location" not in data
+    with Image.open(io.BytesIO(data)) as kept:
+        assert kept.size == (30, 20) and "Location" not in kept.info
+    plain = image_bytes("PNG")
+    stored = proof_store(upload("plain.png", plain), folder="proofs")
+    assert (private_root / stored.path).read_bytes() == plain

@@ -14,7 +14,8 @@ from .helpers import BEIJING_GEOGRAPHY, BEIJING_ZONE_TYPES, CHAOYANG, HAIDIAN, m
 def beijing(db):
     city = City.objects.create(code="beijing", name="北京市", division_code="1101", article_prefix="B")
     PolicyProfile.objects.create(
-        city=city, contract_signer="hiring_entity", appointment_mode="local_selection", zone_types=BEIJING_ZONE_TYPES
+        city=city, contract_signer="hiring_entity", appointment_mode="local_selection", zone_types=BEIJING_ZONE_TYPES,
+        articles={"coverage": "B4"},
     )
     return city
 
@@ -23,7 +24,8 @@ def beijing(db):
 def pingdingshan(db):
     city = City.objects.create(code="pingdingshan", name="平顶山市", division_code="4104", article_prefix="P")
     PolicyProfile.objects.create(
-        city=city, contract_signer="city_bureau", appointment_mode="city_dispatch", zone_types=[]
+        city=city, contract_signer="city_bureau", appointment_mode="city_dispatch", zone_types=[],
+        articles={"coverage": "P6(2)"},
     )
     return city
 

@@ -3,11 +3,11 @@ from rpms.accounts.models import User
 from rpms.geography.models import Subdistrict
 
 BEIJING_ZONE_TYPES = [
-    {"code": "core", "label": "首都功能核心区", "focus": ["服务保障中央政务", "历史文化街区保护"]},
-    {"code": "central", "label": "中心城区", "focus": ["疏解非首都功能", "城市更新"]},
-    {"code": "sub_centre", "label": "城市副中心", "focus": ["城市副中心建设"]},
-    {"code": "multi_point", "label": "多点地区", "focus": ["承接中心城区功能疏解", "新城建设"]},
-    {"code": "eco_conservation", "label": "生态涵养区", "focus": ["生态保护", "美丽乡村建设"]},
+    {"code": "core", "article": "B13", "label": "首都功能核心区", "focus": ["服务保障中央政务", "历史文化街区保护"]},
+    {"code": "central", "article": "B13", "label": "中心城区", "focus": ["疏解非首都功能", "城市更新"]},
+    {"code": "sub_centre", "article": "B13", "label": "城市副中心", "focus": ["城市副中心建设"]},
+    {"code": "multi_point", "article": "B13", "label": "多点地区", "focus": ["承接中心城区功能疏解", "新城建设"]},
+    {"code": "eco_conservation", "article": "B13", "label": "生态涵养区", "focus": ["生态保护", "美丽乡村建设"]},
 ]
 
 BEIJING_ZONES_BY_DISTRICT = {

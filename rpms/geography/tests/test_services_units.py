@@ -248,3 +248,15 @@ def test_the_database_refuses_a_second_open_membership_of_a_subdistrict(beijing_
     # A closed membership next to the open one is fine: that is the history.
     UnitMembership.objects.create(unit=other, subdistrict=subdistrict, joined_at=timezone.now(), left_at=timezone.now())
     assert UnitMembership.objects.filter(subdistrict=subdistrict, left_at__isnull=True).count() == 1
+
+
+def test_a_city_cites_its_own_coverage_article_when_creating_units(pingdingshan, city_admin):
+    """Issue #12 item 7: Pingdingshan's unit acts cite its own article, never Beijing's B4."""
+    from rpms.geography.services import divisions_load
+
+    from .helpers import PINGDINGSHAN_GEOGRAPHY
+
+    divisions_load(actor=None, city=pingdingshan, geography=PINGDINGSHAN_GEOGRAPHY)
+    units_create_default(actor=None, city=pingdingshan)
+    row = ActionLog.objects.filter(action="geography.units_create_default").latest("id")
+    assert row.article == "P6(2)"
