@@ -73,6 +73,7 @@ def planner_removed(*, actor, planner, ground: dict, occurred_at=None, source=No
                    "awaits_replacement": True},
             article=article, summary=f"{appointment.planner.name}调出资源库，{unit.name}{appointment.role_label}派驻终止，待调整补位",
         )
+        services.appointment_event("posting_removed", appointment, None, actor=actor)
         ended.append(appointment)
     return ended
 

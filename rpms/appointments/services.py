@@ -500,6 +500,8 @@ def _appointment_create(*, actor, planner, unit, role, start, fee_yuan=None, fee
               "documents": [notice.number, certificate.number, contract.number]},
     )
     appointment._issued = (notice, certificate, contract)
+    # P6(2): the dispatch notice goes to the local government and to the planner (and the entity).
+    appointment_event("appointed", appointment, notice, actor=actor)
     return appointment
 
 
@@ -843,16 +845,20 @@ def appointment_end_record(*, actor, appointment: Appointment, last_day: dt.date
     documents_subject_ended(subject=appointment, ended_on=last_day, ending=kind.value, ending_label=kind.label)
 
 
-# Notifications (issue #11 item 9) are not sent yet. Each exit act (termination request and its answer,
-# the entity's decision, evidence, the planner's statement, withdrawal) calls this hook once, inside its
-# transaction, naming what happened; the notifier wired here must send after commit
-# (transaction.on_commit), once, to the parties: the planner, the hiring entity (contract signer), the
-# district work team where the city has one, and the city bureau.
+def appointment_event(event: str, appointment: Appointment, record=None, *, actor=None) -> None:
+    """Tells the parties of an appointment what just happened (P6(2), B25, P6(5), P5(4)): runs the
+    APPOINTMENT_EVENT hook inside the act's transaction; rpms.notifications puts one inbox item per party
+    (deduplicated per event and record, so an act is announced once) and e-mails after commit."""
+    from rpms.core import hooks
+
+    hooks.run(hooks.APPOINTMENT_EVENT, event=event, appointment=appointment, record=record, actor=actor)
+
+
 def _exit_notify(event: str, appointment: Appointment, record) -> None:
     """event: termination_requested | termination_consented | termination_refused | termination_withdrawn |
     termination_decided (entity, evidence attached) | termination_evidence | termination_statement |
     withdrawal_requested. `record` is the TerminationRequest or the Withdrawal."""
-    return None
+    appointment_event(event, appointment, record)
 
 
 TERMINATION_EVIDENCE_FOLDER = "terminations"

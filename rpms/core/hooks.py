@@ -22,13 +22,20 @@ The hooks (name, who runs it, keyword arguments, what a handler returns):
 - TERM_REVIEWS — rpms.appointments.services.appointment_renew, where the city's policy requires a review
   before renewal (P6(4)): appointment, start, end (the current term). Handlers return a list of dicts
   {"status": "open" | "graded", "grade", "grade_label", "period_start", "period_end"} of the reviews of
-  that term."""
+  that term.
+- APPOINTMENT_EVENT — rpms.appointments (its services, removal, signing and proposals), once per act that
+  a party of the appointment must hear of (P6(2) the dispatch notice to the local government and the
+  planner; B25 / P6(5) the exits; P5(4) a removal ending a posting): event (a code, see
+  rpms.notifications.appointment_events.EVENTS), appointment, record (the request, withdrawal, proposal
+  or signed contract concerned, or None), actor. Handlers deliver (rpms.notifications: inbox rows in the
+  act's transaction, e-mail after commit) and return nothing."""
 from collections.abc import Callable
 
 PLANNER_REMOVED = "planner_removed"
 TERM_REVIEWS = "term_reviews"
+APPOINTMENT_EVENT = "appointment_event"
 
-KNOWN = frozenset({PLANNER_REMOVED, TERM_REVIEWS})
+KNOWN = frozenset({PLANNER_REMOVED, TERM_REVIEWS, APPOINTMENT_EVENT})
 
 _handlers: dict[str, list[Callable]] = {}
 

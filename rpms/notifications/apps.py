@@ -6,3 +6,11 @@ class NotificationsConfig(AppConfig):
     name = "rpms.notifications"
     label = "notifications"
     verbose_name = "工作提醒"
+
+    def ready(self):
+        from rpms.core import hooks
+
+        from .appointment_events import appointment_event_deliver
+
+        # Issue #11 item 9: every act on an appointment reaches its parties (P6(2), B25, P6(5), P5(4)).
+        hooks.register(hooks.APPOINTMENT_EVENT, appointment_event_deliver)

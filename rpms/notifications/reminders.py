@@ -14,6 +14,9 @@ Providers here, with whom they remind:
 - contract_expiry: a term ending within the policy's contract_expiry_warning_days (30) → the district
   officers of the unit's district, the hiring entity of the unit, the planner; where the city bureau
   signs the contracts (policy contract_signer), also the city administrators.
+- posting_ended: a posting whose term ran out in the last week without a renewal (nobody acts that day)
+  → the planner, the hiring entity, the district officers, and the city administrators where the bureau
+  signs (B19(2), P6(4); the other endings are announced by their acts, rpms.notifications.appointment_events).
 - withdrawal: a withdrawal's leave date within the same warning period and no replacement yet → the city
   administrators and the district officers (P6(5), B25).
 - assessment_due: an appointment whose service year (cycle) ends within 30 days without an assessment
@@ -170,6 +173,47 @@ def contract_expiry_reminders(*, city, today: dt.date) -> list[Reminder]:
     return result
 
 
+# A posting's end by expiry is announced on the daily runs of the week after its last day (once: the key
+# names the last day), so a missed run (a holiday, an outage) still announces it.
+POSTING_ENDED_LOOKBACK_DAYS = 7
+
+
+def posting_ended_reminders(*, city, today: dt.date) -> list[Reminder]:
+    """Terms that ran out without renewal: the posting has ended (B19(2), P6(4))."""
+    from rpms.appointments.models import Appointment, AppointmentStatus
+    from rpms.cities.models import ContractSigner
+
+    earliest = today - dt.timedelta(days=POSTING_ENDED_LOOKBACK_DAYS)
+    appointments = list(
+        Appointment.objects.filter(
+            city=city, status__in=[AppointmentStatus.ACTIVE, AppointmentStatus.ENDED], ended_on__isnull=True,
+            end__gte=earliest, end__lt=today,
+        )
+        .select_related("unit__district", "planner__user")
+        .order_by("end", "pk")
+    )
+    if not appointments:
+        return []
+    officers = recipients.district_officers_by_district(city)
+    entities = recipients.hiring_entities_by_unit(city, {a.unit_id for a in appointments})
+    admins = recipients.city_admins(city) if city.policy.contract_signer != ContractSigner.HIRING_ENTITY else []
+    result = []
+    for appointment in appointments:
+        people = [*officers.get(appointment.unit.district_id, []), *entities.get(appointment.unit_id, []), *admins]
+        if appointment.planner.user is not None:
+            people.append(appointment.planner.user)
+        result.append(Reminder(
+            kind="posting_ended", item=f"appointment:{appointment.pk}", deadline=appointment.end, users=tuple(people),
+            title=f"聘期届满，派驻结束：{appointment.planner.name} · {appointment.unit.name}",
+            body=(
+                f"{appointment.planner.name}在{appointment.unit.district.name}{appointment.unit.name}的聘期已于"
+                f"{_d(appointment.end)}届满，未办理续聘，派驻结束；责任单元如需继续服务，请办理聘任或调整补位。"
+            ),
+            url=_safe_reverse("appointments:detail", appointment.pk), city=city,
+        ))
+    return result
+
+
 def withdrawal_reminders(*, city, today: dt.date) -> list[Reminder]:
     """Withdrawals whose leave date comes within the warning period and whose unit has no replacement
     yet (P6(5), B25)."""
@@ -242,6 +286,7 @@ REMINDER_PROVIDERS: list[Provider] = [
     notice_end_reminders,
     objection_reminders,
     contract_expiry_reminders,
+    posting_ended_reminders,
     withdrawal_reminders,
     assessment_due_reminders,
     allowance_due_reminders,
