@@ -138,10 +138,25 @@ def objection_reminders(*, city, today: dt.date) -> list[Reminder]:
     return result
 
 
+def _contract_parties(city, appointments):
+    """(appointment, its contract's parties): the district officers of the unit's district, the hiring
+    entity of the unit, the planner, and the city administrators where the bureau signs (contract_signer).
+    A fixed number of queries for any number of appointments."""
+    from rpms.cities.models import ContractSigner
+
+    officers = recipients.district_officers_by_district(city)
+    entities = recipients.hiring_entities_by_unit(city, {a.unit_id for a in appointments})
+    admins = recipients.city_admins(city) if city.policy.contract_signer != ContractSigner.HIRING_ENTITY else []
+    for appointment in appointments:
+        people = [*officers.get(appointment.unit.district_id, []), *entities.get(appointment.unit_id, []), *admins]
+        if appointment.planner.user is not None:
+            people.append(appointment.planner.user)
+        yield appointment, tuple(people)
+
+
 def contract_expiry_reminders(*, city, today: dt.date) -> list[Reminder]:
     """Terms ending within the policy's warning period: renew or arrange a replacement (B19(2), P6(4))."""
     from rpms.appointments.models import Appointment
-    from rpms.cities.models import ContractSigner
 
     days = city.policy.contract_expiry_warning_days
     appointments = list(
@@ -152,17 +167,10 @@ def contract_expiry_reminders(*, city, today: dt.date) -> list[Reminder]:
     )
     if not appointments:
         return []
-    officers = recipients.district_officers_by_district(city)
-    entities = recipients.hiring_entities_by_unit(city, {a.unit_id for a in appointments})
-    admins = recipients.city_admins(city) if city.policy.contract_signer != ContractSigner.HIRING_ENTITY else []
     result = []
-    for appointment in appointments:
-        people = [*officers.get(appointment.unit.district_id, []), *entities.get(appointment.unit_id, []), *admins]
-        planner_user = appointment.planner.user
-        if planner_user is not None:
-            people.append(planner_user)
+    for appointment, people in _contract_parties(city, appointments):
         result.append(Reminder(
-            kind="contract_expiry", item=f"appointment:{appointment.pk}", deadline=appointment.end, users=tuple(people),
+            kind="contract_expiry", item=f"appointment:{appointment.pk}", deadline=appointment.end, users=people,
             title=f"聘用合同即将到期：{appointment.planner.name} · {appointment.unit.name}",
             body=(
                 f"{appointment.planner.name}在{appointment.unit.district.name}{appointment.unit.name}的聘期将于"
@@ -181,7 +189,6 @@ POSTING_ENDED_LOOKBACK_DAYS = 7
 def posting_ended_reminders(*, city, today: dt.date) -> list[Reminder]:
     """Terms that ran out without renewal: the posting has ended (B19(2), P6(4))."""
     from rpms.appointments.models import Appointment, AppointmentStatus
-    from rpms.cities.models import ContractSigner
 
     earliest = today - dt.timedelta(days=POSTING_ENDED_LOOKBACK_DAYS)
     appointments = list(
@@ -194,16 +201,10 @@ def posting_ended_reminders(*, city, today: dt.date) -> list[Reminder]:
     )
     if not appointments:
         return []
-    officers = recipients.district_officers_by_district(city)
-    entities = recipients.hiring_entities_by_unit(city, {a.unit_id for a in appointments})
-    admins = recipients.city_admins(city) if city.policy.contract_signer != ContractSigner.HIRING_ENTITY else []
     result = []
-    for appointment in appointments:
-        people = [*officers.get(appointment.unit.district_id, []), *entities.get(appointment.unit_id, []), *admins]
-        if appointment.planner.user is not None:
-            people.append(appointment.planner.user)
+    for appointment, people in _contract_parties(city, appointments):
         result.append(Reminder(
-            kind="posting_ended", item=f"appointment:{appointment.pk}", deadline=appointment.end, users=tuple(people),
+            kind="posting_ended", item=f"appointment:{appointment.pk}", deadline=appointment.end, users=people,
             title=f"聘期届满，派驻结束：{appointment.planner.name} · {appointment.unit.name}",
             body=(
                 f"{appointment.planner.name}在{appointment.unit.district.name}{appointment.unit.name}的聘期已于"
