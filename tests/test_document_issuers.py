@@ -67,12 +67,13 @@ def first_unit(district):
 
 def every_document(city, admin, *, unit, clock) -> dict:
     """One document of every kind about one planner serving `unit`, each made by its own service."""
-    from rpms.appointments.services import appointment_create, hiring_entity_name
+    from rpms.appointments.services import hiring_entity_name
     from rpms.assessments import services as assessments
     from rpms.assessments.permissions import assessing_body_for
     from rpms.duties import services as duties
     from rpms.geography.models import Department
     from rpms.opinions import services as opinions
+    from rpms.testing.builders import appointment_build
     from rpms.training import services as training
 
     code = city.code
@@ -86,9 +87,10 @@ def every_document(city, admin, *, unit, clock) -> dict:
     officer = user(f"di_officer_{code}", Role.DISTRICT_OFFICER, city, districts=[district],
                    display_name=f"{district.name}（测试）")
 
-    # dispatch notice, certificate, contract
-    appointment = appointment_create(actor=admin, planner=planner, unit=unit, role="responsible_planner",
-                                     start=clock.today)
+    # dispatch notice, certificate, contract — appointed the city's own way (Beijing: the entity proposes and
+    # the district approves, B2, B19(1)(5); Pingdingshan: the bureau appoints, P6(2))
+    appointment = appointment_build(unit=unit, planner=planner, start=clock.today, actor=admin, entity_user=entity,
+                                    district_user=officer)
     # written opinion
     department = Department.objects.create(city=city, district=district, name=f"{district.name}住房和城乡建设局")
     draft = opinions.opinion_create(
@@ -195,6 +197,11 @@ def test_beijing_documents_name_the_hiring_entity_and_the_district_work_team(bei
     contract = made[DocumentKind.APPOINTMENT_CONTRACT]
     assert contract.context["filing_body"] == team and contract.context["letterhead"] == ""
     assert f"报{team}备案" in texts(contract)[1]
+    # B2, B19(1)(5): selected by the entity and the district together, the dispatch notice is theirs (not the
+    # bureau's, which does not appoint here), addressed to the planner
+    notice = made[DocumentKind.DISPATCH_NOTICE]
+    assert notice.context["issuer_name"] == f"{entity}、{team}" == notice.context["letterhead"]
+    assert notice.context["recipients"] == ["韩若溪"] and bureau not in texts(notice)[1]
     # B20: the district work team assesses
     assert made[DocumentKind.ASSESSMENT_RESULT].context["issuer_name"] == team
     # B14(4): the work certificate is the hiring entity's

@@ -33,6 +33,8 @@ Signed-in (bearer token or session), scoped (out of scope → 404):
 - GET /withdrawals · GET /withdrawals/{id}/proposals · POST /withdrawals/{id}/replacement {"planner"}
 - GET /removals?pending= · GET /removals/{appointment id}/proposals · POST /removals/{appointment id}/replacement
   {"planner"} (postings a removal from the pool ended, P5(4), and their replacement, P6(5))
+  In a local-selection city both replacement posts answer 403 `local_selection_required`: the entity proposes
+  for the unit and role and the district's approval is recorded as the replacement (`"replaces"` in its audit).
 - POST /districts/{id}/chief {"planner", "start", "end"?, "note"?}
 Public (anonymous):
 - GET /public/units/{id} · GET /public/appointments.json · .csv · GET /public/appointments/fields
@@ -467,6 +469,8 @@ def withdrawal_proposals(request, withdrawal_id: int):
 
 @router.post("/withdrawals/{int:withdrawal_id}/replacement", auth=auth_required, summary="调整补位", response={201: dict})
 def withdrawal_replacement(request, withdrawal_id: int):
+    """为退出的责任规划师任命补位人员（P6(5)）。属地选聘的城市返回 403 local_selection_required（由聘任主体提名、
+    区级工作专班审核同意，审核同意即登记为补位）。"""
     data = json_object_body(request)
     withdrawal = selectors.withdrawal_get(user=request.user, pk=withdrawal_id)
     appointment = services.withdrawal_replace(actor=request.user, withdrawal=withdrawal,
@@ -510,7 +514,8 @@ def removed_posting_proposals(request, appointment_id: int):
 @router.post("/removals/{int:appointment_id}/replacement", auth=auth_required, summary="调整补位（调出资源库）",
              response={201: dict})
 def removed_posting_replacement(request, appointment_id: int):
-    """为因调出资源库终止的派驻任命补位人员（P6(5)），自原派驻最后服务日次日（或今天）起接续服务。"""
+    """为因调出资源库终止的派驻任命补位人员（P6(5)），自原派驻最后服务日次日（或今天）起接续服务。属地选聘的城市
+    （B2、B19(1)(5)）返回 403 local_selection_required：由聘任主体提名、区级工作专班审核同意，审核同意即登记为补位。"""
     data = json_object_body(request)
     appointment = selectors.removed_posting_get(user=request.user, pk=appointment_id)
     replacement = removal.removal_replace(actor=request.user, appointment=appointment,

@@ -9,9 +9,14 @@ the one appointing code (`services._appointment_create`: the same hard rules, th
 returns it with a reason; the proposing entity may withdraw a pending proposal. Neither alone appoints:
 `services.appointment_create` refuses direct appointing in such a city (`require_direct_appointing`).
 
+A replacement (调整补位) is no exception: where a posting of the unit in the proposal's role ended early
+and waits for one (a planner's withdrawal, a removal from the pool: `vacancy`), the approved proposal's
+appointment is recorded as its replacement (the Withdrawal's or the ended Appointment's `replacement`),
+since `services.withdrawal_replace` and `removal.removal_replace` refuse to appoint alone there.
+
 Writes (one transaction, one audit row citing the city's "selection" article): `proposal_submit`,
 `proposal_approve`, `proposal_return`, `proposal_withdraw`. Reads: `proposal_list`, `proposal_get`,
-`selection_candidates`, `planner_selection_facts`. Scoping: the unit's entity, its district's officers
+`selection_candidates`, `planner_selection_facts`, `vacancy`. Scoping: the unit's entity, its district's officers
 and the city's administrators and auditors see a proposal; anyone else gets 404."""
 import datetime as dt
 
@@ -30,7 +35,7 @@ from rpms.registry.models import Planner, PlannerKind, PoolStatus
 from rpms.registry.services import full_clean_or_refuse
 
 from . import clock, permissions
-from .models import Appointment, SelectionProposal, SelectionStatus
+from .models import Appointment, AppointmentStatus, EndKind, SelectionProposal, SelectionStatus, Withdrawal
 
 CANDIDATE_LIMIT = 50
 TEXT_MAX = 2000
@@ -254,6 +259,66 @@ def proposal_json(proposal: SelectionProposal) -> dict:
     }
 
 
+# --- the vacancy a proposal fills (调整补位) --------------------------------------------------------------
+
+
+class Vacancy:
+    """A posting of a unit in a role that ended early and waits for its replacement: `withdrawal` (the
+    planner's, P6(5)/B25 contract clause) or None for a removal from the pool; `leaving` the posting;
+    `last_day` its last day of service."""
+
+    def __init__(self, *, leaving: Appointment, withdrawal: Withdrawal | None = None):
+        self.leaving = leaving
+        self.withdrawal = withdrawal
+        self.last_day = withdrawal.leave_date if withdrawal is not None else leaving.ended_on
+
+    @property
+    def kind_label(self) -> str:
+        return "退出" if self.withdrawal is not None else "调出资源库"
+
+    @property
+    def text(self) -> str:
+        return (f"{self.leaving.planner.name}（{self.kind_label}，最后服务日 {self.last_day}）的"
+                f"{self.leaving.unit.name}{self.leaving.role_label}派驻")
+
+    def link(self, replacement: Appointment) -> None:
+        if self.withdrawal is not None:
+            self.withdrawal.replacement = replacement
+            self.withdrawal.save(update_fields=["replacement"])
+        else:
+            self.leaving.replacement = replacement
+            self.leaving.save(update_fields=["replacement", "updated_at"])
+
+
+def vacancy(*, unit, role: str, planner=None, lock: bool = False) -> Vacancy | None:
+    """The posting of `unit` in `role` that waits for a replacement — a withdrawal without one (as on the
+    "退出与补位" list) or a posting that a removal ended without one — the earliest last day first; never
+    one of `planner` itself. `lock`: the rows are locked (inside the approval's transaction). Two queries."""
+    unit_id = getattr(unit, "pk", unit)
+    planner_id = getattr(planner, "pk", planner)
+    withdrawals = Withdrawal.objects.filter(
+        appointment__unit_id=unit_id, appointment__role=role, replacement__isnull=True,
+        appointment__status=AppointmentStatus.ACTIVE,
+    ).select_related("appointment__planner", "appointment__unit", "appointment__city__policy")
+    removed = Appointment.objects.filter(
+        unit_id=unit_id, role=role, end_kind=EndKind.REMOVAL, replacement__isnull=True,
+    ).exclude(withdrawals__replacement__isnull=False).select_related("planner", "unit", "city__policy")
+    if planner_id is not None:
+        withdrawals = withdrawals.exclude(appointment__planner_id=planner_id)
+        removed = removed.exclude(planner_id=planner_id)
+    if lock:
+        withdrawals = withdrawals.select_for_update(of=("self",))
+        removed = removed.select_for_update(of=("self",))
+    candidates = []
+    withdrawal = withdrawals.order_by("leave_date", "id").first()
+    if withdrawal is not None:
+        candidates.append(Vacancy(leaving=withdrawal.appointment, withdrawal=withdrawal))
+    leaving = removed.order_by("ended_on", "id").first()
+    if leaving is not None:
+        candidates.append(Vacancy(leaving=leaving))
+    return min(candidates, key=lambda v: v.last_day) if candidates else None
+
+
 # --- writes -------------------------------------------------------------------------------------------
 
 
@@ -357,17 +422,22 @@ def _require_pending(proposal) -> None:
 def proposal_approve(*, actor, proposal, start=None) -> Appointment:
     """B19(1)(5): the district officer of the unit's district approves a pending proposal; the
     appointment is made by the appointing code (hard rules again, dispatch notice, certificate and
-    contract issued, dossier). `start` may move a start that has passed meanwhile. One audit row."""
+    contract issued, dossier). `start` may move a start that has passed meanwhile. Where a posting of
+    the unit in the same role waits for its replacement (`vacancy`), the appointment is recorded as that
+    replacement (调整补位; the city's replacement article is cited too). One audit row."""
     services = _services()
     proposal = _lock(proposal)
     _require_district_officer(actor, proposal, "审核同意")
     _require_pending(proposal)
     city = proposal.city
+    filling = vacancy(unit=proposal.unit_id, role=proposal.role, planner=proposal.planner_id, lock=True)
+    note = f"经{proposal.unit.district.name}责任规划师工作专班审核同意的选聘提名"
+    if filling is not None:
+        note += f"，接替{filling.text}"
     appointment = services._appointment_create(
         actor=actor, planner=proposal.planner_id, unit=proposal.unit_id, role=proposal.role,
         start=start or proposal.start, fee_yuan=proposal.fee_yuan, fee_note=proposal.fee_note,
-        service_focus=proposal.service_focus, source=f"selection:{proposal.pk}",
-        note=f"经{proposal.unit.district.name}责任规划师工作专班审核同意的选聘提名",
+        service_focus=proposal.service_focus, source=f"selection:{proposal.pk}", note=note,
     )
     before = snapshot(proposal, SNAPSHOT_FIELDS)
     proposal.status = SelectionStatus.APPROVED
@@ -375,11 +445,19 @@ def proposal_approve(*, actor, proposal, start=None) -> Appointment:
     proposal.decided_by = actor
     proposal.decided_at = timezone.now()
     proposal.save(update_fields=["status", "appointment", "decided_by", "decided_at", "updated_at"])
+    after = {**snapshot(appointment), "proposal": proposal.pk, "proposed_by": proposal.proposed_by_id}
+    articles = [policy_article(city, "selection"), policy_article(city, "appointment")]
+    summary = f"审核同意选聘提名，聘任{appointment.planner.name}为{appointment.unit.name}{appointment.role_label}"
+    if filling is not None:
+        filling.link(appointment)
+        after["replaces"] = filling.leaving.pk
+        if filling.withdrawal is not None:
+            after["withdrawal"] = filling.withdrawal.pk
+        articles.append(policy_article(city, "replacement"))
+        summary += f"（调整补位，接替{filling.leaving.planner.name}）"
     audit_log(
-        actor=actor, action="appointments.selection_approve", obj=appointment, before=before,
-        after={**snapshot(appointment), "proposal": proposal.pk, "proposed_by": proposal.proposed_by_id},
-        article=_articles(policy_article(city, "selection"), policy_article(city, "appointment")),
-        summary=f"审核同意选聘提名，聘任{appointment.planner.name}为{appointment.unit.name}{appointment.role_label}",
+        actor=actor, action="appointments.selection_approve", obj=appointment, before=before, after=after,
+        article=_articles(*articles), summary=summary,
     )
     return appointment
 

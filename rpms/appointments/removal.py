@@ -13,18 +13,19 @@ city's article for removal) and a dossier row.
 
 A posting ended by a removal waits for its replacement (the unit is flagged: `selectors.removed_posting_list`
 with pending_only, the "退出与补位" page and the home page's pending list) until `removal_replace`
-appoints one, like a withdrawal's (`services.withdrawal_replace`)."""
+appoints one, like a withdrawal's (`services.withdrawal_replace`) — or, in a local-selection city, until
+the district approves the entity's proposal for the unit and role (`proposals.proposal_approve`)."""
 import datetime as dt
 
 from django.db import transaction
 
 from rpms.cities.selectors import policy_article
 from rpms.core.audit import audit_log, snapshot
-from rpms.core.errors import Conflict, Forbidden, NotFound
+from rpms.core.errors import Conflict, NotFound
 from rpms.registry.models import DossierEventKind
 from rpms.registry.services import dossier_event_record
 
-from . import clock, permissions, services
+from . import clock, services
 from .models import Appointment, EndKind
 
 ENDED_FIELDS = ["status", "ended_on", "end_kind", "end_reason"]
@@ -87,17 +88,16 @@ def replacement_start(appointment: Appointment) -> dt.date:
 def removal_replace(*, actor, appointment: Appointment, planner, fee_yuan=None, fee_note="", service_focus="") -> Appointment:
     """P6(5) 调整补位: appoints a replacement in the unit and role of a posting that a removal from the pool
     ended, from the day after its last day (or today), and records it on the ended posting (the unit is no
-    longer flagged). Who may appoint (and the cap, the pool, …) as for any appointment. One audit row."""
+    longer flagged). Who may appoint (and the cap, the pool, …) as for any appointment: in a local-selection
+    city nobody alone (403 `local_selection_required`; the approved proposal for the unit and role is
+    recorded as the replacement, rpms.appointments.proposals). One audit row."""
     locked = Appointment.objects.select_for_update(of=("self",)).filter(pk=appointment.pk).first()
     if locked is None:
         raise NotFound()
     leaving = Appointment.objects.select_related("unit__city__policy", "unit__district", "city__policy", "planner").get(
         pk=locked.pk
     )
-    if not permissions.can_appoint(actor, leaving.unit):
-        if permissions.can_view(actor, leaving):
-            raise Forbidden("只有有权办理聘任的人员可以调整补位。")
-        raise NotFound()
+    services.require_replacement_appointer(actor=actor, leaving=leaving)
     if leaving.end_kind != EndKind.REMOVAL:
         raise Conflict("该聘任并非因调出资源库而终止，无需在此调整补位。", code="not_removed")
     if leaving.replacement_id is not None or leaving.withdrawals.filter(replacement__isnull=False).exists():

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from rpms.accounts.models import Role
 from rpms.accounts.scoping import is_city_wide
-from rpms.cities.models import City, ContractSigner
+from rpms.cities.models import AppointmentMode, City, ContractSigner
 from rpms.core.errors import DomainError, NotFound
 from rpms.geography.models import District, ResponsibilityUnit, UnitMembership
 from rpms.registry.models import TeamMember
@@ -424,7 +424,14 @@ def pending_items(user) -> list:
         first = min(a.end for a in expiring)
         items.append(PendingItem(title="聘用合同即将到期（续聘或调整）", url=reverse("appointments:expiring"),
                                  count=len(expiring), due=f"最早 {first.isoformat()} 到期", level="warn"))
-    if user.role in (Role.CITY_ADMIN, Role.DISTRICT_OFFICER):
+    # B2, B19(1)(5): where the entity proposes the replacement (local selection), the vacancies are its to act on too
+    proposes = False
+    if user.role == Role.HIRING_ENTITY and user.city_id:
+        try:
+            proposes = user.city.policy.appointment_mode == AppointmentMode.LOCAL_SELECTION
+        except ObjectDoesNotExist:  # a city still being configured
+            proposes = False
+    if user.role in (Role.CITY_ADMIN, Role.DISTRICT_OFFICER) or proposes:
         withdrawals = withdrawal_list(user=user, pending_only=True)
         if withdrawals:
             first = min(w.leave_date for w in withdrawals)
@@ -435,6 +442,7 @@ def pending_items(user) -> list:
             first = min(a.ended_on for a in removed)
             items.append(PendingItem(title="调出资源库后待调整补位的责任单元", url=reverse("appointments:withdrawals"),
                                      count=len(removed), due=f"最早 {first.isoformat()} 起空缺", level="warn"))
+    if user.role in (Role.CITY_ADMIN, Role.DISTRICT_OFFICER):
         unfiled = appointment_list(user=user).filter(contract_state=ContractState.SUBMITTED).filter(
             status_q(AppointmentStatus.ACTIVE) | status_q(UPCOMING)
         )

@@ -505,11 +505,13 @@ def _appointment_create(*, actor, planner, unit, role, start, fee_yuan=None, fee
     return appointment
 
 
-def require_direct_appointing(*, actor, unit) -> None:
+def require_direct_appointing(*, actor, unit, replacement: bool = False) -> None:
     """B2, B19(1)(5): where the policy's appointment mode is local selection, the street / town / park
     office and the district select together — the entity proposes, the district officer approves — and
     neither of them, nor the city bureau (which does not hire planners for streets there), appoints
-    alone: 403 with the way to do it. Parties outside the unit's scope get 404 as everywhere."""
+    alone: 403 with the way to do it. Parties outside the unit's scope get 404 as everywhere.
+    `replacement`: the same for a replacement (调整补位) of a posting that ended early — the approved
+    proposal for the unit and role is recorded as the replacement (proposals.proposal_approve)."""
     if not getattr(actor, "is_authenticated", False):
         raise Forbidden("请先登录。")
     unit = _load_unit(getattr(unit, "pk", unit))
@@ -526,9 +528,26 @@ def require_direct_appointing(*, actor, unit) -> None:
     article = policy_article(city, "selection")
     raise Forbidden(
         f"{city.name}的责任规划师由聘任主体（街道办事处、镇（乡）人民政府、园区管委会）会同区规划自然资源主管部门选聘"
-        f"（{article}），任何一方都不能单独办理聘任：请由聘任主体提出选聘提名，经{unit.district.name}责任规划师工作专班审核同意后聘任。",
+        f"（{article}），任何一方都不能单独办理聘任：请由聘任主体提出选聘提名，经{unit.district.name}责任规划师工作专班审核同意后聘任。"
+        + ("补位人员同样如此：审核同意的该责任单元同一角色的提名即登记为补位。" if replacement else ""),
         code="local_selection_required",
     )
+
+
+def require_replacement_appointer(*, actor, leaving: Appointment) -> None:
+    """Who may appoint the replacement (调整补位, P6(5)) of `leaving` (a posting that a withdrawal or a
+    removal ends) alone: whoever may appoint in its unit (`permissions.can_appoint`). In a local-selection
+    city nobody (B2, B19(1)(5)): the appointing body there is the entity and the district together, so
+    the unit's entity, its district's officers and the city get 403 `local_selection_required` pointing to
+    the proposal, whose approval records the replacement. Outside the unit's scope: 404."""
+    unit = leaving.unit
+    appoints = permissions.can_appoint(actor, unit)
+    if not appoints and not permissions.can_view(actor, leaving):
+        raise NotFound()
+    if appoints or permissions.is_hiring_entity_of(actor, unit):
+        require_direct_appointing(actor=actor, unit=unit, replacement=True)
+    if not appoints:
+        raise Forbidden("只有有权办理聘任的人员可以调整补位。")
 
 
 @transaction.atomic
@@ -1443,17 +1462,16 @@ def withdrawal_request(*, actor, appointment: Appointment, leave_date, reason: s
 @transaction.atomic
 def withdrawal_replace(*, actor, withdrawal: Withdrawal, planner, fee_yuan=None, fee_note="", service_focus="") -> Appointment:
     """P6(5): appoints a replacement in the same unit and role, starting the day after the leave date
-    (or today, if that has passed), so that the unit's service continues."""
+    (or today, if that has passed), so that the unit's service continues. Who: as
+    `require_replacement_appointer` (in a local-selection city the entity proposes and the district
+    approves instead: 403 here)."""
     withdrawal = Withdrawal.objects.select_for_update().filter(pk=withdrawal.pk).first()
     if withdrawal is None:
         raise NotFound()
     leaving = Appointment.objects.select_related("unit__city__policy", "unit__district", "city__policy", "planner").get(
         pk=withdrawal.appointment_id
     )
-    if not permissions.can_appoint(actor, leaving.unit):
-        if permissions.can_view(actor, leaving):
-            raise Forbidden("只有有权办理聘任的人员可以调整补位。")
-        raise NotFound()
+    require_replacement_appointer(actor=actor, leaving=leaving)
     if withdrawal.replacement_id is not None:
         raise Conflict("该退出已安排补位人员。", code="already_replaced")
     if getattr(planner, "pk", planner) == leaving.planner_id:

@@ -139,10 +139,9 @@ def _appoint_city(user) -> City:
     if not user.city_id:
         raise Forbidden("您的账户尚未关联城市。")
     city = user.city
-    allowed = user.is_superuser or user.role == Role.CITY_ADMIN or (
-        user.role == Role.DISTRICT_OFFICER and city.policy.appointment_mode == AppointmentMode.LOCAL_SELECTION
-    )
-    if not allowed:
+    if proposals.is_local_selection(city) and user.role in (Role.CITY_ADMIN, Role.DISTRICT_OFFICER, Role.HIRING_ENTITY):
+        return city  # appointment_new answers with the way to appoint there (403)
+    if not (user.is_superuser or user.role == Role.CITY_ADMIN):
         raise Forbidden("您的角色无权办理聘任。")
     return city
 
@@ -150,8 +149,14 @@ def _appoint_city(user) -> City:
 @login_required
 @require_http_methods(["GET", "POST"])
 def appointment_new(request):
+    """The city's direct appointing (P6(2)). In a local-selection city (B2, B19(1)(5)) nobody appoints
+    here: the page answers 403 with the way to do it (the entity proposes, the district approves), no form."""
     user = request.user
     city = _appoint_city(user)
+    if proposals.is_local_selection(city):
+        return render(request, "appointments/new.html", {
+            "city": city, "local_selection": True, "can_propose": user.role == Role.HIRING_ENTITY,
+        }, status=403)
     units = ResponsibilityUnit.objects.filter(city=city, dissolved_at__isnull=True).select_related("district")
     if user.role == Role.DISTRICT_OFFICER:
         units = units.filter(district__in=user.districts.values("pk"))
@@ -540,17 +545,32 @@ def withdrawals(request):
     return render(request, "appointments/withdrawals.html", {"withdrawals": rows, "removed": removed, "today": today})
 
 
+def _replacement_by_selection(user, appointment, start: dt.date) -> dict | None:
+    """In a local-selection city (B2, B19(1)(5)) a replacement, too, is proposed by the unit's entity and
+    approved by the district (the approved proposal is recorded as the replacement): the way there, with
+    the proposal form prefilled for the unit's entity. None where the city appoints replacements itself."""
+    from urllib.parse import urlencode
+
+    if not proposals.is_local_selection(appointment.city):
+        return None
+    query = urlencode({"unit": appointment.unit_id, "role": appointment.role, "start": start.isoformat()})
+    return {"can_propose": permissions.is_hiring_entity_of(user, appointment.unit),
+            "propose_url": f"{reverse('appointments:proposal_new')}?{query}"}
+
+
 def _withdrawal_context(request, withdrawal, **extra):
     user = request.user
     appointment = withdrawal.appointment
-    can_replace = withdrawal.replacement_id is None and permissions.can_appoint(user, appointment.unit)
+    today = clock.today()
+    start = max(withdrawal.leave_date + dt.timedelta(days=1), today)
+    selection = _replacement_by_selection(user, appointment, start)
+    can_replace = (withdrawal.replacement_id is None and selection is None
+                   and permissions.can_appoint(user, appointment.unit))
     proposals, note = selectors.replacement_proposals(user=user, withdrawal=withdrawal) if can_replace else ([], "")
     planners = list(
         Planner.objects.filter(city=appointment.city, pool_status=PoolStatus.ACTIVE).exclude(pk=appointment.planner_id)
         .order_by("name", "id")
     ) if can_replace else []
-    today = clock.today()
-    start = max(withdrawal.leave_date + dt.timedelta(days=1), today)
     context = {
         "withdrawal": withdrawal,
         "appointment": appointment,
@@ -558,6 +578,7 @@ def _withdrawal_context(request, withdrawal, **extra):
         "proposal_note": note,
         "planners": planners,
         "can_replace": can_replace,
+        "selection": selection,
         "replacement_start": start,
         "gap": withdrawal.replacement_id is None and withdrawal.leave_date < today,
         "error": "",
@@ -597,8 +618,10 @@ def withdrawal_replace(request, pk: int):
 
 def _removal_context(request, appointment, **extra):
     user = request.user
-    can_replace = appointment.replacement_id is None and permissions.can_appoint(user, appointment.unit)
     start = removal.replacement_start(appointment)
+    selection = _replacement_by_selection(user, appointment, start)
+    can_replace = (appointment.replacement_id is None and selection is None
+                   and permissions.can_appoint(user, appointment.unit))
     proposals, note = (selectors.posting_replacement_proposals(user=user, appointment=appointment, start=start)
                        if can_replace else ([], ""))
     planners = list(
@@ -606,7 +629,7 @@ def _removal_context(request, appointment, **extra):
         .order_by("name", "id")
     ) if can_replace else []
     context = {"appointment": appointment, "proposals": proposals, "proposal_note": note, "planners": planners,
-               "can_replace": can_replace, "replacement_start": start, "error": "", "form": {}}
+               "can_replace": can_replace, "selection": selection, "replacement_start": start, "error": "", "form": {}}
     context.update(extra)
     return context
 
@@ -753,6 +776,8 @@ def proposal_new(request):
     return render(request, "appointments/proposal_new.html", {
         "city": city, "units": units, "unit": unit, "roles": city.policy.roles, "form": form, "error": error,
         "candidates": candidates, "searched": bool(form["q"]),
+        # a withdrawal or removal waiting for its replacement in this unit and role: the approval fills it
+        "vacancy": proposals.vacancy(unit=unit, role=form["role"]) if unit is not None else None,
     }, status=status)
 
 
@@ -765,6 +790,9 @@ def _proposal_context(request, proposal, **extra) -> dict:
         "proposal": proposal, "facts": facts, "city": proposal.city,
         "can_decide": pending and permissions.is_district_officer_of(user, proposal.unit.district_id),
         "can_withdraw": pending and permissions.is_hiring_entity_of(user, proposal.unit),
+        # the posting this proposal replaces once approved (调整补位), if one waits in its unit and role
+        "vacancy": proposals.vacancy(unit=proposal.unit_id, role=proposal.role, planner=proposal.planner_id)
+        if pending else None,
         "start_passed": proposal.start < clock.today(),
         "today": clock.today(),
         "form": {}, "error": "", "error_form": "",

@@ -13,6 +13,7 @@ from rpms.appointments import services
 from rpms.appointments.models import EndKind
 from rpms.documents.models import DocumentStatus, IssuedDocument
 from rpms.documents.rendering import document_pdf
+from rpms.testing.builders import appointment_build
 
 from .conftest import make_planner
 
@@ -32,8 +33,8 @@ def case(request, clock):
 
 
 def appoint(case, clock):
-    return services.appointment_create(actor=case["admin"], planner=case["planner"], unit=case["unit"],
-                                       role="responsible_planner", start=clock.today)
+    """The city's own way (Beijing: proposed by the street office, approved by the district)."""
+    return appointment_build(unit=case["unit"], planner=case["planner"], start=clock.today, actor=case["admin"])
 
 
 def documents(appointment) -> dict:
@@ -153,8 +154,7 @@ def test_a_term_that_runs_out_without_renewal_verifies_as_ended_after_its_last_d
 
 def test_a_renewal_supersedes_the_term_documents_and_the_new_ones_name_the_previous(
         beijing, city_admin, street_office, wanshou, bj_planner, clock, anon):
-    appointment = services.appointment_create(actor=city_admin, planner=bj_planner, unit=wanshou,
-                                              role="responsible_planner", start=clock.today)
+    appointment = appointment_build(unit=wanshou, planner=bj_planner, start=clock.today)
     first_end = appointment.end
     old = documents(appointment)
     clock.set(first_end - dt.timedelta(days=10))
@@ -190,10 +190,8 @@ def test_another_appointment_of_the_same_planner_keeps_its_documents(beijing, ci
     from .conftest import unit_of
 
     planner = make_planner(beijing, "杜若衡")
-    ending = services.appointment_create(actor=city_admin, planner=planner, unit=wanshou,
-                                         role="responsible_planner", start=clock.today)
-    other = services.appointment_create(actor=city_admin, planner=planner, unit=unit_of(beijing, "110108002"),
-                                        role="responsible_planner", start=clock.today)
+    ending = appointment_build(unit=wanshou, planner=planner, start=clock.today)
+    other = appointment_build(unit=unit_of(beijing, "110108002"), planner=planner, start=clock.today)
     with transaction.atomic():
         services.appointment_end_record(actor=city_admin, appointment=services._lock_appointment(ending),
                                         last_day=clock.today, kind=EndKind.TERMINATION, reason="协商解除")

@@ -128,13 +128,23 @@ def test_a_pingdingshan_district_officer_may_not_enter_existing_contracts(pds_of
     assert "市级管理员" in refused.value.message
 
 
-def test_an_ordinary_appointment_starting_30_days_back_is_still_refused(client, bearer, city_admin, wanshou, bj_planner, clock):
+def test_an_ordinary_appointment_starting_30_days_back_is_still_refused(client, bearer, city_admin, street_office,
+                                                                        wanshou, bj_planner, pds_admin, pds_unit,
+                                                                        pds_planner, clock):
     start = (clock.today - dt.timedelta(days=30)).isoformat()
+    # Pingdingshan's bureau appoints directly (P6(2)) …
     for extra in ({}, {"existing": False}):
-        response = post(client, "/api/v1/appointments", bearer(city_admin),
-                        {"planner": bj_planner.pk, "unit": wanshou.pk, "role": "responsible_planner", "start": start, **extra})
+        response = post(client, "/api/v1/appointments", bearer(pds_admin),
+                        {"planner": pds_planner.pk, "unit": pds_unit.pk, "role": "responsible_planner", "start": start,
+                         **extra})
         assert response.status_code == 400 and response.json()["code"] == "start_in_past"
         assert "不能早于" in response.json()["detail"]
+    # … Beijing's ordinary appointment is the street office's proposal (B2, B19(1)(5)): the same rule
+    response = post(client, "/api/v1/appointments/proposals", bearer(street_office),
+                    {"planner": bj_planner.pk, "unit": wanshou.pk, "role": "responsible_planner", "start": start})
+    assert response.status_code == 400 and response.json()["code"] == "start_in_past"
+    assert "不能早于" in response.json()["detail"]
+    assert not Appointment.objects.exists()
     # … while the same start as a running contract is entered, first term from that day.
     response = post(client, "/api/v1/appointments", bearer(city_admin), existing_body(
         bj_planner, wanshou, start=start, terms=None, contract_number="HT-2026-001", signed_on=start))

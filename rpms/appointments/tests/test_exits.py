@@ -20,6 +20,8 @@ from rpms.core.models import ActionLog
 from rpms.documents.models import DocumentStatus, IssuedDocument
 from rpms.registry.models import DossierEvent, DossierEventKind
 
+from rpms.testing.builders import appointment_build
+
 from .conftest import make_planner
 
 pytestmark = pytest.mark.django_db
@@ -44,8 +46,10 @@ def post(client, path, user, bearer, data=None):
 
 
 def appoint(case, clock, **fields):
-    return services.appointment_create(actor=case["admin"], planner=case["planner"], unit=case["unit"],
-                                       role="responsible_planner", start=clock.today, **fields)
+    """The city's own way (Beijing: the street office proposes, the district approves; Pingdingshan: the
+    bureau appoints)."""
+    return appointment_build(unit=case["unit"], planner=case["planner"], start=clock.today, actor=case["admin"],
+                             **fields)
 
 
 def pdf(name="证据材料.pdf"):
@@ -72,8 +76,7 @@ def detail(client, bearer, user, appointment):
 def test_beijing_withdrawal_answers_409_pointing_to_the_written_termination_request(
     client, bearer, city_admin, wanshou, bj_planner, clock
 ):
-    appointment = services.appointment_create(actor=city_admin, planner=bj_planner, unit=wanshou,
-                                              role="responsible_planner", start=clock.today)
+    appointment = appointment_build(unit=wanshou, planner=bj_planner, start=clock.today)
     response = post(client, f"/api/v1/appointments/{appointment.pk}/withdrawal", bj_planner.user, bearer,
                     {"leave_date": (clock.today + dt.timedelta(days=60)).isoformat(), "reason": "身体原因"})
     assert response.status_code == 409
@@ -138,21 +141,28 @@ def test_a_contract_notice_clause_is_refused_where_the_policy_allows_none(
 
 
 def test_a_beijing_contract_with_its_own_notice_lets_the_planner_leave_on_it(
-    client, bearer, city_admin, wanshou, bj_planner, clock
+    client, bearer, city_admin, street_office, wanshou, bj_planner, clock
 ):
-    base = {"planner": bj_planner.pk, "unit": wanshou.pk, "role": "responsible_planner",
-            "start": clock.today.isoformat()}
+    # nobody appoints directly in Beijing (B2, B19(1)(5)), with or without a clause
+    direct = post(client, "/api/v1/appointments", city_admin, bearer, {
+        "planner": bj_planner.pk, "unit": wanshou.pk, "role": "responsible_planner",
+        "start": clock.today.isoformat(), "withdrawal_notice_working_days": 10})
+    assert direct.status_code == 403 and direct.json()["code"] == "local_selection_required"
+    # the street office (party A) agrees the clause on the appointment the district approved
+    appointment = appointment_build(unit=wanshou, planner=bj_planner, start=clock.today)
+    path = f"/api/v1/appointments/{appointment.pk}/withdrawal-notice"
     for bad in (0, -3, "十", 251):
-        response = post(client, "/api/v1/appointments", city_admin, bearer, {**base, "withdrawal_notice_working_days": bad})
+        response = post(client, path, street_office, bearer, {"working_days": bad})
         assert response.status_code == 400 and response.json()["code"] == "invalid_notice_days", bad
-    created = post(client, "/api/v1/appointments", city_admin, bearer, {**base, "withdrawal_notice_working_days": 10})
-    assert created.status_code == 201, created.content.decode()
-    data = created.json()
+    agreed = post(client, path, street_office, bearer, {"working_days": 10})
+    assert agreed.status_code == 200, agreed.content.decode()
+    data = detail(client, bearer, street_office, appointment)
     assert data["contract_withdrawal_notice_working_days"] == 10
     assert data["withdrawal_notice"] == {"unilateral": True, "working_days": 10, "source": "contract"}
     appointment = Appointment.objects.get(pk=data["id"])
     # the contract's text carries the clause
-    contract = IssuedDocument.objects.get(subject_id=str(appointment.pk), kind="appointment_contract")
+    contract = IssuedDocument.objects.get(subject_id=str(appointment.pk), kind="appointment_contract",
+                                          status=DocumentStatus.VALID)
     clause = next(c for c in contract.context["clauses"] if c["code"] == "withdrawal_notice")
     assert "提前 10 个工作日" in clause["text"] and clause["article"] == "B25"
 
@@ -173,8 +183,7 @@ def test_a_beijing_contract_with_its_own_notice_lets_the_planner_leave_on_it(
 def test_the_contract_signer_sets_the_clause_on_an_existing_beijing_appointment(
     client, bearer, city_admin, street_office, district_haidian, district_chaoyang, wanshou, bj_planner, clock
 ):
-    appointment = services.appointment_create(actor=city_admin, planner=bj_planner, unit=wanshou,
-                                              role="responsible_planner", start=clock.today)
+    appointment = appointment_build(unit=wanshou, planner=bj_planner, start=clock.today)
     path = f"/api/v1/appointments/{appointment.pk}/withdrawal-notice"
     assert post(client, path, bj_planner.user, bearer, {"working_days": 5}).status_code == 403
     assert post(client, path, district_haidian, bearer, {"working_days": 5}).status_code == 403
@@ -442,8 +451,7 @@ def test_the_planners_statement_is_recorded_once_and_shown_to_entity_district_an
 def test_beijing_ends_only_by_consent_a_named_planner_breach_with_facts_or_expiry(
     city_admin, street_office, district_haidian, wanshou, bj_planner, beijing, clock
 ):
-    appointment = services.appointment_create(actor=city_admin, planner=bj_planner, unit=wanshou,
-                                              role="responsible_planner", start=clock.today)
+    appointment = appointment_build(unit=wanshou, planner=bj_planner, start=clock.today)
     # not by the planner alone …
     with pytest.raises(Conflict) as exc:
         services.withdrawal_request(actor=bj_planner.user, appointment=appointment,
@@ -514,8 +522,7 @@ def test_pending_requests_list_keeps_a_constant_query_count(
 
     def request_one():
         planner = make_planner(beijing)
-        appointment = services.appointment_create(actor=city_admin, planner=planner, unit=wanshou,
-                                                  role="responsible_planner", start=clock.today)
+        appointment = appointment_build(unit=wanshou, planner=planner, start=clock.today)
         services.termination_request(actor=planner.user, appointment=appointment, initiator="planner", reason="调动")
 
     request_one()

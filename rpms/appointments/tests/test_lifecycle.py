@@ -8,6 +8,7 @@ import json
 import pytest
 
 from rpms.appointments import services
+from rpms.appointments.proposals import is_local_selection
 from rpms.appointments.models import Appointment, AppointmentTerm, TerminationRequest, Withdrawal
 from rpms.appointments.selectors import covered_unit_ids, pending_items
 from rpms.cities.selectors import policy_article
@@ -367,36 +368,65 @@ def test_withdrawal_too_early_is_refused_with_the_earliest_date_then_replacement
     assert unit.pk in [u["id"] for u in coverage["uncovered"]]
 
     successor = make_planner(city, "补位规划师")
-    replaced = post(client, f"/api/v1/withdrawals/{withdrawal.pk}/replacement", case["admin"], bearer,
-                    {"planner": successor.pk})
+    replaced, action, source = replace(case, withdrawal, successor, earliest + dt.timedelta(days=1), client, bearer)
     assert replaced.status_code == 201, replaced.content.decode()
     new = Appointment.objects.get(pk=replaced.json()["id"])
-    assert new.start == earliest + dt.timedelta(days=1) and new.role == appointment.role and new.source == "replacement"
+    assert new.start == earliest + dt.timedelta(days=1) and new.role == appointment.role and new.source == source
+    withdrawal.refresh_from_db()
+    assert withdrawal.replacement_id == new.pk
     assert unit.pk in covered_unit_ids(city)
     coverage = client.get(f"/api/v1/cities/{city.code}/coverage").json()
     assert unit.pk not in [u["id"] for u in coverage["uncovered"]]
-    [row] = ActionLog.objects.filter(action="appointments.withdrawal_replace")
-    assert policy_article(city, "replacement") in row.article
-    assert post(client, f"/api/v1/withdrawals/{withdrawal.pk}/replacement", case["admin"], bearer,
-                {"planner": make_planner(city).pk}).status_code == 409
+    [row] = ActionLog.objects.filter(action=action, object_id=str(new.pk))
+    assert policy_article(city, "replacement") in row.article and row.after["replaces"] == appointment.pk
+    again = post(client, f"/api/v1/withdrawals/{withdrawal.pk}/replacement", case["admin"], bearer,
+                 {"planner": make_planner(city).pk})
+    assert again.status_code == (403 if is_local_selection(city) else 409)
+    withdrawal.refresh_from_db()
+    assert withdrawal.replacement_id == new.pk
 
 
-def test_a_replacement_named_before_the_leave_date_continues_service_without_a_gap(
-    city_admin, wanshou, bj_planner, beijing, clock
-):
-    # B25 "除合同另有约定外": this Beijing contract agrees a 15-working-day withdrawal notice
-    appointment = services.appointment_create(actor=city_admin, planner=bj_planner, unit=wanshou,
-                                              role="responsible_planner", start=clock.today,
-                                              withdrawal_notice_working_days=15)
+def replace(case, withdrawal, successor, start, client, bearer):
+    """The replacement of a withdrawing planner (P6(5) 调整补位), the city's own way: Pingdingshan's bureau
+    appoints it; in Beijing nobody appoints alone (403 `local_selection_required` for the city, the district
+    and the street office), the street office proposes and the district approves — that approval is recorded
+    as the replacement (B2, B19(1)(5)). Returns (response, audit action, appointment source)."""
+    path = f"/api/v1/withdrawals/{withdrawal.pk}/replacement"
+    if not is_local_selection(case["city"]):
+        return post(client, path, case["admin"], bearer, {"planner": successor.pk}), "appointments.withdrawal_replace", \
+            "replacement"
+    for user in (case["admin"], case["officer"], case["signer"]):
+        alone = post(client, path, user, bearer, {"planner": successor.pk})
+        assert alone.status_code == 403 and alone.json()["code"] == "local_selection_required", user
+    assert case["stranger"] is None or post(client, path, case["stranger"], bearer,
+                                            {"planner": successor.pk}).status_code == 404
+    leaving = withdrawal.appointment
+    proposed = post(client, "/api/v1/appointments/proposals", case["signer"], bearer, {
+        "planner": successor.pk, "unit": leaving.unit_id, "role": leaving.role, "start": start.isoformat()})
+    assert proposed.status_code == 201, proposed.content.decode()
+    approved = post(client, f"/api/v1/appointments/proposals/{proposed.json()['id']}/approve", case["officer"], bearer)
+    return approved, "appointments.selection_approve", f"selection:{proposed.json()['id']}"
+
+
+def test_a_replacement_named_before_the_leave_date_continues_service_without_a_gap(case, clock, client, bearer):
+    city, unit, planner = case["city"], case["unit"], case["planner"]
+    # B25 "除合同另有约定外": the Beijing contract agrees a 15-working-day withdrawal notice (Pingdingshan's rule, P6(5))
+    notice = 15 if city.policy.withdrawal_notice_working_days is None else None
+    appointment = appointment_build(unit=unit, planner=planner, start=clock.today, actor=case["admin"],
+                                    withdrawal_notice_working_days=notice)
     earliest, _ = services.withdrawal_earliest(appointment=appointment, requested_on=clock.today)
-    withdrawal = services.withdrawal_request(actor=bj_planner.user, appointment=appointment, leave_date=earliest,
+    withdrawal = services.withdrawal_request(actor=planner.user, appointment=appointment, leave_date=earliest,
                                              reason="工作变动")
-    successor = make_planner(beijing, "接任者")
-    new = services.withdrawal_replace(actor=city_admin, withdrawal=withdrawal, planner=successor)
-    assert new.start == earliest + dt.timedelta(days=1)
+    successor = make_planner(city, "接任者")
+    replaced, _, _ = replace(case, withdrawal, successor, earliest + dt.timedelta(days=1), client, bearer)
+    assert replaced.status_code == 201, replaced.content.decode()
+    new = Appointment.objects.get(pk=replaced.json()["id"])
+    assert new.start == earliest + dt.timedelta(days=1) and new.planner == successor
+    withdrawal.refresh_from_db()
+    assert withdrawal.replacement_id == new.pk
     for day in (earliest, earliest + dt.timedelta(days=1), earliest + dt.timedelta(days=30)):
         clock.set(day)
-        assert wanshou.pk in covered_unit_ids(beijing), day
+        assert unit.pk in covered_unit_ids(city), day
 
 
 def test_the_leaving_planner_counts_against_the_cap_until_the_leave_date(city_admin, haidian, beijing, clock):
@@ -406,17 +436,16 @@ def test_the_leaving_planner_counts_against_the_cap_until_the_leave_date(city_ad
 
     planner = make_planner(beijing)
     units = units_of(haidian, 4)
-    appointments = [services.appointment_create(actor=city_admin, planner=planner, unit=u, role="responsible_planner",
-                                                start=clock.today, withdrawal_notice_working_days=15)
+    assert beijing.policy.max_units_per_planner == 3
+    appointments = [appointment_build(unit=u, planner=planner, start=clock.today, withdrawal_notice_working_days=15)
                     for u in units[:3]]
     earliest, _ = services.withdrawal_earliest(appointment=appointments[0], requested_on=clock.today)
     services.withdrawal_request(actor=planner.user, appointment=appointments[0], leave_date=earliest, reason="调整")
-    with pytest.raises(Conflict):
-        services.appointment_create(actor=city_admin, planner=planner, unit=units[3], role="responsible_planner",
-                                    start=clock.today)
-    later = services.appointment_create(actor=city_admin, planner=planner, unit=units[3], role="responsible_planner",
-                                        start=earliest + dt.timedelta(days=1))
-    assert later.pk
+    with pytest.raises(Conflict) as refused:
+        appointment_build(unit=units[3], planner=planner, start=clock.today)
+    assert refused.value.code == "unit_cap_reached"
+    later = appointment_build(unit=units[3], planner=planner, start=earliest + dt.timedelta(days=1))
+    assert later.pk and later.unit_id == units[3].pk
 
 
 def test_expiring_contracts_show_on_the_pending_lists_and_page(case, clock, client, bearer, login):

@@ -8,7 +8,7 @@ import json
 import pytest
 from django.utils import timezone
 
-from rpms.appointments import removal, selectors, services
+from rpms.appointments import removal, selectors
 from rpms.appointments.models import Appointment, AppointmentStatus
 from rpms.cities.selectors import policy_article
 from rpms.core.errors import Conflict, Forbidden, NotFound
@@ -16,6 +16,7 @@ from rpms.core.models import ActionLog
 from rpms.geography.selectors import coverage_summary
 from rpms.registry import services as registry_services
 from rpms.registry.models import DossierEvent, DossierEventKind, PoolStatus
+from rpms.testing.builders import appointment_build
 
 from .conftest import make_planner, units_of
 
@@ -23,7 +24,9 @@ pytestmark = pytest.mark.django_db
 
 
 def appoint(actor, planner, unit, start):
-    return services.appointment_create(actor=actor, planner=planner, unit=unit, role="responsible_planner", start=start)
+    """The city's own way: Beijing's street office proposes and the district approves (B2, B19(1)(5));
+    Pingdingshan's bureau (`actor`) appoints (P6(2))."""
+    return appointment_build(unit=unit, planner=planner, start=start, actor=actor)
 
 
 def disclose(appointment):
@@ -200,8 +203,9 @@ def test_removal_and_replacement_through_the_api_in_pingdingshan(pds, client, be
     assert row.after["replaces"] == serving.pk
 
 
-def test_removal_ends_a_beijing_posting_too_and_the_district_appoints_the_replacement(
-        beijing, city_admin, district_haidian, district_chaoyang, wanshou, bj_planner, clock, client, bearer):
+def test_removal_ends_a_beijing_posting_too_and_the_replacement_is_proposed_and_approved(
+        beijing, city_admin, street_office, district_haidian, district_chaoyang, wanshou, bj_planner, clock, client,
+        bearer):
     appointment = appoint(city_admin, bj_planner, wanshou, clock.today)
     clock.shift(30)
     response = post(client, f"/api/v1/pool/{bj_planner.pk}/remove", city_admin, bearer, {"ground": "violation"})
@@ -211,30 +215,70 @@ def test_removal_ends_a_beijing_posting_too_and_the_district_appoints_the_replac
     [row] = ActionLog.objects.filter(action="appointments.appointment_end_removal")
     assert row.article == policy_article(beijing, "removal") == "B20、B25"
     assert wanshou in coverage_summary(beijing)["uncovered"]
-    # out of the Chaoyang officer's scope; the Haidian officer appoints (B19(5) local selection)
+    # out of the Chaoyang officer's scope
     assert client.get("/api/v1/removals", **bearer(district_chaoyang)).json()["results"] == []
     assert post(client, f"/api/v1/removals/{appointment.pk}/replacement", district_chaoyang, bearer,
                 {"planner": make_planner(beijing).pk}).status_code == 404
-    made = post(client, f"/api/v1/removals/{appointment.pk}/replacement", district_haidian, bearer,
-                {"planner": make_planner(beijing, "海淀补位者").pk})
-    assert made.status_code == 201 and made.json()["unit"]["id"] == wanshou.pk
+    # B2, B19(1)(5): nobody appoints the replacement alone — not the Haidian officer, the city or the street office
+    successor = make_planner(beijing, "海淀补位者")
+    for user in (district_haidian, city_admin, street_office):
+        alone = post(client, f"/api/v1/removals/{appointment.pk}/replacement", user, bearer, {"planner": successor.pk})
+        assert alone.status_code == 403 and alone.json()["code"] == "local_selection_required", user
+        assert "选聘提名" in alone.json()["detail"] and "补位" in alone.json()["detail"]
+    appointment.refresh_from_db()
+    assert appointment.replacement_id is None and selectors.awaits_replacement(appointment)
+    # the street office proposes for the unit and role, the Haidian district approves: that is the replacement
+    proposed = post(client, "/api/v1/appointments/proposals", street_office, bearer, {
+        "planner": successor.pk, "unit": wanshou.pk, "role": appointment.role,
+        "start": removal.replacement_start(appointment).isoformat()})
+    assert proposed.status_code == 201, proposed.content.decode()
+    made = post(client, f"/api/v1/appointments/proposals/{proposed.json()['id']}/approve", district_haidian, bearer)
+    assert made.status_code == 201, made.content.decode()
+    assert made.json()["unit"]["id"] == wanshou.pk and made.json()["planner"]["name"] == "海淀补位者"
+    appointment.refresh_from_db()
+    assert appointment.replacement_id == made.json()["id"] and not selectors.awaits_replacement(appointment)
+    assert selectors.removed_posting_list(user=district_haidian, pending_only=True) == []
+    [approval] = ActionLog.objects.filter(action="appointments.selection_approve", object_id=str(made.json()["id"]))
+    assert approval.article == "B2、B19(1)、B19(5)、B4" and approval.after["replaces"] == appointment.pk
+    assert "调整补位" in approval.summary and not ActionLog.objects.filter(action="appointments.removal_replace")
+    clock.shift(1)
+    assert wanshou not in coverage_summary(beijing)["uncovered"]
+    # a replaced posting is not filled twice: the next proposal for the unit is an ordinary appointment
+    other = appointment_build(unit=wanshou, planner=make_planner(beijing, "另一位"), start=clock.today)
+    appointment.refresh_from_db()
+    assert appointment.replacement_id == made.json()["id"] and "接替" not in other.note
 
 
-def test_a_hiring_entity_cannot_appoint_the_replacement(beijing, city_admin, street_office, wanshou, bj_planner, clock):
+def test_a_hiring_entity_cannot_appoint_the_replacement(beijing, city_admin, street_office, district_haidian, wanshou,
+                                                        bj_planner, clock):
     appointment = appoint(city_admin, bj_planner, wanshou, clock.today)
     registry_services.planner_remove(actor=city_admin, planner=bj_planner, ground="violation")
     appointment.refresh_from_db()
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden) as refused:
         removal.removal_replace(actor=street_office, appointment=appointment, planner=make_planner(beijing))
+    assert refused.value.code == "local_selection_required"  # it proposes instead
+    # … nor the district or the city alone (B2, B19(1)(5))
+    for actor in (district_haidian, city_admin):
+        with pytest.raises(Forbidden) as refused:
+            removal.removal_replace(actor=actor, appointment=appointment, planner=make_planner(beijing))
+        assert refused.value.code == "local_selection_required"
+    appointment.refresh_from_db()
+    assert appointment.replacement_id is None
 
 
-def test_only_a_posting_that_a_removal_ended_is_replaced_here(beijing, city_admin, wanshou, bj_planner, clock):
-    appointment = appoint(city_admin, bj_planner, wanshou, clock.today)
+def test_only_a_posting_that_a_removal_ended_is_replaced_here(pds, city_admin, wanshou, bj_planner, clock):
+    serving = pds["serving"]
     with pytest.raises(Conflict) as refused:
-        removal.removal_replace(actor=city_admin, appointment=appointment, planner=make_planner(beijing))
+        removal.removal_replace(actor=pds["admin"], appointment=serving, planner=make_planner(pds["city"]))
     assert refused.value.code == "not_removed"
     with pytest.raises(NotFound):
-        selectors.removed_posting_get(user=city_admin, pk=appointment.pk)
+        selectors.removed_posting_get(user=pds["admin"], pk=serving.pk)
+    # in Beijing nobody replaces alone at all; and a posting still running is no removed posting either
+    running = appoint(city_admin, bj_planner, wanshou, clock.today)
+    with pytest.raises(Forbidden):
+        removal.removal_replace(actor=city_admin, appointment=running, planner=make_planner(running.city))
+    with pytest.raises(NotFound):
+        selectors.removed_posting_get(user=city_admin, pk=running.pk)
 
 
 def test_a_planner_without_postings_is_removed_with_one_audit_row(pingdingshan, pds_admin, pds_planner):

@@ -10,6 +10,7 @@ import pytest
 from rpms.appointments import services
 from rpms.appointments.models import AppointmentTerm
 from rpms.core.errors import Conflict
+from rpms.testing.builders import appointment_build
 
 from .conftest import review
 
@@ -87,8 +88,7 @@ def test_an_older_terms_review_does_not_count_for_the_next_renewal(pds_admin, pd
 def test_beijing_renews_without_any_review(beijing, city_admin, street_office, wanshou, bj_planner, clock, client,
                                            bearer):
     assert not beijing.policy.renewal_requires_review
-    appointment = services.appointment_create(actor=city_admin, planner=bj_planner, unit=wanshou,
-                                              role="responsible_planner", start=clock.today)
+    appointment = appointment_build(unit=wanshou, planner=bj_planner, start=clock.today)
     clock.set(appointment.end - dt.timedelta(days=5))
     response = renew(client, bearer, street_office, appointment, years=2)
     assert response.status_code == 200, response.content.decode()
@@ -97,8 +97,7 @@ def test_beijing_renews_without_any_review(beijing, city_admin, street_office, w
 
 def test_beijing_renews_while_a_review_is_still_open(city_admin, district_haidian, street_office, wanshou,
                                                      bj_planner, clock):
-    appointment = services.appointment_create(actor=city_admin, planner=bj_planner, unit=wanshou,
-                                              role="responsible_planner", start=clock.today)
+    appointment = appointment_build(unit=wanshou, planner=bj_planner, start=clock.today)
     clock.set(appointment.end - dt.timedelta(days=5))
     review(appointment, district_haidian)  # B20: the district's review, not graded yet
     assert services.appointment_renew(actor=street_office, appointment=appointment, years=1).term_no == 2

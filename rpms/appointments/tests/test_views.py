@@ -85,15 +85,25 @@ def test_new_appointment_form_keeps_input_on_refusal(login, pds_admin, pds_distr
     assert Appointment.objects.filter(planner=other, unit=unit).exists()
 
 
-def test_in_beijing_the_new_form_points_to_local_selection_and_refuses_direct_appointing(login, city_admin, wanshou,
-                                                                                       beijing, clock):
+def test_in_beijing_the_new_form_points_to_local_selection_and_refuses_direct_appointing(
+    login, city_admin, district_haidian, street_office, wanshou, beijing, clock
+):
     client = login(city_admin)
-    page = client.get("/appointments/new/").content.decode()
+    response = client.get("/appointments/new/")
+    page = response.content.decode()
+    assert response.status_code == 403
     assert "选聘提名" in page and "不能在此直接聘任" in page
+    assert 'name="planner"' not in page and 'action="/appointments/new/"' not in page  # no form is offered
+    assert "办理聘任</a>" not in client.get("/appointments/").content.decode()  # nor linked from the list
     response = client.post("/appointments/new/", {"unit": wanshou.pk, "planner": make_planner(beijing).pk,
                                                   "role": "responsible_planner", "start": clock.today.isoformat()})
-    assert response.status_code == 403
+    assert response.status_code == 403 and "不能在此直接聘任" in response.content.decode()
     assert not Appointment.objects.exists()
+    # the district and the street office are told the same, in Chinese; the office is shown where to propose
+    for user, propose in ((district_haidian, False), (street_office, True)):
+        refused = login(user).get("/appointments/new/")
+        assert refused.status_code == 403 and "选聘提名" in refused.content.decode()
+        assert ('href="/appointments/proposals/new/"' in refused.content.decode()) is propose
 
 
 def test_detail_page_shows_documents_with_codes_and_the_filing_button_to_the_district(
@@ -143,13 +153,14 @@ def test_entity_termination_form_refuses_a_ground_outside_the_contract(login, ci
     assert "聘任主体不得以合同约定外的事项作为解除聘用合同的理由" in html and "我们想换人" in html
 
 
-def test_replacement_page_lists_the_engines_proposals_and_appoints_one(login, city_admin, wanshou, bj_planner, beijing,
-                                                                       clock, monkeypatch):
-    appointment = appoint(city_admin, bj_planner, wanshou, clock, withdrawal_notice_working_days=15)
+def test_replacement_page_lists_the_engines_proposals_and_appoints_one(login, pds_admin, pds_unit, pds_planner,
+                                                                       pingdingshan, clock, monkeypatch):
+    # Pingdingshan's bureau appoints the replacement itself (P6(5)); Beijing's way is the next-but-one test
+    appointment = appoint(pds_admin, pds_planner, pds_unit, clock)
     earliest, _ = services.withdrawal_earliest(appointment=appointment, requested_on=clock.today)
-    withdrawal = services.withdrawal_request(actor=bj_planner.user, appointment=appointment, leave_date=earliest,
+    withdrawal = services.withdrawal_request(actor=pds_planner.user, appointment=appointment, leave_date=earliest,
                                              reason="工作变动")
-    successor = make_planner(beijing, "推荐接任者")
+    successor = make_planner(pingdingshan, "推荐接任者")
     calls = []
 
     def fake_proposals(*, actor, unit, role, exclude_planner_ids=(), start=None):
@@ -160,14 +171,14 @@ def test_replacement_page_lists_the_engines_proposals_and_appoints_one(login, ci
     import rpms.dispatch.services as dispatch_services
 
     monkeypatch.setattr(dispatch_services, "replacement_proposals", fake_proposals, raising=False)
-    client = login(city_admin)
+    client = login(pds_admin)
     page = client.get(f"/appointments/withdrawals/{withdrawal.pk}/")
     html = page.content.decode()
     assert page.status_code == 200 and "推荐接任者" in html and "专业匹配，熟悉海淀区" in html and "任命" in html
-    assert calls == [{"unit": wanshou.pk, "role": "responsible_planner", "exclude": (bj_planner.pk,),
+    assert calls == [{"unit": pds_unit.pk, "role": "responsible_planner", "exclude": (pds_planner.pk,),
                       "start": earliest + dt.timedelta(days=1)}]
     listing = client.get("/appointments/withdrawals/").content.decode()
-    assert wanshou.name in listing and "待补位" in listing
+    assert pds_unit.name in listing and "待补位" in listing
 
     response = client.post(f"/appointments/withdrawals/{withdrawal.pk}/replace/", {"planner": successor.pk})
     assert response.status_code == 302
@@ -176,17 +187,65 @@ def test_replacement_page_lists_the_engines_proposals_and_appoints_one(login, ci
     assert withdrawal.replacement.start == earliest + dt.timedelta(days=1)
 
 
-def test_replacement_page_works_with_the_real_engine(login, city_admin, wanshou, bj_planner, beijing, clock):
+def test_replacement_page_works_with_the_real_engine(login, pds_admin, pds_unit, pds_planner, pingdingshan, clock):
+    appointment = appoint(pds_admin, pds_planner, pds_unit, clock)
+    earliest, _ = services.withdrawal_earliest(appointment=appointment, requested_on=clock.today)
+    withdrawal = services.withdrawal_request(actor=pds_planner.user, appointment=appointment, leave_date=earliest,
+                                             reason="工作变动")
+    make_planner(pingdingshan, "资源库中的候选人")
+    page = login(pds_admin).get(f"/appointments/withdrawals/{withdrawal.pk}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "资源库中的候选人" in html  # proposed by the engine or offered for manual choice
+    assert pds_planner.name not in html.split("补位人选建议")[1]  # the leaving planner is never proposed
+
+
+def test_in_beijing_the_replacement_page_leads_to_a_proposal_that_the_district_approves(
+    login, city_admin, district_haidian, street_office, wanshou, bj_planner, beijing, clock
+):
+    from urllib.parse import parse_qs, urlparse
+
+    from rpms.appointments.models import SelectionProposal
+
     appointment = appoint(city_admin, bj_planner, wanshou, clock, withdrawal_notice_working_days=15)
     earliest, _ = services.withdrawal_earliest(appointment=appointment, requested_on=clock.today)
     withdrawal = services.withdrawal_request(actor=bj_planner.user, appointment=appointment, leave_date=earliest,
                                              reason="工作变动")
-    make_planner(beijing, "资源库中的候选人")
-    page = login(city_admin).get(f"/appointments/withdrawals/{withdrawal.pk}/")
-    assert page.status_code == 200
-    html = page.content.decode()
-    assert "资源库中的候选人" in html  # proposed by the engine or offered for manual choice
-    assert bj_planner.name not in html.split("补位人选建议")[1]  # the leaving planner is never proposed
+    successor = make_planner(beijing, "街道提名的接任者")
+    url = f"/appointments/withdrawals/{withdrawal.pk}/"
+    # B2, B19(1)(5): neither the city nor the district is offered an appointing form, and posting one is refused
+    for user in (city_admin, district_haidian):
+        client = login(user)
+        html = client.get(url).content.decode()
+        assert "任何一方都不能单独任命" in html and "补位人选建议" not in html
+        assert f'action="{url}replace/"' not in html and "提名补位人员" not in html
+        refused = client.post(f"{url}replace/", {"planner": successor.pk})
+        assert refused.status_code == 403 and "选聘提名" in refused.content.decode()
+    withdrawal.refresh_from_db()
+    assert withdrawal.replacement_id is None
+    # the street office sees the vacancy on its home list and is led to the proposal form, prefilled
+    office = login(street_office)
+    assert "责任规划师退出待补位" in office.get("/").content.decode()
+    html = office.get(url).content.decode()
+    link = html.split('href="/appointments/proposals/new/?')[1].split('"')[0].replace("&amp;", "&")
+    query = {k: v[0] for k, v in parse_qs(urlparse("?" + link).query).items()}
+    start = earliest + dt.timedelta(days=1)
+    assert query == {"unit": str(wanshou.pk), "role": "responsible_planner", "start": start.isoformat()}
+    form = office.get(f"/appointments/proposals/new/?{link}").content.decode()
+    assert "该责任单元有待补位的派驻" in form and bj_planner.name in form  # what the proposal will fill
+    form = office.get(f"/appointments/proposals/new/?{link}&q=街道提名").content.decode()
+    assert "街道提名的接任者" in form and f'name="start" id="id_start" required value="{start.isoformat()}"' in form
+    proposed = office.post("/appointments/proposals/new/", {**query, "planner": successor.pk})
+    assert proposed.status_code == 302
+    proposal = SelectionProposal.objects.get(planner=successor)
+    decision = login(district_haidian).get(f"/appointments/proposals/{proposal.pk}/").content.decode()
+    assert "审核同意后，本提名的人选即登记为其补位人员" in decision and bj_planner.name in decision
+    approved = login(district_haidian).post(f"/appointments/proposals/{proposal.pk}/approve/", {"confirm": "1"})
+    assert approved.status_code == 302
+    withdrawal.refresh_from_db()
+    assert withdrawal.replacement.planner == successor and withdrawal.replacement.start == start
+    html = office.get(url).content.decode()
+    assert "已安排补位：街道提名的接任者" in html and "提名补位人员" not in html
 
 
 def test_city_home_shows_uncovered_units_by_district(login, city_admin, beijing, haidian, clock):

@@ -16,9 +16,11 @@ def pdf(name="证据.pdf"):
 
 
 @pytest.fixture
-def bj_appointment(city_admin, wanshou, bj_planner, clock):
-    return services.appointment_create(actor=city_admin, planner=bj_planner, unit=wanshou, role="responsible_planner",
-                                       start=clock.today)
+def bj_appointment(wanshou, bj_planner, clock):
+    """Proposed by the street office and approved by the Haidian district (B2, B19(1)(5))."""
+    from rpms.testing.builders import appointment_build
+
+    return appointment_build(unit=wanshou, planner=bj_planner, start=clock.today)
 
 
 def test_a_beijing_planner_is_offered_the_written_request_not_a_withdrawal(login, bj_appointment, bj_planner):
@@ -108,15 +110,25 @@ def test_a_pingdingshan_planner_sees_the_withdrawal_form_with_its_earliest_date(
 
 
 def test_the_new_appointment_form_offers_a_notice_clause_only_where_the_policy_allows_it(login, city_admin, pds_admin,
-                                                                                        wanshou, bj_planner, clock):
-    assert 'name="withdrawal_notice_working_days"' in login(city_admin).get("/appointments/new/").content.decode()
+                                                                                        pds_unit, pds_planner, clock):
+    # Pingdingshan's rule (P6(5)) admits no clause of the contract's own
     assert 'name="withdrawal_notice_working_days"' not in login(pds_admin).get("/appointments/new/").content.decode()
-    response = login(city_admin).post("/appointments/new/", {
-        "unit": wanshou.pk, "planner": bj_planner.pk, "role": "responsible_planner", "start": clock.today.isoformat(),
+    # a city that dispatches and allows one (policy data, not the city's name) offers it and records it
+    policy = pds_unit.city.policy
+    policy.contract_notice_clause_allowed = True
+    policy.save(update_fields=["contract_notice_clause_allowed"])
+    client = login(pds_admin)
+    assert 'name="withdrawal_notice_working_days"' in client.get("/appointments/new/").content.decode()
+    response = client.post("/appointments/new/", {
+        "unit": pds_unit.pk, "planner": pds_planner.pk, "role": "responsible_planner", "start": clock.today.isoformat(),
         "withdrawal_notice_working_days": "12",
     })
     assert response.status_code == 302
-    assert bj_planner.appointments.get().contract_withdrawal_notice_working_days == 12
+    assert pds_planner.appointments.get().contract_withdrawal_notice_working_days == 12
+    # Beijing allows the clause, but nobody appoints there through this form (B2, B19(1)(5)): the street office
+    # records it on the approved appointment (next test)
+    page = login(city_admin).get("/appointments/new/")
+    assert page.status_code == 403 and 'name="withdrawal_notice_working_days"' not in page.content.decode()
 
 
 def test_the_street_office_records_the_contracts_notice_clause_on_the_page(login, bj_appointment, street_office):
