@@ -20,7 +20,6 @@ and writes no audit row."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import random
 from dataclasses import dataclass, field
 
@@ -182,28 +181,17 @@ class DemoPool:
         return self.today - dt.timedelta(days=ROSTER_DAYS_AGO + 60 + (person["index"] * 41) % 1400)
 
     def _roster_import(self, *, city, people):
-        from openpyxl import Workbook
+        from rpms.registry.roster_import import roster_import_run, roster_import_upload
+        from rpms.testing.builders import roster_upload
 
-        from rpms.registry.roster_import import COLUMNS, SHEET_TITLE, roster_import_run, roster_import_upload
-
-        book = Workbook()
-        sheet = book.active
-        sheet.title = SHEET_TITLE
-        sheet.append([c.header for c in COLUMNS])
+        rows = []
         for person in people:
             admitted = self._admission_day(person)
-            values = {
-                **person, "registrations": "、".join(person["registrations"]), "specialties": "、".join(person["specialties"]),
-                "districts": "、".join(d.name for d in person["districts"]), "admitted_on": admitted.isoformat(),
-                "admission_evidence": f"京规自发〔{admitted.year}〕{10 + person['index']}号（演示，虚构）",
-            }
-            sheet.append([str(values.get(c.key, "")) for c in COLUMNS])
-        buffer = io.BytesIO()
-        book.save(buffer)
-        upload = SimpleUploadedFile("北京市责任规划师名册（演示）.xlsx", buffer.getvalue(),
-                                    content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            rows.append({**person, "districts": [d.name for d in person["districts"]], "admitted_on": admitted.isoformat(),
+                         "admission_evidence": f"京规自发〔{admitted.year}〕{10 + person['index']}号（演示，虚构）"})
         admin = self.admins["beijing"]
-        imported = roster_import_upload(actor=admin, city=city, uploaded_file=upload)
+        imported = roster_import_upload(actor=admin, city=city,
+                                        uploaded_file=roster_upload(rows, name="北京市责任规划师名册（演示）.xlsx"))
         if imported.error_rows:
             raise DomainError(f"名册有 {imported.error_rows} 行错误：{imported.errors[:3]}", code="demo_roster_invalid")
         return roster_import_run(actor=admin, roster_import=imported, only_valid=False)

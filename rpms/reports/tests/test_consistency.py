@@ -57,7 +57,6 @@ def _day(year, month, day):
 
 def build_history(city, year: int) -> dict:
     """Last year (`year`) and the year before, made through the services; a few acts today."""
-    from rpms.accounts.models import Role
     from rpms.appointments import services as appointments
     from rpms.finance.services import allowance_pay, allowances_generate
     from rpms.geography.models import Department
@@ -103,7 +102,8 @@ def build_history(city, year: int) -> dict:
     a_withdraw = None if beijing else appoint(old[3], b2, _day(y0, 10, 8))
     a_removed = appoint(old[4], b3, _day(y0, 11, 1))
     a_new = appoint(new[0], a3, _day(year, 5, 4))
-    a_team = appoint(new[1], b1, _day(year, 7, 15)) if beijing else None
+    if beijing:
+        appoint(new[1], b1, _day(year, 7, 15))  # the team
     if beijing:  # B19(2): renewed within the month before the term ends
         with clock_at(_day(year, 3, 20)):
             appointments.appointment_renew(actor=admin, appointment=a_long, years=1)
@@ -201,7 +201,6 @@ def build_history(city, year: int) -> dict:
     # --- allowances (a city whose policy pays one: P6(3)) ---------------------------------------------------------------
     for allowance in allowances_generate(actor=None, city=city)[:1]:
         allowance_pay(actor=admin, allowance=allowance, paid_on=allowance.due_on, voucher_no="PZ-TEST-1")
-    _ = Role, a_team
     return {"districts": [a1.district, b1.district]}
 
 
