@@ -110,7 +110,7 @@ def user_create(
     *,
     actor,
     username: str,
-    password: str,
+    password: str | None,
     role: str,
     city=None,
     display_name: str = "",
@@ -129,11 +129,15 @@ def user_create(
         is_staff=is_staff,
         is_superuser=is_superuser,
     )
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise DomainError("；".join(exc.messages), code="weak_password") from exc
-    user.set_password(password)
+    if password is None:
+        # No password: the account cannot sign in until one is set (e.g. the demo's fictional applicants).
+        user.set_unusable_password()
+    else:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise DomainError("；".join(exc.messages), code="weak_password") from exc
+        user.set_password(password)
     user.full_clean()
     user.save()
     if districts:

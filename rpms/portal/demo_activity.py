@@ -237,7 +237,9 @@ class DemoActivity:
     def _pick(self, pool, busy: set[int], district, role: str):
         """The first free fictional planner, preferring one who knows the district (and, for a
         specialist role, has the specialty)."""
-        free = [p for p in pool if p.pk not in busy and p.user_id is None]
+        # The demo account's planner serves where the plan puts it; Pingdingshan's applicants have accounts too.
+        demo_user = self.users.get("planner_demo")
+        free = [p for p in pool if p.pk not in busy and (p.user_id is None or p.user_id != getattr(demo_user, "pk", None))]
         specialty = ROLE_SPECIALTY.get(role)
         for wanted in ((True, True), (True, False), (False, True), (False, False)):
             for planner in free:

@@ -658,8 +658,10 @@ def roster_import_step(*, actor, roster_import: RosterImport) -> RosterImport:
     is_user = getattr(actor, "is_authenticated", False)
     events = []
     for planner, row in zip(planners, kept):
+        # The event is the admission the roster records: it occurred on the stated admission date (the import
+        # itself is `recorded_at`), so the pool's history (rpms.reports) counts the member from that day.
         event = DossierEvent(
-            planner=planner, kind=DossierEventKind.IMPORTED, occurred_at=now, article=article,
+            planner=planner, kind=DossierEventKind.IMPORTED, occurred_at=planner.admitted_at, article=article,
             summary=(f"由既有名册导入：原入库日期 {row.get('admitted_on') or '未填'}，入库依据 {row.get('admission_evidence') or '未填'}；"
                      f"文件《{roster_import.file_name}》第 {row['row']} 行，导入批次 #{roster_import.pk}，经办人 {who}")[:500],
             actor=actor if is_user else None, actor_repr=(actor.get_username() if is_user else "系统")[:150],

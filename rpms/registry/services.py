@@ -297,3 +297,17 @@ def planner_remove(*, actor, planner: Planner, ground: str, note: str = "") -> P
         article=found.get("article", ""), summary=f"{planner.name} 调出资源库（{found['label'][:60]}）",
     )
     return planner
+
+
+@transaction.atomic
+def planners_mark_fictional(*, actor, city, planners) -> int:
+    """Marks records as fictional demo data (演示数据（虚构）): the demo admits its planners through the real
+    paths (recruitment's notice, the roster import, direct commission), which make ordinary records; this
+    flag is the demo's own marker (no rule reads it). One audit row; returns how many were marked."""
+    ids = sorted({p.pk for p in planners if not p.is_fictional and p.city_id == city.pk})
+    if not ids:
+        return 0
+    Planner.objects.filter(pk__in=ids).update(is_fictional=True, updated_at=timezone.now())
+    audit_log(actor=actor, action="registry.planners_mark_fictional", obj=city, after={"planners": ids}, city_code=city.code,
+              summary=f"{len(ids)} 名责任规划师标记为演示数据（虚构）")
+    return len(ids)

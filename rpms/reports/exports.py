@@ -102,9 +102,11 @@ def statistics_workbook(stats: dict) -> bytes:
 
     if stats["pool"] is not None:
         pool = stats["pool"]
-        rows = [[f"在库责任规划师（{period['as_of_label']}）", pool["in_pool"]], ["其中：个人", pool["individuals"]],
-                ["其中：团队", pool["teams"]], ["当前在库", pool["in_pool_now"]], ["年内入库", pool["admitted"]]]
+        rows = [["年初在库", pool["in_pool_start"]], ["年内入库", pool["admitted"]]]
         rows += [[f"年内入库：{item['label']}", item["count"]] for item in pool["admitted_by_route"]]
+        rows += [["年内调出", pool["removed"]], [f"在库责任规划师（{period['as_of_label']}）", pool["in_pool"]],
+                 ["其中：个人", pool["individuals"]], ["其中：团队", pool["teams"]], ["当前在库", pool["in_pool_now"]],
+                 ["入库状态与档案不一致", pool["status_mismatch"]]]
         book.sheet("资源库", ["指标", "数值"], rows, widths=[36, 14])
         removals = stats["removals"]
         book.sheet("调出情形", ["调出情形", "依据", "人次"], [[g["label"], g["article"], g["count"]] for g in removals["grounds"]],

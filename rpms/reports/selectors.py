@@ -9,11 +9,21 @@ the number of rows (tests assert it at two data sizes; bench/statistics.py times
 Definitions (also returned under "definitions", shown on the page and in the workbook):
 
 - The year runs 1 January – 31 December (local time, Asia/Shanghai). "As of" (`as_of`) is 31 December for a
-  past year and today for the current year; future years are refused.
+  past year and today for the current year; future years are refused. Flows (admitted, new, left, …) run
+  from 1 January to the as-of day, stocks are taken on the as-of day.
+- Every figure is defined once and the page, the API, the workbook and the charts read the same dict; the
+  figures that must agree do so by construction (tests/test_consistency.py recounts them from raw rows):
+  pool: 年初在库 + 年内入库 − 年内调出 = 截至日在库 = 个人 + 团队, and for the current year 截至日在库 =
+  当前在库 (one function of the dossier, `_pool_state`, at different moments); appointments: 年初在任 + 新聘
+  = 年内在任 = 截至日在任 + 期满离任 + 解除聘用 + 退出派驻 + 调出终止 (`serving_on_q`, `served_in_period_q`);
+  coverage: 已覆盖 + 未覆盖 = 责任单元, 已覆盖 = units of the appointments serving on the as-of day;
+  suggestions: 受理 = 隐藏 + 有效 = …, with the suggestions app's own `pending_q` / `overdue_q`; every 合计
+  is the sum of the district rows (except the distinct head count of serving planners).
 - An appointment serves on day d when start ≤ d ≤ its last day (leave / termination date, else the term's
-  end), whatever its stored status (a past year's figures do not depend on lazily settled statuses).
-- Pool figures are the city's (a planner belongs to the city, not to a district); "serving planners" gives
-  the district's view.
+  end); for today also by its stored status, as everywhere else in the system (an early end settled today no
+  longer counts), a past day by its dates alone (a past year's figures do not depend on today's statuses).
+- Pool figures are the city's (a planner belongs to the city, not to a district), read from the dossier's
+  admission and removal events; "serving planners" gives the district's view.
 - Suggestion response time counts from the day of receipt to the day of the first public reply (local
   date): calendar days = reply date − receipt date (a same-day reply is 0); working days = working days
   from the receipt date to the reply date, both included, by rpms.workdays (the house's deadline rule: the
@@ -31,7 +41,7 @@ from decimal import Decimal
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Count, F, Min, Q, Sum
+from django.db.models import Count, F, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
@@ -48,20 +58,28 @@ DEFINITIONS = {
     "values": "比率（覆盖率、采纳率、按期答复率）在接口中为 0 至 1 的小数，页面和工作簿以百分数显示；时长单位为小时，金额单位为元；"
               "没有可计算的分母时为空（null，页面显示“—”）。",
     "period": "统计年度为当年 1 月 1 日至 12 月 31 日（北京时间）；“截至日”为往年的 12 月 31 日、本年度的今日。",
-    "pool": "资源库为全市口径（责任规划师属于城市而非某一区）：年末在库 = 截至日已入库且未调出；"
-            "年内入库 = 年内正式入库、定向委托入库和名册导入的档案记录数；年内调出按档案中的调出情形统计。",
-    "appointments": "聘任在某日“在任”指聘期开始日 ≤ 该日 ≤ 最后服务日（提前结束日，否则为本聘期结束日）。"
-                    "年内在任 = 年内至少在任一日；新聘 = 首个聘期开始日在年内；续聘 = 续聘聘期开始日在年内；"
-                    "期满离任、退出派驻 = 最后服务日在年内且已过；解除聘用 = 解除生效日在年内；"
-                    "在任规划师 = 截至日在任的责任规划师（团队）人数，去重。",
-    "coverage": "责任单元 = 截至日已建立且未撤销的责任单元；已覆盖 = 截至日有在任聘任的责任单元；覆盖率 = 已覆盖 ÷ 责任单元。",
+    "pool": "资源库为全市口径（责任规划师属于城市而非某一区），按个人档案中的入库记录（公开征集入库、定向委托入库、"
+            "名册导入，以原入库日期为准）和调出记录计算：某一时刻在库 = 此前最后一条入库或调出记录为入库。"
+            "年初在库 = 1 月 1 日零时在库；年内入库、年内调出 = 1 月 1 日至截至日的入库、调出记录数；"
+            "截至日在库 = 截至日终了时在库 = 年初在库 + 年内入库 − 年内调出；当前在库为同一口径下今日的人数（本年度即截至日在库）。"
+            "“入库状态与档案不一致”为资源库状态与档案记录不符的人数（如标为在库但档案中没有入库记录），请核对更正。",
+    "appointments": "聘任在某日“在任”指聘期开始日 ≤ 该日 ≤ 最后服务日（提前结束日，否则为本聘期结束日）；"
+                    "今日的在任还须未被提前终止（与系统其他页面一致），以往日期只看日期。"
+                    "年内在任 = 1 月 1 日至截至日至少在任一日；年初在任 = 其中聘期始于 1 月 1 日以前的；新聘 = 其中聘期始于年内的；"
+                    "截至日在任 = 截至日在任；年内在任但截至日已不在任的，按结束方式计为期满离任、解除聘用、退出派驻或调出终止"
+                    "（调出资源库导致派驻终止），故 年初在任 + 新聘 = 年内在任 = 截至日在任 + 期满离任 + 解除聘用 + 退出派驻 + 调出终止；"
+                    "续聘 = 续聘聘期开始日在 1 月 1 日至截至日之间；在任规划师 = 截至日在任的责任规划师（团队）人数，去重。",
+    "coverage": "责任单元 = 截至日已建立且未撤销的责任单元；已覆盖 = 截至日有在任聘任（口径同“截至日在任”）的责任单元；"
+                "未覆盖 = 责任单元 − 已覆盖；覆盖率 = 已覆盖 ÷ 责任单元。",
     "grades": "按考核年度（考核周期结束的年份）统计已评定等次的年度考核，区为被考核聘任所在的区。",
-    "removals": "按调出资源库时选定的调出情形统计年内调出的人次（全市口径）。",
+    "removals": "按档案中调出资源库记录的调出情形统计 1 月 1 日至截至日调出的人次（全市口径），合计即资源库的“年内调出”。",
     "duty_hours": "履职记录按记录日期统计；“已确认”为聘任主体已确认的记录，“全部”含待确认和有疑问的记录。",
     "opinions": "年内出具的书面意见（含更正版本；更正版本另列）；采纳情况取设计单位的反馈，"
                 "采纳率 = （采纳 + 部分采纳）÷ 已反馈。",
-    "suggestions": "按受理日期统计年内受理的意见建议；被隐藏的不计入有效件。按期答复 = 首次公开答复日期不晚于答复期限；"
-                   "逾期未答复 = 截至今日已过答复期限仍未答复且未办结；按期答复率 = 按期答复 ÷ 已答复。"
+    "suggestions": "按受理日期统计 1 月 1 日至截至日受理的意见建议；被隐藏的不计入有效件：受理 = 隐藏 + 有效，"
+                   "有效 = 已答复 + 逾期未答复 + 期限内待答复（办结须先公开答复），已答复 = 按期答复 + 逾期答复。"
+                   "按期答复 = 首次公开答复日期不晚于答复期限；逾期未答复、期限内待答复与意见建议列表的“逾期”“待答复”口径相同："
+                   "截至今日未公开答复、未办结，已过 / 未过答复期限；按期答复率 = 按期答复 ÷ 已答复。"
                    "答复用时：自然日 = 答复日期 − 受理日期（当日答复为 0）；工作日 = 受理日至答复日（含两端）的工作日数，"
                    "按工作日历计算（受理日为工作日时计为第 1 个工作日）。平均数保留一位小数，中位数为全部已答复件用时的中位数。",
     "finance": "交通通讯补贴：应付 = 应付日期在年内；已付 = 支付日期在年内；逾期未付 = 年内应付、截至今日已过应付日期仍未支付。"
@@ -72,8 +90,9 @@ DEFINITIONS = {
 
 # Chinese labels of every figure (the API returns them under "labels"; the workbook uses them as headers).
 APPOINTMENT_COLUMNS = [
-    ("active_in_year", "年内在任"), ("active_at_as_of", "截至日在任"), ("new", "新聘"), ("renewed", "续聘"),
-    ("ended", "期满离任"), ("withdrawn", "退出派驻"), ("terminated", "解除聘用"), ("serving_planners", "在任规划师（人/团队）"),
+    ("carried_in", "年初在任"), ("new", "新聘"), ("active_in_year", "年内在任"), ("renewed", "续聘"),
+    ("ended", "期满离任"), ("terminated", "解除聘用"), ("withdrawn", "退出派驻"), ("removed", "调出终止"),
+    ("active_at_as_of", "截至日在任"), ("serving_planners", "在任规划师（人/团队）"),
 ]
 COVERAGE_COLUMNS = [("units", "责任单元"), ("covered", "已覆盖"), ("uncovered", "未覆盖"), ("ratio", "覆盖率")]
 OPINION_COLUMNS = [
@@ -95,8 +114,9 @@ FINANCE_COLUMNS = [
     ("fee_settled_on_time_count", "按期付清期次"), ("fee_overdue_count", "逾期未付清期次"),
     ("fee_paid_count", "服务费支付笔数"), ("fee_paid_yuan", "服务费实付（元）"),
 ]
-POOL_LABELS = {"in_pool": "在库责任规划师（截至日）", "individuals": "其中：个人", "teams": "其中：团队",
-               "in_pool_now": "当前在库", "admitted": "年内入库"}
+POOL_LABELS = {"in_pool_start": "年初在库", "admitted": "年内入库", "removed": "年内调出",
+               "in_pool": "在库责任规划师（截至日）", "individuals": "其中：个人", "teams": "其中：团队",
+               "in_pool_now": "当前在库", "status_mismatch": "入库状态与档案不一致"}
 DUTY_LABELS = {"hours": "履职时长（全部，小时）", "confirmed_hours": "履职时长（已确认，小时）", "records": "记录数（全部）",
                "confirmed_records": "记录数（已确认）"}
 LABELS = {
@@ -188,8 +208,7 @@ class _Period:
         self.start_dt = _local_midnight(self.start)
         self.end_dt = _local_midnight(self.end + dt.timedelta(days=1))  # exclusive
         self.as_of_end_dt = _local_midnight(self.as_of + dt.timedelta(days=1))  # exclusive
-        # Last days that are over: a last day is "past" once today is later (Appointment.state()).
-        self.over_until = min(self.end, today - dt.timedelta(days=1))
+        self.today_end_dt = _local_midnight(today + dt.timedelta(days=1))  # exclusive: "now" for the pool
 
     def as_dict(self) -> dict:
         return {
@@ -211,86 +230,135 @@ def _sum_rows(rows: list[dict], keys) -> dict:
 # --- topics ---------------------------------------------------------------------------------------------------
 
 
-def _pool(city, period: _Period) -> dict:
-    from rpms.registry.models import DossierEvent, DossierEventKind, Planner, PlannerKind, PoolStatus
-
-    in_pool = (
-        Q(admitted_at__isnull=False, admitted_at__lt=period.as_of_end_dt)
-        & (Q(removed_at__isnull=True) | Q(removed_at__gte=period.as_of_end_dt))
-        & ~Q(pool_status=PoolStatus.CANDIDATE)
-    )
-    stock = Planner.objects.filter(city=city).aggregate(
-        in_pool=Count("id", filter=in_pool),
-        individuals=Count("id", filter=in_pool & Q(kind=PlannerKind.INDIVIDUAL)),
-        teams=Count("id", filter=in_pool & Q(kind=PlannerKind.TEAM)),
-        in_pool_now=Count("id", filter=Q(pool_status=PoolStatus.ACTIVE)),
-    )
-    routes = {
-        DossierEventKind.ADMITTED: "公开征集入库",
-        DossierEventKind.COMMISSIONED: "定向委托入库",
-        DossierEventKind.IMPORTED: "名册导入",
-    }
-    admitted = dict(
-        DossierEvent.objects.filter(
-            planner__city=city, kind__in=list(routes), occurred_at__gte=period.start_dt, occurred_at__lt=period.end_dt
-        ).order_by().values_list("kind").annotate(n=Count("id"))
-    )
-    by_route = [{"code": str(code), "label": label, "count": admitted.get(code, 0)} for code, label in routes.items()]
-    return {
-        "in_pool": stock["in_pool"], "individuals": stock["individuals"], "teams": stock["teams"],
-        "in_pool_now": stock["in_pool_now"],
-        "admitted": sum(item["count"] for item in by_route), "admitted_by_route": by_route,
-    }
+# The pool (资源库) is read from the dossier (P5(2) 个人档案), which keeps every admission and removal with its
+# time: a planner is in the pool at a moment when the last of his admission / removal events before it is an
+# admission. Stock and flows come from these same rows, so that for any period
+#     in pool at its start + admitted in it − removed in it = in pool at its end,
+# the stock today equals "as of today", and a later re-admission never rewrites a past year.
+POOL_ENTRIES = {"admitted": "公开征集入库", "commissioned": "定向委托入库", "imported": "名册导入"}
+POOL_EXIT = "removed"
 
 
-def _removals(city, period: _Period) -> dict:
-    from rpms.registry.models import DossierEvent, DossierEventKind
+def _pool_state(at: dt.datetime):
+    """Subquery: the kind of the planner's last admission / removal event before `at` (None: never admitted)."""
+    from rpms.registry.models import DossierEvent
 
-    counts = dict(
-        DossierEvent.objects.filter(
-            planner__city=city, kind=DossierEventKind.REMOVED, occurred_at__gte=period.start_dt, occurred_at__lt=period.end_dt,
-        ).annotate(ground=KeyTextTransform("ground", "data")).order_by().values_list("ground").annotate(n=Count("id"))
+    return Subquery(
+        DossierEvent.objects.filter(planner=OuterRef("pk"), kind__in=[*POOL_ENTRIES, POOL_EXIT], occurred_at__lt=at)
+        .order_by("-occurred_at", "-id").values("kind")[:1]
     )
-    grounds = [{"code": g["code"], "label": g["label"], "article": g.get("article", ""), "count": counts.pop(g["code"], 0)}
+
+
+def pool_in_q(name: str) -> Q:
+    """In the pool by the annotation `name` (a _pool_state)."""
+    return Q(**{f"{name}__in": list(POOL_ENTRIES)})
+
+
+def _pool_and_removals(city, period: _Period) -> tuple[dict, dict]:
+    """The pool topic and the removals topic, from the dossier events (see POOL_ENTRIES)."""
+    from rpms.registry.models import DossierEvent, Planner, PlannerKind, PoolStatus
+
+    planners = Planner.objects.filter(city=city).annotate(
+        at_start=_pool_state(period.start_dt), at_as_of=_pool_state(period.as_of_end_dt), now=_pool_state(period.today_end_dt),
+    )
+    in_now = pool_in_q("now")
+    stock = planners.aggregate(
+        in_pool_start=Count("id", filter=pool_in_q("at_start")),
+        in_pool=Count("id", filter=pool_in_q("at_as_of")),
+        individuals=Count("id", filter=pool_in_q("at_as_of") & Q(kind=PlannerKind.INDIVIDUAL)),
+        teams=Count("id", filter=pool_in_q("at_as_of") & Q(kind=PlannerKind.TEAM)),
+        in_pool_now=Count("id", filter=in_now),
+        # The registry's status and the dossier disagree (e.g. a record marked 在库 with no admission in its
+        # file): shown so that it is corrected, never counted twice.
+        status_mismatch=Count("id", filter=(Q(pool_status=PoolStatus.ACTIVE) & (Q(now__isnull=True) | Q(now=POOL_EXIT)))
+                              | (~Q(pool_status=PoolStatus.ACTIVE) & in_now)),
+    )
+    moves = defaultdict(int)
+    for kind, ground, n in (
+        DossierEvent.objects.filter(planner__city=city, kind__in=[*POOL_ENTRIES, POOL_EXIT],
+                                    occurred_at__gte=period.start_dt, occurred_at__lt=period.as_of_end_dt)
+        .annotate(ground=KeyTextTransform("ground", "data")).order_by().values_list("kind", "ground").annotate(n=Count("id"))
+    ):
+        moves[(kind, ground if kind == POOL_EXIT else None)] += n
+    by_route = [{"code": code, "label": label, "count": moves.get((code, None), 0)} for code, label in POOL_ENTRIES.items()]
+    removed = {ground: n for (kind, ground), n in moves.items() if kind == POOL_EXIT}
+    grounds = [{"code": g["code"], "label": g["label"], "article": g.get("article", ""), "count": removed.pop(g["code"], 0)}
                for g in city.policy.removal_grounds or []]
-    for code, n in sorted(counts.items(), key=lambda item: str(item[0])):
+    for code, n in sorted(removed.items(), key=lambda item: str(item[0])):
         grounds.append({"code": code or "", "label": code or "（未注明情形）", "article": "", "count": n})
-    return {"grounds": grounds, "total": sum(g["count"] for g in grounds)}
+    removals = {"grounds": grounds, "total": sum(g["count"] for g in grounds)}
+    pool = {
+        "in_pool_start": stock["in_pool_start"],
+        "admitted": sum(item["count"] for item in by_route), "admitted_by_route": by_route,
+        "removed": removals["total"],
+        "in_pool": stock["in_pool"], "individuals": stock["individuals"], "teams": stock["teams"],
+        "in_pool_now": stock["in_pool_now"], "status_mismatch": stock["status_mismatch"],
+    }
+    return pool, removals
 
 
-APPOINTMENT_KEYS = ("active_in_year", "active_at_as_of", "new", "renewed", "ended", "withdrawn", "terminated",
-                    "serving_planners")
+APPOINTMENT_KEYS = ("carried_in", "new", "active_in_year", "renewed", "ended", "terminated", "withdrawn", "removed",
+                    "active_at_as_of", "serving_planners")
+# How an appointment that stopped serving ended: by its end_kind, or by a stored status written before end_kind
+# existed; an early end without either is a withdrawal (the only early end there was); none is the term's expiry.
+_TERMINATED = Q(end_kind="termination") | Q(status="terminated")
+_REMOVED = ~_TERMINATED & (Q(end_kind="removal") | Q(status="removed"))
+_WITHDRAWN = ~_TERMINATED & ~(Q(end_kind="removal") | Q(status="removed")) & Q(ended_on__isnull=False)
+_EXPIRED = ~_TERMINATED & ~(Q(end_kind="removal") | Q(status="removed")) & Q(ended_on__isnull=True)
 
 
-def _appointments(city, period: _Period, district_ids) -> dict:
-    from rpms.appointments.models import Appointment, AppointmentStatus, AppointmentTerm, TermKind
+def _appointments_base(city, district_ids):
+    from rpms.appointments.models import Appointment
 
     base = Appointment.objects.filter(city=city).annotate(last=Coalesce("ended_on", "end"))
     if district_ids is not None:
         base = base.filter(unit__district_id__in=district_ids)
-    served_in_year = Q(start__lte=period.end, last__gte=period.start) & Q(last__gte=F("start"))
-    serving_as_of = Q(start__lte=period.as_of, last__gte=period.as_of)
-    # A termination consented for a later date keeps the stored status ACTIVE until then (B25); its
-    # end_kind says it is a termination all the same.
-    not_terminated = ~Q(status=AppointmentStatus.TERMINATED) & ~Q(end_kind="termination")
+    return base
+
+
+def serving_on_q(day: dt.date, period: _Period) -> Q:
+    """THE definition of "serving on `day`" (on an Appointment queryset annotated with `last`, its last day):
+    start ≤ day ≤ last day; for today (and later) also what the system counts now — an early end settled today
+    has stopped counting (appointments.services.appointment_end_record, AppointmentQuerySet.active). A past
+    day is read from the dates alone: today's stored status says nothing about last year."""
+    from rpms.appointments.models import AppointmentStatus
+
+    q = Q(start__lte=day, last__gte=day)
+    if day >= period.today:
+        q &= Q(status=AppointmentStatus.ACTIVE)
+    return q
+
+
+def served_in_period_q(period: _Period) -> Q:
+    """Served at least one day from 1 January to the as-of day (an appointment ended before it began never served)."""
+    return Q(start__lte=period.as_of, last__gte=period.start) & Q(last__gte=F("start"))
+
+
+def _appointments(city, period: _Period, district_ids) -> dict:
+    from rpms.appointments.models import AppointmentTerm, TermKind
+
+    base = _appointments_base(city, district_ids)
+    served = served_in_period_q(period)
+    serving = serving_on_q(period.as_of, period)
+    # Served in the period and no longer serving on the as-of day: left, by how it ended. So that
+    # 年初在任 + 新聘 = 年内在任 = 截至日在任 + 期满离任 + 解除聘用 + 退出派驻 + 调出终止.
+    left = served & ~serving
     aggregates = {
-        "active_in_year": Count("id", filter=served_in_year),
-        "active_at_as_of": Count("id", filter=serving_as_of),
-        "new": Count("id", filter=Q(start__gte=period.start, start__lte=period.end)),
-        "ended": Count("id", filter=not_terminated & Q(ended_on__isnull=True, end__gte=period.start, end__lte=period.over_until)),
-        "withdrawn": Count("id", filter=not_terminated & Q(ended_on__isnull=False, ended_on__gte=period.start,
-                                                          ended_on__lte=period.over_until)),
-        "terminated": Count("id", filter=Q(status=AppointmentStatus.TERMINATED, ended_on__gte=period.start,
-                                           ended_on__lte=period.end)
-                            | Q(status=AppointmentStatus.ACTIVE, end_kind="termination", ended_on__gte=period.start,
-                                ended_on__lte=period.over_until)),
-        "serving_planners": Count("planner", filter=serving_as_of, distinct=True),
+        "carried_in": Count("id", filter=served & Q(start__lt=period.start)),
+        "new": Count("id", filter=served & Q(start__gte=period.start)),
+        "active_in_year": Count("id", filter=served),
+        "ended": Count("id", filter=left & _EXPIRED),
+        "terminated": Count("id", filter=left & _TERMINATED),
+        "withdrawn": Count("id", filter=left & _WITHDRAWN),
+        "removed": Count("id", filter=left & _REMOVED),
+        "active_at_as_of": Count("id", filter=serving),
+        "serving_planners": Count("planner", filter=serving, distinct=True),
     }
     grouped = {row.pop("unit__district_id"): row for row in base.order_by().values("unit__district_id").annotate(**aggregates)}
     # A planner may serve in several districts: the total's head count is its own distinct count.
     total_planners = base.aggregate(n=aggregates["serving_planners"])["n"]
     renewals = AppointmentTerm.objects.filter(
-        appointment__city=city, kind=TermKind.RENEWAL, start__gte=period.start, start__lte=period.end
+        appointment__city=city, kind=TermKind.RENEWAL, start__gte=period.start, start__lte=period.as_of
     )
     if district_ids is not None:
         renewals = renewals.filter(appointment__unit__district_id__in=district_ids)
@@ -300,14 +368,11 @@ def _appointments(city, period: _Period, district_ids) -> dict:
 
 
 def _coverage(city, period: _Period, district_ids) -> dict:
-    from rpms.appointments.models import Appointment
+    """Units that exist on the as-of day, and those of them with an appointment serving that day (serving_on_q:
+    the same appointments as 截至日在任)."""
     from rpms.geography.models import ResponsibilityUnit
 
-    serving = (
-        Appointment.objects.filter(city=city, start__lte=period.as_of)
-        .annotate(last=Coalesce("ended_on", "end")).filter(last__gte=period.as_of)
-        .order_by().values("unit_id")
-    )
+    serving = _appointments_base(city, None).filter(serving_on_q(period.as_of, period)).order_by().values("unit_id")
     units = ResponsibilityUnit.objects.filter(city=city, created_at__lt=period.as_of_end_dt).filter(
         Q(dissolved_at__isnull=True) | Q(dissolved_at__gte=period.as_of_end_dt)
     )
@@ -390,22 +455,26 @@ SUGGESTION_KEYS = ("received", "hidden", "valid", "answered", "on_time", "late",
 
 
 def _suggestions(city, period: _Period, district_ids) -> dict:
+    """Received in the year, by the suggestions' own definitions of "waiting" and "overdue"
+    (rpms.suggestions.selectors.pending_q / overdue_q, the district's overdue list): so that
+    受理 = 隐藏 + 有效, 有效 = 已答复 + 逾期未答复 + 期限内待答复 (a suggestion is closed only after its
+    public reply) and 已答复 = 按期答复 + 逾期答复."""
     from rpms.suggestions.models import Suggestion, SuggestionStatus
+    from rpms.suggestions.selectors import overdue_q, pending_q
 
-    received = Suggestion.objects.filter(city=city, received_on__gte=period.start, received_on__lte=period.end)
+    received = Suggestion.objects.filter(city=city, received_on__gte=period.start, received_on__lte=period.as_of)
     if district_ids is not None:
         received = received.filter(district_id__in=district_ids)
     visible = Q(hidden_at__isnull=True)
     answered = visible & Q(replied_at__isnull=False)
-    unanswered_open = visible & Q(replied_at__isnull=True) & ~Q(status=SuggestionStatus.CLOSED)
     counts = received.order_by().values("district_id").annotate(
         received=Count("id"),
         hidden=Count("id", filter=~visible),
         valid=Count("id", filter=visible),
         answered=Count("id", filter=answered),
         on_time=Count("id", filter=answered & Q(replied_at__date__lte=F("due_on"))),
-        overdue_unanswered=Count("id", filter=unanswered_open & Q(due_on__lt=period.today)),
-        pending=Count("id", filter=unanswered_open & Q(due_on__gte=period.today)),
+        overdue_unanswered=Count("id", filter=overdue_q(period.today)),
+        pending=Count("id", filter=pending_q() & Q(due_on__gte=period.today)),
         forwarded=Count("id", filter=visible & Q(forwarded_at__isnull=False)),
         closed=Count("id", filter=visible & Q(status=SuggestionStatus.CLOSED)),
     )
@@ -565,6 +634,9 @@ def city_statistics(*, city, year, districts=None, city_level: bool = True, toda
         chosen = [d for d in all_districts if d.pk in wanted]
         district_ids = [d.pk for d in chosen]
 
+    # pool and removals (city level) ---------------------------------------------------------------------------
+    pool, removals = _pool_and_removals(city, period) if city_level else (None, None)
+
     # appointments -------------------------------------------------------------------------------------------
     found = _appointments(city, period, district_ids)
     appointment_rows = _district_rows(chosen, found["grouped"], lambda g: {k: g.get(k, 0) for k in APPOINTMENT_KEYS})
@@ -702,8 +774,8 @@ def city_statistics(*, city, year, districts=None, city_level: bool = True, toda
         "districts": [{"code": d.code, "name": d.name} for d in chosen],
         "definitions": DEFINITIONS,
         "labels": LABELS,
-        "pool": _pool(city, period) if city_level else None,
-        "removals": _removals(city, period) if city_level else None,
+        "pool": pool,
+        "removals": removals,
         "appointments": {"rows": appointment_rows, "total": appointment_total},
         "coverage": {"rows": coverage_rows, "total": coverage_total},
         "grades": grades,

@@ -56,6 +56,7 @@ def statistics_page(request):
         "cities": cities, "city": city, "years": years, "year_text": year_text[:8], "district_choices": choices,
         "selected_districts": set(district_codes), "stats": stats, "error": error, "city_level": city_level,
         "charts": charts.statistics_charts(stats) if stats else [],
+        "appointment_columns": selectors.APPOINTMENT_COLUMNS,
         "export_query": request.GET.urlencode(),
     }
     return render(request, "reports/statistics.html", context)

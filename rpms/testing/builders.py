@@ -159,3 +159,134 @@ def appointment_sign(*, appointment, signer=None, signed_on: dt.date | None = No
     signing.signed_contract_submit(actor=signer or signer_for(appointment), appointment=appointment,
                                    file=file or signed_pdf(), signed_on=signed_on, fee_yuan=fee)
     return Appointment.objects.get(pk=appointment.pk)
+
+
+# --- the pool: admission by the city's own paths ------------------------------------------------------------------
+
+PROOF_PDF = SIGNED_PDF
+
+
+def person_data(city, n: int, *, name: str = "", **overrides) -> dict:
+    """Application-style data of a fictional person `n` meeting both cities' eligibility rules (B18, P4): a
+    senior planner with a registration, ten years' experience, every declaration made."""
+    from rpms.core.identity import id_number_checksum
+    from rpms.recruitment.services import declaration_rules
+
+    first17 = f"{'110108' if city.code == 'beijing' else '410402'}{1975 + n % 20}0{1 + n % 9}1{n % 10}{n % 1000:03d}"
+    data = {
+        "kind": "individual", "name": name or f"测试人员{n:03d}（虚构）", "id_number": first17 + id_number_checksum(first17),
+        "mobile": f"1380013{n % 10000:04d}", "email": f"person{n}@example.invalid", "employer": "示例规划设计研究院（虚构）",
+        "major": "城乡规划", "degree": "master", "degree_field": "urban_rural_planning", "title_level": "senior",
+        "title_field": "urban_rural_planning", "registrations": ["registered_planner"], "experience_years": 10,
+        "specialties": ["urban_rural_planning"], "districts": [],
+        "declarations": [d["code"] for d in declaration_rules(city.policy)],
+    }
+    data.update(overrides)
+    return data
+
+
+def planner_login(planner):
+    """The planner's login account (role planner), linked through registry.planner_link_user if missing."""
+    from rpms.accounts.models import Role, User
+    from rpms.registry.services import planner_link_user
+
+    if planner.user_id:
+        return planner.user
+    user = User.objects.create_user(username=_username("b_planner"), password=PASSWORD, role=Role.PLANNER,
+                                    city=planner.city, display_name=planner.name)
+    planner_link_user(actor=None, planner=planner, user=user)
+    planner.refresh_from_db()
+    return user
+
+
+def roster_upload(rows: list[dict], *, name: str = "名册.xlsx") -> SimpleUploadedFile:
+    """An .xlsx roster (名册导入 template columns) with `rows` — dicts keyed by the column keys of
+    rpms.registry.roster_import.COLUMNS; lists are joined with "、"."""
+    import io
+
+    from openpyxl import Workbook
+
+    from rpms.registry.roster_import import COLUMNS, SHEET_TITLE
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = SHEET_TITLE
+    sheet.append([c.header for c in COLUMNS])
+    for row in rows:
+        sheet.append(["、".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v if v is not None else "")
+                      for v in (row.get(c.key, "") for c in COLUMNS)])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return SimpleUploadedFile(name, buffer.getvalue(),
+                              content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def pool_import_roster(*, city, people: list[dict], admitted_on: list[dt.date], admin=None, evidence: str = "测试规划委〔{year}〕{n}号"):
+    """名册导入 of existing members (`people`: person_data dicts), each admitted on its `admitted_on` day with its
+    evidence (issue #12 5d). Runs on today's clock (move it with rpms.testing.clock.clock_at). Returns the
+    planners, in the order of `people`."""
+    from rpms.registry.models import Planner
+    from rpms.registry.roster_import import roster_import_run, roster_import_upload
+
+    admin = admin or city_admin_for(city)
+    rows = []
+    for n, (person, day) in enumerate(zip(people, admitted_on, strict=True)):
+        rows.append({**person, "major_field": person["degree_field"], "admitted_on": day.isoformat(),
+                     "districts": [d.name for d in city.districts.filter(code__in=person["districts"])],
+                     "admission_evidence": evidence.format(year=day.year, n=n + 1)})
+    imported = roster_import_upload(actor=admin, city=city, uploaded_file=roster_upload(rows))
+    assert imported.error_rows == 0, imported.errors
+    roster_import_run(actor=admin, roster_import=imported, only_valid=False)
+    found = {p.id_number: p for p in Planner.objects.filter(city=city, id_number__in=[p["id_number"] for p in people])}
+    return [found[p["id_number"]] for p in people]
+
+
+def pool_commission(*, city, person: dict, admin=None, reason: str = "测试：定向委托入库", members=()):
+    """定向委托 (B19(1)) of `person` (person_data; kind "team" with `members` for a team), today."""
+    from rpms.registry.services import planner_commission
+
+    fields = {k: person[k] for k in ("id_number", "mobile", "email", "employer", "degree", "major", "title_level",
+                                     "title_field", "registrations", "experience_years", "specialties")}
+    if person.get("kind") == "team":
+        fields.update(kind="team", leader_name=person["name"])
+    return planner_commission(
+        actor=admin or city_admin_for(city), city=city, reason=reason, name=person.get("team_name") or person["name"],
+        familiar_districts=list(city.districts.filter(code__in=person["districts"])), members=members,
+        major_field=person["degree_field"], **fields,
+    )
+
+
+def pool_admit_by_notice(*, city, people: list[dict], start: dt.date, admin=None, title: str = "") -> list:
+    """P5(1)-(2): a call published on `start`, each person registers and applies the next day (with a proof),
+    the city administrator reviews two days later and publishes the notice the day after for the policy's
+    working days, and closes it the day after it ends — every step on its own day (rpms.testing.clock).
+    Returns the admitted planners in the order of `people`; the admission is the day after the notice ends."""
+    from rpms.accounts.models import Role
+    from rpms.accounts.services import user_create
+    from rpms.recruitment import services as recruitment
+    from rpms.testing.clock import clock_at
+
+    admin = admin or city_admin_for(city)
+    with clock_at(start, hour=9):
+        call = recruitment.call_create(actor=admin, city=city, title=title or f"测试公开征集 {next(_seq)}",
+                                       deadline=start + dt.timedelta(days=10))
+    applications = []
+    with clock_at(start + dt.timedelta(days=1)):
+        for person in people:
+            user = user_create(actor=None, username=_username("b_applicant"), password=None, role=Role.PLANNER,
+                               city=city, display_name=person["name"])
+            application = recruitment.application_submit(actor=user, call=call, data=person)
+            recruitment.proof_add(actor=user, application=application, file=signed_pdf("学历证书.pdf", PROOF_PDF),
+                                  label="学历证书")
+            applications.append(application)
+    with clock_at(start + dt.timedelta(days=3), hour=15):
+        for application in applications:
+            recruitment.application_review(actor=admin, application=application, decision="approve",
+                                           scores={"background": 90, "title": 90, "experience": 90,
+                                                   "local_familiarity": 90})
+    with clock_at(start + dt.timedelta(days=4), hour=9):
+        notice = recruitment.notice_publish(actor=admin, call=call)
+    with clock_at(notice.end + dt.timedelta(days=1)):
+        admitted = recruitment.notice_close(actor=admin, notice=notice)
+    by_name = {p.name: p for p in admitted}
+    return [by_name[p["name"]] for p in people]

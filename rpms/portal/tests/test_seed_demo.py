@@ -4,7 +4,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.test import override_settings
+from django.test import Client, override_settings
 
 from rpms.accounts.models import Role, User
 from rpms.appointments.models import Appointment, SelectionProposal
@@ -46,7 +46,8 @@ def test_seed_demo_creates_both_cities_accounts_and_fictional_planners_once():
         assert user.check_password("Rpms-demo-2026")
     assert list(User.objects.get(username="district_haidian").districts.values_list("name", flat=True)) == ["海淀区"]
     assert 45 <= Planner.objects.count() <= 55
-    assert all(p.is_fictional and "虚构" in p.name and not p.id_number and not p.mobile for p in Planner.objects.all())
+    # fictional people: marked, named so, with fictional contact data (the 138-0013 test numbers)
+    assert all(p.is_fictional and "虚构" in p.name and p.mobile.startswith("1380013") for p in Planner.objects.all())
     assert Planner.objects.filter(user__username="planner_demo").count() == 1
     call_command("seed_demo")  # idempotent: nothing new, no new audit rows
     assert counts == (District.objects.count(), Subdistrict.objects.count(), ResponsibilityUnit.objects.count(),
@@ -145,3 +146,88 @@ def test_seed_demo_refuses_under_production_settings():
     with pytest.raises(CommandError, match="生产环境"):
         call_command("seed_demo")
     assert not User.objects.filter(username="city_admin").exists()
+
+
+def test_every_demo_planner_entered_the_pool_through_the_real_admission_path():
+    """Issue #12 item 6: Pingdingshan's pool through an open call, review and a notice that ran its full
+    period (P5(1)-(2)); Beijing's through its roster of existing members (each with the original admission
+    date and decision) and direct commission (B19(1)). Every planner in the pool has its admission date and
+    its dossier, and the statistics of the demo agree with themselves."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from rpms.recruitment.models import Application, PublicNotice
+    from rpms.registry.models import DossierEvent, RosterImport
+
+    out, err = _seed()
+    assert err == ""
+    assert "名册导入 32，定向委托 3，公开征集经公示入库 15" in out
+    in_pool = Planner.objects.filter(pool_status="active")
+    assert in_pool.count() == Planner.objects.count() == 50
+    assert not in_pool.filter(admitted_at__isnull=True).exists()
+    entries = {"admitted", "commissioned", "imported"}
+    for planner in in_pool:
+        admission = [e for e in planner.events.all() if e.kind in entries]
+        assert len(admission) == 1, planner.name
+        # the dossier's admission is the planner's admission date
+        assert admission[0].occurred_at == planner.admitted_at, planner.name
+        assert planner.admitted_at.date() < timezone.localdate() - dt.timedelta(days=7)  # before any posting began
+
+    pds = Planner.objects.filter(city__code="pingdingshan")
+    assert {p.source for p in pds} == {"application"}
+    notice = PublicNotice.objects.get(city__code="pingdingshan")
+    assert notice.closed_at is not None and not notice.backdated
+    assert notice.working_days >= notice.city.policy.notice_working_days
+    for planner in pds:
+        kinds = [e.kind for e in planner.events.all()]
+        assert kinds[:4] == ["applied", "reviewed", "on_notice", "admitted"]
+        application = Application.objects.get(planner=planner)
+        assert application.eligible and application.proofs.count() == 1 and application.scores
+        assert application.submitted_at < application.decided_at < notice.published_at < planner.admitted_at
+        assert timezone.localtime(planner.admitted_at).date() > notice.end
+        assert planner.user is not None and not planner.user.has_usable_password()
+
+    beijing = Planner.objects.filter(city__code="beijing")
+    assert sorted({p.source for p in beijing}) == ["commission", "import"]
+    roster = RosterImport.objects.get(city__code="beijing")
+    assert roster.status == "done" and roster.imported_rows == 32 and roster.error_rows == 0
+    for event in DossierEvent.objects.filter(planner__city__code="beijing", kind="imported"):
+        assert event.data["admission_evidence"].startswith("京规自发〔") and event.data["admitted_on"]
+        assert timezone.localtime(event.occurred_at).date().isoformat() == event.data["admitted_on"]
+        assert event.recorded_at > event.occurred_at  # the roster recorded an earlier admission
+    commissioned = DossierEvent.objects.filter(planner__city__code="beijing", kind="commissioned")
+    assert commissioned.count() == 3 and all(e.data["reason"] for e in commissioned)
+
+
+def test_statistics_of_the_demo_agree_with_themselves_and_with_the_rows():
+    """On the demo data, "在库（截至今日）" equals "当前在库" and the registry's pool, and every figure of the
+    page's answer equals the independent recount from the raw rows, in both cities."""
+    from django.utils import timezone
+
+    from rpms.reports.selectors import city_statistics
+    from rpms.reports.tests.recount import figures, recount
+
+    _seed()
+    today = timezone.localdate()
+    for code in ("beijing", "pingdingshan"):
+        city = District.objects.filter(city__code=code).first().city
+        active = Planner.objects.filter(city=city, pool_status="active").count()
+        for year in (today.year, today.year - 1):
+            stats = city_statistics(city=city, year=year)
+            pool = stats["pool"]
+            assert pool["status_mismatch"] == 0
+            assert pool["in_pool_now"] == active > 0
+            assert pool["in_pool_start"] + pool["admitted"] - pool["removed"] == pool["in_pool"]
+            if year == today.year:
+                assert pool["in_pool"] == pool["in_pool_now"] == active
+            districts = list(city.districts.order_by("sort_order", "code"))
+            got, want = figures(stats), figures(recount(city, year, today, districts))
+            assert got == want
+        # and the page shows it: 在库（截至今日）and no contradicting "当前在库"
+        client = Client()
+        assert client.post("/accounts/login/", {"username": "city_admin" if code == "beijing" else "pds_admin",
+                                                "password": "Rpms-demo-2026"}).status_code == 302
+        html = client.get("/statistics/", {"city": code, "year": today.year}).content.decode()
+        assert f'data-key="pool.in_pool">{active}<' in html
+        assert 'id="pool-mismatch"' not in html and 'data-key="pool.in_pool_now"' not in html

@@ -43,14 +43,19 @@ def two_districts(city):
     raise AssertionError("reference data has too few units")
 
 
-def _planner(city, *, kind="individual", status="active", admitted_at=None, name=""):
+def _planner(city, *, kind="individual", status="active", admitted_at=None, name="", route="admitted"):
+    """A planner; one admitted has the dossier's admission event of its route at `admitted_at`, as the
+    services write it (the pool figures read the dossier)."""
     from rpms.registry.models import Planner
 
     n = next(_seq)
-    return Planner.objects.create(
+    planner = Planner.objects.create(
         city=city, name=name or f"统计测试规划师{n:04d}", kind=kind, pool_status=status, admitted_at=admitted_at,
         is_fictional=True, employer="虚构规划设计研究院",
     )
+    if admitted_at is not None:
+        _event(planner, route, admitted_at)
+    return planner
 
 
 def _event(planner, kind, when, data=None):
@@ -190,14 +195,10 @@ def build_year(city, year: int, *, copies: int = 1) -> dict:
     department = Department.objects.get_or_create(city=city, district=district_a, name="虚构区住建委")[0]
     for copy in range(copies):
         # pool ---------------------------------------------------------------------------------------------------
-        old = [_planner(city, admitted_at=aware(dt.date(year - 1, 3, 1))) for _ in range(3)]
+        old = [_planner(city, admitted_at=aware(dt.date(year - 1, 3, 1)), route=DossierEventKind.IMPORTED) for _ in range(3)]
         team = _planner(city, kind="team", admitted_at=aware(dt.date(year - 1, 4, 1)))
         new = [_planner(city, admitted_at=aware(dt.date(year, 5, 1))) for _ in range(2)]
-        for planner in new:
-            _event(planner, DossierEventKind.ADMITTED, planner.admitted_at)
-        commissioned = _planner(city, admitted_at=aware(dt.date(year, 7, 1)))
-        _event(commissioned, DossierEventKind.COMMISSIONED, commissioned.admitted_at)
-        _event(old[0], DossierEventKind.ADMITTED, old[0].admitted_at)  # last year: not counted
+        commissioned = _planner(city, admitted_at=aware(dt.date(year, 7, 1)), route=DossierEventKind.COMMISSIONED)
         removed = _planner(city, status="removed", admitted_at=aware(dt.date(year - 1, 2, 1)))
         removed.removed_at, removed.removal_ground = aware(dt.date(year, 8, 20)), grounds[0]
         removed.save()

@@ -1,9 +1,9 @@
 """Demo data for development and demonstrations: both cities (policy and geography), one account
-per role, about 50 clearly fictional planners, and their activity (rpms.portal.demo_activity:
-departments, appointments, dispatch and matching, duty records, written opinions, residents'
-suggestions), all through the real services. Idempotent; refuses under production settings."""
-import random
-
+per role, about 50 clearly fictional planners admitted the way their city admits (rpms.portal.demo_pool:
+Pingdingshan's open call, review, notice and admission; Beijing's roster of existing members and direct
+commission), and their activity (rpms.portal.demo_activity: departments, appointments, dispatch and
+matching, duty records, written opinions, residents' suggestions), all through the real services.
+Idempotent; refuses under production settings."""
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -12,19 +12,11 @@ from rpms.accounts.models import Role, User
 from rpms.accounts.services import user_create
 from rpms.cities.reference import reference_data_load
 from rpms.portal.demo_activity import BEIJING_PLAN, SELECTION_PENDING, DemoActivity
-from rpms.registry.models import Planner, PoolStatus
-from rpms.registry.services import planner_create, planner_link_user
+from rpms.portal.demo_pool import DemoPool
+from rpms.registry.models import Planner
+from rpms.registry.services import planner_link_user
 
 DEMO_PASSWORD = "Rpms-demo-2026"  # development only; stated in README.md
-
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
-GIVEN = ["思源", "嘉宁", "明远", "若溪", "一凡", "子衿", "晓岚", "安然", "景行", "书言", "清和", "知微",
-         "怀瑾", "南乔", "星河", "以宁", "青禾", "语桐", "承泽", "雨辰", "慕白", "文澜", "初夏", "致远"]
-EMPLOYERS = ["示例城市规划设计研究院（虚构）", "示例建筑设计研究院（虚构）", "示例大学建筑学院（虚构）",
-             "示例景观规划设计有限公司（虚构）", "示例市政工程设计院（虚构）", "示例城市更新研究中心（虚构）"]
-MAJORS = {"urban_rural_planning": "城乡规划", "architecture": "建筑学", "landscape": "风景园林",
-          "urban_design": "城市设计", "municipal_transport": "交通工程", "structural_engineering": "结构工程"}
-
 
 class Command(BaseCommand):
     help = ("载入演示数据：两个城市的政策与区划、各角色演示账户、约 50 名虚构责任规划师，以及相关部门、派驻聘任、"
@@ -39,9 +31,10 @@ class Command(BaseCommand):
         with transaction.atomic():
             cities = {c.code: c for c in reference_data_load(actor=None)}
             self._users(cities)
-            created = self._planners(cities, planners)
+            pool = self._planners(cities, planners)
             activity = DemoActivity(cities).run()
-        for line in activity.skipped:
+        created = sum(pool.created.get(k, 0) for k in ("roster_imported", "commissioned", "admitted_after_notice"))
+        for line in pool.skipped + activity.skipped:
             self.stderr.write(f"跳过（规则不允许）：{line}")
         labels = [
             ("departments", "相关部门"), ("selection_proposals", "选聘提名"), ("appointments", "派驻聘任"),
@@ -52,7 +45,9 @@ class Command(BaseCommand):
         ]
         done = "，".join(f"{label} {activity.created[key]}" for key, label in labels if activity.created.get(key))
         self.stdout.write(self.style.SUCCESS(
-            f"演示数据就绪：城市 {len(cities)} 个，新增虚构责任规划师 {created} 名；"
+            f"演示数据就绪：城市 {len(cities)} 个，新增虚构责任规划师 {created} 名"
+            + (f"（名册导入 {pool.created.get('roster_imported', 0)}，定向委托 {pool.created.get('commissioned', 0)}，"
+               f"公开征集经公示入库 {pool.created.get('admitted_after_notice', 0)}）" if created else "") + "；"
             f"新增{('：' + done) if done else '业务数据 0 条（已存在）'}。演示账户密码：{DEMO_PASSWORD}（仅限开发环境）"
         ))
 
@@ -93,36 +88,11 @@ class Command(BaseCommand):
             user.groups.add(group)
 
     def _planners(self, cities, total):
-        rng = random.Random(2026)  # deterministic: the same demo data on every machine
-        created = 0
-        plan = [("beijing", round(total * 0.7)), ("pingdingshan", total - round(total * 0.7))]
-        index = 0
-        for code, count in plan:
-            city = cities[code]
-            districts = list(city.districts.all())
-            specialty_codes = [s["code"] for s in city.policy.specialties]
-            for _ in range(count):
-                index += 1
-                name = f"{SURNAMES[index % len(SURNAMES)]}{GIVEN[(index * 7) % len(GIVEN)]}（虚构）"
-                if Planner.objects.filter(city=city, name=name, is_fictional=True).exists():
-                    continue
-                major = rng.choice(list(MAJORS))
-                title_level = rng.choice(["intermediate", "deputy_senior", "deputy_senior", "senior"])
-                registrations = rng.sample(["registered_planner", "registered_architect_1", "registered_architect_2"], k=rng.choice([0, 1, 1, 2]))
-                specialties = sorted({major} | set(rng.sample(specialty_codes, k=rng.choice([1, 2]))))
-                planner_create(
-                    actor=None, city=city, name=name, is_fictional=True,
-                    employer=rng.choice(EMPLOYERS), degree=rng.choice(["bachelor", "master", "master", "doctor"]),
-                    major=MAJORS[major], major_field=major, title_level=title_level, title_field=major,
-                    registrations=registrations, experience_years=rng.randint(3, 25), specialties=specialties,
-                    pool_status=PoolStatus.ACTIVE, email=f"planner{index:02d}@example.invalid",
-                    familiar_districts=rng.sample(districts, k=min(2, len(districts))),
-                    summary="演示数据：虚构责任规划师",
-                )
-                created += 1
+        """The pool through the real admission paths (rpms.portal.demo_pool); the demo account's planner."""
+        report = DemoPool(cities, total).run()
         demo_user = User.objects.get(username="planner_demo")
         if not Planner.objects.filter(user=demo_user).exists():
             planner = Planner.objects.filter(city=cities["beijing"], is_fictional=True, user__isnull=True).order_by("id").first()
             if planner is not None:
                 planner_link_user(actor=None, planner=planner, user=demo_user)
-        return created
+        return report
