@@ -57,6 +57,8 @@ DEFINITIONS = {
     "coverage": "责任单元 = 截至日已建立且未撤销的责任单元；已覆盖 = 截至日有在任聘任的责任单元；覆盖率 = 已覆盖 ÷ 责任单元。",
     "grades": "按考核年度（考核周期结束的年份）统计已评定等次的年度考核，区为被考核聘任所在的区。",
     "removals": "按调出资源库时选定的调出情形统计年内调出的人次（全市口径）。",
+    "limit_exceptions": "原则性规定的例外（全市口径）：按所涉限制统计，批准 = 审批日期在年内的已批准例外（含市级管理员办理时一并批准的），"
+                        "不予批准 = 审批日期在年内的未批准申请，待审批 = 截至今日尚未审批的申请。",
     "duty_hours": "履职记录按记录日期统计；“已确认”为聘任主体已确认的记录，“全部”含待确认和有疑问的记录。",
     "opinions": "年内出具的书面意见（含更正版本；更正版本另列）；采纳情况取设计单位的反馈，"
                 "采纳率 = （采纳 + 部分采纳）÷ 已反馈。",
@@ -256,6 +258,30 @@ def _removals(city, period: _Period) -> dict:
     for code, n in sorted(counts.items(), key=lambda item: str(item[0])):
         grounds.append({"code": code or "", "label": code or "（未注明情形）", "article": "", "count": n})
     return {"grounds": grounds, "total": sum(g["count"] for g in grounds)}
+
+
+def _limit_exceptions(city, period: _Period) -> dict:
+    """Exceptions to in-principle limits (B18, B19(2), B19(7)) per limit: granted and refused in the year,
+    pending now. One grouped query."""
+    from rpms.cities.limits import LIMITS, limit_article, limit_strictness
+    from rpms.registry.models import ExceptionStatus, LimitException
+
+    decided_in_year = Q(decided_at__gte=period.start_dt, decided_at__lt=period.end_dt)
+    counts = {
+        row["limit"]: row for row in LimitException.objects.filter(city=city).order_by().values("limit").annotate(
+            granted=Count("id", filter=Q(status=ExceptionStatus.APPROVED) & decided_in_year),
+            refused=Count("id", filter=Q(status=ExceptionStatus.REFUSED) & decided_in_year),
+            pending=Count("id", filter=Q(status=ExceptionStatus.PENDING)),
+        )
+    }
+    rows = []
+    for code, (label, _) in LIMITS.items():
+        found = counts.get(code, {})
+        rows.append({"code": code, "label": label, "article": limit_article(city, code),
+                     "strictness": limit_strictness(city.policy, code),
+                     "granted": found.get("granted", 0), "refused": found.get("refused", 0),
+                     "pending": found.get("pending", 0)})
+    return {"rows": rows, "total": {key: sum(r[key] for r in rows) for key in ("granted", "refused", "pending")}}
 
 
 APPOINTMENT_KEYS = ("active_in_year", "active_at_as_of", "new", "renewed", "ended", "withdrawn", "terminated",
@@ -704,6 +730,7 @@ def city_statistics(*, city, year, districts=None, city_level: bool = True, toda
         "labels": LABELS,
         "pool": _pool(city, period) if city_level else None,
         "removals": _removals(city, period) if city_level else None,
+        "limit_exceptions": _limit_exceptions(city, period) if city_level else None,
         "appointments": {"rows": appointment_rows, "total": appointment_total},
         "coverage": {"rows": coverage_rows, "total": coverage_total},
         "grades": grades,
