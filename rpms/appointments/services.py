@@ -70,7 +70,7 @@ def _role_item(policy, role: str):
 
 
 def _article_text(*articles: str) -> str:
-    return "、".join(dict.fromkeys(a for a in articles if a))
+    return "、".join(dict.fromkeys(part for a in articles for part in (a or "").split("、") if part))
 
 
 def hiring_entity_name(unit) -> str:

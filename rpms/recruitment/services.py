@@ -524,7 +524,8 @@ def application_review(*, actor, application: Application, decision: str, reason
         actor=actor, action="recruitment.application_review", obj=application, before=before,
         after={**snapshot(application, fields=["status", "scores", "decision_reason", "decided_at"]),
                **({"limit_exceptions": [e.pk for e in used]} if used else {})},
-        article="、".join(dict.fromkeys(a for a in [policy_article(city, "review"), *[e.article for e in used]] if a)),
+        article="、".join(dict.fromkeys(part for text in [policy_article(city, "review"), *[e.article for e in used]]
+                                        for part in (text or "").split("、") if part)),
         summary=(f"审核{'通过' if target == ApplicationStatus.APPROVED else '未通过'}：{application.display_name}"
                  + ("（不符合选聘条件，经批准例外）" if used else ""))[:255],
     )
