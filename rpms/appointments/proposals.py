@@ -425,6 +425,12 @@ def proposal_approve(*, actor, proposal, start=None, exception_reason: str = "",
     return appointment
 
 
+def _exceptions_lapse(proposal, actor, note: str) -> list[int]:
+    from rpms.registry.limits import exceptions_lapse
+
+    return exceptions_lapse(source=proposal, actor=actor, note=note)
+
+
 @transaction.atomic
 def proposal_return(*, actor, proposal, reason: str) -> SelectionProposal:
     """The district officer returns a pending proposal with a reason (the entity may propose again)."""
@@ -440,9 +446,11 @@ def proposal_return(*, actor, proposal, reason: str) -> SelectionProposal:
     proposal.decided_by = actor
     proposal.decided_at = timezone.now()
     proposal.save(update_fields=["status", "return_reason", "decided_by", "decided_at", "updated_at"])
+    lapsed = _exceptions_lapse(proposal, actor, "提名已退回，例外申请随之撤销")
     audit_log(
         actor=actor, action="appointments.selection_return", obj=proposal, before=before,
-        after=snapshot(proposal, SNAPSHOT_FIELDS), article=policy_article(proposal.city, "selection"),
+        after={**snapshot(proposal, SNAPSHOT_FIELDS), **({"limit_exceptions_lapsed": lapsed} if lapsed else {})},
+        article=policy_article(proposal.city, "selection"),
         city_code=proposal.city.code,
         summary=f"退回选聘提名：{proposal.planner.name} · {proposal.unit.name}",
     )
@@ -463,9 +471,11 @@ def proposal_withdraw(*, actor, proposal) -> SelectionProposal:
     proposal.decided_by = actor
     proposal.decided_at = timezone.now()
     proposal.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+    lapsed = _exceptions_lapse(proposal, actor, "提名已撤回，例外申请随之撤销")
     audit_log(
         actor=actor, action="appointments.selection_withdraw", obj=proposal, before=before,
-        after=snapshot(proposal, SNAPSHOT_FIELDS), article=policy_article(proposal.city, "selection"),
+        after={**snapshot(proposal, SNAPSHOT_FIELDS), **({"limit_exceptions_lapsed": lapsed} if lapsed else {})},
+        article=policy_article(proposal.city, "selection"),
         city_code=proposal.city.code,
         summary=f"撤回选聘提名：{proposal.planner.name} · {proposal.unit.name}",
     )

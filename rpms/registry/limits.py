@@ -99,7 +99,7 @@ def reason_clean(value) -> str:
 
 def _hinted(refusal: DomainError, *, city, limit: str, article: str) -> DomainError:
     """The refusal of an in-principle limit, saying how an exception is asked for."""
-    hint = (f"（{article}为原则性规定：确有必要超出的，请在办理时写明理由（exception_reason），"
+    hint = (f"（{article}为原则性规定：确有必要超出的，可在办理时写明例外理由（接口字段 exception_reason），"
             f"经{city.name}市级主管部门批准后办理。）")
     details = refusal.details if isinstance(refusal.details, dict) else ({"details": refusal.details} if refusal.details else {})
     error = type(refusal)(refusal.message + hint, code=refusal.code,
@@ -231,6 +231,21 @@ def exceptions_attach(*, source, planner: Planner) -> list[LimitException]:
         record.save(update_fields=["planner", "updated_at"])
         _dossier_row(record)
     return records
+
+
+def exceptions_lapse(*, source, actor, note: str) -> list[int]:
+    """The record a request was made on (a proposal) was returned or withdrawn: its pending requests lapse
+    (nothing is left to approve). Inside that act's transaction, which audits it; returns their ids."""
+    records = list(LimitException.objects.select_for_update().filter(
+        source_type=source._meta.label_lower, source_id=str(source.pk), status=ExceptionStatus.PENDING))
+    now = timezone.now()
+    for record in records:
+        record.status = ExceptionStatus.LAPSED
+        record.decided_by = actor if getattr(actor, "is_authenticated", False) else None
+        record.decided_at = now
+        record.decision_note = note[:2000]
+        record.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"])
+    return [record.pk for record in records]
 
 
 # --- deciding a pending request --------------------------------------------------------------------------

@@ -247,6 +247,8 @@ class ExceptionStatus(models.TextChoices):
     PENDING = "pending", "待审批"
     APPROVED = "approved", "已批准"
     REFUSED = "refused", "未批准"
+    # The record the request was made on was returned or withdrawn meanwhile: nothing is left to approve.
+    LAPSED = "lapsed", "已撤销"
 
 
 class LimitException(TimeStampedModel):

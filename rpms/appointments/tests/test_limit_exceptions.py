@@ -148,15 +148,29 @@ def test_a_refused_request_leaves_the_proposal_waiting_and_nothing_appointed(cli
 
 def test_an_approval_that_another_rule_now_refuses_is_not_approved(client, bearer, street_office, district_haidian,
                                                                    city_admin, at_cap, wanshou, clock):
-    from rpms.appointments import proposals
+    from rpms.registry.services import planner_remove
 
-    proposal_id, exception = _pending_request(client, bearer, street_office, district_haidian, at_cap, wanshou, clock)
-    proposals.proposal_withdraw(actor=street_office, proposal=SelectionProposal.objects.get(pk=proposal_id))
+    _, exception = _pending_request(client, bearer, street_office, district_haidian, at_cap, wanshou, clock)
+    planner_remove(actor=city_admin, planner=at_cap, ground="other_unsuitable", note="不宜继续担任")
     refused = post(client, f"/api/v1/exceptions/{exception['id']}/approve", bearer(city_admin))
     assert refused.status_code == 409 and "不能批准" in refused.json()["detail"]
+    assert "资源库" in refused.json()["detail"] and refused.json()["code"] == "planner_not_in_pool"
     assert LimitException.objects.get(pk=exception["id"]).status == ExceptionStatus.PENDING
     assert not Appointment.objects.filter(unit=wanshou).exists()
     assert not ActionLog.objects.filter(action="registry.limit_exception_approve").exists()
+
+
+def test_a_withdrawn_proposal_takes_its_pending_request_with_it(client, bearer, street_office, district_haidian,
+                                                                city_admin, at_cap, wanshou, clock):
+    proposal_id, exception = _pending_request(client, bearer, street_office, district_haidian, at_cap, wanshou, clock)
+    withdrawn = post(client, f"/api/v1/appointments/proposals/{proposal_id}/withdraw", bearer(street_office))
+    assert withdrawn.status_code == 200
+    record = LimitException.objects.get(pk=exception["id"])
+    assert record.status == ExceptionStatus.LAPSED and "撤回" in record.decision_note
+    late = post(client, f"/api/v1/exceptions/{exception['id']}/approve", bearer(city_admin))
+    assert late.status_code == 409 and late.json()["code"] == "exception_not_pending"
+    row = ActionLog.objects.get(action="appointments.selection_withdraw")
+    assert row.after["limit_exceptions_lapsed"] == [exception["id"]]
 
 
 def test_exceptions_are_listed_in_scope(client, bearer, street_office, district_haidian, district_chaoyang,
