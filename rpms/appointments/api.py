@@ -2,8 +2,11 @@
 
 Signed-in (bearer token or session), scoped (out of scope → 404):
 - POST /appointments {"planner", "unit", "role", "start", "fee_yuan"?, "fee_note"?, "service_focus"?,
-  "withdrawal_notice_working_days"?} → 201 (409 over the unit cap, not in the pool, already in that unit,
-  unknown role, unit dissolved, a contract notice clause where the policy allows none)
+  "withdrawal_notice_working_days"?, "exception_reason"?} → 201 (409 over the unit cap, not in the pool, already
+  in that unit, unknown role, unit dissolved, a contract notice clause where the policy allows none). Over an
+  in-principle cap (B19(2)) with "exception_reason": the city administrator's act is granted as an exception
+  (201, `limit_exceptions` in the answer); anyone else's → 202 {"status": "exception_pending", "exception"}
+  (approved at POST /exceptions/{id}/approve); a strict cap → 409 `limit_strict`
 - POST /appointments {"existing": true, "planner", "unit", "role", "start" (any past date), "contract_number",
   "signed_on", "terms"?: [{"start", "end"}], "fee_yuan"?, …} → 201: a running contract entered with its history
   (rpms.appointments.existing); 400 with `details.field` for a wrong date, term or paper detail
@@ -26,8 +29,9 @@ Signed-in (bearer token or session), scoped (out of scope → 404):
   · /file/return {"reason"} by the filing body (district officer of the unit's district, or city admin)
 - Local selection (B2, B19(1)(5)): POST /appointments/proposals {"planner","unit","role","start","fee_yuan"?,
   "fee_note"?,"service_focus"?} by the unit's hiring entity → 201 · GET /appointments/proposals?status=
-  · GET /appointments/proposals/{id} · POST …/{id}/approve {"start"?} (district officer → 201 with the
-  appointment) · …/{id}/return {"reason"} · …/{id}/withdraw (the entity) · GET /appointments/selection/candidates
+  · GET /appointments/proposals/{id} · POST …/{id}/approve {"start"?, "exception_reason"?} (district officer → 201
+  with the appointment; over an in-principle cap with "exception_reason" → 202 with the pending exception, the
+  appointment made when the city administrator approves it; "exception_reason" also on the entity's proposal) · …/{id}/return {"reason"} · …/{id}/withdraw (the entity) · GET /appointments/selection/candidates
   ?unit=&q=&role= (registry search with eligibility and cap status). In a local-selection city POST /appointments
   answers 403 `local_selection_required`.
 - GET /withdrawals · GET /withdrawals/{id}/proposals · POST /withdrawals/{id}/replacement {"planner"}
@@ -51,6 +55,9 @@ from rpms.core.api import auth_required, json_object_body, public_answer
 from rpms.core.errors import DomainError, NotFound
 from rpms.core.masking import mask_public_data
 from rpms.geography.models import District
+
+from rpms.registry import limits
+from rpms.registry.models import LimitException
 
 from . import proposals, removal, selectors, services, signing
 from .models import Appointment, Withdrawal
@@ -90,7 +97,17 @@ def _appointment(request, appointment_id: int) -> Appointment:
     return selectors.appointment_get(user=request.user, pk=appointment_id)
 
 
-@router.post("/appointments", auth=auth_required, summary="聘任（派驻）", response={201: dict})
+def _exception_pending(exception: LimitException):
+    """202: the act waits for the city administrator's approval of the exception (rpms.registry.limits)."""
+    return Status(202, {
+        "status": "exception_pending",
+        "detail": f"已超出{exception.get_limit_display()}（{exception.article}），例外申请 #{exception.pk} 已提交，"
+                  f"待{exception.city.name}市级主管部门审批；批准后即办理。",
+        "exception": limits.limit_exception_json(exception),
+    })
+
+
+@router.post("/appointments", auth=auth_required, summary="聘任（派驻）", response={201: dict, 202: dict})
 def appointment_create(request):
     data = json_object_body(request)
     if data.get("existing") is True:
@@ -107,7 +124,10 @@ def appointment_create(request):
         fee_yuan=None if fee in (None, "") else fee, fee_note=_str(data, "fee_note", max_length=500),
         service_focus=_str(data, "service_focus"), source=_str(data, "source", max_length=50) or "api",
         withdrawal_notice_working_days=data.get("withdrawal_notice_working_days"),
+        exception_reason=_str(data, "exception_reason"),
     )
+    if isinstance(appointment, LimitException):
+        return _exception_pending(appointment)
     return Status(201, selectors.appointment_detail(selectors.appointment_get(user=request.user, pk=appointment.pk)))
 
 
@@ -266,7 +286,7 @@ def proposal_submit(request):
         actor=request.user, planner=_int(data, "planner", "责任规划师编号"), unit=_int(data, "unit", "责任单元编号"),
         role=_str(data, "role", max_length=50) or "responsible_planner", start=start,
         fee_yuan=None if fee in (None, "") else fee, fee_note=_str(data, "fee_note", max_length=500),
-        service_focus=_str(data, "service_focus"),
+        service_focus=_str(data, "service_focus"), exception_reason=_str(data, "exception_reason"),
     )
     return Status(201, proposals.proposal_json(proposals.proposal_get(user=request.user, pk=proposal.pk)))
 
@@ -281,7 +301,8 @@ def proposal_detail(request, proposal_id: int):
     proposal = proposals.proposal_get(user=request.user, pk=proposal_id)
     [facts] = proposals.planner_selection_facts(planners=[proposal.planner], unit=proposal.unit, role=proposal.role,
                                                 start=proposal.start)
-    return {**proposals.proposal_json(proposal), "eligibility": facts["eligibility"], "cap": facts["cap"]}
+    return {**proposals.proposal_json(proposal), "eligibility": facts["eligibility"], "cap": facts["cap"],
+            "limit_exceptions": [limits.limit_exception_json(e) for e in limits.exceptions_for_source(proposal)]}
 
 
 @router.get("/appointments/selection/candidates", auth=auth_required, summary="选聘提名：检索资源库（含资格与上限）")
@@ -294,12 +315,15 @@ def selection_candidates(request, unit: str = "", q: str = "", role: str = ""):
 
 
 @router.post("/appointments/proposals/{int:proposal_id}/approve", auth=auth_required, summary="审核同意选聘提名",
-             response={201: dict})
+             response={201: dict, 202: dict})
 def proposal_approve(request, proposal_id: int):
     data = json_object_body(request) if request.body else {}
     proposal = proposals.proposal_get(user=request.user, pk=proposal_id)
     appointment = proposals.proposal_approve(actor=request.user, proposal=proposal,
-                                             start=_str(data, "start", max_length=10) or None)
+                                             start=_str(data, "start", max_length=10) or None,
+                                             exception_reason=_str(data, "exception_reason"))
+    if isinstance(appointment, LimitException):
+        return _exception_pending(appointment)
     return Status(201, selectors.appointment_detail(selectors.appointment_get(user=request.user, pk=appointment.pk)))
 
 

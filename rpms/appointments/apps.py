@@ -16,8 +16,11 @@ class AppointmentsConfig(AppConfig):
 
         from .removal import planner_removed
         from .selectors import pending_items
+        from .services import perform_limit_exception
 
         if pending_items not in PENDING_PROVIDERS:
             PENDING_PROVIDERS.append(pending_items)
         # P5(4): a removal from the pool (rpms.registry, a lower layer) ends the planner's postings.
         hooks.register(hooks.PLANNER_REMOVED, planner_removed)
+        # B19(2): an exception the city administrator approves performs the appointing that waited.
+        hooks.register(hooks.LIMIT_EXCEPTION_PERFORM, perform_limit_exception)

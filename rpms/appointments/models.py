@@ -587,6 +587,9 @@ class SelectionProposal(TimeStampedModel):
     )
     decided_at = models.DateTimeField("审核或撤回时间", null=True, blank=True)
     return_reason = models.TextField("退回理由", blank=True)
+    # B19(2) "原则上不超过3个": the entity's written justification for proposing a planner at the cap (the
+    # district then asks the city administrator for the exception, rpms.registry.limits).
+    exception_reason = models.TextField("超出原则性上限的理由", blank=True)
     appointment = models.OneToOneField(
         Appointment, verbose_name="聘任", null=True, blank=True, on_delete=models.PROTECT, related_name="selection_proposal"
     )

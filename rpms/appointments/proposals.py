@@ -255,6 +255,7 @@ def proposal_json(proposal: SelectionProposal) -> dict:
         "decided_by": _who(proposal.decided_by),
         "decided_at": timezone.localtime(proposal.decided_at).isoformat() if proposal.decided_at else None,
         "return_reason": proposal.return_reason,
+        "exception_reason": proposal.exception_reason,
         "appointment": proposal.appointment_id,
     }
 
@@ -344,11 +345,15 @@ def _fee(value):
 
 @transaction.atomic
 def proposal_submit(*, actor, planner, unit, role, start, fee_yuan=None, fee_note: str = "",
-                    service_focus: str = "") -> SelectionProposal:
+                    service_focus: str = "", exception_reason: str = "") -> SelectionProposal:
     """B2, B19(1): the unit's hiring entity proposes a registry planner for its own unit. Refused: in a
     city that dispatches (409), by anyone but the unit's entity (403 for the district and the city,
     404 outside the scope), a planner not in the pool, already serving or already proposed for the unit,
-    or at the unit cap (409), an unknown role (409), a start outside the accepted range (400)."""
+    or at the unit cap (409), an unknown role (409), a start outside the accepted range (400).
+
+    At an in-principle cap (B19(2) "原则上"), a proposal carrying `exception_reason` (the entity's written
+    justification) is accepted: the district, approving it, asks the city administrator for the exception
+    (rpms.registry.limits). At a strict cap the justification does not help (409 limit_strict)."""
     services = _services()
     if not getattr(actor, "is_authenticated", False):
         raise Forbidden("请先登录。")
@@ -377,18 +382,33 @@ def proposal_submit(*, actor, planner, unit, role, start, fee_yuan=None, fee_not
     if planner is None:
         raise NotFound("责任规划师不存在。", code="planner_not_found")
     [facts] = planner_selection_facts(planners=[planner], unit=unit, role=role, start=start)
-    if facts["blocking"]:
-        raise Conflict("不能提名：" + "；".join(facts["blocking"]) + "。", code=facts["blocking_codes"][0],
+    exception_reason = _text(exception_reason, "超出原则性上限的理由")
+    blocking = list(zip(facts["blocking_codes"], facts["blocking"]))
+    over_cap = any(code == "unit_cap_reached" for code, _ in blocking)
+    if over_cap and exception_reason and [code for code, _ in blocking] == ["unit_cap_reached"]:
+        from rpms.cities.limits import UNIT_CAP, limit_article
+
+        if not city.policy.limit_in_principle(UNIT_CAP):
+            raise Conflict(f"不能提名：{blocking[0][1]}。按{city.name}的规定，同时服务责任单元上限为硬性要求"
+                           f"（{limit_article(city, UNIT_CAP)}），不能以例外理由办理。", code="limit_strict",
+                           details={"limit": UNIT_CAP, "blocking": facts["blocking"]})
+        blocking = []  # B19(2) "原则上": the district asks the city administrator for the exception
+    if blocking:
+        hint = ""
+        if over_cap and city.policy.limit_in_principle("unit_cap"):
+            hint = "（同时服务责任单元上限为原则性规定：确有必要的，可写明超出上限的理由后提名，由区级审核后报市级主管部门批准例外。）"
+        raise Conflict("不能提名：" + "；".join(text for _, text in blocking) + "。" + hint, code=blocking[0][0],
                        details={"blocking": facts["blocking"]})
     proposal = SelectionProposal(
         city=city, unit=unit, planner=planner, role=role, start=start, fee_yuan=fee, fee_note=fee_note,
         service_focus=service_focus, status=SelectionStatus.PENDING, proposed_by=actor, proposed_at=timezone.now(),
+        exception_reason=exception_reason if over_cap else "",
     )
     full_clean_or_refuse(proposal, validate_constraints=False)
     proposal.save()
     audit_log(
         actor=actor, action="appointments.selection_propose", obj=proposal,
-        after={**snapshot(proposal, ["unit", "planner", "role", "start", "fee_yuan", "status"]),
+        after={**snapshot(proposal, ["unit", "planner", "role", "start", "fee_yuan", "status", "exception_reason"]),
                "eligible": facts["eligible"], "cap": facts["cap"]["text"]},
         article=article, city_code=city.code,
         summary=f"{actor.display_name or actor.username}提名{planner.name}为{unit.name}{proposal.role_label}，待区级审核",
@@ -419,12 +439,19 @@ def _require_pending(proposal) -> None:
 
 
 @transaction.atomic
-def proposal_approve(*, actor, proposal, start=None) -> Appointment:
+def proposal_approve(*, actor, proposal, start=None, exception_reason: str = "", _granted=None):
     """B19(1)(5): the district officer of the unit's district approves a pending proposal; the
     appointment is made by the appointing code (hard rules again, dispatch notice, certificate and
     contract issued, dossier). `start` may move a start that has passed meanwhile. Where a posting of
     the unit in the same role waits for its replacement (`vacancy`), the appointment is recorded as that
-    replacement (调整补位; the city's replacement article is cited too). One audit row."""
+    replacement (调整补位; the city's replacement article is cited too). One audit row.
+
+    Over the unit cap where the city marks it in principle (B19(2)), the approval carrying
+    `exception_reason` becomes a request to the city administrator (rpms.registry.limits): the proposal
+    stays pending and the request is returned; once approved, this service runs again as the officer with
+    the exception granted, and the appointment is made. Without a reason: 409 unit_cap_reached."""
+    from rpms.registry import limits
+
     services = _services()
     proposal = _lock(proposal)
     _require_district_officer(actor, proposal, "审核同意")
@@ -434,11 +461,22 @@ def proposal_approve(*, actor, proposal, start=None) -> Appointment:
     note = f"经{proposal.unit.district.name}责任规划师工作专班审核同意的选聘提名"
     if filling is not None:
         note += f"，接替{filling.text}"
-    appointment = services._appointment_create(
-        actor=actor, planner=proposal.planner_id, unit=proposal.unit_id, role=proposal.role,
-        start=start or proposal.start, fee_yuan=proposal.fee_yuan, fee_note=proposal.fee_note,
-        service_focus=proposal.service_focus, source=f"selection:{proposal.pk}", note=note,
+    chosen_start = start or proposal.start
+    waiver = limits.Waiver(
+        act=limits.ExceptionAct.SELECTION_APPROVE, subject=limits.ExceptionSubject.APPOINTMENT,
+        reason=exception_reason, granted=_granted, source=proposal,
+        payload={"proposal": proposal.pk, "start": str(start) if start else None},
     )
+    try:
+        appointment = services._appointment_create(
+            actor=actor, planner=proposal.planner_id, unit=proposal.unit_id, role=proposal.role,
+            start=chosen_start, fee_yuan=proposal.fee_yuan, fee_note=proposal.fee_note,
+            service_focus=proposal.service_focus, source=f"selection:{proposal.pk}",
+            note=note, waiver=waiver,
+        )
+    except limits.ExceptionRequested as requested:
+        return requested.exception
+    used = services.limit_exceptions_used(appointment)
     before = snapshot(proposal, SNAPSHOT_FIELDS)
     proposal.status = SelectionStatus.APPROVED
     proposal.appointment = appointment
@@ -448,6 +486,11 @@ def proposal_approve(*, actor, proposal, start=None) -> Appointment:
     after = {**snapshot(appointment), "proposal": proposal.pk, "proposed_by": proposal.proposed_by_id}
     articles = [policy_article(city, "selection"), policy_article(city, "appointment")]
     summary = f"审核同意选聘提名，聘任{appointment.planner.name}为{appointment.unit.name}{appointment.role_label}"
+    if used:
+        after["limit_exceptions"] = [e.pk for e in used]
+        after["exception_approved_by"] = [e.decided_by_id for e in used]
+        articles.extend(e.article for e in used)
+        summary += "（经市级主管部门批准超出原则性上限）"
     if filling is not None:
         filling.link(appointment)
         after["replaces"] = filling.leaving.pk
@@ -460,6 +503,12 @@ def proposal_approve(*, actor, proposal, start=None) -> Appointment:
         article=_articles(*articles), summary=summary,
     )
     return appointment
+
+
+def _exceptions_lapse(proposal, actor, note: str) -> list[int]:
+    from rpms.registry.limits import exceptions_lapse
+
+    return exceptions_lapse(source=proposal, actor=actor, note=note)
 
 
 @transaction.atomic
@@ -477,9 +526,11 @@ def proposal_return(*, actor, proposal, reason: str) -> SelectionProposal:
     proposal.decided_by = actor
     proposal.decided_at = timezone.now()
     proposal.save(update_fields=["status", "return_reason", "decided_by", "decided_at", "updated_at"])
+    lapsed = _exceptions_lapse(proposal, actor, "提名已退回，例外申请随之撤销")
     audit_log(
         actor=actor, action="appointments.selection_return", obj=proposal, before=before,
-        after=snapshot(proposal, SNAPSHOT_FIELDS), article=policy_article(proposal.city, "selection"),
+        after={**snapshot(proposal, SNAPSHOT_FIELDS), **({"limit_exceptions_lapsed": lapsed} if lapsed else {})},
+        article=policy_article(proposal.city, "selection"),
         city_code=proposal.city.code,
         summary=f"退回选聘提名：{proposal.planner.name} · {proposal.unit.name}",
     )
@@ -500,9 +551,11 @@ def proposal_withdraw(*, actor, proposal) -> SelectionProposal:
     proposal.decided_by = actor
     proposal.decided_at = timezone.now()
     proposal.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+    lapsed = _exceptions_lapse(proposal, actor, "提名已撤回，例外申请随之撤销")
     audit_log(
         actor=actor, action="appointments.selection_withdraw", obj=proposal, before=before,
-        after=snapshot(proposal, SNAPSHOT_FIELDS), article=policy_article(proposal.city, "selection"),
+        after={**snapshot(proposal, SNAPSHOT_FIELDS), **({"limit_exceptions_lapsed": lapsed} if lapsed else {})},
+        article=policy_article(proposal.city, "selection"),
         city_code=proposal.city.code,
         summary=f"撤回选聘提名：{proposal.planner.name} · {proposal.unit.name}",
     )

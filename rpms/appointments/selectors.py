@@ -230,6 +230,8 @@ def appointment_row(appointment: Appointment, on: dt.date | None = None) -> dict
 
 
 def appointment_detail(appointment: Appointment) -> dict:
+    from rpms.registry import limits
+
     from .signing import signed_contract_json
 
     data = appointment_row(appointment)
@@ -264,6 +266,8 @@ def appointment_detail(appointment: Appointment) -> dict:
              "verify_path": d.verify_path()}
             for d in appointment_documents(appointment)
         ],
+        # B19(2): an appointment beyond an in-principle cap names the exception it was made under.
+        "limit_exceptions": [limits.limit_exception_json(e) for e in limits.exceptions_for_result(appointment)],
     })
     return data
 

@@ -70,7 +70,7 @@ def _role_item(policy, role: str):
 
 
 def _article_text(*articles: str) -> str:
-    return "、".join(dict.fromkeys(a for a in articles if a))
+    return "、".join(dict.fromkeys(part for a in articles for part in (a or "").split("、") if part))
 
 
 def hiring_entity_name(unit) -> str:
@@ -410,8 +410,12 @@ def unit_cap_check(*, city, planner, unit, start: dt.date, end: dt.date, spans=N
 
 
 def _appointment_create(*, actor, planner, unit, role, start, fee_yuan=None, fee_note="", service_focus="",
-                        source="", note="", withdrawal_notice_working_days=None) -> Appointment:
-    """The act of appointing without its audit row (appointment_create and withdrawal_replace audit it)."""
+                        source="", note="", withdrawal_notice_working_days=None, waiver=None) -> Appointment:
+    """The act of appointing without its audit row (appointment_create and withdrawal_replace audit it).
+
+    `waiver` (rpms.registry.limits.Waiver): what the act carries about exceeding the in-principle unit
+    cap (B19(2)); None (the matching, replacements) keeps the cap a hard limit. Raises
+    limits.ExceptionRequested when the act waits for the city administrator's approval."""
     if not getattr(actor, "is_authenticated", False):
         raise Forbidden("请先登录。")
     unit = _load_unit(getattr(unit, "pk", unit))
@@ -463,7 +467,20 @@ def _appointment_create(*, actor, planner, unit, role, start, fee_yuan=None, fee
     if Appointment.objects.filter(planner=planner, unit=unit).not_over(today).exists():
         raise Conflict(f"{planner.name}已在责任单元“{unit.name}”任职，同一人员不能在同一责任单元重复派驻。",
                        code="already_in_unit")
-    unit_cap_check(city=city, planner=planner, unit=unit, start=start, end=end)
+    try:
+        unit_cap_check(city=city, planner=planner, unit=unit, start=start, end=end)
+    except Conflict as refusal:
+        if refusal.code != "unit_cap_reached":
+            raise
+        from rpms.cities.limits import UNIT_CAP
+        from rpms.registry import limits
+
+        limits.limit_exceeded(
+            actor=actor, city=city, limit=UNIT_CAP, refusal=refusal, waiver=waiver,
+            subject_label=f"{planner.name} → {unit.district.name}{unit.name}（{role_item['label']}，{start} 起）",
+            value=refusal.details["held"] + 1, limit_value=refusal.details["cap"], shortfall=[refusal.message],
+            planner=planner, unit=unit,
+        )
 
     appointment = Appointment(
         city=city, unit=unit, planner=planner, role=role, start=start, end=end,
@@ -500,6 +517,10 @@ def _appointment_create(*, actor, planner, unit, role, start, fee_yuan=None, fee
               "documents": [notice.number, certificate.number, contract.number]},
     )
     appointment._issued = (notice, certificate, contract)
+    if waiver is not None:
+        from rpms.registry import limits
+
+        appointment._limit_exceptions = limits.exceptions_performed(waiver=waiver, result=appointment, planner=planner)
     # P6(2): the dispatch notice goes to the local government and to the planner (and the entity).
     appointment_event("appointed", appointment, notice, actor=actor)
     return appointment
@@ -550,9 +571,15 @@ def require_replacement_appointer(*, actor, leaving: Appointment) -> None:
         raise Forbidden("只有有权办理聘任的人员可以调整补位。")
 
 
+def limit_exceptions_used(appointment: Appointment) -> list:
+    """The exceptions (rpms.registry.limits) the act that just made `appointment` proceeded under."""
+    return list(getattr(appointment, "_limit_exceptions", None) or [])
+
+
 @transaction.atomic
 def appointment_create(*, actor, planner, unit, role, start, fee_yuan=None, fee_note="", service_focus="",
-                       source="", note="", withdrawal_notice_working_days=None) -> Appointment:
+                       source="", note="", withdrawal_notice_working_days=None, exception_reason: str = "",
+                       _granted=None):
     """Appoints a planner (or team) to a unit in a role (B19, P6(2)–(3)).
 
     Refused with Conflict (409): planner not active in the city's pool; already serving the unit;
@@ -560,20 +587,62 @@ def appointment_create(*, actor, planner, unit, role, start, fee_yuan=None, fee_
     contract withdrawal-notice clause (`withdrawal_notice_working_days`) where the policy allows none.
     Issues the dispatch notice, the certificate and the contract; dossier APPOINTED; one audit row.
     In a local-selection city nobody appoints directly (403): the entity proposes, the district approves
-    (rpms.appointments.proposals)."""
+    (rpms.appointments.proposals).
+
+    Over an in-principle cap, `exception_reason` makes the city administrator's act an approved exception
+    (rpms.registry.limits); anyone else's waits as a pending request, which is returned instead of an
+    Appointment. A strict cap refuses even with a reason (409 limit_strict)."""
+    from rpms.registry import limits
+
     require_direct_appointing(actor=actor, unit=unit)
-    appointment = _appointment_create(
-        actor=actor, planner=planner, unit=unit, role=role, start=start, fee_yuan=fee_yuan, fee_note=fee_note,
-        service_focus=service_focus, source=source, note=note,
-        withdrawal_notice_working_days=withdrawal_notice_working_days,
+    waiver = limits.Waiver(
+        act=limits.ExceptionAct.APPOINTMENT_CREATE, subject=limits.ExceptionSubject.APPOINTMENT,
+        reason=exception_reason, granted=_granted,
+        payload={"planner": getattr(planner, "pk", planner), "unit": getattr(unit, "pk", unit), "role": role,
+                 "start": str(start), "fee_yuan": fee_yuan, "fee_note": fee_note, "service_focus": service_focus,
+                 "source": source, "note": note, "withdrawal_notice_working_days": withdrawal_notice_working_days},
     )
+    try:
+        appointment = _appointment_create(
+            actor=actor, planner=planner, unit=unit, role=role, start=start, fee_yuan=fee_yuan, fee_note=fee_note,
+            service_focus=service_focus, source=source, note=note,
+            withdrawal_notice_working_days=withdrawal_notice_working_days, waiver=waiver,
+        )
+    except limits.ExceptionRequested as requested:
+        return requested.exception
     city = appointment.city
+    used = limit_exceptions_used(appointment)
     audit_log(
-        actor=actor, action="appointments.appointment_create", obj=appointment, after=snapshot(appointment),
-        article=policy_article(city, "appointment"),
-        summary=f"聘任{appointment.planner.name}为{appointment.unit.name}{appointment.role_label}",
+        actor=actor, action="appointments.appointment_create", obj=appointment,
+        after={**snapshot(appointment), **({"limit_exceptions": [e.pk for e in used]} if used else {})},
+        article=_article_text(policy_article(city, "appointment"), *[e.article for e in used]),
+        summary=f"聘任{appointment.planner.name}为{appointment.unit.name}{appointment.role_label}"
+                + ("（经批准超出原则性上限）" if used else ""),
     )
     return appointment
+
+
+def perform_limit_exception(*, exception):
+    """hooks.LIMIT_EXCEPTION_PERFORM handler: the city administrator approved an exception to the
+    in-principle unit cap (B19(2)); the appointing that waited is done now, through its own service, as
+    the requester, with the exception granted (every other rule checked again)."""
+    from rpms.registry.models import ExceptionAct
+
+    payload = exception.payload or {}
+    if exception.act == ExceptionAct.SELECTION_APPROVE:
+        from . import proposals
+
+        return proposals.proposal_approve(actor=exception.requested_by, proposal=payload.get("proposal"),
+                                          start=payload.get("start") or None, _granted=exception)
+    if exception.act == ExceptionAct.APPOINTMENT_CREATE:
+        return appointment_create(
+            actor=exception.requested_by, planner=payload.get("planner"), unit=payload.get("unit"),
+            role=payload.get("role", ""), start=payload.get("start"), fee_yuan=payload.get("fee_yuan"),
+            fee_note=payload.get("fee_note", ""), service_focus=payload.get("service_focus", ""),
+            source=payload.get("source", ""), note=payload.get("note", ""),
+            withdrawal_notice_working_days=payload.get("withdrawal_notice_working_days"), _granted=exception,
+        )
+    return None
 
 
 # --- filing and disclosure ------------------------------------------------------------------------

@@ -15,7 +15,8 @@ from rpms.cities.models import AppointmentMode, City
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
 from rpms.geography.models import District, ResponsibilityUnit
-from rpms.registry.models import Planner, PoolStatus
+from rpms.registry import limits
+from rpms.registry.models import ExceptionStatus, LimitException, Planner, PoolStatus
 
 from . import clock, permissions, proposals, removal, selectors, services, signing
 from .models import AppointmentStatus, ContractState, SelectionStatus, TerminationInitiator, TerminationStatus
@@ -164,7 +165,7 @@ def appointment_new(request):
     planners = list(Planner.objects.filter(city=city, pool_status=PoolStatus.ACTIVE).order_by("name", "id"))
     form = {"unit": request.GET.get("unit", ""), "planner": request.GET.get("planner", ""),
             "role": request.GET.get("role", ""), "start": clock.today().isoformat(), "fee_yuan": "", "fee_note": "",
-            "service_focus": "", "withdrawal_notice_working_days": ""}
+            "service_focus": "", "withdrawal_notice_working_days": "", "exception_reason": ""}
     error = ""
     status = 200
     if request.method == "POST":
@@ -179,17 +180,22 @@ def appointment_new(request):
                 start=form["start"], fee_yuan=int(form["fee_yuan"]) if form["fee_yuan"] else None,
                 fee_note=form["fee_note"], service_focus=form["service_focus"], source="manual",
                 withdrawal_notice_working_days=form["withdrawal_notice_working_days"] or None,
+                exception_reason=form["exception_reason"],
             )
         except DomainError as exc:
             if not _refusal(exc):
                 raise
             error, status = exc.message, exc.status
         else:
+            if isinstance(appointment, LimitException):
+                messages.success(request, f"已超出{appointment.get_limit_display()}，例外申请已提交市级主管部门审批，批准后即办理聘任。")
+                return redirect("registry:exception_detail", appointment.pk)
             messages.success(request, "已办理聘任，并出具派驻通知、聘任证书和聘用合同。")
             return redirect("appointments:detail", appointment.pk)
     return render(request, "appointments/new.html", {
         "city": city, "units": units, "planners": planners, "roles": city.policy.roles, "form": form, "error": error,
         "local_selection": proposals.is_local_selection(city),
+        "cap_in_principle": city.policy.limit_in_principle("unit_cap"),
     }, status=status)
 
 
@@ -283,6 +289,8 @@ def _detail_context(request, appointment, **extra) -> dict:
         "error": "",
         "error_details": None,
         "error_form": "",
+        # B19(2): the exception to the in-principle cap this appointment was made under, if any.
+        "limit_exceptions": limits.exceptions_for_result(appointment),
     }
     context.update(_signing_context(user, appointment, in_force))
     context.update(extra)
@@ -746,7 +754,8 @@ def proposal_new(request):
             "q": source.get("q", "").strip(), "planner": source.get("planner", ""),
             "role": source.get("role", "") or "responsible_planner",
             "start": source.get("start", "") or clock.today().isoformat(), "fee_yuan": source.get("fee_yuan", ""),
-            "fee_note": source.get("fee_note", ""), "service_focus": source.get("service_focus", "")}
+            "fee_note": source.get("fee_note", ""), "service_focus": source.get("service_focus", ""),
+            "exception_reason": source.get("exception_reason", "")}
     form = {k: v.strip() for k, v in form.items()}
     unit = next((u for u in units if str(u.pk) == form["unit"]), None)
     error, status = "", 200
@@ -759,6 +768,7 @@ def proposal_new(request):
             proposal = proposals.proposal_submit(
                 actor=user, planner=int(form["planner"]), unit=unit, role=form["role"], start=form["start"],
                 fee_yuan=form["fee_yuan"] or None, fee_note=form["fee_note"], service_focus=form["service_focus"],
+                exception_reason=form["exception_reason"],
             )
         except DomainError as exc:
             if not _refusal(exc):
@@ -773,9 +783,13 @@ def proposal_new(request):
         if form["planner"].isdigit() and not any(str(c["id"]) == form["planner"] for c in candidates):
             chosen = Planner.objects.filter(pk=int(form["planner"]), city=city)
             candidates = proposals.planner_selection_facts(planners=chosen, unit=unit, role=form["role"]) + candidates
+    cap_in_principle = city.policy.limit_in_principle("unit_cap")
+    for candidate in candidates:
+        # B19(2) "原则上": a planner held back by the cap alone may be proposed with a justification.
+        candidate["cap_exceptable"] = cap_in_principle and candidate["blocking_codes"] == ["unit_cap_reached"]
     return render(request, "appointments/proposal_new.html", {
         "city": city, "units": units, "unit": unit, "roles": city.policy.roles, "form": form, "error": error,
-        "candidates": candidates, "searched": bool(form["q"]),
+        "candidates": candidates, "searched": bool(form["q"]), "cap_in_principle": cap_in_principle,
         # a withdrawal or removal waiting for its replacement in this unit and role: the approval fills it
         "vacancy": proposals.vacancy(unit=unit, role=form["role"]) if unit is not None else None,
     }, status=status)
@@ -786,6 +800,7 @@ def _proposal_context(request, proposal, **extra) -> dict:
     [facts] = proposals.planner_selection_facts(planners=[proposal.planner], unit=proposal.unit, role=proposal.role,
                                                 start=proposal.start)
     pending = proposal.status == SelectionStatus.PENDING
+    exceptions = limits.exceptions_for_source(proposal)
     context = {
         "proposal": proposal, "facts": facts, "city": proposal.city,
         "can_decide": pending and permissions.is_district_officer_of(user, proposal.unit.district_id),
@@ -796,6 +811,10 @@ def _proposal_context(request, proposal, **extra) -> dict:
         "start_passed": proposal.start < clock.today(),
         "today": clock.today(),
         "form": {}, "error": "", "error_form": "",
+        # B19(2): the exception requests made on this proposal (pending, approved or refused).
+        "limit_exceptions": exceptions,
+        "exception_pending": any(e.status == ExceptionStatus.PENDING for e in exceptions),
+        "cap_in_principle": proposal.city.policy.limit_in_principle("unit_cap"),
     }
     context.update(extra)
     return context
@@ -829,11 +848,16 @@ def proposal_approve(request, pk: int):
     def action(proposal, form):
         if form["confirm"] != "1":
             raise DomainError("请勾选确认：同意后即办理聘任并出具派驻通知、聘任证书和聘用合同。", code="confirm_required")
-        appointment = proposals.proposal_approve(actor=request.user, proposal=proposal, start=form["start"] or None)
+        appointment = proposals.proposal_approve(actor=request.user, proposal=proposal, start=form["start"] or None,
+                                                 exception_reason=form["exception_reason"])
+        if isinstance(appointment, LimitException):
+            messages.success(request, f"人选已达{appointment.get_limit_display()}，例外申请 #{appointment.pk} 已报市级主管部门审批；"
+                                      "批准后即办理聘任，提名在此之前保持待审核。")
+            return redirect("appointments:proposal_detail", proposal.pk)
         messages.success(request, "已审核同意，聘任已办理，并出具派驻通知、聘任证书和聘用合同；请聘任主体签订聘用合同后上传。")
         return redirect("appointments:detail", appointment.pk)
 
-    return _proposal_act(request, pk, "approve", ("confirm", "start"), action)
+    return _proposal_act(request, pk, "approve", ("confirm", "start", "exception_reason"), action)
 
 
 @login_required

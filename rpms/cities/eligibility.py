@@ -143,3 +143,21 @@ def eligibility_check(*, policy, facts: Facts | dict) -> EligibilityResult:
     labels = _Labels(policy)
     outcomes = [_evaluate(rule, facts, labels, rules.article) for rule in rules.rules]
     return EligibilityResult(all(o.passed for o in outcomes), rules.article, outcomes)
+
+
+def declaration_rules(policy) -> list[dict]:
+    """The policy's declaration rules (statements the applicant, or the person commissioned, makes), in
+    order: {"code", "label", "article"}."""
+    found = []
+
+    def walk(node, article):
+        article = node.get("article") or article
+        if node.get("declaration"):
+            found.append({"code": node["code"], "label": node.get("label", ""), "article": article})
+        for child in (node.get("all_of") or node.get("any_of") or []):
+            walk(child, article)
+
+    rules = policy.eligibility_rules or {}
+    for rule in rules.get("rules", []):
+        walk(rule, rules.get("article", ""))
+    return found

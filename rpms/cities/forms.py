@@ -6,6 +6,10 @@ from .models import PolicyProfile
 from .services import POLICY_LIST_FIELDS, POLICY_SCALAR_FIELDS
 
 
+# The JSON settings that are objects, not lists (empty means {}).
+DICT_FIELDS = {"eligibility_rules", "articles", "limit_strictness"}
+
+
 class PolicyForm(forms.ModelForm):
     """Scalar rules as typed fields; lists as JSON text, validated by the service."""
 
@@ -29,7 +33,7 @@ class PolicyForm(forms.ModelForm):
         for name in POLICY_LIST_FIELDS:
             raw = self.data.get(name, "")
             try:
-                data[name] = json.loads(raw) if raw.strip() else ([] if name != "eligibility_rules" else {})
+                data[name] = json.loads(raw) if raw.strip() else ({} if name in DICT_FIELDS else [])
             except json.JSONDecodeError as exc:
                 self.add_error(name, f"不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列）。")
         return data

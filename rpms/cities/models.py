@@ -105,6 +105,13 @@ class PolicyProfile(TimeStampedModel):
     # The kinds of violation a district may record (B16 in Beijing; P5(4) items 1–2 in Pingdingshan),
     # each citing the city's own article; empty: the city lists none.
     violation_kinds = models.JSONField("违规情形", default=list, blank=True)
+    # B18, B19(2), B19(7) say "原则上": a city marks each limit strict or in_principle (rpms.cities.limits);
+    # exceeding an in-principle limit needs an approved exception (rpms.registry.limits). Unnamed: strict.
+    limit_strictness = models.JSONField(
+        "限制的执行方式", default=dict, blank=True,
+        help_text="各项限制（unit_cap 同时服务责任单元上限、core_team_members 团队核心成员上限、eligibility 选聘条件）"
+                  "为 strict（硬性）或 in_principle（原则上，经市级主管部门批准可例外）；未列出的按 strict 执行",
+    )
     articles = models.JSONField(
         "各环节条款依据", default=dict, blank=True,
         help_text="每个办理环节引用的本市条款，键见 rpms.cities.articles.ARTICLE_STEPS",
@@ -150,6 +157,12 @@ class PolicyProfile(TimeStampedModel):
 
     def violation_kind(self, code):
         return self._by_code(self.violation_kinds or [], code)
+
+    def limit_in_principle(self, limit: str) -> bool:
+        """Whether `limit` (rpms.cities.limits.LIMITS) may be exceeded with an approved exception."""
+        from .limits import is_in_principle
+
+        return is_in_principle(self, limit)
 
     def grade(self, code):
         return self._by_code(self.grades, code)

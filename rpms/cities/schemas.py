@@ -232,6 +232,37 @@ def _check_articles(raw) -> list[str]:
     return problems
 
 
+class LimitEntry(BaseModel):
+    """How firmly one limit holds (rpms.cities.limits), with its citation."""
+
+    model_config = ConfigDict(extra="forbid")
+    strictness: Literal["strict", "in_principle"]
+    article: str = Field(default="", max_length=32)
+    basis: str = Field(default="", max_length=500)
+
+
+def _check_limit_strictness(raw) -> list[str]:
+    """{limit code: "strict" | "in_principle" | {"strictness", "article"?, "basis"?}} over known limits."""
+    from .limits import LIMITS
+
+    if raw in (None, ""):
+        return []
+    if not isinstance(raw, dict):
+        return ["应为“限制代码: strict 或 in_principle”的对照表"]
+    problems = []
+    unknown = sorted(set(raw) - set(LIMITS))
+    if unknown:
+        problems.append(f"未知的限制：{'、'.join(map(str, unknown))}（可选：{'、'.join(LIMITS)}）")
+    for code, value in raw.items():
+        if code not in LIMITS:
+            continue
+        try:
+            LimitEntry.model_validate({"strictness": value} if isinstance(value, str) else value)
+        except PydanticError as exc:
+            problems.extend(f"{code}：{m}" for m in _zh_errors(exc))
+    return problems
+
+
 def parse_policy_lists(values: dict) -> tuple[dict, dict[str, list[str]]]:
     """Validates the list-valued keys of a policy; returns (parsed, errors by key)."""
     errors: dict[str, list[str]] = {}
@@ -260,6 +291,9 @@ def parse_policy_lists(values: dict) -> tuple[dict, dict[str, list[str]]]:
     errors_articles = _check_articles(values.get("articles"))
     if errors_articles:
         errors["articles"] = errors_articles
+    errors_limits = _check_limit_strictness(values.get("limit_strictness"))
+    if errors_limits:
+        errors["limit_strictness"] = errors_limits
 
     # Cross-references.
     removal_codes = {g.code for g in parsed.get("removal_grounds", [])}
@@ -289,6 +323,7 @@ def validate_policy_lists(profile) -> None:
     values = {name: getattr(profile, name) for name in LIST_SCHEMAS}
     values["eligibility_rules"] = profile.eligibility_rules
     values["articles"] = profile.articles
+    values["limit_strictness"] = profile.limit_strictness
     _, errors = parse_policy_lists(values)
     # A city cites its own rule book: a violation kind citing another city's article is refused.
     prefix = getattr(getattr(profile, "city", None), "article_prefix", "") if profile.city_id else ""

@@ -15,6 +15,7 @@ CITY_FIELDS = ["name", "division_code", "rulebook_title", "article_prefix", "bur
 POLICY_LIST_FIELDS = [
     "grades", "removal_grounds", "duty_categories", "zone_types", "specialties", "registrations",
     "eligibility_rules", "contract_clauses", "assessment_criteria", "roles", "violation_kinds", "articles",
+    "limit_strictness",
 ]
 POLICY_SCALAR_FIELDS = [
     "notice_working_days", "withdrawal_notice_working_days", "first_term_years", "renewal_years_min",

@@ -28,14 +28,20 @@ The hooks (name, who runs it, keyword arguments, what a handler returns):
   planner; B25 / P6(5) the exits; P5(4) a removal ending a posting): event (a code, see
   rpms.notifications.appointment_events.EVENTS), appointment, record (the request, withdrawal, proposal
   or signed contract concerned, or None), actor. Handlers deliver (rpms.notifications: inbox rows in the
-  act's transaction, e-mail after commit) and return nothing."""
+  act's transaction, e-mail after commit) and return nothing.
+- LIMIT_EXCEPTION_PERFORM — rpms.registry.limits.limit_exception_approve, once the city administrator has
+  approved a pending exception to an in-principle limit (B18, B19(2), B19(7)): exception (the
+  LimitException, its `act` and `payload` say what waits). The handler of the app owning the act performs
+  it through the act's own service (every other rule checked again, the requester as the actor, the
+  approved exception granted) and returns the record made; the others return None."""
 from collections.abc import Callable
 
 PLANNER_REMOVED = "planner_removed"
 TERM_REVIEWS = "term_reviews"
 APPOINTMENT_EVENT = "appointment_event"
+LIMIT_EXCEPTION_PERFORM = "limit_exception_perform"
 
-KNOWN = frozenset({PLANNER_REMOVED, TERM_REVIEWS, APPOINTMENT_EVENT})
+KNOWN = frozenset({PLANNER_REMOVED, TERM_REVIEWS, APPOINTMENT_EVENT, LIMIT_EXCEPTION_PERFORM})
 
 _handlers: dict[str, list[Callable]] = {}
 

@@ -5,7 +5,9 @@
 - GET /calls/{id}/application-defaults (planner) → the form's starting values from their registry record
 - POST /calls/{id}/applications (planner) → 201 {"id","status","eligibility":{"eligible","rules":[...]},"changes"}
 - GET /applications/{id} · POST /applications/{id}/proofs · GET /applications/{id}/proofs/{pid}
-- POST /applications/{id}/review {"decision","reason","scores"}
+- POST /applications/{id}/review {"decision","reason","scores","exception_reason"?} — an ineligible application is
+  approved only with "exception_reason" where the city marks its eligibility rules in principle (B18; an approved
+  exception, rpms.registry.limits); a strict rule (P4) → 409 limit_strict
 - POST /calls/{id}/notices {"start","working_days","evidence_url","title"} → the notice (201). working_days
   defaults to the policy's minimum, fewer → 400; a start before today records a notice published
   elsewhere and needs evidence_url (http/https) or a scan → 400 evidence_required without it.
@@ -29,6 +31,9 @@ from rpms.core.api import auth_required, public_answer, require_role
 from rpms.core.errors import NotFound
 from rpms.core.masking import mask_id_number, mask_mobile
 from rpms.core.ratelimit import client_key, rate_limit_hit
+
+from rpms.registry import limits
+from rpms.registry.models import LimitException
 
 from . import selectors, services
 from .models import SCORE_KEYS, CallKind
@@ -109,6 +114,7 @@ class ReviewIn(Schema):
     decision: str
     reason: str = ""
     scores: dict[str, Any] = {}
+    exception_reason: str = ""
 
 
 class NoticeIn(Schema):
@@ -396,7 +402,8 @@ def proof_download(request, application_id: int, proof_id: int):
     return proof_response(proof.path, download_name=proof.original_name)
 
 
-@router.post("/applications/{application_id}/review", auth=auth_required, response={200: dict[str, Any], **ERRORS},
+@router.post("/applications/{application_id}/review", auth=auth_required,
+             response={200: dict[str, Any], 202: dict[str, Any], **ERRORS},
              summary="审核遴选")
 def application_review(request, application_id: int, payload: ReviewIn):
     """审核遴选（P5(1)）：decision 为 approve 或 reject；reason 为申请人可见的意见（不通过时必填）；
@@ -405,10 +412,14 @@ def application_review(request, application_id: int, payload: ReviewIn):
     require_role(request, Role.CITY_ADMIN)
     application = selectors.application_get(user=request.user, application_id=application_id, write=True)
     application = services.application_review(actor=request.user, application=application, decision=payload.decision,
-                                               reason=payload.reason, scores=payload.scores)
+                                               reason=payload.reason, scores=payload.scores,
+                                               exception_reason=payload.exception_reason)
+    if isinstance(application, LimitException):  # pragma: no cover - only the city administrator reviews
+        return Status(202, {"status": "exception_pending", "exception": limits.limit_exception_json(application)})
     return {"id": application.pk, "status": application.status, "decision_reason": application.decision_reason,
             "scores": application.scores, "score_keys": SCORE_KEYS,
-            "decided_at": application.decided_at.isoformat()}
+            "decided_at": application.decided_at.isoformat(),
+            "limit_exceptions": [limits.limit_exception_json(e) for e in limits.exceptions_for_source(application)]}
 
 
 # --- notices ----------------------------------------------------------------------------------------

@@ -162,19 +162,9 @@ def call_withdraw(*, actor, call: OpenCall, reason: str) -> OpenCall:
 
 def declaration_rules(policy) -> list[dict]:
     """The policy's applicant declarations (rules checked by the applicant's statement), in order."""
-    found = []
+    from rpms.cities.eligibility import declaration_rules as rules
 
-    def walk(node, article):
-        article = node.get("article") or article
-        if node.get("declaration"):
-            found.append({"code": node["code"], "label": node.get("label", ""), "article": article})
-        for child in (node.get("all_of") or node.get("any_of") or []):
-            walk(child, article)
-
-    rules = policy.eligibility_rules or {}
-    for rule in rules.get("rules", []):
-        walk(rule, rules.get("article", ""))
-    return found
+    return rules(policy)
 
 
 def _int(value, *, label: str, low: int, high: int) -> int:
@@ -480,9 +470,19 @@ def _scores_clean(scores, *, required: bool) -> dict:
 
 
 @transaction.atomic
-def application_review(*, actor, application: Application, decision: str, reason: str = "", scores=None) -> Application:
+def application_review(*, actor, application: Application, decision: str, reason: str = "", scores=None,
+                       exception_reason: str = "", _granted=None):
     """审核遴选 (P5(1)): scores on professional background, title, experience and local familiarity,
-    and a decision with a reason the applicant sees."""
+    and a decision with a reason the applicant sees.
+
+    An ineligible application (B18, P4) is not approved (400 `ineligible`, each failed rule explained) —
+    unless the city marks its eligibility rules in principle (B18 "原则上") and the approval carries
+    `exception_reason`: the city administrator's approval is then an approved exception
+    (rpms.registry.limits), anyone else's a pending request (returned instead of the application). A
+    strict rule (P4) refuses even with a reason (409 limit_strict)."""
+    from rpms.cities.limits import ELIGIBILITY
+    from rpms.registry import limits
+
     application = Application.objects.select_for_update(of=("self",)).select_related("call__city").get(pk=application.pk)
     if decision not in ("approve", "reject"):
         raise DomainError("审核结论应为 approve（通过）或 reject（不通过）。", code="invalid_decision")
@@ -491,9 +491,25 @@ def application_review(*, actor, application: Application, decision: str, reason
         raise Conflict(f"该申请当前为“{application.get_status_display()}”，不能再审核。", code="already_decided")
     reason = _text(reason, label="审核意见", max_length=MAX_TEXT, required=decision == "reject")
     scores = _scores_clean(scores, required=decision == "approve")
+    city = application.call.city
+    waiver = limits.Waiver(
+        act=limits.ExceptionAct.APPLICATION_APPROVE, subject=limits.ExceptionSubject.APPLICATION,
+        reason=exception_reason, granted=_granted, source=application,
+        payload={"application": application.pk, "decision": decision, "reason": reason, "scores": scores},
+    )
     if decision == "approve" and not application.eligible:
-        article = (application.eligibility or {}).get("article", "")
-        raise DomainError(f"该申请不符合选聘条件（{article}），不能审核通过。", code="ineligible")
+        eligibility = application.eligibility or {}
+        article = eligibility.get("article", "")
+        failures = [f"{rule.get('label', '')}（{rule.get('article', '')}）：{rule.get('detail', '')}"
+                    for rule in eligibility.get("rules", []) if not rule.get("passed")]
+        refusal = DomainError(f"该申请不符合选聘条件（{article}），不能审核通过：" + "；".join(failures) + "。",
+                              code="ineligible", details={"eligibility": eligibility})
+        try:
+            limits.limit_exceeded(actor=actor, city=city, limit=ELIGIBILITY, refusal=refusal, waiver=waiver,
+                                  subject_label=f"{application.display_name}（《{application.call.title}》）",
+                                  shortfall=failures, planner=application.prior_planner)
+        except limits.ExceptionRequested as requested:
+            return requested.exception
     before = snapshot(application, fields=["status", "scores", "decision_reason", "decided_at"])
     application.status = target
     application.scores = scores
@@ -502,13 +518,33 @@ def application_review(*, actor, application: Application, decision: str, reason
     application.decided_by = actor
     full_clean_or_refuse(application, validate_constraints=False)
     application.save(update_fields=["status", "scores", "decision_reason", "decided_at", "decided_by", "updated_at"])
+    # The planner is known only at admission (notice_close): the exception joins the dossier then.
+    used = limits.exceptions_performed(waiver=waiver, result=application)
     audit_log(
         actor=actor, action="recruitment.application_review", obj=application, before=before,
-        after=snapshot(application, fields=["status", "scores", "decision_reason", "decided_at"]),
-        article=policy_article(application.call.city, "review"),
-        summary=f"审核{'通过' if target == ApplicationStatus.APPROVED else '未通过'}：{application.display_name}"[:255],
+        after={**snapshot(application, fields=["status", "scores", "decision_reason", "decided_at"]),
+               **({"limit_exceptions": [e.pk for e in used]} if used else {})},
+        article="、".join(dict.fromkeys(part for text in [policy_article(city, "review"), *[e.article for e in used]]
+                                        for part in (text or "").split("、") if part)),
+        summary=(f"审核{'通过' if target == ApplicationStatus.APPROVED else '未通过'}：{application.display_name}"
+                 + ("（不符合选聘条件，经批准例外）" if used else ""))[:255],
     )
     return application
+
+
+def perform_limit_exception(*, exception):
+    """hooks.LIMIT_EXCEPTION_PERFORM handler: an approved exception to the in-principle eligibility rules
+    (B18) performs the approval of the application that waited, through application_review."""
+    from rpms.registry.models import ExceptionAct
+
+    if exception.act != ExceptionAct.APPLICATION_APPROVE:
+        return None
+    payload = exception.payload or {}
+    application = Application.objects.filter(pk=payload.get("application")).first()
+    if application is None:
+        raise Conflict("该申请已不存在。", code="application_missing")
+    return application_review(actor=exception.requested_by, application=application, decision="approve",
+                              reason=payload.get("reason", ""), scores=payload.get("scores"), _granted=exception)
 
 
 # --- notices ----------------------------------------------------------------------------------------
@@ -892,6 +928,10 @@ def _admit(*, actor, notice: PublicNotice, entry: NoticeEntry, now) -> Planner:
     application.admitted_at = now
     application.planner = planner
     application.save(update_fields=["status", "admitted_at", "planner", "updated_at"])
+    # B18 "原则上": an exception the approval was made under joins the planner's dossier.
+    from rpms.registry.limits import exceptions_attach
+
+    exceptions_attach(source=application, planner=planner)
     return planner
 
 

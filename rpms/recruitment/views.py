@@ -21,6 +21,8 @@ from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.masking import mask_id_number, mask_mobile
 from rpms.core.ratelimit import client_key, rate_limit_hit
 
+from rpms.registry import limits
+
 from . import clock, selectors, services
 from .api import objection_rate
 from .models import SCORE_KEYS, ApplicationStatus, CallKind
@@ -249,6 +251,9 @@ def _application_context(request, application, **extra):
         "review_form": {},
         "max_proof_mb": _max_proof_mb(),
         "changes": application.changes or [],
+        # B18 "原则上": an ineligible application may be approved with an exception where the city allows it.
+        "limit_exceptions": limits.exceptions_for_source(application),
+        "eligibility_in_principle": application.call.city.policy.limit_in_principle("eligibility"),
     }
     context.update(extra)
     return context
@@ -405,12 +410,14 @@ def call_publish(request, pk):
 @require_POST
 def review(request, pk):
     application = selectors.application_get(user=request.user, application_id=pk, write=True)
-    form = {"decision": request.POST.get("decision", ""), "reason": request.POST.get("reason", "")}
+    form = {"decision": request.POST.get("decision", ""), "reason": request.POST.get("reason", ""),
+            "exception_reason": request.POST.get("exception_reason", "")}
     scores = {key: request.POST.get(f"score_{key}", "") for key in SCORE_KEYS}
     form["scores"] = scores
     try:
         services.application_review(actor=request.user, application=application, decision=form["decision"],
-                                    reason=form["reason"], scores={k: v for k, v in scores.items() if v != ""})
+                                    reason=form["reason"], scores={k: v for k, v in scores.items() if v != ""},
+                                    exception_reason=form["exception_reason"])
     except DomainError as exc:
         if not _refusal(exc):
             raise

@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from rpms.core.admin_base import ReadOnlyAdmin, ReadOnlyInline
 
-from .models import DossierEvent, Planner, RosterImport, TeamMember
+from .models import DossierEvent, LimitException, Planner, RosterImport, TeamMember
 
 
 class TeamMemberInline(ReadOnlyInline):
@@ -41,3 +41,15 @@ class RosterImportAdmin(ReadOnlyAdmin):
     search_fields = ("file_name",)
     list_select_related = ("city", "uploaded_by")
     # The rows waiting to be imported (RosterImportBatch) carry personal data and are not shown here.
+
+
+@admin.register(LimitException)
+class LimitExceptionAdmin(ReadOnlyAdmin):
+    """Exceptions to in-principle limits (B18, B19(2), B19(7)); decided on the pages, never edited here."""
+
+    list_display = ("pk", "city", "limit", "act", "subject_label", "value", "limit_value", "status", "requested_by",
+                    "requested_at", "decided_by", "decided_at")
+    list_filter = ("city", "limit", "status", "act")
+    search_fields = ("subject_label", "reason")
+    list_select_related = ("city", "requested_by", "decided_by")
+    exclude = ("payload",)  # the act's arguments, for performing it on approval

@@ -5,8 +5,14 @@
 - GET /pool/{id} — a planner's record and dossier (个人档案)
 - POST /pool/{id}/remove {"ground": CODE, "note"} — removal on a policy ground (P5(4))
 - POST /pool/{id}/leave {"note"} — the planner asks to leave (P5(4) item 4)
-- POST /pool/{id}/members {"name","specialty","is_core"} — a team's member (B19(7) cap)
-- POST /cities/{code}/pool/commission — direct commission (B19(1)) where the pool needs no notice
+- POST /pool/{id}/members {"name","specialty","is_core","exception_reason"?} — a team's member (B19(7) cap;
+  beyond an in-principle cap only with `exception_reason`, granted by the city administrator)
+- POST /cities/{code}/pool/commission — direct commission (B19(1)) where the pool needs no notice; the
+  eligibility rules (B18) are checked on the facts and `declarations`: 400 `ineligible` with every failed
+  rule, unless the city marks eligibility in principle and `exception_reason` is given
+- Exceptions to in-principle limits (B18, B19(2), B19(7), rpms.registry.limits): GET /exceptions?status=&limit=
+  (scoped) · GET /exceptions/{id} · POST /exceptions/{id}/approve {"note"?} (the waiting act is performed)
+  · POST /exceptions/{id}/refuse {"reason"} — the city administrator
 """
 from typing import Any
 
@@ -18,7 +24,8 @@ from rpms.core.api import auth_required, require_role
 from rpms.core.errors import DomainError, Forbidden
 from rpms.geography.models import District
 
-from . import selectors, services
+from . import limits, selectors, services
+from .models import LimitException
 
 # Mounted at the API root (/api/v1/): paths are written in full, e.g. "/cities/{code}/pool".
 router = Router(tags=["资源库"])
@@ -46,6 +53,7 @@ class MemberIn(Schema):
     name: str
     specialty: str = ""
     is_core: bool = False
+    exception_reason: str = ""
 
 
 class CommissionIn(Schema):
@@ -63,15 +71,20 @@ class CommissionIn(Schema):
     title_field: str = ""
     registrations: list[str] = []
     experience_years: int = 0
+    major_field: str = ""
     specialties: list[str] = []
     districts: list[str] = []
     members: list[MemberIn] = []
+    declarations: list[str] = []
+    exception_reason: str = ""
 
 
 def dossier_json(planner) -> dict:
     row = selectors.planner_row(planner, selectors.FULL)
     row["members"] = [{"name": m.name, "specialty": m.specialty, "is_core": m.is_core} for m in planner.members.all()]
     row["removal_note"] = planner.removal_note
+    # Exceptions to in-principle limits this record was admitted or served under (B18, B19(2), B19(7)).
+    row["limit_exceptions"] = [limits.limit_exception_json(e) for e in limits.exceptions_for_planner(planner)]
     row["events"] = [
         {"kind": e.kind, "label": e.get_kind_display(), "occurred_at": e.occurred_at.isoformat(), "article": e.article,
          "summary": e.summary, "actor": e.actor_repr}
@@ -126,15 +139,60 @@ def leave(request, planner_id: int, payload: LeaveIn):
     return {"id": planner.pk, "leave_requested": True}
 
 
-@router.post("/pool/{planner_id}/members", auth=auth_required, response={201: dict[str, Any], **ERRORS},
+@router.post("/pool/{planner_id}/members", auth=auth_required, response={201: dict[str, Any], 202: dict[str, Any], **ERRORS},
              summary="登记团队成员")
 def member_add(request, planner_id: int, payload: MemberIn):
     """团队核心成员不超过政策规定人数（北京 8 人，B19(7)）。"""
     require_role(request, Role.CITY_ADMIN)
     planner = selectors.planner_get(user=request.user, planner_id=planner_id, write=True)
     member = services.team_member_add(actor=request.user, planner=planner, name=payload.name,
-                                      specialty=payload.specialty, is_core=payload.is_core)
-    return Status(201, {"id": member.pk, "name": member.name, "specialty": member.specialty, "is_core": member.is_core})
+                                      specialty=payload.specialty, is_core=payload.is_core,
+                                      exception_reason=payload.exception_reason)
+    if isinstance(member, LimitException):  # pragma: no cover - only the city administrator adds members
+        return Status(202, {"status": "exception_pending", "exception": limits.limit_exception_json(member)})
+    used = limits.exceptions_for_result(member)
+    return Status(201, {"id": member.pk, "name": member.name, "specialty": member.specialty, "is_core": member.is_core,
+                        "limit_exceptions": [limits.limit_exception_json(e) for e in used]})
+
+
+class ExceptionDecisionIn(Schema):
+    note: str = ""
+
+
+class ExceptionRefuseIn(Schema):
+    reason: str = ""
+
+
+@router.get("/exceptions", auth=auth_required, response={200: dict[str, Any], **ERRORS}, summary="原则性规定的例外（列表）")
+def exception_list(request, status: str = "", limit: str = ""):
+    """市级管理员看本市全部，区级工作人员看本区的和本人提出的，其他人看本人提出的。status：pending 待审批、approved 已批准、
+    refused 未批准；limit：unit_cap、core_team_members、eligibility。"""
+    rows = list(limits.limit_exception_list(user=request.user, status=status, limit=limit))
+    return {"count": len(rows), "results": [limits.limit_exception_json(e) for e in rows]}
+
+
+@router.get("/exceptions/{exception_id}", auth=auth_required, response={200: dict[str, Any], **ERRORS},
+            summary="原则性规定的例外（详情）")
+def exception_detail(request, exception_id: int):
+    return limits.limit_exception_json(limits.limit_exception_get(user=request.user, pk=exception_id))
+
+
+@router.post("/exceptions/{exception_id}/approve", auth=auth_required, response={200: dict[str, Any], **ERRORS},
+             summary="批准例外（并办理所申请的事项）")
+def exception_approve(request, exception_id: int, payload: ExceptionDecisionIn | None = None):
+    """市级管理员批准后，按原申请办理所等待的事项（其他规定仍逐项核验，不符合的不予办理并说明原因）。"""
+    record = limits.limit_exception_get(user=request.user, pk=exception_id)
+    record = limits.limit_exception_approve(actor=request.user, exception=record, note=payload.note if payload else "")
+    return limits.limit_exception_json(record)
+
+
+@router.post("/exceptions/{exception_id}/refuse", auth=auth_required, response={200: dict[str, Any], **ERRORS},
+             summary="不予批准例外")
+def exception_refuse(request, exception_id: int, payload: ExceptionRefuseIn):
+    """市级管理员不予批准，须写明理由；所等待的事项不予办理。"""
+    record = limits.limit_exception_get(user=request.user, pk=exception_id)
+    record = limits.limit_exception_refuse(actor=request.user, exception=record, reason=payload.reason)
+    return limits.limit_exception_json(record)
 
 
 @router.post("/cities/{code}/pool/commission", auth=auth_required, response={201: dict[str, Any], **ERRORS},
@@ -151,9 +209,11 @@ def commission(request, code: str, payload: CommissionIn):
         raise DomainError("熟悉的区须为本市的区。", code="invalid_district")
     reason = data.pop("reason")
     name = data.pop("name")
-    members = data.pop("members")
+    members = [{k: v for k, v in m.items() if k != "exception_reason"} for m in data.pop("members")]
     planner = services.planner_commission(actor=request.user, city=city, reason=reason, name=name,
-                                          familiar_districts=districts, members=members, **data)
+                                          familiar_districts=districts, members=members,
+                                          declarations=data.pop("declarations"),
+                                          exception_reason=data.pop("exception_reason"), **data)
     return Status(201, dossier_json(selectors.planner_get(user=request.user, planner_id=planner.pk)))
 
 

@@ -1,5 +1,6 @@
 """Registry: planners and teams, their qualifications and specialties, the resource pool (P5),
-dossiers and removal on the listed grounds (P5(4))."""
+dossiers and removal on the listed grounds (P5(4)), and the exceptions to in-principle limits (B18,
+B19(2), B19(7): rpms.registry.limits)."""
 from django.apps import AppConfig
 
 
@@ -7,3 +8,14 @@ class RegistryConfig(AppConfig):
     name = "rpms.registry"
     label = "registry"
     verbose_name = "责任规划师库"
+
+    def ready(self):
+        from rpms.core import hooks
+        from rpms.portal.selectors import PENDING_PROVIDERS
+
+        from .limits import perform_registry_act
+        from .selectors import pending_items
+
+        hooks.register(hooks.LIMIT_EXCEPTION_PERFORM, perform_registry_act)
+        if pending_items not in PENDING_PROVIDERS:
+            PENDING_PROVIDERS.append(pending_items)

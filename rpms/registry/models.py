@@ -141,6 +141,7 @@ class DossierEventKind(models.TextChoices):
     VIOLATION = "violation", "违规记录"
     HONOURED = "honoured", "表彰"
     TRAINING = "training", "继续教育"
+    LIMIT_EXCEPTION = "limit_exception", "原则性规定的例外"
 
 
 class DossierEvent(models.Model):
@@ -215,3 +216,105 @@ class RosterImportBatch(models.Model):
 
     def __str__(self):
         return f"{self.roster_import_id}#{self.index}"
+
+
+class LimitCode(models.TextChoices):
+    """The limits a city's rules set (rpms.cities.limits): B19(2), B19(7), B18 / P4."""
+
+    UNIT_CAP = "unit_cap", "同时服务责任单元上限"
+    CORE_TEAM_MEMBERS = "core_team_members", "团队核心成员上限"
+    ELIGIBILITY = "eligibility", "选聘条件"
+
+
+class ExceptionAct(models.TextChoices):
+    """The acts that may exceed an in-principle limit with an approved exception."""
+
+    APPOINTMENT_CREATE = "appointment_create", "聘任（派驻）"
+    SELECTION_APPROVE = "selection_approve", "审核同意选聘提名"
+    TEAM_MEMBER_ADD = "team_member_add", "登记团队核心成员"
+    APPLICATION_APPROVE = "application_approve", "审核通过入库申请"
+    COMMISSION = "commission", "定向委托入库"
+
+
+class ExceptionSubject(models.TextChoices):
+    APPOINTMENT = "appointment", "聘任"
+    TEAM = "team", "团队"
+    APPLICATION = "application", "入库申请"
+    COMMISSION = "commission", "定向委托"
+
+
+class ExceptionStatus(models.TextChoices):
+    PENDING = "pending", "待审批"
+    APPROVED = "approved", "已批准"
+    REFUSED = "refused", "未批准"
+    # The record the request was made on was returned or withdrawn meanwhile: nothing is left to approve.
+    LAPSED = "lapsed", "已撤销"
+
+
+class LimitException(TimeStampedModel):
+    """An exception to an in-principle limit (B18 "原则上", B19(2) "原则上不超过3个", B19(7) "原则上不超过8人"):
+    who asked and why, which limit, the value the act reaches against the limit, the act and its subject,
+    who approved or refused it and when. The city administrator grants one by acting with a justification
+    (approved at once); anyone else's act waits as a pending request, performed through the act's own
+    service when approved (rpms.registry.limits). Written only by services."""
+
+    city = models.ForeignKey("cities.City", verbose_name="城市", on_delete=models.PROTECT, related_name="limit_exceptions")
+    limit = models.CharField("限制", max_length=32, choices=LimitCode.choices)
+    article = models.CharField("依据条款", max_length=64, blank=True)
+    limit_value = models.PositiveIntegerField("规定上限", null=True, blank=True)
+    value = models.PositiveIntegerField("办理后的数值", null=True, blank=True)
+    shortfall = models.JSONField("超出或不符合的情况", default=list, blank=True)
+    act = models.CharField("事项", max_length=32, choices=ExceptionAct.choices)
+    subject = models.CharField("对象类型", max_length=16, choices=ExceptionSubject.choices)
+    subject_label = models.CharField("对象", max_length=300)
+    payload = models.JSONField("办理内容", default=dict, blank=True)
+    planner = models.ForeignKey(Planner, verbose_name="责任规划师（团队）", null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="limit_exceptions")
+    unit = models.ForeignKey("geography.ResponsibilityUnit", verbose_name="责任单元", null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="+")
+    district = models.ForeignKey("geography.District", verbose_name="区", null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    # The record the act was asked on (a selection proposal, an application) and the one it produced.
+    source_type = models.CharField("申请所涉记录类型", max_length=100, blank=True)
+    source_id = models.CharField("申请所涉记录编号", max_length=64, blank=True)
+    result_type = models.CharField("办理结果记录类型", max_length=100, blank=True)
+    result_id = models.CharField("办理结果记录编号", max_length=64, blank=True)
+    reason = models.TextField("例外理由")
+    status = models.CharField("状态", max_length=16, choices=ExceptionStatus.choices, default=ExceptionStatus.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT,
+                                     related_name="+")
+    requested_at = models.DateTimeField("申请时间")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="审批人", null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    decision_note = models.TextField("审批意见", blank=True)
+    performed_at = models.DateTimeField("办理时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "原则性规定的例外"
+        verbose_name_plural = "原则性规定的例外"
+        ordering = ["-requested_at", "-id"]
+        indexes = [
+            models.Index(fields=["city", "status"], name="limit_exception_city_status"),
+            models.Index(fields=["result_type", "result_id"], name="limit_exception_result"),
+            models.Index(fields=["source_type", "source_id"], name="limit_exception_source"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="pending") | Q(decided_at__isnull=False), name="limit_exception_decided_has_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="refused") | ~Q(decision_note=""), name="limit_exception_refusal_has_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_limit_display()}例外：{self.subject_label}"
+
+    @property
+    def figures(self) -> str:
+        """"4 个（上限 3 个）"-style text of the value against the limit, or "" (eligibility)."""
+        if self.limit_value is None or self.value is None:
+            return ""
+        unit = "人" if self.limit == LimitCode.CORE_TEAM_MEMBERS else "个"
+        return f"{self.value} {unit}（上限 {self.limit_value} {unit}）"

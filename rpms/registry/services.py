@@ -68,19 +68,39 @@ def specialties_check(*, city, codes, label: str = "专业领域") -> list[str]:
 
 def core_member_cap_check(*, policy, members) -> None:
     """B19(7): no more core members recorded than the policy allows (None: no cap). Cites the city's own
-    article for the step (policy `articles["team_core_cap"]`)."""
+    article for the step (policy `articles["team_core_cap"]`). The refusal's details carry the figures
+    (`core`, `cap`), which an exception to the in-principle cap records (rpms.registry.limits)."""
     cap = policy.max_core_team_members
     core = sum(1 for m in members if m.get("is_core"))
     if cap is not None and core > cap:
         article = (policy.articles or {}).get("team_core_cap", "")
         raise DomainError(
             f"团队核心成员不得超过 {cap} 人{f'（{article}）' if article else ''}，本次填写了 {core} 名核心成员。",
-            code="too_many_core_members",
+            code="too_many_core_members", details={"core": core, "cap": cap},
         )
 
 
-def team_members_clean(*, city, members) -> list[dict]:
-    """Validated member dicts {name, specialty, is_core} (names required, specialties from the policy)."""
+def _core_cap_with_waiver(*, actor, city, members, waiver, subject_label: str, planner=None) -> None:
+    """B19(7) where the act may carry an exception (rpms.registry.limits): refused as before without one."""
+    from rpms.cities.limits import CORE_TEAM_MEMBERS
+
+    from . import limits
+
+    try:
+        core_member_cap_check(policy=city.policy, members=members)
+    except DomainError as refusal:
+        if refusal.code != "too_many_core_members":
+            raise
+        limits.limit_exceeded(
+            actor=actor, city=city, limit=CORE_TEAM_MEMBERS, refusal=refusal, waiver=waiver,
+            subject_label=subject_label, value=refusal.details["core"], limit_value=refusal.details["cap"],
+            planner=planner,
+        )
+
+
+def team_members_clean(*, city, members, check_cap: bool = True) -> list[dict]:
+    """Validated member dicts {name, specialty, is_core} (names required, specialties from the policy);
+    the core-member cap checked unless `check_cap` is false (the caller checks it with its waiver)."""
     cleaned = []
     for index, member in enumerate(members or [], start=1):
         if not isinstance(member, dict):
@@ -94,7 +114,8 @@ def team_members_clean(*, city, members) -> list[dict]:
         if specialty:
             specialties_check(city=city, codes=[specialty], label=f"第 {index} 名团队成员的专业领域")
         cleaned.append({"name": name, "specialty": specialty, "is_core": bool(member.get("is_core"))})
-    core_member_cap_check(policy=city.policy, members=cleaned)
+    if check_cap:
+        core_member_cap_check(policy=city.policy, members=cleaned)
     return cleaned
 
 
@@ -138,12 +159,39 @@ def _lock(planner: Planner) -> Planner:
     return Planner.objects.select_for_update(of=("self",)).select_related("city__policy").get(pk=planner.pk)
 
 
+def commission_facts(fields: dict, declarations) -> dict:
+    """The eligibility facts (B18, P4) of a person commissioned (a team: its leader's, B18)."""
+    return {
+        "degree": fields.get("degree", DegreeLevel.NONE), "degree_field": fields.get("major_field", ""),
+        "title_level": fields.get("title_level", TitleLevel.NONE), "title_field": fields.get("title_field", ""),
+        "registrations": list(fields.get("registrations") or []), "experience_years": fields.get("experience_years") or 0,
+        "declarations": list(declarations or []),
+    }
+
+
+def eligibility_failures(result) -> list[str]:
+    """Each failed rule of an eligibility result as one Chinese line with its article."""
+    return [f"{o.label}（{o.article}）：{o.detail}" for o in result.failed()]
+
+
 @transaction.atomic
-def planner_commission(*, actor, city, reason: str, name: str, familiar_districts=(), members=(), **fields) -> Planner:
+def planner_commission(*, actor, city, reason: str, name: str, familiar_districts=(), members=(), declarations=(),
+                       exception_reason: str = "", **fields) -> Planner:
     """B19(1) 定向委托: a city whose pool does not require a public notice adds a planner directly,
-    with the reason recorded in the audit trail and the dossier."""
+    with the reason recorded in the audit trail and the dossier.
+
+    The eligibility rules (B18, P4) are checked like an application's, on the stated facts and the
+    declarations (`declarations`: the codes of the policy's declaration rules the commissioned person has
+    made); an ineligible person is refused (400 `ineligible`, each failed rule explained with its article)
+    unless the city marks eligibility in principle and the administrator gives `exception_reason` (an
+    approved exception, rpms.registry.limits). A team's core members beyond the cap likewise (B19(7))."""
+    from rpms.cities.eligibility import declaration_rules, eligibility_check
+    from rpms.cities.limits import ELIGIBILITY
     from rpms.core.identity import validate_id_number, validate_mobile
 
+    from . import limits
+
+    require_pool_manager(actor, city)
     policy = city.policy
     if policy.pool_requires_notice:
         raise Conflict(f"{city.name}的资源库须经公示后入库（P5(2)），不能直接委托，请通过公开征集办理。",
@@ -170,14 +218,37 @@ def planner_commission(*, actor, city, reason: str, name: str, familiar_district
         raise DomainError("职称等级不在可选范围内。", code="invalid_field")
     if fields.get("title_field"):
         specialties_check(city=city, codes=[fields["title_field"]], label="职称专业领域")
+    if fields.get("major_field"):
+        specialties_check(city=city, codes=[fields["major_field"]], label="所学专业所属领域")
     known_registrations = {r["code"] for r in policy.registrations}
     unknown = [r for r in fields.get("registrations") or [] if r not in known_registrations]
     if unknown:
         raise DomainError(f"未知的执业资格：{'、'.join(unknown)}", code="unknown_registration")
-    member_rows = team_members_clean(city=city, members=members) if kind == PlannerKind.TEAM else []
+    declarations = list(dict.fromkeys(str(d).strip() for d in declarations or () if str(d).strip()))
+    allowed = {d["code"] for d in declaration_rules(policy)}
+    unknown = [d for d in declarations if d not in allowed]
+    if unknown:
+        raise DomainError(f"未知的声明事项：{'、'.join(unknown)}", code="invalid_declaration")
     districts = list(familiar_districts)
     if any(d.city_id != city.pk for d in districts):
         raise DomainError("熟悉的区须为本市的区。", code="invalid_district")
+    waiver = limits.Waiver(act=limits.ExceptionAct.COMMISSION, subject=limits.ExceptionSubject.COMMISSION,
+                           reason=exception_reason)
+    subject_label = f"定向委托{name}入库"
+    member_rows = []
+    if kind == PlannerKind.TEAM:
+        member_rows = team_members_clean(city=city, members=members, check_cap=False)
+        _core_cap_with_waiver(actor=actor, city=city, members=member_rows, waiver=waiver, subject_label=subject_label)
+    # B18 / P4: the same rules as an application, rule by rule with the article.
+    result = eligibility_check(policy=policy, facts=commission_facts(fields, declarations))
+    if not result.eligible:
+        failures = eligibility_failures(result)
+        refusal = DomainError(
+            f"{name}不符合{city.name}的选聘条件（{result.article}），不能定向委托：" + "；".join(failures) + "。",
+            code="ineligible", details={"eligibility": result.as_dict()},
+        )
+        limits.limit_exceeded(actor=actor, city=city, limit=ELIGIBILITY, refusal=refusal, waiver=waiver,
+                              subject_label=subject_label, shortfall=failures)
     now = timezone.now()
     planner = Planner(city=city, name=name, pool_status=PoolStatus.ACTIVE, source=PlannerSource.COMMISSION,
                       admitted_at=now, **fields)
@@ -187,28 +258,49 @@ def planner_commission(*, actor, city, reason: str, name: str, familiar_district
         planner.familiar_districts.set(districts)
     for index, member in enumerate(member_rows):
         TeamMember.objects.create(planner=planner, sort_order=index, **member)
+    verdict = "符合选聘条件" if result.eligible else "不符合选聘条件，经批准例外办理"
     dossier_event_record(
         planner=planner, kind=DossierEventKind.COMMISSIONED, article=policy_article(city, "commission"), actor=actor, occurred_at=now,
-        summary=f"定向委托入库。理由：{reason}", data={"reason": reason},
+        summary=f"定向委托入库（资格审查：{verdict}，{result.article}）。理由：{reason}",
+        data={"reason": reason, "eligible": result.eligible, "declarations": declarations,
+              "failed_rules": [o.code for o in result.failed()]},
     )
+    used = limits.exceptions_performed(waiver=waiver, result=planner, planner=planner)
     audit_log(
         actor=actor, action="registry.planner_commission", obj=planner,
         after={**snapshot(planner, fields=["name", "kind", "employer", "title_level", "specialties", "pool_status"]),
-               "reason": reason, "members": len(member_rows)},
+               "reason": reason, "members": len(member_rows), "eligible": result.eligible,
+               "failed_rules": [o.code for o in result.failed()], "limit_exceptions": [e.pk for e in used]},
         article=policy_article(city, "commission"), summary=f"定向委托 {name} 入库：{reason}"[:255],
     )
     return planner
 
 
 @transaction.atomic
-def team_member_add(*, actor, planner: Planner, name: str, specialty: str = "", is_core: bool = False) -> TeamMember:
-    """Records a member of a team in the pool; refuses more core members than B19(7) allows."""
+def team_member_add(*, actor, planner: Planner, name: str, specialty: str = "", is_core: bool = False,
+                    exception_reason: str = "", _granted=None):
+    """Records a member of a team in the pool (the city administrator); refuses more core members than
+    B19(7) allows — unless the city marks the cap in principle and the act carries `exception_reason`
+    (rpms.registry.limits): granted at once for the city administrator. Returns the TeamMember (or, for a
+    request that waits, the pending LimitException)."""
+    from . import limits
+
     planner = _lock(planner)
+    require_pool_manager(actor, planner.city)
     if planner.kind != PlannerKind.TEAM:
         raise DomainError("只有团队可以登记团队成员。", code="not_a_team")
     existing = [{"is_core": m.is_core} for m in planner.members.all()]
-    [member] = team_members_clean(city=planner.city, members=[{"name": name, "specialty": specialty, "is_core": is_core}])
-    core_member_cap_check(policy=planner.city.policy, members=existing + [member])
+    [member] = team_members_clean(city=planner.city, members=[{"name": name, "specialty": specialty, "is_core": is_core}],
+                                  check_cap=False)
+    waiver = limits.Waiver(
+        act=limits.ExceptionAct.TEAM_MEMBER_ADD, subject=limits.ExceptionSubject.TEAM, reason=exception_reason,
+        payload={"planner": planner.pk, **member}, source=planner, granted=_granted,
+    )
+    try:
+        _core_cap_with_waiver(actor=actor, city=planner.city, members=existing + [member], waiver=waiver,
+                              subject_label=f"{planner.name}：登记核心成员{member['name']}", planner=planner)
+    except limits.ExceptionRequested as requested:
+        return requested.exception
     row = TeamMember(planner=planner, sort_order=len(existing), **member)
     full_clean_or_refuse(row)
     row.save()
@@ -216,8 +308,10 @@ def team_member_add(*, actor, planner: Planner, name: str, specialty: str = "", 
         planner=planner, kind=DossierEventKind.MEMBER_ADDED, article=policy_article(planner.city, "team_core_cap"), actor=actor,
         summary=f"登记团队成员 {row.name}" + ("（核心成员）" if row.is_core else ""), data=member,
     )
+    used = limits.exceptions_performed(waiver=waiver, result=row, planner=planner)
     audit_log(actor=actor, action="registry.team_member_add", obj=row, object_repr=f"{planner.name}：{row.name}",
-              after=member, article=policy_article(planner.city, "team_core_cap"), summary=f"{planner.name} 登记团队成员 {row.name}",
+              after={**member, "limit_exceptions": [e.pk for e in used]} if used else member,
+              article=policy_article(planner.city, "team_core_cap"), summary=f"{planner.name} 登记团队成员 {row.name}",
               city_code=planner.city.code)
     return row
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import import_views, views
+from . import import_views, limit_views, views
 
 app_name = "registry"
 urlpatterns = [
@@ -15,6 +15,11 @@ urlpatterns = [
     path("import/<int:pk>/start/", import_views.import_start, name="import_start"),
     path("import/<int:pk>/step/", import_views.import_step, name="import_step"),
     path("import/<int:pk>/progress/", import_views.import_progress, name="import_progress"),
+    # Exceptions to in-principle limits (B18, B19(2), B19(7)).
+    path("exceptions/", limit_views.exception_list, name="exceptions"),
+    path("exceptions/<int:pk>/", limit_views.exception_detail, name="exception_detail"),
+    path("exceptions/<int:pk>/approve/", limit_views.exception_approve, name="exception_approve"),
+    path("exceptions/<int:pk>/refuse/", limit_views.exception_refuse, name="exception_refuse"),
     path("<int:pk>/", views.dossier, name="dossier"),
     path("<int:pk>/remove/", views.remove, name="remove"),
     path("<int:pk>/leave/", views.leave, name="leave"),

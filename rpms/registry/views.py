@@ -15,7 +15,7 @@ from rpms.core.excel import workbook_response
 from rpms.core.masking import mask_id_number, mask_mobile
 from rpms.geography.models import District
 
-from . import selectors, services
+from . import limits, selectors, services
 from .models import Planner, PlannerKind, PoolStatus
 
 POOL_PAGE_SIZE = 100
@@ -148,6 +148,9 @@ def _dossier_context(request, planner, **extra):
         "removal_ground": policy.removal_ground(planner.removal_ground) if planner.removal_ground else None,
         "leave_requested": planner.pk in selectors.pending_leave_requests(city=planner.city) if planner.pool_status == PoolStatus.ACTIVE else False,
         "member_form": {},
+        # B18, B19(2), B19(7): the exceptions this record was admitted or served under.
+        "limit_exceptions": limits.exceptions_for_planner(planner),
+        "core_cap_in_principle": policy.limit_in_principle("core_team_members"),
     }
     context.update(extra)
     return context
@@ -212,7 +215,7 @@ def leave(request, pk):
 def member_add(request, pk):
     planner = selectors.planner_get(user=request.user, planner_id=pk, write=True)
     form = {"name": request.POST.get("name", ""), "specialty": request.POST.get("specialty", ""),
-            "is_core": request.POST.get("is_core") == "on"}
+            "is_core": request.POST.get("is_core") == "on", "exception_reason": request.POST.get("exception_reason", "")}
     try:
         services.team_member_add(actor=request.user, planner=planner, **form)
     except DomainError as exc:
@@ -226,7 +229,12 @@ def member_add(request, pk):
 
 
 def _commission_context(city, **extra):
+    from rpms.cities.eligibility import declaration_rules
+
     context = {
+        "declarations": declaration_rules(city.policy),
+        "eligibility_in_principle": city.policy.limit_in_principle("eligibility"),
+        "eligibility_article": (city.policy.eligibility_rules or {}).get("article", ""),
         "city": city,
         "policy": city.policy,
         "specialties": city.policy.specialties,
@@ -241,7 +249,7 @@ def _commission_context(city, **extra):
 
 
 COMMISSION_FIELDS = ("kind", "name", "leader_name", "id_number", "mobile", "email", "employer", "degree", "major",
-                     "title_level", "title_field")
+                     "major_field", "title_level", "title_field")
 
 
 @login_required
@@ -252,7 +260,9 @@ def commission(request):
     selectors.require_pool_manager(request.user, city)
     if request.method == "GET":
         return render(request, "registry/commission.html", _commission_context(city))
-    form = {key: request.POST.get(key, "").strip() for key in COMMISSION_FIELDS + ("reason", "experience_years")}
+    form = {key: request.POST.get(key, "").strip()
+            for key in COMMISSION_FIELDS + ("reason", "experience_years", "exception_reason")}
+    form["declarations"] = request.POST.getlist("declarations")
     form["specialties"] = request.POST.getlist("specialties")
     form["registrations"] = request.POST.getlist("registrations")
     form["districts"] = request.POST.getlist("districts")
@@ -267,7 +277,8 @@ def commission(request):
         fields = {key: form[key] for key in COMMISSION_FIELDS if key != "name"}
         planner = services.planner_commission(
             actor=request.user, city=city, reason=form["reason"], name=form["name"], familiar_districts=districts,
-            experience_years=years, specialties=form["specialties"], registrations=form["registrations"], **fields,
+            experience_years=years, specialties=form["specialties"], registrations=form["registrations"],
+            declarations=form["declarations"], exception_reason=form["exception_reason"], **fields,
         )
     except DomainError as exc:
         if not _refusal(exc):

@@ -95,7 +95,7 @@ def statistics_workbook(stats: dict) -> bytes:
     if stats.get("withheld"):
         about.append(["说明", stats["withheld"]])
     labels = {"values": "数值", "period": "统计期", "pool": "资源库", "appointments": "聘任", "coverage": "覆盖", "grades": "考核等次",
-              "removals": "调出情形", "duty_hours": "履职时长", "opinions": "书面意见", "suggestions": "意见建议",
+              "removals": "调出情形", "limit_exceptions": "原则性规定的例外", "duty_hours": "履职时长", "opinions": "书面意见", "suggestions": "意见建议",
               "finance": "补贴与服务费用"}
     about += [[f"口径：{labels.get(key, key)}", text] for key, text in stats["definitions"].items()]
     book.sheet("说明", ["项目", "内容"], about, widths=[18, 110])
@@ -111,6 +111,12 @@ def statistics_workbook(stats: dict) -> bytes:
         removals = stats["removals"]
         book.sheet("调出情形", ["调出情形", "依据", "人次"], [[g["label"], g["article"], g["count"]] for g in removals["grounds"]],
                    total=["合计", "", removals["total"]], widths=[70, 14, 10])
+        excepted = stats.get("limit_exceptions")
+        if excepted:
+            book.sheet("原则性规定的例外", ["限制", "依据", "年内批准", "年内不予批准", "待审批"],
+                       [[r["label"], r["article"], r["granted"], r["refused"], r["pending"]] for r in excepted["rows"]],
+                       total=["合计", "", excepted["total"]["granted"], excepted["total"]["refused"],
+                              excepted["total"]["pending"]], widths=[30, 14, 12, 14, 10])
 
     book.table("聘任", APPOINTMENT_COLUMNS, stats["appointments"], total_label)
     book.table("责任单元覆盖", COVERAGE_COLUMNS, stats["coverage"], total_label)

@@ -73,6 +73,8 @@ DEFINITIONS = {
                 "未覆盖 = 责任单元 − 已覆盖；覆盖率 = 已覆盖 ÷ 责任单元。",
     "grades": "按考核年度（考核周期结束的年份）统计已评定等次的年度考核，区为被考核聘任所在的区。",
     "removals": "按档案中调出资源库记录的调出情形统计 1 月 1 日至截至日调出的人次（全市口径），合计即资源库的“年内调出”。",
+    "limit_exceptions": "原则性规定的例外（全市口径）：按所涉限制统计，批准 = 审批日期在年内的已批准例外（含市级管理员办理时一并批准的），"
+                        "不予批准 = 审批日期在年内的未批准申请，待审批 = 截至今日尚未审批的申请。",
     "duty_hours": "履职记录按记录日期统计；“已确认”为聘任主体已确认的记录，“全部”含待确认和有疑问的记录。",
     "opinions": "年内出具的书面意见（含更正版本；更正版本另列）；采纳情况取设计单位的反馈，"
                 "采纳率 = （采纳 + 部分采纳）÷ 已反馈。",
@@ -295,6 +297,30 @@ def _pool_and_removals(city, period: _Period) -> tuple[dict, dict]:
         "in_pool_now": stock["in_pool_now"], "status_mismatch": stock["status_mismatch"],
     }
     return pool, removals
+
+
+def _limit_exceptions(city, period: _Period) -> dict:
+    """Exceptions to in-principle limits (B18, B19(2), B19(7)) per limit: granted and refused in the year,
+    pending now. One grouped query."""
+    from rpms.cities.limits import LIMITS, limit_article, limit_strictness
+    from rpms.registry.models import ExceptionStatus, LimitException
+
+    decided_in_year = Q(decided_at__gte=period.start_dt, decided_at__lt=period.end_dt)
+    counts = {
+        row["limit"]: row for row in LimitException.objects.filter(city=city).order_by().values("limit").annotate(
+            granted=Count("id", filter=Q(status=ExceptionStatus.APPROVED) & decided_in_year),
+            refused=Count("id", filter=Q(status=ExceptionStatus.REFUSED) & decided_in_year),
+            pending=Count("id", filter=Q(status=ExceptionStatus.PENDING)),
+        )
+    }
+    rows = []
+    for code, (label, _) in LIMITS.items():
+        found = counts.get(code, {})
+        rows.append({"code": code, "label": label, "article": limit_article(city, code),
+                     "strictness": limit_strictness(city.policy, code),
+                     "granted": found.get("granted", 0), "refused": found.get("refused", 0),
+                     "pending": found.get("pending", 0)})
+    return {"rows": rows, "total": {key: sum(r[key] for r in rows) for key in ("granted", "refused", "pending")}}
 
 
 APPOINTMENT_KEYS = ("carried_in", "new", "active_in_year", "renewed", "ended", "terminated", "withdrawn", "removed",
@@ -776,6 +802,7 @@ def city_statistics(*, city, year, districts=None, city_level: bool = True, toda
         "labels": LABELS,
         "pool": pool,
         "removals": removals,
+        "limit_exceptions": _limit_exceptions(city, period) if city_level else None,
         "appointments": {"rows": appointment_rows, "total": appointment_total},
         "coverage": {"rows": coverage_rows, "total": coverage_total},
         "grades": grades,

@@ -99,7 +99,8 @@ def test_removal_of_another_citys_planner_is_404(anon, pool, pds_admin, district
 
 def test_direct_commission_through_the_api(anon, beijing, pingdingshan, city_admin, pds_admin, bearer):
     body = {"reason": "城市更新项目急需", "name": "委托专家", "specialties": ["urban_renewal"], "districts": ["110105"],
-            "id_number": "", "title_level": "senior", "title_field": "urban_design", "experience_years": 15}
+            "id_number": "", "title_level": "senior", "title_field": "urban_design", "experience_years": 15,
+            "declarations": ["familiarity", "commitment"]}  # B18: checked like an application (issue #12)
     created = post(anon, "/api/v1/cities/beijing/pool/commission", body, bearer(city_admin))
     assert created.status_code == 201, created.content
     assert created.json()["events"][0]["article"] == "B19(1)" and created.json()["districts"] == ["110105"]

@@ -73,7 +73,7 @@ def test_direct_commission_in_beijing_records_its_reason(beijing, city_admin, ha
         actor=city_admin, city=beijing, reason="街道急需历史文化保护专业力量", name="定向委托人",
         id_number=fictional_id_number(5), mobile="13600000005", employer="虚构大学", title_level="senior",
         title_field="architecture", experience_years=20, specialties=["historic_conservation"],
-        familiar_districts=[haidian],
+        familiar_districts=[haidian], declarations=["familiarity", "commitment"],  # B18 checked (issue #12)
     )
     assert planner.pool_status == PoolStatus.ACTIVE and planner.source == "commission" and planner.admitted_at
     [event] = planner.events.all()
@@ -104,7 +104,8 @@ def test_a_commissioned_team_keeps_at_most_eight_core_members(beijing, city_admi
     assert refused.value.code == "too_many_core_members"
     assert not Planner.objects.exists() and not TeamMember.objects.exists()
     team = services.planner_commission(actor=city_admin, city=beijing, reason="团队委托", name="大团队", kind="team",
-                                       members=members[:8])
+                                       members=members[:8], registrations=["registered_planner"], experience_years=10,
+                                       declarations=["familiarity", "commitment"])  # the leader meets B18
     assert team.members.filter(is_core=True).count() == 8
     services.team_member_add(actor=city_admin, planner=team, name="一般成员", specialty="", is_core=False)
     with pytest.raises(DomainError) as ninth:

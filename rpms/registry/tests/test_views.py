@@ -101,7 +101,9 @@ def test_direct_commission_through_the_form(beijing, pingdingshan, city_admin, p
     assert missing.status_code == 400 and "请填写定向委托的理由" in text(missing)
     done = client.post("/pool/commission/", {"name": "委托者", "kind": "individual", "reason": "急需",
                                             "specialties": ["urban_design"], "districts": ["110108"],
-                                            "experience_years": "12", "title_level": "senior", "degree": "doctor"})
+                                            "experience_years": "12", "title_level": "senior", "degree": "doctor",
+                                            # B18: commission runs the eligibility rules (issue #12)
+                                            "title_field": "urban_design", "declarations": ["familiarity", "commitment"]})
     assert done.status_code == 302
     planner = Planner.objects.get(name="委托者")
     assert planner.source == "commission" and list(planner.familiar_districts.values_list("code", flat=True)) == ["110108"]

@@ -104,8 +104,8 @@ def test_api_workbook_opens_and_has_a_sheet_per_topic(client, city_admin, bearer
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     book = _sheets(response.content)
-    assert book.sheetnames == ["说明", "资源库", "调出情形", "聘任", "责任单元覆盖", "考核等次", "履职时长", "书面意见",
-                               "意见建议", "补贴与服务费用"]
+    assert book.sheetnames == ["说明", "资源库", "调出情形", "原则性规定的例外", "聘任", "责任单元覆盖", "考核等次",
+                               "履职时长", "书面意见", "意见建议", "补贴与服务费用"]
     suggestions = list(book["意见建议"].iter_rows(values_only=True))
     assert suggestions[0][:3] == ("区", "区划代码", "受理")
     assert suggestions[-1][0] == "全市合计" and suggestions[-1][2] == 10
