@@ -299,6 +299,10 @@ def test_a_renewal_starts_new_cycles_and_each_earns_its_allowance(clock, pds_adm
     review = assessments.assessment_open(actor=pds_admin, appointment=pds_appointment)
     assessments.assessment_score(actor=pds_admin, assessment=review,
                                  scores={c["code"]: 85 for c in pingdingshan.policy.assessment_criteria})
+    # issue #12: the 述职 and the 属地反馈 are in (2027-02-10 is inside the review window)
+    from rpms.testing.builders import review_inputs_build
+
+    review_inputs_build(assessment=review)
     assessments.assessment_grade(actor=pds_admin, assessment=review, grade="qualified")
     appointment_renew(actor=pds_admin, appointment=pds_appointment, years=1)
     clock.set(D(2028, 2, 28))
