@@ -229,7 +229,7 @@ def assessment_open(*, actor, appointment: Appointment, cycle_start=None) -> Ass
     assessment = Assessment(
         city=city, appointment=appointment, planner=appointment.planner, unit=appointment.unit,
         district=appointment.unit.district, year=end.year, period_start=start, period_end=end, assessing_body=body,
-        opened_at=now, opened_by=actor if getattr(actor, "is_authenticated", False) else None,
+        opened_at=now, opened_on=today, opened_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     full_clean_or_refuse(assessment, validate_constraints=False)
     try:
