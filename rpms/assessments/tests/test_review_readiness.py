@@ -280,3 +280,26 @@ def test_another_entity_cannot_open_the_feedback_page(pds_case, clock, login, pi
     assessment = _opened_on_day_eight(pds_case, clock)
     stranger = make_user("as_other_entity", "hiring_entity", pingdingshan)
     assert login(stranger).get(f"/assessments/{assessment.pk}/feedback/").status_code == 404
+
+
+def test_the_inputs_waited_for_are_those_the_criteria_name(pds_case, clock):
+    """Rules as data: a city whose criteria name no input grades in the window without waiting."""
+    from django.core.exceptions import ValidationError
+
+    from rpms.cities.models import PolicyProfile
+
+    policy = pds_case["city"].policy
+    policy.assessment_criteria = [{**c, "inputs": ["magic"]} for c in policy.assessment_criteria]
+    with pytest.raises(ValidationError) as invalid:
+        policy.full_clean()
+    assert "assessment_criteria" in invalid.value.message_dict
+    PolicyProfile.objects.filter(pk=policy.pk).update(
+        assessment_criteria=[{k: v for k, v in c.items() if k != "inputs"} for c in policy.assessment_criteria])
+    pds_case["city"].policy.refresh_from_db()
+    assert pds_case["city"].policy.review_inputs() == []
+    clock.set(START)
+    appointment = appoint(pds_case, clock)
+    clock.set(END - dt.timedelta(days=3))
+    assessment = services.assessment_open(actor=pds_case["lead"], appointment=appointment)
+    score_all(pds_case, assessment)
+    assert services.assessment_grade(actor=pds_case["lead"], assessment=assessment, grade="qualified").grade == "qualified"
