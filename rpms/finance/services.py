@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Max, Sum
+from django.db.models import Max, Prefetch, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -208,7 +208,10 @@ def _lock_allowance(allowance) -> Allowance:
     pk = getattr(allowance, "pk", allowance)
     if not Allowance.objects.select_for_update(of=("self",)).filter(pk=pk).exists():
         raise NotFound()
-    return Allowance.objects.select_related("city__policy", "planner__user", "district", "unit", "appointment").get(pk=pk)
+    return (
+        Allowance.objects.select_related("city__policy", "planner__user", "district", "unit", "appointment")
+        .prefetch_related(Prefetch("appointments", queryset=Appointment.objects.select_related("unit"))).get(pk=pk)
+    )
 
 
 @transaction.atomic
