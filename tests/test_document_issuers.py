@@ -118,6 +118,10 @@ def every_document(city, admin, *, unit, clock) -> dict:
     criteria = {c["code"]: 95 for c in city.policy.assessment_criteria}
     for scorer in dict.fromkeys([entity, officer, lead]):
         assessments.assessment_score(actor=scorer, assessment=assessment, scores=criteria, comment="服务认真")
+    # issue #12: graded in the review window with the 述职 and the 属地反馈 in
+    from rpms.testing.builders import review_inputs_build
+
+    review_inputs_build(assessment=assessment, entity_user=entity)
     assessment = assessments.assessment_grade(actor=lead, assessment=assessment, grade="excellent")
     honour = assessments.honour_nominate(actor=officer, assessment=assessment, reason="组织街区更新议事会 12 场")
     assessments.honour_decide(actor=admin, honour=honour, selected=True)

@@ -6,8 +6,13 @@
 - GET  /assessments/{id}                     detail: criteria table, weighted total, inputs, 述职, consequences
 - POST /assessments/{id}/scores              {"scores": {criterion: score | {"score", "comment"}}, "comment"}
 - POST /assessments/{id}/self-report         {"text", "self_score"?}: the planner's 述职
+- POST /assessments/{id}/feedback            {"text"}: the hiring entity's 属地反馈 (P6(4))
+- POST /assessments/{id}/absences            {"input": "self_report" | "entity_feedback", "note"?}: the assessing
+                                             body records an input not given by its deadline → 201
 - POST /assessments/{id}/renewal-condition   {"conditional", "note"?}: the hiring entity (contract signer), B20
-- POST /assessments/{id}/grade               {"grade", "comment"?}: the grade and all its consequences, one step
+- POST /assessments/{id}/grade               {"grade", "comment"?}: the grade and all its consequences, one step;
+                                             before the review window or without the inputs → 409
+                                             `review_not_ready` with `missing` and `allowed_from`
 - GET  /assessments/{id}/result.pdf          the result notice (assessment_result document)
 - GET  /violations, POST /violations         B16/B17 ({"planner", "kind", "description", "occurred_on",
                                              "appointment"?, "district"?}); GET /violations/{id}
@@ -37,6 +42,7 @@ from rpms.registry.models import Planner
 
 from . import permissions, selectors, services
 from .inputs import inputs_summary
+from .review import review_state
 from .models import AssessmentStatus, ScoreSource
 
 router = Router(tags=["考核与表彰"])
@@ -73,6 +79,15 @@ class ScoresIn(Schema):
 class SelfReportIn(Schema):
     text: str
     self_score: float | None = None
+
+
+class FeedbackIn(Schema):
+    text: str
+
+
+class AbsenceIn(Schema):
+    input: str
+    note: str = ""
 
 
 class ConditionIn(Schema):
@@ -157,7 +172,10 @@ def assessment_row(a) -> dict:
 def assessment_json(a, user) -> dict:
     data = assessment_row(a)
     table = services.criteria_table(a)
-    inputs = a.inputs if a.status == AssessmentStatus.GRADED else selectors_inputs(a)
+    graded = a.status == AssessmentStatus.GRADED
+    inputs = a.inputs if graded else selectors_inputs(a)
+    # The review's window, deadline and inputs: frozen with the grade, live while open.
+    review = (a.inputs or {}).get("review") if graded else review_state(a).as_dict()
     data.update({
         "criteria": table["rows"],
         "scores_complete": table["complete"],
@@ -165,6 +183,8 @@ def assessment_json(a, user) -> dict:
         "sources": dict(ScoreSource.choices),
         "self_report": {"text": a.self_report, "self_score": str(a.self_score) if a.self_score is not None else None,
                         "submitted_at": _iso(a.self_reported_at)},
+        "entity_feedback": {"text": a.entity_feedback, "submitted_at": _iso(a.entity_feedback_at)},
+        "review": review,
         "renewal_condition": {"conditional": a.renewal_conditional, "note": a.renewal_condition_note,
                               "set_at": _iso(a.renewal_condition_set_at)},
         "inputs": inputs,
@@ -178,6 +198,7 @@ def assessment_json(a, user) -> dict:
             "score_as": permissions.score_source_for(user, a),
             "can_grade": permissions.can_grade(user, a),
             "is_planner": permissions.is_planner_of(user, a),
+            "can_give_feedback": permissions.can_give_feedback(user, a),
             "can_set_renewal_condition": permissions.can_set_renewal_condition(user, a),
         },
     })
@@ -313,6 +334,26 @@ def assessment_self_report(request, assessment_id: int, payload: SelfReportIn):
     return assessment_json(selectors.assessment_get(user=request.user, pk=assessment_id), request.user)
 
 
+@router.post("/assessments/{int:assessment_id}/feedback", auth=auth_required, response={200: dict[str, Any], **ERRORS},
+             summary="提交属地反馈")
+def assessment_feedback(request, assessment_id: int, payload: FeedbackIn):
+    """聘任主体（属地）对责任规划师本年度服务情况的书面反馈意见（P6(4) 属地反馈）；评分另行提交。"""
+    assessment = selectors.assessment_get(user=request.user, pk=assessment_id)
+    services.assessment_feedback_submit(actor=request.user, assessment=assessment, text=payload.text)
+    return assessment_json(selectors.assessment_get(user=request.user, pk=assessment_id), request.user)
+
+
+@router.post("/assessments/{int:assessment_id}/absences", auth=auth_required, response={201: dict[str, Any], **ERRORS},
+             summary="记录评议材料逾期未提交")
+def assessment_absence(request, assessment_id: int, payload: AbsenceIn):
+    """组织考核的一方在提交期限（政策 review_input_working_days 个工作日）届满后，记录述职报告（self_report）或
+    属地反馈（entity_feedback）逾期未提交；此后评议不再等待该材料，结果中注明。"""
+    assessment = selectors.assessment_get(user=request.user, pk=assessment_id)
+    services.assessment_absence_record(actor=request.user, assessment=assessment, input=payload.input,
+                                       note=payload.note)
+    return Status(201, assessment_json(selectors.assessment_get(user=request.user, pk=assessment_id), request.user))
+
+
 @router.post("/assessments/{int:assessment_id}/renewal-condition", auth=auth_required,
              response={200: dict[str, Any], **ERRORS}, summary="将考核结果纳入续聘条件")
 def assessment_renewal_condition(request, assessment_id: int, payload: ConditionIn):
@@ -326,7 +367,8 @@ def assessment_renewal_condition(request, assessment_id: int, payload: Condition
              summary="评定考核等次（结果运用一并办理）")
 def assessment_grade(request, assessment_id: int, payload: GradeIn):
     """记录等次并在同一事务中办理其全部后果：续聘意见、调出资源库、责任单元列入待调整补位、档案、考核结果通知书、
-    通知责任规划师和聘任主体。"""
+    通知责任规划师和聘任主体。评议窗口（考核期结束前 review_window_days 天）开启前，或述职报告、属地反馈既未提交
+    也未记录缺失时 → 409 review_not_ready，附 missing（尚缺的事项）和 allowed_from（最早可评定日期）。"""
     assessment = selectors.assessment_get(user=request.user, pk=assessment_id)
     services.assessment_grade(actor=request.user, assessment=assessment, grade=payload.grade, comment=payload.comment)
     return assessment_json(selectors.assessment_get(user=request.user, pk=assessment_id), request.user)

@@ -164,13 +164,15 @@ def inputs_summary(inputs: dict) -> list[dict]:
     """Label/value lines in Chinese for pages and the result document."""
     if not inputs:
         return []
+    from .review import review_lines
+
     duties = inputs.get("duties", {})
     opinions = inputs.get("opinions", {})
     suggestions = inputs.get("suggestions", {})
     violations = inputs.get("violations", {})
     rate = opinions.get("adoption_rate")
     on_time = suggestions.get("on_time_rate")
-    lines = [
+    lines = review_lines(inputs.get("review") or {}) + [
         {"label": "已确认履职记录", "value": f"{duties.get('records', 0)} 条，合计 {_text(Decimal(duties.get('total_hours') or 0))} 小时"},
     ]
     for category in duties.get("categories", []):

@@ -61,6 +61,8 @@ class Assessment(TimeStampedModel):
     assessing_body = models.CharField("考核主体", max_length=20, choices=AssessingBody.choices)
     status = models.CharField("状态", max_length=16, choices=AssessmentStatus.choices, default=AssessmentStatus.OPEN)
     opened_at = models.DateTimeField("启动时间")
+    # The day the review opened by the appointments' clock (the review inputs' deadline counts from it).
+    opened_on = models.DateField("启动日期", null=True, blank=True)
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="启动人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -68,6 +70,14 @@ class Assessment(TimeStampedModel):
     self_report = models.TextField("述职报告", blank=True, max_length=8000)
     self_score = models.DecimalField("自评分", max_digits=5, decimal_places=1, null=True, blank=True)
     self_reported_at = models.DateTimeField("述职时间", null=True, blank=True)
+    # 属地反馈 (P6(4)): the hiring entity's written feedback on the planner's service (its scores on the
+    # criteria are AssessmentScore rows of source ENTITY).
+    entity_feedback = models.TextField("属地反馈意见", blank=True, max_length=4000)
+    entity_feedback_at = models.DateTimeField("属地反馈时间", null=True, blank=True)
+    entity_feedback_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="属地反馈人", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
     # B20: the hiring entity may make the result a condition of renewal.
     renewal_conditional = models.BooleanField("聘任主体将考核结果纳入续聘条件", default=False)
     renewal_condition_note = models.CharField("续聘条件说明", max_length=500, blank=True)
@@ -119,6 +129,67 @@ class Assessment(TimeStampedModel):
 
     def can_become(self, status: str) -> bool:
         return status in STATUS_TRANSITIONS.get(AssessmentStatus(self.status), set())
+
+
+class ReviewInput(models.TextChoices):
+    """The inputs a review waits for when the city's criteria name them (policy criterion `inputs`)."""
+
+    SELF_REPORT = "self_report", "述职报告"
+    ENTITY_FEEDBACK = "entity_feedback", "属地反馈"
+
+
+# Who owes each input.
+REVIEW_INPUT_PARTY = {
+    ReviewInput.SELF_REPORT: "责任规划师",
+    ReviewInput.ENTITY_FEEDBACK: "聘任主体（属地）",
+}
+
+
+class ReviewInputAbsence(models.Model):
+    """A review input not given by its deadline, recorded by the assessing body so that the review can be
+    graded without it (shown on the result: page, API, result notice). Final: the party can no longer
+    submit that input for this review."""
+
+    assessment = models.ForeignKey(Assessment, verbose_name="年度考核", on_delete=models.CASCADE,
+                                   related_name="absences")
+    input = models.CharField("缺失的评议材料", max_length=20, choices=ReviewInput.choices)
+    party = models.CharField("应提交方", max_length=50)
+    requested_from = models.DateField("评议开始日期")
+    deadline = models.DateField("提交期限")
+    working_days = models.PositiveSmallIntegerField("期限（工作日）")
+    note = models.CharField("说明", max_length=500, blank=True)
+    recorded_at = models.DateTimeField("记录时间")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="记录人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_by_name = models.CharField("记录人（显示名）", max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = "评议材料缺失记录"
+        verbose_name_plural = "评议材料缺失记录"
+        ordering = ["assessment", "input"]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "input"], name="one_absence_per_review_input"),
+            models.CheckConstraint(condition=Q(deadline__gte=F("requested_from")), name="absence_deadline_after_request"),
+        ]
+
+    def __str__(self):
+        return f"{self.assessment} · {self.get_input_display()}逾期未提交"
+
+    def as_dict(self) -> dict:
+        from django.utils import timezone
+
+        return {
+            "input": self.input,
+            "label": self.get_input_display(),
+            "party": self.party,
+            "requested_from": self.requested_from.isoformat(),
+            "deadline": self.deadline.isoformat(),
+            "working_days": self.working_days,
+            "note": self.note,
+            "recorded_at": timezone.localtime(self.recorded_at).isoformat(timespec="seconds"),
+            "recorded_by": self.recorded_by_name,
+        }
 
 
 class AssessmentScore(models.Model):

@@ -6,6 +6,8 @@ Assessment (B20, P6(4)) — the assessing body comes from the policy (models.Ass
     score               the hiring entity of the unit (属地反馈), the district officer of the unit's
                         district, and where the city leads, the city administrator
     述职 (self report)  the planner of the appointment
+    属地反馈 (feedback) the hiring entity of the unit (a written opinion; its scores are apart)
+    absence of an input the assessing body (opens and grades), after the input's deadline
     renewal condition   the contract signer (B20: 聘任主体可将考核结果纳入续聘条件)
     read                city administrators and auditors of the city, the district officers of the
                         unit's district, the unit's hiring entity, the planner; anyone else 404
@@ -72,6 +74,11 @@ def is_planner_of(user, assessment) -> bool:
 
 def is_hiring_entity_of(user, unit) -> bool:
     return appointment_permissions.is_hiring_entity_of(user, unit)
+
+
+def can_give_feedback(user, assessment) -> bool:
+    """属地反馈 (P6(4)): a hiring-entity user of the unit's current subdistricts."""
+    return _authenticated(user) and user.role == Role.HIRING_ENTITY and is_hiring_entity_of(user, assessment.unit)
 
 
 def score_source_for(user, assessment) -> str | None:

@@ -118,7 +118,7 @@ def assessment_list(*, user, year=None, status: str = "", district=None, grade: 
 def assessment_get(*, user, pk) -> Assessment:
     assessment = (
         _assessments().select_related("appointment__unit__district", "graded_by", "opened_by", "planner__user")
-        .prefetch_related("scores").filter(pk=_int(pk, "编号")).first()
+        .prefetch_related("scores", "absences").filter(pk=_int(pk, "编号")).first()
     )
     if assessment is None or not permissions.can_view_assessment(user, assessment):
         raise NotFound()
@@ -674,12 +674,12 @@ def pending_items(user) -> list:
     opened = _scoped(Assessment.objects.filter(status=AssessmentStatus.OPEN), open_q)
     url = reverse("assessments:list")
     if user.role == Role.PLANNER:
-        n = opened.filter(self_reported_at__isnull=True).count()
+        n = opened.filter(self_reported_at__isnull=True).exclude(absences__input="self_report").count()
         if n:
             items.append(PendingItem(title="年度考核待提交述职报告", url=url + "?status=open", count=n, level="warn"))
         return items
     if user.role == Role.HIRING_ENTITY:
-        n = opened.exclude(scores__source="entity").count()
+        n = opened.filter(entity_feedback_at__isnull=True).exclude(absences__input="entity_feedback").count()
         if n:
             items.append(PendingItem(title="年度考核待填写属地反馈", url=url + "?status=open", count=n, level="warn"))
         return items

@@ -28,6 +28,7 @@ from rpms.registry.services import dossier_event_record, full_clean_or_refuse, p
 from . import permissions
 from .inputs import assessment_inputs, inputs_summary
 from .models import (
+    REVIEW_INPUT_PARTY,
     SCORE_MAX,
     SCORE_MIN,
     AssessingBody,
@@ -39,11 +40,29 @@ from .models import (
     Honour,
     HonourStatus,
     ReplacementFlag,
+    ReviewInput,
+    ReviewInputAbsence,
     ScoreSource,
     Violation,
 )
+from .review import review_state
 
 SELF_REPORT_MAX = 8000
+FEEDBACK_MAX = 4000
+
+
+class ReviewNotReady(Conflict):
+    """Grading refused before the review window or before its inputs are in (or recorded absent). The API
+    answer carries what is missing and the first day grading is allowed, beside the Chinese `detail`."""
+
+    def __init__(self, message: str, *, missing: list[dict], allowed_from: dt.date):
+        super().__init__(message, code="review_not_ready",
+                         details={"missing": missing, "allowed_from": allowed_from.isoformat()})
+        self.missing = missing
+        self.allowed_from = allowed_from
+
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "missing": self.missing, "allowed_from": self.allowed_from.isoformat()}
 HONOUR_TITLE = "优秀责任规划师"
 # B19(3)/P6(3) say contracts are filed but not within how many days; the district assessment counts a
 # contract as "filed on time" when filed within this many days of the term's start.
@@ -210,7 +229,7 @@ def assessment_open(*, actor, appointment: Appointment, cycle_start=None) -> Ass
     assessment = Assessment(
         city=city, appointment=appointment, planner=appointment.planner, unit=appointment.unit,
         district=appointment.unit.district, year=end.year, period_start=start, period_end=end, assessing_body=body,
-        opened_at=now, opened_by=actor if getattr(actor, "is_authenticated", False) else None,
+        opened_at=now, opened_on=today, opened_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     full_clean_or_refuse(assessment, validate_constraints=False)
     try:
@@ -329,6 +348,7 @@ def assessment_self_report(*, actor, assessment: Assessment, text: str, self_sco
     if not permissions.is_planner_of(actor, assessment):
         raise Forbidden("述职报告由责任规划师本人提交。", code="not_the_planner")
     _require_open(assessment)
+    _refuse_if_recorded_absent(assessment, ReviewInput.SELF_REPORT)
     text = _text(text, label="述职报告", max_length=SELF_REPORT_MAX, code="report_required")
     score = None if self_score in (None, "") else _score(self_score, label="自评分")
     before = snapshot(assessment, ["self_report", "self_score", "self_reported_at"])
@@ -344,6 +364,103 @@ def assessment_self_report(*, actor, assessment: Assessment, text: str, self_sco
         summary=f"{assessment.planner.name} 提交 {assessment.year} 年度述职报告",
     )
     return assessment
+
+
+def _refuse_if_recorded_absent(assessment: Assessment, code: str) -> None:
+    absence = assessment.absences.filter(input=code).first()
+    if absence is not None:
+        raise Conflict(
+            f"{absence.get_input_display()}的提交期限为 {absence.deadline}，已于 {timezone.localtime(absence.recorded_at):%Y-%m-%d} "
+            f"记录为逾期未提交，本次考核评议不再接收（{policy_article(assessment.city, 'assessment')}）。",
+            code="input_recorded_absent",
+        )
+
+
+@transaction.atomic
+def assessment_feedback_submit(*, actor, assessment: Assessment, text: str) -> Assessment:
+    """P6(4) 属地反馈: the hiring entity of the unit gives its written feedback on the planner's service in
+    the year (its scores on the criteria are given apart, `assessment_score`). It may revise it until the
+    grade is recorded, unless its absence was recorded after the deadline."""
+    assessment = _lock_assessment(assessment)
+    _visible_or_404(actor, assessment)
+    if not permissions.can_give_feedback(actor, assessment):
+        raise Forbidden("属地反馈由责任单元所在的聘任主体（街道、乡镇、园区）提交。", code="not_the_entity")
+    _require_open(assessment)
+    _refuse_if_recorded_absent(assessment, ReviewInput.ENTITY_FEEDBACK)
+    text = _text(text, label="属地反馈意见", max_length=FEEDBACK_MAX, code="feedback_required")
+    before = snapshot(assessment, ["entity_feedback", "entity_feedback_at"])
+    assessment.entity_feedback = text
+    assessment.entity_feedback_at = timezone.now()
+    assessment.entity_feedback_by = actor
+    full_clean_or_refuse(assessment, validate_constraints=False)
+    assessment.save(update_fields=["entity_feedback", "entity_feedback_at", "entity_feedback_by", "updated_at"])
+    audit_log(
+        actor=actor, action="assessments.assessment_feedback", obj=assessment, before=before,
+        after=snapshot(assessment, ["entity_feedback", "entity_feedback_at"]),
+        article=policy_article(assessment.city, "assessment"),
+        summary=f"聘任主体提交属地反馈：{assessment.planner.name} {assessment.year} 年度考核",
+    )
+    return assessment
+
+
+@transaction.atomic
+def assessment_absence_record(*, actor, assessment: Assessment, input: str, note: str = "") -> ReviewInputAbsence:
+    """The assessing body records that a party did not give an input the city's criteria name (述职 or
+    属地反馈) by its deadline (policy `review_input_working_days`, rpms.workdays); the review then goes on
+    without it and the result shows the absence (who, which input, the deadline, recorded by whom and when)."""
+    assessment = _lock_assessment(assessment)
+    _visible_or_404(actor, assessment)
+    city = assessment.city
+    article = policy_article(city, "assessment")
+    if not permissions.can_grade(actor, assessment):
+        raise Forbidden("评议材料缺失由组织考核的一方记录。", code="not_assessing_body")
+    _require_open(assessment)
+    required = city.policy.review_inputs()
+    code = (input or "").strip()
+    if code not in required:
+        options = "、".join(f"{c}（{ReviewInput(c).label}）" for c in required) or "（本市考核评议内容未列明评议材料）"
+        raise DomainError(f"“{code}”不是本市考核评议需要的材料（可选：{options}）。", code="unknown_input")
+    label = ReviewInput(code).label
+    state = review_state(assessment)
+    item = next(i for i in state.inputs if i["code"] == code)
+    if item["status"] == "submitted":
+        raise Conflict(f"{label}已于 {item['submitted_at'][:10]} 提交，不能记录为缺失。", code="input_submitted")
+    if item["status"] == "absent":
+        raise Conflict(f"{label}已记录为逾期未提交。", code="absence_recorded")
+    if not state.deadline_passed:
+        raise Conflict(
+            f"{label}的提交期限为 {state.deadline}（自 {state.requested_from} 起 {state.working_days} 个工作日），"
+            f"期限届满前不能记录缺失；自 {state.deadline + dt.timedelta(days=1)} 起可以记录（{article}）。",
+            code="input_deadline_not_passed",
+        )
+    note = _text(note, label="说明", required=False, max_length=500)
+    absence = ReviewInputAbsence(
+        assessment=assessment, input=code, party=REVIEW_INPUT_PARTY[ReviewInput(code)],
+        requested_from=state.requested_from, deadline=state.deadline, working_days=state.working_days, note=note,
+        recorded_at=timezone.now(), recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+        recorded_by_name=(getattr(actor, "display_name", "") or str(actor))[:150],
+    )
+    full_clean_or_refuse(absence, validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            absence.save()
+    except IntegrityError:
+        raise Conflict(f"{label}已记录为逾期未提交。", code="absence_recorded") from None
+    audit_log(
+        actor=actor, action="assessments.assessment_absence_record", obj=assessment,
+        after={"absence": absence.as_dict()}, article=article,
+        summary=f"记录评议材料逾期未提交：{assessment.planner.name} {assessment.year} 年度考核 · {absence.party}的{label}"
+                f"（期限 {state.deadline}）"[:255],
+    )
+    url = _detail_url(assessment)
+    if code == ReviewInput.SELF_REPORT:
+        users = [assessment.planner.user] if assessment.planner.user_id else []
+    else:
+        users = _users_of_unit_entity(assessment.unit)
+    notify(users=users, event="assessment_input_absent", title=f"{assessment.year} 年度考核：{label}已记录为逾期未提交",
+           body=f"{label}的提交期限为 {state.deadline}，组织考核方已记录缺失，考核评议将不再等待该材料。", url=url,
+           key=f"assessment:{assessment.pk}:absent:{code}", city=city)
+    return absence
 
 
 def _policy_lets_entity_decide(city) -> bool:
@@ -401,6 +518,13 @@ def _result_context(assessment: Assessment, *, grade_item: dict, table: dict, co
     ]
     if grade_item.get("description"):
         paragraphs.append(grade_item["description"])
+    absent = [i for i in (assessment.inputs.get("review") or {}).get("inputs", []) if i.get("status") == "absent"]
+    for item in absent:
+        absence = item.get("absence") or {}
+        paragraphs.append(
+            f"评议材料缺失：{item['party']}未在提交期限 {absence.get('deadline', '')} 前提交{item['label']}，"
+            f"{(absence.get('recorded_at') or '')[:10]} 由{absence.get('recorded_by') or '组织考核方'}记录缺失，"
+            "本次评议未等待该材料。")
     paragraphs.append("考核结果运用：" + "；".join(c["label"] for c in consequences) + "。")
     if assessment.grade_comment:
         paragraphs.append(f"评定意见：{assessment.grade_comment}")
@@ -463,6 +587,11 @@ def assessment_grade(*, actor, assessment: Assessment, grade: str, comment: str 
     if grade_item is None:
         options = "、".join(f"{g['code']}（{g['label']}）" for g in policy.grades)
         raise DomainError(f"考核等次“{grade_code}”不在本市规定的等次之中（可选：{options}）。", code="unknown_grade")
+    # P6(4) 聘期届满前 / B20 年度: inside the review window, with the inputs the criteria name (or their
+    # recorded absence) — see rpms.assessments.review.
+    review = review_state(assessment)
+    if not review.ready:
+        raise ReviewNotReady(review.refusal_text(article), missing=review.missing(), allowed_from=review.allowed_from)
     comment = _text(comment, label="评定意见", required=False, max_length=4000)
     table = criteria_table(assessment)
     if not table["complete"]:
@@ -471,7 +600,7 @@ def assessment_grade(*, actor, assessment: Assessment, grade: str, comment: str 
 
     now = timezone.now()
     before = snapshot(assessment, ["status", "grade", "total_score", "graded_at"])
-    assessment.inputs = assessment_inputs(assessment)
+    assessment.inputs = {**assessment_inputs(assessment), "review": review.as_dict()}
     assessment.grade = grade_code
     assessment.grade_label = grade_item["label"]
     assessment.total_score = Decimal(table["total"]) if table["total"] is not None else None

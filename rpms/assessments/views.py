@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rpms.accounts.models import Role
 from rpms.appointments import clock
@@ -20,7 +20,8 @@ from rpms.geography.models import District
 
 from . import permissions, selectors, services
 from .inputs import assessment_inputs, inputs_summary
-from .models import AssessmentStatus, FlagStatus, HonourStatus, ScoreSource
+from .models import REVIEW_INPUT_PARTY, AssessmentStatus, FlagStatus, HonourStatus, ReviewInput, ScoreSource
+from .review import review_state
 
 STAFF_ROLES = (Role.CITY_ADMIN, Role.DISTRICT_OFFICER, Role.HIRING_ENTITY, Role.PLANNER, Role.AUDITOR)
 
@@ -132,6 +133,7 @@ def _detail_context(request, assessment) -> dict:
     table = services.criteria_table(assessment)
     graded = assessment.status == AssessmentStatus.GRADED
     inputs = assessment.inputs if graded else assessment_inputs(assessment)
+    review = review_state(assessment) if not graded else None
     source = permissions.score_source_for(user, assessment)
     for row in table["rows"]:
         row["cells"] = [row["by_source"].get(code) for code in ScoreSource.values]
@@ -158,6 +160,13 @@ def _detail_context(request, assessment) -> dict:
         "score_as_label": ScoreSource(source).label if source else "",
         "can_grade": permissions.can_grade(user, assessment) and assessment.is_open,
         "is_planner": permissions.is_planner_of(user, assessment),
+        "can_feedback": permissions.can_give_feedback(user, assessment) and assessment.is_open,
+        "review_info": review.as_dict() if review is not None else (assessment.inputs or {}).get("review"),
+        "review_ready": review is not None and review.ready,
+        "review_refusal": review.refusal_text(policy_article(assessment.city, "assessment"))
+        if review is not None and not review.ready else "",
+        "can_record_absence": review is not None and review.deadline_passed and bool(review.missing_inputs)
+        and permissions.can_grade(user, assessment),
         "can_condition": permissions.can_set_renewal_condition(user, assessment)
         and services._policy_lets_entity_decide(city),
         "grades": grades,
@@ -189,13 +198,84 @@ def assessment_scores(request, pk):
     return redirect("assessments:detail", pk=pk)
 
 
+def _input_page(request, assessment, *, template: str, context: dict, act, success: str, fields: tuple[str, ...]):
+    """A page for one act on a review (述职, 属地反馈, recording an absence): GET shows the form; POST runs
+    the service; a refusal (400/409) shows the form again with what was typed and the Chinese reason."""
+    form = {name: request.POST.get(name, "") for name in fields} if request.method == "POST" else context.pop("form", {})
+    error, status = "", 200
+    if request.method == "POST":
+        try:
+            act(form)
+        except DomainError as exc:
+            if not _refusal(exc):
+                raise
+            error, status = exc.message, exc.status
+        else:
+            messages.success(request, success)
+            return redirect("assessments:detail", pk=assessment.pk)
+    review = review_state(assessment)
+    return render(request, template, {
+        **context, "assessment": assessment, "form": form, "error": error, "review": review,
+        "article": policy_article(assessment.city, "assessment"),
+    }, status=status)
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def assessment_self_report(request, pk):
+    """The planner's 述职 (P6(4), B20): a page of its own; the text typed is kept on a refusal."""
     assessment = selectors.assessment_get(user=request.user, pk=pk)
-    _act(request, services.assessment_self_report, assessment=assessment, text=request.POST.get("text", ""),
-         self_score=request.POST.get("self_score") or None, success="述职报告已提交。")
-    return redirect("assessments:detail", pk=pk)
+    if not permissions.is_planner_of(request.user, assessment):
+        raise Forbidden("述职报告由责任规划师本人提交。")
+    return _input_page(
+        request, assessment, template="assessments/input_form.html", fields=("text", "self_score"),
+        context={"kind": "self_report", "heading": "提交述职报告",
+                 "form": {"text": assessment.self_report,
+                          "self_score": "" if assessment.self_score is None else str(assessment.self_score)}},
+        act=lambda form: services.assessment_self_report(actor=request.user, assessment=assessment, text=form["text"],
+                                                         self_score=form["self_score"] or None),
+        success="述职报告已提交。",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assessment_feedback(request, pk):
+    """The hiring entity's 属地反馈 (P6(4)): its written opinion on the planner's year."""
+    assessment = selectors.assessment_get(user=request.user, pk=pk)
+    if not permissions.can_give_feedback(request.user, assessment):
+        raise Forbidden("属地反馈由责任单元所在的聘任主体提交。")
+    return _input_page(
+        request, assessment, template="assessments/input_form.html", fields=("text",),
+        context={"kind": "entity_feedback", "heading": "提交属地反馈", "form": {"text": assessment.entity_feedback}},
+        act=lambda form: services.assessment_feedback_submit(actor=request.user, assessment=assessment,
+                                                             text=form["text"]),
+        success="属地反馈已提交。",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assessment_absence(request, pk):
+    """The assessing body records an input not given by its deadline (irreversible: asks for confirmation)."""
+    assessment = selectors.assessment_get(user=request.user, pk=pk)
+    if not permissions.can_grade(request.user, assessment):
+        raise Forbidden("评议材料缺失由组织考核的一方记录。")
+    code = (request.POST.get("input") or request.GET.get("input") or "").strip()
+
+    def act(form):
+        if form.get("confirm") != "1":
+            raise DomainError("请勾选确认：记录缺失后，该材料在本次考核中不再接收。", code="confirm_required")
+        return services.assessment_absence_record(actor=request.user, assessment=assessment, input=form["input"],
+                                                  note=form["note"])
+
+    return _input_page(
+        request, assessment, template="assessments/absence_form.html", fields=("input", "note", "confirm"),
+        context={"heading": "记录评议材料逾期未提交", "form": {"input": code, "note": ""},
+                 "choices": [(c, ReviewInput(c).label, REVIEW_INPUT_PARTY[ReviewInput(c)])
+                             for c in assessment.city.policy.review_inputs()]},
+        act=act, success="已记录评议材料逾期未提交，考核评议不再等待该材料。",
+    )
 
 
 @login_required

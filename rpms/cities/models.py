@@ -85,6 +85,19 @@ class PolicyProfile(TimeStampedModel):
     district_work_teams = models.BooleanField("设区级责任规划师工作专班", default=True)
     # P6(4): 聘期届满前……综合评议……不合格的不予续聘 — renewal waits for the term's graded review.
     renewal_requires_review = models.BooleanField("续聘须经本聘期考核评议", default=False)
+    # P6(4) 聘期届满前……综合评议 / B20 年度考核: the grade is given in the last N days of the service year
+    # (or later), never earlier; empty: no window (graded whenever the inputs are in).
+    review_window_days = models.PositiveSmallIntegerField(
+        "考核评议窗口（服务周期结束前天数）", null=True, blank=True, default=30,
+        help_text="服务周期（聘期年度）结束前多少天内方可评定考核等次；留空表示不限",
+    )
+    # The planner's 述职 and the hiring entity's 属地反馈 (the inputs the criteria name, `inputs` of each
+    # assessment criterion) are asked for when the review opens; a party silent past this many working
+    # days may be recorded as absent by the assessing body, and the review then goes on without it.
+    review_input_working_days = models.PositiveSmallIntegerField(
+        "述职、属地反馈提交期限（工作日）", default=10,
+        help_text="自考核评议开始（启动考核与评议窗口开启中较晚者）次日起算的工作日数",
+    )
     # PIPL art. 28–29: a city may review residents' suggestions before they are published; the planner
     # and the district receive them at once either way.
     suggestions_premoderated = models.BooleanField(
@@ -127,6 +140,9 @@ class PolicyProfile(TimeStampedModel):
             models.CheckConstraint(condition=Q(notice_working_days__gte=1), name="policy_notice_days_positive"),
             models.CheckConstraint(condition=Q(first_term_years__gte=1), name="policy_first_term_positive"),
             models.CheckConstraint(condition=Q(renewal_years_min__gte=1), name="policy_renewal_min_positive"),
+            models.CheckConstraint(condition=Q(review_input_working_days__gte=1), name="policy_review_input_days_positive"),
+            models.CheckConstraint(condition=Q(review_window_days__isnull=True) | Q(review_window_days__gte=1),
+                                   name="policy_review_window_positive"),
         ]
 
     def __str__(self):
@@ -166,6 +182,14 @@ class PolicyProfile(TimeStampedModel):
 
     def grade(self, code):
         return self._by_code(self.grades, code)
+
+    def review_inputs(self) -> list[str]:
+        """The review inputs (述职 `self_report`, 属地反馈 `entity_feedback`) the assessment criteria name,
+        in the order of REVIEW_INPUT_CODES; grading waits for each (or its recorded absence)."""
+        from .schemas import REVIEW_INPUT_CODES
+
+        named = {code for c in self.assessment_criteria or [] for code in (c.get("inputs") or [])}
+        return [code for code in REVIEW_INPUT_CODES if code in named]
 
     def duty_category(self, code):
         return self._by_code(self.duty_categories, code)

@@ -94,8 +94,13 @@ class ContractClause(_Item):
         return self
 
 
+# The inputs a review waits for (P6(4) 属地反馈; 述职): a criterion names those it is judged from.
+REVIEW_INPUT_CODES = ("self_report", "entity_feedback")
+
+
 class AssessmentCriterion(_Item):
     weight: int = Field(ge=0, le=100)
+    inputs: list[Literal["self_report", "entity_feedback"]] = Field(default_factory=list)
 
 
 class Role(_Item):

@@ -1,7 +1,7 @@
 """Read-only admin views: every change goes through rpms.finance.services (audited)."""
 from django.contrib import admin
 
-from .models import Allowance, FeeInstallment, FeePayment
+from .models import Allowance, AllowanceReconciliation, FeeInstallment, FeePayment
 
 
 class _ReadOnly(admin.ModelAdmin):
@@ -17,8 +17,9 @@ class _ReadOnly(admin.ModelAdmin):
 
 @admin.register(Allowance)
 class AllowanceAdmin(_ReadOnly):
-    list_display = ("planner", "district", "cycle_no", "cycle_start", "served_until", "amount_yuan", "due_on", "status", "paid_on")
-    list_filter = ("city", "status")
+    list_display = ("planner", "kind", "district", "cycle_no", "cycle_start", "served_until", "amount_yuan", "due_on", "status",
+                    "paid_on")
+    list_filter = ("city", "status", "kind")
     search_fields = ("planner__name", "voucher_no")
 
 
@@ -32,3 +33,10 @@ class FeeInstallmentAdmin(_ReadOnly):
 class FeePaymentAdmin(_ReadOnly):
     list_display = ("installment", "paid_on", "amount_yuan", "voucher_no")
     list_filter = ("city",)
+
+
+@admin.register(AllowanceReconciliation)
+class AllowanceReconciliationAdmin(_ReadOnly):
+    list_display = ("planner", "cycle_no", "cycle_start", "due_yuan", "paid_yuan", "difference_yuan", "reconciled_on")
+    list_filter = ("city",)
+    search_fields = ("planner__name",)

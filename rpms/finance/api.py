@@ -1,7 +1,9 @@
 """Finance API (mounted at the API root, /api/v1/; every path written in full).
 
-Allowances (P6(3)):
-- GET  /allowances (?city, status=unpaid|due|overdue|paid, district, planner, year, limit) → {count, totals, items}
+Allowances (P6(3), per person and service cycle — issue #12):
+- GET  /allowances (?city, status=unpaid|due|overdue|paid, district, planner, year, limit) → {count, totals, items};
+  each item lists the appointments it covers (`appointments`) and its `kind` (cycle / supplement / legacy)
+- GET  /allowances/reconciliations (?city, planner) → the per-appointment rows of before, reconciled per person
 - GET  /allowances/summary (same filters) → {totals, by_district, by_planner}
 - POST /allowances/generate {"city"?, "date"?} → the rows created (finance officer = CITY_ADMIN; idempotent)
 - GET  /allowances/{id}
@@ -71,12 +73,49 @@ def _city(request, code: str = "") -> City | None:
     return planner.city if planner is not None else None
 
 
+def reconciliation_json(record, *, rows: bool = False) -> JSON:
+    data = {
+        "id": record.pk,
+        "city": record.city.code,
+        "planner": {"id": record.planner_id, "name": record.planner.name},
+        "district": {"id": record.district_id, "name": record.district.name},
+        "cycle_no": record.cycle_no,
+        "cycle_start": _iso(record.cycle_start),
+        "cycle_end": _iso(record.cycle_end),
+        "days_served": record.days_served,
+        "due_yuan": record.due_yuan,
+        "paid_yuan": record.paid_yuan,
+        "difference_yuan": record.difference_yuan,
+        "difference_label": record.difference_label,
+        "legacy_count": record.legacy_count,
+        "removed_unpaid_count": record.removed_unpaid_count,
+        "removed_unpaid_yuan": record.removed_unpaid_yuan,
+        "cycle_closed": record.cycle_closed,
+        "note": record.note,
+        "reconciled_on": _iso(record.reconciled_on),
+    }
+    if rows:
+        data["kept_rows"] = [{"id": r.pk, "appointment": r.appointment_id, "unit": r.unit.name, "amount_yuan": r.amount_yuan,
+                              "paid_on": _iso(r.paid_on), "voucher_no": r.voucher_no} for r in record.legacy_rows.all()]
+    return data
+
+
 def allowance_json(allowance, *, on=None) -> JSON:
     on = on or clock.today()
     return {
         "id": allowance.pk,
         "city": allowance.city.code,
+        "kind": allowance.kind,
+        "kind_label": allowance.get_kind_display(),
+        "seq": allowance.seq,
+        # P6(3) per person: the appointments the allowance covers; `appointment` is the one it is counted under
         "appointment": allowance.appointment_id,
+        "appointments": [{"id": a.pk, "unit": a.unit.name, "district": a.unit.district.name,
+                          "start": _iso(a.start), "last_day": _iso(a.ended_on or a.end)}
+                         for a in allowance.appointments.all()],
+        "reconciliation": {"id": allowance.reconciliation_id, "note": allowance.reconciliation.note,
+                           "difference_yuan": allowance.reconciliation.difference_yuan}
+        if allowance.reconciliation_id else None,
         "planner": {"id": allowance.planner_id, "name": allowance.planner.name},
         "district": {"id": allowance.district_id, "name": allowance.district.name},
         "unit": {"id": allowance.unit_id, "name": allowance.unit.name},
@@ -189,6 +228,17 @@ def allowance_generate(request, payload: GenerateIn):
     created = list(selectors.allowance_list(user=request.user, city=city).filter(pk__in=[r.pk for r in rows]))
     return {"created": len(created), "total_yuan": sum(r.amount_yuan for r in created),
             "items": [allowance_json(a, on=on) for a in created]}
+
+
+@router.get("/allowances/reconciliations", auth=auth_required, response={200: JSON, **ERRORS},
+            summary="按人核对的历史补贴记录")
+def allowance_reconciliations(request, city: str = "", planner: str = ""):
+    """改为按人计发（P6(3) 每年 5000 元/人）时，对原按聘任计发记录的核对：每人每个服务周期一条，列明按人应付、
+    已付（已付记录保留不删）和差额（已付 − 应付）及说明。"""
+    _read_allowances(request)
+    planner_id = selectors.allowance_filters_parse({"planner": planner}).planner
+    rows = list(selectors.reconciliation_list(user=request.user, city=_city(request, city), planner=planner_id))
+    return {"count": len(rows), "items": [reconciliation_json(r, rows=True) for r in rows]}
 
 
 @router.get("/allowances/{allowance_id}", auth=auth_required, response={200: JSON, **ERRORS}, summary="补贴详情")

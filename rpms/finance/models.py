@@ -1,9 +1,16 @@
 """Money owed to planners.
 
-- `Allowance` (交通、通讯费用补贴, P6(3)): one row per appointment and service cycle, generated from the
-  appointment's dates once the cycle has ended (see `rpms.finance.cycles`). Its state is `due` until the
-  city bureau records the payment (`paid`, with the date and the voucher number); "overdue" is not
-  stored: it is computed from `due_on` (unpaid and the due date passed), so no cron job flips flags.
+- `Allowance` (交通、通讯费用补贴, P6(3) "每年 5000 元/人"): the PERSON's allowance for one of their service
+  cycles (issue #12): one row per planner and cycle (`kind` cycle), covering every appointment that
+  served in it (`appointments`), pro rata to the union of the days served — plus, rarely, a supplementary
+  row (`kind` supplement) when more days of an already-settled cycle were served later, and the paid
+  per-appointment rows from before issue #12 (`kind` legacy), kept with their `reconciliation`. Generated
+  from the dates once the cycle's last day served has been reached (see `rpms.finance.cycles`). Its state
+  is `due` until the city bureau records the payment (`paid`, with the date and the voucher number);
+  "overdue" is not stored: it is computed from `due_on` (unpaid and the due date passed).
+- `AllowanceReconciliation`: one per person and cycle where the per-appointment rows of before issue #12
+  did not match the person's allowance (duplicates for two units in one cycle, or another amount): what
+  was paid (kept, never deleted), what is due per person, the difference, and a Chinese note.
 - `FeeInstallment` / `FeePayment` (服务费用, B21): the contract fee's payment schedule (each installment a
   due date and an amount, the schedule summing to the contract fee) and the payments recorded against
   it. An installment is overdue when it is not fully paid and its last day of payment (`pay_by`: the
@@ -50,10 +57,74 @@ class AllowanceQuerySet(models.QuerySet):
         return self.filter(status=AllowanceStatus.DUE, due_on__gte=on)
 
 
+class AllowanceKind(models.TextChoices):
+    CYCLE = "cycle", "本周期补贴"
+    SUPPLEMENT = "supplement", "补记差额"
+    LEGACY = "legacy", "按聘任计发的历史记录"
+
+
+class AllowanceReconciliation(TimeStampedModel):
+    """Issue #12: the per-appointment allowance rows of one person's service cycle, reconciled with the
+    person's allowance (P6(3) 每年 5000 元/人). Paid rows are kept (kind legacy, linked here); unpaid ones
+    were replaced by the person's allowance. `difference_yuan` = paid − due: above 0 was overpaid, below
+    0 is still owed (generated as the person's allowance for the cycle, less what was paid)."""
+
+    city = models.ForeignKey("cities.City", verbose_name="城市", on_delete=models.PROTECT, related_name="+")
+    planner = models.ForeignKey("registry.Planner", verbose_name="责任规划师", on_delete=models.PROTECT,
+                                related_name="allowance_reconciliations")
+    district = models.ForeignKey("geography.District", verbose_name="计入的区", on_delete=models.PROTECT, related_name="+")
+    cycle_no = models.PositiveSmallIntegerField("服务周期序号")
+    cycle_start = models.DateField("周期开始")
+    cycle_end = models.DateField("周期结束")
+    days_served = models.PositiveIntegerField("按人服务天数")
+    due_yuan = models.PositiveIntegerField("按人应付（元）")
+    paid_yuan = models.PositiveIntegerField("已付（元）")
+    difference_yuan = models.IntegerField("差额（元，已付 − 应付）")
+    legacy_count = models.PositiveSmallIntegerField("原按聘任记录（条）")
+    removed_unpaid_count = models.PositiveSmallIntegerField("删除的未付记录（条）", default=0)
+    removed_unpaid_yuan = models.PositiveIntegerField("删除的未付金额（元）", default=0)
+    cycle_closed = models.BooleanField("核对时周期已结束", default=True)
+    note = models.TextField("核对说明")
+    reconciled_on = models.DateField("核对日期")
+
+    class Meta:
+        verbose_name = "交通通讯补贴核对"
+        verbose_name_plural = "交通通讯补贴核对"
+        ordering = ["cycle_start", "planner_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["planner", "cycle_start"], name="one_reconciliation_per_person_cycle"),
+            models.CheckConstraint(condition=Q(difference_yuan=F("paid_yuan") - F("due_yuan")),
+                                   name="reconciliation_difference_is_paid_minus_due"),
+        ]
+
+    def __str__(self):
+        return f"{self.planner} 第 {self.cycle_no} 服务周期补贴核对"
+
+    @property
+    def difference_label(self) -> str:
+        if self.difference_yuan > 0:
+            return f"多付 {self.difference_yuan} 元"
+        if self.difference_yuan < 0:
+            return f"少付 {-self.difference_yuan} 元"
+        return "一致"
+
+
 class Allowance(TimeStampedModel):
     city = models.ForeignKey("cities.City", verbose_name="城市", on_delete=models.PROTECT, related_name="allowances")
+    # The person's allowance covers every appointment that served in the cycle (`appointments`); it is
+    # counted under the one that served most days of it (its unit and district: per-district figures).
+    # A legacy row's own appointment.
     appointment = models.ForeignKey(
-        "appointments.Appointment", verbose_name="派驻聘任", on_delete=models.PROTECT, related_name="allowances"
+        "appointments.Appointment", verbose_name="计入的派驻聘任", on_delete=models.PROTECT, related_name="allowances"
+    )
+    appointments = models.ManyToManyField(
+        "appointments.Appointment", verbose_name="覆盖的派驻聘任", related_name="covering_allowances", blank=True
+    )
+    kind = models.CharField("类型", max_length=12, choices=AllowanceKind.choices, default=AllowanceKind.CYCLE)
+    seq = models.PositiveSmallIntegerField("同周期序号", default=1)
+    reconciliation = models.ForeignKey(
+        AllowanceReconciliation, verbose_name="核对记录", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="legacy_rows",
     )
     planner = models.ForeignKey(
         "registry.Planner", verbose_name="责任规划师", on_delete=models.PROTECT, related_name="allowances"
@@ -98,7 +169,9 @@ class Allowance(TimeStampedModel):
             models.Index(fields=["planner", "status"], name="allowance_planner_idx"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["appointment", "cycle_no"], name="one_allowance_per_appointment_cycle"),
+            # One person's cycle: its allowance (seq 1) and any supplement (2, 3 …); legacy rows apart.
+            models.UniqueConstraint(fields=["planner", "cycle_start", "seq"], condition=~Q(kind="legacy"),
+                                    name="one_allowance_per_person_cycle_seq"),
             models.CheckConstraint(condition=Q(served_until__gte=F("cycle_start")), name="allowance_served_after_start"),
             models.CheckConstraint(condition=Q(cycle_end__gte=F("served_until")), name="allowance_served_within_cycle"),
             models.CheckConstraint(condition=Q(days_served__lte=F("days_in_cycle")), name="allowance_days_within_cycle"),
@@ -111,7 +184,8 @@ class Allowance(TimeStampedModel):
         ]
 
     def __str__(self):
-        return f"{self.planner} 第 {self.cycle_no} 服务周期补贴（{self.cycle_start}—{self.served_until}）"
+        suffix = "" if self.kind == AllowanceKind.CYCLE else f"·{self.get_kind_display()}"
+        return f"{self.planner} 第 {self.cycle_no} 服务周期补贴{suffix}（{self.cycle_start}—{self.served_until}）"
 
     def state(self, on: dt.date | None = None) -> str:
         if self.status == AllowanceStatus.PAID:

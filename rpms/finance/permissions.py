@@ -34,7 +34,9 @@ def can_view_allowance(user, allowance) -> bool:
     if is_city_wide(user, allowance.city):
         return True
     if user.role == Role.DISTRICT_OFFICER:
-        return appointment_permissions.is_district_officer_of(user, allowance.district_id)
+        # counted under one district; every district of the units it covers sees it too
+        districts = {allowance.district_id} | {a.unit.district_id for a in allowance.appointments.all()}
+        return any(appointment_permissions.is_district_officer_of(user, d) for d in districts)
     if user.role == Role.PLANNER:
         return allowance.planner.user_id == user.pk
     return False

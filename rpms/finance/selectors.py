@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Sum
 from django.db.models.functions import Coalesce, ExtractYear
 
 from rpms.accounts.models import Role
@@ -28,12 +28,15 @@ from .models import (
     ALLOWANCE_OVERDUE,
     INSTALLMENT_OVERDUE,
     Allowance,
+    AllowanceReconciliation,
     AllowanceStatus,
     FeeInstallment,
     InstallmentStatus,
 )
 
 LIST_LIMIT = 500
+# The appointments a person's allowance covers, as a row shows them (unit and district).
+COVERED = Appointment.objects.select_related("unit__district").order_by("start", "id")
 
 ALLOWANCE_STATUS_FILTERS = {
     "": "全部",
@@ -103,10 +106,44 @@ def allowance_scope_q(user) -> Q | None:
     if user.role in (Role.CITY_ADMIN, Role.AUDITOR):
         return Q(city_id=user.city_id)
     if user.role == Role.DISTRICT_OFFICER:
+        # The person's allowance is counted under one district but covers every unit they served in the
+        # cycle: each of those districts sees it.
+        mine = user.districts.values("pk")
+        covered = Allowance.appointments.through.objects.filter(
+            allowance_id=OuterRef("pk"), appointment__unit__district__in=mine)
+        return Q(district__in=mine) | Q(Exists(covered))
+    if user.role == Role.PLANNER:
+        return Q(planner__user=user)
+    return Q(pk__in=[])
+
+
+def reconciliation_scope_q(user) -> Q | None:
+    if not getattr(user, "is_authenticated", False):
+        return Q(pk__in=[])
+    if user.is_superuser or (user.role == Role.AUDITOR and user.city_id is None):
+        return None
+    if user.role in (Role.CITY_ADMIN, Role.AUDITOR):
+        return Q(city_id=user.city_id)
+    if user.role == Role.DISTRICT_OFFICER:
         return Q(district__in=user.districts.values("pk"))
     if user.role == Role.PLANNER:
         return Q(planner__user=user)
     return Q(pk__in=[])
+
+
+def reconciliation_list(*, user, city=None, planner=None):
+    """The reconciliations of the per-appointment rows of before issue #12 (one per person and cycle), with
+    the paid rows kept for each (one query plus one for the kept rows)."""
+    queryset = AllowanceReconciliation.objects.select_related("city", "planner", "district").prefetch_related(
+        Prefetch("legacy_rows", queryset=Allowance.objects.select_related("unit").order_by("cycle_start", "id")))
+    scope = reconciliation_scope_q(user)
+    if scope is not None:
+        queryset = queryset.filter(scope)
+    if city is not None:
+        queryset = queryset.filter(city=city)
+    if planner:
+        queryset = queryset.filter(planner_id=planner)
+    return queryset.order_by("-cycle_start", "planner__name", "id")
 
 
 def allowance_status_q(status: str, on: dt.date) -> Q:
@@ -125,7 +162,8 @@ def allowance_list(*, user, filters: AllowanceFilters | None = None, city=None, 
     """The allowances the user may see, filtered, everything a row shows joined (one query)."""
     filters = filters or AllowanceFilters()
     on = on or clock.today()
-    queryset = Allowance.objects.select_related("city", "planner", "district", "unit", "paid_by")
+    queryset = Allowance.objects.select_related("city", "planner", "district", "unit", "paid_by", "reconciliation")
+    queryset = queryset.prefetch_related(Prefetch("appointments", queryset=COVERED))
     scope = allowance_scope_q(user)
     if scope is not None:
         queryset = queryset.filter(scope)
@@ -144,8 +182,9 @@ def allowance_list(*, user, filters: AllowanceFilters | None = None, city=None, 
 
 def allowance_get(*, user, pk) -> Allowance:
     allowance = (
-        Allowance.objects.select_related("city__policy", "planner", "district", "unit", "appointment", "paid_by")
-        .filter(pk=pk).first()
+        Allowance.objects.select_related("city__policy", "planner", "district", "unit", "appointment", "paid_by",
+                                         "reconciliation")
+        .prefetch_related(Prefetch("appointments", queryset=COVERED)).filter(pk=pk).first()
     )
     if allowance is None or not permissions.can_view_allowance(user, allowance):
         raise NotFound()

@@ -1,4 +1,4 @@
-"""Finance writes: allowances generated per service cycle and paid by the city bureau (P6(3)); the
+"""Finance writes: allowances generated per person and service cycle and paid by the city bureau (P6(3)); the
 contract fee's payment schedule and its payments (B21).
 
 Each service is one act: one transaction and one audit row citing the city's own article for the step
@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.db.models import Max, Prefetch, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,8 +21,16 @@ from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.registry.services import full_clean_or_refuse
 
 from . import clock, permissions
-from .cycles import allowance_amount, ended_cycles, persons_for
-from .models import Allowance, AllowanceStatus, FeeInstallment, FeePayment, InstallmentStatus
+from .cycles import person_allowance_amount, person_cycles, persons_for, service_spans
+from .models import (
+    Allowance,
+    AllowanceKind,
+    AllowanceReconciliation,
+    AllowanceStatus,
+    FeeInstallment,
+    FeePayment,
+    InstallmentStatus,
+)
 
 MAX_INSTALLMENTS = 24
 MAX_GRACE_WORKING_DAYS = 60
@@ -87,15 +96,19 @@ def _notify_planner(planner, *, event: str, title: str, body: str, url: str, key
 
 # --- allowances (P6(3)) -------------------------------------------------------------------------------
 
-_ALLOWANCE_FKS = ["city", "appointment", "planner", "district", "unit", "paid_by"]
+_ALLOWANCE_FKS = ["city", "appointment", "planner", "district", "unit", "paid_by", "reconciliation"]
 
 
 @transaction.atomic
 def allowances_generate(*, actor, city, on=None) -> list[Allowance]:
-    """Creates the allowance rows of every cycle of the city's appointments that has ended by `on`
-    (default today; a future date is refused), computed from the dates (rpms.finance.cycles). Idempotent:
-    a cycle that already has its row is skipped, so running twice creates nothing new. A city whose
-    policy sets no allowance gets none. `actor` None is the system (the management command); a user
+    """Records the PERSON's allowance (P6(3): 每年 5000 元/人; issue #12) for every service cycle of a planner
+    of the city whose last day served has been reached by `on` (default today; a future date is refused):
+    one allowance per planner and cycle, covering all their appointments, pro rata to the union of the
+    days served (rpms.finance.cycles.person_cycles). Idempotent: what a cycle earns is computed from the
+    dates and compared with what is already recorded for it (its rows, and the paid per-appointment rows
+    of before issue #12 kept by the reconciliation); only a shortfall is recorded — the cycle's allowance
+    the first time, a supplement if more days were served later. Running twice creates nothing new. A city
+    whose policy sets no allowance gets none. `actor` None is the system (the management command); a user
     must be the city's finance officer (CITY_ADMIN). One audit row when rows were created."""
     if actor is not None and not permissions.is_finance_officer(actor, city):
         if not getattr(actor, "is_authenticated", False):
@@ -113,49 +126,80 @@ def allowances_generate(*, actor, city, on=None) -> list[Allowance]:
     if not rate:
         return []
     article = policy_article(city, "allowance")
+    # Every appointment of the city's planners, upcoming ones included: a later appointment in the same
+    # cycle keeps the cycle open (one allowance at its end, not one per stretch).
     appointments = (
-        Appointment.objects.filter(city=city, start__lte=on)
+        Appointment.objects.filter(city=city)
         .select_related("planner", "unit__district")
         .prefetch_related("terms", "planner__members")
-        .order_by("id")
+        .order_by("planner_id", "start", "id")
     )
-    existing = set(Allowance.objects.filter(city=city).values_list("appointment_id", "cycle_no"))
-    rows: list[Allowance] = []
+    recorded: dict[tuple[int, dt.date], dict] = {
+        (r["planner_id"], r["cycle_start"]): r
+        for r in Allowance.objects.filter(city=city).exclude(kind=AllowanceKind.LEGACY).order_by()
+        .values("planner_id", "cycle_start").annotate(total=Sum("amount_yuan"), last_seq=Max("seq"))
+    }
+    paid_before = dict(
+        ((planner_id, start), paid) for planner_id, start, paid in
+        AllowanceReconciliation.objects.filter(city=city).values_list("planner_id", "cycle_start", "paid_yuan")
+    )
+    by_planner: dict[int, list[Appointment]] = {}
     for appointment in appointments:
-        terms = list(appointment.terms.all())
-        cycles = [c for c in ended_cycles(appointment, on=on, terms=terms) if (appointment.pk, c.no) not in existing]
-        if not cycles:
-            continue
-        persons = persons_for(appointment.planner, policy, appointment.planner.members.all())
+        by_planner.setdefault(appointment.planner_id, []).append(appointment)
+    rows: list[Allowance] = []
+    covers: list[list[int]] = []
+    for planner_id, mine in by_planner.items():
+        planner = mine[0].planner
+        index = {a.pk: a for a in mine}
+        cycles = person_cycles([(a.pk, service_spans(a, list(a.terms.all()))) for a in mine])
+        persons = None
         for cycle in cycles:
-            computed = allowance_amount(cycle, rate_yuan=rate, persons=persons,
-                                        partial_rule=policy.allowance_partial_cycle, article=article)
-            if computed is None:
+            if not cycle.closed(on):
                 continue
+            already = recorded.get((planner_id, cycle.start), {})
+            earlier = (already.get("total") or 0) + paid_before.get((planner_id, cycle.start), 0)
+            if persons is None:
+                persons = persons_for(planner, policy, planner.members.all())
+            units = "、".join(dict.fromkeys(index[key].unit.name for key in cycle.appointment_keys))
+            computed = person_allowance_amount(cycle, rate_yuan=rate, persons=persons,
+                                               partial_rule=policy.allowance_partial_cycle, article=article, units=units)
+            if computed is None or computed.amount_yuan <= earlier:
+                continue
+            amount = computed.amount_yuan - earlier
+            basis = computed.basis
+            if earlier:
+                basis += f"此前本周期已记 {earlier:,} 元，本次补记 {amount:,} 元。"
+            counted = index[cycle.counted_under()]
             row = Allowance(
-                city=city, appointment=appointment, planner=appointment.planner, district=appointment.unit.district,
-                unit=appointment.unit, cycle_no=cycle.no, cycle_start=cycle.start, cycle_end=cycle.end,
-                served_until=cycle.served_until, days_served=cycle.days_served, days_in_cycle=cycle.days_in_cycle,
-                partial=cycle.partial, partial_rule=computed.partial_rule, persons=persons, rate_yuan=rate,
-                amount_yuan=computed.amount_yuan, basis=computed.basis, due_on=cycle.due_on,
+                city=city, appointment=counted, planner=planner, district=counted.unit.district, unit=counted.unit,
+                kind=AllowanceKind.SUPPLEMENT if earlier else AllowanceKind.CYCLE,
+                seq=(already.get("last_seq") or 0) + 1, cycle_no=cycle.no, cycle_start=cycle.start,
+                cycle_end=cycle.end, served_until=cycle.served_until, days_served=cycle.days_served,
+                days_in_cycle=cycle.days_in_cycle, partial=cycle.partial, partial_rule=computed.partial_rule,
+                persons=persons, rate_yuan=rate, amount_yuan=amount, basis=basis, due_on=cycle.due_on,
                 status=AllowanceStatus.DUE,
             )
             # Field checks here; the foreign keys come from rows just read, and uniqueness and the check
             # constraints are the database's (one INSERT, not N validation queries).
             full_clean_or_refuse(row, exclude=_ALLOWANCE_FKS, validate_unique=False, validate_constraints=False)
             rows.append(row)
+            covers.append(cycle.appointment_keys)
     if not rows:
         return []
     created = Allowance.objects.bulk_create(rows)
+    Through = Allowance.appointments.through
+    Through.objects.bulk_create([Through(allowance_id=row.pk, appointment_id=key)
+                                 for row, keys in zip(created, covers) for key in keys])
     total = sum(r.amount_yuan for r in created)
     audit_log(
         actor=actor, action="finance.allowances_generate", object_type="finance.allowance",
         object_repr=f"{city.name}交通通讯补贴应付记录", city_code=city.code,
         after={"on": on, "created": len(created), "total_yuan": total,
-               "rows": [{"id": r.pk, "appointment": r.appointment_id, "cycle_no": r.cycle_no,
-                         "amount_yuan": r.amount_yuan, "due_on": r.due_on} for r in created]},
+               "rows": [{"id": r.pk, "planner": r.planner_id, "cycle_no": r.cycle_no, "cycle_start": r.cycle_start,
+                         "kind": r.kind, "appointments": keys, "days_served": r.days_served,
+                         "amount_yuan": r.amount_yuan, "due_on": r.due_on} for r, keys in zip(created, covers)]},
         article=article,
-        summary=f"生成 {len(created)} 条交通通讯补贴应付记录，合计 {total} 元（截至 {on.isoformat()} 已结束的服务周期）",
+        summary=f"按人生成 {len(created)} 条交通通讯补贴应付记录，合计 {total} 元（截至 {on.isoformat()} 已结束的服务周期）",
     )
     return created
 
@@ -164,7 +208,10 @@ def _lock_allowance(allowance) -> Allowance:
     pk = getattr(allowance, "pk", allowance)
     if not Allowance.objects.select_for_update(of=("self",)).filter(pk=pk).exists():
         raise NotFound()
-    return Allowance.objects.select_related("city__policy", "planner__user", "district", "unit", "appointment").get(pk=pk)
+    return (
+        Allowance.objects.select_related("city__policy", "planner__user", "district", "unit", "appointment")
+        .prefetch_related(Prefetch("appointments", queryset=Appointment.objects.select_related("unit"))).get(pk=pk)
+    )
 
 
 @transaction.atomic
@@ -202,9 +249,10 @@ def allowance_pay(*, actor, allowance, paid_on, voucher_no) -> Allowance:
     _notify_planner(
         allowance.planner, event="finance.allowance_paid", city=city,
         title=f"交通通讯补贴 {allowance.amount_yuan} 元已支付",
-        body=(f"您在{allowance.unit.name}第 {allowance.cycle_no} 个服务周期（{allowance.cycle_start.isoformat()} 至 "
-              f"{allowance.served_until.isoformat()}）的交通通讯补贴 {allowance.amount_yuan} 元已于 {paid_on.isoformat()} 支付，"
-              f"凭证号 {voucher}。"),
+        body=(f"您第 {allowance.cycle_no} 个服务周期（{allowance.cycle_start.isoformat()} 至 "
+              f"{allowance.served_until.isoformat()}，服务 {allowance.days_served} 天）的交通通讯补贴"
+              f"{'（补记差额）' if allowance.kind == AllowanceKind.SUPPLEMENT else ''} {allowance.amount_yuan} 元已于 "
+              f"{paid_on.isoformat()} 支付，凭证号 {voucher}。"),
         url=reverse("finance:allowance_detail", args=[allowance.pk]),
         key=f"finance.allowance_paid:{allowance.pk}",
     )

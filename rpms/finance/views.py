@@ -1,8 +1,9 @@
 """Finance pages.
 
-- 交通通讯补贴 (P6(3)): the finance list (due / paid / overdue; per district and per planner; totals;
-  Excel), the detail with its computation and the payment form (city administrator); planners see
-  their own, district officers their districts'.
+- 交通通讯补贴 (P6(3), per person and service cycle — issue #12): the finance list (due / paid / overdue;
+  per district and per planner; totals; Excel; the reconciliation of the per-appointment rows of before),
+  the detail with its computation, the appointments it covers and the payment form (city administrator);
+  planners see their own, district officers their districts'.
 - 服务费用 (B21): the installments list (the district's overdue supervision list with `?status=overdue`,
   Excel), and per appointment the payment schedule (set by party A or the district) and payments
   (recorded by party A)."""
@@ -87,8 +88,9 @@ def allowance_list(request):
     if request.GET.get("export") == "xlsx":
         from .exports import allowance_workbook_response
 
-        return allowance_workbook_response(filename=f"{city.name if city else ''}交通通讯补贴-{on.isoformat()}",
-                                           queryset=queryset, on=on)
+        return allowance_workbook_response(
+            filename=f"{city.name if city else ''}交通通讯补贴-{on.isoformat()}", queryset=queryset, on=on,
+            reconciliations=selectors.reconciliation_list(user=request.user, city=city, planner=filters.planner))
     rows = list(queryset[: selectors.LIST_LIMIT])
     context = {
         "city": city,
@@ -105,6 +107,8 @@ def allowance_list(request):
         "by_district": selectors.allowance_by_district(queryset, on),
         "by_planner": selectors.allowance_by_planner(queryset, on),
         "is_finance": city is not None and permissions.is_finance_officer(request.user, city),
+        "reconciliations": list(selectors.reconciliation_list(user=request.user, city=city,
+                                                              planner=filters.planner)[: selectors.LIST_LIMIT]),
         "today": on,
         "query": request.GET.urlencode(),
     }
@@ -154,8 +158,15 @@ def allowance_detail(request, pk):
             messages.success(request, "已登记支付，并已通知责任规划师。")
             return redirect("finance:allowance_detail", pk=allowance.pk)
     on = clock.today()
+    same_cycle = list(
+        selectors.allowance_list(user=request.user, city=allowance.city)
+        .filter(planner_id=allowance.planner_id, cycle_start=allowance.cycle_start).exclude(pk=allowance.pk)
+    ) if allowance.kind != "legacy" else []
     return render(request, "finance/allowance_detail.html", {
         "allowance": allowance, "state": allowance.state(on), "state_label": allowance.state_label(on),
+        "covered": list(allowance.appointments.all()), "same_cycle": same_cycle,
+        "reconciliation": allowance.reconciliation or selectors.reconciliation_list(
+            user=request.user, planner=allowance.planner_id).filter(cycle_start=allowance.cycle_start).first(),
         "is_finance": is_finance, "form": form, "error": error,
         "article": policy_article(allowance.city, "allowance"),
     }, status=status)

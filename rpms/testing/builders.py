@@ -290,3 +290,23 @@ def pool_admit_by_notice(*, city, people: list[dict], start: dt.date, admin=None
         admitted = recruitment.notice_close(actor=admin, notice=notice)
     by_name = {p.name: p for p in admitted}
     return [by_name[p["name"]] for p in people]
+
+
+def review_inputs_build(*, assessment, planner_user=None, entity_user=None, report: str = "本年度开展调研走访、方案审查和公众参与工作。",
+                        feedback: str = "服务认真，响应及时。"):
+    """The inputs a review waits for (issue #12, P6(4)/B20), given through the services: the planner's
+    述职 (as the planner's own user) and the hiring entity's 属地反馈 (the unit's first entity user, created
+    only if there is none) — each only when the city's criteria name it and it is not in yet. The clock
+    is not moved: grading also needs the review window (policy `review_window_days`). Returns the
+    assessment, reloaded."""
+    from rpms.assessments import services
+    from rpms.assessments.models import Assessment
+
+    assessment = Assessment.objects.select_related("city__policy", "planner__user", "unit").get(pk=assessment.pk)
+    wanted = assessment.city.policy.review_inputs()
+    if "self_report" in wanted and assessment.self_reported_at is None:
+        services.assessment_self_report(actor=planner_user or assessment.planner.user, assessment=assessment, text=report)
+    if "entity_feedback" in wanted and assessment.entity_feedback_at is None:
+        services.assessment_feedback_submit(actor=entity_user or entity_user_for(assessment.unit), assessment=assessment,
+                                            text=feedback)
+    return Assessment.objects.get(pk=assessment.pk)

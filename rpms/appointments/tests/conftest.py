@@ -146,6 +146,11 @@ def review(appointment, lead, grade=None):
     assessment = assessments.assessment_open(actor=lead, appointment=appointment)
     criteria = [c["code"] for c in appointment.city.policy.assessment_criteria]
     assessments.assessment_score(actor=lead, assessment=assessment, scores={c: 85 for c in criteria})
+    # issue #12: the review waits for the 述职 and the 属地反馈 (rpms.testing.builders); callers move the
+    # clock into the review window (the last policy `review_window_days` days of the service year)
+    from rpms.testing.builders import review_inputs_build
+
+    assessment = review_inputs_build(assessment=assessment)
     if grade:
         assessment = assessments.assessment_grade(actor=lead, assessment=assessment, grade=grade)
     return assessment

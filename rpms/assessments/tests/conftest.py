@@ -179,3 +179,19 @@ def score_all(case, assessment, value=80):
     for user in case["scorers"]:
         services.assessment_score(actor=user, assessment=assessment, scores={c: value for c in criteria},
                                   comment="服务认真")
+
+
+def inputs_in(case, assessment):
+    """The review's inputs (issue #12): the planner's 述职 and the hiring entity's 属地反馈."""
+    from rpms.testing.builders import review_inputs_build
+
+    return review_inputs_build(assessment=assessment, planner_user=case["planner"].user, entity_user=case["entity"])
+
+
+def into_window(clock, assessment, days_before_end=5):
+    """Moves the clock into the review window (the last `review_window_days` days of the service year)
+    if it is not there yet."""
+    from rpms.assessments.review import window_opens
+
+    if clock.today < window_opens(assessment):
+        clock.set(assessment.period_end - dt.timedelta(days=days_before_end))

@@ -9,7 +9,7 @@ from django.utils import timezone
 from rpms.assessments.models import Assessment, Honour, ReplacementFlag, Violation
 from rpms.core.models import ActionLog
 
-from .conftest import appoint, bare_appointment, make_planner, units_of
+from .conftest import appoint, bare_appointment, inputs_in, into_window, make_planner, units_of
 
 
 def post(client, path, user, bearer, data):
@@ -45,6 +45,8 @@ def test_the_assessment_cycle_through_the_api(bj_case, clock, client, bearer, st
     report = post(client, f"/api/v1/assessments/{pk}/self-report", bj_case["planner"].user, bearer,
                   {"text": "一年来参与方案审查 6 次。", "self_score": 90})
     assert report.status_code == 200 and report.json()["self_report"]["self_score"] == "90.0"
+    feedback = post(client, f"/api/v1/assessments/{pk}/feedback", street_office, bearer, {"text": "响应及时，服务认真。"})
+    assert feedback.status_code == 200 and feedback.json()["entity_feedback"]["text"] == "响应及时，服务认真。"
 
     graded = post(client, f"/api/v1/assessments/{pk}/grade", district_haidian, bearer, {"grade": "excellent"})
     assert graded.status_code == 200, graded.content.decode()
@@ -80,6 +82,10 @@ def test_bad_input_gets_a_chinese_4xx(bj_case, clock, client, bearer, district_h
     assert missing.status_code == 422 and "grade" in missing.json()["detail"]
     unknown = post(client, f"/api/v1/assessments/{pk}/grade", district_haidian, bearer, {"grade": "A+"})
     assert unknown.status_code == 400 and "不在本市规定的等次" in unknown.json()["detail"]
+    # issue #12: inside the review window, with the 述职 and the 属地反馈 in
+    assessment = Assessment.objects.get(pk=pk)
+    into_window(clock, assessment)
+    inputs_in(bj_case, assessment)
     incomplete = post(client, f"/api/v1/assessments/{pk}/grade", district_haidian, bearer, {"grade": "qualified"})
     assert incomplete.status_code == 409 and incomplete.json()["code"] == "scores_incomplete"
     assert post(client, "/api/v1/assessments", district_haidian, bearer, {"appointment": 999999}).status_code == 404
@@ -110,6 +116,7 @@ def test_honours_api_is_public_only_for_published_ones(bj_case, clock, client, b
     appointment = appoint(bj_case, clock)
     clock.set(appointment.end - dt.timedelta(days=10))
     assessment = services.assessment_open(actor=district_haidian, appointment=appointment)
+    inputs_in(bj_case, assessment)
     score_all(bj_case, assessment, value=96)
     services.assessment_grade(actor=district_haidian, assessment=assessment, grade="excellent")
     nominated = post(client, "/api/v1/honours", district_haidian, bearer,
@@ -205,6 +212,7 @@ def test_grading_writes_one_audit_row_for_the_act_and_one_per_posting_its_remova
     appointment = appoint(pds_case, clock)
     clock.set(appointment.end - dt.timedelta(days=10))
     assessment = services.assessment_open(actor=pds_case["lead"], appointment=appointment)
+    inputs_in(pds_case, assessment)
     score_all(pds_case, assessment, value=30)
     before = ActionLog.objects.count()
     services.assessment_grade(actor=pds_case["lead"], assessment=assessment, grade="unqualified")

@@ -17,7 +17,7 @@ from rpms.documents.models import IssuedDocument
 from rpms.notifications.models import Notification
 from rpms.registry.models import DossierEvent, DossierEventKind
 
-from .conftest import appoint, duty_record, make_planner, score_all, suggestion
+from .conftest import appoint, duty_record, inputs_in, make_planner, score_all, suggestion
 
 
 def _year_of_service(case, clock):
@@ -46,6 +46,7 @@ def test_a_full_year_ends_in_each_grade_with_its_consequences(case, clock, grade
     assert assessment.year == appointment.end.year
     services.assessment_self_report(actor=planner.user, assessment=assessment, text="本年度开展调研走访和方案审查。",
                                     self_score="92")
+    inputs_in(case, assessment)  # the entity's 属地反馈 (the 述职 is in)
     score_all(case, assessment, value=70 if grade == "unqualified" else 90)
 
     services.assessment_grade(actor=case["lead"], assessment=assessment, grade=grade, comment="综合评议")
@@ -112,6 +113,7 @@ def test_a_full_year_ends_in_each_grade_with_its_consequences(case, clock, grade
 def test_a_failure_in_the_last_step_of_grading_leaves_nothing_changed(pds_case, clock, monkeypatch):
     planner = pds_case["planner"]
     appointment, assessment = _year_of_service(pds_case, clock)
+    inputs_in(pds_case, assessment)
     score_all(pds_case, assessment, value=50)
     before_notifications = Notification.objects.count()
     before_documents = IssuedDocument.objects.count()
@@ -138,6 +140,7 @@ def test_a_failure_in_the_last_step_of_grading_leaves_nothing_changed(pds_case, 
 
 def test_grading_before_every_criterion_is_scored_is_refused(bj_case, clock, street_office):
     _, assessment = _year_of_service(bj_case, clock)
+    inputs_in(bj_case, assessment)
     services.assessment_score(actor=street_office, assessment=assessment, scores={"local_feedback": 85})
     with pytest.raises(Conflict) as refused:
         services.assessment_grade(actor=bj_case["lead"], assessment=assessment, grade="qualified")
@@ -192,6 +195,7 @@ def test_an_out_of_range_score_or_unknown_grade_is_refused_in_chinese(bj_case, c
     with pytest.raises(DomainError) as unknown:
         services.assessment_score(actor=street_office, assessment=assessment, scores={"beauty": 80})
     assert unknown.value.code == "unknown_criterion"
+    inputs_in(bj_case, assessment)
     score_all(bj_case, assessment)
     with pytest.raises(DomainError) as bad_grade:
         services.assessment_grade(actor=bj_case["lead"], assessment=assessment, grade="perfect")
@@ -209,6 +213,7 @@ def test_the_self_report_is_the_planners_own(bj_case, clock, street_office):
 
 def test_a_graded_assessment_cannot_be_scored_again(bj_case, clock, street_office):
     _, assessment = _year_of_service(bj_case, clock)
+    inputs_in(bj_case, assessment)
     score_all(bj_case, assessment)
     services.assessment_grade(actor=bj_case["lead"], assessment=assessment, grade="qualified")
     with pytest.raises(Conflict) as refused:
@@ -219,6 +224,7 @@ def test_a_graded_assessment_cannot_be_scored_again(bj_case, clock, street_offic
 def test_the_entity_may_make_the_result_a_condition_of_renewal_in_beijing(bj_case, clock, street_office):
     appointment, assessment = _year_of_service(bj_case, clock)
     services.assessment_renewal_condition_set(actor=street_office, assessment=assessment, conditional=True)
+    inputs_in(bj_case, assessment)
     score_all(bj_case, assessment, value=40)
     services.assessment_grade(actor=bj_case["lead"], assessment=assessment, grade="unqualified")
     assessment.refresh_from_db()
@@ -281,6 +287,7 @@ def test_opinions_and_training_hours_enter_the_inputs(bj_case, clock, street_off
                                   confirmed_at=timezone.now())
     TrainingRecord.objects.create(city=bj_case["city"], planner=bj_case["planner"], year=assessment.year, hours="3",
                                   source="external", title="未确认", date=clock.today, status="pending")
+    inputs_in(bj_case, assessment)
     score_all(bj_case, assessment)
     services.assessment_grade(actor=bj_case["lead"], assessment=assessment, grade="qualified")
     assessment.refresh_from_db()

@@ -12,13 +12,14 @@ from rpms.documents.models import IssuedDocument
 from rpms.notifications.models import Notification
 from rpms.registry.models import DossierEvent, DossierEventKind
 
-from .conftest import appoint, bare_appointment, make_planner, score_all, units_of
+from .conftest import appoint, bare_appointment, inputs_in, make_planner, score_all, units_of
 
 
 def _graded(case, clock, grade, *, value=90):
     appointment = appoint(case, clock)
     clock.set(appointment.end - dt.timedelta(days=10))
     assessment = services.assessment_open(actor=case["lead"], appointment=appointment)
+    inputs_in(case, assessment)
     score_all(case, assessment, value=value)
     return services.assessment_grade(actor=case["lead"], assessment=assessment, grade=grade)
 
@@ -52,6 +53,7 @@ def test_a_violation_is_reported_to_the_city_and_the_employer_and_enters_the_ass
     # B17: it counts in the assessment of the period
     clock.set(appointment.end - dt.timedelta(days=10))
     assessment = services.assessment_open(actor=bj_case["lead"], appointment=appointment)
+    inputs_in(bj_case, assessment)
     score_all(bj_case, assessment, value=55)
     services.assessment_grade(actor=bj_case["lead"], assessment=assessment, grade="unqualified")
     assessment.refresh_from_db()

@@ -6,7 +6,7 @@ import pytest
 from rpms.assessments import services
 from rpms.assessments.models import Assessment, AssessmentStatus, Violation
 
-from .conftest import appoint, score_all
+from .conftest import appoint, inputs_in, into_window, score_all
 
 
 def test_the_assessment_cycle_through_the_pages(bj_case, clock, login, district_haidian, street_office):
@@ -27,6 +27,7 @@ def test_the_assessment_cycle_through_the_pages(bj_case, clock, login, district_
     officer.post(f"/assessments/{assessment.pk}/scores/", {f"score_{c}": "75" for c in codes})
     planner = login(bj_case["planner"].user)
     planner.post(f"/assessments/{assessment.pk}/self-report/", {"text": "全年服务情况……", "self_score": "88"})
+    entity.post(f"/assessments/{assessment.pk}/feedback/", {"text": "属地反馈：服务认真。"})
 
     detail = officer.get(f"/assessments/{assessment.pk}/").content.decode()
     assert "评定考核等次" in detail and "80.0" in detail and "全年服务情况" in detail
@@ -46,6 +47,8 @@ def test_the_assessment_cycle_through_the_pages(bj_case, clock, login, district_
 def test_a_refused_act_is_shown_on_the_page(bj_case, clock, login, district_haidian):
     appointment = appoint(bj_case, clock)
     assessment = services.assessment_open(actor=district_haidian, appointment=appointment)
+    into_window(clock, assessment)
+    inputs_in(bj_case, assessment)
     officer = login(district_haidian)
     response = officer.post(f"/assessments/{assessment.pk}/grade/", {"grade": "qualified", "confirm": "1"}, follow=True)
     assert response.status_code == 200 and "尚有考核内容未评分" in response.content.decode()
@@ -96,6 +99,7 @@ def test_the_honour_pages_flow(bj_case, clock, login, district_haidian, city_adm
     appointment = appoint(bj_case, clock)
     clock.set(appointment.end - dt.timedelta(days=10))
     assessment = services.assessment_open(actor=district_haidian, appointment=appointment)
+    inputs_in(bj_case, assessment)
     score_all(bj_case, assessment, value=97)
     services.assessment_grade(actor=district_haidian, assessment=assessment, grade="excellent")
     officer = login(district_haidian)

@@ -17,7 +17,7 @@ from rpms.cities.models import PolicyProfile
 from rpms.cities.services import _apply_policy
 from rpms.core.errors import DomainError
 
-from .conftest import appoint, score_all
+from .conftest import appoint, inputs_in, score_all
 
 pytestmark = pytest.mark.django_db
 
@@ -82,6 +82,7 @@ def test_pingdingshan_violation_pages_api_and_result_pdf_cite_no_beijing_article
 
     clock.set(appointment.end - dt.timedelta(days=10))
     assessment = services.assessment_open(actor=pds_case["lead"], appointment=appointment)
+    inputs_in(pds_case, assessment)
     score_all(pds_case, assessment, value=55)
     services.assessment_grade(actor=pds_case["lead"], assessment=assessment, grade="unqualified")
     assessment.refresh_from_db()

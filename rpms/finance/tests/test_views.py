@@ -47,7 +47,7 @@ def test_the_allowance_list_exports_to_excel(login, pds_due, pds_admin, pingding
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     workbook = load_workbook(BytesIO(response.content))
-    assert workbook.sheetnames == ["明细", "按区汇总", "按责任规划师汇总", "合计"]
+    assert workbook.sheetnames == ["明细", "按区汇总", "按责任规划师汇总", "合计", "历史记录核对"]
     rows = list(workbook["明细"].values)
     assert rows[0][0] == "区" and "应付金额（元）" in rows[0]
     assert rows[1][2] == "韩若溪" and rows[1][rows[0].index("应付金额（元）")] == 5000

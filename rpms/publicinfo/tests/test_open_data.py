@@ -135,6 +135,10 @@ def published_honour(beijing, wanshou, appoint, city_admin, district_haidian, st
     for user in (street_office, district_haidian):
         assessment_services.assessment_score(actor=user, assessment=assessment, scores={c: 95 for c in criteria},
                                              comment="服务认真")
+    # issue #12: graded in the review window with the 述职 and the 属地反馈 in
+    from rpms.testing.builders import review_inputs_build
+
+    review_inputs_build(assessment=assessment, entity_user=street_office)
     assessment = assessment_services.assessment_grade(actor=district_haidian, assessment=assessment, grade="excellent")
     honour = assessment_services.honour_nominate(actor=district_haidian, assessment=assessment, reason="组织议事会 12 场")
     assessment_services.honour_decide(actor=city_admin, honour=honour, selected=True)
