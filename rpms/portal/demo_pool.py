@@ -197,6 +197,7 @@ class DemoPool:
         return roster_import_run(actor=admin, roster_import=imported, only_valid=False)
 
     def _commission(self, *, city, person):
+        from rpms.cities.eligibility import declaration_rules
         from rpms.registry.services import planner_commission
 
         return planner_commission(
@@ -206,6 +207,8 @@ class DemoPool:
             title_field=person["title_field"], registrations=person["registrations"],
             experience_years=person["experience_years"], specialties=person["specialties"], email=person["email"],
             id_number=person["id_number"], mobile=person["mobile"],
+            # B18(2)(4): the commissioned person's declarations, as an applicant makes them
+            declarations=[rule["code"] for rule in declaration_rules(city.policy)],
         )
 
     # --- Pingdingshan: open call, applications, review, notice, admission (P5(1)–(2)) ------------------------------

@@ -252,7 +252,7 @@ def pool_commission(*, city, person: dict, admin=None, reason: str = "测试：�
     return planner_commission(
         actor=admin or city_admin_for(city), city=city, reason=reason, name=person.get("team_name") or person["name"],
         familiar_districts=list(city.districts.filter(code__in=person["districts"])), members=members,
-        major_field=person["degree_field"], **fields,
+        major_field=person["degree_field"], declarations=person.get("declarations", ()), **fields,
     )
 
 
