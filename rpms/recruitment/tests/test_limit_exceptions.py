@@ -7,7 +7,6 @@ import json
 import pytest
 from django.test import Client
 
-from rpms.core.errors import DomainError
 from rpms.core.models import ActionLog
 from rpms.recruitment import services
 from rpms.recruitment.models import ApplicationStatus
