@@ -489,11 +489,3 @@ def perform_registry_act(*, exception: LimitException):
     return team_member_add(actor=exception.requested_by, planner=planner, name=payload.get("name", ""),
                            specialty=payload.get("specialty", ""), is_core=bool(payload.get("is_core")),
                            _granted=exception)
-
-
-__all__ = [
-    "ExceptionAct", "ExceptionRequested", "ExceptionStatus", "ExceptionSubject", "LimitCode", "Waiver",
-    "exceptions_attach", "exceptions_for_planner", "exceptions_for_result", "exceptions_for_source",
-    "exceptions_performed", "limit_exceeded", "limit_exception_approve", "limit_exception_get",
-    "limit_exception_json", "limit_exception_list", "limit_exception_refuse",
-]

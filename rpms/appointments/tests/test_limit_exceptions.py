@@ -333,3 +333,19 @@ def test_a_dispatching_city_administrator_grants_an_in_principle_cap_with_the_ac
     act = ActionLog.objects.get(action="appointments.appointment_create", object_id=str(response.json()["id"]))
     assert act.after["limit_exceptions"] == [record.pk]
     assert DossierEvent.objects.filter(planner=pds_planner, kind=DossierEventKind.LIMIT_EXCEPTION).count() == 1
+
+
+def test_the_entity_proposes_a_planner_at_the_cap_with_a_justification_on_its_page(login, street_office, at_cap,
+                                                                                   wanshou, clock):
+    entity = login(street_office)
+    search = entity.get("/appointments/proposals/new/", {"unit": wanshou.pk, "q": "林清源"}).content.decode()
+    # The planner held back by the in-principle cap alone stays selectable, with the field for the reason.
+    assert f'value="{at_cap.pk}" required' in search and 'name="exception_reason"' in search
+    form = {"unit": wanshou.pk, "q": "林清源", "planner": at_cap.pk, "role": "responsible_planner",
+            "start": clock.today.isoformat()}
+    refused = entity.post("/appointments/proposals/new/", form)
+    assert refused.status_code == 409 and "原则性规定" in refused.content.decode()
+    made = entity.post("/appointments/proposals/new/", {**form, "exception_reason": "街道急需"})
+    assert made.status_code == 302
+    assert SelectionProposal.objects.get(unit=wanshou).exception_reason == "街道急需"
+    assert not LimitException.objects.exists()  # the district asks for the exception when it approves
