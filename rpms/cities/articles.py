@@ -69,3 +69,13 @@ ARTICLE_STEPS: dict[str, str] = {
     "course": "线上培训",
     "notification": "工作提醒",
 }
+
+
+def policy_article(city, step: str) -> str:
+    """The city's own article for a step of the institution (ARTICLE_STEPS), e.g.
+    policy_article(beijing, "notice") == "B19(7)" and "P5(2)" for Pingdingshan. Audit rows and dossier
+    events cite it. (Here, beside the steps, so that the policy's own helpers — rpms.cities.limits — can
+    cite without importing the selectors.)"""
+    if step not in ARTICLE_STEPS:
+        raise ValueError(f"unknown step: {step}")
+    return (city.policy.articles or {}).get(step, "")

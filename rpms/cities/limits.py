@@ -56,7 +56,7 @@ def is_in_principle(policy, limit: str) -> bool:
 def limit_article(city, limit: str) -> str:
     """The city's article for the limit: the entry's own, else the step's (unit cap, core members), else
     the eligibility rules' article."""
-    from .selectors import policy_article
+    from .articles import policy_article
 
     policy = city.policy
     article = str(_entry(policy, limit).get("article") or "").strip()

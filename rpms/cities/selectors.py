@@ -3,6 +3,7 @@ from datetime import date
 
 from rpms.core.errors import NotFound
 
+from .articles import policy_article  # noqa: F401  (read here by the other apps)
 from .models import City, PolicyProfile
 from .services import POLICY_FIELDS, policy_values
 
@@ -24,17 +25,6 @@ def policy_document(city: City) -> dict:
     data = {"city": city.code, "city_name": city.name, "version": profile.version, "updated_at": profile.updated_at.isoformat()}
     data.update(policy_values(profile))
     return data
-
-
-def policy_article(city: City, step: str) -> str:
-    """The city's own article for a step of the institution (rpms.cities.articles.ARTICLE_STEPS), e.g.
-    policy_article(beijing, "notice") == "B19(7)" and "P5(2)" for Pingdingshan. Audit rows and dossier
-    events cite it."""
-    from .articles import ARTICLE_STEPS
-
-    if step not in ARTICLE_STEPS:
-        raise ValueError(f"unknown step: {step}")
-    return (city.policy.articles or {}).get(step, "")
 
 
 def contract_clause_texts(city: City, values: dict) -> list[dict]:
