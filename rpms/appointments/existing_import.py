@@ -38,6 +38,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from rpms.accounts.models import User
 from rpms.cities.models import AppointmentMode, City
 from rpms.cities.selectors import policy_article
 from rpms.core.audit import audit_log
@@ -533,8 +534,6 @@ def existing_import_run(*, actor, spreadsheet_import: AppointmentImport, only_va
 def existing_import_job(import_id: int, actor_id: int, *, job) -> dict:
     """Background job (rpms.core.jobs): runs the remaining steps of an import under way as its starter, with
     progress in rows; each row is its own act (documents, dossier, audit), as on the page."""
-    from rpms.accounts.models import User
-
     actor = User.objects.get(pk=actor_id)
     spreadsheet_import = existing_import_get(user=actor, import_id=import_id)
     spreadsheet_import = import_job_steps(

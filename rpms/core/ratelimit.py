@@ -59,15 +59,16 @@ def _refusal(now: float, bucket: int, window_seconds: int) -> DomainError:
     )
 
 
-def _cache_unavailable(key: str) -> None:
+def _cache_unavailable(key: str, exc: Exception) -> None:
     """The cache failed: refuse (503) when RPMS_RATELIMIT_FAIL_CLOSED, else let the attempt through."""
+    scope = key.split(":", 1)[0]
     if getattr(settings, "RPMS_RATELIMIT_FAIL_CLOSED", False):
-        logger.error("rate limiter cache unavailable; refusing %s", key.split(":", 1)[0], exc_info=True)
+        logger.error("rate limiter cache unavailable (%s: %s); refusing %s", type(exc).__name__, exc, scope)
         raise DomainError(
             UNAVAILABLE_MESSAGE, code="rate_limit_unavailable", status=503,
             details={"retry_after_seconds": UNAVAILABLE_RETRY_SECONDS},
         ) from None
-    logger.error("rate limiter cache unavailable; letting the attempt through", exc_info=True)
+    logger.error("rate limiter cache unavailable (%s: %s); letting %s through", type(exc).__name__, exc, scope)
 
 
 def _check_args(limit: int, window_seconds: int) -> None:
@@ -90,8 +91,8 @@ def rate_limit_hit(key: str, *, limit: int, window_seconds: int) -> None:
         except ValueError:  # expired between add() and incr()
             cache.set(cache_key, 1, timeout=timeout)
             count = 1
-    except Exception:  # noqa: BLE001 - a cache outage is decided by _cache_unavailable, never a 500
-        _cache_unavailable(key)
+    except Exception as exc:  # noqa: BLE001 - a cache outage is decided by _cache_unavailable, never a 500
+        _cache_unavailable(key, exc)
         return
     if count > limit:
         raise _refusal(now, bucket, window_seconds)
@@ -105,8 +106,8 @@ def rate_limit_check(key: str, *, limit: int, window_seconds: int) -> None:
     bucket = int(now // window_seconds)
     try:
         count = cache.get(_cache_key(key, window_seconds, bucket)) or 0
-    except Exception:  # noqa: BLE001
-        _cache_unavailable(key)
+    except Exception as exc:  # noqa: BLE001
+        _cache_unavailable(key, exc)
         return
     if int(count) >= limit:
         raise _refusal(now, bucket, window_seconds)

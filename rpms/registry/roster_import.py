@@ -46,7 +46,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from rpms.accounts.models import Role
+from rpms.accounts.models import Role, User
 from rpms.cities.eligibility import eligibility_check
 from rpms.cities.models import City
 from rpms.cities.selectors import policy_article
@@ -726,8 +726,6 @@ def roster_import_run(*, actor, roster_import: RosterImport, only_valid: bool) -
 def roster_import_job(import_id: int, actor_id: int, *, job) -> dict:
     """Background job (rpms.core.jobs): runs the remaining steps of an import under way as its starter, with
     progress in rows; each step is its own transaction and audit row, as on the page."""
-    from rpms.accounts.models import User
-
     actor = User.objects.get(pk=actor_id)
     roster_import = roster_import_get(user=actor, import_id=import_id)
     roster_import = import_job_steps(
