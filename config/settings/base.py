@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "ninja",
     "import_export",
+    "django_rq",
     "rpms.core",
     "rpms.cities",
     "rpms.geography",
@@ -186,3 +187,36 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# --- Production stack (issue #13): shared cache, job queue, files sent by the web server ---------------
+# Redis serves the shared cache (rate limits) and the job queue in production (config/settings/production.py).
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+# Development and tests: a per-process cache, no Redis needed. Production replaces it with Redis, and a system
+# check (rpms.core.checks, rpms.E010) refuses a process-local cache wherever RPMS_REQUIRE_SHARED_CACHE is on.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "rpms"}}
+RPMS_REQUIRE_SHARED_CACHE = False
+# When the cache cannot be reached: False lets a rate-limited act through (logged as an error); True refuses it
+# with a 503 and a Chinese message (production's default, rpms.core.ratelimit).
+RPMS_RATELIMIT_FAIL_CLOSED = env_bool("RPMS_RATELIMIT_FAIL_CLOSED", False)
+# Failed logins per client address (pages, Django admin, POST /api/v1/auth/token together), beside the
+# per-account lockout above: at most RPMS_LOGIN_ADDRESS_LIMIT failures per RPMS_LOGIN_ADDRESS_WINDOW_SECONDS.
+RPMS_LOGIN_ADDRESS_LIMIT = int(os.environ.get("RPMS_LOGIN_ADDRESS_LIMIT", "20"))
+RPMS_LOGIN_ADDRESS_WINDOW_SECONDS = int(os.environ.get("RPMS_LOGIN_ADDRESS_WINDOW_SECONDS", "900"))
+# Reverse proxies whose X-Real-IP (or X-Forwarded-For) header names the client (rpms.core.context.client_ip):
+# addresses or networks ("127.0.0.1", "10.0.0.0/8", "::1"); "unix" stands for a Unix socket peer. Empty: the
+# peer address (REMOTE_ADDR) is the client, and forwarded headers are ignored.
+RPMS_TRUSTED_PROXIES = env_list("RPMS_TRUSTED_PROXIES", "")
+
+# Background jobs (rpms.core.jobs) on RQ. RPMS_JOBS_INLINE runs each job in the web process right after the
+# transaction commits (development, tests: no Redis, no worker); production queues them for
+# `manage.py rqworker default --with-scheduler`.
+RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": int(os.environ.get("RPMS_JOB_TIMEOUT_SECONDS", "3600"))}}
+RPMS_JOBS_INLINE = env_bool("RPMS_JOBS_INLINE", True)
+# Seconds between the attempts to send one e-mail (a failed attempt is retried after each interval in turn).
+RPMS_EMAIL_RETRY_INTERVALS = [int(s) for s in env_list("RPMS_EMAIL_RETRY_INTERVALS", "60,300,900,3600")]
+
+# Private files (proofs, course videos): "django" streams them from Python (development); "x-accel" answers
+# with X-Accel-Redirect: RPMS_XACCEL_PREFIX + the path under PRIVATE_MEDIA_ROOT, and nginx sends the file
+# from its `internal` location (production's default; see deploy/).
+RPMS_FILE_DELIVERY = os.environ.get("RPMS_FILE_DELIVERY", "django")
+RPMS_XACCEL_PREFIX = os.environ.get("RPMS_XACCEL_PREFIX", "/_private/")

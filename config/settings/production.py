@@ -1,6 +1,7 @@
 """Production settings: refuse to start unsafely; HTTPS-only cookies, HSTS, hashed static files.
 
-Required environment: SECRET_KEY (50+ characters, random), ALLOWED_HOSTS, and normally DATABASE_URL.
+Required environment: SECRET_KEY (50+ characters, random), ALLOWED_HOSTS, and normally DATABASE_URL and
+REDIS_URL (default redis://127.0.0.1:6379/0: the shared cache and the job queue).
 `python manage.py check --deploy` under these settings reports no issues (tests/test_settings.py).
 """
 import os
@@ -8,7 +9,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F401,F403
-from .base import EMAIL_USE_SSL, EMAIL_USE_TLS, SECRET_KEY, env_bool
+from .base import EMAIL_USE_SSL, EMAIL_USE_TLS, REDIS_URL, SECRET_KEY, env_bool, env_list
 
 if env_bool("DEBUG", False):
     raise ImproperlyConfigured("生产环境不得开启 DEBUG（DEBUG must be off in production）。")
@@ -40,3 +41,29 @@ STORAGES = {
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 if EMAIL_USE_TLS and EMAIL_USE_SSL:
     raise ImproperlyConfigured("EMAIL_USE_TLS 与 EMAIL_USE_SSL 只能开启其一（set only one of EMAIL_USE_TLS / EMAIL_USE_SSL）。")
+
+# Shared cache on Redis: every gunicorn worker counts rate limits in one place, and a restart forgets nothing.
+# Short socket timeouts: when Redis is down a request waits at most a second before the limiter decides.
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "rpms",
+        "OPTIONS": {
+            "SOCKET_CONNECT_TIMEOUT": float(os.environ.get("REDIS_CONNECT_TIMEOUT_SECONDS", "1")),
+            "SOCKET_TIMEOUT": float(os.environ.get("REDIS_TIMEOUT_SECONDS", "1")),
+        },
+    }
+}
+RPMS_REQUIRE_SHARED_CACHE = True
+# Redis down: refuse the rate-limited acts (logins, anonymous writes) with 503 rather than let them through
+# unlimited; everything else keeps working (sessions live in the database). See rpms.core.ratelimit.
+RPMS_RATELIMIT_FAIL_CLOSED = env_bool("RPMS_RATELIMIT_FAIL_CLOSED", True)
+# Behind nginx on this machine (deploy/): nginx sets X-Real-IP to the client's address.
+RPMS_TRUSTED_PROXIES = env_list("RPMS_TRUSTED_PROXIES", "127.0.0.1,::1,unix")
+
+# Jobs go to Redis for the worker (`manage.py rqworker default --with-scheduler`).
+RPMS_JOBS_INLINE = env_bool("RPMS_JOBS_INLINE", False)
+
+# nginx sends private files (`location /_private/ { internal; alias <PRIVATE_MEDIA_ROOT>/; }`).
+RPMS_FILE_DELIVERY = os.environ.get("RPMS_FILE_DELIVERY", "x-accel")

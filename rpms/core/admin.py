@@ -18,3 +18,11 @@ class ActionLogAdmin(ReadOnlyAdmin):
     show_full_result_count = False  # a COUNT(*) over the whole trail on every page is wasteful
     actions = None
     readonly_fields = [field.name for field in ActionLog._meta.fields]
+
+
+# django-rq registers its queue dashboard (English pages that read Redis directly); job state is shown in
+# Chinese by BackgroundJob instead, and operators use `manage.py rqstats`.
+from django_rq.models import Dashboard  # noqa: E402
+
+if admin.site.is_registered(Dashboard):
+    admin.site.unregister(Dashboard)

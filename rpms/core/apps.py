@@ -8,3 +8,6 @@ class CoreConfig(AppConfig):
     name = "rpms.core"
     label = "core"
     verbose_name = "系统基础"
+
+    def ready(self):
+        from . import checks  # noqa: F401  (registers rpms.E010: production needs a shared cache)
