@@ -77,6 +77,7 @@ def _mount():
     from rpms.accounts.api import router as accounts_router
     from rpms.cities.api import router as cities_router
     from rpms.core.audit_api import router as audit_router
+    from rpms.core.jobs_api import router as jobs_router
     from rpms.geography.api import router as geography_router, units_router
     from rpms.recruitment.api import router as recruitment_router
     from rpms.registry.api import router as registry_router
@@ -101,6 +102,7 @@ def _mount():
     api.add_router("/units", units_router)
     api.add_router("/workdays", workdays_router)
     api.add_router("/audit", audit_router)
+    api.add_router("/jobs", jobs_router)
     api.add_router("/accounts", register_router)
     api.add_router("", recruitment_router)
     api.add_router("", registry_router)

@@ -2,7 +2,8 @@ from ninja import Router, Schema, Status
 
 from rpms.core.ratelimit import client_key, rate_limit_hit
 
-from .services import api_token_issue, credentials_check, planner_account_register, register_rate
+from .services import AuthenticationFailed, api_token_issue, credentials_check, planner_account_register, register_rate
+from .throttle import login_address_check, login_address_failure
 
 router = Router(tags=["认证"])
 # Mounted at /api/v1/accounts: self-registration of planner accounts (issue #3).
@@ -26,10 +27,17 @@ class ErrorOut(Schema):
     message: str
 
 
-@router.post("/token", auth=None, response={200: TokenOut, 401: ErrorOut}, summary="获取接口令牌")
+@router.post("/token", auth=None, response={200: TokenOut, 401: ErrorOut, 429: ErrorOut, 503: ErrorOut},
+             summary="获取接口令牌")
 def token_obtain(request, payload: TokenIn):
-    """用户名密码换取 Bearer 令牌；连续 5 次失败锁定 15 分钟。"""
-    user = credentials_check(username=payload.username, password=payload.password)
+    """用户名密码换取 Bearer 令牌；同一账户连续 5 次失败锁定 15 分钟；同一网络地址登录失败次数过多时
+    （默认每 15 分钟 20 次，与登录页面合计）返回 429，请稍后再试。"""
+    login_address_check(request)
+    try:
+        user = credentials_check(username=payload.username, password=payload.password)
+    except AuthenticationFailed:
+        login_address_failure(request)
+        raise
     raw, token = api_token_issue(user=user)
     return {"token": raw, "expires_at": token.expires_at.isoformat(), "username": user.username, "role": user.role}
 

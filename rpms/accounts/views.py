@@ -12,6 +12,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 
+from rpms.core.errors import DomainError
 from rpms.core.ratelimit import client_key, rate_limit_hit
 
 from .forms import PlannerRegistrationForm
@@ -32,6 +33,9 @@ def login_view(request):
             user = auth.authenticate(request, username=username, password=password)
         except PermissionDenied:
             user = None
+        except DomainError as exc:  # too many failed logins from this address (429), or the limiter is down (503)
+            return render(request, "accounts/login.html", {"error": exc.message, "username": username, "next": next_url},
+                          status=exc.status)
         if user is not None:
             auth.login(request, user)  # cycles the session key: a new session id at login
             target = next_url

@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from .admin_base import ReadOnlyAdmin
 
-from .models import ActionLog
+from .models import ActionLog, BackgroundJob
 
 
 @admin.register(ActionLog)
@@ -18,6 +18,18 @@ class ActionLogAdmin(ReadOnlyAdmin):
     show_full_result_count = False  # a COUNT(*) over the whole trail on every page is wasteful
     actions = None
     readonly_fields = [field.name for field in ActionLog._meta.fields]
+
+
+@admin.register(BackgroundJob)
+class BackgroundJobAdmin(ReadOnlyAdmin):
+    """Background jobs (rpms.core.jobs): read-only, their state is the machinery's."""
+
+    list_display = ("created_at", "label", "kind", "actor", "city_code", "status", "progress_done", "progress_total",
+                    "attempts", "finished_at", "message")
+    list_filter = ("status", "kind", "city_code")
+    search_fields = ("label", "kind", "message", "subject_id")
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in BackgroundJob._meta.fields]
 
 
 # django-rq registers its queue dashboard (English pages that read Redis directly); job state is shown in

@@ -137,3 +137,67 @@ class ActionLog(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("操作日志只能追加，不能删除。")
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "排队中"
+    RUNNING = "running", "执行中"
+    DONE = "done", "已完成"
+    FAILED = "failed", "失败"
+
+
+# A failed attempt that will be retried goes back to QUEUED; DONE and FAILED are final.
+JOB_TRANSITIONS = {
+    JobStatus.QUEUED: {JobStatus.RUNNING, JobStatus.FAILED},
+    JobStatus.RUNNING: {JobStatus.DONE, JobStatus.FAILED, JobStatus.QUEUED},
+    JobStatus.DONE: set(),
+    JobStatus.FAILED: set(),
+}
+
+
+class BackgroundJob(models.Model):
+    """One piece of work run outside the request (rpms.core.jobs): a bulk import, a batch of documents.
+    Its actor sees it (and staff of its city), with its progress and its result or error in Chinese.
+    `subject_type`/`subject_id` name the record it works on (e.g. "registry.rosterimport", "12").
+    E-mails are jobs too but keep their delivery state on the notification (rpms.notifications)."""
+
+    kind = models.CharField("任务类型", max_length=64, db_index=True)
+    label = models.CharField("任务", max_length=200)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="发起人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    city_code = models.CharField("城市", max_length=32, blank=True, db_index=True)
+    subject_type = models.CharField("对象类型", max_length=100, blank=True)
+    subject_id = models.CharField("对象编号", max_length=64, blank=True)
+    status = models.CharField("状态", max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    progress_done = models.PositiveIntegerField("已完成", default=0)
+    progress_total = models.PositiveIntegerField("总量", default=0)
+    message = models.CharField("结果说明", max_length=500, blank=True)
+    result = models.JSONField("结果", default=dict, blank=True)
+    attempts = models.PositiveSmallIntegerField("执行次数", default=0)
+    queue_job_id = models.CharField("队列任务编号", max_length=64, blank=True)
+    created_at = models.DateTimeField("创建时间", default=timezone.now, db_index=True)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "后台任务"
+        verbose_name_plural = "后台任务"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["subject_type", "subject_id"], name="backgroundjob_subject_idx")]
+
+    def __str__(self):
+        return f"{self.label}（{self.get_status_display()}）"
+
+    def can_move_to(self, status) -> bool:
+        return status in JOB_TRANSITIONS.get(JobStatus(self.status), set())
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (JobStatus.DONE, JobStatus.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.status == JobStatus.DONE:
+            return 100
+        return min(100, int(self.progress_done * 100 / self.progress_total)) if self.progress_total else 0

@@ -10,8 +10,8 @@ from django.db.models import Q, QuerySet
 
 from rpms.accounts.models import Role
 
-from .errors import DomainError, Forbidden
-from .models import ActionLog
+from .errors import DomainError, Forbidden, NotFound
+from .models import ActionLog, BackgroundJob
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -113,3 +113,18 @@ def action_log_choices(*, user) -> dict[str, list[str]]:
             scoped.exclude(object_type="").order_by("object_type").values_list("object_type", flat=True).distinct()
         ),
     }
+
+
+def background_job_get(*, user, job_id) -> BackgroundJob:
+    """A background job (rpms.core.jobs) for its actor, superusers, and the city administrators of its city;
+    anyone else — and a job that does not exist — is NotFound (its existence is not revealed)."""
+    if not getattr(user, "is_authenticated", False):
+        raise NotFound()
+    job = BackgroundJob.objects.filter(pk=job_id).first()
+    if job is None:
+        raise NotFound()
+    if user.is_superuser or job.actor_id == user.pk:
+        return job
+    if user.role == Role.CITY_ADMIN and user.city_id and job.city_code and job.city_code == user.city.code:
+        return job
+    raise NotFound()

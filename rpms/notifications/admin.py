@@ -7,7 +7,7 @@ from .models import Notification
 class NotificationAdmin(admin.ModelAdmin):
     """Read-only: notifications are written by notify() and the daily reminders, never by hand."""
 
-    list_display = ("created_at", "recipient", "event", "title", "read_at", "emailed_at")
+    list_display = ("created_at", "recipient", "event", "title", "read_at", "emailed_at", "email_attempts", "email_failed_at")
     list_filter = ("event", "city")
     search_fields = ("title", "key", "recipient__username")
     list_select_related = ("recipient", "city")

@@ -29,6 +29,11 @@ class Notification(models.Model):
     created_at = models.DateTimeField("时间", default=timezone.now, db_index=True)
     read_at = models.DateTimeField("已读时间", null=True, blank=True)
     emailed_at = models.DateTimeField("邮件发送时间", null=True, blank=True)
+    # E-mail delivery (a background job with retries, rpms.notifications.services.send_notification_emails):
+    # attempts made, the last failure, and when the retries ran out (then `send_pending_emails --failed`).
+    email_attempts = models.PositiveSmallIntegerField("邮件发送尝试次数", default=0)
+    email_error = models.CharField("邮件发送失败原因", max_length=500, blank=True)
+    email_failed_at = models.DateTimeField("邮件放弃重试时间", null=True, blank=True)
 
     objects = NotificationQuerySet.as_manager()
 
@@ -47,3 +52,14 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+    @property
+    def email_state(self) -> str:
+        """"sent" | "failed" (retries ran out) | "retrying" (an attempt failed) | "pending" | "none" (no address)."""
+        if self.emailed_at:
+            return "sent"
+        if self.email_failed_at:
+            return "failed"
+        if self.email_attempts:
+            return "retrying"
+        return "pending" if (self.recipient.email or "").strip() else "none"

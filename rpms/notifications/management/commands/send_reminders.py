@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from rpms.cities.models import City
 from rpms.notifications.reminders import REMINDER_PROVIDERS, reminders_send
+from rpms.notifications.services import pending_emails_requeue
 
 
 class Command(BaseCommand):
@@ -49,5 +50,10 @@ class Command(BaseCommand):
             self.stdout.write(f"{city.name}（{today.isoformat()}）：新发送 {run.total_sent} 条提醒（{detail}）")
             for name in run.failed:
                 self.stderr.write(f"{city.name}：提醒来源 {name} 执行失败，详见日志。")
+        if not options.get("dry_run"):
+            # E-mails whose job could not be queued (e.g. Redis was down when their act committed).
+            requeued = pending_emails_requeue()
+            if requeued:
+                self.stdout.write(f"重新排队 {requeued} 条此前未能发送的提醒邮件。")
         if failures:
             raise CommandError(f"{failures} 个提醒来源执行失败。")
