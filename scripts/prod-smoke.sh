@@ -22,6 +22,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$(pwd)"
+STARTED=$(date +%s)
 
 say() { printf 'prod-smoke: %s\n' "$*"; }
 
@@ -83,6 +84,7 @@ cleanup() {
     rm -rf "$T"
   fi
   say "stopped nginx, gunicorn, the worker, the SMTP sink and Redis; removed the temporary folder"
+  say "$([ "$status" = 0 ] && echo passed || echo FAILED) in $(( $(date +%s) - STARTED ))s (without PostgreSQL's start and stop)"
   exit "$status"
 }
 trap cleanup EXIT
@@ -175,6 +177,17 @@ exec_start() {  # exec_start UNIT: the unit's ExecStart, with this checkout and 
   sed -n 's/^ExecStart=//p' "deploy/systemd/$1" | head -n 1 \
     | sed -e "s#/srv/rpms/.venv/bin/#$VENV_BIN/#g" -e "s#/srv/rpms#$ROOT#g"
 }
+if command -v systemd-analyze >/dev/null 2>&1; then  # the units themselves, with the same substitutions
+  mkdir -p "$T/systemd"
+  for unit in deploy/systemd/rpms-*; do
+    sed -e "s#/srv/rpms/.venv/bin/#$VENV_BIN/#g" -e "s#/srv/rpms#$ROOT#g" "$unit" >"$T/systemd/${unit##*/}"
+  done
+  if ! verify="$(cd "$T/systemd" && systemd-analyze verify --man=no ./rpms-* 2>&1)" || [ -n "$verify" ]; then
+    say "FAIL: systemd-analyze verify deploy/systemd/: $verify" >&2
+    exit 1
+  fi
+  say "systemd-analyze verify: deploy/systemd/ units clean"
+fi
 read -r -a web_cmd <<<"$(exec_start rpms-web.service)"
 read -r -a worker_cmd <<<"$(exec_start rpms-worker.service)"
 export GUNICORN_CMD_ARGS="--bind unix:$T/run/gunicorn.sock --control-socket $T/run/gunicorn.ctl"
