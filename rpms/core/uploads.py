@@ -6,9 +6,15 @@
 - Files are written under `settings.PRIVATE_MEDIA_ROOT` (default `var/private`), which must not lie
   under `MEDIA_ROOT` or `STATIC_ROOT`: nothing there is reachable by URL. The stored name is random
   (uuid4); the client's name is kept only as data (`StoredProof.original_name`).
-- `proof_response` streams a stored file as a download. **Entitlement is the caller's job**: the
+- `proof_response` answers a stored file as a download. **Entitlement is the caller's job**: the
   view or API endpoint must first establish that the requesting user may see the record the proof
   belongs to (and answer 404 otherwise), then call `proof_response` with the stored path.
+- Who sends the bytes is `settings.RPMS_FILE_DELIVERY`: "django" (development) streams the file from
+  Python (`FileResponse`); "x-accel" (production) answers an empty response carrying
+  `X-Accel-Redirect: <RPMS_XACCEL_PREFIX><path under PRIVATE_MEDIA_ROOT>` (prefix default "/_private/",
+  the path URL-quoted) with the same Content-Type and Content-Disposition, and nginx sends the file
+  from its internal location (`location /_private/ { internal; alias <PRIVATE_MEDIA_ROOT>/; }`), so
+  no worker is held by a download. `private_delivery_response` does this for any private file.
 - Images lose their metadata on the way in (PIPL art. 28–29): a JPEG or PNG carrying EXIF (GPS position,
   camera, time), XMP, IPTC, comments or text chunks is re-encoded by Pillow without them, turned upright
   first by its EXIF orientation; an image without any is stored byte for byte. Every upload through
@@ -30,11 +36,13 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 
 from .errors import DomainError, NotFound
 
@@ -317,26 +325,48 @@ def proof_delete(stored_path: str) -> bool:
     return True
 
 
-def proof_response(stored_path: str, *, download_name: str) -> FileResponse:
-    """Streams a stored proof as an attachment. The caller MUST have checked entitlement first.
+def file_delivery() -> str:
+    """"x-accel" when the web server sends private files (X-Accel-Redirect), else "django"."""
+    return "x-accel" if str(getattr(settings, "RPMS_FILE_DELIVERY", "django")).strip().lower() == "x-accel" else "django"
+
+
+def xaccel_location(path: Path) -> str:
+    """The internal URI nginx maps to `path`: RPMS_XACCEL_PREFIX + its URL-quoted path under PRIVATE_MEDIA_ROOT."""
+    relative = path.resolve().relative_to(private_root()).as_posix()
+    prefix = "/" + str(getattr(settings, "RPMS_XACCEL_PREFIX", "/_private/")).strip("/") + "/"
+    return prefix + quote(relative, safe="/")
+
+
+def private_delivery_response(path: Path, *, content_type: str, disposition: str) -> HttpResponse:
+    """An empty response that has nginx send the private file `path` (already resolved by `private_file`, the
+    caller having checked entitlement): X-Accel-Redirect, Content-Type and Content-Disposition. nginx keeps
+    Content-Type, Content-Disposition and Cache-Control of this response, and serves Range itself."""
+    response = HttpResponse(b"", content_type=content_type)
+    response["X-Accel-Redirect"] = xaccel_location(path)
+    response["Content-Disposition"] = disposition
+    return response
+
+
+def proof_response(stored_path: str, *, download_name: str) -> HttpResponse:
+    """Answers a stored proof as an attachment. The caller MUST have checked entitlement first.
 
     Content-Type comes from the file's content; the download name is cleaned and given the right
     extension; `Content-Disposition` uses RFC 5987 (`filename*=utf-8''…`) for non-ASCII names.
-    A path that escapes PRIVATE_MEDIA_ROOT, or a missing file, is NotFound (404).
+    A path that escapes PRIVATE_MEDIA_ROOT, or a missing file, is NotFound (404). The bytes come from
+    Python (`FileResponse`) or from nginx (X-Accel-Redirect), per RPMS_FILE_DELIVERY.
     """
     path = private_file(stored_path)
-    handle = path.open("rb")
-    kind = _detect(handle.read(16))
-    handle.seek(0)
+    with path.open("rb") as probe:
+        kind = _detect(probe.read(16))
     name = clean_original_name(download_name, kind)
     if kind and _KIND_FOR_EXTENSION.get(_extension(name)) != kind:
         name += EXTENSION_FOR_KIND[kind]
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=name,
-        content_type=CONTENT_TYPES.get(kind, "application/octet-stream"),
-    )
+    content_type = CONTENT_TYPES.get(kind, "application/octet-stream")
+    if file_delivery() == "x-accel":
+        response = private_delivery_response(path, content_type=content_type,
+                                             disposition=content_disposition_header(True, name))
+    else:
+        response = FileResponse(path.open("rb"), as_attachment=True, filename=name, content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -200,3 +200,20 @@ def test_the_review_queue_and_returned_cases_appear_on_the_home_pages(bj_planner
     assert pending_items(city_admin) == []
     [item] = pending_items(bj_planner.user)
     assert item.count == 1 and item.level == "warn"
+
+
+def test_with_x_accel_photos_keep_their_permission_check_and_nginx_sends_them(
+    bj_planner, bj_unit, city_admin, district_chaoyang, login, anon, submit, settings
+):
+    settings.RPMS_FILE_DELIVERY = "x-accel"
+    case = submit(bj_planner.user, bj_unit, photos=[jpeg()])
+    photo = case.photos.get()
+    url = f"/cases/{case.pk}/photos/{photo.pk}/"
+    response = login(city_admin).get(url)
+    assert response.status_code == 200
+    assert response["X-Accel-Redirect"] == f"/_private/{photo.path}"
+    assert response.content == b""
+    assert response["Content-Type"] == "image/jpeg" and response["Content-Disposition"].startswith("inline")
+    for outsider in (login(district_chaoyang), anon):
+        refused = outsider.get(url)
+        assert refused.status_code == 404 and not refused.has_header("X-Accel-Redirect")

@@ -368,3 +368,49 @@ def test_png_text_chunks_are_removed_and_images_without_metadata_are_kept_byte_f
     plain = image_bytes("PNG")
     stored = proof_store(upload("plain.png", plain), folder="proofs")
     assert (private_root / stored.path).read_bytes() == plain
+
+
+# --- delivery by the web server (X-Accel-Redirect) -------------------------------------------------------------
+
+
+def test_with_x_accel_the_web_server_sends_the_file_and_the_response_has_no_body(private_root, settings):
+    settings.RPMS_FILE_DELIVERY = "x-accel"
+    stored = proof_store(upload("学历证书.pdf", PDF), folder="proofs")
+    response = proof_response(stored.path, download_name=stored.original_name)
+    assert response.status_code == 200
+    assert response["X-Accel-Redirect"] == "/_private/" + stored.path
+    assert response.content == b""
+    assert not response.streaming
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == "attachment; filename*=utf-8''%E5%AD%A6%E5%8E%86%E8%AF%81%E4%B9%A6.pdf"
+    assert response["Cache-Control"] == "private, no-store" and response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_x_accel_prefix_is_a_setting_and_the_path_is_url_quoted(private_root, settings):
+    from rpms.core.uploads import xaccel_location
+
+    settings.RPMS_FILE_DELIVERY = "x-accel"
+    settings.RPMS_XACCEL_PREFIX = "/internal-files"
+    target = private_root / "proofs" / "名 单#1.pdf"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(PDF)
+    assert xaccel_location(target) == "/internal-files/proofs/%E5%90%8D%20%E5%8D%95%231.pdf"
+    response = proof_response("proofs/名 单#1.pdf", download_name="x.pdf")
+    assert response["X-Accel-Redirect"] == "/internal-files/proofs/%E5%90%8D%20%E5%8D%95%231.pdf"
+
+
+def test_with_x_accel_paths_outside_the_root_and_missing_files_are_still_not_found(private_root, tmp_path, settings):
+    settings.RPMS_FILE_DELIVERY = "x-accel"
+    private_root.mkdir(parents=True)
+    (tmp_path / "secret.pdf").write_bytes(PDF)
+    for path in ("../secret.pdf", "proofs/2026/01/0123456789abcdef0123456789abcdef.pdf"):
+        with pytest.raises(NotFound):
+            proof_response(path, download_name="x.pdf")
+
+
+def test_development_streams_the_file_from_django(private_root, settings):
+    assert settings.RPMS_FILE_DELIVERY == "django"
+    stored = proof_store(upload("scan.png", PNG), folder="proofs")
+    response = proof_response(stored.path, download_name="scan.png")
+    assert not response.has_header("X-Accel-Redirect")
+    assert body(response) == PNG

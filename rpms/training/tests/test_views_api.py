@@ -141,3 +141,24 @@ def test_uploading_a_material_through_the_api(client, bearer, online_course, cit
     forbidden = client.post(f"/api/v1/training/courses/{online_course.pk}/materials",
                             {"file": upload("x.pdf", PDF_BYTES)}, **bearer(bj_planner.user))
     assert forbidden.status_code == 404
+
+
+def test_with_x_accel_course_videos_are_sent_by_nginx_to_the_entitled_only(
+    login, client, bearer, online_course, bj_planner, bj_other_planner, settings
+):
+    settings.RPMS_FILE_DELIVERY = "x-accel"
+    video = online_course.materials.get(content_type="video/mp4")
+    services.course_enrol(actor=bj_planner.user, course=online_course)
+    for response in (
+        login(bj_planner.user).get(f"/training/materials/{video.pk}/file", HTTP_RANGE="bytes=0-1"),
+        client.get(f"/api/v1/training/materials/{video.pk}/file", **bearer(bj_planner.user)),
+    ):
+        assert response.status_code == 200  # nginx answers the Range (206) itself
+        assert response["X-Accel-Redirect"] == f"/_private/{video.path}"
+        assert response.content == b""
+        assert response["Content-Type"] == "video/mp4"
+        assert "filename*=UTF-8''%E7%AC%AC%E4%B8%80%E8%AE%B2.mp4" in response["Content-Disposition"]  # 第一讲.mp4
+    not_enrolled = login(bj_other_planner.user).get(f"/training/materials/{video.pk}/file")
+    assert not_enrolled.status_code == 404 and not not_enrolled.has_header("X-Accel-Redirect")
+    api_refused = client.get(f"/api/v1/training/materials/{video.pk}/file", **bearer(bj_other_planner.user))
+    assert api_refused.status_code == 404 and not api_refused.has_header("X-Accel-Redirect")
