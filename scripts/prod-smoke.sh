@@ -68,7 +68,7 @@ cleanup() {
   local status=$?
   trap - EXIT
   set +e
-  for name in nginx gunicorn worker smtp redis; do
+  for name in nginx gunicorn worker smtp collectstatic redis; do
     stop_pid "$name"
   done
   if [ "$status" != 0 ]; then
@@ -152,9 +152,10 @@ start redis "$T/logs/redis.log" redis-server --bind 127.0.0.1 --port "$REDIS_POR
   --save "" --appendonly no --protected-mode yes --daemonize no
 wait_for 20 "redis-server" redis-cli -p "$REDIS_PORT" ping
 
-# 4. Database, demo data, static files.
+# 4. Database, demo data, static files (collectstatic runs beside the migrations; migrate runs the system
+# checks, e.g. rpms.E010 refusing a process-local cache).
 t0=$(date +%s)
-"$PY" manage.py check
+start collectstatic "$T/logs/collectstatic.log" "$PY" manage.py collectstatic --noinput
 "$PY" manage.py migrate --noinput >"$T/logs/migrate.log"
 say "migrated ($(( $(date +%s) - t0 ))s)"
 t0=$(date +%s)
@@ -163,7 +164,11 @@ DJANGO_SETTINGS_MODULE=config.settings.local DEBUG=1 RPMS_JOBS_INLINE=1 \
   EMAIL_BACKEND=django.core.mail.backends.locmem.EmailBackend \
   "$PY" manage.py seed_demo >"$T/logs/seed.log" 2>&1
 say "demo data loaded ($(( $(date +%s) - t0 ))s)"
-"$PY" manage.py collectstatic --noinput >"$T/logs/collectstatic.log"
+if ! wait "$(cat "$T/pids/collectstatic.pid")"; then
+  say "FAIL: collectstatic" >&2
+  exit 1
+fi
+rm -f "$T/pids/collectstatic.pid"
 say "collectstatic: $(tail -n 1 "$T/logs/collectstatic.log")"
 
 # Private files as in production: readable by nginx's group only (deploy/systemd units: UMask=0027).

@@ -128,17 +128,23 @@ def together(calls) -> list[Answer]:
     return answers
 
 
-def log_lines(path: Path, marker: str) -> list[str]:
-    if not path.exists():
-        return []
-    return [line for line in path.read_text("utf-8", "replace").splitlines() if marker in line]
+def log_lines(path: Path, marker: str, *, wait: float = 0.0) -> list[str]:
+    """The lines of a log that contain marker; waits up to `wait` seconds for the first (logs lag the answer)."""
+    deadline = time.monotonic() + wait
+    while True:
+        lines = [line for line in path.read_text("utf-8", "replace").splitlines() if marker in line] if path.exists() else []
+        if lines or time.monotonic() >= deadline:
+            return lines
+        time.sleep(0.1)
 
 
-def worker_pids(tag_prefix: str) -> set[str]:
-    """The gunicorn worker pids (access log, %(p)s) that served this run's requests tagged tag_prefix*."""
-    time.sleep(0.3)  # the access log line is written after the response
+def worker_pids(tag_prefix: str, count: int) -> set[str]:
+    """The gunicorn worker pids (access log, %(p)s) that served this run's `count` requests tagged tag_prefix*."""
+    deadline = time.monotonic() + 3  # the access log line is written after the response
+    while len(lines := log_lines(GUNICORN_LOG, f"smoke={RUN}-{tag_prefix}")) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
     pids = set()
-    for line in log_lines(GUNICORN_LOG, f"smoke={RUN}-{tag_prefix}"):
+    for line in lines:
         found = re.search(r"pid=<?(\d+)>?", line)
         if found:
             pids.add(found.group(1))
@@ -211,7 +217,7 @@ def lockout():
     ])
     statuses = [getattr(a, "status", repr(a)) for a in failures]
     assert all(s == 401 for s in statuses), f"failed logins answered {statuses}"
-    pids = worker_pids("b-fail")
+    pids = worker_pids("b-fail", 5)
     assert len(pids) >= 2, f"the 5 failures were served by {len(pids)} worker(s) {sorted(pids)}; need 2 or more"
     locked = post_json("/api/v1/auth/token", {"username": username, "password": DEMO_PASSWORD}, tag="b-locked")
     body = locked.json()
@@ -250,7 +256,7 @@ def suggestion_limit():
     assert statuses == [201] * limit + [429] * 2, f"{burst} simultaneous submissions answered {statuses}"
     refused = next(a for a in answers if a.status == 429).json()
     assert "提交过于频繁" in (refused.get("detail") or ""), f"no Chinese refusal: {refused}"
-    pids = worker_pids("c")
+    pids = worker_pids("c", burst)
     assert len(pids) >= 2, f"the submissions were served by {len(pids)} worker(s); need 2 or more"
     forged = _suggestion("127.0.0.1", "c-forged", 99, **{"X-Real-IP": "10.9.8.7", "X-Forwarded-For": "10.9.8.7"})
     assert forged.status == 429, f"a forged X-Real-IP escaped the limit: {forged!r}"
@@ -284,11 +290,15 @@ def private_file():
     assert owner.body == on_disk, f"got {len(owner.body)} bytes, the file has {len(on_disk)}"
     assert "X-Accel-Redirect" not in owner.headers, "nginx let X-Accel-Redirect through to the client"
     assert (owner.headers.get("Content-Type") or "").startswith("image/png"), owner.headers.get("Content-Type")
-    lines = log_lines(NGINX_LOG, f"smoke={RUN}-d-entitled")
+    assert "attachment" in (owner.headers.get("Content-Disposition") or ""), "Django's Content-Disposition was lost"
+    assert owner.headers.get("X-Content-Type-Options") == "nosniff", "no nosniff on the private file"
+    assert "sandbox" in (owner.headers.get("Content-Security-Policy") or ""), "no sandboxing CSP on the private file"
+    lines = log_lines(NGINX_LOG, f"smoke={RUN}-d-entitled", wait=3)
     expected = f'xa="/_private/{photo.path}"'
     assert lines and expected in lines[-1], f"Django's answer had no X-Accel-Redirect to the file: {lines}"
-    app_lines = log_lines(GUNICORN_LOG, f"smoke={RUN}-d-entitled")
-    app_bytes = re.search(r'" 200 (\S+) ', app_lines[-1]).group(1) if app_lines else "?"
+    app_lines = log_lines(GUNICORN_LOG, f"smoke={RUN}-d-entitled", wait=3)
+    found = re.search(r'" 200 (\S+) ', app_lines[-1]) if app_lines else None
+    app_bytes = found.group(1) if found else f"? ({app_lines})"
     assert app_bytes in ("0", "-"), f"gunicorn sent {app_bytes} bytes itself"
 
     ranged = call("GET", url, tag="d-range", token=token_for("district_haidian"), headers={"Range": "bytes=0-9"})
@@ -370,7 +380,7 @@ def email_retry():
         time.sleep(0.2)
         note.refresh_from_db()
     assert note.emailed_at is not None, "delivered but not marked e-mailed"
-    return (f"attempt 1 failed ({failure[:80]}); sink started; “{messages[0]['Subject']}” delivered to {address} "
+    return (f"attempt 1 failed ({failure[:80]}); sink started; “{str(messages[0]['Subject']).strip()}” delivered to {address} "
             f"{delivered_after:.1f}s later, on attempt {note.email_attempts}")
 
 

@@ -128,6 +128,16 @@ def test_nginx_paths_agree_with_the_environment_template_and_settings():
     private = _location_block(text, settings.RPMS_XACCEL_PREFIX)
     assert re.search(r"^\s*internal;", private, flags=re.M), "the private location must be internal"
     assert _directive(private, "alias") == [values["PRIVATE_MEDIA_ROOT"] + "/"]
+    # Downloads keep the protection Django gives them (rpms.core.uploads.proof_response), which nginx drops.
+    assert "add_header Content-Security-Policy \"default-src 'none'; sandbox\" always;" in private
+    assert "add_header X-Content-Type-Options nosniff always;" in private
+    # Course materials are shown inline in the site's own pages.
+    from rpms.training.media import FOLDER
+
+    courses = _location_block(text, f"{settings.RPMS_XACCEL_PREFIX}{FOLDER}/")
+    assert re.search(r"^\s*internal;", courses, flags=re.M)
+    assert _directive(courses, "alias") == [f"{values['PRIVATE_MEDIA_ROOT']}/{FOLDER}/"]
+    assert "sandbox" not in courses and "X-Frame-Options SAMEORIGIN" in courses
     # Django trusts X-Real-IP from the proxy (rpms.core.context.client_ip); nginx must overwrite it.
     assert "proxy_set_header X-Real-IP $remote_addr;" in text
     assert "proxy_set_header X-Forwarded-Proto $scheme;" in text
