@@ -132,7 +132,8 @@ def log_lines(path: Path, marker: str, *, wait: float = 0.0) -> list[str]:
     """The lines of a log that contain marker; waits up to `wait` seconds for the first (logs lag the answer)."""
     deadline = time.monotonic() + wait
     while True:
-        lines = [line for line in path.read_text("utf-8", "replace").splitlines() if marker in line] if path.exists() else []
+        text = path.read_text("utf-8", "replace") if path.exists() else ""
+        lines = [line for line in text.splitlines() if marker in line]
         if lines or time.monotonic() >= deadline:
             return lines
         time.sleep(0.1)
@@ -212,7 +213,8 @@ def lockout():
     first = post_json("/api/v1/auth/token", {"username": username, "password": DEMO_PASSWORD}, tag="b-ok")
     assert first.status == 200, f"the right password should work before the failures: {first!r}"
     failures = together([
-        (lambda i=i: post_json("/api/v1/auth/token", {"username": username, "password": f"wrong-{i}-{RUN}"}, tag=f"b-fail{i}"))
+        (lambda i=i: post_json("/api/v1/auth/token", {"username": username, "password": f"wrong-{i}-{RUN}"},
+                               tag=f"b-fail{i}"))
         for i in range(5)
     ])
     statuses = [getattr(a, "status", repr(a)) for a in failures]
@@ -221,9 +223,11 @@ def lockout():
     assert len(pids) >= 2, f"the 5 failures were served by {len(pids)} worker(s) {sorted(pids)}; need 2 or more"
     locked = post_json("/api/v1/auth/token", {"username": username, "password": DEMO_PASSWORD}, tag="b-locked")
     body = locked.json()
+    message = body.get("detail") or body.get("message") or ""
     assert locked.status == 401 and body.get("code") == "account_locked", f"right password after 5 failures: {locked!r}"
-    assert "锁定" in (body.get("detail") or body.get("message") or ""), f"no Chinese lock message: {body}"
-    return f"failures served by workers {sorted(pids)}; then the right password → {locked.status} {body.get('code')}: {body.get('detail') or body.get('message')}"
+    assert "锁定" in message, f"no Chinese lock message: {body}"
+    return (f"failures served by workers {sorted(pids)}; "
+            f"then the right password → {locked.status} {body['code']}: {message}")
 
 
 def _suggestion_unit():
@@ -235,9 +239,8 @@ def _suggestion_unit():
     return unit
 
 
-def _suggestion(source: str, tag: str, n: int, **headers) -> Answer:
-    unit = _suggestion_unit()
-    return post_json(f"/api/v1/public/units/{unit.pk}/suggestions",
+def _suggestion(unit_id: int, source: str, tag: str, n: int, **headers) -> Answer:
+    return post_json(f"/api/v1/public/units/{unit_id}/suggestions",
                      {"category": "suggestion", "content": f"冒烟测试：建议在小区门口增设自行车停放区（第 {n} 条）。"},
                      tag=tag, source=source, headers=headers)
 
@@ -251,16 +254,18 @@ def suggestion_limit():
     if window - time.time() % window < 10:
         time.sleep(window - time.time() % window + 0.5)
     burst = limit + 2
-    answers = together([(lambda i=i: _suggestion("127.0.0.1", f"c{i}", i)) for i in range(burst)])
+    unit_id = _suggestion_unit().pk
+    answers = together([(lambda i=i: _suggestion(unit_id, "127.0.0.1", f"c{i}", i)) for i in range(burst)])
     statuses = sorted((getattr(a, "status", repr(a)) for a in answers), key=str)
     assert statuses == [201] * limit + [429] * 2, f"{burst} simultaneous submissions answered {statuses}"
     refused = next(a for a in answers if a.status == 429).json()
     assert "提交过于频繁" in (refused.get("detail") or ""), f"no Chinese refusal: {refused}"
     pids = worker_pids("c", burst)
     assert len(pids) >= 2, f"the submissions were served by {len(pids)} worker(s); need 2 or more"
-    forged = _suggestion("127.0.0.1", "c-forged", 99, **{"X-Real-IP": "10.9.8.7", "X-Forwarded-For": "10.9.8.7"})
+    forged = _suggestion(unit_id, "127.0.0.1", "c-forged", 99,
+                         **{"X-Real-IP": "10.9.8.7", "X-Forwarded-For": "10.9.8.7"})
     assert forged.status == 429, f"a forged X-Real-IP escaped the limit: {forged!r}"
-    other = _suggestion("127.0.0.3", "c-other", 100)
+    other = _suggestion(unit_id, "127.0.0.3", "c-other", 100)
     assert other.status == 201, f"another client address was refused too: {other!r}"
     return (f"{burst} at once → {statuses.count(201)}×201, {statuses.count(429)}×429 over workers {sorted(pids)}; "
             f"a forged X-Real-IP still 429; client 127.0.0.3 → 201")
@@ -307,17 +312,19 @@ def private_file():
     direct = call("GET", f"/_private/{photo.path}", tag="d-direct")
     assert direct.status == 404, f"direct GET of the internal location: {direct.status}"
     stranger = call("GET", url, tag="d-stranger", token=token_for("district_chaoyang"))
-    assert stranger.status in (403, 404) and on_disk not in stranger.body, f"another district's officer: {stranger!r}"
+    assert stranger.status in (403, 404) and on_disk not in stranger.body, f"another district's officer: {stranger}"
     anonymous = call("GET", url, tag="d-anonymous")
     assert anonymous.status == 401, f"anonymous: {anonymous!r}"
-    return (f"district_haidian → 200, {len(on_disk)} bytes equal to the file, via {expected}, gunicorn body {app_bytes}; "
-            f"Range → 206; GET /_private/… → 404; district_chaoyang → {stranger.status}; anonymous → 401")
+    return (f"district_haidian → 200, {len(on_disk)} bytes equal to the file, via {expected}, "
+            f"gunicorn body {app_bytes}; Range → 206; GET /_private/… → 404; district_chaoyang → {stranger.status}; "
+            "anonymous → 401")
 
 
 def _start_smtp_sink() -> subprocess.Popen:
     mailbox.Maildir(str(MAILDIR), create=True)  # the folder with its tmp/, new/ and cur/
     sink = subprocess.Popen(
-        [PYTHON, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{SMTP_PORT}", "-c", "aiosmtpd.handlers.Mailbox", str(MAILDIR)],
+        [PYTHON, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{SMTP_PORT}",
+         "-c", "aiosmtpd.handlers.Mailbox", str(MAILDIR)],
         stdout=open(PID_DIR.parent / "logs" / "smtp.log", "ab"), stderr=subprocess.STDOUT, start_new_session=True,
     )
     (PID_DIR / "smtp.pid").write_text(str(sink.pid))
@@ -380,7 +387,8 @@ def email_retry():
         time.sleep(0.2)
         note.refresh_from_db()
     assert note.emailed_at is not None, "delivered but not marked e-mailed"
-    return (f"attempt 1 failed ({failure[:80]}); sink started; “{str(messages[0]['Subject']).strip()}” delivered to {address} "
+    subject = str(messages[0]["Subject"]).strip()
+    return (f"attempt 1 failed ({failure[:80]}); sink started; “{subject}” delivered to {address} "
             f"{delivered_after:.1f}s later, on attempt {note.email_attempts}")
 
 

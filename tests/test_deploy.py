@@ -85,7 +85,7 @@ def test_every_variable_the_program_reads_is_in_the_environment_template_with_a_
         if not match:
             continue
         comment = _comment_above(lines, index)
-        assert _CJK.search(comment) and _LATIN_WORD.search(comment), f"{match.group(1)} needs a Chinese and English comment"
+        assert _CJK.search(comment) and _LATIN_WORD.search(comment), f"{match.group(1)}: no Chinese and English comment"
 
 
 def test_environment_template_is_for_production():
@@ -103,7 +103,8 @@ def test_nginx_request_size_limits_admit_the_largest_uploads_and_no_more_than_ne
     from rpms.training.media import max_bytes
 
     text = LOCATIONS.read_text("utf-8")
-    server_level = _megabytes(_directive(re.split(r"^location ", text, maxsplit=1, flags=re.M)[0], "client_max_body_size")[0])
+    server_part = re.split(r"^location ", text, maxsplit=1, flags=re.M)[0]
+    server_level = _megabytes(_directive(server_part, "client_max_body_size")[0])
     # A case with all its photos, plus room for the form fields and multipart framing.
     assert server_level >= MAX_PHOTOS * max_proof_bytes() + 1024**2
     assert server_level < max_bytes("mp4"), "the 500 MB limit belongs to the course-material routes only"
