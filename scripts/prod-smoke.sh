@@ -20,6 +20,7 @@
 # the virtualenv with runtime and test dependencies (make sysdeps deps deps-dev). RPMS_SMOKE_PYTHON=<python>
 # uses an existing environment instead of .venv.
 set -euo pipefail
+umask 022  # static files readable by nginx's workers whatever the caller's umask; private ones get 0027 below
 cd "$(dirname "$0")/.."
 ROOT="$(pwd)"
 STARTED=$(date +%s)
@@ -78,12 +79,13 @@ cleanup() {
       tail -n 40 "$log"
     done
   fi
+  say "stopped nginx, gunicorn, the worker, the SMTP sink and Redis"
   if [ "${RPMS_SMOKE_KEEP:-0}" = "1" ]; then
     say "kept $T"
   else
     rm -rf "$T"
+    say "removed $T"
   fi
-  say "stopped nginx, gunicorn, the worker, the SMTP sink and Redis; removed the temporary folder"
   say "$([ "$status" = 0 ] && echo passed || echo FAILED) in $(( $(date +%s) - STARTED ))s (without PostgreSQL's start and stop)"
   exit "$status"
 }
