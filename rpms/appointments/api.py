@@ -179,7 +179,12 @@ def existing_import_detail(request, import_id: int):
 
 @router.post("/appointments/imports/{int:import_id}/run", auth=auth_required, summary="执行既有聘任导入")
 def existing_import_run(request, import_id: int):
-    """{"only_valid": false} 为“全部导入”（有错误时 409，不导入任何行）；{"only_valid": true} 为“只导入无误的行”。"""
+    """{"only_valid": false} 为“全部导入”（有错误时 409，不导入任何行）；{"only_valid": true} 为“只导入无误的行”。
+    导入在后台任务中分批进行：返回导入报告和 job（后台任务）。生产环境中返回时通常 status 仍为 importing，
+    可用 GET /api/v1/jobs/{job.id} 或 GET /api/v1/appointments/imports/{id} 查询进度，完成后 status 为 done。"""
+    from rpms.core.jobs import job_json
+    from rpms.core.models import ImportStatus
+
     from . import existing_import as bulk
 
     data = json_object_body(request)
@@ -187,8 +192,13 @@ def existing_import_run(request, import_id: int):
     if not isinstance(only_valid, bool):
         raise DomainError("only_valid 应为 true 或 false。", code="invalid_field")
     spreadsheet_import = bulk.existing_import_get(user=request.user, import_id=import_id)
-    bulk.existing_import_run(actor=request.user, spreadsheet_import=spreadsheet_import, only_valid=only_valid)
-    return bulk.existing_import_report(bulk.existing_import_get(user=request.user, import_id=import_id))
+    if spreadsheet_import.status != ImportStatus.IMPORTING:
+        spreadsheet_import = bulk.existing_import_start(actor=request.user, spreadsheet_import=spreadsheet_import,
+                                                        only_valid=only_valid)
+    job = bulk.existing_import_enqueue(actor=request.user, spreadsheet_import=spreadsheet_import)
+    job.refresh_from_db()
+    report = bulk.existing_import_report(bulk.existing_import_get(user=request.user, import_id=import_id))
+    return {**report, "job": job_json(job)}
 
 
 @router.get("/appointments", auth=auth_required, summary="聘任列表")

@@ -12,7 +12,9 @@ reader, the template, the error list, the import in steps; rpms.core.models.Spre
 - Services (one audit row each): `existing_import_upload`, `existing_import_start` (全部导入 — refused
   while the file has errors — or 只导入无误的行), `existing_import_step` (IMPORT_CHUNK rows: each row
   entered by `existing.appointment_existing_enter` in its own savepoint, which writes its own audit
-  row and checks every rule again; a row refused then is skipped and listed), `existing_import_run`.
+  row and checks every rule again; a row refused then is skipped and listed), `existing_import_run`;
+  `existing_import_enqueue` queues the remaining steps as one background job (`existing_import_job`,
+  rpms.core.jobs) — the API's run and, when jobs are queued (production), the page's 开始导入.
 - Reads: `existing_import_get` (the city administrator: every import of the city; a district officer
   of a local-selection city: the imports they uploaded; another city → 404, other roles → 403),
   `existing_imports_recent`, `existing_import_report`.
@@ -48,6 +50,8 @@ from rpms.core.spreadsheet import (
     errors_finish,
     fold,
     import_error_rows,
+    import_job_enqueue,
+    import_job_steps,
     import_progress,
     import_report_base,
     import_start_check,
@@ -524,6 +528,34 @@ def existing_import_run(*, actor, spreadsheet_import: AppointmentImport, only_va
     while spreadsheet_import.status == ImportStatus.IMPORTING:
         spreadsheet_import = existing_import_step(actor=actor, spreadsheet_import=spreadsheet_import)
     return spreadsheet_import
+
+
+def existing_import_job(import_id: int, actor_id: int, *, job) -> dict:
+    """Background job (rpms.core.jobs): runs the remaining steps of an import under way as its starter, with
+    progress in rows; each row is its own act (documents, dossier, audit), as on the page."""
+    from rpms.accounts.models import User
+
+    actor = User.objects.get(pk=actor_id)
+    spreadsheet_import = existing_import_get(user=actor, import_id=import_id)
+    spreadsheet_import = import_job_steps(
+        spreadsheet_import, job=job,
+        step=lambda current: existing_import_step(actor=actor, spreadsheet_import=current),
+    )
+    skipped = f"，{spreadsheet_import.skipped_rows} 行导入时跳过" if spreadsheet_import.skipped_rows else ""
+    return {"message": f"导入完成：已补录 {spreadsheet_import.imported_rows} 项既有聘任{skipped}。",
+            "imported_rows": spreadsheet_import.imported_rows, "skipped_rows": spreadsheet_import.skipped_rows}
+
+
+def existing_import_enqueue(*, actor, spreadsheet_import: AppointmentImport):
+    """Queues the steps of a started import as a background job (a queued or running job is reused)."""
+    from django.urls import reverse
+
+    _access_check(actor, spreadsheet_import)
+    return import_job_enqueue(
+        spreadsheet_import, actor=actor, kind="appointments.existing_import",
+        label=f"既有聘任导入《{spreadsheet_import.file_name}》", job_func=existing_import_job,
+        report_url=reverse("appointments:existing_import_report", args=[spreadsheet_import.pk]),
+    )
 
 
 # --- reads ---------------------------------------------------------------------------------------------------------

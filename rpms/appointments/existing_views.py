@@ -1,6 +1,7 @@
 """Pages for running contracts entered with their history (under /appointments/existing/): one contract
 at a time (a form), or many from the Excel template — download, upload, the errors per row and column
-(and their Excel download), 全部导入 / 只导入无误的行, the import in steps with a progress bar.
+(and their Excel download), 全部导入 / 只导入无误的行, the import in steps with a progress bar (a background
+job where jobs are queued, in production; the page's script stepping it otherwise and as the fallback).
 
 The city administrator; in a local-selection city also the district officer (their districts' units,
 their own imports). Another city's import → 404, other roles → 403."""
@@ -18,6 +19,7 @@ from rpms.cities.models import City
 from rpms.cities.selectors import policy_article
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import XLSX_CONTENT_TYPE, workbook_response
+from rpms.core.jobs import job_latest_for, jobs_inline
 from rpms.core.models import ImportStatus
 from rpms.core.spreadsheet import ERROR_HEADERS, ERRORS_SHOWN, import_step_response
 from rpms.geography.models import ResponsibilityUnit
@@ -138,6 +140,7 @@ def import_template(request):
 def _report_context(request, spreadsheet_import, **extra) -> dict:
     errors = spreadsheet_import.errors
     city = spreadsheet_import.city
+    job = job_latest_for(spreadsheet_import)
     context = {
         "imp": spreadsheet_import,
         "city": city,
@@ -147,6 +150,8 @@ def _report_context(request, spreadsheet_import, **extra) -> dict:
         "skipped": spreadsheet_import.skipped[:ERRORS_SHOWN],
         "importing": spreadsheet_import.status == ImportStatus.IMPORTING,
         "done": spreadsheet_import.status == ImportStatus.DONE,
+        "job": job,
+        "job_running": job is not None and not job.is_finished,
         "city_query": _city_query(request, city),
     }
     context.update(extra)
@@ -176,7 +181,10 @@ def import_start(request, pk):
     try:
         if mode not in ("all", "valid"):
             raise DomainError("请选择“全部导入”或“只导入无误的行”。", code="invalid_mode")
-        bulk.existing_import_start(actor=request.user, spreadsheet_import=spreadsheet_import, only_valid=mode == "valid")
+        spreadsheet_import = bulk.existing_import_start(actor=request.user, spreadsheet_import=spreadsheet_import,
+                                                        only_valid=mode == "valid")
+        if not jobs_inline():
+            bulk.existing_import_enqueue(actor=request.user, spreadsheet_import=spreadsheet_import)
     except DomainError as exc:
         if not _refusal(exc):
             raise

@@ -82,13 +82,20 @@ def job_create(*, kind: str, label: str, actor=None, city_code: str = "", subjec
     return job
 
 
-def enqueue(func: str | Callable, *args, retry_intervals=None, track: BackgroundJob | None = None, **kwargs) -> None:
-    """Runs `func(*args, **kwargs)` as a background job once the current transaction commits (see module)."""
+def enqueue(func: str | Callable, *args, retry_intervals=None, track: BackgroundJob | None = None,
+            after_commit: bool = True, **kwargs) -> None:
+    """Runs `func(*args, **kwargs)` as a background job once the current transaction commits (see module).
+
+    `after_commit=False` dispatches at once: only for work that continues state its own services have
+    already committed (an import under way), called outside any transaction."""
     path = func_path(func)
     import_string(path)  # a wrong path fails here, in the caller, not later in the worker
     intervals = [int(i) for i in (retry_intervals or []) if int(i) >= 0]
     job_pk = track.pk if track is not None else None
-    transaction.on_commit(lambda: _dispatch(path, list(args), dict(kwargs), intervals, job_pk))
+    if after_commit:
+        transaction.on_commit(lambda: _dispatch(path, list(args), dict(kwargs), intervals, job_pk))
+    else:
+        _dispatch(path, list(args), dict(kwargs), intervals, job_pk)
 
 
 def _dispatch(path: str, args: list, kwargs: dict, intervals: list[int], job_pk: int | None) -> None:
@@ -174,6 +181,19 @@ def run_tracked(job_pk: int, path: str, args: list, kwargs: dict):
     else:
         _finish(job_pk, JobStatus.DONE, str(outcome or "已完成。"))
     return None
+
+
+def _subject_jobs(subject):
+    return BackgroundJob.objects.filter(subject_type=subject._meta.label_lower, subject_id=str(subject.pk))
+
+
+def job_active_for(subject) -> BackgroundJob | None:
+    """The queued or running job working on `subject`, if any."""
+    return _subject_jobs(subject).filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).order_by("-pk").first()
+
+
+def job_latest_for(subject) -> BackgroundJob | None:
+    return _subject_jobs(subject).order_by("-pk").first()
 
 
 def job_json(job: BackgroundJob) -> dict:

@@ -10,7 +10,10 @@ of rpms.registry, the import of running appointments of rpms.appointments).
 - `error_label`, `ERROR_HEADERS`, `import_error_rows` — errors as shown and downloaded.
 - `import_start_check`, `import_progress`, `import_report_base` — the life of an import in steps
   (`rpms.core.models.SpreadsheetImport`): 全部导入 refused while the file has errors, 只导入无误的行,
-  progress as JSON."""
+  progress as JSON.
+- `import_job_enqueue`, `import_job_steps` — the steps of an import under way run as one background job
+  (rpms.core.jobs) with its progress: the API's "run" always, the pages when jobs are queued (production);
+  without a worker (development) the page's script runs the steps one request each."""
 from __future__ import annotations
 
 import hashlib
@@ -20,7 +23,8 @@ import zipfile
 from dataclasses import dataclass, field
 
 from .errors import Conflict, DomainError
-from .models import ImportStatus
+from .jobs import enqueue, job_active_for, job_create, job_progress
+from .models import BackgroundJob, ImportStatus
 
 MAX_UNZIPPED_BYTES = 300 * 1024 * 1024  # a 10 MB .xlsx of 20,000 rows unpacks to far less; guards zip bombs
 MAX_STORED_ERRORS = 100_000  # a file wrong in every cell would otherwise store one message per cell
@@ -349,6 +353,34 @@ def import_report_base(spreadsheet_import) -> dict:
         "created_at": spreadsheet_import.created_at.isoformat(),
         "finished_at": spreadsheet_import.finished_at.isoformat() if spreadsheet_import.finished_at else None,
     }
+
+
+def import_job_enqueue(spreadsheet_import, *, actor, kind: str, label: str, job_func, report_url: str) -> BackgroundJob:
+    """Queues the remaining steps of an import under way (status IMPORTING) as one background job that
+    `job_func(import_id, actor_id, job=)` runs; an import that already has a queued or running job keeps it.
+    Called outside any transaction, after `*_import_start` committed: the job is dispatched at once (inline,
+    it runs here — the API's run answers with the import done, as before)."""
+    active = job_active_for(spreadsheet_import)
+    if active is not None:
+        return active
+    job = job_create(
+        kind=kind, label=label, actor=actor, city_code=spreadsheet_import.city.code, subject=spreadsheet_import,
+        total=spreadsheet_import.valid_rows, result={"url": report_url, "import_id": spreadsheet_import.pk},
+    )
+    enqueue(job_func, spreadsheet_import.pk, actor.pk, track=job, after_commit=False)
+    return job
+
+
+def import_job_steps(spreadsheet_import, *, step, job: BackgroundJob):
+    """Runs `step(import)` until the import is no longer under way, reporting rows processed to `job`.
+    Steps lock the import's row, so a page's script stepping the same import at the same time is harmless."""
+    job_progress(job, done=spreadsheet_import.processed_rows, total=spreadsheet_import.valid_rows)
+    while spreadsheet_import.status == ImportStatus.IMPORTING:
+        spreadsheet_import = step(spreadsheet_import)
+        job_progress(job, done=spreadsheet_import.processed_rows)
+    if spreadsheet_import.status != ImportStatus.DONE:
+        raise Conflict(f"该导入当前为“{spreadsheet_import.get_status_display()}”，未能完成导入。", code="import_not_started")
+    return spreadsheet_import
 
 
 def import_step_response(request, *, step, progress, report_url: str, done_message):

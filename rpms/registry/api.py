@@ -257,10 +257,17 @@ def roster_import_detail(request, import_id: int):
              summary="执行名册导入")
 def roster_import_run(request, import_id: int, payload: ImportRunIn):
     """only_valid=false 为“全部导入”（名册有错误时返回 409，不导入任何行）；only_valid=true 为“只导入无误的行”。
-    分批导入（每批一个事务），返回导入结果。"""
+    导入在后台任务中分批进行（每批一个事务）：返回导入报告和 job（后台任务）。生产环境中返回时通常 status 仍为
+    importing，可用 GET /api/v1/jobs/{job.id} 或 GET /api/v1/pool/imports/{id} 查询进度，完成后 status 为 done。"""
+    from rpms.core.jobs import job_json
+
     from . import roster_import as roster
 
     roster_import = roster.roster_import_get(user=request.user, import_id=import_id)
-    roster_import = roster.roster_import_run(actor=request.user, roster_import=roster_import, only_valid=payload.only_valid)
+    if roster_import.status != roster.RosterImportStatus.IMPORTING:
+        roster_import = roster.roster_import_start(actor=request.user, roster_import=roster_import,
+                                                   only_valid=payload.only_valid)
+    job = roster.roster_import_enqueue(actor=request.user, roster_import=roster_import)
+    job.refresh_from_db()
     roster_import = roster.roster_import_get(user=request.user, import_id=import_id)
-    return roster.roster_import_report(roster_import)
+    return {**roster.roster_import_report(roster_import), "job": job_json(job)}

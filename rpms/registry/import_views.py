@@ -1,8 +1,10 @@
 """Roster import pages (名册导入, under /pool/import/): the template download, the upload, the
 validation report with its errors per row and column (and their Excel download), the choice between
-"全部导入" and "只导入无误的行", and the import in steps with a progress bar (a small local script
-POSTs to the step URL until done; without JS a "继续导入" button does the same). City administrators of
-the city only: another city's import is 404, other roles 403."""
+"全部导入" and "只导入无误的行", and the import in steps with a progress bar. Where jobs are queued
+(production) the steps run as a background job and the page follows its progress; without a worker
+(development) a small local script POSTs to the step URL until done; without JS a "继续导入" button does
+the same, and it is the fallback when the job fails. City administrators of the city only: another city's
+import is 404, other roles 403."""
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -17,6 +19,7 @@ from rpms.cities.models import City
 from rpms.cities.selectors import policy_article
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import XLSX_CONTENT_TYPE, workbook_response
+from rpms.core.jobs import job_latest_for, jobs_inline
 from rpms.core.spreadsheet import import_step_response
 
 from . import roster_import as roster
@@ -94,6 +97,7 @@ def import_template(request):
 
 def _report_context(roster_import, request_user=None, **extra) -> dict:
     errors = roster_import.errors
+    job = job_latest_for(roster_import)
     context = {
         "imp": roster_import,
         "city": roster_import.city,
@@ -103,6 +107,8 @@ def _report_context(roster_import, request_user=None, **extra) -> dict:
         "skipped": roster_import.skipped[: roster.ERRORS_SHOWN],
         "importing": roster_import.status == RosterImportStatus.IMPORTING,
         "done": roster_import.status == RosterImportStatus.DONE,
+        "job": job,
+        "job_running": job is not None and not job.is_finished,
         # Administrators not tied to a city name it in links (?city=code).
         "city_query": "" if getattr(request_user, "city_id", None) else f"?city={roster_import.city.code}",
     }
@@ -133,7 +139,10 @@ def import_start(request, pk):
     try:
         if mode not in ("all", "valid"):
             raise DomainError("请选择“全部导入”或“只导入无误的行”。", code="invalid_mode")
-        roster.roster_import_start(actor=request.user, roster_import=roster_import, only_valid=mode == "valid")
+        roster_import = roster.roster_import_start(actor=request.user, roster_import=roster_import,
+                                                   only_valid=mode == "valid")
+        if not jobs_inline():
+            roster.roster_import_enqueue(actor=request.user, roster_import=roster_import)
     except DomainError as exc:
         if not _refusal(exc):
             raise

@@ -65,6 +65,8 @@ from rpms.core.spreadsheet import (  # ERROR_HEADERS, ERRORS_SHOWN, error_label:
     errors_finish,
     fold as _fold,
     import_error_rows,
+    import_job_enqueue,
+    import_job_steps,
     import_progress,
     import_report_base,
     import_start_check,
@@ -719,6 +721,32 @@ def roster_import_run(*, actor, roster_import: RosterImport, only_valid: bool) -
     while roster_import.status == RosterImportStatus.IMPORTING:
         roster_import = roster_import_step(actor=actor, roster_import=roster_import)
     return roster_import
+
+
+def roster_import_job(import_id: int, actor_id: int, *, job) -> dict:
+    """Background job (rpms.core.jobs): runs the remaining steps of an import under way as its starter, with
+    progress in rows; each step is its own transaction and audit row, as on the page."""
+    from rpms.accounts.models import User
+
+    actor = User.objects.get(pk=actor_id)
+    roster_import = roster_import_get(user=actor, import_id=import_id)
+    roster_import = import_job_steps(
+        roster_import, job=job, step=lambda current: roster_import_step(actor=actor, roster_import=current)
+    )
+    skipped = f"，{roster_import.skipped_rows} 行导入时跳过" if roster_import.skipped_rows else ""
+    return {"message": f"导入完成：{roster_import.imported_rows} 人已入库{skipped}。",
+            "imported_rows": roster_import.imported_rows, "skipped_rows": roster_import.skipped_rows}
+
+
+def roster_import_enqueue(*, actor, roster_import: RosterImport):
+    """Queues the steps of a started import as a background job (an import's queued or running job is reused)."""
+    from django.urls import reverse
+
+    _require_manager(actor, roster_import.city)
+    return import_job_enqueue(
+        roster_import, actor=actor, kind="registry.roster_import", label=f"名册导入《{roster_import.file_name}》",
+        job_func=roster_import_job, report_url=reverse("registry:import_report", args=[roster_import.pk]),
+    )
 
 
 # --- reads ---------------------------------------------------------------------------------------------------

@@ -296,3 +296,37 @@ def test_the_report_page_query_count_does_not_grow_with_rows(login, city_admin, 
         return len(captured)
 
     assert report_queries(2) == report_queries(30)
+
+
+def test_in_production_the_api_run_queues_a_job_that_the_worker_completes(
+    client, bearer, pds_admin, pingdingshan, pds_district, clock, settings, monkeypatch
+):
+    """Issue #13: the bulk entry runs as a background job with progress; the request only starts it."""
+    import django_rq
+
+    from rpms.core.jobs import run_tracked
+
+    calls = []
+    queue = type("Q", (), {"enqueue_call": lambda self, **kw: calls.append(kw) or type("J", (), {"id": "rq-1"})()})()
+    settings.RPMS_JOBS_INLINE = False
+    monkeypatch.setattr(django_rq, "get_queue", lambda name="default", **kw: queue)
+    clock.set(dt.date(2022, 3, 1))
+    units = units_of(pds_district, 1)
+    a = planner(pingdingshan, "韩若溪")
+    rows = [contract_row(a, units[0], **{"派驻角色": "", "聘期（首聘及各次续聘）":
+                                         "2019-07-01~2020-06-30\n2020-07-01~2021-06-30\n2021-07-01~2022-06-30",
+                                         "合同签订日期": "2021-06-28"})]
+    report = client.post("/api/v1/cities/pingdingshan/appointments/imports", {"file": xlsx(rows)},
+                         **bearer(pds_admin)).json()
+    run = client.post(f"/api/v1/appointments/imports/{report['id']}/run", data=json.dumps({"only_valid": True}),
+                      content_type="application/json", **bearer(pds_admin)).json()
+    assert report["valid_rows"] == 1, report["errors"]
+    assert run["status"] == "importing" and run["job"]["status"] == "queued", run
+    assert run["job"]["kind"] == "appointments.existing_import" and not Appointment.objects.filter(source="existing")
+    (call,) = calls
+    assert call["func"] is run_tracked
+    run_tracked(*call["args"])  # the worker
+    job = client.get(f"/api/v1/jobs/{run['job']['id']}", **bearer(pds_admin)).json()
+    assert job["status"] == "done" and job["message"] == "导入完成：已补录 1 项既有聘任。"
+    assert job["progress"] == {"done": 1, "total": 1, "percent": 100}
+    assert Appointment.objects.filter(source="existing").count() == 1
