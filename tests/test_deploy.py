@@ -5,7 +5,11 @@ scripts/prod-smoke.sh runs the recipe for real (in .ci/run); these tests catch d
 nginx site would refuse, a path or socket that differs between nginx, gunicorn and the settings, a command
 a systemd unit runs that does not exist.
 """
+import os
 import re
+import secrets
+import subprocess
+import sys
 from pathlib import Path
 
 from django.conf import settings
@@ -95,6 +99,24 @@ def test_environment_template_is_for_production():
     assert values["RPMS_JOBS_INLINE"] == "0"
     assert values["RPMS_FILE_DELIVERY"] == "x-accel"
     assert values["SECRET_KEY"] == "", "the template must not ship a key"
+
+
+def test_environment_template_with_a_secret_key_passes_the_deployment_checks():
+    _, values = _template()
+    names = set(_variables_read()) | set(values)
+    env = {key: value for key, value in os.environ.items() if key not in names}
+    env.update({key: value for key, value in values.items() if key in _active_variables()})
+    env["SECRET_KEY"] = secrets.token_urlsafe(50)
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def _active_variables() -> set[str]:
+    """The variables the template sets (not the commented-out ones, which keep their defaults)."""
+    lines, _ = _template()
+    return {match.group(1) for line in lines if (match := re.match(r"^([A-Z][A-Z0-9_]+)=", line))}
 
 
 def test_nginx_request_size_limits_admit_the_largest_uploads_and_no_more_than_needed():
