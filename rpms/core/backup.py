@@ -755,18 +755,24 @@ def archive_check(path: Path, *, report: Report = _silent, alias: str = DEFAULT_
     return archive
 
 
-def _swap_in(root: Path, staged: Path, token: str) -> Path:
-    """Moves the root's current content aside and the staged content in (renames inside one folder, so one
-    file system). Returns the folder holding the previous content."""
-    previous = root / f"{WORK_PREFIX}old-{token}"
-    previous.mkdir()
+def previous_folder(area: str, root: Path, token: str, registry: dict[str, Path]) -> Path:
+    """Makes the folder that keeps a root's current content during a restore, and records it at once, so
+    that a failure half-way through a swap still puts back what was moved."""
+    folder = root / f"{WORK_PREFIX}old-{token}"
+    folder.mkdir()
+    registry[area] = folder
+    return folder
+
+
+def _swap_in(root: Path, staged: Path, previous: Path) -> None:
+    """Moves the root's current content into `previous` and the staged content in (renames inside one folder,
+    so one file system)."""
     for child in sorted(root.iterdir()):
         if not child.name.startswith(WORK_PREFIX):
             child.rename(previous / child.name)
     for child in sorted(staged.iterdir()):
         child.rename(root / child.name)
     staged.rmdir()
-    return previous
 
 
 def _swap_back(root: Path, previous: Path) -> None:
@@ -856,15 +862,15 @@ def restore_archive(path: Path, *, report: Report = _silent, alias: str = DEFAUL
         db_copy = archive_verify(archive, db_dir=db_dir, staging=staging, report=report)
 
         report("正在替换文件……")
-        for area, root in roots.items():
-            previous[area] = _swap_in(root, staging.pop(area), token)
         try:
+            for area, root in roots.items():
+                _swap_in(root, staging[area], previous_folder(area, root, token, previous))
             if archive.vendor == "sqlite":
                 dropped = _restore_sqlite(connection, db_copy, report)
             else:
                 dropped = _restore_postgresql(connection, archive, db_copy, report)
         except BaseException:
-            report("数据库替换失败，正在把文件还原为恢复前的状态……")
+            report("未能替换数据库，正在把文件还原为恢复前的状态……")
             for area, old in previous.items():
                 _swap_back(roots[area], old)
             previous.clear()
@@ -880,28 +886,32 @@ def restore_archive(path: Path, *, report: Report = _silent, alias: str = DEFAUL
     ContentType.objects.clear_cache()  # ids in the restored tables may differ from what this process cached
     result = RestoreResult(archive=archive, dropped_tables=dropped, pending_migrations=pending)
     report("正在核对恢复后的数据和文件……")
-    differences = fingerprint_differences(archive.tables, database_fingerprints(alias))
-    if differences:
-        raise BackupError("恢复后的数据库与备份清单不符：" + "；".join(differences[:10]))
+    problems = fingerprint_differences(archive.tables, database_fingerprints(alias))
     result.tables, result.rows = len(archive.tables), archive.total_rows
     for area, root in roots.items():
         wanted = archive.files_in(area)
-        present = {relative: path for relative, path in _area_files(root)}
-        if set(present) != set(wanted):
-            raise BackupError(f"恢复后的{AREA_LABELS[area]}与清单不符（应有 {len(wanted)} 个，现有 {len(present)} 个）。")
-        for relative, path in present.items():
-            size, digest = _sha256_file(path)
-            if (size, digest) != (wanted[relative]["size"], wanted[relative]["sha256"]):
-                raise BackupError(f"恢复后的{AREA_LABELS[area]} {relative} 与清单不符。")
+        present = dict(_area_files(root))
+        for relative in sorted(set(wanted) - set(present)):
+            problems.append(f"{AREA_LABELS[area]} {relative} 缺失")
+        for relative in sorted(set(present) - set(wanted)):
+            problems.append(f"{AREA_LABELS[area]} {relative} 不在备份中")
+        for relative in sorted(set(present) & set(wanted)):
+            if _sha256_file(present[relative]) != (wanted[relative]["size"], wanted[relative]["sha256"]):
+                problems.append(f"{AREA_LABELS[area]} {relative} 的内容与清单不符")
         result.files[area] = len(present)
 
+    # The restore replaced the audit trail itself; it is recorded in the restored trail, after the check above
+    # (which covers the audit table), whatever the check found.
+    outcome = "核对一致" if not problems else f"核对发现 {len(problems)} 处不符"
     with transaction.atomic(using=alias):
         audit_log(
             actor=None, action="core.data_restore", object_type="backup", object_id=archive.checksum,
             object_repr=archive.path.name,
-            summary=f"数据恢复：用 {archive.created_at} 的备份替换全部数据和文件（校验值 {archive.checksum[:16]}）",
+            summary=f"数据恢复：用 {archive.created_at} 的备份替换全部数据和文件（校验值 {archive.checksum[:16]}，{outcome}）",
             after={"archive": str(archive.path), "created_at": archive.created_at, "checksum": archive.checksum,
-                   "tables": result.tables, "rows": result.rows, "files": result.files,
-                   "dropped_tables": dropped, "pending_migrations": pending},
+                   "tables": result.tables, "rows": result.rows, "files": result.files, "verified": not problems,
+                   "problems": problems[:50], "dropped_tables": dropped, "pending_migrations": pending},
         )
+    if problems:
+        raise BackupError("数据和文件已替换，但核对时发现与备份清单不符，请检查：" + "；".join(problems[:10]))
     return result

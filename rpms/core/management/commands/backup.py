@@ -1,4 +1,5 @@
 """manage.py backup [OUTPUT]: the database and every file in one archive (rpms.core.backup)."""
+import os
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -21,8 +22,11 @@ class Command(BaseCommand):
             if verbosity >= 1:
                 self.stdout.write(message)
 
+        target = Path(output) if output else None
+        if output and output.endswith(("/", os.sep)):
+            target.mkdir(parents=True, exist_ok=True)  # "backups/" names a folder, made if missing
         try:
-            result = backup_create(output=Path(output) if output else None, verify=not no_verify, report=report)
+            result = backup_create(output=target, verify=not no_verify, report=report)
         except BackupError as exc:
             raise CommandError(f"备份失败：{exc}") from None
         manifest = result.manifest
