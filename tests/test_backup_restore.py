@@ -352,6 +352,34 @@ def test_a_failing_database_step_puts_the_files_back_and_changes_nothing(archive
     assert not ActionLog.objects.filter(action="core.data_restore").exists()
 
 
+def test_postgresql_programs_get_the_password_from_the_environment_never_the_command_line(archive, monkeypatch,
+                                                                                          tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    monkeypatch.setitem(connection.settings_dict, "PASSWORD", "Pg-secret-4711")  # the test cluster trusts anyway
+    calls = []
+    real_popen, real_run = subprocess.Popen, subprocess.run
+
+    def popen(args, *a, **kw):
+        calls.append((list(args), kw.get("env") or {}))
+        return real_popen(args, *a, **kw)
+
+    def run_(args, *a, **kw):
+        calls.append((list(args), kw.get("env") or {}))
+        return real_run(args, *a, **kw)
+
+    monkeypatch.setattr(backup.subprocess, "Popen", popen)
+    monkeypatch.setattr(backup.subprocess, "run", run_)
+    run("backup", str(tmp_path / "pw.tar"))
+    run("restore", str(archive), "--yes")
+    programs = {Path(args[0]).name for args, _env in calls}
+    assert {"pg_dump", "pg_restore", "psql"} <= programs
+    for args, env in calls:
+        assert not any("Pg-secret-4711" in arg for arg in args), args
+        if Path(args[0]).name in ("pg_dump", "psql") and "--version" not in args:
+            assert env["PGPASSWORD"] == "Pg-secret-4711"
+
+
 # --- the command line on a file database, as `make run` keeps it ----------------------------------------------------
 
 def cli(*args, env):
