@@ -11,16 +11,14 @@ from django.db import OperationalError, connection, connections, transaction  # 
 from rpms.registry.models import Planner, TeamMember
 from rpms.registry.services import planner_lock
 
-pytestmark = [
-    pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs PostgreSQL: run with scripts/with-postgres.sh"),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _planner(city, name):
     return Planner.objects.create(city=city, name=name, employer="虚构规划设计研究院", is_fictional=True)
 
 
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs PostgreSQL: run with scripts/with-postgres.sh")
 def test_a_planner_lock_holds_the_planner_against_its_own_acts_and_nothing_else(beijing):
     planner = _planner(beijing, "锁定测试规划师（虚构）")
     locked, release = threading.Event(), threading.Event()
