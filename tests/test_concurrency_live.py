@@ -4,7 +4,8 @@ real HTTP by real threads.
 
 - SQLite (the embedded default): the server runs on a FILE database (the in-memory test database copied with
   SQLite's online backup API: the schema of every migration, in a second instead of a fresh `migrate`), so
-  its connections are as `make run` makes them — IMMEDIATE transactions, a 20 s busy timeout, WAL.
+  its connections are as `make run` makes them — IMMEDIATE transactions, WAL, the writers of the process
+  queued first come first served (rpms.core.sqlite), a 20 s busy timeout.
 - PostgreSQL (DATABASE_URL set): the server runs on a database created for the test from the test database
   as template, dropped afterwards.
 
