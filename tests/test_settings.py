@@ -17,7 +17,7 @@ SETTINGS_ENV = {
     "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "SESSION_IDLE_SECONDS",
     "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "CSRF_TRUSTED_ORIGINS", "RPMS_VAR_DIR", "RPMS_PUBLIC_BASE_URL",
     # set by the browser tests for their own process (Playwright's loop); a deployment never has it
-    "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "DJANGO_ALLOW_ASYNC_UNSAFE", "DB_CONN_MAX_AGE",
 }
 GOOD_PRODUCTION_ENV = {"ALLOWED_HOSTS": "rpms.example.gov.cn", "RPMS_PUBLIC_BASE_URL": "https://rpms.example.gov.cn"}
 
@@ -149,9 +149,18 @@ def test_local_settings_default_to_debug_and_sqlite_under_var(tmp_path):
     )
 
     assert values["DEBUG"] is True
-    assert values["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    assert values["DATABASES"]["default"]["ENGINE"] == "rpms.core.sqlite"  # Django's, with a writers' queue
     assert values["DATABASES"]["default"]["NAME"] == str(tmp_path / "db.sqlite3")
     assert values["SECRET_KEY"]
+
+
+def test_the_development_server_keeps_no_database_connection_after_a_request(tmp_path):
+    # runserver answers each request in a new thread: a kept connection would outlive it (PostgreSQL then
+    # refuses clients under load, tests/test_concurrency_live.py). An explicit DB_CONN_MAX_AGE still counts.
+    url = {"DATABASE_URL": "postgresql://rpms:pw@db.internal:5433/rpms", "RPMS_VAR_DIR": str(tmp_path)}
+    assert _load_settings("config.settings.local", url, ["DATABASES"])["DATABASES"]["default"]["CONN_MAX_AGE"] == 0
+    assert _load_settings("config.settings.local", {**url, "DB_CONN_MAX_AGE": "30"},
+                          ["DATABASES"])["DATABASES"]["default"]["CONN_MAX_AGE"] == 30
 
 
 def test_settings_read_database_url_session_idle_and_debug_from_the_environment(tmp_path):

@@ -102,8 +102,14 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded database serves a multi-threaded web server: writers take the write lock when their
     # transaction begins (IMMEDIATE, so two transactions never deadlock upgrading a read lock and fail
-    # with "database is locked"), wait up to 20 s for it, and readers never block writers (WAL, which is
-    # a property of the database file and is set on every connection at no cost).
+    # with "database is locked"), and readers never block writers (WAL, which is a property of the
+    # database file and is set on every connection at no cost). The writers of one process wait for the
+    # lock in a first-come-first-served queue (rpms.core.sqlite: SQLite's own busy handler polls and can
+    # starve a writer); other processes on the same file wait up to the busy timeout (20 s).
+    DATABASES["default"]["ENGINE"] = "rpms.core.sqlite"
+    # Tests: an in-memory database, as Django's default — said outright, because pytest-django recognises that
+    # default by the engine's name only (pytest-xdist would otherwise get one file per worker).
+    DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", ":memory:")
     DATABASES["default"].setdefault("OPTIONS", {}).update({
         "transaction_mode": "IMMEDIATE",
         "timeout": int(os.environ.get("SQLITE_BUSY_TIMEOUT_SECONDS", "20")),

@@ -35,7 +35,7 @@ def locked_message(user: User) -> str:
 
 @transaction.atomic
 def login_failure_record(*, user: User) -> User:
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
     now = timezone.now()
     before = {"failed_login_count": user.failed_login_count, "locked_until": user.locked_until}
     if user.locked_until and user.locked_until <= now:
@@ -61,7 +61,7 @@ def login_failure_record(*, user: User) -> User:
 
 @transaction.atomic
 def login_success_record(*, user: User) -> User:
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
     before = {"failed_login_count": user.failed_login_count, "locked_until": user.locked_until}
     user.failed_login_count = 0
     user.locked_until = None
@@ -158,7 +158,7 @@ def user_create(
 @transaction.atomic
 def user_unlock(*, actor, user: User) -> User:
     """An administrator lifts a login lock before its 15 minutes have run out."""
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
     before = {"failed_login_count": user.failed_login_count, "locked_until": user.locked_until}
     user.failed_login_count = 0
     user.locked_until = None

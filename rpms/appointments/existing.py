@@ -51,8 +51,8 @@ from rpms.cities.models import AppointmentMode
 from rpms.cities.selectors import policy_article
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
-from rpms.registry.models import DossierEventKind, Planner, PlannerKind, PoolStatus
-from rpms.registry.services import dossier_event_record, full_clean_or_refuse
+from rpms.registry.models import DossierEventKind, PlannerKind, PoolStatus
+from rpms.registry.services import dossier_event_record, full_clean_or_refuse, planner_lock
 
 from . import clock, permissions, services
 from .models import Appointment, AppointmentStatus, AppointmentTerm, TermKind
@@ -329,7 +329,7 @@ def appointment_existing_enter(*, actor, planner, unit, role, start, contract_nu
                        contract_number=contract_number, signed_on=signed_on, today=today)
     fee = fee_clean(fee_yuan)
     # B19(2): the cap must hold under concurrency — every appointment of a planner serialises on its row.
-    planner = Planner.objects.select_for_update().filter(pk=getattr(planner, "pk", planner)).first()
+    planner = planner_lock(planner)
     if planner is None:
         raise NotFound("责任规划师不存在。", code="planner_not_found", details={"field": "planner"})
     first, current = plan[0], plan[-1]

@@ -32,7 +32,7 @@ from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.geography.models import UnitMembership
 from rpms.registry.models import Planner, PlannerKind, PoolStatus
-from rpms.registry.services import full_clean_or_refuse
+from rpms.registry.services import full_clean_or_refuse, planner_lock
 
 from . import clock, permissions
 from .models import Appointment, AppointmentStatus, EndKind, SelectionProposal, SelectionStatus, Withdrawal
@@ -378,7 +378,7 @@ def proposal_submit(*, actor, planner, unit, role, start, fee_yuan=None, fee_not
     fee_note = _text(fee_note, "费用说明", 500)
     service_focus = _text(service_focus, "服务重点")
     planner_id = getattr(planner, "pk", planner)
-    planner = Planner.objects.select_for_update().filter(pk=planner_id).first()
+    planner = planner_lock(planner_id)
     if planner is None:
         raise NotFound("责任规划师不存在。", code="planner_not_found")
     [facts] = planner_selection_facts(planners=[planner], unit=unit, role=role, start=start)

@@ -17,7 +17,7 @@ from rpms.core import hooks
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.registry.models import DossierEventKind, Planner, PlannerKind, PoolStatus
-from rpms.registry.services import dossier_event_record, full_clean_or_refuse
+from rpms.registry.services import dossier_event_record, full_clean_or_refuse, planner_lock
 
 from . import clock, permissions
 from .models import (
@@ -444,7 +444,7 @@ def _appointment_create(*, actor, planner, unit, role, start, fee_yuan=None, fee
 
     # B19(2): the cap must hold under concurrency — every appointment of a planner serialises on its row.
     planner_id = getattr(planner, "pk", planner)
-    planner = Planner.objects.select_for_update().filter(pk=planner_id).first()
+    planner = planner_lock(planner_id)
     if planner is None:
         raise NotFound("责任规划师不存在。", code="planner_not_found")
 

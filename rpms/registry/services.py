@@ -155,6 +155,18 @@ def planner_link_user(*, actor, planner: Planner, user) -> Planner:
     return planner
 
 
+def planner_lock(planner) -> Planner | None:
+    """Locks a planner's row (or team's) until the transaction ends and returns it fresh, or None if there is
+    none: the point where every act counting the planner's units (the B19(2) cap) serialises.
+
+    Only the planner's own row (`of`: Planner's ordering joins the city, whose row FOR UPDATE would stop every
+    write in the city), and FOR NO KEY UPDATE: rows that only refer to the planner or its city (duty records,
+    suggestions, audit rows; PostgreSQL checks their foreign keys with FOR KEY SHARE) neither wait for it nor
+    deadlock with it. Two acts locking the same planner still wait for each other."""
+    return (Planner.objects.select_for_update(of=("self",), no_key=True)
+            .filter(pk=getattr(planner, "pk", planner)).order_by("pk").first())
+
+
 def _lock(planner: Planner) -> Planner:
     return Planner.objects.select_for_update(of=("self",)).select_related("city__policy").get(pk=planner.pk)
 

@@ -1,10 +1,13 @@
 """B19(2) under concurrency: parallel approvals appointing one planner to more units than the cap yield
 exactly the cap; the rest are refused with 409. Real threads, each with its own database connection
-and its own transaction — meaningful on PostgreSQL (SQLite serialises writers anyway)."""
+and its own transaction, on both databases: PostgreSQL serialises them on the planner's row
+(registry.services.planner_lock), SQLite in the writers' queue of the process (rpms.core.sqlite; without it
+they fail with "database table is locked"). The same over HTTP against a live server:
+tests/test_concurrency_live.py."""
 import threading
 
 import pytest
-from django.db import connection, connections  # noqa: F401 - `connection` is read by the skipif condition
+from django.db import connections
 
 from rpms.appointments import services
 from rpms.appointments.models import Appointment
@@ -15,8 +18,6 @@ from .conftest import make_planner, units_of
 THREADS = 8
 
 
-# A string condition: evaluated when the test runs, against the configured database.
-@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs PostgreSQL: run with scripts/with-postgres.sh")
 @pytest.mark.django_db(transaction=True)
 def test_parallel_appointments_of_one_planner_stop_exactly_at_the_cap(reference, haidian):
     city = haidian.city
