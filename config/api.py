@@ -1,10 +1,16 @@
 """Assembles the JSON API at /api/v1/ from each bounded context's router."""
-from django.db import connection
+import logging
+
+from django.core.exceptions import BadRequest, SuspiciousOperation
+from django.db import DataError, connection
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError as NinjaValidationError
 
-from rpms.core.errors import DomainError
+from rpms.core.errors import DomainError, bad_input_error
+
+logger = logging.getLogger("rpms.api")
 
 api = NinjaAPI(
     title="责任规划师管理信息系统 API",
@@ -21,6 +27,17 @@ def _error_body(code: str, message: str, **extra) -> dict:
 @api.exception_handler(DomainError)
 def _domain_error(request, exc: DomainError):
     return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+def _bad_input(request, exc):
+    """Bad input that surfaced as an exception (rpms.core.errors.bad_input_error): 4xx, never 500."""
+    error = bad_input_error(exc)
+    logger.warning("Bad input on %s: %r", request.path, exc)
+    return api.create_response(request, error.as_dict(), status=error.status)
+
+
+for _exc_class in (OverflowError, DataError, MultiPartParserError, UnicodeDecodeError, BadRequest, SuspiciousOperation):
+    api.add_exception_handler(_exc_class, _bad_input)
 
 
 @api.exception_handler(NinjaValidationError)

@@ -7,6 +7,8 @@ admin.site.site_header = "责任规划师管理信息系统 · 管理后台"
 admin.site.site_title = "RPMS 管理后台"
 admin.site.index_title = "系统管理"
 
+handler400 = "rpms.core.views.bad_request"
+
 urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

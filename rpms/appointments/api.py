@@ -54,6 +54,7 @@ from ninja.files import UploadedFile
 from rpms.core.api import auth_required, json_object_body, public_answer
 from rpms.core.errors import DomainError, NotFound
 from rpms.core.masking import mask_public_data
+from rpms.core.params import is_digits, limit_offset
 from rpms.geography.models import District
 
 from rpms.registry import limits
@@ -204,8 +205,7 @@ def existing_import_run(request, import_id: int):
 @router.get("/appointments", auth=auth_required, summary="聘任列表")
 def appointment_list(request, limit: int = selectors.LIST_PAGE_SIZE, offset: int = 0):
     filters = selectors.filters_parse(request.GET)
-    if not 1 <= limit <= 1000 or offset < 0:
-        raise DomainError("分页参数有误：limit 应在 1–1000 之间，offset 不小于 0。", code="invalid_page")
+    limit, offset = limit_offset(limit, offset, max_limit=1000)
     queryset = selectors.appointment_list(user=request.user, filters=filters)
     total = queryset.count()
     rows = [selectors.appointment_row(a) for a in queryset[offset: offset + limit]]
@@ -317,7 +317,7 @@ def proposal_detail(request, proposal_id: int):
 
 @router.get("/appointments/selection/candidates", auth=auth_required, summary="选聘提名：检索资源库（含资格与上限）")
 def selection_candidates(request, unit: str = "", q: str = "", role: str = ""):
-    if not unit.strip().isdigit():
+    if not is_digits(unit.strip()):
         raise DomainError("请提供责任单元编号（unit）。", code="missing_field")
     unit_obj = services._load_unit(int(unit))
     rows = proposals.selection_candidates(user=request.user, unit=unit_obj, q=q, role=role)

@@ -45,6 +45,7 @@ from rpms.core.audit import audit_log
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.core.identity import id_number_checksum, validate_id_number
 from rpms.core.models import ImportStatus
+from rpms.core.params import is_digits
 from rpms.core.spreadsheet import (
     Column,
     TemplateBook,
@@ -192,7 +193,7 @@ class ImportContext:
             except DomainError:
                 pass
             text = fold(raw.get("planner_no", "")).lstrip("#")
-            if text.isdigit():
+            if is_digits(text):
                 pks.add(int(text))
         by_id_number: dict[str, Planner] = {}
         by_pk: dict[int, Planner] = {}
@@ -248,7 +249,7 @@ def _planner_find(ctx: ImportContext, raw: dict, error) -> Planner | None:
             error("id_number", f"{ctx.city.name}责任规划师名录中没有该身份证号的记录（请先通过名册导入或定向委托入库）。")
             return None
     if pk_text:
-        by_pk = ctx.by_pk.get(int(pk_text)) if pk_text.isdigit() else None
+        by_pk = ctx.by_pk.get(int(pk_text)) if is_digits(pk_text) else None
         if by_pk is None:
             error("planner_no", f"{ctx.city.name}资源库中没有编号为“{raw.get('planner_no')}”的责任规划师。")
             return None

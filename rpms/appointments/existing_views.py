@@ -22,6 +22,7 @@ from rpms.core.excel import XLSX_CONTENT_TYPE, workbook_response
 from rpms.core.jobs import job_latest_for, jobs_inline
 from rpms.core.models import ImportStatus
 from rpms.core.spreadsheet import ERROR_HEADERS, ERRORS_SHOWN, import_step_response
+from rpms.core.params import is_digits
 from rpms.geography.models import ResponsibilityUnit
 from rpms.registry.models import Planner, PoolStatus
 
@@ -57,7 +58,7 @@ def existing_new(request):
     if request.method == "POST":
         form = {name: request.POST.get(name, "").strip() for name in fields}
         try:
-            if not form["unit"].isdigit() or not form["planner"].isdigit():
+            if not is_digits(form["unit"]) or not is_digits(form["planner"]):
                 raise DomainError("请选择责任单元和责任规划师。", code="missing_field")
             appointment = existing.appointment_existing_enter(
                 actor=user, planner=int(form["planner"]), unit=int(form["unit"]), role=form["role"], start=form["start"],

@@ -30,6 +30,7 @@ from rpms.cities.models import AppointmentMode
 from rpms.cities.selectors import policy_article
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
+from rpms.core.params import is_digits
 from rpms.geography.models import UnitMembership
 from rpms.registry.models import Planner, PlannerKind, PoolStatus
 from rpms.registry.services import full_clean_or_refuse, planner_lock
@@ -338,7 +339,7 @@ def _text(value, label: str, max_length: int = TEXT_MAX) -> str:
 def _fee(value):
     if value is None or value == "":
         return None
-    if isinstance(value, bool) or not str(value).strip().isdigit():
+    if isinstance(value, bool) or not is_digits(str(value).strip()):
         raise DomainError("服务费用应为不小于 0 的整数（元）。", code="invalid_fee")
     return int(str(value).strip())
 

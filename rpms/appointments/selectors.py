@@ -16,6 +16,7 @@ from rpms.accounts.models import Role
 from rpms.accounts.scoping import is_city_wide
 from rpms.cities.models import AppointmentMode, City, ContractSigner
 from rpms.core.errors import DomainError, NotFound
+from rpms.core.params import is_digits
 from rpms.geography.models import District, ResponsibilityUnit, UnitMembership
 from rpms.registry.models import TeamMember
 
@@ -125,7 +126,7 @@ def filters_parse(params) -> AppointmentFilters:
         raw = str(params.get(name) or "").strip()
         if not raw:
             return None
-        if not raw.isdigit():
+        if not is_digits(raw):
             raise DomainError(f"筛选条件“{name}”应为编号（整数）。", code="invalid_filter")
         return int(raw)
 
@@ -152,7 +153,7 @@ def appointment_list(*, user, filters: AppointmentFilters | None = None, city: C
         queryset = queryset.filter(planner_id=filters.planner)
     if filters.district:
         district = filters.district
-        queryset = queryset.filter(unit__district__code=district) if not district.isdigit() or len(district) >= 6 \
+        queryset = queryset.filter(unit__district__code=district) if not is_digits(district) or len(district) >= 6 \
             else queryset.filter(unit__district_id=int(district))
     if filters.status:
         queryset = queryset.filter(status_q(filters.status))

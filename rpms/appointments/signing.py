@@ -24,6 +24,7 @@ from rpms.cities.models import ContractFiler, ContractSigner
 from rpms.cities.selectors import policy_article
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
+from rpms.core.params import is_digits
 from rpms.registry.models import DossierEventKind
 from rpms.registry.services import dossier_event_record, full_clean_or_refuse
 
@@ -86,7 +87,7 @@ def _parse_fee(value) -> int:
     if isinstance(value, bool) or value is None or str(value).strip() == "":
         raise DomainError("请填写合同约定的服务费用（元，不小于 0 的整数）。", code="missing_field")
     raw = str(value).strip()
-    if not raw.isdigit():
+    if not is_digits(raw):
         raise DomainError("服务费用应为不小于 0 的整数（元）。", code="invalid_fee")
     fee = int(raw)
     if fee > 100_000_000:

@@ -14,6 +14,7 @@ from rpms.accounts.models import Role
 from rpms.cities.models import AppointmentMode, City
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
+from rpms.core.params import is_digits, page_within
 from rpms.geography.models import District, ResponsibilityUnit
 from rpms.registry import limits
 from rpms.registry.models import ExceptionStatus, LimitException, Planner, PoolStatus
@@ -72,12 +73,9 @@ def appointment_list(request):
                                    termination_requests__initiator=TerminationInitiator.PLANNER).distinct()
     if request.GET.get("export") == "xlsx":
         return _export(queryset)
-    try:
-        page = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page = 1
     size = selectors.LIST_PAGE_SIZE
     total = queryset.count()
+    page = page_within(request.GET.get("page"), count=total, per_page=size)
     appointments = list(queryset[(page - 1) * size: page * size])
     today = clock.today()
     for appointment in appointments:
@@ -171,9 +169,9 @@ def appointment_new(request):
     if request.method == "POST":
         form = {k: request.POST.get(k, "").strip() for k in form}
         try:
-            if not form["unit"].isdigit() or not form["planner"].isdigit():
+            if not is_digits(form["unit"]) or not is_digits(form["planner"]):
                 raise DomainError("请选择责任单元和责任规划师。", code="missing_field")
-            if form["fee_yuan"] and not form["fee_yuan"].isdigit():
+            if form["fee_yuan"] and not is_digits(form["fee_yuan"]):
                 raise DomainError("服务费用应为不小于 0 的整数（元）。", code="invalid_fee")
             appointment = services.appointment_create(
                 actor=user, planner=int(form["planner"]), unit=int(form["unit"]), role=form["role"],
@@ -611,7 +609,7 @@ def withdrawal_replace(request, pk: int):
     withdrawal = selectors.withdrawal_get(user=request.user, pk=pk)
     form = {"planner": request.POST.get("planner", "").strip()}
     try:
-        if not form["planner"].isdigit():
+        if not is_digits(form["planner"]):
             raise DomainError("请选择补位责任规划师。", code="missing_field")
         appointment = services.withdrawal_replace(actor=request.user, withdrawal=withdrawal, planner=int(form["planner"]))
     except DomainError as exc:
@@ -658,7 +656,7 @@ def removal_replace(request, pk: int):
     appointment = selectors.removed_posting_get(user=request.user, pk=pk)
     form = {"planner": request.POST.get("planner", "").strip()}
     try:
-        if not form["planner"].isdigit():
+        if not is_digits(form["planner"]):
             raise DomainError("请选择补位责任规划师。", code="missing_field")
         replacement = removal.removal_replace(actor=request.user, appointment=appointment, planner=int(form["planner"]))
     except DomainError as exc:
@@ -691,7 +689,7 @@ def district_chiefs(request):
             district = next((d for d in manageable if str(d.pk) == form["district"]), None)
             if district is None:
                 raise DomainError("请选择您负责的区。", code="missing_field")
-            if not form["planner"].isdigit():
+            if not is_digits(form["planner"]):
                 raise DomainError("请选择责任规划师。", code="missing_field")
             services.district_chief_appoint(actor=user, district=district, planner=int(form["planner"]),
                                             start=form["start"], end=form["end"] or None, note=form["note"])
@@ -763,7 +761,7 @@ def proposal_new(request):
         try:
             if unit is None:
                 raise DomainError("请选择本单位的责任单元。", code="missing_field")
-            if not form["planner"].isdigit():
+            if not is_digits(form["planner"]):
                 raise DomainError("请从检索结果中选择责任规划师。", code="missing_field")
             proposal = proposals.proposal_submit(
                 actor=user, planner=int(form["planner"]), unit=unit, role=form["role"], start=form["start"],
@@ -780,7 +778,7 @@ def proposal_new(request):
     candidates = []
     if unit is not None and (form["q"] or form["planner"]):
         candidates = proposals.selection_candidates(user=user, unit=unit, q=form["q"], role=form["role"])
-        if form["planner"].isdigit() and not any(str(c["id"]) == form["planner"] for c in candidates):
+        if is_digits(form["planner"]) and not any(str(c["id"]) == form["planner"] for c in candidates):
             chosen = Planner.objects.filter(pk=int(form["planner"]), city=city)
             candidates = proposals.planner_selection_facts(planners=chosen, unit=unit, role=form["role"]) + candidates
     cap_in_principle = city.policy.limit_in_principle("unit_cap")

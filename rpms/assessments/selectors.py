@@ -32,6 +32,7 @@ from rpms.appointments.models import Appointment, AppointmentStatus
 from rpms.appointments.services import add_years
 from rpms.cities.models import City
 from rpms.core.errors import DomainError, Forbidden, NotFound
+from rpms.core.params import db_int_param, year_param
 from rpms.geography.models import District, ResponsibilityUnit, UnitMembership
 
 from . import permissions
@@ -81,12 +82,11 @@ def _scoped(queryset, q):
 
 
 def _int(value, label: str):
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise DomainError(f"筛选条件“{label}”应为整数。", code="invalid_filter") from None
+    return db_int_param(value, label=f"筛选条件“{label}”", code="invalid_filter")
+
+
+def _year(value):
+    return year_param(value, label="筛选条件“年度”")
 
 
 # --- assessments -----------------------------------------------------------------------------------------------
@@ -100,7 +100,7 @@ def _assessments():
 
 def assessment_list(*, user, year=None, status: str = "", district=None, grade: str = "", limit: int = LIST_LIMIT):
     queryset = _scoped(_assessments(), assessment_scope_q(user))
-    year = _int(year, "年度")
+    year = _year(year)
     if year:
         queryset = queryset.filter(year=year)
     if status:
@@ -560,7 +560,7 @@ def district_assessment_list(*, user, city, year=None):
     queryset = DistrictAssessment.objects.select_related("city", "district", "assessed_by").filter(city=city)
     if ids is not None:
         queryset = queryset.filter(district_id__in=ids)
-    year = _int(year, "年度")
+    year = _year(year)
     if year:
         queryset = queryset.filter(year=year)
     return queryset.order_by("-year", "district__sort_order", "district__code")
@@ -590,7 +590,7 @@ def public_honours(*, city=None, year=None):
     queryset = _honours().filter(published_at__isnull=False, status=HonourStatus.SELECTED)
     if city is not None:
         queryset = queryset.filter(city=city)
-    year = _int(year, "年度")
+    year = _year(year)
     if year:
         queryset = queryset.filter(year=year)
     return queryset.order_by("city__sort_order", "-year", "district__sort_order", "district__code", "planner__name", "id")
@@ -621,7 +621,7 @@ def honour_list(*, user, city=None, year=None, status: str = ""):
         queryset = queryset.filter(published_at__isnull=False)
     if city is not None:
         queryset = queryset.filter(city=city)
-    year = _int(year, "年度")
+    year = _year(year)
     if year:
         queryset = queryset.filter(year=year)
     if status:

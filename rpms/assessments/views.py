@@ -16,6 +16,7 @@ from rpms.cities.models import City
 from rpms.cities.selectors import city_get, city_list, policy_article
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
+from rpms.core.params import is_digits
 from rpms.geography.models import District
 
 from . import permissions, selectors, services
@@ -52,7 +53,7 @@ def _year_param(request):
     raw = (request.GET.get("year") or "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    if not is_digits(raw):
         raise DomainError("年度应为四位数字。", code="invalid_year")
     return int(raw)
 
@@ -114,7 +115,7 @@ def assessment_due(request):
 @require_POST
 def assessment_open(request):
     raw = (request.POST.get("appointment") or "").strip()
-    appointment = Appointment.objects.filter(pk=raw).first() if raw.isdigit() else None
+    appointment = Appointment.objects.filter(pk=raw).first() if is_digits(raw) else None
     if appointment is None:
         raise NotFound("派驻聘任不存在。")
     assessment, ok = _act(request, services.assessment_open, appointment=appointment,
@@ -433,7 +434,7 @@ def district_overview(request):
 @require_POST
 def district_record(request):
     raw = (request.POST.get("district") or "").strip()
-    district = District.objects.select_related("city__policy").filter(pk=raw).first() if raw.isdigit() else None
+    district = District.objects.select_related("city__policy").filter(pk=raw).first() if is_digits(raw) else None
     if district is None:
         raise NotFound("区不存在。")
     year = request.POST.get("year", "")

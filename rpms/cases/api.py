@@ -18,6 +18,7 @@ from ninja import Router, Schema, Status
 
 from rpms.core.api import auth_required, json_object_body, public_answer, require_role
 from rpms.core.errors import DomainError, NotFound
+from rpms.core.params import is_digits, limit_offset
 from rpms.geography.models import ResponsibilityUnit
 
 from . import selectors, services
@@ -95,10 +96,8 @@ def staff_item(case: Case, *, full: bool = False) -> dict:
     return data
 
 
-def _page(limit: int, offset: int) -> int:
-    if limit < 1 or offset < 0:
-        raise DomainError("分页参数不正确。", code="invalid_page")
-    return min(limit, LIST_LIMIT_MAX)
+def _page(limit: int, offset: int) -> tuple[int, int]:
+    return limit_offset(limit, offset, max_limit=LIST_LIMIT_MAX, clamp=True)
 
 
 @router.get("/cases", auth=None, response={200: dict[str, Any], **ERRORS}, summary="优秀案例（公开）")
@@ -106,7 +105,7 @@ def _page(limit: int, offset: int) -> int:
 def public_list(request, city: str = "", district: str = "", zone_type: str = "", duty_category: str = "",
                 limit: int = 20, offset: int = 0):
     """已推荐发布的优秀案例，可按城市、区（代码）、功能区类型、工作职责类别筛选。"""
-    limit = _page(limit, offset)
+    limit, offset = _page(limit, offset)
     filters = selectors.public_filters_parse(
         {"city": city, "district": district, "zone_type": zone_type, "duty_category": duty_category})
     if (city and filters.city is None) or (district and filters.district is None):
@@ -125,7 +124,7 @@ def public_detail(request, case_id: int):
 @router.get("/case-submissions", auth=auth_required, response={200: dict[str, Any], **ERRORS}, summary="案例提交与审核列表")
 def staff_list(request, status: str = "", limit: int = 30, offset: int = 0):
     require_role(request, *selectors.STAFF_ROLES)
-    limit = _page(limit, offset)
+    limit, offset = _page(limit, offset)
     queryset = selectors.case_list(user=request.user, status=status)
     return {"count": queryset.count(), "limit": limit, "offset": offset,
             "items": [staff_item(c) for c in queryset[offset:offset + limit]]}
@@ -160,7 +159,7 @@ def submit(request):
     """责任规划师提交本人（本团队）服务过的责任单元的案例。"""
     data, photos, _ = _submission(request)
     raw = data["unit"].strip()
-    unit = ResponsibilityUnit.objects.select_related("district", "city__policy").filter(pk=int(raw)).first() if raw.isdigit() and len(raw) < 10 else None
+    unit = ResponsibilityUnit.objects.select_related("district", "city__policy").filter(pk=int(raw)).first() if is_digits(raw) and len(raw) < 10 else None
     if raw and unit is None:
         raise NotFound("责任单元不存在。", code="unit_not_found")
     case = services.case_submit(

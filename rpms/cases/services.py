@@ -19,6 +19,7 @@ from rpms.cities.selectors import policy_article
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.core.uploads import EXTENSION_FOR_KIND, clean_original_name, proof_check, proof_delete, proof_store
+from rpms.core.params import is_digits
 from rpms.notifications.services import notify
 
 from .models import Case, CasePhoto, CaseStatus
@@ -250,7 +251,7 @@ def case_revise(*, actor, case: Case, title: str, duty_category: str, summary: s
     case.duty_category = _duty_category(case.city, duty_category)
     photos = _photos_check(photos)
     existing = list(case.photos.all())
-    remove_ids = {int(i) for i in remove_photo_ids or [] if str(i).strip().isdigit()}
+    remove_ids = {int(i) for i in remove_photo_ids or [] if is_digits(str(i).strip())}
     removed = [p for p in existing if p.pk in remove_ids]
     if len(existing) - len(removed) + len(photos) > MAX_PHOTOS:
         raise DomainError(f"每个案例最多上传 {MAX_PHOTOS} 张图片。", code="too_many_photos")

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rpms.accounts.models import Role
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.uploads import max_proof_bytes, proof_response
+from rpms.core.params import is_digits
 from rpms.geography.models import ResponsibilityUnit
 
 from . import selectors, services
@@ -110,7 +111,7 @@ def case_new(request):
     try:
         if unit is None:
             # Not among the planner's units: the same refusal as the service gives.
-            if form["unit"] and ResponsibilityUnit.objects.filter(pk=form["unit"] if form["unit"].isdigit() else 0).exists():
+            if form["unit"] and ResponsibilityUnit.objects.filter(pk=form["unit"] if is_digits(form["unit"]) else 0).exists():
                 raise Forbidden("只能提交本人（本团队）服务过的责任单元的案例。", code="not_your_unit")
             raise DomainError("请选择责任单元。", code="unit_required")
         case = services.case_submit(

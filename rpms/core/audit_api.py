@@ -7,7 +7,7 @@ from ninja import Query, Router, Schema
 from rpms.accounts.models import Role
 
 from .api import auth_required, require_role
-from .errors import DomainError
+from .params import limit_offset
 from .selectors import action_log_list, parse_action_log_filters
 
 router = Router(tags=["操作日志"])
@@ -63,14 +63,11 @@ class ErrorOut(Schema):
 def audit_list(request, params: Query[AuditQuery]):
     """市级管理员查看本市记录；审计员查看所属城市（未关联城市则全部）记录。日期为北京时间，含起止当日。"""
     user = require_role(request, Role.CITY_ADMIN, Role.AUDITOR)
-    if not 1 <= params.limit <= AUDIT_API_MAX_LIMIT:
-        raise DomainError(f"limit 须在 1 到 {AUDIT_API_MAX_LIMIT} 之间。", code="invalid_limit")
-    if params.offset < 0:
-        raise DomainError("offset 不能为负数。", code="invalid_offset")
+    limit, offset = limit_offset(params.limit, params.offset, max_limit=AUDIT_API_MAX_LIMIT)
     filters = parse_action_log_filters(params.dict())
     queryset = action_log_list(user=user, filters=filters)
     count = queryset.count()
-    rows = queryset[params.offset : params.offset + params.limit]
+    rows = queryset[offset : offset + limit]
     return {
         "count": count,
         "items": [

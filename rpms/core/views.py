@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from .errors import DomainError
+from .errors import DomainError, bad_input_error
 from .excel import workbook_response
 from .selectors import (
     AUDIT_DATE_FILTERS,
@@ -107,3 +107,19 @@ def audit_export(request):
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return workbook_response(f"操作日志-{stamp}.xlsx", "操作日志", AUDIT_EXPORT_HEADERS, rows, widths=AUDIT_EXPORT_WIDTHS)
+
+
+def bad_request(request, exception=None):
+    """handler400: a request Django refused before any view (a multipart body without a boundary, too
+    many fields, too big, …) gets a Chinese page — 413 for a body over the size limit."""
+    from django.http import HttpResponse
+    from django.template.loader import render_to_string
+
+    error = bad_input_error(exception) if exception is not None else None
+    error = error or DomainError("请求无法处理：请求内容不符合要求。", code="bad_request")
+    context = {"status": error.status, "code": error.code, "message": error.message}
+    try:
+        body = render_to_string("core/error.html", context, request=request)
+    except Exception:  # noqa: BLE001 - the page must not fail on a request that is already broken
+        body = render_to_string("400.html", context)
+    return HttpResponse(body, status=error.status)

@@ -16,6 +16,7 @@ from rpms.cities.models import City
 from rpms.cities.selectors import policy_article
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
+from rpms.core.params import is_digits
 from rpms.geography.models import District, ResponsibilityUnit
 from rpms.registry.models import Planner
 
@@ -120,7 +121,7 @@ def request_new(request):
             "role": request.POST.get("role", ""),
             "specialties": request.POST.getlist("specialties"),
             "slots_per_unit": request.POST.get("slots_per_unit", "1"),
-            "units": [u for u in request.POST.getlist("units") if u.isdigit()],
+            "units": [u for u in request.POST.getlist("units") if is_digits(u)],
             "service_focus": request.POST.get("service_focus", ""),
             "note": request.POST.get("note", ""),
         }
@@ -251,7 +252,7 @@ def matching(request):
 @require_POST
 def matching_run(request):
     city = _city(request)
-    ids = [i for i in request.POST.getlist("requests") if i.isdigit()]
+    ids = [i for i in request.POST.getlist("requests") if is_digits(i)]
     try:
         run = services.matching_run(actor=request.user, city=city, request_ids=ids or None)
     except DomainError as exc:
@@ -402,9 +403,9 @@ def conflicts(request):
                     raise DomainError("请选择责任规划师（输入姓名后从列表中选择）。", code="planner_required")
             unit = district = None
             kind, _, target_id = form["target"].partition(":")
-            if kind == "u" and target_id.isdigit():
+            if kind == "u" and is_digits(target_id):
                 unit = next((u for u in units if u.pk == int(target_id)), None)
-            elif kind == "d" and target_id.isdigit():
+            elif kind == "d" and is_digits(target_id):
                 district = next((d for d in districts if d.pk == int(target_id)), None)
             if unit is None and district is None:
                 raise DomainError("请选择存在利益冲突的责任单元或区。", code="conflict_target")

@@ -30,6 +30,7 @@ from ninja.files import UploadedFile
 from rpms.accounts.models import Role
 from rpms.core.api import auth_required, require_role
 from rpms.core.errors import DomainError, NotFound
+from rpms.core.params import db_int_param, month_param, year_param
 
 from . import selectors, services
 from .models import DutyStatus
@@ -64,12 +65,7 @@ def _iso(value):
 
 
 def _int_param(value, label):
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise DomainError(f"{label}应为整数。", code="invalid_input") from None
+    return db_int_param(value, label=label, code="invalid_input")
 
 
 # --- serialisers ------------------------------------------------------------------------------------
@@ -336,9 +332,7 @@ def _changes(patch) -> dict:
 def _year_month(year, month):
     from . import clock
 
-    year = _int_param(year, "年份") or clock.today().year
-    month = _int_param(month, "月份")
-    return year, month
+    return year_param(year, label="年份", default=clock.today().year), month_param(month, label="月份")
 
 
 # --- duty records ---------------------------------------------------------------------------------
@@ -349,7 +343,7 @@ def duty_record_list(request, unit: str = "", planner: str = "", status: str = "
     """规划师看本人的记录；聘任主体看其责任单元的；区级工作人员看本区的；市级管理员和审计员看全市的。"""
     records = selectors.duty_record_list(
         user=request.user, unit_id=_int_param(unit, "unit"), planner_id=_int_param(planner, "planner"), status=status,
-        year=_int_param(year, "年份"), month=_int_param(month, "月份"),
+        year=year_param(year, label="年份"), month=month_param(month, label="月份"),
     )
     return [record_json(r) for r in records]
 
@@ -403,8 +397,8 @@ def duty_record_unit_summary(request, year: str = "", month: str = ""):
 def duty_record_calendar(request, year: str = "", month: str = "", planner: str = "", unit: str = ""):
     from . import clock
 
-    year = _int_param(year, "年份") or clock.today().year
-    month = _int_param(month, "月份") or clock.today().month
+    year = year_param(year, label="年份", default=clock.today().year)
+    month = month_param(month, label="月份", default=clock.today().month)
     grid = selectors.duty_calendar(user=request.user, year=year, month=month, planner_id=_int_param(planner, "planner"),
                                    unit_id=_int_param(unit, "unit"))
     return {

@@ -22,6 +22,7 @@ from rpms.accounts.models import Role
 from rpms.appointments.models import Appointment
 from rpms.appointments.selectors import scope_q as appointment_scope_q
 from rpms.core.errors import DomainError, NotFound
+from rpms.core.params import is_digits
 
 from . import clock, permissions
 from .models import (
@@ -59,7 +60,7 @@ def _int(params, name: str, label: str) -> int | None:
     raw = str(params.get(name) or "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    if not is_digits(raw):
         raise DomainError(f"筛选条件“{label}”应为编号（整数）。", code="invalid_filter")
     return int(raw)
 
@@ -68,7 +69,7 @@ def _year(params) -> int | None:
     raw = str(params.get("year") or "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
+    if not is_digits(raw) or not 2000 <= int(raw) <= 2100:
         raise DomainError("年度应为四位数字，如 2026。", code="invalid_year")
     return int(raw)
 

@@ -9,6 +9,7 @@ from ninja import Router, Schema
 
 from rpms.core.api import auth_required, json_object_body
 from rpms.core.errors import DomainError
+from rpms.core.params import limit_offset
 
 from . import selectors, services
 from .models import Notification
@@ -46,9 +47,7 @@ def notification_list(request, unread: str = "", limit: int = 50, offset: int = 
     """本人的站内提醒，最新在前；unread=1 只看未读。"""
     if unread not in ("", "0", "1"):
         raise DomainError("unread 参数应为 1 或 0。", code="invalid_filter")
-    if limit < 1 or offset < 0:
-        raise DomainError("分页参数不正确。", code="invalid_page")
-    limit = min(limit, LIST_LIMIT_MAX)
+    limit, offset = limit_offset(limit, offset, max_limit=LIST_LIMIT_MAX, clamp=True)
     queryset = selectors.inbox_list(user=request.user, unread_only=unread == "1")
     rows = list(queryset[offset:offset + limit])
     return {

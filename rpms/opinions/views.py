@@ -14,6 +14,7 @@ from rpms.accounts.models import Role
 from rpms.appointments import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
+from rpms.core.params import is_digits
 from rpms.geography.models import ResponsibilityUnit
 
 from . import permissions, selectors, services
@@ -119,7 +120,7 @@ def opinion_new(request):
         return render(request, "opinions/form.html", _form_context(unit=unit, units=units, form=form))
     if wanted and str(unit.pk) != wanted:
         # A unit the planner does not serve: the service says so (403); never silently switch units.
-        unit = ResponsibilityUnit.objects.select_related("city", "district").filter(pk=wanted).first() if wanted.isdigit() else None
+        unit = ResponsibilityUnit.objects.select_related("city", "district").filter(pk=wanted).first() if is_digits(wanted) else None
         if unit is None:
             raise NotFound("责任单元不存在。")
     try:
@@ -268,7 +269,7 @@ def opinion_response(request, pk):
         return services.opinion_response_record(
             actor=request.user, opinion=opinion, responder=request.POST.get("responder", ""),
             outcome=request.POST.get("outcome", ""), reasons=request.POST.get("reasons", ""),
-            responded_on=responded_on, department_id=int(department) if department.isdigit() else None,
+            responded_on=responded_on, department_id=int(department) if is_digits(department) else None,
         )
 
     return _act(request, pk, act, "反馈已记录。")

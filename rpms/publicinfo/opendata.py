@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from rpms.core.errors import DomainError, NotFound
 from rpms.core.masking import mask_public_data
+from rpms.core.params import is_digits
 
 from . import clock
 
@@ -347,7 +348,7 @@ def dataset_filters(dataset: Dataset, params) -> dict:
     year = None
     raw_year = str(params.get("year") or "").strip()
     if raw_year:
-        if not (raw_year.isdigit() and 2000 <= int(raw_year) <= 2100):
+        if not (is_digits(raw_year) and 2000 <= int(raw_year) <= 2100):
             raise DomainError("年份应为四位数字，如 2026。", code="invalid_year")
         year = int(raw_year)
     return {"city": city, "district": district if "district" in dataset.filters else None,

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from rpms.cities.models import City
 from rpms.core.errors import DomainError, NotFound
+from rpms.core.params import is_digits, page_number
 from rpms.geography import selectors as geography_selectors
 from rpms.geography.models import District
 
@@ -45,10 +46,7 @@ def city_from_params(params, *, cities: list[City] | None = None, default_first:
 
 
 def page_from_params(params) -> int:
-    raw = str(params.get("page") or "1").strip()
-    if not raw.isdigit() or not 1 <= int(raw) <= PAGE_MAX:
-        raise DomainError("页码应为 1 至 500 之间的整数。", code="invalid_page")
-    return int(raw)
+    return page_number(str(params.get("page") or "1"), maximum=PAGE_MAX)
 
 
 # =============================================================================================
@@ -94,7 +92,7 @@ def feed_filters(params, *, cities: list[City] | None = None) -> FeedFilters:
         options = "、".join(f"{code}（{label}）" for code, label in AnnouncementKind.choices)
         raise DomainError(f"未知的公告类别“{kind}”，可选：{options}。", code="invalid_kind")
     raw_year = str(params.get("year") or "").strip()
-    if raw_year and not (raw_year.isdigit() and 2000 <= int(raw_year) <= 2100):
+    if raw_year and not (is_digits(raw_year) and 2000 <= int(raw_year) <= 2100):
         raise DomainError("年份应为四位数字，如 2026。", code="invalid_year")
     return FeedFilters(
         city=city_from_params(params, cities=cities), kind=kind, year=int(raw_year) if raw_year else None,

@@ -22,6 +22,7 @@ from rpms.accounts.models import Role
 from rpms.cities.selectors import city_get
 from rpms.core.api import auth_required, require_role
 from rpms.core.errors import DomainError, Forbidden
+from rpms.core.params import limit_offset
 from rpms.geography.models import District
 
 from . import limits, selectors, services
@@ -100,10 +101,7 @@ def pool(request, code: str, limit: int = 100, offset: int = 0):
     title（职称等级下限）、experience_min（工作年限下限）、q（姓名或单位）。"""
     city = city_get(code)
     access = selectors.pool_access(request.user, city)
-    if not 1 <= limit <= selectors.POOL_PAGE_MAX:
-        raise DomainError(f"limit 须在 1 到 {selectors.POOL_PAGE_MAX} 之间。", code="invalid_limit")
-    if offset < 0:
-        raise DomainError("offset 不能为负数。", code="invalid_offset")
+    limit, offset = limit_offset(limit, offset, max_limit=selectors.POOL_PAGE_MAX)
     filters = selectors.pool_filters_parse(request.GET)
     queryset = selectors.pool_list(user=request.user, city=city, filters=filters)
     count = queryset.count()

@@ -12,6 +12,7 @@ from rpms.cities.models import City
 from rpms.cities.vocabulary import DegreeLevel, TitleLevel
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
+from rpms.core.params import page_within
 from rpms.core.masking import mask_id_number, mask_mobile
 from rpms.geography.models import District
 
@@ -58,11 +59,8 @@ def pool_list(request):
         queryset, error = selectors.pool_list(user=request.user, city=city), exc.message
     else:
         error = ""
-    try:
-        page = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page = 1
     total = queryset.count()
+    page = page_within(request.GET.get("page"), count=total, per_page=POOL_PAGE_SIZE)
     planners = list(queryset[(page - 1) * POOL_PAGE_SIZE: page * POOL_PAGE_SIZE])
     rows = [selectors.planner_row(p, access) for p in planners]
     leaving = selectors.pending_leave_requests(city=city) if access == selectors.FULL else set()

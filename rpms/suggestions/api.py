@@ -28,6 +28,7 @@ from rpms.accounts.models import Role
 from rpms.core.api import auth_required, json_object_body, public_answer, require_role
 from rpms.core.errors import DomainError, NotFound
 from rpms.core.masking import mask_mobile
+from rpms.core.params import limit_offset, page_number
 from rpms.core.uploads import proof_response
 from rpms.geography.models import Department, ResponsibilityUnit
 
@@ -217,10 +218,8 @@ def proposal_detail(proposal) -> dict:
 
 
 def _page_args(page, page_size):
-    try:
-        return max(1, int(page)), max(1, min(int(page_size), selectors.PAGE_SIZE_MAX))
-    except (TypeError, ValueError):
-        raise DomainError("分页参数应为正整数。", code="invalid_page") from None
+    page_size, _ = limit_offset(page_size, 0, max_limit=selectors.PAGE_SIZE_MAX, clamp=True)
+    return page_number(page), page_size
 
 
 @router.get("/public/units/{unit_id}/suggestions", auth=None, response={200: dict[str, Any], **ERRORS},
@@ -304,9 +303,7 @@ def suggestion_list(request, status: str = "", overdue: str = "", pending: str =
                     awaiting_release: str = ""):
     """责任规划师：当前服务的单元；区级：本区；市级与审计：本市。overdue=1 只看超期未答复的。"""
     require_role(request, *STAFF_ROLES)
-    if limit < 1 or offset < 0:
-        raise DomainError("分页参数不正确。", code="invalid_page")
-    limit = min(limit, LIST_LIMIT_MAX)
+    limit, offset = limit_offset(limit, offset, max_limit=LIST_LIMIT_MAX, clamp=True)
     queryset = selectors.suggestion_list(
         user=request.user, status=status, overdue=_flag(overdue), pending=_flag(pending), vacant=_flag(vacant),
         hidden=_flag(hidden), unit_id=unit, district_id=district, q=q, awaiting_release=_flag(awaiting_release),
@@ -406,9 +403,7 @@ def suggestion_release(request, suggestion_id: int):
 
 @router.get("/work-proposals", auth=auth_required, response={200: dict[str, Any], **ERRORS}, summary="工作建议列表")
 def work_proposal_list(request, status: str = "", limit: int = 50, offset: int = 0):
-    if limit < 1 or offset < 0:
-        raise DomainError("分页参数不正确。", code="invalid_page")
-    limit = min(limit, LIST_LIMIT_MAX)
+    limit, offset = limit_offset(limit, offset, max_limit=LIST_LIMIT_MAX, clamp=True)
     queryset = selectors.work_proposal_list(user=request.user, status=status)
     return {"count": queryset.count(), "limit": limit, "offset": offset,
             "items": [proposal_item(p) for p in queryset[offset:offset + limit]]}

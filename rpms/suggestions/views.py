@@ -23,6 +23,7 @@ from rpms.cities.models import City
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
 from rpms.core.masking import mask_mobile
+from rpms.core.params import page_number
 from rpms.core.uploads import proof_response
 from rpms.geography.selectors import subdistrict_search
 from rpms.workdays.selectors import add_working_days
@@ -80,9 +81,10 @@ def public_unit(request, unit_id):
 
 
 def _page_number(request) -> int:
+    """As Django's Paginator.get_page: anything but a page number (1 to PAGE_MAX) → the first page."""
     try:
-        return max(1, int(request.GET.get("page", 1)))
-    except (TypeError, ValueError):
+        return page_number(request.GET.get("page"))
+    except DomainError:
         return 1
 
 

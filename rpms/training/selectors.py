@@ -15,6 +15,7 @@ from django.db.models import Count, Prefetch, Q, Sum
 
 from rpms.accounts.models import Role
 from rpms.core.errors import DomainError, NotFound
+from rpms.core.params import is_digits
 from rpms.registry.models import Planner
 
 from . import permissions
@@ -91,7 +92,7 @@ def _year(value) -> int | None:
     raw = str(value or "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
+    if not is_digits(raw) or not 2000 <= int(raw) <= 2100:
         raise DomainError("年度应为四位数字，如 2026。", code="invalid_year")
     return int(raw)
 

@@ -16,6 +16,7 @@ from rpms.cities.models import City
 from rpms.cities.selectors import policy_article
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
+from rpms.core.params import is_digits
 
 from . import permissions, selectors, services
 from .media import ranged_file_response
@@ -115,7 +116,7 @@ def record_list(request):
     params = request.GET
     queryset = selectors.record_list(user=request.user, city=city, year=params.get("year"),
                                      status=params.get("status", ""), source=params.get("source", ""),
-                                     planner=params.get("planner") if str(params.get("planner") or "").isdigit() else None)
+                                     planner=params.get("planner") if is_digits(str(params.get("planner") or "")) else None)
     if params.get("export") == "xlsx":
         rows = ([r.planner.name, r.year, r.date, r.get_source_display(), r.title, r.provider, r.hours,
                  r.get_status_display(), r.confirmed_by_label, r.confirmed_at] for r in queryset.iterator(chunk_size=1000))
@@ -149,7 +150,7 @@ def record_new(request):
         try:
             planner = own
             if planner is None:
-                if not form["planner"].isdigit():
+                if not is_digits(form["planner"]):
                     raise DomainError("请选择责任规划师。", code="planner_required")
                 planner = selectors.planner_get(user=request.user, pk=int(form["planner"]))
             record = services.training_record_create(

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from rpms.core.errors import DomainError, Forbidden
+from rpms.core.params import is_digits
 
 from .forms import CalendarYearEntryForm, parse_date_param, parse_days_param
 from .selectors import add_working_days, calendar_year_list, calendar_year_overview
@@ -34,7 +35,7 @@ def year_list(request):
     return render(
         request,
         "workdays/year_list.html",
-        {"rows": calendar_year_list(), "deleted": deleted if deleted.isascii() and deleted.isdigit() else ""},
+        {"rows": calendar_year_list(), "deleted": deleted if deleted.isascii() and is_digits(deleted) else ""},
     )
 
 
@@ -76,7 +77,7 @@ def year_enter(request):
     else:
         initial = {}
         year = request.GET.get("year", "")
-        if year.isascii() and year.isdigit():
+        if year.isascii() and is_digits(year):
             initial["year"] = int(year)
         form = CalendarYearEntryForm(initial=initial)
     return render(

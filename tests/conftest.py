@@ -1,0 +1,46 @@
+"""Fixtures of the system-wide tests: the demo world (issue #13's bad-input sweeps and the OpenAPI fuzz)."""
+import os
+
+import pytest
+
+# The demo accounts of each role (rpms.portal seed_demo); None is the anonymous caller.
+DEMO_ROLES = {
+    "anonymous": None,
+    "city_admin": "city_admin",
+    "city_admin_pingdingshan": "pds_admin",
+    "district_officer": "district_haidian",
+    "street_office": "street_demo",
+    "planner": "planner_demo",
+    "auditor": "auditor",
+}
+
+
+@pytest.fixture
+def demo_world(db):
+    """Both cities, one account per role, a few planners admitted the way each city admits them, and their
+    activity (appointments, dispatch, duty records, opinions, suggestions), all made through the services
+    (rpms.portal seed_demo). Returns the ids of its business records, newest first per model."""
+    from django.apps import apps
+    from django.core.management import call_command
+
+    with open(os.devnull, "w") as devnull:
+        call_command("seed_demo", planners=6, stdout=devnull, stderr=devnull)
+    ids = set()
+    for model in apps.get_models():
+        if model._meta.app_label in ("auth", "contenttypes", "sessions", "admin"):
+            continue
+        ids.update(pk for pk in model.objects.order_by("-pk").values_list("pk", flat=True)[:20] if isinstance(pk, int))
+    return sorted(ids)
+
+
+@pytest.fixture
+def demo_token():
+    """demo_token(username) → a fresh API token of that demo account."""
+    from rpms.accounts.models import User
+    from rpms.accounts.services import api_token_issue
+
+    def _token(username):
+        raw, _ = api_token_issue(user=User.objects.get(username=username))
+        return raw
+
+    return _token
