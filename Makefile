@@ -14,6 +14,8 @@ PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# The suite runs on two processes (pytest-xdist; this machine and CI have 2 cores). TEST_WORKERS=0 runs it in one.
+TEST_WORKERS ?= 2
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -38,7 +40,7 @@ run: sysdeps deps migrate seed serve
 
 # The test settings are forced so that an exported DJANGO_SETTINGS_MODULE (e.g. local) cannot leak in.
 test: sysdeps test-sysdeps deps-dev
-	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-pg:
 	scripts/with-postgres.sh $(MAKE) --no-print-directory test
