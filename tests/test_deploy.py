@@ -104,7 +104,9 @@ def test_environment_template_is_for_production():
 def test_environment_template_with_a_secret_key_passes_the_deployment_checks():
     _, values = _template()
     names = set(_variables_read()) | set(values)
-    env = {key: value for key, value in os.environ.items() if key not in names}
+    # DJANGO_ALLOW_ASYNC_UNSAFE is set by the browser tests for their own process (Playwright's loop) and
+    # leaks into later tests on the same worker; a deployment never has it.
+    env = {key: value for key, value in os.environ.items() if key not in names | {"DJANGO_ALLOW_ASYNC_UNSAFE"}}
     env.update({key: value for key, value in values.items() if key in _active_variables()})
     env["SECRET_KEY"] = secrets.token_urlsafe(50)
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
