@@ -4,7 +4,9 @@ Non-public records of a district are visible to the city administrators of its c
 auditors, and the district officers of that district; hiring-entity users see their own
 subdistricts. Anything outside a user's scope is answered 404 (NotFound), not 403, so that
 its existence is not revealed."""
-from django.db.models import Q
+from collections.abc import Callable, Mapping
+
+from django.db.models import Exists, OuterRef, Q
 
 from .models import Role
 
@@ -55,3 +57,63 @@ def can_manage_district(user, district) -> bool:
     if user.role == Role.DISTRICT_OFFICER:
         return user.districts.filter(pk=district.pk).exists()
     return False
+
+
+# --- the role switch, written once -----------------------------------------------------------------------------
+
+_NOTHING = object()  # sentinel: "a Q that matches no row", built afresh for every call
+
+
+def _unit_of_own_subdistricts(user, unit: str) -> Q:
+    """Rows whose unit (`unit`: the path to a ResponsibilityUnit) has an open membership of one of the
+    hiring entity's subdistricts."""
+    from rpms.geography.models import UnitMembership
+
+    own = UnitMembership.objects.filter(
+        unit=OuterRef(unit), left_at__isnull=True, subdistrict__in=user.subdistricts.values("pk")
+    )
+    return Q(Exists(own))
+
+
+def role_scope_q(user, *, city: str | None = "city", district: str | None = None, unit: str | None = None,
+                 planner: str | None = None, rules: Mapping[str, Callable] | None = None,
+                 everything=None, nothing=_NOTHING):
+    """The rows of a table `user` may read, as a Q — the role switch every selector used to write itself.
+
+    Paths name where a row keeps its city (`city`: a City FK), its district (`district`: a District FK),
+    its responsibility unit (`unit`: for the hiring entity's subdistricts) and its planner (`planner`: a
+    Planner FK). Per role:
+    - signed out → `nothing`;
+    - superuser, and an auditor bound to no city → `everything` (None by default: "do not filter");
+    - city administrator, auditor of a city → the rows of their city (`city`);
+    - district officer → the rows of their districts (`district`);
+    - hiring entity (street office) → the rows of units holding one of their subdistricts (`unit`);
+    - planner → their own rows (`planner`).
+    `rules` maps a role to a function `user → Q` that replaces (or supplies) its rule. A role without a rule
+    or path, and any role this function does not know, gets `nothing` (deny by default: Q(pk__in=[]) unless
+    the caller asks for another value, e.g. None)."""
+    def none():
+        return Q(pk__in=[]) if nothing is _NOTHING else nothing
+
+    if not getattr(user, "is_authenticated", False):
+        return none()
+    if user.is_superuser or (user.role == Role.AUDITOR and user.city_id is None):
+        return everything
+    rule = (rules or {}).get(user.role)
+    if rule is not None:
+        return rule(user)
+    if user.role in (Role.CITY_ADMIN, Role.AUDITOR) and city:
+        return Q(**{f"{city}_id": user.city_id})
+    if user.role == Role.DISTRICT_OFFICER and district:
+        return Q(**{f"{district}__in": user.districts.values("pk")})
+    if user.role == Role.HIRING_ENTITY and unit:
+        return _unit_of_own_subdistricts(user, unit)
+    if user.role == Role.PLANNER and planner:
+        return Q(**{f"{planner}__user": user})
+    return none()
+
+
+def scope_queryset(queryset, user, **paths):
+    """`queryset` limited by `role_scope_q(user, **paths)` (unfiltered for everything, empty for nothing)."""
+    q = role_scope_q(user, **paths)
+    return queryset if q is None else queryset.filter(q)

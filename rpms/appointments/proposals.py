@@ -21,17 +21,17 @@ and the city's administrators and auditors see a proposal; anyone else gets 404.
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from rpms.accounts.models import Role
+from rpms.accounts.scoping import role_scope_q
 from rpms.cities.eligibility import eligibility_check
 from rpms.cities.models import AppointmentMode
 from rpms.cities.selectors import policy_article
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.core.params import is_digits
-from rpms.geography.models import UnitMembership
 from rpms.registry.models import Planner, PlannerKind, PoolStatus
 from rpms.registry.services import full_clean_or_refuse, planner_lock
 
@@ -173,20 +173,7 @@ def selection_candidates(*, user, unit, q: str = "", role: str = "", start: dt.d
 
 
 def scope_q(user) -> Q | None:
-    if not getattr(user, "is_authenticated", False):
-        return Q(pk__in=[])
-    if user.is_superuser or (user.role == Role.AUDITOR and user.city_id is None):
-        return None
-    if user.role in (Role.CITY_ADMIN, Role.AUDITOR):
-        return Q(city_id=user.city_id)
-    if user.role == Role.DISTRICT_OFFICER:
-        return Q(unit__district__in=user.districts.values("pk"))
-    if user.role == Role.HIRING_ENTITY:
-        own = UnitMembership.objects.filter(
-            unit=OuterRef("unit"), left_at__isnull=True, subdistrict__in=user.subdistricts.values("pk")
-        )
-        return Q(Exists(own))
-    return Q(pk__in=[])
+    return role_scope_q(user, district="unit__district", unit="unit")
 
 
 def _base():

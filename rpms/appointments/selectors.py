@@ -9,11 +9,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from rpms.accounts.models import Role
-from rpms.accounts.scoping import is_city_wide
+from rpms.accounts.scoping import is_city_wide, role_scope_q
 from rpms.cities.models import AppointmentMode, City, ContractSigner
 from rpms.core.errors import DomainError, NotFound
 from rpms.core.params import is_digits
@@ -91,22 +91,7 @@ def status_q(status: str, on: dt.date | None = None) -> Q:
 
 def scope_q(user) -> Q | None:
     """The appointments a signed-in user may see (None: everything)."""
-    if not getattr(user, "is_authenticated", False):
-        return Q(pk__in=[])
-    if user.is_superuser or (user.role == Role.AUDITOR and user.city_id is None):
-        return None
-    if user.role in (Role.CITY_ADMIN, Role.AUDITOR):
-        return Q(city_id=user.city_id)
-    if user.role == Role.DISTRICT_OFFICER:
-        return Q(unit__district__in=user.districts.values("pk"))
-    if user.role == Role.HIRING_ENTITY:
-        own = UnitMembership.objects.filter(
-            unit=OuterRef("unit"), left_at__isnull=True, subdistrict__in=user.subdistricts.values("pk")
-        )
-        return Q(Exists(own))
-    if user.role == Role.PLANNER:
-        return Q(planner__user=user)
-    return Q(pk__in=[])
+    return role_scope_q(user, district="unit__district", unit="unit", planner="planner")
 
 
 @dataclass

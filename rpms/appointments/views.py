@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rpms.accounts.models import Role
+from rpms.accounts.scoping import scope_queryset
 from rpms.cities.models import AppointmentMode, City
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
@@ -37,13 +38,7 @@ def _require_staff(user):
 
 def _districts_for(user) -> list[District]:
     queryset = District.objects.select_related("city").order_by("city__sort_order", "sort_order", "code")
-    if user.is_superuser or (user.role == Role.AUDITOR and user.city_id is None):
-        return list(queryset)
-    if user.role in (Role.CITY_ADMIN, Role.AUDITOR):
-        return list(queryset.filter(city_id=user.city_id))
-    if user.role == Role.DISTRICT_OFFICER:
-        return list(queryset.filter(pk__in=user.districts.values("pk")))
-    return []
+    return list(scope_queryset(queryset, user, district="pk"))
 
 
 # --- list and export ----------------------------------------------------------------------------

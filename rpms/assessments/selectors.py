@@ -26,7 +26,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from rpms.accounts.models import Role
-from rpms.accounts.scoping import is_city_wide
+from rpms.accounts.scoping import is_city_wide, role_scope_q
 from rpms.appointments import clock
 from rpms.appointments.models import Appointment, AppointmentStatus
 from rpms.appointments.services import add_years
@@ -62,19 +62,7 @@ def _entity_q(user, unit_field: str = "unit") -> Q:
 
 def assessment_scope_q(user) -> Q | None:
     """The assessments a signed-in user may see (None: everything)."""
-    if not getattr(user, "is_authenticated", False):
-        return Q(pk__in=[])
-    if user.is_superuser or (user.role == Role.AUDITOR and user.city_id is None):
-        return None
-    if user.role in (Role.CITY_ADMIN, Role.AUDITOR):
-        return Q(city_id=user.city_id)
-    if user.role == Role.DISTRICT_OFFICER:
-        return Q(district__in=user.districts.values("pk"))
-    if user.role == Role.HIRING_ENTITY:
-        return _entity_q(user)
-    if user.role == Role.PLANNER:
-        return Q(planner__user=user)
-    return Q(pk__in=[])
+    return role_scope_q(user, district="district", planner="planner", rules={Role.HIRING_ENTITY: _entity_q})
 
 
 def _scoped(queryset, q):
@@ -269,17 +257,7 @@ def graded_counts(*, city, year: int, district_ids=None) -> dict[str, int]:
 
 
 def violation_scope_q(user) -> Q | None:
-    if not getattr(user, "is_authenticated", False):
-        return Q(pk__in=[])
-    if user.is_superuser or (user.role == Role.AUDITOR and user.city_id is None):
-        return None
-    if user.role in (Role.CITY_ADMIN, Role.AUDITOR):
-        return Q(city_id=user.city_id)
-    if user.role == Role.DISTRICT_OFFICER:
-        return Q(district__in=user.districts.values("pk"))
-    if user.role == Role.PLANNER:
-        return Q(planner__user=user)
-    return Q(pk__in=[])
+    return role_scope_q(user, district="district", planner="planner")
 
 
 def violation_list(*, user, planner=None, unreported: bool = False, limit: int = LIST_LIMIT):

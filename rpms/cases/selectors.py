@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, Q
 
 from rpms.accounts.models import Role
+from rpms.accounts.scoping import role_scope_q
 from rpms.appointments.models import Appointment
 from rpms.cities.models import City
 from rpms.core.errors import NotFound
@@ -106,19 +107,8 @@ def public_filter_options(filters: PublicFilters) -> dict:
 
 def _scope_q(user) -> Q | None:
     """None: everything (superuser); else a Q limiting cases to what the user may see."""
-    if not getattr(user, "is_authenticated", False):
-        return Q(pk__in=[])
-    if user.is_superuser:
-        return None
-    if user.role == Role.AUDITOR and user.city_id is None:
-        return None
-    if user.role in (Role.CITY_ADMIN, Role.AUDITOR):
-        return Q(city_id=user.city_id)
-    if user.role == Role.DISTRICT_OFFICER:
-        return Q(district__in=user.districts.values("pk"))
-    if user.role == Role.PLANNER:
-        return Q(author=user) | Q(planner__user=user)
-    return Q(pk__in=[])
+    return role_scope_q(user, district="district",
+                        rules={Role.PLANNER: lambda planner: Q(author=planner) | Q(planner__user=planner)})
 
 
 def case_list(*, user, status: str = ""):

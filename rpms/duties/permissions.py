@@ -121,21 +121,11 @@ def scope_q(user, *, city_field: str = "city", unit_field: str = "unit", planner
 
     Planner: its own; hiring entity: its units; district officer: its districts; city administrator:
     its city; auditor: its city (or every city when not bound to one)."""
-    from rpms.accounts.scoping import is_city_wide
+    from rpms.accounts.scoping import role_scope_q
 
-    if not _authenticated(user):
-        return None
-    if user.is_superuser:
-        return Q()
-    if user.role == Role.PLANNER:
-        return Q(**{f"{planner_field}__user": user})
     # Subqueries, not id lists: a scoped read (e.g. an hours summary) stays ONE query.
-    if user.role == Role.HIRING_ENTITY:
-        return Q(**{f"{unit_field}__in": entity_units_subquery(user)})
-    if user.role == Role.DISTRICT_OFFICER:
-        return Q(**{f"{unit_field}__district__in": user.districts.values("pk")})
-    if user.role == Role.AUDITOR and user.city_id is None:
-        return Q()
-    if user.role in (Role.CITY_ADMIN, Role.AUDITOR) and is_city_wide(user, user.city_id):
-        return Q(**{f"{city_field}_id": user.city_id})
-    return None
+    return role_scope_q(
+        user, city=city_field, district=f"{unit_field}__district", planner=planner_field,
+        rules={Role.HIRING_ENTITY: lambda entity: Q(**{f"{unit_field}__in": entity_units_subquery(entity)})},
+        everything=Q(), nothing=None,
+    )

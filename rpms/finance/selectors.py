@@ -19,6 +19,7 @@ from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Sum
 from django.db.models.functions import Coalesce, ExtractYear
 
 from rpms.accounts.models import Role
+from rpms.accounts.scoping import role_scope_q
 from rpms.appointments.models import Appointment
 from rpms.appointments.selectors import scope_q as appointment_scope_q
 from rpms.core.errors import DomainError, NotFound
@@ -100,36 +101,20 @@ def allowance_filters_parse(params) -> AllowanceFilters:
 
 def allowance_scope_q(user) -> Q | None:
     """The allowances a signed-in user may see (None: every city's)."""
-    if not getattr(user, "is_authenticated", False):
-        return Q(pk__in=[])
-    if user.is_superuser or (user.role == Role.AUDITOR and user.city_id is None):
-        return None
-    if user.role in (Role.CITY_ADMIN, Role.AUDITOR):
-        return Q(city_id=user.city_id)
-    if user.role == Role.DISTRICT_OFFICER:
-        # The person's allowance is counted under one district but covers every unit they served in the
-        # cycle: each of those districts sees it.
-        mine = user.districts.values("pk")
-        covered = Allowance.appointments.through.objects.filter(
-            allowance_id=OuterRef("pk"), appointment__unit__district__in=mine)
-        return Q(district__in=mine) | Q(Exists(covered))
-    if user.role == Role.PLANNER:
-        return Q(planner__user=user)
-    return Q(pk__in=[])
+    return role_scope_q(user, planner="planner", rules={Role.DISTRICT_OFFICER: _allowance_district_q})
+
+
+def _allowance_district_q(user) -> Q:
+    # The person's allowance is counted under one district but covers every unit they served in the
+    # cycle: each of those districts sees it.
+    mine = user.districts.values("pk")
+    covered = Allowance.appointments.through.objects.filter(
+        allowance_id=OuterRef("pk"), appointment__unit__district__in=mine)
+    return Q(district__in=mine) | Q(Exists(covered))
 
 
 def reconciliation_scope_q(user) -> Q | None:
-    if not getattr(user, "is_authenticated", False):
-        return Q(pk__in=[])
-    if user.is_superuser or (user.role == Role.AUDITOR and user.city_id is None):
-        return None
-    if user.role in (Role.CITY_ADMIN, Role.AUDITOR):
-        return Q(city_id=user.city_id)
-    if user.role == Role.DISTRICT_OFFICER:
-        return Q(district__in=user.districts.values("pk"))
-    if user.role == Role.PLANNER:
-        return Q(planner__user=user)
-    return Q(pk__in=[])
+    return role_scope_q(user, district="district", planner="planner")
 
 
 def reconciliation_list(*, user, city=None, planner=None):

@@ -33,6 +33,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from rpms.accounts.models import Role
+from rpms.accounts.scoping import role_scope_q
 from rpms.cities.limits import IN_PRINCIPLE, STRICTNESS_LABELS, is_in_principle, limit_article, limit_label
 from rpms.core import hooks
 from rpms.core.audit import _jsonable, audit_log, snapshot
@@ -341,15 +342,13 @@ def _base():
 def scope_q(user) -> Q | None:
     """None: every record. City administrators and auditors: their city; district officers: their
     districts' records and their own requests; anyone else: their own requests."""
-    if not getattr(user, "is_authenticated", False):
-        return Q(pk__in=[])
-    if user.is_superuser or (user.role == Role.AUDITOR and user.city_id is None):
-        return None
-    if user.role in (Role.CITY_ADMIN, Role.AUDITOR):
-        return Q(city_id=user.city_id)
-    if user.role == Role.DISTRICT_OFFICER:
-        return Q(district__in=user.districts.values("pk")) | Q(requested_by=user)
-    return Q(requested_by=user)
+    def own(actor):
+        return Q(requested_by=actor)
+
+    # Whoever asked for an exception sees their own request, whatever their role (a user without one too).
+    rules = {Role.DISTRICT_OFFICER: lambda actor: Q(district__in=actor.districts.values("pk")) | own(actor),
+             Role.HIRING_ENTITY: own, Role.PLANNER: own, "": own}
+    return role_scope_q(user, rules=rules)
 
 
 def can_see(user, record: LimitException) -> bool:

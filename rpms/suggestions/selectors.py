@@ -18,6 +18,7 @@ from __future__ import annotations
 from django.db.models import BooleanField, Count, ExpressionWrapper, Prefetch, Q
 
 from rpms.accounts.models import Role
+from rpms.accounts.scoping import role_scope_q
 from rpms.appointments.models import Appointment
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.geography.models import Department, ResponsibilityUnit, UnitMembership
@@ -129,19 +130,10 @@ def public_suggestion_by_code(code) -> Suggestion:
 
 def _scope_q(user, today) -> Q | None:
     """The suggestions (or proposals: same fields) the user may read; None: no access at all."""
-    if not getattr(user, "is_authenticated", False):
-        return None
-    if user.is_superuser:
-        return Q()
-    if user.role == Role.AUDITOR:
-        return Q() if user.city_id is None else Q(city_id=user.city_id)
-    if user.role == Role.CITY_ADMIN:
-        return Q(city_id=user.city_id)
-    if user.role == Role.DISTRICT_OFFICER:
-        return Q(district_id__in=user.districts.values("pk"))
-    if user.role == Role.PLANNER:
-        return Q(unit_id__in=Appointment.objects.active(on=today).filter(planner__user=user).values("unit_id"))
-    return None
+    def serving(planner) -> Q:
+        return Q(unit_id__in=Appointment.objects.active(on=today).filter(planner__user=planner).values("unit_id"))
+
+    return role_scope_q(user, district="district", rules={Role.PLANNER: serving}, everything=Q(), nothing=None)
 
 
 def _staff_queryset(today):

@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.db.models import Count, Prefetch, Q, Sum
 
 from rpms.accounts.models import Role
+from rpms.accounts.scoping import role_scope_q
 from rpms.core.errors import DomainError, NotFound
 from rpms.core.params import is_digits
 from rpms.registry.models import Planner
@@ -98,15 +99,7 @@ def _year(value) -> int | None:
 
 
 def record_scope_q(user) -> Q | None:
-    if not getattr(user, "is_authenticated", False):
-        return Q(pk__in=[])
-    if user.is_superuser or (user.role == Role.AUDITOR and user.city_id is None):
-        return None
-    if user.role in (Role.CITY_ADMIN, Role.AUDITOR):
-        return Q(city_id=user.city_id)
-    if user.role == Role.PLANNER:
-        return Q(planner__user=user)
-    return Q(pk__in=[])
+    return role_scope_q(user, planner="planner")
 
 
 def record_list(*, user, planner=None, year=None, status: str = "", source: str = "", city=None):
