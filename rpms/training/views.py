@@ -4,7 +4,6 @@ Planner: its hours per year, records and certificates (/training/planners/<id>/)
 external training, the city's published courses, enrolment, the materials (video played in the page,
 streamed with Range support) and completion. City administrator: courses and their materials
 (management), live attendance, records to confirm, hours of any planner, Excel export. Auditor: reads."""
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,14 +16,11 @@ from rpms.cities.selectors import policy_article
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
 from rpms.core.params import is_digits
+from rpms.core.web import Submission, act, submit
 
 from . import permissions, selectors, services
 from .media import ranged_file_response
 from .models import CourseDelivery, RecordStatus, TrainingSource
-
-
-def _refusal(exc: DomainError) -> bool:
-    return not isinstance(exc, (NotFound, Forbidden))
 
 
 def _manager_city(user):
@@ -81,16 +77,13 @@ def planner_page(request, pk):
 @require_POST
 def certificate_issue(request, pk):
     planner = selectors.planner_get(user=request.user, pk=pk)
-    try:
-        certificate = services.training_certificate_issue(actor=request.user, planner=planner,
-                                                          year=request.POST.get("year"))
-    except DomainError as exc:
-        if not _refusal(exc):
-            raise
-        messages.error(request, exc.message)
-        return redirect("training:planner", pk=planner.pk)
-    messages.success(request, f"已出具 {certificate.year} 年继续教育学时证明（{certificate.document.number}）。")
-    return redirect("training:certificate_pdf", pk=certificate.pk)
+    return act(
+        request,
+        lambda: services.training_certificate_issue(actor=request.user, planner=planner, year=request.POST.get("year")),
+        success=lambda certificate: f"已出具 {certificate.year} 年继续教育学时证明（{certificate.document.number}）。",
+        redirect_to=lambda certificate: reverse("training:certificate_pdf", args=[certificate.pk]),
+        refused_to=reverse("training:planner", args=[planner.pk]),
+    )
 
 
 @login_required
@@ -144,34 +137,34 @@ def record_new(request):
         planners = selectors.city_planners(city)
     form = {"planner": request.GET.get("planner", ""), "source": TrainingSource.PRACTICE, "title": "", "date": "",
             "hours": "", "provider": "", "description": ""}
-    error, status = "", 200
+    sent = Submission()
     if request.method == "POST":
         form = {k: request.POST.get(k, "") for k in form}
-        try:
+
+        def create():
             planner = own
             if planner is None:
                 if not is_digits(form["planner"]):
                     raise DomainError("请选择责任规划师。", code="planner_required")
                 planner = selectors.planner_get(user=request.user, pk=int(form["planner"]))
-            record = services.training_record_create(
+            return services.training_record_create(
                 actor=request.user, planner=planner, source=form["source"], title=form["title"], date=form["date"],
                 hours=form["hours"], provider=form["provider"], description=form["description"],
                 evidence=request.FILES.get("evidence"),
             )
-        except DomainError as exc:
-            if not _refusal(exc):
-                raise
-            error, status = exc.message, exc.status
-        else:
-            messages.success(request, "已登记并计入学时。" if record.status == RecordStatus.CONFIRMED
-                             else "已提交申报，待市级主管部门确认后计入学时。")
-            return redirect("training:planner", pk=record.planner_id)
+
+        sent = submit(request, create,
+                      success=lambda record: "已登记并计入学时。" if record.status == RecordStatus.CONFIRMED
+                      else "已提交申报，待市级主管部门确认后计入学时。",
+                      redirect_to=lambda record: reverse("training:planner", args=[record.planner_id]))
+        if sent.response:
+            return sent.response
     return render(request, "training/record_form.html", {
-        "form": form, "error": error, "planners": planners, "own": own,
+        "form": form, "error": sent.error, "planners": planners, "own": own,
         "sources": [(TrainingSource.PRACTICE, TrainingSource.PRACTICE.label),
                     (TrainingSource.EXTERNAL, TrainingSource.EXTERNAL.label)],
         "today": timezone.localdate(),
-    }, status=status)
+    }, status=sent.status)
 
 
 @login_required
@@ -180,33 +173,31 @@ def record_detail(request, pk):
     record = selectors.record_get(user=request.user, pk=pk)
     is_manager = permissions.is_course_manager(request.user, record.city)
     own = permissions.planner_of(request.user)
-    error, status = "", 200
+    sent = Submission()
     if request.method == "POST":
         action = request.POST.get("action")
-        try:
+        here = reverse("training:record_detail", args=[record.pk])
+
+        def apply():
             if action == "confirm":
                 services.training_record_confirm(actor=request.user, record=record)
-                messages.success(request, "已确认并计入学时。")
-            elif action == "reject":
+                return "已确认并计入学时。", here
+            if action == "reject":
                 services.training_record_reject(actor=request.user, record=record, reason=request.POST.get("reason", ""))
-                messages.success(request, "已标记为未予确认，并通知责任规划师。")
-            elif action == "withdraw":
+                return "已标记为未予确认，并通知责任规划师。", here
+            if action == "withdraw":
                 planner_id = record.planner_id
                 services.training_record_withdraw(actor=request.user, record=record)
-                messages.success(request, "已撤回申报。")
-                return redirect("training:planner", pk=planner_id)
-            else:
-                raise DomainError("未知的操作。", code="unknown_action")
-        except DomainError as exc:
-            if not _refusal(exc):
-                raise
-            error, status = exc.message, exc.status
-        else:
-            return redirect("training:record_detail", pk=record.pk)
+                return "已撤回申报。", reverse("training:planner", args=[planner_id])
+            raise DomainError("未知的操作。", code="unknown_action")
+
+        sent = submit(request, apply, success=lambda done: done[0], redirect_to=lambda done: done[1])
+        if sent.response:
+            return sent.response
     return render(request, "training/record_detail.html", {
-        "record": record, "is_manager": is_manager, "error": error,
+        "record": record, "is_manager": is_manager, "error": sent.error,
         "is_owner": own is not None and own.pk == record.planner_id,
-    }, status=status)
+    }, status=sent.status)
 
 
 @login_required
@@ -253,20 +244,16 @@ def course_new(request):
     city = _city_reader(request.user)
     if not permissions.is_course_manager(request.user, city):
         raise Forbidden("只有市级主管部门可以发布培训课程。")
-    form, error, status = _course_form(), "", 200
+    form, sent = _course_form(), Submission()
     if request.method == "POST":
         form = _course_form(request.POST)
-        try:
-            course = services.course_create(actor=request.user, city=city, **form)
-        except DomainError as exc:
-            if not _refusal(exc):
-                raise
-            error, status = exc.message, exc.status
-        else:
-            messages.success(request, "课程已创建，请上传学习材料后发布。")
-            return redirect("training:course_detail", pk=course.pk)
-    return render(request, "training/course_form.html", {"form": form, "error": error, "course": None,
-                                                         "deliveries": CourseDelivery.choices}, status=status)
+        sent = submit(request, lambda: services.course_create(actor=request.user, city=city, **form),
+                      success="课程已创建，请上传学习材料后发布。",
+                      redirect_to=lambda course: reverse("training:course_detail", args=[course.pk]))
+        if sent.response:
+            return sent.response
+    return render(request, "training/course_form.html", {"form": form, "error": sent.error, "course": None,
+                                                         "deliveries": CourseDelivery.choices}, status=sent.status)
 
 
 @login_required
@@ -275,20 +262,15 @@ def course_edit(request, pk):
     course = selectors.course_get(user=request.user, pk=pk)
     if not permissions.is_course_manager(request.user, course.city):
         raise Forbidden("只有市级主管部门可以修改培训课程。")
-    form, error, status = _course_form(course=course), "", 200
+    form, sent = _course_form(course=course), Submission()
     if request.method == "POST":
         form = _course_form(request.POST)
-        try:
-            services.course_update(actor=request.user, course=course, **form)
-        except DomainError as exc:
-            if not _refusal(exc):
-                raise
-            error, status = exc.message, exc.status
-        else:
-            messages.success(request, "课程已保存。")
-            return redirect("training:course_detail", pk=course.pk)
-    return render(request, "training/course_form.html", {"form": form, "error": error, "course": course,
-                                                         "deliveries": CourseDelivery.choices}, status=status)
+        sent = submit(request, lambda: services.course_update(actor=request.user, course=course, **form),
+                      success="课程已保存。", redirect_to=reverse("training:course_detail", args=[course.pk]))
+        if sent.response:
+            return sent.response
+    return render(request, "training/course_form.html", {"form": form, "error": sent.error, "course": course,
+                                                         "deliveries": CourseDelivery.choices}, status=sent.status)
 
 
 def _course_action(request, course):
@@ -323,17 +305,12 @@ def _course_action(request, course):
 @require_http_methods(["GET", "POST"])
 def course_detail(request, pk):
     course = selectors.course_get(user=request.user, pk=pk)
-    error, status = "", 200
+    sent = Submission()
     if request.method == "POST":
-        try:
-            message = _course_action(request, course)
-        except DomainError as exc:
-            if not _refusal(exc):
-                raise
-            error, status = exc.message, exc.status
-        else:
-            messages.success(request, message)
-            return redirect("training:course_detail", pk=course.pk)
+        sent = submit(request, lambda: _course_action(request, course), success=lambda message: message,
+                      redirect_to=reverse("training:course_detail", args=[course.pk]))
+        if sent.response:
+            return sent.response
         course = selectors.course_get(user=request.user, pk=pk)
     planner = permissions.planner_of(request.user)
     enrolment = services.enrolment_of(planner, course)
@@ -348,30 +325,25 @@ def course_detail(request, pk):
         "is_manager": is_manager, "enrolments": enrolments,
         "attendance_candidates": [p for p in selectors.city_planners(course.city) if p.pk not in credited]
         if is_manager and course.delivery == CourseDelivery.LIVE else [],
-        "error": error, "article": policy_article(course.city, "course"),
-    }, status=status)
+        "error": sent.error, "article": policy_article(course.city, "course"),
+    }, status=sent.status)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def material_page(request, pk):
     material, enrolment = selectors.material_get(user=request.user, pk=pk)
-    error, status = "", 200
+    sent = Submission()
     if request.method == "POST":
-        try:
-            services.material_finish(actor=request.user, material=material)
-        except DomainError as exc:
-            if not _refusal(exc):
-                raise
-            error, status = exc.message, exc.status
-        else:
-            messages.success(request, "已标记为已学完。")
-            return redirect("training:course_detail", pk=material.course_id)
+        sent = submit(request, lambda: services.material_finish(actor=request.user, material=material),
+                      success="已标记为已学完。", redirect_to=reverse("training:course_detail", args=[material.course_id]))
+        if sent.response:
+            return sent.response
     progress = selectors.progress_map(enrolment).get(material.pk)
     return render(request, "training/material.html", {
         "material": material, "course": material.course, "enrolment": enrolment, "progress": progress,
-        "file_url": reverse("training:material_file", args=[material.pk]), "error": error,
-    }, status=status)
+        "file_url": reverse("training:material_file", args=[material.pk]), "error": sent.error,
+    }, status=sent.status)
 
 
 @login_required

@@ -1,0 +1,93 @@
+"""One way for a page to act (issue #14): call a service from a POST; when it refuses, show its Chinese
+message — next to the form, re-rendered with everything typed and the refusal's status (400/409/…), or as a
+message on the page the user came from — and when it accepts, flash a success message and redirect.
+
+403 and 404 are not refusals to show next to a form: they propagate to the middleware, which renders the
+error page (a record outside the user's scope stays invisible).
+
+The coercers for what a form carries are in rpms.core.inputs."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+
+from .errors import DomainError, Forbidden, NotFound
+
+# --- acting from a page ---------------------------------------------------------------------------------------
+
+
+def is_refusal(exc: DomainError) -> bool:
+    """A refusal to show on the page; 403/404 go to the error page instead (rendered by the middleware)."""
+    return not isinstance(exc, (NotFound, Forbidden))
+
+
+def _resolve(value, result):
+    return value(result) if callable(value) else value
+
+
+@dataclass
+class Submission:
+    """What became of a form's POST: `response` (the redirect) when the service accepted it; otherwise the
+    page is shown again with `error` (the refusal's Chinese message) at `status`."""
+
+    response: Any = None
+    error: str = ""
+    status: int = 200
+    exc: DomainError | None = None
+    result: Any = None
+
+    @property
+    def details(self):
+        return getattr(self.exc, "details", None)
+
+
+def submit(request, call: Callable[[], Any], *, success: str | Callable | None, redirect_to) -> Submission:
+    """Runs `call()` (a service call). Accepted: flashes `success` (text, or a function of the result; None
+    for no message) and redirects to `redirect_to` (a URL, a URL name without arguments, or a function of
+    the result returning one). Refused: a Submission carrying the refusal for the page to re-render the form
+    with what was typed. 403/404 propagate."""
+    try:
+        result = call()
+    except DomainError as exc:
+        if not is_refusal(exc):
+            raise
+        return Submission(error=exc.message, status=exc.status, exc=exc)
+    message = _resolve(success, result)
+    if message:
+        messages.success(request, message)
+    return Submission(response=redirect(_resolve(redirect_to, result)), result=result)
+
+
+def act(request, call: Callable[[], Any], *, success: str | Callable | None, redirect_to, refused_to=None,
+        on_refusal: Callable[[DomainError], Any] | None = None):
+    """Runs `call()` from a button (a POST without a form of its own to re-render). Accepted: flashes
+    `success` and redirects to `redirect_to`. Refused: `on_refusal(exc)` when given (e.g. re-render the page
+    with `render_refusal`); otherwise the refusal's message is flashed and the user is sent to `refused_to`
+    (by default `redirect_to`, which must then not depend on the result). 403/404 propagate."""
+    try:
+        result = call()
+    except DomainError as exc:
+        if not is_refusal(exc):
+            raise
+        if on_refusal is not None:
+            return on_refusal(exc)
+        messages.error(request, exc.message)
+        return redirect(refused_to if refused_to is not None else redirect_to)
+    message = _resolve(success, result)
+    if message:
+        messages.success(request, message)
+    return redirect(_resolve(redirect_to, result))
+
+
+def render_refusal(request, template: str, context: dict, exc: DomainError, *, error_key: str = "error"):
+    """The page re-rendered with the refusal's message under `error_key` and the refusal's status."""
+    return render(request, template, {**context, error_key: exc.message}, status=exc.status)
+
+
+def typed(data, fields: Iterable[str], *, strip: bool = True) -> dict[str, str]:
+    """What the user typed into `fields` (of request.POST or GET), to show again when the form comes back."""
+    return {name: (data.get(name, "") or "").strip() if strip else data.get(name, "") for name in fields}
