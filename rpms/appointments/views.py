@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -16,6 +16,7 @@ from rpms.cities.models import AppointmentMode, City
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
 from rpms.core.params import is_digits, page_within
+from rpms.core.web import act, is_refusal
 from rpms.geography.models import District, ResponsibilityUnit
 from rpms.registry import limits
 from rpms.registry.models import ExceptionStatus, LimitException, Planner, PoolStatus
@@ -24,11 +25,6 @@ from . import clock, permissions, proposals, removal, selectors, services, signi
 from .models import AppointmentStatus, ContractState, SelectionStatus, TerminationInitiator, TerminationStatus
 
 STAFF_ROLES = (Role.CITY_ADMIN, Role.AUDITOR, Role.DISTRICT_OFFICER, Role.HIRING_ENTITY, Role.PLANNER)
-
-
-def _refusal(exc: DomainError) -> bool:
-    """A refused act the user can correct (shown on the form), as opposed to 403/404."""
-    return not isinstance(exc, (NotFound, Forbidden))
 
 
 def _require_staff(user):
@@ -176,7 +172,7 @@ def appointment_new(request):
                 exception_reason=form["exception_reason"],
             )
         except DomainError as exc:
-            if not _refusal(exc):
+            if not is_refusal(exc):
                 raise
             error, status = exc.message, exc.status
         else:
@@ -324,17 +320,20 @@ def _act(request, pk: int, form_name: str, fields: tuple[str, ...], action, succ
     _require_staff(request.user)
     appointment = selectors.appointment_get(user=request.user, pk=pk)
     form = {name: request.POST.get(name, "").strip() for name in fields}
-    try:
-        action(appointment, form)
-    except DomainError as exc:
-        if not _refusal(exc):
-            raise
+
+    def _refused(exc):
         appointment = selectors.appointment_get(user=request.user, pk=pk)
         context = _detail_context(request, appointment, form=form, error=exc.message, error_form=form_name,
                                   error_details=getattr(exc, "details", None))
         return render(request, "appointments/detail.html", context, status=exc.status)
-    messages.success(request, success)
-    return redirect("appointments:detail", pk)
+
+    return act(
+        request,
+        lambda: action(appointment, form),
+        success=success,
+        redirect_to=resolve_url("appointments:detail", pk),
+        on_refusal=_refused,
+    )
 
 
 @login_required
@@ -464,7 +463,7 @@ def signed_contract_submit(request, pk: int):
         signing.signed_contract_submit(actor=request.user, appointment=appointment, file=request.FILES.get("file"),
                                        signed_on=form["signed_on"], fee_yuan=form["fee_yuan"])
     except DomainError as exc:
-        if not _refusal(exc):
+        if not is_refusal(exc):
             raise
         appointment = selectors.appointment_get(user=request.user, pk=pk)
         context = _detail_context(request, appointment, form=form, error=exc.message, error_form="sign")
@@ -608,7 +607,7 @@ def withdrawal_replace(request, pk: int):
             raise DomainError("请选择补位责任规划师。", code="missing_field")
         appointment = services.withdrawal_replace(actor=request.user, withdrawal=withdrawal, planner=int(form["planner"]))
     except DomainError as exc:
-        if not _refusal(exc):
+        if not is_refusal(exc):
             raise
         withdrawal = selectors.withdrawal_get(user=request.user, pk=pk)
         return render(request, "appointments/withdrawal_detail.html",
@@ -655,7 +654,7 @@ def removal_replace(request, pk: int):
             raise DomainError("请选择补位责任规划师。", code="missing_field")
         replacement = removal.removal_replace(actor=request.user, appointment=appointment, planner=int(form["planner"]))
     except DomainError as exc:
-        if not _refusal(exc):
+        if not is_refusal(exc):
             raise
         appointment = selectors.removed_posting_get(user=request.user, pk=pk)
         return render(request, "appointments/removal_detail.html",
@@ -689,7 +688,7 @@ def district_chiefs(request):
             services.district_chief_appoint(actor=user, district=district, planner=int(form["planner"]),
                                             start=form["start"], end=form["end"] or None, note=form["note"])
         except DomainError as exc:
-            if not _refusal(exc):
+            if not is_refusal(exc):
                 raise
             error, status = exc.message, exc.status
         else:
@@ -764,7 +763,7 @@ def proposal_new(request):
                 exception_reason=form["exception_reason"],
             )
         except DomainError as exc:
-            if not _refusal(exc):
+            if not is_refusal(exc):
                 raise
             error, status = exc.message, exc.status
         else:
@@ -828,7 +827,7 @@ def _proposal_act(request, pk: int, form_name: str, fields: tuple[str, ...], act
     try:
         return action(proposal, form)
     except DomainError as exc:
-        if not _refusal(exc):
+        if not is_refusal(exc):
             raise
         proposal = proposals.proposal_get(user=request.user, pk=pk)
         context = _proposal_context(request, proposal, form=form, error=exc.message, error_form=form_name)

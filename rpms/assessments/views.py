@@ -17,6 +17,7 @@ from rpms.cities.selectors import city_get, city_list, policy_article
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
 from rpms.core.params import is_digits
+from rpms.core.web import is_refusal
 from rpms.geography.models import District
 
 from . import permissions, selectors, services
@@ -25,10 +26,6 @@ from .models import REVIEW_INPUT_PARTY, AssessmentStatus, FlagStatus, HonourStat
 from .review import review_state
 
 STAFF_ROLES = (Role.CITY_ADMIN, Role.DISTRICT_OFFICER, Role.HIRING_ENTITY, Role.PLANNER, Role.AUDITOR)
-
-
-def _refusal(exc: DomainError) -> bool:
-    return not isinstance(exc, (NotFound, Forbidden))
 
 
 def _require_staff(user):
@@ -41,7 +38,7 @@ def _act(request, func, *, success: str, **kwargs):
     try:
         result = func(actor=request.user, **kwargs)
     except DomainError as exc:
-        if not _refusal(exc):
+        if not is_refusal(exc):
             raise
         messages.error(request, exc.message)
         return None, False
@@ -208,7 +205,7 @@ def _input_page(request, assessment, *, template: str, context: dict, act, succe
         try:
             act(form)
         except DomainError as exc:
-            if not _refusal(exc):
+            if not is_refusal(exc):
                 raise
             error, status = exc.message, exc.status
         else:

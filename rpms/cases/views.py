@@ -10,23 +10,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import QueryDict
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rpms.accounts.models import Role
-from rpms.core.errors import DomainError, Forbidden, NotFound
+from rpms.core.errors import DomainError, Forbidden
 from rpms.core.uploads import max_proof_bytes, proof_response
 from rpms.core.params import is_digits
+from rpms.core.web import act, is_refusal
 from rpms.geography.models import ResponsibilityUnit
 
 from . import selectors, services
 from .models import CaseStatus
 
 FORM_KEYS = ("unit", "title", "duty_category", "summary", "body")
-
-
-def _refusal(exc: DomainError) -> bool:
-    return not isinstance(exc, (NotFound, Forbidden))
 
 
 def _require_staff(user):
@@ -108,7 +105,8 @@ def case_new(request):
         return render(request, "cases/case_form.html", _form_context(request, units, {}))
     form = {key: request.POST.get(key, "") for key in FORM_KEYS}
     unit = next((u for u in units if str(u.pk) == form["unit"]), None)
-    try:
+
+    def _call():
         if unit is None:
             # Not among the planner's units: the same refusal as the service gives.
             if form["unit"] and ResponsibilityUnit.objects.filter(pk=form["unit"] if is_digits(form["unit"]) else 0).exists():
@@ -119,12 +117,15 @@ def case_new(request):
             summary=form["summary"], body=form["body"], photos=request.FILES.getlist("photos"),
             captions=request.POST.getlist("captions"),
         )
-    except DomainError as exc:
-        if not _refusal(exc):
-            raise
-        return render(request, "cases/case_form.html", _form_context(request, units, form, error=exc.message), status=exc.status)
-    messages.success(request, "案例已提交，等待市级主管部门审核。")
-    return redirect("cases:manage_detail", pk=case.pk)
+        return case
+
+    return act(
+        request,
+        _call,
+        success="案例已提交，等待市级主管部门审核。",
+        redirect_to=lambda case: resolve_url("cases:manage_detail", pk=case.pk),
+        on_refusal=lambda exc: render(request, "cases/case_form.html", _form_context(request, units, form, error=exc.message), status=exc.status),
+    )
 
 
 @login_required
@@ -144,16 +145,13 @@ def manage_detail(request, pk):
 def review(request, pk):
     _require_staff(request.user)
     case = selectors.case_get(user=request.user, pk=pk)
-    try:
-        services.case_review(actor=request.user, case=case, decision=request.POST.get("decision", ""),
-                             comment=request.POST.get("comment", ""))
-    except DomainError as exc:
-        if not _refusal(exc):
-            raise
-        messages.error(request, exc.message)
-        return redirect("cases:manage_detail", pk=pk)
-    messages.success(request, "审核结论已记录，并已通知提交人。")
-    return redirect("cases:manage_detail", pk=pk)
+    return act(
+        request,
+        lambda: services.case_review(actor=request.user, case=case, decision=request.POST.get("decision", ""),
+                             comment=request.POST.get("comment", "")),
+        success="审核结论已记录，并已通知提交人。",
+        redirect_to=resolve_url("cases:manage_detail", pk=pk),
+    )
 
 
 @login_required
@@ -161,15 +159,12 @@ def review(request, pk):
 def unpublish(request, pk):
     _require_staff(request.user)
     case = selectors.case_get(user=request.user, pk=pk)
-    try:
-        services.case_unpublish(actor=request.user, case=case, reason=request.POST.get("reason", ""))
-    except DomainError as exc:
-        if not _refusal(exc):
-            raise
-        messages.error(request, exc.message)
-        return redirect("cases:manage_detail", pk=pk)
-    messages.success(request, "案例已从门户网站撤下，并已通知提交人。")
-    return redirect("cases:manage_detail", pk=pk)
+    return act(
+        request,
+        lambda: services.case_unpublish(actor=request.user, case=case, reason=request.POST.get("reason", "")),
+        success="案例已从门户网站撤下，并已通知提交人。",
+        redirect_to=resolve_url("cases:manage_detail", pk=pk),
+    )
 
 
 @login_required
@@ -192,7 +187,7 @@ def revise(request, pk):
             captions=request.POST.getlist("captions"), remove_photo_ids=request.POST.getlist("remove_photo"),
         )
     except DomainError as exc:
-        if not _refusal(exc):
+        if not is_refusal(exc):
             raise
         form["unit"] = str(case.unit_id)
         return render(request, "cases/case_form.html", _form_context(request, units, form, case=case, error=exc.message),

@@ -45,15 +45,16 @@ class Submission:
         return getattr(self.exc, "details", None)
 
 
-def submit(request, call: Callable[[], Any], *, success: str | Callable | None, redirect_to) -> Submission:
+def submit(request, call: Callable[[], Any], *, success: str | Callable | None, redirect_to,
+           forbidden_too: bool = False) -> Submission:
     """Runs `call()` (a service call). Accepted: flashes `success` (text, or a function of the result; None
     for no message) and redirects to `redirect_to` (a URL, a URL name without arguments, or a function of
     the result returning one). Refused: a Submission carrying the refusal for the page to re-render the form
-    with what was typed. 403/404 propagate."""
+    with what was typed. 403/404 propagate (unless `forbidden_too`: the page shows them next to the form)."""
     try:
         result = call()
     except DomainError as exc:
-        if not is_refusal(exc):
+        if not (forbidden_too or is_refusal(exc)):
             raise
         return Submission(error=exc.message, status=exc.status, exc=exc)
     message = _resolve(success, result)
@@ -63,15 +64,16 @@ def submit(request, call: Callable[[], Any], *, success: str | Callable | None, 
 
 
 def act(request, call: Callable[[], Any], *, success: str | Callable | None, redirect_to, refused_to=None,
-        on_refusal: Callable[[DomainError], Any] | None = None):
+        on_refusal: Callable[[DomainError], Any] | None = None, forbidden_too: bool = False):
     """Runs `call()` from a button (a POST without a form of its own to re-render). Accepted: flashes
     `success` and redirects to `redirect_to`. Refused: `on_refusal(exc)` when given (e.g. re-render the page
     with `render_refusal`); otherwise the refusal's message is flashed and the user is sent to `refused_to`
-    (by default `redirect_to`, which must then not depend on the result). 403/404 propagate."""
+    (by default `redirect_to`, which must then not depend on the result). 403/404 propagate (unless
+    `forbidden_too`)."""
     try:
         result = call()
     except DomainError as exc:
-        if not is_refusal(exc):
+        if not (forbidden_too or is_refusal(exc)):
             raise
         if on_refusal is not None:
             return on_refusal(exc)

@@ -6,7 +6,7 @@ import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -17,6 +17,7 @@ from rpms.cities.selectors import policy_article
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
 from rpms.core.params import is_digits
+from rpms.core.web import act, is_refusal
 from rpms.geography.models import District, ResponsibilityUnit
 from rpms.registry.models import Planner
 
@@ -26,11 +27,6 @@ from .models import SLOTS_PER_UNIT_MAX, ConflictKind, ProposalStatus, RequestSta
 from .permissions import is_city_admin_of, officer_district_ids
 
 STAFF_ROLES = (Role.CITY_ADMIN, Role.AUDITOR, Role.DISTRICT_OFFICER)
-
-
-def _refusal(exc: DomainError) -> bool:
-    """A refusal the user can correct (shown on the page), as opposed to 403/404 (error page)."""
-    return not isinstance(exc, (NotFound, Forbidden))
 
 
 def _city(request) -> City:
@@ -181,7 +177,7 @@ def _request_act(request, pk: int, act):
     try:
         message = act(found)
     except DomainError as exc:
-        if not _refusal(exc):
+        if not is_refusal(exc):
             raise
         messages.error(request, exc.message)
     else:
@@ -253,15 +249,13 @@ def matching(request):
 def matching_run(request):
     city = _city(request)
     ids = [i for i in request.POST.getlist("requests") if is_digits(i)]
-    try:
-        run = services.matching_run(actor=request.user, city=city, request_ids=ids or None)
-    except DomainError as exc:
-        if not _refusal(exc):
-            raise
-        messages.error(request, exc.message)
-        return redirect("dispatch:matching")
-    messages.success(request, f"统筹选派完成：建议 {run.proposals.count()} 人，未满足 {len(run.unfilled)} 个岗位。")
-    return redirect("dispatch:run_detail", pk=run.pk)
+    return act(
+        request,
+        lambda: services.matching_run(actor=request.user, city=city, request_ids=ids or None),
+        success=lambda run: f"统筹选派完成：建议 {run.proposals.count()} 人，未满足 {len(run.unfilled)} 个岗位。",
+        redirect_to=lambda run: resolve_url("dispatch:run_detail", pk=run.pk),
+        refused_to="dispatch:matching",
+    )
 
 
 RUN_PAGE_ALL_MAX = 150  # above this many proposals the run page opens one district at a time
@@ -327,7 +321,7 @@ def _proposal_act(request, pk: int, act):
     try:
         message = act(proposal)
     except DomainError as exc:
-        if not _refusal(exc):
+        if not is_refusal(exc):
             raise
         messages.error(request, f"{proposal.unit.name} · {proposal.planner.name}：{exc.message}")
     else:
@@ -438,12 +432,9 @@ def conflicts(request):
 @require_POST
 def conflict_withdraw(request, pk: int):
     declaration = selectors.conflict_get(user=request.user, pk=pk)
-    try:
-        services.conflict_withdraw(actor=request.user, declaration=declaration)
-    except DomainError as exc:
-        if not _refusal(exc):
-            raise
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "利益冲突申报已撤销。")
-    return redirect("dispatch:conflicts")
+    return act(
+        request,
+        lambda: services.conflict_withdraw(actor=request.user, declaration=declaration),
+        success="利益冲突申报已撤销。",
+        redirect_to="dispatch:conflicts",
+    )

@@ -8,12 +8,14 @@ summaries, and feedback to answer. City administrators and auditors read."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rpms.accounts.models import Role
 from rpms.core.errors import DomainError, Forbidden, NotFound
+from rpms.core.inputs import int_or_none
+from rpms.core.web import act, is_refusal
 
 from . import clock, selectors, services
 from .models import (
@@ -44,18 +46,6 @@ def _require(user, *roles):
     if user.is_superuser or user.role in roles:
         return
     raise Forbidden("您的角色无权访问此页面。")
-
-
-def _refusal(exc: DomainError) -> bool:
-    """A refusal to show next to the form (403/404 are rendered by the middleware)."""
-    return not isinstance(exc, (NotFound, Forbidden))
-
-
-def _int(value):
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
 
 
 def _city(user):
@@ -134,18 +124,17 @@ def unit_page(request, pk):
     if request.method == "GET":
         return render(request, "duties/unit.html", _unit_context(unit, appointment, recent=recent))
     form = _record_form(request.POST)
-    try:
-        record = services.duty_record_create(
+    return act(
+        request,
+        lambda: services.duty_record_create(
             actor=request.user, unit=unit, evidence=request.FILES.getlist("evidence"),
             evidence_labels=request.POST.getlist("evidence_label"), **form,
-        )
-    except DomainError as exc:
-        if not _refusal(exc):
-            raise
-        return render(request, "duties/unit.html",
-                      _unit_context(unit, appointment, form=form, recent=recent, error=exc.message), status=exc.status)
-    messages.success(request, "履职记录已保存，等待聘任主体确认。")
-    return redirect("duties:record_detail", pk=record.pk)
+        ),
+        success="履职记录已保存，等待聘任主体确认。",
+        redirect_to=lambda record: resolve_url("duties:record_detail", pk=record.pk),
+        on_refusal=lambda exc: render(request, "duties/unit.html",
+                      _unit_context(unit, appointment, form=form, recent=recent, error=exc.message), status=exc.status),
+    )
 
 
 # --- duty records -----------------------------------------------------------------------------------
@@ -155,10 +144,10 @@ def _record_filters(request):
     today = clock.today()
     return {
         "status": request.GET.get("status", "") if request.GET.get("status", "") in DutyStatus.values else "",
-        "unit": _int(request.GET.get("unit")),
-        "planner": _int(request.GET.get("planner")),
-        "year": _int(request.GET.get("year")),
-        "month": _int(request.GET.get("month")),
+        "unit": int_or_none(request.GET.get("unit")),
+        "planner": int_or_none(request.GET.get("planner")),
+        "year": int_or_none(request.GET.get("year")),
+        "month": int_or_none(request.GET.get("month")),
         "today": today,
     }
 
@@ -226,45 +215,39 @@ def record_edit(request, pk):
                                                            "categories": record.city.policy.duty_categories,
                                                            "today": clock.today()})
     form = _record_form(request.POST)
-    try:
-        services.duty_record_update(actor=request.user, record=record, **form)
-    except DomainError as exc:
-        if not _refusal(exc):
-            raise
-        return render(request, "duties/record_edit.html", {
+    return act(
+        request,
+        lambda: services.duty_record_update(actor=request.user, record=record, **form),
+        success="履职记录已修改。",
+        redirect_to=resolve_url("duties:record_detail", pk=pk),
+        on_refusal=lambda exc: render(request, "duties/record_edit.html", {
             "record": record, "form": form, "zone_types": options, "categories": record.city.policy.duty_categories,
-            "error": exc.message, "today": clock.today()}, status=exc.status)
-    messages.success(request, "履职记录已修改。")
-    return redirect("duties:record_detail", pk=pk)
+            "error": exc.message, "today": clock.today()}, status=exc.status),
+    )
 
 
 def _act(request, pk, action, success: str, redirect_to=None):
     """Runs a POST act on a record; a refusal becomes a message on the detail page."""
     record = selectors.duty_record_get(user=request.user, pk=pk)
-    try:
-        action(record)
-    except DomainError as exc:
-        if not _refusal(exc):
-            raise
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, success)
-    return redirect(redirect_to or reverse("duties:record_detail", kwargs={"pk": pk}))
+    return act(
+        request,
+        lambda: action(record),
+        success=success,
+        redirect_to=redirect_to or reverse("duties:record_detail", kwargs={"pk": pk}),
+    )
 
 
 @login_required
 @require_POST
 def record_delete(request, pk):
     record = selectors.duty_record_get(user=request.user, pk=pk)
-    try:
-        services.duty_record_delete(actor=request.user, record=record)
-    except DomainError as exc:
-        if not _refusal(exc):
-            raise
-        messages.error(request, exc.message)
-        return redirect("duties:record_detail", pk=pk)
-    messages.success(request, "履职记录已删除。")
-    return redirect("duties:record_list")
+    return act(
+        request,
+        lambda: services.duty_record_delete(actor=request.user, record=record),
+        success="履职记录已删除。",
+        redirect_to="duties:record_list",
+        refused_to=resolve_url("duties:record_detail", pk=pk),
+    )
 
 
 @login_required
@@ -340,8 +323,8 @@ def evidence_remove(request, pk, eid):
 
 def _period(request):
     today = clock.today()
-    year = _int(request.GET.get("year")) or today.year
-    month = _int(request.GET.get("month"))
+    year = int_or_none(request.GET.get("year")) or today.year
+    month = int_or_none(request.GET.get("month"))
     if not 2000 <= year <= 2100:
         year = today.year
     if month is not None and not 1 <= month <= 12:
@@ -355,8 +338,8 @@ def calendar_page(request):
     _require(request.user, *READ_ROLES)
     year, month = _period(request)
     month = month or clock.today().month
-    planner_id = _int(request.GET.get("planner"))
-    unit_id = _int(request.GET.get("unit"))
+    planner_id = int_or_none(request.GET.get("planner"))
+    unit_id = int_or_none(request.GET.get("unit"))
     grid = selectors.duty_calendar(user=request.user, year=year, month=month, planner_id=planner_id, unit_id=unit_id)
     extra = "".join(f"&{k}={v}" for k, v in (("planner", planner_id), ("unit", unit_id)) if v)
     return render(request, "duties/calendar.html", {"grid": grid, "extra": extra,
@@ -372,8 +355,8 @@ def summary_page(request):
     _require(user, *READ_ROLES)
     year, month = _period(request)
     city = _city(user)
-    planner_id = _int(request.GET.get("planner"))
-    unit_id = _int(request.GET.get("unit"))
+    planner_id = int_or_none(request.GET.get("planner"))
+    unit_id = int_or_none(request.GET.get("unit"))
     summary = selectors.hours_summary(user=user, year=year, month=month, planner_id=planner_id, unit_id=unit_id, city=city)
     units = None
     if user.role != Role.PLANNER:
@@ -420,18 +403,28 @@ def request_create(request):
     form = {key: request.POST.get(key, "") for key in ("unit", "addressee", "department", "title", "content", "purpose",
                                                        "needed_by")}
     context["form"] = form
-    try:
-        unit = selectors.unit_for_act(user=request.user, pk=_int(form["unit"]) or 0)
+
+    def _call():
+        unit = selectors.unit_for_act(user=request.user, pk=int_or_none(form["unit"]) or 0)
         item = services.data_request_create(
             actor=request.user, unit=unit, addressee=form["addressee"], department=form["department"] or None,
             title=form["title"], content=form["content"], purpose=form["purpose"], needed_by=form["needed_by"] or None,
         )
-    except DomainError as exc:
+        return item
+
+    def _refused(exc):
         # Shown next to the form, including "you do not serve this unit on that day" (403).
         context["error"] = exc.message
         return render(request, "duties/request_form.html", context, status=exc.status)
-    messages.success(request, "资料申请已提交。")
-    return redirect("duties:request_detail", pk=item.pk)
+
+    return act(
+        request,
+        _call,
+        success="资料申请已提交。",
+        redirect_to=lambda item: resolve_url("duties:request_detail", pk=item.pk),
+        on_refusal=_refused,
+        forbidden_too=True,
+    )
 
 
 def _request_context(request, item, **extra):
@@ -469,31 +462,29 @@ def request_deliver(request, pk):
         if upload is not None:
             materials.append(services.MaterialUpload(file=upload, label=request.POST.get(f"label_{i}", ""),
                                                      is_public=request.POST.get(f"public_{i}") == "on"))
-    try:
-        services.data_request_deliver(actor=request.user, request=item, materials=materials,
-                                      note=request.POST.get("note", ""))
-    except DomainError as exc:
-        if not _refusal(exc):
-            raise
-        return render(request, "duties/request_detail.html", _request_context(request, item, error=exc.message),
-                      status=exc.status)
-    messages.success(request, "资料已提供，申请人可以下载。")
-    return redirect("duties:request_detail", pk=pk)
+    return act(
+        request,
+        lambda: services.data_request_deliver(actor=request.user, request=item, materials=materials,
+                                      note=request.POST.get("note", "")),
+        success="资料已提供，申请人可以下载。",
+        redirect_to=resolve_url("duties:request_detail", pk=pk),
+        on_refusal=lambda exc: render(request, "duties/request_detail.html", _request_context(request, item, error=exc.message),
+                      status=exc.status),
+    )
 
 
 @login_required
 @require_POST
 def request_refuse(request, pk):
     item = selectors.data_request_get(user=request.user, pk=pk)
-    try:
-        services.data_request_refuse(actor=request.user, request=item, reason=request.POST.get("reason", ""))
-    except DomainError as exc:
-        if not _refusal(exc):
-            raise
-        return render(request, "duties/request_detail.html", _request_context(request, item, error=exc.message),
-                      status=exc.status)
-    messages.success(request, "已答复不予提供，并告知理由。")
-    return redirect("duties:request_detail", pk=pk)
+    return act(
+        request,
+        lambda: services.data_request_refuse(actor=request.user, request=item, reason=request.POST.get("reason", "")),
+        success="已答复不予提供，并告知理由。",
+        redirect_to=resolve_url("duties:request_detail", pk=pk),
+        on_refusal=lambda exc: render(request, "duties/request_detail.html", _request_context(request, item, error=exc.message),
+                      status=exc.status),
+    )
 
 
 @login_required
@@ -501,18 +492,19 @@ def request_refuse(request, pk):
 def material_add(request, pk):
     item = selectors.data_request_get(user=request.user, pk=pk)
     upload = request.FILES.get("file")
-    try:
+
+    def _call():
         if upload is None:
             raise DomainError("请选择要上传的文件。", code="file_required")
         services.data_material_add(actor=request.user, request=item, file=upload, label=request.POST.get("label", ""),
                                    is_public=request.POST.get("public") == "on")
-    except DomainError as exc:
-        if not _refusal(exc):
-            raise
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "已补充资料。")
-    return redirect("duties:request_detail", pk=pk)
+
+    return act(
+        request,
+        _call,
+        success="已补充资料。",
+        redirect_to=resolve_url("duties:request_detail", pk=pk),
+    )
 
 
 @login_required
@@ -550,7 +542,7 @@ def certificate_create(request):
     form = {"planner": source.get("planner", ""), "start": source.get("start", today.replace(month=1, day=1).isoformat()),
             "end": source.get("end", today.isoformat())}
     context = {"planners": planners, "form": form}
-    planner = next((p for p in planners if p.pk == _int(form["planner"])), None)
+    planner = next((p for p in planners if p.pk == int_or_none(form["planner"])), None)
     if request.method == "GET" or planner is None:
         if request.method == "POST":
             context["error"] = "请选择责任规划师（仅列出在本单位责任单元有已确认履职记录的规划师）。"
@@ -565,7 +557,7 @@ def certificate_create(request):
                                                              end=form["end"])
         context["planner"] = planner
     except DomainError as exc:
-        if not _refusal(exc):
+        if not is_refusal(exc):
             raise
         context["error"] = exc.message
         return render(request, "duties/certificate_form.html", context, status=exc.status)
@@ -597,15 +589,12 @@ def certificate_pdf(request, pk):
 @require_POST
 def certificate_revoke(request, pk):
     certificate = selectors.work_certificate_get(user=request.user, pk=pk)
-    try:
-        services.work_certificate_revoke(actor=request.user, certificate=certificate, reason=request.POST.get("reason", ""))
-    except DomainError as exc:
-        if not _refusal(exc):
-            raise
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "工作证明已撤销，核验页将显示撤销原因。")
-    return redirect("duties:certificate_detail", pk=pk)
+    return act(
+        request,
+        lambda: services.work_certificate_revoke(actor=request.user, certificate=certificate, reason=request.POST.get("reason", "")),
+        success="工作证明已撤销，核验页将显示撤销原因。",
+        redirect_to=resolve_url("duties:certificate_detail", pk=pk),
+    )
 
 
 # --- extra contracted work ----------------------------------------------------------------------------
@@ -643,19 +632,29 @@ def extra_create(request):
     form = _extra_form(request.POST)
     form["appointment"] = request.POST.get("appointment", "")
     context["form"] = form
-    try:
-        appointment = selectors.appointment_for_extra_work(user=request.user, pk=_int(form["appointment"]) or 0)
+
+    def _call():
+        appointment = selectors.appointment_for_extra_work(user=request.user, pk=int_or_none(form["appointment"]) or 0)
         work = services.extra_work_create(actor=request.user, appointment=appointment,
                                           **{k: form[k] for k in EXTRA_FORM_FIELDS})
-    except DomainError as exc:
+        return work
+
+    def _refused(exc):
         if isinstance(exc, NotFound):
             exc = DomainError("请选择派驻聘任。", code="appointment_required")
-        if not _refusal(exc) and not isinstance(exc, Forbidden):
+        if not is_refusal(exc) and not isinstance(exc, Forbidden):
             raise
         context["error"] = exc.message
         return render(request, "duties/extra_form.html", context, status=exc.status)
-    messages.success(request, "另行签约的工作已登记。")
-    return redirect("duties:extra_detail", pk=work.pk)
+
+    return act(
+        request,
+        _call,
+        success="另行签约的工作已登记。",
+        redirect_to=lambda work: resolve_url("duties:extra_detail", pk=work.pk),
+        on_refusal=_refused,
+        forbidden_too=True,
+    )
 
 
 @login_required
@@ -683,31 +682,31 @@ def extra_edit(request, pk):
         return render(request, "duties/extra_form.html", context)
     form = _extra_form(request.POST)
     context["form"] = form
-    try:
-        services.extra_work_update(actor=request.user, work=work, **form)
-    except DomainError as exc:
-        if not _refusal(exc):
-            raise
+
+    def _refused(exc):
         context["error"] = exc.message
         return render(request, "duties/extra_form.html", context, status=exc.status)
-    messages.success(request, "已保存。")
-    return redirect("duties:extra_detail", pk=pk)
+
+    return act(
+        request,
+        lambda: services.extra_work_update(actor=request.user, work=work, **form),
+        success="已保存。",
+        redirect_to=resolve_url("duties:extra_detail", pk=pk),
+        on_refusal=_refused,
+    )
 
 
 @login_required
 @require_POST
 def extra_status(request, pk):
     work = selectors.extra_work_get(user=request.user, pk=pk)
-    try:
-        services.extra_work_status_change(actor=request.user, work=work, status=request.POST.get("status", ""),
-                                          note=request.POST.get("note", ""))
-    except DomainError as exc:
-        if not _refusal(exc):
-            raise
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "状态已更新。")
-    return redirect("duties:extra_detail", pk=pk)
+    return act(
+        request,
+        lambda: services.extra_work_status_change(actor=request.user, work=work, status=request.POST.get("status", ""),
+                                          note=request.POST.get("note", "")),
+        success="状态已更新。",
+        redirect_to=resolve_url("duties:extra_detail", pk=pk),
+    )
 
 
 # --- monitoring feedback ------------------------------------------------------------------------------
@@ -737,17 +736,27 @@ def feedback_create(request):
     form = {key: request.POST.get(key, "") for key in ("unit", "source", "title", "description", "location", "suggestion",
                                                        "department")}
     context["form"] = form
-    try:
-        unit = selectors.unit_for_act(user=request.user, pk=_int(form["unit"]) or 0)
+
+    def _call():
+        unit = selectors.unit_for_act(user=request.user, pk=int_or_none(form["unit"]) or 0)
         item = services.monitoring_feedback_file(
             actor=request.user, unit=unit, source=form["source"], title=form["title"], description=form["description"],
             location=form["location"], suggestion=form["suggestion"], department=form["department"] or None,
         )
-    except DomainError as exc:
+        return item
+
+    def _refused(exc):
         context["error"] = exc.message
         return render(request, "duties/feedback_form.html", context, status=exc.status)
-    messages.success(request, "反馈已提交，区级主管部门答复后将在此显示。")
-    return redirect("duties:feedback_detail", pk=item.pk)
+
+    return act(
+        request,
+        _call,
+        success="反馈已提交，区级主管部门答复后将在此显示。",
+        redirect_to=lambda item: resolve_url("duties:feedback_detail", pk=item.pk),
+        on_refusal=_refused,
+        forbidden_too=True,
+    )
 
 
 @login_required
@@ -765,15 +774,14 @@ def feedback_detail(request, pk):
 @require_POST
 def feedback_answer(request, pk):
     item = selectors.monitoring_feedback_get(user=request.user, pk=pk)
-    try:
-        services.monitoring_feedback_answer(actor=request.user, feedback=item, answer=request.POST.get("answer", ""),
+    return act(
+        request,
+        lambda: services.monitoring_feedback_answer(actor=request.user, feedback=item, answer=request.POST.get("answer", ""),
                                             answer_source=request.POST.get("answer_source", ""),
-                                            answered_on=request.POST.get("answered_on") or None)
-    except DomainError as exc:
-        if not _refusal(exc):
-            raise
-        return render(request, "duties/feedback_detail.html", {
-            "item": item, "can_answer": True, "error": exc.message, "today": clock.today()}, status=exc.status)
-    messages.success(request, "答复已登记。")
-    return redirect("duties:feedback_detail", pk=pk)
+                                            answered_on=request.POST.get("answered_on") or None),
+        success="答复已登记。",
+        redirect_to=resolve_url("duties:feedback_detail", pk=pk),
+        on_refusal=lambda exc: render(request, "duties/feedback_detail.html", {
+            "item": item, "can_answer": True, "error": exc.message, "today": clock.today()}, status=exc.status),
+    )
 

@@ -18,13 +18,10 @@ from rpms.cities.models import City
 from rpms.cities.selectors import policy_article
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
+from rpms.core.web import is_refusal
 
 from . import clock, permissions, selectors, services
 from .cycles import PARTIAL_RULE_TEXT
-
-
-def _refusal(exc: DomainError) -> bool:
-    return not isinstance(exc, (NotFound, Forbidden))
 
 
 def _user_city(request):
@@ -124,7 +121,7 @@ def allowance_generate(request):
     try:
         rows = services.allowances_generate(actor=request.user, city=city, on=request.POST.get("date") or None)
     except DomainError as exc:
-        if not _refusal(exc):
+        if not is_refusal(exc):
             raise
         messages.error(request, exc.message)
         return redirect("finance:allowance_list")
@@ -151,7 +148,7 @@ def allowance_detail(request, pk):
             services.allowance_pay(actor=request.user, allowance=allowance, paid_on=form["paid_on"],
                                    voucher_no=form["voucher_no"])
         except DomainError as exc:
-            if not _refusal(exc):
+            if not is_refusal(exc):
                 raise
             error, status = exc.message, exc.status
         else:
@@ -271,7 +268,7 @@ def fee_schedule(request, appointment_id):
                 return redirect("finance:fee_schedule", appointment_id=appointment.pk)
             raise DomainError("未知的操作。", code="unknown_action")
         except DomainError as exc:
-            if not _refusal(exc):
+            if not is_refusal(exc):
                 raise
             error, status = exc.message, exc.status
     while len(schedule_rows) < SCHEDULE_FORM_ROWS:

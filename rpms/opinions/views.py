@@ -7,7 +7,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rpms.accounts.models import Role
@@ -15,6 +15,7 @@ from rpms.appointments import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
 from rpms.core.params import is_digits
+from rpms.core.web import act, is_refusal
 from rpms.geography.models import ResponsibilityUnit
 
 from . import permissions, selectors, services
@@ -22,11 +23,6 @@ from .models import OpinionImmutable, OpinionStatus, Responder, ResponseOutcome,
 
 FORM_FIELDS = ("title", "subject", "subject_kind", "developer", "design_unit", "findings", "recommendations")
 READER_ROLES = (Role.PLANNER, Role.HIRING_ENTITY, Role.DISTRICT_OFFICER, Role.CITY_ADMIN, Role.AUDITOR)
-
-
-def _refusal(exc: DomainError) -> bool:
-    """A refusal shown next to the form (403/404 go to the error page through the middleware)."""
-    return not isinstance(exc, (NotFound, Forbidden))
 
 
 def _require_reader(user):
@@ -123,15 +119,14 @@ def opinion_new(request):
         unit = ResponsibilityUnit.objects.select_related("city", "district").filter(pk=wanted).first() if is_digits(wanted) else None
         if unit is None:
             raise NotFound("责任单元不存在。")
-    try:
-        opinion = services.opinion_create(actor=request.user, unit=unit, **form)
-    except DomainError as exc:
-        if not _refusal(exc):
-            raise
-        return render(request, "opinions/form.html", _form_context(unit=unit, units=units, form=form, error=exc.message),
-                      status=exc.status)
-    messages.success(request, "草稿已保存。出具前请作出利益冲突声明。")
-    return redirect("opinions:detail", pk=opinion.pk)
+    return act(
+        request,
+        lambda: services.opinion_create(actor=request.user, unit=unit, **form),
+        success="草稿已保存。出具前请作出利益冲突声明。",
+        redirect_to=lambda opinion: resolve_url("opinions:detail", pk=opinion.pk),
+        on_refusal=lambda exc: render(request, "opinions/form.html", _form_context(unit=unit, units=units, form=form, error=exc.message),
+                      status=exc.status),
+    )
 
 
 @login_required
@@ -149,16 +144,15 @@ def opinion_edit(request, pk):
         return render(request, "opinions/form.html", _form_context(unit=opinion.unit, units=[opinion.unit], form=form,
                                                                     opinion=opinion))
     form = _form_data(request.POST)
-    try:
-        services.opinion_update(actor=request.user, opinion=opinion, data=form)
-    except DomainError as exc:
-        if not _refusal(exc):
-            raise
-        return render(request, "opinions/form.html", _form_context(unit=opinion.unit, units=[opinion.unit], form=form,
+    return act(
+        request,
+        lambda: services.opinion_update(actor=request.user, opinion=opinion, data=form),
+        success="草稿已更新。",
+        redirect_to=resolve_url("opinions:detail", pk=opinion.pk),
+        on_refusal=lambda exc: render(request, "opinions/form.html", _form_context(unit=opinion.unit, units=[opinion.unit], form=form,
                                                                     opinion=opinion, error=exc.message),
-                      status=exc.status)
-    messages.success(request, "草稿已更新。")
-    return redirect("opinions:detail", pk=opinion.pk)
+                      status=exc.status),
+    )
 
 
 # --- detail and acts --------------------------------------------------------------------------------
@@ -207,7 +201,7 @@ def _act(request, pk, act, success: str, *, redirect_to=None):
     try:
         result = act(opinion)
     except DomainError as exc:
-        if not _refusal(exc):
+        if not is_refusal(exc):
             raise
         opinion = selectors.opinion_get(user=request.user, pk=pk)
         return render(request, "opinions/detail.html", _detail_context(request, opinion, error=exc.message),

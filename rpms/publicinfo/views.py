@@ -4,24 +4,20 @@ Public (no account, phone friendly): 公示公告 (announcements with the recrui
 政策文件解读 (the rule books with their interpretations), 一张图 (the coverage map, B4), 开放数据.
 City administrators: drafting, publishing and withdrawing announcements (with attachments) and
 interpretations; auditors read the management pages without their forms."""
-import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
+from rpms.core.inputs import date_value
+from rpms.core.web import act, is_refusal
 
 from . import clock, opendata, policies, selectors, services
 from .models import AnnouncementKind
 from .permissions import is_publisher
-
-
-def _refusal(exc: DomainError) -> bool:
-    """A refusal to show beside the form (403/404 are rendered by the middleware)."""
-    return not isinstance(exc, (NotFound, Forbidden))
 
 
 # =============================================================================================
@@ -162,7 +158,7 @@ def announcement_new(request):
         try:
             announcement = services.announcement_create(actor=request.user, city=city, **form)
         except DomainError as exc:
-            if not _refusal(exc):
+            if not is_refusal(exc):
                 raise
             error = exc.message
         else:
@@ -187,7 +183,7 @@ def manage_announcement(request, pk):
         try:
             services.announcement_update(actor=request.user, announcement=announcement, **form)
         except DomainError as exc:
-            if not _refusal(exc):
+            if not is_refusal(exc):
                 raise
             error = exc.message
         else:
@@ -200,30 +196,19 @@ def manage_announcement(request, pk):
     }, status=400 if error else 200)
 
 
-def _act(request, announcement_or_interpretation, act, success: str, target: str):
-    try:
-        act()
-    except DomainError as exc:
-        if not _refusal(exc):
-            raise
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, success)
-    return redirect(target, pk=announcement_or_interpretation.pk)
+def _act(request, announcement_or_interpretation, call, success: str, target: str):
+    return act(request, call, success=success, redirect_to=resolve_url(target, pk=announcement_or_interpretation.pk))
 
 
 @login_required
 @require_POST
 def announcement_publish(request, pk):
     announcement = selectors.manage_announcement_get(user=request.user, pk=pk)
-    raw = request.POST.get("publish_on", "").strip()
-    try:
-        publish_on = dt.date.fromisoformat(raw) if raw else None
-    except ValueError:
-        messages.error(request, "发布日期格式应为 YYYY-MM-DD。")
-        return redirect("publicinfo:manage_announcement", pk=pk)
+    raw = request.POST.get("publish_on", "")
     return _act(request, announcement,
-                lambda: services.announcement_publish(actor=request.user, announcement=announcement, publish_on=publish_on),
+                lambda: services.announcement_publish(
+                    actor=request.user, announcement=announcement,
+                    publish_on=date_value(raw, required=False, message="发布日期格式应为 YYYY-MM-DD。")),
                 "公告已发布。", "publicinfo:manage_announcement")
 
 
@@ -277,7 +262,7 @@ def interpretation_new(request):
         try:
             interpretation = services.interpretation_create(actor=request.user, city=city, **form)
         except DomainError as exc:
-            if not _refusal(exc):
+            if not is_refusal(exc):
                 raise
             error = exc.message
         else:
@@ -301,7 +286,7 @@ def manage_interpretation(request, pk):
         try:
             services.interpretation_update(actor=request.user, interpretation=interpretation, **form)
         except DomainError as exc:
-            if not _refusal(exc):
+            if not is_refusal(exc):
                 raise
             error = exc.message
         else:

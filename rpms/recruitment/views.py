@@ -10,7 +10,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -20,6 +20,8 @@ from rpms.cities.vocabulary import DegreeLevel, TitleLevel
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.masking import mask_id_number, mask_mobile
 from rpms.core.ratelimit import client_key, rate_limit_hit
+from rpms.core.inputs import date_value
+from rpms.core.web import act, is_refusal
 
 from rpms.registry import limits
 
@@ -31,11 +33,6 @@ MEMBER_ROWS = 12
 SIMPLE_FIELDS = ("kind", "team_name", "name", "id_number", "mobile", "email", "employer", "degree", "major",
                  "degree_field", "title_level", "title_field", "experience_years")
 LIST_FIELDS = ("registrations", "specialties", "districts", "declarations")
-
-
-def _refusal(exc: DomainError) -> bool:
-    """A refusal to show next to the form (not a 403/404, which the middleware renders)."""
-    return not isinstance(exc, (NotFound, Forbidden))
 
 
 # --- public -----------------------------------------------------------------------------------------
@@ -101,7 +98,8 @@ def objection_submit(request, pk):
     """Anyone (signed in or not) may object while the notice is open; rate-limited per address."""
     notice = selectors.public_notice_get(pk)
     form = {key: request.POST.get(key, "") for key in ("application", "content", "contact_name", "contact_phone")}
-    try:
+
+    def _call():
         limit, window = objection_rate()
         rate_limit_hit(client_key(request, "recruitment.objection"), limit=limit, window_seconds=window)
         services.objection_submit(
@@ -109,13 +107,18 @@ def objection_submit(request, pk):
             contact_name=form["contact_name"], contact_phone=form["contact_phone"],
             actor=request.user if request.user.is_authenticated else None,
         )
-    except DomainError as exc:
-        if not _refusal(exc):
-            raise
+
+    def _refused(exc):
         context = _notice_context(selectors.public_notice_get(pk), error=exc.message, form=form)
         return render(request, "recruitment/notice_detail.html", context, status=exc.status)
-    messages.success(request, "您的意见已收到。市级主管部门将核查处理，核查结果在本页公布；您的联系方式不会公开。")
-    return redirect("recruitment:notice_detail", pk=notice.pk)
+
+    return act(
+        request,
+        _call,
+        success="您的意见已收到。市级主管部门将核查处理，核查结果在本页公布；您的联系方式不会公开。",
+        redirect_to=resolve_url("recruitment:notice_detail", pk=notice.pk),
+        on_refusal=_refused,
+    )
 
 
 # --- applicants -------------------------------------------------------------------------------------
@@ -206,7 +209,7 @@ def apply(request, pk):
                 services.proof_add(actor=request.user, application=application, file=upload,
                                    label=labels[index] if index < len(labels) else "")
     except DomainError as exc:
-        if not _refusal(exc):
+        if not is_refusal(exc):
             raise
         return render(request, "recruitment/apply.html",
                       _apply_context(call, data, eligibility=eligibility, checked=True, error=exc.message, prior=prior),
@@ -281,7 +284,7 @@ def proof_upload(request, pk):
             raise DomainError("请选择要上传的文件。", code="upload_missing")
         services.proof_add(actor=request.user, application=application, file=upload, label=request.POST.get("label", ""))
     except DomainError as exc:
-        if not _refusal(exc):
+        if not is_refusal(exc):
             raise
         application = selectors.application_get(user=request.user, application_id=pk)
         return render(request, "recruitment/application_detail.html",
@@ -336,13 +339,6 @@ def _manage_context(request, city, **extra):
     return context
 
 
-def _parse_date(value, label):
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise DomainError(f"{label}格式不正确，应为 YYYY-MM-DD。", code="invalid_date") from None
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def manage(request):
@@ -352,19 +348,18 @@ def manage(request):
     selectors.require_city_admin(request.user, city)
     form = {key: request.POST.get(key, "") for key in ("title", "kind", "requirements", "deadline")}
     form["specialties"] = request.POST.getlist("specialties")
-    try:
-        call = services.call_create(
+    return act(
+        request,
+        lambda: services.call_create(
             actor=request.user, city=city, title=form["title"], kind=form["kind"], requirements=form["requirements"],
-            specialties=form["specialties"], deadline=_parse_date(form["deadline"], "报名截止日期"),
+            specialties=form["specialties"], deadline=date_value(form["deadline"], label="报名截止日期"),
             publish=request.POST.get("publish") == "on",
-        )
-    except DomainError as exc:
-        if not _refusal(exc):
-            raise
-        return render(request, "recruitment/manage.html", _manage_context(request, city, form=form, error=exc.message),
-                      status=exc.status)
-    messages.success(request, f"已{'发布' if call.is_published else '保存'}“{call.title}”。")
-    return redirect("recruitment:manage_call", pk=call.pk)
+        ),
+        success=lambda call: f"已{'发布' if call.is_published else '保存'}“{call.title}”。",
+        redirect_to=lambda call: resolve_url("recruitment:manage_call", pk=call.pk),
+        on_refusal=lambda exc: render(request, "recruitment/manage.html", _manage_context(request, city, form=form, error=exc.message),
+                      status=exc.status),
+    )
 
 
 def _call_context(request, call, **extra):
@@ -395,15 +390,14 @@ def manage_call(request, pk):
 @require_POST
 def call_publish(request, pk):
     call = selectors.call_get_for_admin(user=request.user, call_id=pk)
-    try:
-        services.call_publish(actor=request.user, call=call)
-    except DomainError as exc:
-        if not _refusal(exc):
-            raise
-        return render(request, "recruitment/manage_call.html", _call_context(request, call, error=exc.message),
-                      status=exc.status)
-    messages.success(request, "征集已发布。")
-    return redirect("recruitment:manage_call", pk=pk)
+    return act(
+        request,
+        lambda: services.call_publish(actor=request.user, call=call),
+        success="征集已发布。",
+        redirect_to=resolve_url("recruitment:manage_call", pk=pk),
+        on_refusal=lambda exc: render(request, "recruitment/manage_call.html", _call_context(request, call, error=exc.message),
+                      status=exc.status),
+    )
 
 
 @login_required
@@ -419,7 +413,7 @@ def review(request, pk):
                                     reason=form["reason"], scores={k: v for k, v in scores.items() if v != ""},
                                     exception_reason=form["exception_reason"])
     except DomainError as exc:
-        if not _refusal(exc):
+        if not is_refusal(exc):
             raise
         application = selectors.application_get(user=request.user, application_id=pk)
         return render(request, "recruitment/application_detail.html",
@@ -437,13 +431,13 @@ def notice_publish(request, pk):
     call = selectors.call_get_for_admin(user=request.user, call_id=pk)
     form = {key: request.POST.get(key, "") for key in ("start", "working_days", "evidence_url", "title")}
     try:
-        start = _parse_date(form["start"] or clock.today().isoformat(), "公示开始日期")
+        start = date_value(form["start"] or clock.today().isoformat(), label="公示开始日期")
         notice = services.notice_publish(
             actor=request.user, call=call, start=start, title=form["title"], working_days=form["working_days"] or None,
             evidence_url=form["evidence_url"], evidence_file=request.FILES.get("evidence_file"),
         )
     except DomainError as exc:
-        if not _refusal(exc):
+        if not is_refusal(exc):
             raise
         return render(request, "recruitment/manage_call.html",
                       _call_context(request, call, error=exc.message, notice_form=form), status=exc.status)
@@ -502,7 +496,7 @@ def objection_resolve(request, pk):
         services.objection_resolve(actor=request.user, objection=objection, upheld=upheld == "1",
                                    finding=request.POST.get("finding", ""))
     except DomainError as exc:
-        if not _refusal(exc):
+        if not is_refusal(exc):
             raise
         notice = selectors.notice_get_for_admin(user=request.user, notice_id=objection.notice_id)
         return render(request, "recruitment/manage_notice.html",
@@ -519,7 +513,7 @@ def notice_close(request, pk):
     try:
         admitted = services.notice_close(actor=request.user, notice=notice)
     except DomainError as exc:
-        if not _refusal(exc):
+        if not is_refusal(exc):
             raise
         notice = selectors.notice_get_for_admin(user=request.user, notice_id=pk)
         return render(request, "recruitment/manage_notice.html", _manage_notice_context(request, notice, error=exc.message),

@@ -4,7 +4,7 @@ auditors: full records with masked identifiers; district officers: public fields
 leave, and a team's members (B19(7))."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rpms.accounts.models import Role
@@ -14,16 +14,13 @@ from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
 from rpms.core.params import page_within
 from rpms.core.masking import mask_id_number, mask_mobile
+from rpms.core.web import act, is_refusal
 from rpms.geography.models import District
 
 from . import limits, selectors, services
 from .models import Planner, PlannerKind, PoolStatus
 
 POOL_PAGE_SIZE = 100
-
-
-def _refusal(exc: DomainError) -> bool:
-    return not isinstance(exc, (NotFound, Forbidden))
 
 
 def _pool_city(request) -> City:
@@ -53,7 +50,7 @@ def pool_list(request):
     try:
         access, filters, queryset = _pool_query(request, city)
     except DomainError as exc:
-        if not _refusal(exc):
+        if not is_refusal(exc):
             raise
         access, filters = selectors.pool_access(request.user, city), selectors.PoolFilters()
         queryset, error = selectors.pool_list(user=request.user, city=city), exc.message
@@ -179,15 +176,14 @@ def remove(request, pk):
     form = {"ground": "voluntary_withdrawal" if planner.pk in leave else "", "note": ""}
     if request.method == "POST":
         form = {"ground": request.POST.get("ground", ""), "note": request.POST.get("note", "")}
-        try:
-            services.planner_remove(actor=request.user, planner=planner, ground=form["ground"], note=form["note"])
-        except DomainError as exc:
-            if not _refusal(exc):
-                raise
-            return render(request, "registry/remove.html",
-                          {"planner": planner, "grounds": grounds, "form": form, "error": exc.message}, status=exc.status)
-        messages.success(request, f"{planner.name}已调出资源库，即日起不再参与派驻；其派驻即日终止，所在责任单元列入待调整补位。")
-        return redirect("registry:dossier", pk=planner.pk)
+        return act(
+            request,
+            lambda: services.planner_remove(actor=request.user, planner=planner, ground=form["ground"], note=form["note"]),
+            success=f"{planner.name}已调出资源库，即日起不再参与派驻；其派驻即日终止，所在责任单元列入待调整补位。",
+            redirect_to=resolve_url("registry:dossier", pk=planner.pk),
+            on_refusal=lambda exc: render(request, "registry/remove.html",
+                          {"planner": planner, "grounds": grounds, "form": form, "error": exc.message}, status=exc.status),
+        )
     return render(request, "registry/remove.html", {"planner": planner, "grounds": grounds, "form": form})
 
 
@@ -197,15 +193,14 @@ def leave(request, pk):
     planner = selectors.planner_get(user=request.user, planner_id=pk)
     if planner.user_id != request.user.pk:
         raise Forbidden("只有责任规划师本人可以申请退出。")
-    try:
-        services.planner_leave_request(actor=request.user, planner=planner, note=request.POST.get("note", ""))
-    except DomainError as exc:
-        if not _refusal(exc):
-            raise
-        return render(request, "registry/dossier.html", _dossier_context(request, planner, leave_error=exc.message),
-                      status=exc.status)
-    messages.success(request, "退出申请已提交，市级主管部门办理后生效。")
-    return redirect("registry:dossier", pk=pk)
+    return act(
+        request,
+        lambda: services.planner_leave_request(actor=request.user, planner=planner, note=request.POST.get("note", "")),
+        success="退出申请已提交，市级主管部门办理后生效。",
+        redirect_to=resolve_url("registry:dossier", pk=pk),
+        on_refusal=lambda exc: render(request, "registry/dossier.html", _dossier_context(request, planner, leave_error=exc.message),
+                      status=exc.status),
+    )
 
 
 @login_required
@@ -217,7 +212,7 @@ def member_add(request, pk):
     try:
         services.team_member_add(actor=request.user, planner=planner, **form)
     except DomainError as exc:
-        if not _refusal(exc):
+        if not is_refusal(exc):
             raise
         planner = selectors.planner_get(user=request.user, planner_id=pk)
         return render(request, "registry/dossier.html",
@@ -264,7 +259,8 @@ def commission(request):
     form["specialties"] = request.POST.getlist("specialties")
     form["registrations"] = request.POST.getlist("registrations")
     form["districts"] = request.POST.getlist("districts")
-    try:
+
+    def _call():
         try:
             years = int(form["experience_years"] or 0)
         except ValueError:
@@ -278,10 +274,13 @@ def commission(request):
             experience_years=years, specialties=form["specialties"], registrations=form["registrations"],
             declarations=form["declarations"], exception_reason=form["exception_reason"], **fields,
         )
-    except DomainError as exc:
-        if not _refusal(exc):
-            raise
-        return render(request, "registry/commission.html", _commission_context(city, form=form, error=exc.message),
-                      status=exc.status)
-    messages.success(request, f"已定向委托{planner.name}入库。")
-    return redirect("registry:dossier", pk=planner.pk)
+        return planner
+
+    return act(
+        request,
+        _call,
+        success=lambda planner: f"已定向委托{planner.name}入库。",
+        redirect_to=lambda planner: resolve_url("registry:dossier", pk=planner.pk),
+        on_refusal=lambda exc: render(request, "registry/commission.html", _commission_context(city, form=form, error=exc.message),
+                      status=exc.status),
+    )

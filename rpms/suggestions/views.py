@@ -9,12 +9,10 @@ Staff: the inbox (planners: their units today; district officers: their district
 and auditors: the city), a suggestion's page with the acts the user may perform (reply, forward, record
 the department's answer, close; the city hides/shows again), the photos, an Excel export, and work
 proposals (a planner writes, the hiring entity acknowledges)."""
-import datetime as dt
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -25,6 +23,8 @@ from rpms.core.excel import workbook_response
 from rpms.core.masking import mask_mobile
 from rpms.core.params import page_number
 from rpms.core.uploads import proof_response
+from rpms.core.inputs import date_value, int_or_none
+from rpms.core.web import act, is_refusal
 from rpms.geography.selectors import subdistrict_search
 from rpms.workdays.selectors import add_working_days
 
@@ -36,11 +36,6 @@ SEARCH_LIMIT = 20
 SESSION_CODES = "suggestions.submitted_codes"
 SESSION_CODES_KEPT = 10
 STAFF_ROLES = (Role.PLANNER, Role.DISTRICT_OFFICER, Role.CITY_ADMIN, Role.AUDITOR)
-
-
-def _refusal(exc: DomainError) -> bool:
-    """A refusal to show next to the form (a 403/404 is rendered by the middleware)."""
-    return not isinstance(exc, (NotFound, Forbidden))
 
 
 # --- public -------------------------------------------------------------------------------------------------
@@ -111,7 +106,7 @@ def public_submit(request, unit_id):
             contact_phone=form["contact_phone"], photos=request.FILES.getlist("photos"),
         )
     except DomainError as exc:
-        if not _refusal(exc):
+        if not is_refusal(exc):
             raise
         context.update(form=form, error=exc.message)
         return render(request, "suggestions/public_submit.html", context, status=exc.status)
@@ -162,16 +157,9 @@ def _filtered_list(request):
     return selectors.suggestion_list(
         user=request.user, status=request.GET.get("status", ""), overdue=_flag(request, "overdue"),
         hidden=_flag(request, "hidden"), vacant=_flag(request, "vacant"), pending=_flag(request, "pending"),
-        unit_id=_int_or_none(request.GET.get("unit")), q=request.GET.get("q", ""),
+        unit_id=int_or_none(request.GET.get("unit")), q=request.GET.get("q", ""),
         awaiting_release=_flag(request, "awaiting_release"),
     )
-
-
-def _int_or_none(value):
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
 
 
 @login_required
@@ -238,27 +226,23 @@ def _act(request, pk, action, success):
     """Runs one act from the suggestion's page; a refusal is shown on the page with its status."""
     _require_staff(request.user)
     suggestion = selectors.suggestion_get(user=request.user, pk=pk)
-    try:
-        action(suggestion)
-    except DomainError as exc:
-        if not _refusal(exc):
-            raise
+
+    def _refused(exc):
         context = _detail_context(request, selectors.suggestion_get(user=request.user, pk=pk), error=exc.message,
                                   form=request.POST)
         return render(request, "suggestions/manage_detail.html", context, status=exc.status)
-    messages.success(request, success)
-    return redirect("suggestions:manage_detail", pk=pk)
 
-
-def _date(value):
-    try:
-        return dt.date.fromisoformat(str(value or "").strip())
-    except ValueError:
-        raise DomainError("日期格式不正确，应为 YYYY-MM-DD。", code="invalid_date") from None
+    return act(
+        request,
+        lambda: action(suggestion),
+        success=success,
+        redirect_to=resolve_url("suggestions:manage_detail", pk=pk),
+        on_refusal=_refused,
+    )
 
 
 def _department(suggestion, value):
-    pk = _int_or_none(value)
+    pk = int_or_none(value)
     department = next((d for d in selectors.forward_departments(suggestion) if d.pk == pk), None)
     if department is None:
         raise DomainError("请选择要转交的部门。", code="invalid_department")
@@ -285,7 +269,7 @@ def manage_forward(request, pk):
 def manage_department_answer(request, pk):
     return _act(request, pk, lambda s: services.suggestion_department_answer_record(
         actor=request.user, suggestion=s, text=request.POST.get("answer", ""),
-        answered_on=_date(request.POST.get("answered_on"))), "部门答复已登记。")
+        answered_on=date_value(request.POST.get("answered_on"))), "部门答复已登记。")
 
 
 @login_required
@@ -351,7 +335,7 @@ def proposal_new(request):
     if request.user.role != Role.PLANNER and not request.user.is_superuser:
         raise Forbidden("只有责任规划师可以提出工作建议。")
     units = selectors.planner_units(request.user)
-    unit_id = _int_or_none(request.POST.get("unit") or request.GET.get("unit"))
+    unit_id = int_or_none(request.POST.get("unit") or request.GET.get("unit"))
     unit = next((u for u in units if u.pk == unit_id), None)
     if unit is None and len(units) == 1:
         unit = units[0]
@@ -365,15 +349,18 @@ def proposal_new(request):
         raise NotFound("责任单元不存在或您不在该单元服务。")
     form = {key: request.POST.get(key, "") for key in ("title", "analysis", "recommendation")}
     chosen = request.POST.getlist("suggestion")
-    try:
-        proposal = services.work_proposal_submit(actor=request.user, unit=unit, suggestions=chosen, **form)
-    except DomainError as exc:
-        if not _refusal(exc):
-            raise
+
+    def _refused(exc):
         context.update(form=form, selected=set(chosen), error=exc.message)
         return render(request, "suggestions/proposal_new.html", context, status=exc.status)
-    messages.success(request, "工作建议已提交聘任主体。")
-    return redirect("suggestions:proposal_detail", pk=proposal.pk)
+
+    return act(
+        request,
+        lambda: services.work_proposal_submit(actor=request.user, unit=unit, suggestions=chosen, **form),
+        success="工作建议已提交聘任主体。",
+        redirect_to=lambda proposal: resolve_url("suggestions:proposal_detail", pk=proposal.pk),
+        on_refusal=_refused,
+    )
 
 
 @login_required
@@ -390,14 +377,13 @@ def proposal_detail(request, pk):
 @require_POST
 def proposal_acknowledge(request, pk):
     proposal = selectors.work_proposal_get(user=request.user, pk=pk)
-    try:
-        services.work_proposal_acknowledge(actor=request.user, proposal=proposal, note=request.POST.get("note", ""))
-    except DomainError as exc:
-        if not _refusal(exc):
-            raise
-        return render(request, "suggestions/proposal_detail.html", {
+    return act(
+        request,
+        lambda: services.work_proposal_acknowledge(actor=request.user, proposal=proposal, note=request.POST.get("note", "")),
+        success="已签收工作建议。",
+        redirect_to=reverse("suggestions:proposal_detail", args=[pk]),
+        on_refusal=lambda exc: render(request, "suggestions/proposal_detail.html", {
             "proposal": selectors.work_proposal_get(user=request.user, pk=pk), "error": exc.message,
             "can_acknowledge": True,
-        }, status=exc.status)
-    messages.success(request, "已签收工作建议。")
-    return redirect(reverse("suggestions:proposal_detail", args=[pk]))
+        }, status=exc.status),
+    )
