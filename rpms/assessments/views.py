@@ -17,7 +17,7 @@ from rpms.cities.selectors import city_get, city_list, policy_article
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
 from rpms.core.params import is_digits
-from rpms.core.web import is_refusal
+from rpms.core.web import attempt, is_refusal
 from rpms.geography.models import District
 
 from . import permissions, selectors, services
@@ -35,15 +35,10 @@ def _require_staff(user):
 
 def _act(request, func, *, success: str, **kwargs):
     """Runs a service; a refusal (400/409) becomes an error message, 403/404 go to the error page."""
-    try:
-        result = func(actor=request.user, **kwargs)
-    except DomainError as exc:
-        if not is_refusal(exc):
-            raise
-        messages.error(request, exc.message)
-        return None, False
-    messages.success(request, success)
-    return result, True
+    sent = attempt(request, lambda: func(actor=request.user, **kwargs), success=success)
+    if not sent.accepted:
+        messages.error(request, sent.error)
+    return sent.result, sent.accepted
 
 
 def _year_param(request):

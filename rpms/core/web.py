@@ -44,13 +44,17 @@ class Submission:
     def details(self):
         return getattr(self.exc, "details", None)
 
+    @property
+    def accepted(self) -> bool:
+        return self.exc is None
 
-def submit(request, call: Callable[[], Any], *, success: str | Callable | None, redirect_to,
-           forbidden_too: bool = False) -> Submission:
+
+def attempt(request, call: Callable[[], Any], *, success: str | Callable | None = None,
+            forbidden_too: bool = False) -> Submission:
     """Runs `call()` (a service call). Accepted: flashes `success` (text, or a function of the result; None
-    for no message) and redirects to `redirect_to` (a URL, a URL name without arguments, or a function of
-    the result returning one). Refused: a Submission carrying the refusal for the page to re-render the form
-    with what was typed. 403/404 propagate (unless `forbidden_too`: the page shows them next to the form)."""
+    for no message); the Submission holds the result. Refused: the Submission carries the refusal (its
+    message and status) for the page to show. 403/404 propagate (unless `forbidden_too`: the page shows them
+    next to the form)."""
     try:
         result = call()
     except DomainError as exc:
@@ -60,7 +64,18 @@ def submit(request, call: Callable[[], Any], *, success: str | Callable | None, 
     message = _resolve(success, result)
     if message:
         messages.success(request, message)
-    return Submission(response=redirect(_resolve(redirect_to, result)), result=result)
+    return Submission(result=result)
+
+
+def submit(request, call: Callable[[], Any], *, success: str | Callable | None, redirect_to,
+           forbidden_too: bool = False) -> Submission:
+    """`attempt`, and when accepted a redirect (`response`) to `redirect_to` (a URL, a URL name without
+    arguments, or a function of the result returning one). Refused: no response — the page re-renders the
+    form with what was typed and the Submission's `error` at its `status`."""
+    sent = attempt(request, call, success=success, forbidden_too=forbidden_too)
+    if sent.accepted:
+        sent.response = redirect(_resolve(redirect_to, sent.result))
+    return sent
 
 
 def act(request, call: Callable[[], Any], *, success: str | Callable | None, redirect_to, refused_to=None,

@@ -15,7 +15,7 @@ from rpms.appointments import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
 from rpms.core.params import is_digits
-from rpms.core.web import act, is_refusal
+from rpms.core.web import act
 from rpms.geography.models import ResponsibilityUnit
 
 from . import permissions, selectors, services
@@ -195,19 +195,17 @@ def opinion_detail(request, pk):
     return render(request, "opinions/detail.html", _detail_context(request, opinion))
 
 
-def _act(request, pk, act, success: str, *, redirect_to=None):
+def _act(request, pk, call, success: str, *, redirect_to=None):
     """Runs one act on the opinion; a refusal is shown on the detail page with its status."""
     opinion = selectors.opinion_get(user=request.user, pk=pk)
-    try:
-        result = act(opinion)
-    except DomainError as exc:
-        if not is_refusal(exc):
-            raise
-        opinion = selectors.opinion_get(user=request.user, pk=pk)
-        return render(request, "opinions/detail.html", _detail_context(request, opinion, error=exc.message),
+
+    def refused(exc):
+        fresh = selectors.opinion_get(user=request.user, pk=pk)
+        return render(request, "opinions/detail.html", _detail_context(request, fresh, error=exc.message),
                       status=exc.status)
-    messages.success(request, success)
-    return redirect("opinions:detail", pk=redirect_to(result) if redirect_to else pk)
+
+    return act(request, lambda: call(opinion), success=success, on_refusal=refused,
+               redirect_to=lambda result: resolve_url("opinions:detail", pk=redirect_to(result) if redirect_to else pk))
 
 
 @login_required
