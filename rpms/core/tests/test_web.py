@@ -149,3 +149,16 @@ def test_clean_or_refuse_names_the_field_in_chinese(beijing):
         clean_or_refuse(district)
     assert caught.value.code == "invalid_field" and caught.value.status == 400
     assert District._meta.get_field("name").verbose_name in caught.value.message
+
+
+def test_attempt_holds_the_result_or_the_refusal_without_redirecting():
+    from rpms.core.web import attempt
+
+    request = _post()
+    sent = attempt(request, lambda: "ok", success="已办理。")
+    assert sent.accepted and sent.result == "ok" and sent.response is None
+    assert _flashed(request) == [("success", "已办理。")]
+    request = _post()
+    sent = attempt(request, _refuse(Conflict("已办理过。", details={"id": 3})), success="已办理。")
+    assert not sent.accepted and sent.status == 409 and sent.error == "已办理过。" and sent.details == {"id": 3}
+    assert _flashed(request) == []
