@@ -38,7 +38,13 @@ from .models import (
     ProposalStatus,
     RequestStatus,
 )
-from .permissions import is_officer_of, may_record_conflict, require_city_admin
+from .permissions import (
+    conflict_out_of_scope,
+    is_officer_of,
+    may_record_conflict,
+    request_out_of_scope,
+    require_city_admin,
+)
 
 TEXT_MAX = 2000
 MATCHING_TIME_LIMIT_S = 30.0
@@ -133,7 +139,8 @@ def dispatch_request_submit(*, actor, city, district: District, role: str, units
     if district.city_id != city.pk:
         raise NotFound(f"{city.name}没有该区。", code="district_not_found")
     if not (actor.is_superuser or is_officer_of(actor, district)):
-        raise Forbidden(f"您不是{district.name}的工作人员，只能为本区申请派驻责任规划师。", code="not_own_district")
+        # Another district is outside the officer's scope: 404, not revealed (CONVENTIONS).
+        raise NotFound(f"您不是{district.name}的工作人员，只能为本区申请派驻责任规划师。", code="not_own_district")
     role = _role_check(city, role)
     specialties = _specialties_check(city, specialties)
     try:
@@ -158,8 +165,8 @@ def dispatch_request_submit(*, actor, city, district: District, role: str, units
     foreign = [u for u in found.values() if u.district_id != district.pk]
     if foreign:
         names = "、".join(f"{u.name}（{u.district.name}）" for u in foreign)
-        raise Forbidden(f"只能为本区（{district.name}）的责任单元申请派驻，以下单元不属于本区：{names}。",
-                        code="unit_not_in_district")
+        raise NotFound(f"只能为本区（{district.name}）的责任单元申请派驻，以下单元不属于本区：{names}。",
+                       code="unit_not_in_district")
     dissolved = [u.name for u in found.values() if not u.is_active]
     if dissolved:
         raise DomainError(f"以下责任单元已撤销，不能申请派驻：{'、'.join(dissolved)}。", code="unit_dissolved")
@@ -239,6 +246,8 @@ def dispatch_request_withdraw(*, actor, request: DispatchRequest, note: str = ""
     """The district withdraws its own request before it is fulfilled; open proposals are discarded."""
     request = _lock_request(request)
     if not (getattr(actor, "is_superuser", False) or is_officer_of(actor, request.district)):
+        if request_out_of_scope(actor, request):
+            raise NotFound()  # another district's (or city's) request: not revealed
         raise Forbidden("只有提出申请的区级工作人员可以撤回派驻申请。")
     if not request.can_withdraw():
         raise Conflict(f"该申请当前状态为“{request.get_status_display()}”，不能撤回。", code="not_withdrawable")
@@ -281,6 +290,8 @@ def conflict_declare(*, actor, planner: Planner, kind: str, note: str, unit: Res
     proposes the planner there, and a proposal made before the declaration cannot be confirmed."""
     if (unit is None) == (district is None):
         raise DomainError("请选择一个责任单元或一个区（二者选一）。", code="conflict_target")
+    if conflict_out_of_scope(actor, planner, unit=unit, district=district):
+        raise NotFound()  # another district's unit, another city's planner: not revealed
     target_city_id = unit.city_id if unit is not None else district.city_id
     if target_city_id != planner.city_id:
         raise DomainError("所选责任单元或区不在该责任规划师所在城市。", code="conflict_target")
@@ -315,6 +326,8 @@ def conflict_withdraw(*, actor, declaration: ConflictDeclaration) -> ConflictDec
         .get(pk=declaration.pk)
     )
     if not may_record_conflict(actor, declaration.planner, unit=declaration.unit, district=declaration.district):
+        if conflict_out_of_scope(actor, declaration.planner, unit=declaration.unit, district=declaration.district):
+            raise NotFound()
         raise Forbidden("只有责任规划师本人、市级管理员或该单元所在区的工作人员可以撤销利益冲突申报。")
     if declaration.withdrawn_at is not None:
         raise Conflict("该利益冲突申报已撤销。", code="already_withdrawn")
