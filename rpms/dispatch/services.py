@@ -206,7 +206,7 @@ def dispatch_request_accept(*, actor, request: DispatchRequest) -> DispatchReque
     if not request.can_decide():
         raise Conflict(f"该申请当前状态为“{request.get_status_display()}”，不能受理。", code="not_submitted")
     before = _request_snapshot(request)
-    request.status = RequestStatus.ACCEPTED
+    request.move_to(RequestStatus.ACCEPTED)
     request.decided_by = actor
     request.decided_at = timezone.now()
     _clean(request)
@@ -227,7 +227,7 @@ def dispatch_request_return(*, actor, request: DispatchRequest, reason: str) -> 
     if not request.can_decide():
         raise Conflict(f"该申请当前状态为“{request.get_status_display()}”，不能退回。", code="not_submitted")
     before = _request_snapshot(request)
-    request.status = RequestStatus.RETURNED
+    request.move_to(RequestStatus.RETURNED)
     request.return_reason = reason
     request.decided_by = actor
     request.decided_at = timezone.now()
@@ -252,7 +252,7 @@ def dispatch_request_withdraw(*, actor, request: DispatchRequest, note: str = ""
     if not request.can_withdraw():
         raise Conflict(f"该申请当前状态为“{request.get_status_display()}”，不能撤回。", code="not_withdrawable")
     before = _request_snapshot(request)
-    request.status = RequestStatus.WITHDRAWN
+    request.move_to(RequestStatus.WITHDRAWN)
     request.withdrawn_at = timezone.now()
     if note:
         request.note = (request.note + "\n撤回说明：" + _text(note, label="撤回说明")).strip()[:TEXT_MAX]
@@ -482,7 +482,7 @@ def matching_run(*, actor, city, request_ids=None) -> MatchingRun:
     fulfilled = []
     for request in requests:
         if complete.get(request.pk, set()) >= {u.pk for u in request.units.all()}:
-            request.status = RequestStatus.FULFILLED
+            request.move_to(RequestStatus.FULFILLED)
             request.fulfilled_at = timezone.now()
             request.save(update_fields=["status", "fulfilled_at", "updated_at"])
             fulfilled.append(request.pk)
@@ -553,14 +553,14 @@ def proposal_confirm(*, actor, proposal: Proposal, start):
         actor=actor, planner=proposal.planner, unit=proposal.unit, role=proposal.role, start=start,
         service_focus=request.service_focus, source=f"proposal:{proposal.pk}",
     )
-    proposal.status = ProposalStatus.CONFIRMED
+    proposal.move_to(ProposalStatus.CONFIRMED)
     proposal.appointment = appointment
     proposal.decided_by = actor if getattr(actor, "is_authenticated", False) else None
     proposal.decided_at = timezone.now()
     _clean(proposal)
     proposal.save(update_fields=["status", "appointment", "decided_by", "decided_at"])
     if _request_filled(request):
-        request.status = RequestStatus.FULFILLED
+        request.move_to(RequestStatus.FULFILLED)
         request.fulfilled_at = timezone.now()
         request.save(update_fields=["status", "fulfilled_at", "updated_at"])
     return appointment
@@ -649,7 +649,7 @@ def proposal_replace(*, actor, proposal: Proposal, planner: Planner, reason: str
     _clean(replacement)
     replacement.save()
     before = {"proposal": proposal.pk, "planner": proposal.planner_id, "status": proposal.status}
-    proposal.status = ProposalStatus.REPLACED
+    proposal.move_to(ProposalStatus.REPLACED)
     proposal.decided_by = actor if getattr(actor, "is_authenticated", False) else None
     proposal.decided_at = timezone.now()
     _clean(proposal)

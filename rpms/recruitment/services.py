@@ -115,7 +115,7 @@ def call_create(*, actor, city, title: str, kind: str = CallKind.OPEN, requireme
         raise DomainError("报名截止日期不能早于今天。", code="deadline_in_past")
     call = OpenCall(city=city, created_by=actor if getattr(actor, "is_authenticated", False) else None, **fields)
     if publish:
-        call.status = CallStatus.PUBLISHED
+        call.move_to(CallStatus.PUBLISHED)
         call.published_at = _now()
     full_clean_or_refuse(call)
     call.save()
@@ -135,7 +135,7 @@ def call_publish(*, actor, call: OpenCall) -> OpenCall:
     if call.deadline < clock.today():
         raise DomainError("报名截止日期已过，请先修改截止日期。", code="deadline_in_past")
     before = snapshot(call, fields=["status", "published_at"])
-    call.status = CallStatus.PUBLISHED
+    call.move_to(CallStatus.PUBLISHED)
     call.published_at = _now()
     full_clean_or_refuse(call)
     call.save(update_fields=["status", "published_at", "updated_at"])
@@ -155,7 +155,7 @@ def call_withdraw(*, actor, call: OpenCall, reason: str) -> OpenCall:
     if call.applications.exclude(status=ApplicationStatus.DRAFT).exists():
         raise Conflict("已有人报名的征集不能撤回。", code="call_has_applications")
     before = snapshot(call, fields=["status"])
-    call.status = CallStatus.WITHDRAWN
+    call.move_to(CallStatus.WITHDRAWN)
     call.save(update_fields=["status", "updated_at"])
     audit_log(actor=actor, action="recruitment.call_withdraw", obj=call, before=before, after={"status": call.status,
               "reason": reason}, article=call.article, summary=f"撤回征集：{call.title}"[:255])
@@ -519,7 +519,7 @@ def application_review(*, actor, application: Application, decision: str, reason
         except limits.ExceptionRequested as requested:
             return requested.exception
     before = snapshot(application, fields=["status", "scores", "decision_reason", "decided_at"])
-    application.status = target
+    application.move_to(target)
     application.scores = scores
     application.decision_reason = reason or "经审核，符合入库条件。"
     application.decided_at = _now()
@@ -656,7 +656,7 @@ def notice_publish(*, actor, call: OpenCall, start: dt.date | None = None, title
         notice.save()
         for application in candidates:
             NoticeEntry.objects.create(notice=notice, application=application)
-            application.status = ApplicationStatus.ON_NOTICE
+            application.move_to(ApplicationStatus.ON_NOTICE)
             application.noticed_at = now
             application.save(update_fields=["status", "noticed_at", "updated_at"])
         minimum = call.city.policy.notice_working_days
@@ -843,7 +843,7 @@ def objection_resolve(*, actor, objection: Objection, upheld: bool, finding: str
         entry.cancelled = True
         entry.cancelled_at = now
         entry.save(update_fields=["cancelled", "cancelled_at"])
-        application.status = ApplicationStatus.CANCELLED
+        application.move_to(ApplicationStatus.CANCELLED)
         application.cancelled_at = now
         application.save(update_fields=["status", "cancelled_at", "updated_at"])
     audit_log(
@@ -882,7 +882,7 @@ def _admit(*, actor, notice: PublicNotice, entry: NoticeEntry, now) -> Planner:
                   "registrations", "experience_years", "specialties"):
         setattr(planner, field, getattr(application, field))
     planner.major_field = application.degree_field
-    planner.pool_status = PoolStatus.ACTIVE
+    planner.move_to(PoolStatus.ACTIVE, field="pool_status")
     planner.source = PlannerSource.APPLICATION
     planner.admitted_at = now
     planner.removed_at = None
@@ -934,7 +934,7 @@ def _admit(*, actor, notice: PublicNotice, entry: NoticeEntry, now) -> Planner:
         source=notice,
         summary="公示期满，无异议或异议不成立，正式纳入资源库统一管理；建立个人档案，明确服务职责、工作纪律和管理要求",
     )
-    application.status = ApplicationStatus.ADMITTED
+    application.move_to(ApplicationStatus.ADMITTED)
     application.admitted_at = now
     application.planner = planner
     application.save(update_fields=["status", "admitted_at", "planner", "updated_at"])

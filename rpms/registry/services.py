@@ -378,7 +378,7 @@ def planner_remove_apply(*, actor, planner: Planner, ground: str, note: str = ""
     fields = ["pool_status", "removed_at", "removal_ground", "removal_note"]
     before = snapshot(planner, fields=fields)
     now = occurred_at or timezone.now()
-    planner.pool_status = PoolStatus.REMOVED
+    planner.move_to(PoolStatus.REMOVED, field="pool_status")
     planner.removed_at = now
     planner.removal_ground = ground_code
     planner.removal_note = note
