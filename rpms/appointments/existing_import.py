@@ -445,7 +445,7 @@ def existing_import_start(*, actor, spreadsheet_import: AppointmentImport, only_
     spreadsheet_import = _locked(spreadsheet_import)
     _access_check(actor, spreadsheet_import)
     import_start_check(spreadsheet_import, only_valid=only_valid, noun=NOUN)
-    spreadsheet_import.status = ImportStatus.IMPORTING
+    spreadsheet_import.move_to(ImportStatus.IMPORTING)
     spreadsheet_import.only_valid = bool(only_valid)
     spreadsheet_import.started_by = actor
     spreadsheet_import.started_at = timezone.now()
@@ -502,7 +502,7 @@ def existing_import_step(*, actor, spreadsheet_import: AppointmentImport) -> App
     if batch is not None:
         batch.delete()
     if not spreadsheet_import.batches.exists():
-        spreadsheet_import.status = ImportStatus.DONE
+        spreadsheet_import.move_to(ImportStatus.DONE)
         spreadsheet_import.finished_at = timezone.now()
         fields += ["status", "finished_at"]
     spreadsheet_import.full_clean(exclude=LIGHT_CLEAN_EXCLUDE)

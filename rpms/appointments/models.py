@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from rpms.core.models import SpreadsheetImport, TimeStampedModel
+from rpms.core.states import StatusTransitions
 
 from . import clock
 
@@ -91,7 +92,26 @@ class AppointmentQuerySet(models.QuerySet):
         return self.active(on=on).filter(ended_on__isnull=True, end__lte=on + dt.timedelta(days=within_days))
 
 
-class Appointment(TimeStampedModel):
+class Appointment(StatusTransitions, TimeStampedModel):
+    TRANSITIONS = {
+        # The stored status records an end once its day has come (`state()` reads the dates before that).
+        "status": {
+            AppointmentStatus.ACTIVE: {AppointmentStatus.ENDED, AppointmentStatus.TERMINATED, AppointmentStatus.WITHDRAWN,
+                                       AppointmentStatus.REMOVED},
+            AppointmentStatus.ENDED: set(),
+            AppointmentStatus.TERMINATED: set(),
+            AppointmentStatus.WITHDRAWN: set(),
+            AppointmentStatus.REMOVED: set(),
+        },
+        # B19(3): submitted for filing, returned for correction, filed (at once where nobody files).
+        "contract_state": {
+            ContractState.UNSIGNED: {ContractState.SUBMITTED, ContractState.FILED},
+            ContractState.SUBMITTED: {ContractState.FILED, ContractState.RETURNED},
+            ContractState.RETURNED: {ContractState.SUBMITTED, ContractState.FILED},
+            ContractState.FILED: set(),
+        },
+    }
+
     city = models.ForeignKey("cities.City", verbose_name="城市", on_delete=models.PROTECT, related_name="appointments")
     unit = models.ForeignKey(
         "geography.ResponsibilityUnit", verbose_name="责任单元", on_delete=models.PROTECT, related_name="appointments"
@@ -288,11 +308,14 @@ _TERMINATION_LABELS = {
 }
 
 
-class TerminationRequest(models.Model):
+class TerminationRequest(StatusTransitions, models.Model):
     """B25: neither side ends the contract at will. A planner's written request takes effect only
     with the hiring entity's consent (which may be refused, with a reason); the entity may end it only
     for the planner's breach of a clause binding the planner, stating the facts with evidence, and the
     planner's statement in reply is recorded."""
+
+    TRANSITIONS = {"status": TERMINATION_TRANSITIONS}
+
 
     appointment = models.ForeignKey(
         Appointment, verbose_name="派驻聘任", on_delete=models.CASCADE, related_name="termination_requests"
@@ -345,7 +368,7 @@ class TerminationRequest(models.Model):
         return f"{self.appointment} {self.get_initiator_display()}"
 
     def can_become(self, status: str) -> bool:
-        return status in TERMINATION_TRANSITIONS.get(TerminationStatus(self.status), set())
+        return self.can_transition(status)
 
     def state(self, on: dt.date | None = None) -> str:
         """The stored status, with "consented" read as "effective" once the effective date is reached."""
@@ -423,8 +446,14 @@ class DistrictChiefStatus(models.TextChoices):
     ENDED = "ended", "已卸任"
 
 
-class DistrictChief(TimeStampedModel):
+class DistrictChief(StatusTransitions, TimeStampedModel):
     """B6: a district's chief planner (区级总责任规划师)."""
+
+    TRANSITIONS = {"status": {
+        DistrictChiefStatus.ACTIVE: {DistrictChiefStatus.ENDED},
+        DistrictChiefStatus.ENDED: set(),
+    }}
+
 
     district = models.ForeignKey("geography.District", verbose_name="区", on_delete=models.PROTECT, related_name="chiefs")
     planner = models.ForeignKey(
@@ -504,10 +533,17 @@ class SignedContractStatus(models.TextChoices):
     FILED = "filed", "已备案"
 
 
-class SignedContract(models.Model):
+class SignedContract(StatusTransitions, models.Model):
     """One submission of the signed, sealed contract scan (PDF, stored privately under
     PRIVATE_MEDIA_ROOT; never public): its signing date, the fee agreed in it, who submitted it, and
     what the filing body did with it (filed, or returned with a reason — then a new submission follows)."""
+
+    TRANSITIONS = {"status": {
+        SignedContractStatus.SUBMITTED: {SignedContractStatus.RETURNED, SignedContractStatus.FILED},
+        SignedContractStatus.RETURNED: set(),  # a correction is a new submission (a new row)
+        SignedContractStatus.FILED: set(),
+    }}
+
 
     appointment = models.ForeignKey(
         Appointment, verbose_name="派驻聘任", on_delete=models.CASCADE, related_name="signed_contracts"
@@ -559,11 +595,19 @@ class SelectionStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", "已撤回"
 
 
-class SelectionProposal(TimeStampedModel):
+class SelectionProposal(StatusTransitions, TimeStampedModel):
     """B2, B19(1)(5): where the policy's appointment_mode is local selection, the street / town / park
     office (the unit's hiring entity) proposes a planner for its own unit, and the district officer of
     the unit's district approves it — only then is the appointment made — or returns it with a reason.
     Neither alone appoints."""
+
+    TRANSITIONS = {"status": {
+        SelectionStatus.PENDING: {SelectionStatus.APPROVED, SelectionStatus.RETURNED, SelectionStatus.WITHDRAWN},
+        SelectionStatus.APPROVED: set(),
+        SelectionStatus.RETURNED: set(),  # a new proposal is made instead
+        SelectionStatus.WITHDRAWN: set(),
+    }}
+
 
     city = models.ForeignKey("cities.City", verbose_name="城市", on_delete=models.PROTECT, related_name="+")
     unit = models.ForeignKey(

@@ -466,7 +466,7 @@ def proposal_approve(*, actor, proposal, start=None, exception_reason: str = "",
         return requested.exception
     used = services.limit_exceptions_used(appointment)
     before = snapshot(proposal, SNAPSHOT_FIELDS)
-    proposal.status = SelectionStatus.APPROVED
+    proposal.move_to(SelectionStatus.APPROVED)
     proposal.appointment = appointment
     proposal.decided_by = actor
     proposal.decided_at = timezone.now()
@@ -509,7 +509,7 @@ def proposal_return(*, actor, proposal, reason: str) -> SelectionProposal:
     if not reason:
         raise DomainError("请写明退回理由。", code="reason_required")
     before = snapshot(proposal, SNAPSHOT_FIELDS)
-    proposal.status = SelectionStatus.RETURNED
+    proposal.move_to(SelectionStatus.RETURNED)
     proposal.return_reason = reason
     proposal.decided_by = actor
     proposal.decided_at = timezone.now()
@@ -535,7 +535,7 @@ def proposal_withdraw(*, actor, proposal) -> SelectionProposal:
         raise NotFound()
     _require_pending(proposal)
     before = snapshot(proposal, SNAPSHOT_FIELDS)
-    proposal.status = SelectionStatus.WITHDRAWN
+    proposal.move_to(SelectionStatus.WITHDRAWN)
     proposal.decided_by = actor
     proposal.decided_at = timezone.now()
     proposal.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])

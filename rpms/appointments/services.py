@@ -365,7 +365,7 @@ def _settle(planner: Planner, unit) -> None:
     for old in Appointment.objects.filter(planner=planner, unit=unit, status=AppointmentStatus.ACTIVE):
         state = old.state(today)
         if state in OVER_STATUSES:
-            old.status = state
+            old.move_to(state)
             old.save(update_fields=["status", "updated_at"])
 
 
@@ -924,8 +924,8 @@ def appointment_end_record(*, actor, appointment: Appointment, last_day: dt.date
     appointment.end_kind = kind
     appointment.end_reason = (reason or "").strip()
     # Over now when its last day has come, or when it ends before it began (an upcoming posting).
-    if last_day <= clock.today() or last_day < appointment.start:
-        appointment.status = END_KIND_STATUS[kind]
+    if (last_day <= clock.today() or last_day < appointment.start) and appointment.status != END_KIND_STATUS[kind]:
+        appointment.move_to(END_KIND_STATUS[kind])
     appointment.save(update_fields=["status", "ended_on", "end_kind", "end_reason", "updated_at"])
     # Its documents follow: the certificate, contract and dispatch notice verify as ended from that day.
     from rpms.documents.services import documents_subject_ended
@@ -1055,7 +1055,7 @@ def _termination_decide(*, actor, appointment: Appointment, request: Termination
         raise Conflict(f"该解除申请{request.state_label()}，不能再办理。", code="termination_not_pending")
     _require_no_ending(appointment)  # e.g. a removal from the pool already fixed its last day
     today = clock.today()
-    request.status = TerminationStatus.EFFECTIVE if effective_on <= today else TerminationStatus.CONSENTED
+    request.move_to(TerminationStatus.EFFECTIVE if effective_on <= today else TerminationStatus.CONSENTED)
     request.effective_on = effective_on
     request.consented_at = timezone.now()
     request.consented_by = actor
@@ -1294,7 +1294,7 @@ def termination_refuse(*, actor, appointment: Appointment, reason: str) -> Termi
     if not reason:
         raise DomainError("请写明不同意解除的理由。", code="reason_required")
     article = policy_article(appointment.city, "termination")
-    request.status = TerminationStatus.REFUSED
+    request.move_to(TerminationStatus.REFUSED)
     request.refused_at = timezone.now()
     request.refused_by = actor
     request.refusal_reason = reason
@@ -1331,7 +1331,7 @@ def termination_withdraw(*, actor, appointment: Appointment) -> TerminationReque
     elif not permissions.is_contract_signer(actor, appointment):
         raise Forbidden("只有聘任主体（合同甲方）可以撤回其解除决定。")
     article = policy_article(appointment.city, "termination")
-    request.status = TerminationStatus.WITHDRAWN
+    request.move_to(TerminationStatus.WITHDRAWN)
     request.withdrawn_at = timezone.now()
     full_clean_or_refuse(request, validate_constraints=False)
     request.save()
@@ -1594,7 +1594,7 @@ def district_chief_appoint(*, actor, district, planner, start, end=None, note: s
     if previous is not None:
         if previous.planner_id == planner.pk:
             raise Conflict(f"{planner.name}已是{district.name}区级总责任规划师。", code="already_chief")
-        previous.status = DistrictChiefStatus.ENDED
+        previous.move_to(DistrictChiefStatus.ENDED)
         previous.end = max(previous.start, min(previous.end, start - dt.timedelta(days=1)))
         previous.save(update_fields=["status", "end", "updated_at"])
     chief = DistrictChief(district=district, planner=planner, start=start, end=end, note=(note or "").strip(),

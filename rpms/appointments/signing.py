@@ -161,13 +161,13 @@ def signed_contract_submit(*, actor, appointment, file, signed_on, fee_yuan) -> 
             appointment.fee_yuan = fee
             fields = ["contract_state", "fee_yuan", "updated_at"]
             if at_once:
-                appointment.contract_state = ContractState.FILED
+                appointment.move_to(ContractState.FILED, field="contract_state")
                 appointment.filed_at = now
                 appointment.filed_by = actor
                 appointment.disclosed = True
                 fields += ["filed_at", "filed_by", "disclosed"]
             else:
-                appointment.contract_state = ContractState.SUBMITTED
+                appointment.move_to(ContractState.SUBMITTED, field="contract_state")
             appointment.save(update_fields=fields)
             article_signing = policy_article(city, "contract_signing")
             if at_once:
@@ -225,12 +225,12 @@ def signed_contract_return(*, actor, appointment, reason: str) -> SignedContract
     if row is None:  # a state without its row would be a bug; refuse rather than guess
         raise Conflict("当前没有待备案的签订合同，不能退回。", code="contract_not_submitted")
     before = snapshot(appointment, ["contract_state"])
-    row.status = SignedContractStatus.RETURNED
+    row.move_to(SignedContractStatus.RETURNED)
     row.return_reason = reason
     row.decided_at = timezone.now()
     row.decided_by = actor
     row.save(update_fields=["status", "return_reason", "decided_at", "decided_by"])
-    appointment.contract_state = ContractState.RETURNED
+    appointment.move_to(ContractState.RETURNED, field="contract_state")
     appointment.save(update_fields=["contract_state", "updated_at"])
     audit_log(
         actor=actor, action="appointments.signed_contract_return", obj=appointment, before=before,
@@ -262,11 +262,11 @@ def file_submitted_contract(*, actor, appointment) -> SignedContract:
         else:
             detail = f"聘用合同尚未由{signer_label(appointment)}签订并提交签字盖章的扫描件"
         raise Conflict(f"{detail}，不能备案。", code="contract_not_submitted")
-    row.status = SignedContractStatus.FILED
+    row.move_to(SignedContractStatus.FILED)
     row.decided_at = timezone.now()
     row.decided_by = actor
     row.save(update_fields=["status", "decided_at", "decided_by"])
-    appointment.contract_state = ContractState.FILED
+    appointment.move_to(ContractState.FILED, field="contract_state")
     return row
 
 

@@ -20,6 +20,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from rpms.core.models import TimeStampedModel
+from rpms.core.states import StatusTransitions
 
 
 class AssessingBody(models.TextChoices):
@@ -45,7 +46,9 @@ class ScoreSource(models.TextChoices):
     CITY = "city", "市级主管部门"
 
 
-class Assessment(TimeStampedModel):
+class Assessment(StatusTransitions, TimeStampedModel):
+    TRANSITIONS = {"status": STATUS_TRANSITIONS}
+
     city = models.ForeignKey("cities.City", verbose_name="城市", on_delete=models.PROTECT, related_name="assessments")
     appointment = models.ForeignKey(
         "appointments.Appointment", verbose_name="派驻聘任", on_delete=models.PROTECT, related_name="assessments"
@@ -128,7 +131,7 @@ class Assessment(TimeStampedModel):
         return self.status == AssessmentStatus.OPEN
 
     def can_become(self, status: str) -> bool:
-        return status in STATUS_TRANSITIONS.get(AssessmentStatus(self.status), set())
+        return self.can_transition(status)
 
 
 class ReviewInput(models.TextChoices):
@@ -296,10 +299,16 @@ class FlagStatus(models.TextChoices):
     RESOLVED = "resolved", "已处理"
 
 
-class ReplacementFlag(TimeStampedModel):
+class ReplacementFlag(StatusTransitions, TimeStampedModel):
     """A unit flagged for a replacement planner because of an assessment grade (policy grade field
     flag_unit_for_replacement). The city sees the open flags on its pending list; the dispatch and
     withdrawal pages read them (selectors.open_replacement_flags / replacement_flag_for_unit)."""
+
+    TRANSITIONS = {"status": {
+        FlagStatus.OPEN: {FlagStatus.RESOLVED},
+        FlagStatus.RESOLVED: set(),
+    }}
+
 
     city = models.ForeignKey("cities.City", verbose_name="城市", on_delete=models.PROTECT, related_name="replacement_flags")
     unit = models.ForeignKey(
@@ -380,9 +389,17 @@ class HonourStatus(models.TextChoices):
     NOT_SELECTED = "not_selected", "未获评选"
 
 
-class Honour(TimeStampedModel):
+class Honour(StatusTransitions, TimeStampedModel):
     """B24: each district nominates outstanding planners of the year from its assessed ones (grade
     honour_eligible); the city selects; the selected list is published (published_at) on the public site."""
+
+    TRANSITIONS = {"status": {
+        # decided, and decided again, until the year's list is published (then the service refuses)
+        HonourStatus.NOMINATED: {HonourStatus.SELECTED, HonourStatus.NOT_SELECTED},
+        HonourStatus.SELECTED: {HonourStatus.SELECTED, HonourStatus.NOT_SELECTED},
+        HonourStatus.NOT_SELECTED: {HonourStatus.SELECTED, HonourStatus.NOT_SELECTED},
+    }}
+
 
     city = models.ForeignKey("cities.City", verbose_name="城市", on_delete=models.PROTECT, related_name="honours")
     year = models.PositiveSmallIntegerField("年度")

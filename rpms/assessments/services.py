@@ -605,7 +605,7 @@ def assessment_grade(*, actor, assessment: Assessment, grade: str, comment: str 
     assessment.grade_label = grade_item["label"]
     assessment.total_score = Decimal(table["total"]) if table["total"] is not None else None
     assessment.grade_comment = comment
-    assessment.status = AssessmentStatus.GRADED
+    assessment.move_to(AssessmentStatus.GRADED)
     assessment.graded_at = now
     assessment.graded_by = actor if getattr(actor, "is_authenticated", False) else None
 
@@ -828,7 +828,7 @@ def replacement_flag_resolve(*, actor, flag: ReplacementFlag, note: str) -> Repl
         raise Conflict("该责任单元的调整补位已处理。", code="flag_resolved")
     note = _text(note, label="处理说明", max_length=500, code="note_required")
     before = snapshot(flag, ["status", "resolved_at", "resolution_note"])
-    flag.status = FlagStatus.RESOLVED
+    flag.move_to(FlagStatus.RESOLVED)
     flag.resolved_at = timezone.now()
     flag.resolved_by = actor
     flag.resolution_note = note
@@ -951,7 +951,7 @@ def honour_decide(*, actor, honour: Honour, selected: bool, note: str = "") -> H
         raise Conflict("该年度名单已公布，不能再改变评选结果。", code="honour_published")
     note = _text(note, label="评选说明", required=not selected, max_length=500, code="note_required")
     before = snapshot(honour, ["status", "decided_at", "decision_note"])
-    honour.status = HonourStatus.SELECTED if selected else HonourStatus.NOT_SELECTED
+    honour.move_to(HonourStatus.SELECTED if selected else HonourStatus.NOT_SELECTED)
     honour.decided_at = timezone.now()
     honour.decided_by = actor
     honour.decision_note = note

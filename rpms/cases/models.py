@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from rpms.core.models import TimeStampedModel
+from rpms.core.states import StatusTransitions
 
 
 class CaseStatus(models.TextChoices):
@@ -34,7 +35,9 @@ class CaseQuerySet(models.QuerySet):
         return self.filter(status=CaseStatus.PUBLISHED, published_at__isnull=False)
 
 
-class Case(TimeStampedModel):
+class Case(StatusTransitions, TimeStampedModel):
+    TRANSITIONS = {"status": STATUS_TRANSITIONS}
+
     city = models.ForeignKey("cities.City", verbose_name="城市", on_delete=models.PROTECT, related_name="cases")
     unit = models.ForeignKey(
         "geography.ResponsibilityUnit", verbose_name="责任单元", on_delete=models.PROTECT, related_name="cases"
@@ -90,7 +93,7 @@ class Case(TimeStampedModel):
         return self.status == CaseStatus.PUBLISHED and self.published_at is not None
 
     def can_become(self, status: str) -> bool:
-        return status in STATUS_TRANSITIONS.get(self.status, set())
+        return self.can_transition(status)
 
     def _policy_label(self, attribute: str, code: str) -> str:
         for item in getattr(getattr(self.city, "policy", None), attribute, None) or []:

@@ -255,7 +255,7 @@ def case_revise(*, actor, case: Case, title: str, duty_category: str, summary: s
     removed = [p for p in existing if p.pk in remove_ids]
     if len(existing) - len(removed) + len(photos) > MAX_PHOTOS:
         raise DomainError(f"每个案例最多上传 {MAX_PHOTOS} 张图片。", code="too_many_photos")
-    case.status = CaseStatus.SUBMITTED
+    case.move_to(CaseStatus.SUBMITTED)
     case.submitted_at = timezone.now()
     stored = []
     try:
@@ -300,7 +300,7 @@ def case_review(*, actor, case: Case, decision: str, comment: str = "") -> Case:
         raise DomainError(f"审核意见不能超过 {COMMENT_MAX} 个字。", code="comment_too_long")
     before = _state(case)
     now = timezone.now()
-    case.status = target
+    case.move_to(target)
     case.decided_at = now
     case.decided_by = actor
     case.review_comment = comment
@@ -331,7 +331,7 @@ def case_unpublish(*, actor, case: Case, reason: str) -> Case:
         raise Conflict("只有已发布的案例可以撤下。", code="case_not_published")
     reason = _text(reason, label="撤下原因", maximum=500, code="reason_required")
     before = _state(case)
-    case.status = CaseStatus.WITHDRAWN
+    case.move_to(CaseStatus.WITHDRAWN)
     case.unpublished_at = timezone.now()
     case.unpublish_reason = reason
     _clean(case)

@@ -141,7 +141,7 @@ def _finish(job_pk: int, status: str, message: str, result: dict | None = None) 
     job = BackgroundJob.objects.get(pk=job_pk)
     if not job.can_move_to(status):
         return
-    job.status = status
+    job.move_to(status)
     job.message = (message or "")[:500]
     if result:
         job.result = {**job.result, **result}

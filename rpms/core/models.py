@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from .states import StatusTransitions
+
 
 class TimeStampedModel(models.Model):
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
@@ -19,12 +21,22 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", "校验未通过（无可导入的行）"
 
 
-class SpreadsheetImport(TimeStampedModel):
+class SpreadsheetImport(StatusTransitions, TimeStampedModel):
     """One upload of a spreadsheet to import (rpms.core.spreadsheet): the file's rows checked, its errors
     per row and column, then the valid rows imported in steps. Concrete imports add their city and
     their batches of validated rows (each batch deleted once imported, so personal data is not kept
     twice); `errors` lists [{row, column, message}] found at validation; `skipped` lists rows refused
     at import time (e.g. entered meanwhile by another route)."""
+
+    TRANSITIONS = {"status": {
+        # created VALIDATED or FAILED by the validation; the valid rows are imported in steps
+        ImportStatus.UPLOADED: {ImportStatus.VALIDATED, ImportStatus.FAILED},
+        ImportStatus.VALIDATED: {ImportStatus.IMPORTING},
+        ImportStatus.IMPORTING: {ImportStatus.DONE},
+        ImportStatus.DONE: set(),
+        ImportStatus.FAILED: set(),
+    }}
+
 
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="上传人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -155,11 +167,14 @@ JOB_TRANSITIONS = {
 }
 
 
-class BackgroundJob(models.Model):
+class BackgroundJob(StatusTransitions, models.Model):
     """One piece of work run outside the request (rpms.core.jobs): a bulk import, a batch of documents.
     Its actor sees it (and staff of its city), with its progress and its result or error in Chinese.
     `subject_type`/`subject_id` name the record it works on (e.g. "registry.rosterimport", "12").
     E-mails are jobs too but keep their delivery state on the notification (rpms.notifications)."""
+
+    TRANSITIONS = {"status": JOB_TRANSITIONS}
+
 
     kind = models.CharField("任务类型", max_length=64, db_index=True)
     label = models.CharField("任务", max_length=200)
@@ -190,7 +205,7 @@ class BackgroundJob(models.Model):
         return f"{self.label}（{self.get_status_display()}）"
 
     def can_move_to(self, status) -> bool:
-        return status in JOB_TRANSITIONS.get(JobStatus(self.status), set())
+        return self.can_transition(status)
 
     @property
     def is_finished(self) -> bool:

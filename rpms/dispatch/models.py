@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from rpms.core.models import TimeStampedModel
+from rpms.core.states import StatusTransitions
 
 SLOTS_PER_UNIT_MAX = 3
 
@@ -21,9 +22,18 @@ class RequestStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", "已撤回"
 
 
-class DispatchRequest(TimeStampedModel):
+class DispatchRequest(StatusTransitions, TimeStampedModel):
     """A district officer asks for planners for units of its own district (P6(1)): role, wanted
     specialties, how many per unit, service focus. The city administrator accepts or returns it."""
+
+    TRANSITIONS = {"status": {
+        RequestStatus.SUBMITTED: {RequestStatus.ACCEPTED, RequestStatus.RETURNED, RequestStatus.WITHDRAWN},
+        RequestStatus.ACCEPTED: {RequestStatus.FULFILLED, RequestStatus.WITHDRAWN},
+        RequestStatus.RETURNED: set(),
+        RequestStatus.FULFILLED: set(),
+        RequestStatus.WITHDRAWN: set(),
+    }}
+
 
     city = models.ForeignKey("cities.City", verbose_name="城市", on_delete=models.PROTECT, related_name="dispatch_requests")
     district = models.ForeignKey(
@@ -67,15 +77,15 @@ class DispatchRequest(TimeStampedModel):
     def __str__(self):
         return f"{self.district.name}派驻申请 #{self.pk}"
 
-    # Allowed transitions (P6(1)): submitted → accepted | returned | withdrawn; accepted → fulfilled | withdrawn.
+    # Guard predicates read the table (TRANSITIONS, P6(1)).
     def can_decide(self) -> bool:
-        return self.status == RequestStatus.SUBMITTED
+        return self.can_transition(RequestStatus.ACCEPTED)
 
     def can_match(self) -> bool:
-        return self.status == RequestStatus.ACCEPTED
+        return self.can_transition(RequestStatus.FULFILLED)
 
     def can_withdraw(self) -> bool:
-        return self.status in (RequestStatus.SUBMITTED, RequestStatus.ACCEPTED)
+        return self.can_transition(RequestStatus.WITHDRAWN)
 
 
 class ConflictKind(models.TextChoices):
@@ -176,8 +186,16 @@ class ProposalStatus(models.TextChoices):
     DISCARDED = "discarded", "已作废"
 
 
-class Proposal(models.Model):
+class Proposal(StatusTransitions, models.Model):
     """The engine's (or the administrator's) proposal of one planner for one slot of a request."""
+
+    TRANSITIONS = {"status": {
+        ProposalStatus.PROPOSED: {ProposalStatus.CONFIRMED, ProposalStatus.REPLACED, ProposalStatus.DISCARDED},
+        ProposalStatus.CONFIRMED: set(),
+        ProposalStatus.REPLACED: set(),
+        ProposalStatus.DISCARDED: set(),
+    }}
+
 
     run = models.ForeignKey(MatchingRun, verbose_name="运行", on_delete=models.CASCADE, related_name="proposals")
     request = models.ForeignKey(DispatchRequest, verbose_name="派驻申请", on_delete=models.CASCADE, related_name="proposals")

@@ -38,7 +38,13 @@ from .models import (
     ProposalStatus,
     RequestStatus,
 )
-from .permissions import is_officer_of, may_record_conflict, require_city_admin
+from .permissions import (
+    conflict_out_of_scope,
+    is_officer_of,
+    may_record_conflict,
+    request_out_of_scope,
+    require_city_admin,
+)
 
 TEXT_MAX = 2000
 MATCHING_TIME_LIMIT_S = 30.0
@@ -133,7 +139,8 @@ def dispatch_request_submit(*, actor, city, district: District, role: str, units
     if district.city_id != city.pk:
         raise NotFound(f"{city.name}没有该区。", code="district_not_found")
     if not (actor.is_superuser or is_officer_of(actor, district)):
-        raise Forbidden(f"您不是{district.name}的工作人员，只能为本区申请派驻责任规划师。", code="not_own_district")
+        # Another district is outside the officer's scope: 404, not revealed (CONVENTIONS).
+        raise NotFound(f"您不是{district.name}的工作人员，只能为本区申请派驻责任规划师。", code="not_own_district")
     role = _role_check(city, role)
     specialties = _specialties_check(city, specialties)
     try:
@@ -158,8 +165,8 @@ def dispatch_request_submit(*, actor, city, district: District, role: str, units
     foreign = [u for u in found.values() if u.district_id != district.pk]
     if foreign:
         names = "、".join(f"{u.name}（{u.district.name}）" for u in foreign)
-        raise Forbidden(f"只能为本区（{district.name}）的责任单元申请派驻，以下单元不属于本区：{names}。",
-                        code="unit_not_in_district")
+        raise NotFound(f"只能为本区（{district.name}）的责任单元申请派驻，以下单元不属于本区：{names}。",
+                       code="unit_not_in_district")
     dissolved = [u.name for u in found.values() if not u.is_active]
     if dissolved:
         raise DomainError(f"以下责任单元已撤销，不能申请派驻：{'、'.join(dissolved)}。", code="unit_dissolved")
@@ -199,7 +206,7 @@ def dispatch_request_accept(*, actor, request: DispatchRequest) -> DispatchReque
     if not request.can_decide():
         raise Conflict(f"该申请当前状态为“{request.get_status_display()}”，不能受理。", code="not_submitted")
     before = _request_snapshot(request)
-    request.status = RequestStatus.ACCEPTED
+    request.move_to(RequestStatus.ACCEPTED)
     request.decided_by = actor
     request.decided_at = timezone.now()
     _clean(request)
@@ -220,7 +227,7 @@ def dispatch_request_return(*, actor, request: DispatchRequest, reason: str) -> 
     if not request.can_decide():
         raise Conflict(f"该申请当前状态为“{request.get_status_display()}”，不能退回。", code="not_submitted")
     before = _request_snapshot(request)
-    request.status = RequestStatus.RETURNED
+    request.move_to(RequestStatus.RETURNED)
     request.return_reason = reason
     request.decided_by = actor
     request.decided_at = timezone.now()
@@ -239,11 +246,13 @@ def dispatch_request_withdraw(*, actor, request: DispatchRequest, note: str = ""
     """The district withdraws its own request before it is fulfilled; open proposals are discarded."""
     request = _lock_request(request)
     if not (getattr(actor, "is_superuser", False) or is_officer_of(actor, request.district)):
+        if request_out_of_scope(actor, request):
+            raise NotFound()  # another district's (or city's) request: not revealed
         raise Forbidden("只有提出申请的区级工作人员可以撤回派驻申请。")
     if not request.can_withdraw():
         raise Conflict(f"该申请当前状态为“{request.get_status_display()}”，不能撤回。", code="not_withdrawable")
     before = _request_snapshot(request)
-    request.status = RequestStatus.WITHDRAWN
+    request.move_to(RequestStatus.WITHDRAWN)
     request.withdrawn_at = timezone.now()
     if note:
         request.note = (request.note + "\n撤回说明：" + _text(note, label="撤回说明")).strip()[:TEXT_MAX]
@@ -281,6 +290,8 @@ def conflict_declare(*, actor, planner: Planner, kind: str, note: str, unit: Res
     proposes the planner there, and a proposal made before the declaration cannot be confirmed."""
     if (unit is None) == (district is None):
         raise DomainError("请选择一个责任单元或一个区（二者选一）。", code="conflict_target")
+    if conflict_out_of_scope(actor, planner, unit=unit, district=district):
+        raise NotFound()  # another district's unit, another city's planner: not revealed
     target_city_id = unit.city_id if unit is not None else district.city_id
     if target_city_id != planner.city_id:
         raise DomainError("所选责任单元或区不在该责任规划师所在城市。", code="conflict_target")
@@ -315,6 +326,8 @@ def conflict_withdraw(*, actor, declaration: ConflictDeclaration) -> ConflictDec
         .get(pk=declaration.pk)
     )
     if not may_record_conflict(actor, declaration.planner, unit=declaration.unit, district=declaration.district):
+        if conflict_out_of_scope(actor, declaration.planner, unit=declaration.unit, district=declaration.district):
+            raise NotFound()
         raise Forbidden("只有责任规划师本人、市级管理员或该单元所在区的工作人员可以撤销利益冲突申报。")
     if declaration.withdrawn_at is not None:
         raise Conflict("该利益冲突申报已撤销。", code="already_withdrawn")
@@ -469,7 +482,7 @@ def matching_run(*, actor, city, request_ids=None) -> MatchingRun:
     fulfilled = []
     for request in requests:
         if complete.get(request.pk, set()) >= {u.pk for u in request.units.all()}:
-            request.status = RequestStatus.FULFILLED
+            request.move_to(RequestStatus.FULFILLED)
             request.fulfilled_at = timezone.now()
             request.save(update_fields=["status", "fulfilled_at", "updated_at"])
             fulfilled.append(request.pk)
@@ -540,14 +553,14 @@ def proposal_confirm(*, actor, proposal: Proposal, start):
         actor=actor, planner=proposal.planner, unit=proposal.unit, role=proposal.role, start=start,
         service_focus=request.service_focus, source=f"proposal:{proposal.pk}",
     )
-    proposal.status = ProposalStatus.CONFIRMED
+    proposal.move_to(ProposalStatus.CONFIRMED)
     proposal.appointment = appointment
     proposal.decided_by = actor if getattr(actor, "is_authenticated", False) else None
     proposal.decided_at = timezone.now()
     _clean(proposal)
     proposal.save(update_fields=["status", "appointment", "decided_by", "decided_at"])
     if _request_filled(request):
-        request.status = RequestStatus.FULFILLED
+        request.move_to(RequestStatus.FULFILLED)
         request.fulfilled_at = timezone.now()
         request.save(update_fields=["status", "fulfilled_at", "updated_at"])
     return appointment
@@ -636,7 +649,7 @@ def proposal_replace(*, actor, proposal: Proposal, planner: Planner, reason: str
     _clean(replacement)
     replacement.save()
     before = {"proposal": proposal.pk, "planner": proposal.planner_id, "status": proposal.status}
-    proposal.status = ProposalStatus.REPLACED
+    proposal.move_to(ProposalStatus.REPLACED)
     proposal.decided_by = actor if getattr(actor, "is_authenticated", False) else None
     proposal.decided_at = timezone.now()
     _clean(proposal)

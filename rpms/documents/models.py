@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from rpms.core.models import TimeStampedModel
+from rpms.core.states import StatusTransitions
 
 # Unambiguous alphabet: no 0/O, 1/I/L, so a code read aloud or typed from paper survives.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -81,7 +82,9 @@ def format_code(code: str) -> str:
     return "-".join(code[i:i + CODE_GROUP] for i in range(0, len(code), CODE_GROUP))
 
 
-class IssuedDocument(TimeStampedModel):
+class IssuedDocument(StatusTransitions, TimeStampedModel):
+    TRANSITIONS = {"status": STATUS_TRANSITIONS}
+
     city = models.ForeignKey("cities.City", verbose_name="城市", on_delete=models.PROTECT, related_name="issued_documents")
     kind = models.CharField("文书类别", max_length=32, choices=DocumentKind.choices, db_index=True)
     title = models.CharField("标题", max_length=200)
@@ -199,7 +202,7 @@ class IssuedDocument(TimeStampedModel):
         return ""
 
     def can_become(self, status: str) -> bool:
-        return status in STATUS_TRANSITIONS.get(DocumentStatus(self.status), set())
+        return self.can_transition(status)
 
     def verify_path(self) -> str:
         from django.urls import reverse

@@ -132,7 +132,7 @@ def document_issue(
             raise Conflict("文书编号分配冲突，请稍后重试。", code="document_number_busy")
 
         if previous is not None:
-            previous.status = DocumentStatus.SUPERSEDED
+            previous.move_to(DocumentStatus.SUPERSEDED)
             previous.superseded_at = issued_at
             previous.full_clean(validate_unique=False, validate_constraints=False)
             previous.save(update_fields=["status", "superseded_at", "updated_at"])
@@ -154,7 +154,7 @@ def document_revoke(*, actor, document: IssuedDocument, reason: str) -> IssuedDo
             raise Conflict(
                 f"文书 {locked.number} 当前状态为“{locked.get_status_display()}”，不能撤销。", code="document_not_valid"
             )
-        locked.status = DocumentStatus.REVOKED
+        locked.move_to(DocumentStatus.REVOKED)
         locked.revoked_at = timezone.now()
         locked.revoked_by = _actor_user(actor)
         locked.revoke_reason = reason

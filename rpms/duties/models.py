@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from rpms.core.models import TimeStampedModel
+from rpms.core.states import StatusTransitions
 
 
 class LockedRecordError(Exception):
@@ -56,7 +57,9 @@ class DutyRecordQuerySet(models.QuerySet):
         return super().update(**kwargs)
 
 
-class DutyRecord(TimeStampedModel):
+class DutyRecord(StatusTransitions, TimeStampedModel):
+    TRANSITIONS = {"status": DUTY_TRANSITIONS}
+
     city = models.ForeignKey("cities.City", verbose_name="城市", on_delete=models.PROTECT, related_name="duty_records")
     unit = models.ForeignKey(
         "geography.ResponsibilityUnit", verbose_name="责任单元", on_delete=models.PROTECT, related_name="duty_records"
@@ -110,7 +113,7 @@ class DutyRecord(TimeStampedModel):
         return self.status == DutyStatus.CONFIRMED
 
     def can_become(self, status: str) -> bool:
-        return status in DUTY_TRANSITIONS.get(DutyStatus(self.status), set())
+        return self.can_transition(status)
 
     def category_label(self, policy=None) -> str:
         policy = policy or self.city.policy
@@ -213,7 +216,9 @@ DATA_REQUEST_TRANSITIONS = {
 }
 
 
-class DataRequest(TimeStampedModel):
+class DataRequest(StatusTransitions, TimeStampedModel):
+    TRANSITIONS = {"status": DATA_REQUEST_TRANSITIONS}
+
     city = models.ForeignKey("cities.City", verbose_name="城市", on_delete=models.PROTECT, related_name="data_requests")
     unit = models.ForeignKey(
         "geography.ResponsibilityUnit", verbose_name="责任单元", on_delete=models.PROTECT, related_name="data_requests"
@@ -270,7 +275,7 @@ class DataRequest(TimeStampedModel):
         return "聘任主体（街道/乡镇/园区）"
 
     def can_become(self, status: str) -> bool:
-        return status in DATA_REQUEST_TRANSITIONS.get(DataRequestStatus(self.status), set())
+        return self.can_transition(status)
 
 
 class DataMaterial(StoredFile):
@@ -387,7 +392,9 @@ EXTRA_WORK_TRANSITIONS = {
 }
 
 
-class ExtraWork(TimeStampedModel):
+class ExtraWork(StatusTransitions, TimeStampedModel):
+    TRANSITIONS = {"status": EXTRA_WORK_TRANSITIONS}
+
     city = models.ForeignKey("cities.City", verbose_name="城市", on_delete=models.PROTECT, related_name="extra_works")
     appointment = models.ForeignKey(
         "appointments.Appointment", verbose_name="派驻聘任", on_delete=models.PROTECT, related_name="extra_works"
@@ -428,7 +435,7 @@ class ExtraWork(TimeStampedModel):
         return self.title
 
     def can_become(self, status: str) -> bool:
-        return status in EXTRA_WORK_TRANSITIONS.get(ExtraWorkStatus(self.status), set())
+        return self.can_transition(status)
 
 
 # --- monitoring feedback (B11(6)) ------------------------------------------------------------------
@@ -445,7 +452,12 @@ class FeedbackStatus(models.TextChoices):
     ANSWERED = "answered", "已答复"
 
 
-class MonitoringFeedback(TimeStampedModel):
+class MonitoringFeedback(StatusTransitions, TimeStampedModel):
+    TRANSITIONS = {"status": {
+        FeedbackStatus.SUBMITTED: {FeedbackStatus.ANSWERED},
+        FeedbackStatus.ANSWERED: set(),
+    }}
+
     city = models.ForeignKey("cities.City", verbose_name="城市", on_delete=models.PROTECT, related_name="monitoring_feedback")
     district = models.ForeignKey("geography.District", verbose_name="区", on_delete=models.PROTECT, related_name="+")
     unit = models.ForeignKey(

@@ -401,7 +401,7 @@ def duty_record_confirm(*, actor, record: DutyRecord) -> DutyRecord:
             raise Conflict("该记录的疑问尚待责任规划师答复，答复后才能确认。", code="duty_record_queried")
         raise Conflict("该履职记录已确认。", code="duty_record_locked")
     before = snapshot(record, DUTY_FIELDS)
-    record.status = DutyStatus.CONFIRMED
+    record.move_to(DutyStatus.CONFIRMED)
     record.confirmed_at = timezone.now()
     record.confirmed_by = actor
     _clean(record)
@@ -427,7 +427,7 @@ def duty_record_query(*, actor, record: DutyRecord, question: str) -> DutyQuery:
     query = DutyQuery(record=record, question=question, asked_by=actor, asked_at=timezone.now())
     _clean(query)
     query.save()
-    record.status = DutyStatus.QUERIED
+    record.move_to(DutyStatus.QUERIED)
     _clean(record)
     record.save()
     audit_log(actor=actor, action="duties.duty_record_query", obj=record, before=before,
@@ -464,7 +464,7 @@ def duty_record_answer(*, actor, record: DutyRecord, answer: str, changes: dict 
         query.answered_at = timezone.now()
         _clean(query)
         query.save()
-    record.status = DutyStatus.SUBMITTED
+    record.move_to(DutyStatus.SUBMITTED)
     record.submitted_at = timezone.now()
     _clean(record)
     record.save()
@@ -580,7 +580,7 @@ def data_request_deliver(*, actor, request: DataRequest, materials, note: str = 
     def body(stored):
         before = snapshot(request, REQUEST_FIELDS)
         rows = _material_rows(request, stored, uploads, actor)
-        request.status = DataRequestStatus.DELIVERED
+        request.move_to(DataRequestStatus.DELIVERED)
         request.delivery_note = note
         request.answered_at = timezone.now()
         request.answered_by = actor
@@ -630,7 +630,7 @@ def data_request_refuse(*, actor, request: DataRequest, reason: str) -> DataRequ
         raise Conflict(f"该资料申请已{request.get_status_display()}，不能再次答复。", code="data_request_answered")
     reason = _text(reason, label="不予提供的理由", max_length=2000, required=True)
     before = snapshot(request, REQUEST_FIELDS)
-    request.status = DataRequestStatus.REFUSED
+    request.move_to(DataRequestStatus.REFUSED)
     request.refusal_reason = reason
     request.answered_at = timezone.now()
     request.answered_by = actor
@@ -931,7 +931,7 @@ def extra_work_status_change(*, actor, work: ExtraWork, status: str, note: str =
                        code="invalid_transition")
     note = _text(note, label="状态说明", max_length=2000, required=status == ExtraWorkStatus.TERMINATED)
     before = snapshot(work, EXTRA_FIELDS)
-    work.status = status
+    work.move_to(status)
     work.status_note = note
     work.status_changed_at = timezone.now()
     _clean(work)
@@ -1000,7 +1000,7 @@ def monitoring_feedback_answer(*, actor, feedback: MonitoringFeedback, answer: s
     feedback.answered_on = answered_on
     feedback.answered_at = timezone.now()
     feedback.answered_by = actor
-    feedback.status = FeedbackStatus.ANSWERED
+    feedback.move_to(FeedbackStatus.ANSWERED)
     _clean(feedback)
     feedback.save()
     audit_log(actor=actor, action="duties.monitoring_feedback_answer", obj=feedback, before=before,

@@ -24,6 +24,7 @@ from django.db.models import F, Q
 
 from rpms.cities.models import PartialCycleRule
 from rpms.core.models import TimeStampedModel
+from rpms.core.states import StatusTransitions
 
 from . import clock
 
@@ -109,7 +110,12 @@ class AllowanceReconciliation(TimeStampedModel):
         return "一致"
 
 
-class Allowance(TimeStampedModel):
+class Allowance(StatusTransitions, TimeStampedModel):
+    TRANSITIONS = {"status": {
+        AllowanceStatus.DUE: {AllowanceStatus.PAID},
+        AllowanceStatus.PAID: set(),
+    }}
+
     city = models.ForeignKey("cities.City", verbose_name="城市", on_delete=models.PROTECT, related_name="allowances")
     # The person's allowance covers every appointment that served in the cycle (`appointments`); it is
     # counted under the one that served most days of it (its unit and district: per-district figures).
@@ -223,7 +229,13 @@ class FeeInstallmentQuerySet(models.QuerySet):
         return self.exclude(status=InstallmentStatus.PAID).filter(pay_by__lt=on)
 
 
-class FeeInstallment(TimeStampedModel):
+class FeeInstallment(StatusTransitions, TimeStampedModel):
+    TRANSITIONS = {"status": {
+        InstallmentStatus.UNPAID: {InstallmentStatus.PARTIAL, InstallmentStatus.PAID},
+        InstallmentStatus.PARTIAL: {InstallmentStatus.PARTIAL, InstallmentStatus.PAID},  # a further part payment
+        InstallmentStatus.PAID: set(),
+    }}
+
     city = models.ForeignKey("cities.City", verbose_name="城市", on_delete=models.PROTECT, related_name="fee_installments")
     appointment = models.ForeignKey(
         "appointments.Appointment", verbose_name="派驻聘任", on_delete=models.PROTECT, related_name="fee_installments"

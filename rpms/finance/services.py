@@ -231,7 +231,7 @@ def allowance_pay(*, actor, allowance, paid_on, voucher_no) -> Allowance:
     paid_on = _paid_on(paid_on, not_before=allowance.cycle_start, not_before_label="服务周期开始日期")
     voucher = _voucher(voucher_no)
     before = snapshot(allowance, ["status", "paid_on", "voucher_no"])
-    allowance.status = AllowanceStatus.PAID
+    allowance.move_to(AllowanceStatus.PAID)
     allowance.paid_on = paid_on
     allowance.voucher_no = voucher
     allowance.paid_at = timezone.now()
@@ -426,11 +426,11 @@ def fee_payment_record(*, actor, installment, paid_on, amount_yuan, voucher_no) 
     payment.save()
     installment.paid_yuan += amount
     if installment.paid_yuan == installment.amount_yuan:
-        installment.status = InstallmentStatus.PAID
+        installment.move_to(InstallmentStatus.PAID)
         latest = max(installment.payments.values_list("paid_on", flat=True))
         installment.settled_on = latest
     else:
-        installment.status = InstallmentStatus.PARTIAL
+        installment.move_to(InstallmentStatus.PARTIAL)
     full_clean_or_refuse(installment, validate_unique=False, validate_constraints=False)
     installment.save(update_fields=["status", "paid_yuan", "settled_on", "updated_at"])
     on_time = installment.paid_on_time

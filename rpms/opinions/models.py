@@ -16,6 +16,7 @@ from django.dispatch import receiver
 
 from rpms.core.errors import Conflict
 from rpms.core.models import TimeStampedModel
+from rpms.core.states import StatusTransitions
 
 
 class OpinionStatus(models.TextChoices):
@@ -95,7 +96,9 @@ class WrittenOpinionQuerySet(models.QuerySet):
         return super().delete()
 
 
-class WrittenOpinion(TimeStampedModel):
+class WrittenOpinion(StatusTransitions, TimeStampedModel):
+    TRANSITIONS = {"status": STATUS_TRANSITIONS}
+
     city = models.ForeignKey("cities.City", verbose_name="城市", on_delete=models.PROTECT, related_name="opinions")
     unit = models.ForeignKey(
         "geography.ResponsibilityUnit", verbose_name="责任单元", on_delete=models.PROTECT, related_name="opinions"
@@ -185,7 +188,7 @@ class WrittenOpinion(TimeStampedModel):
         return self.status == OpinionStatus.ISSUED
 
     def can_become(self, status: str) -> bool:
-        return status in STATUS_TRANSITIONS.get(OpinionStatus(self.status), set())
+        return self.can_transition(status)
 
     def newer_version(self, *, include_draft: bool = False):
         """The version that corrects this one (None if none; a draft correction only if asked)."""

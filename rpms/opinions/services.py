@@ -561,13 +561,13 @@ def opinion_issue(*, actor, opinion: WrittenOpinion) -> WrittenOpinion:
     opinion.content = content
     opinion.content_hash = digest
     opinion.document = document
-    opinion.status = OpinionStatus.ISSUED
+    opinion.move_to(OpinionStatus.ISSUED)
     opinion.issued_at = issued_at
     opinion.issued_by = actor
     _full_clean(opinion)
     opinion.save()
     if previous is not None:
-        previous.status = OpinionStatus.SUPERSEDED
+        previous.move_to(OpinionStatus.SUPERSEDED)
         previous.superseded_at = issued_at
         previous.save(update_fields=["status", "superseded_at", "updated_at"])
     summary = f"出具书面意见：{opinion.subject}（文书 {document.number}）"

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from rpms.core.models import TimeStampedModel
+from rpms.core.states import StatusTransitions
 
 
 class AnnouncementKind(models.TextChoices):
@@ -32,7 +33,17 @@ class PublicationStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", "已撤回"
 
 
-class Announcement(TimeStampedModel):
+# Published once, withdrawn once; a withdrawn record stays as it was (a new one is written instead).
+PUBLICATION_TRANSITIONS = {
+    PublicationStatus.DRAFT: {PublicationStatus.PUBLISHED},
+    PublicationStatus.PUBLISHED: {PublicationStatus.WITHDRAWN},
+    PublicationStatus.WITHDRAWN: set(),
+}
+
+
+class Announcement(StatusTransitions, TimeStampedModel):
+    TRANSITIONS = {"status": PUBLICATION_TRANSITIONS}
+
     city = models.ForeignKey("cities.City", verbose_name="城市", on_delete=models.PROTECT, related_name="announcements")
     kind = models.CharField("类别", max_length=20, choices=AnnouncementKind.choices)
     title = models.CharField("标题", max_length=200)
@@ -116,8 +127,11 @@ class AnnouncementAttachment(models.Model):
         return reverse("publicinfo:attachment_download", args=[self.announcement_id, self.pk])
 
 
-class Interpretation(TimeStampedModel):
+class Interpretation(StatusTransitions, TimeStampedModel):
     """政策文件解读: the city's explanation of one or more articles of its rule book (B22)."""
+
+    TRANSITIONS = {"status": PUBLICATION_TRANSITIONS}
+
 
     city = models.ForeignKey("cities.City", verbose_name="城市", on_delete=models.PROTECT, related_name="interpretations")
     title = models.CharField("标题", max_length=200)

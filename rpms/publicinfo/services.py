@@ -128,7 +128,7 @@ def announcement_publish(*, actor, announcement: Announcement, publish_on: dt.da
     if publish_on < today:
         raise DomainError(f"发布日期不能早于今天（{today.isoformat()}）。", code="publish_date_past")
     before = snapshot(announcement, ANNOUNCEMENT_FIELDS)
-    announcement.status = PublicationStatus.PUBLISHED
+    announcement.move_to(PublicationStatus.PUBLISHED)
     announcement.publish_on = publish_on
     announcement.published_at = timezone.now()
     announcement.published_by = actor if getattr(actor, "pk", None) else None
@@ -149,7 +149,7 @@ def announcement_withdraw(*, actor, announcement: Announcement, reason: str) -> 
     if announcement.status != PublicationStatus.PUBLISHED:
         raise Conflict("只有已发布的公告可以撤回。", code="announcement_not_published")
     before = snapshot(announcement, ANNOUNCEMENT_FIELDS)
-    announcement.status = PublicationStatus.WITHDRAWN
+    announcement.move_to(PublicationStatus.WITHDRAWN)
     announcement.withdrawn_at = timezone.now()
     announcement.withdrawn_by = actor if getattr(actor, "pk", None) else None
     announcement.withdraw_reason = _text(reason, label="撤回原因", max_length=500)
@@ -289,7 +289,7 @@ def interpretation_publish(*, actor, interpretation: Interpretation) -> Interpre
     # The rule book may have changed since the draft was written: its articles must still exist.
     interpretation.articles = articles_clean(interpretation.city, interpretation.articles)
     before = snapshot(interpretation, INTERPRETATION_FIELDS)
-    interpretation.status = PublicationStatus.PUBLISHED
+    interpretation.move_to(PublicationStatus.PUBLISHED)
     interpretation.published_at = timezone.now()
     interpretation.published_by = actor if getattr(actor, "pk", None) else None
     full_clean_or_refuse(interpretation)
@@ -308,7 +308,7 @@ def interpretation_withdraw(*, actor, interpretation: Interpretation, reason: st
     if interpretation.status != PublicationStatus.PUBLISHED:
         raise Conflict("只有已发布的政策解读可以撤回。", code="interpretation_not_published")
     before = snapshot(interpretation, INTERPRETATION_FIELDS)
-    interpretation.status = PublicationStatus.WITHDRAWN
+    interpretation.move_to(PublicationStatus.WITHDRAWN)
     interpretation.withdrawn_at = timezone.now()
     interpretation.withdrawn_by = actor if getattr(actor, "pk", None) else None
     interpretation.withdraw_reason = _text(reason, label="撤回原因", max_length=500)

@@ -6,6 +6,7 @@ from django.db.models import F, Q
 
 from rpms.cities.vocabulary import DegreeLevel, TitleLevel
 from rpms.core.models import TimeStampedModel
+from rpms.core.states import StatusTransitions
 
 from . import clock
 
@@ -21,9 +22,16 @@ class CallStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", "已撤回"
 
 
-class OpenCall(TimeStampedModel):
+class OpenCall(StatusTransitions, TimeStampedModel):
     """公开征集 (P5(1)) or 定向补充 (P5(3)): requirements, wanted specialties and a deadline.
     Whether it still accepts applications is computed from the deadline, not flipped by a job."""
+
+    TRANSITIONS = {"status": {
+        CallStatus.DRAFT: {CallStatus.PUBLISHED, CallStatus.WITHDRAWN},
+        CallStatus.PUBLISHED: {CallStatus.WITHDRAWN},
+        CallStatus.WITHDRAWN: set(),
+    }}
+
 
     city = models.ForeignKey("cities.City", verbose_name="城市", on_delete=models.PROTECT, related_name="calls")
     title = models.CharField("标题", max_length=200)
@@ -96,8 +104,11 @@ SCORE_KEYS = {
 SCORE_MAX = 100
 
 
-class Application(TimeStampedModel):
+class Application(StatusTransitions, TimeStampedModel):
     """An application to a call, as an individual or for a team (the fields are the leader's, B18)."""
+
+    TRANSITIONS = {"status": APPLICATION_TRANSITIONS}
+
 
     call = models.ForeignKey(OpenCall, verbose_name="征集公告", on_delete=models.PROTECT, related_name="applications")
     applicant = models.ForeignKey(
@@ -174,7 +185,7 @@ class Application(TimeStampedModel):
         return sum(values) if values else None
 
     def can_move_to(self, status) -> bool:
-        return status in APPLICATION_TRANSITIONS.get(self.status, set())
+        return self.can_transition(status)
 
 
 class Proof(models.Model):

@@ -20,11 +20,12 @@ from django.core.validators import URLValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from rpms.accounts.scoping import is_city_wide
 from rpms.cities.eligibility import eligibility_check
 from rpms.cities.selectors import policy_article
 from rpms.cities.vocabulary import DegreeLevel, TitleLevel
 from rpms.core.audit import audit_log, snapshot
-from rpms.core.errors import Conflict, DomainError, Forbidden
+from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.geography.models import District
 from rpms.registry.models import DossierEventKind, Planner, PlannerKind, PlannerSource, PoolStatus, TeamMember
 from rpms.registry.services import dossier_event_record, full_clean_or_refuse, specialties_check, team_members_clean
@@ -46,6 +47,7 @@ from .models import (
     Proof,
     PublicNotice,
 )
+from .selectors import require_city_admin
 
 # Each step cites the city's own article: policy `articles` (rpms.cities.articles).
 MAX_PROOFS = 20
@@ -106,13 +108,14 @@ def call_create(*, actor, city, title: str, kind: str = CallKind.OPEN, requireme
                 deadline: dt.date, publish: bool = True) -> OpenCall:
     """A city administrator records a call (公开征集 P5(1) / 定向补充 P5(3)); published at once
     unless `publish` is false (then call_publish later)."""
+    require_city_admin(actor, city)
     fields = _call_fields(city=city, title=title, kind=kind, requirements=requirements, specialties=specialties,
                           deadline=deadline)
     if publish and fields["deadline"] < clock.today():
         raise DomainError("报名截止日期不能早于今天。", code="deadline_in_past")
     call = OpenCall(city=city, created_by=actor if getattr(actor, "is_authenticated", False) else None, **fields)
     if publish:
-        call.status = CallStatus.PUBLISHED
+        call.move_to(CallStatus.PUBLISHED)
         call.published_at = _now()
     full_clean_or_refuse(call)
     call.save()
@@ -126,12 +129,13 @@ def call_create(*, actor, city, title: str, kind: str = CallKind.OPEN, requireme
 @transaction.atomic
 def call_publish(*, actor, call: OpenCall) -> OpenCall:
     call = OpenCall.objects.select_for_update().get(pk=call.pk)
+    require_city_admin(actor, call.city_id)
     if call.status != CallStatus.DRAFT:
         raise Conflict(f"该征集当前为“{call.get_status_display()}”，不能发布。", code="call_not_draft")
     if call.deadline < clock.today():
         raise DomainError("报名截止日期已过，请先修改截止日期。", code="deadline_in_past")
     before = snapshot(call, fields=["status", "published_at"])
-    call.status = CallStatus.PUBLISHED
+    call.move_to(CallStatus.PUBLISHED)
     call.published_at = _now()
     full_clean_or_refuse(call)
     call.save(update_fields=["status", "published_at", "updated_at"])
@@ -144,13 +148,14 @@ def call_publish(*, actor, call: OpenCall) -> OpenCall:
 @transaction.atomic
 def call_withdraw(*, actor, call: OpenCall, reason: str) -> OpenCall:
     call = OpenCall.objects.select_for_update().get(pk=call.pk)
+    require_city_admin(actor, call.city_id)
     if call.status == CallStatus.WITHDRAWN:
         raise Conflict("该征集已撤回。", code="call_withdrawn")
     reason = _text(reason, label="撤回理由", max_length=500, required=True)
     if call.applications.exclude(status=ApplicationStatus.DRAFT).exists():
         raise Conflict("已有人报名的征集不能撤回。", code="call_has_applications")
     before = snapshot(call, fields=["status"])
-    call.status = CallStatus.WITHDRAWN
+    call.move_to(CallStatus.WITHDRAWN)
     call.save(update_fields=["status", "updated_at"])
     audit_log(actor=actor, action="recruitment.call_withdraw", obj=call, before=before, after={"status": call.status,
               "reason": reason}, article=call.article, summary=f"撤回征集：{call.title}"[:255])
@@ -422,6 +427,8 @@ def proof_add(*, actor, application: Application, file, label: str = "") -> Proo
 
     application = Application.objects.select_for_update(of=("self",)).select_related("call__city").get(pk=application.pk)
     if application.applicant_id != getattr(actor, "pk", None):
+        if not is_city_wide(actor, application.call.city):
+            raise NotFound()  # someone else's application: not revealed
         raise Forbidden("只有申请人本人可以上传证明材料。")
     if application.status not in (ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED):
         raise Conflict("申请已审核，不能再上传材料。", code="application_decided")
@@ -484,6 +491,7 @@ def application_review(*, actor, application: Application, decision: str, reason
     from rpms.registry import limits
 
     application = Application.objects.select_for_update(of=("self",)).select_related("call__city").get(pk=application.pk)
+    require_city_admin(actor, application.call.city)
     if decision not in ("approve", "reject"):
         raise DomainError("审核结论应为 approve（通过）或 reject（不通过）。", code="invalid_decision")
     target = ApplicationStatus.APPROVED if decision == "approve" else ApplicationStatus.REJECTED
@@ -511,7 +519,7 @@ def application_review(*, actor, application: Application, decision: str, reason
         except limits.ExceptionRequested as requested:
             return requested.exception
     before = snapshot(application, fields=["status", "scores", "decision_reason", "decided_at"])
-    application.status = target
+    application.move_to(target)
     application.scores = scores
     application.decision_reason = reason or "经审核，符合入库条件。"
     application.decided_at = _now()
@@ -601,6 +609,7 @@ def notice_publish(*, actor, call: OpenCall, start: dt.date | None = None, title
     from rpms.workdays.selectors import add_working_days
 
     call = OpenCall.objects.select_for_update(of=("self",)).select_related("city__policy").get(pk=call.pk)
+    require_city_admin(actor, call.city)
     if not call.is_published:
         raise Conflict("该征集未发布，不能公示。", code="call_not_open")
     today = clock.today()
@@ -647,7 +656,7 @@ def notice_publish(*, actor, call: OpenCall, start: dt.date | None = None, title
         notice.save()
         for application in candidates:
             NoticeEntry.objects.create(notice=notice, application=application)
-            application.status = ApplicationStatus.ON_NOTICE
+            application.move_to(ApplicationStatus.ON_NOTICE)
             application.noticed_at = now
             application.save(update_fields=["status", "noticed_at", "updated_at"])
         minimum = call.city.policy.notice_working_days
@@ -812,6 +821,7 @@ def objection_resolve(*, actor, objection: Objection, upheld: bool, finding: str
     """The bureau's finding on an objection. Upheld: the candidate's admission is cancelled (P5(2)).
     The finding is published on the notice page (without the objector's contact details)."""
     objection = Objection.objects.select_for_update(of=("self",)).select_related("notice__city", "entry__application").get(pk=objection.pk)
+    require_city_admin(actor, objection.notice.city)
     if objection.is_resolved:
         raise Conflict("该异议已处理。", code="already_resolved")
     if objection.notice.is_closed:
@@ -833,7 +843,7 @@ def objection_resolve(*, actor, objection: Objection, upheld: bool, finding: str
         entry.cancelled = True
         entry.cancelled_at = now
         entry.save(update_fields=["cancelled", "cancelled_at"])
-        application.status = ApplicationStatus.CANCELLED
+        application.move_to(ApplicationStatus.CANCELLED)
         application.cancelled_at = now
         application.save(update_fields=["status", "cancelled_at", "updated_at"])
     audit_log(
@@ -872,7 +882,7 @@ def _admit(*, actor, notice: PublicNotice, entry: NoticeEntry, now) -> Planner:
                   "registrations", "experience_years", "specialties"):
         setattr(planner, field, getattr(application, field))
     planner.major_field = application.degree_field
-    planner.pool_status = PoolStatus.ACTIVE
+    planner.move_to(PoolStatus.ACTIVE, field="pool_status")
     planner.source = PlannerSource.APPLICATION
     planner.admitted_at = now
     planner.removed_at = None
@@ -924,7 +934,7 @@ def _admit(*, actor, notice: PublicNotice, entry: NoticeEntry, now) -> Planner:
         source=notice,
         summary="公示期满，无异议或异议不成立，正式纳入资源库统一管理；建立个人档案，明确服务职责、工作纪律和管理要求",
     )
-    application.status = ApplicationStatus.ADMITTED
+    application.move_to(ApplicationStatus.ADMITTED)
     application.admitted_at = now
     application.planner = planner
     application.save(update_fields=["status", "admitted_at", "planner", "updated_at"])
@@ -941,6 +951,7 @@ def notice_close(*, actor, notice: PublicNotice) -> list[Planner]:
     cancelled enters the pool and gets a dossier (P5(2)). Before the end, or with an objection
     unresolved, it is refused (409)."""
     notice = PublicNotice.objects.select_for_update(of=("self",)).select_related("call__city__policy").get(pk=notice.pk)
+    require_city_admin(actor, notice.city)
     if notice.is_closed:
         raise Conflict("该公示已办理入库。", code="notice_closed")
     today = clock.today()

@@ -241,7 +241,7 @@ def exceptions_lapse(*, source, actor, note: str) -> list[int]:
         source_type=source._meta.label_lower, source_id=str(source.pk), status=ExceptionStatus.PENDING))
     now = timezone.now()
     for record in records:
-        record.status = ExceptionStatus.LAPSED
+        record.move_to(ExceptionStatus.LAPSED)
         record.decided_by = actor if getattr(actor, "is_authenticated", False) else None
         record.decided_at = now
         record.decision_note = note[:2000]
@@ -283,7 +283,7 @@ def limit_exception_approve(*, actor, exception, note: str = "") -> LimitExcepti
     _require_pending(record)
     note = reason_clean(note)
     before = snapshot(record, SNAPSHOT_FIELDS)
-    record.status = ExceptionStatus.APPROVED
+    record.move_to(ExceptionStatus.APPROVED)
     record.decided_by = actor
     record.decided_at = timezone.now()
     record.decision_note = note
@@ -317,7 +317,7 @@ def limit_exception_refuse(*, actor, exception, reason: str) -> LimitException:
     if not reason:
         raise DomainError("请写明不予批准的理由。", code="reason_required")
     before = snapshot(record, SNAPSHOT_FIELDS)
-    record.status = ExceptionStatus.REFUSED
+    record.move_to(ExceptionStatus.REFUSED)
     record.decided_by = actor
     record.decided_at = timezone.now()
     record.decision_note = reason

@@ -4,6 +4,7 @@ from django.db.models import Q
 
 from rpms.cities.vocabulary import DegreeLevel, TitleLevel
 from rpms.core.models import ImportStatus, SpreadsheetImport, TimeStampedModel
+from rpms.core.states import StatusTransitions
 
 
 class PlannerKind(models.TextChoices):
@@ -24,10 +25,17 @@ class PlannerSource(models.TextChoices):
     IMPORT = "import", "名册导入"
 
 
-class Planner(TimeStampedModel):
+class Planner(StatusTransitions, TimeStampedModel):
     """A responsible planner (individual) or team in a city's registry / resource pool.
 
     Personal data (ID number, mobile) is never shown on public pages; see rpms.core.masking."""
+
+    TRANSITIONS = {"pool_status": {
+        PoolStatus.CANDIDATE: {PoolStatus.ACTIVE},
+        PoolStatus.ACTIVE: {PoolStatus.REMOVED},
+        PoolStatus.REMOVED: {PoolStatus.ACTIVE},  # admitted again through a new call and notice
+    }}
+
 
     city = models.ForeignKey("cities.City", verbose_name="城市", on_delete=models.PROTECT, related_name="planners")
     kind = models.CharField("类型", max_length=16, choices=PlannerKind.choices, default=PlannerKind.INDIVIDUAL)
@@ -251,12 +259,20 @@ class ExceptionStatus(models.TextChoices):
     LAPSED = "lapsed", "已撤销"
 
 
-class LimitException(TimeStampedModel):
+class LimitException(StatusTransitions, TimeStampedModel):
     """An exception to an in-principle limit (B18 "原则上", B19(2) "原则上不超过3个", B19(7) "原则上不超过8人"):
     who asked and why, which limit, the value the act reaches against the limit, the act and its subject,
     who approved or refused it and when. The city administrator grants one by acting with a justification
     (approved at once); anyone else's act waits as a pending request, performed through the act's own
     service when approved (rpms.registry.limits). Written only by services."""
+
+    TRANSITIONS = {"status": {
+        ExceptionStatus.PENDING: {ExceptionStatus.APPROVED, ExceptionStatus.REFUSED, ExceptionStatus.LAPSED},
+        ExceptionStatus.APPROVED: set(),
+        ExceptionStatus.REFUSED: set(),
+        ExceptionStatus.LAPSED: set(),
+    }}
+
 
     city = models.ForeignKey("cities.City", verbose_name="城市", on_delete=models.PROTECT, related_name="limit_exceptions")
     limit = models.CharField("限制", max_length=32, choices=LimitCode.choices)

@@ -582,7 +582,7 @@ def roster_import_start(*, actor, roster_import: RosterImport, only_valid: bool)
     roster_import = _locked(roster_import)
     _require_manager(actor, roster_import.city)
     import_start_check(roster_import, only_valid=only_valid, noun="名册")
-    roster_import.status = RosterImportStatus.IMPORTING
+    roster_import.move_to(RosterImportStatus.IMPORTING)
     roster_import.only_valid = bool(only_valid)
     roster_import.started_by = actor if getattr(actor, "is_authenticated", False) else None
     roster_import.started_at = timezone.now()
@@ -685,7 +685,7 @@ def roster_import_step(*, actor, roster_import: RosterImport) -> RosterImport:
     if batch is not None:
         batch.delete()  # the planners hold the data now; do not keep personal data twice
     if not roster_import.batches.exists():
-        roster_import.status = RosterImportStatus.DONE
+        roster_import.move_to(RosterImportStatus.DONE)
         roster_import.finished_at = now
         fields += ["status", "finished_at"]
     roster_import.full_clean(exclude=LIGHT_CLEAN_EXCLUDE)

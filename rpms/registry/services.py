@@ -12,10 +12,10 @@ from rpms.cities.vocabulary import DegreeLevel, TitleLevel
 from rpms.cities.selectors import policy_article
 from rpms.core import hooks
 from rpms.core.audit import audit_log, snapshot
-from rpms.core.errors import Conflict, DomainError
+from rpms.core.errors import Conflict, DomainError, Forbidden
 
 from .models import DossierEvent, DossierEventKind, Planner, PlannerKind, PlannerSource, PoolStatus, TeamMember
-from .selectors import require_pool_manager
+from .selectors import planner_get, require_pool_manager
 
 LEAVE_GROUND = "voluntary_withdrawal"  # P5(4) item 4: the planner's own request
 
@@ -333,6 +333,9 @@ def planner_leave_request(*, actor, planner: Planner, note: str) -> Planner:
     """The planner asks to leave the pool (P5(4) item 4); the administrator then removes them on
     that ground. Recorded in the dossier."""
     planner = _lock(planner)
+    if planner.user_id is None or planner.user_id != getattr(actor, "pk", None):
+        planner_get(user=actor, planner_id=planner.pk)  # another planner's record outside the actor's scope: 404
+        raise Forbidden("只有责任规划师本人可以申请退出。")
     if planner.pool_status != PoolStatus.ACTIVE:
         raise Conflict("只有在库的责任规划师可以申请退出。", code="not_in_pool")
     note = (note or "").strip()
@@ -375,7 +378,7 @@ def planner_remove_apply(*, actor, planner: Planner, ground: str, note: str = ""
     fields = ["pool_status", "removed_at", "removal_ground", "removal_note"]
     before = snapshot(planner, fields=fields)
     now = occurred_at or timezone.now()
-    planner.pool_status = PoolStatus.REMOVED
+    planner.move_to(PoolStatus.REMOVED, field="pool_status")
     planner.removed_at = now
     planner.removal_ground = ground_code
     planner.removal_note = note

@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from rpms.core.models import TimeStampedModel
+from rpms.core.states import StatusTransitions
 
 
 class SuggestionCategory(models.TextChoices):
@@ -29,7 +30,16 @@ class SuggestionStatus(models.TextChoices):
     CLOSED = "closed", "已办结"
 
 
-class Suggestion(TimeStampedModel):
+class Suggestion(StatusTransitions, TimeStampedModel):
+    TRANSITIONS = {"status": {
+        # reply → answered (a further reply keeps it answered); forward once; close after a public reply or
+        # when hidden (the guards on replies and hiding stay in rpms.suggestions.services)
+        SuggestionStatus.RECEIVED: {SuggestionStatus.ANSWERED, SuggestionStatus.FORWARDED, SuggestionStatus.CLOSED},
+        SuggestionStatus.ANSWERED: {SuggestionStatus.ANSWERED, SuggestionStatus.FORWARDED, SuggestionStatus.CLOSED},
+        SuggestionStatus.FORWARDED: {SuggestionStatus.ANSWERED, SuggestionStatus.CLOSED},
+        SuggestionStatus.CLOSED: set(),
+    }}
+
     city = models.ForeignKey("cities.City", verbose_name="城市", on_delete=models.PROTECT, related_name="suggestions")
     unit = models.ForeignKey(
         "geography.ResponsibilityUnit", verbose_name="责任单元", on_delete=models.PROTECT, related_name="suggestions"
@@ -221,8 +231,14 @@ class WorkProposalStatus(models.TextChoices):
     ACKNOWLEDGED = "acknowledged", "聘任主体已签收"
 
 
-class WorkProposal(TimeStampedModel):
+class WorkProposal(StatusTransitions, TimeStampedModel):
     """B11(2): a planner's work proposal to the hiring entity, built from residents' suggestions."""
+
+    TRANSITIONS = {"status": {
+        WorkProposalStatus.SUBMITTED: {WorkProposalStatus.ACKNOWLEDGED},
+        WorkProposalStatus.ACKNOWLEDGED: set(),
+    }}
+
 
     city = models.ForeignKey("cities.City", verbose_name="城市", on_delete=models.PROTECT, related_name="work_proposals")
     unit = models.ForeignKey(

@@ -266,7 +266,7 @@ def suggestion_reply(*, actor, suggestion: Suggestion, text: str) -> SuggestionR
     )
     _clean(reply)
     reply.save()
-    suggestion.status = S.ANSWERED
+    suggestion.move_to(S.ANSWERED)
     if suggestion.replied_at is None:
         suggestion.replied_at = now
     _clean(suggestion)
@@ -307,7 +307,7 @@ def suggestion_forward(*, actor, suggestion: Suggestion, department, note: str =
     suggestion.forward_note = note
     suggestion.forwarded_at = clock.now()
     suggestion.forwarded_by = actor
-    suggestion.status = S.FORWARDED
+    suggestion.move_to(S.FORWARDED)
     _clean(suggestion)
     suggestion.save()
     audit_log(
@@ -369,7 +369,7 @@ def suggestion_close(*, actor, suggestion: Suggestion, note: str = "") -> Sugges
     if len(note) > NOTE_MAX:
         raise DomainError(f"办结说明不能超过 {NOTE_MAX} 个字。", code="invalid_note")
     before = _state(suggestion)
-    suggestion.status = S.CLOSED
+    suggestion.move_to(S.CLOSED)
     suggestion.closed_at = clock.now()
     suggestion.closed_by = actor
     suggestion.close_note = note
@@ -516,7 +516,7 @@ def work_proposal_acknowledge(*, actor, proposal: WorkProposal, note: str = "") 
     if len(note) > PROPOSAL_TEXT_MAX:
         raise DomainError(f"签收意见不能超过 {PROPOSAL_TEXT_MAX} 个字。", code="invalid_note")
     before = snapshot(proposal, fields=["status", "acknowledged_at", "acknowledgement_note"])
-    proposal.status = WorkProposalStatus.ACKNOWLEDGED
+    proposal.move_to(WorkProposalStatus.ACKNOWLEDGED)
     proposal.acknowledged_at = clock.now()
     proposal.acknowledged_by = actor
     proposal.acknowledgement_note = note

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 
 from rpms.core.models import TimeStampedModel
+from rpms.core.states import StatusTransitions
 
 
 class TrainingSource(models.TextChoices):
@@ -91,7 +92,13 @@ class CourseMaterial(TimeStampedModel):
         return f'"{self.sha256[:32]}"'
 
 
-class TrainingRecord(TimeStampedModel):
+class TrainingRecord(StatusTransitions, TimeStampedModel):
+    TRANSITIONS = {"status": {
+        RecordStatus.PENDING: {RecordStatus.CONFIRMED, RecordStatus.REJECTED},  # (a pending claim may be withdrawn: deleted)
+        RecordStatus.CONFIRMED: set(),
+        RecordStatus.REJECTED: set(),
+    }}
+
     city = models.ForeignKey("cities.City", verbose_name="城市", on_delete=models.PROTECT, related_name="training_records")
     planner = models.ForeignKey(
         "registry.Planner", verbose_name="责任规划师", on_delete=models.PROTECT, related_name="training_records"

@@ -477,7 +477,7 @@ def training_record_create(*, actor, planner, source, title, date, hours, provid
         description=_text(description, label="说明", max_length=2000, required=False), created_by=actor,
     )
     if is_manager and not is_self:
-        record.status = RecordStatus.CONFIRMED
+        record.move_to(RecordStatus.CONFIRMED)
         record.confirmed_at = timezone.now()
         record.confirmed_by = actor
     stored = proof_store(evidence, folder=EVIDENCE_FOLDER) if evidence else None
@@ -522,7 +522,7 @@ def training_record_confirm(*, actor, record) -> TrainingRecord:
     if record.status != RecordStatus.PENDING:
         raise Conflict(f"该记录{record.get_status_display()}，不能再确认。", code="record_not_pending")
     before = snapshot(record, ["status", "confirmed_at", "confirmed_by"])
-    record.status = RecordStatus.CONFIRMED
+    record.move_to(RecordStatus.CONFIRMED)
     record.confirmed_at = timezone.now()
     record.confirmed_by = actor
     record.save(update_fields=["status", "confirmed_at", "confirmed_by", "updated_at"])
@@ -541,7 +541,7 @@ def training_record_reject(*, actor, record, reason) -> TrainingRecord:
     if record.status != RecordStatus.PENDING:
         raise Conflict(f"该记录{record.get_status_display()}，不能再处理。", code="record_not_pending")
     reason = _text(reason, label="未予确认的理由", max_length=500)
-    record.status = RecordStatus.REJECTED
+    record.move_to(RecordStatus.REJECTED)
     record.rejected_reason = reason
     record.save(update_fields=["status", "rejected_reason", "updated_at"])
     _notify(record.planner, event="training.rejected", title="继续教育学时申报未予确认",

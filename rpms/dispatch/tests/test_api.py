@@ -47,10 +47,13 @@ def test_another_districts_units_are_refused_with_a_chinese_detail(api, bearer, 
     foreign = units_of(chaoyang, 1)
     response = post(api, "/api/v1/cities/beijing/dispatch-requests", bearer(district_haidian),
                     {"role": ROLE, "units": [foreign[0].pk]})
-    assert response.status_code == 403 and has_chinese(response.json()["detail"])
+    # Another district's ids lie outside the officer's scope: 404 (#14), with the Chinese detail.
+    assert response.status_code == 404 and has_chinese(response.json()["detail"])
+    assert response.json()["code"] == "unit_not_in_district"
     response = post(api, "/api/v1/cities/beijing/dispatch-requests", bearer(district_haidian),
                     {"district": "110105", "role": ROLE, "units": [foreign[0].pk]})
-    assert response.status_code == 403 and "本区" in response.json()["detail"]
+    assert response.status_code == 404 and "本区" in response.json()["detail"]
+    assert response.json()["code"] == "not_own_district"
     assert not DispatchRequest.objects.exists()
 
 
@@ -186,7 +189,7 @@ def test_conflicts_through_the_api(api, bearer, beijing, haidian, planner_user, 
     assert response.status_code == 201 and response.json()["target"].endswith(unit.name)
     response = post(api, "/api/v1/conflicts", bearer(district_chaoyang),
                     {"planner": planner.pk, "unit": unit.pk, "kind": "relation", "note": "x"})
-    assert response.status_code == 403
+    assert response.status_code == 404 and has_chinese(response.json()["detail"])  # another district's unit (#14)
     listed = api.get(f"/api/v1/conflicts?planner={planner.pk}", **bearer(city_admin)).json()
     assert listed["count"] == 1 and listed["items"][0]["kind_label"] == "所在单位参与该单元项目"
     assert api.get("/api/v1/conflicts", **bearer(district_chaoyang)).json()["count"] == 0

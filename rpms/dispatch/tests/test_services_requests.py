@@ -2,7 +2,7 @@
 or returns with a reason; every act audited with the city's own article; conflict declarations."""
 import pytest
 
-from rpms.core.errors import Conflict, DomainError, Forbidden
+from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.core.models import ActionLog
 from rpms.dispatch.models import ConflictDeclaration, DispatchRequest, RequestStatus
 from rpms.dispatch.services import (
@@ -41,7 +41,7 @@ def test_pingdingshan_requests_cite_its_own_article(district_xinhua, xinhua):
 
 
 def test_a_district_officer_cannot_request_for_another_district(district_haidian, chaoyang):
-    with pytest.raises(Forbidden) as refused:
+    with pytest.raises(NotFound) as refused:  # outside the officer's scope: 404 (#14)
         submit(district_haidian, chaoyang, units_of(chaoyang, 1))
     assert "本区" in refused.value.message
     assert not DispatchRequest.objects.exists() and not ActionLog.objects.filter(action="dispatch.request_submit").exists()
@@ -49,7 +49,7 @@ def test_a_district_officer_cannot_request_for_another_district(district_haidian
 
 def test_units_of_another_district_are_refused_by_name(district_haidian, haidian, chaoyang):
     foreign = units_of(chaoyang, 1)[0]
-    with pytest.raises(Forbidden) as refused:
+    with pytest.raises(NotFound) as refused:  # outside the officer's scope: 404 (#14)
         submit(district_haidian, haidian, units_of(haidian, 1) + [foreign])
     assert foreign.name in refused.value.message and refused.value.code == "unit_not_in_district"
     assert not DispatchRequest.objects.exists()
@@ -128,10 +128,14 @@ def test_district_officers_and_other_cities_cannot_decide(district_haidian, haid
     assert request.status == RequestStatus.SUBMITTED
 
 
-def test_the_district_withdraws_its_own_request(district_haidian, district_chaoyang, haidian):
+def test_the_district_withdraws_its_own_request(district_haidian, district_chaoyang, haidian, city_admin, pds_admin):
     request = submit(district_haidian, haidian, units_of(haidian, 1))
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):  # another district's request: outside the officer's scope (#14)
         dispatch_request_withdraw(actor=district_chaoyang, request=request)
+    with pytest.raises(NotFound):  # another city's administrator
+        dispatch_request_withdraw(actor=pds_admin, request=request)
+    with pytest.raises(Forbidden):  # in scope, but the city administrator's role does not withdraw
+        dispatch_request_withdraw(actor=city_admin, request=request)
     withdrawn = dispatch_request_withdraw(actor=district_haidian, request=request, note="已自行选聘")
     assert withdrawn.status == RequestStatus.WITHDRAWN and withdrawn.withdrawn_at
     with pytest.raises(Conflict):
@@ -162,9 +166,10 @@ def test_a_planner_declares_its_own_conflict_and_withdraws_it(beijing, haidian, 
 def test_who_may_record_a_conflict(beijing, haidian, chaoyang, district_haidian, district_chaoyang, street_office, city_admin):
     planner = make_member(beijing, "冲突测试")
     unit = units_of(haidian, 1)[0]
-    for user in (district_chaoyang, street_office):
-        with pytest.raises(Forbidden):
-            conflict_declare(actor=user, planner=planner, unit=unit, kind="relation", note="亲属在街道任职")
+    with pytest.raises(NotFound):  # another district's unit: outside the officer's scope (#14)
+        conflict_declare(actor=district_chaoyang, planner=planner, unit=unit, kind="relation", note="亲属在街道任职")
+    with pytest.raises(Forbidden):  # a role that records no conflicts
+        conflict_declare(actor=street_office, planner=planner, unit=unit, kind="relation", note="亲属在街道任职")
     assert conflict_declare(actor=district_haidian, planner=planner, unit=unit, kind="relation", note="亲属在街道任职")
     assert conflict_declare(actor=city_admin, planner=planner, district=chaoyang, kind="other", note="全区项目")
     assert ConflictDeclaration.objects.filter(planner=planner).count() == 2

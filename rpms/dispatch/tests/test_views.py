@@ -61,7 +61,8 @@ def test_the_page_refuses_another_districts_unit(haidian, chaoyang, district_hai
     response = logged_in(district_haidian).post("/dispatch/requests/new/", {
         "district": "110108", "role": ROLE, "slots_per_unit": "1", "units": [str(units_of(chaoyang, 1)[0].pk)],
     })
-    assert response.status_code == 400 and "不属于本区" in text(response)
+    # Another district's unit lies outside the officer's scope: the page answers 404 (#14) in Chinese.
+    assert response.status_code == 404 and "不属于本区" in text(response)
     assert logged_in(district_haidian).get("/dispatch/requests/new/?district=110105").status_code == 404
     assert not DispatchRequest.objects.exists()
 

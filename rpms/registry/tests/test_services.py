@@ -51,6 +51,25 @@ def test_removing_someone_not_in_the_pool_is_a_conflict(pingdingshan, pds_admin)
         services.planner_remove(actor=pds_admin, planner=planner, ground="violation")
 
 
+def test_only_the_planner_asks_to_leave_and_another_planners_record_is_not_revealed(pingdingshan, pds_admin, city_admin):
+    """The service checks its actor itself (#14): another planner or another city's administrator → 404
+    (the record lies outside their scope); the city's own administrator → 403 (in scope, not their act)."""
+    from rpms.accounts.models import Role, User
+    from rpms.core.errors import Forbidden, NotFound
+
+    owner = User.objects.create_user(username="stayer", password="x-Pass-2026!", role=Role.PLANNER, city=pingdingshan)
+    other = User.objects.create_user(username="meddler", password="x-Pass-2026!", role=Role.PLANNER, city=pingdingshan)
+    planner = pool_member(pingdingshan, "被代申请者")
+    services.planner_link_user(actor=None, planner=planner, user=owner)
+    for outsider in (other, city_admin):
+        with pytest.raises(NotFound):
+            services.planner_leave_request(actor=outsider, planner=planner, note="代为申请")
+    with pytest.raises(Forbidden):
+        services.planner_leave_request(actor=pds_admin, planner=planner, note="代为申请")
+    assert not planner.events.filter(kind="leave_requested").exists()
+    assert not ActionLog.objects.filter(action="registry.planner_leave_request").exists()
+
+
 def test_a_planner_asks_to_leave_and_is_removed_on_ground_four(pingdingshan, pds_admin):
     from rpms.accounts.models import Role, User
 
