@@ -434,7 +434,7 @@ def districts_metrics(*, city, year: int, district_ids=None, today: dt.date | No
 
     - coverage: active units with an appointment in force on the reference day (31 December, or today for
       the current year) / active units;
-    - filing: appointments starting in the year filed within FILING_DAYS of their start / those whose
+    - filing: appointments starting in the year filed within the city's `contract_filing_days` of their start / those whose
       filing window has closed or that are filed;
     - assessments: service years ended in the year (up to the reference day) with a graded assessment /
       such service years;
@@ -443,8 +443,6 @@ def districts_metrics(*, city, year: int, district_ids=None, today: dt.date | No
       answered or past their due date.
     `computed_score` = the mean of the available ratios × 100 (one decimal). A fixed number of queries."""
     from rpms.suggestions.models import Suggestion
-
-    from .services import FILING_DAYS
 
     today = today or clock.today()
     on = min(dt.date(year, 12, 31), today)
@@ -460,13 +458,14 @@ def districts_metrics(*, city, year: int, district_ids=None, today: dt.date | No
         Appointment.objects.active(on=on).filter(city=city, unit__in=units.values("pk"))
         .values_list("unit__district_id").annotate(n=Count("unit", distinct=True))
     )
-    # filing within FILING_DAYS of the start
+    # filing within the policy's contract_filing_days of the start
+    filing_days = city.policy.contract_filing_days
     filing_total: dict[int, int] = defaultdict(int)
     filing_on_time: dict[int, int] = defaultdict(int)
     for district_id, start, filed_at in Appointment.objects.filter(
         city=city, unit__district_id__in=ids, start__year=year
     ).values_list("unit__district_id", "start", "filed_at"):
-        deadline = start + dt.timedelta(days=FILING_DAYS)
+        deadline = start + dt.timedelta(days=filing_days)
         filed_on = timezone.localdate(filed_at) if filed_at else None
         if filed_on is None and deadline >= today:
             continue  # still within its filing window
@@ -506,7 +505,7 @@ def districts_metrics(*, city, year: int, district_ids=None, today: dt.date | No
         metrics = [
             _metric("coverage", "责任单元覆盖率", covered.get(district_id, 0), unit_totals.get(district_id, 0),
                     f"以 {on} 在任的派驻聘任计"),
-            _metric("filing", f"聘用合同按时备案率（聘期开始后 {FILING_DAYS} 日内）", filing_on_time[district_id],
+            _metric("filing", f"聘用合同按时备案率（聘期开始后 {filing_days} 日内）", filing_on_time[district_id],
                     filing_total[district_id]),
             _metric("assessments", "年度考核完成率", assess_done[district_id], assess_total[district_id],
                     f"{year} 年内届满的服务年度"),
