@@ -691,10 +691,6 @@ OPEN_DATA_FIELDS = [
 ]
 
 
-def open_data_fields() -> list[dict]:
-    return [{"name": n, "label": label, "description": d} for n, label, d in OPEN_DATA_FIELDS]
-
-
 def open_data_rows(*, city: City | None = None, district: District | None = None, base_url: str = "") -> list[dict]:
     rows = []
     for appointment in public_queryset(city=city, district=district):
