@@ -14,7 +14,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from rpms.accounts.models import Role
-from rpms.accounts.scoping import is_city_wide
 from rpms.cities.models import AppointmentMode, City, ContractSigner
 from rpms.core.errors import DomainError, NotFound
 from rpms.core.params import is_digits
@@ -742,17 +741,6 @@ def district_chiefs(*, city: City) -> list[DistrictChief]:
         DistrictChief.objects.select_related("district", "planner").filter(district__city=city)
         .order_by("district__sort_order", "district__code", "-start")
     )
-
-
-def visible_cities(user) -> list[City]:
-    cities = City.objects.filter(is_active=True).select_related("policy").order_by("sort_order", "code")
-    if getattr(user, "city_id", None):
-        cities = cities.filter(pk=user.city_id)
-    return list(cities)
-
-
-def is_city_reader(user, city) -> bool:
-    return is_city_wide(user, city)
 
 
 # --- postings ended by a removal from the pool, waiting for a replacement (P5(4), P6(5)) --------------------

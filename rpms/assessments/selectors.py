@@ -551,17 +551,6 @@ def permissions_visible_district_ids(user, city):
     return ids
 
 
-def district_assessment_list(*, user, city, year=None):
-    ids = permissions_visible_district_ids(user, city)
-    queryset = DistrictAssessment.objects.select_related("city", "district", "assessed_by").filter(city=city)
-    if ids is not None:
-        queryset = queryset.filter(district_id__in=ids)
-    year = _year(year)
-    if year:
-        queryset = queryset.filter(year=year)
-    return queryset.order_by("-year", "district__sort_order", "district__code")
-
-
 def district_assessment_get(*, user, pk) -> DistrictAssessment:
     record = DistrictAssessment.objects.select_related("city", "district", "assessed_by").filter(pk=_int(pk, "编号")).first()
     if record is None:
