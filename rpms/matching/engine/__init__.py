@@ -44,7 +44,8 @@ employer, per (employer, district of the unit); existing appointments are not co
 Unknown forbidden pairs (slot or planner not in this run) are ignored; pinned pairs are validated
 (ValueError with a Chinese message).
 
-Score terms (weights default 40/25/20/15, integers summing to 100):
+Score terms (weights default 40/25/20/15, integers summing to 100; each city sets its own in its policy,
+rpms.cities PolicyProfile.matching_weight_*):
 - specialty: share of the wanted specialties the candidate has, rounded half up. A slot that wants no
   specialty gives every candidate full marks (nothing is missing; the term is then the same for every
   candidate of that slot, so it never changes who is chosen for it; when not every slot can be filled it
