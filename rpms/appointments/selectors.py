@@ -539,13 +539,15 @@ def covered_unit_ids(city, on: dt.date | None = None, *, today: dt.date | None =
 
 
 def coverage_by_district(*, city, on: dt.date | None = None, today: dt.date | None = None,
-                         district_ids=None) -> dict[int, dict]:
-    """B4 per district: {district id: {"units": units existing on `on`, "covered": those of them with an
-    appointment serving on `on`}} for the districts that have units (optionally only `district_ids`). One query."""
+                         district_ids=None, units=None) -> dict[int, dict]:
+    """B4 per district: {district id: {"units": units existing on `on` (or the `units` queryset given),
+    "covered": those of them with an appointment serving on `on`}} for the districts that have units
+    (optionally only `district_ids`). One query."""
     today = today or clock.today()
     on = on or today
     serving = appointments_serving(city=city, on=on, today=today).order_by().values("unit_id")
-    units = units_existing_on(city=city, on=on)
+    if units is None:
+        units = units_existing_on(city=city, on=on)
     if district_ids is not None:
         units = units.filter(district_id__in=list(district_ids))
     rows = units.order_by().values("district_id").annotate(units=Count("id"), covered=Count("id", filter=Q(id__in=serving)))

@@ -34,7 +34,7 @@ from rpms.appointments.services import add_years
 from rpms.cities.models import City
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.params import db_int_param, year_param
-from rpms.geography.models import District, UnitMembership
+from rpms.geography.models import District, ResponsibilityUnit, UnitMembership
 
 from . import permissions
 from .models import (
@@ -433,8 +433,8 @@ def _expected_cycles(appointment_rows, *, year: int, until: dt.date) -> set[tupl
 def districts_metrics(*, city, year: int, district_ids=None, today: dt.date | None = None) -> dict[int, dict]:
     """District id → the city's figures for the district's execution of the system in `year` (B20):
 
-    - coverage: units existing on the reference day (31 December, or today for the current year) with an
-      appointment serving that day / those units (rpms.appointments.selectors.coverage_by_district);
+    - coverage: units not dissolved by the reference day (31 December, or today for the current year) with
+      an appointment serving that day / those units (rpms.appointments.selectors.coverage_by_district);
     - filing: appointments starting in the year filed within the city's `contract_filing_days` of their start / those whose
       filing window has closed or that are filed;
     - assessments: service years ended in the year (up to the reference day) with a graded assessment /
@@ -451,8 +451,9 @@ def districts_metrics(*, city, year: int, district_ids=None, today: dt.date | No
     if district_ids is not None:
         districts = districts.filter(pk__in=list(district_ids))
     ids = list(districts.order_by("sort_order", "code").values_list("pk", flat=True))
-    # coverage (rpms.appointments' one definition)
-    coverage = coverage_by_district(city=city, on=on, today=today, district_ids=ids)
+    # coverage (rpms.appointments' one definition), over the units not dissolved by the reference day
+    coverage = coverage_by_district(city=city, on=on, today=today, district_ids=ids, units=ResponsibilityUnit.objects.filter(
+        city=city).filter(Q(dissolved_at__isnull=True) | Q(dissolved_at__date__gt=on)))
     unit_totals = {district_id: row["units"] for district_id, row in coverage.items()}
     covered = {district_id: row["covered"] for district_id, row in coverage.items()}
     # filing within the policy's contract_filing_days of the start
