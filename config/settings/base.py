@@ -33,7 +33,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",
-    "import_export",
     "django_rq",
     "rpms.core",
     "rpms.cities",

@@ -41,19 +41,14 @@ Signed-in (bearer token or session), scoped (out of scope → 404):
   for the unit and role and the district's approval is recorded as the replacement (`"replaces"` in its audit).
 - POST /districts/{id}/chief {"planner", "start", "end"?, "note"?}
 Public (anonymous):
-- GET /public/units/{id} · GET /public/appointments.json · .csv · GET /public/appointments/fields
+- GET /public/units/{id} (the open data /public/appointments.* is served by rpms.publicinfo.opendata)
 """
-import csv
-import io
 
-from django.http import HttpResponse
-from django.utils import timezone
 from ninja import File, Router, Status
 from ninja.files import UploadedFile
 
 from rpms.core.api import auth_required, json_object_body, public_answer
 from rpms.core.errors import DomainError, NotFound
-from rpms.core.masking import mask_public_data
 from rpms.core.params import is_digits, limit_offset
 from rpms.geography.models import District
 
@@ -584,49 +579,5 @@ def public_unit(request, unit_id: int):
     return selectors.public_unit(unit_id)
 
 
-def _open_data(request) -> tuple[list[dict], dict]:
-    city, district = selectors.public_filters(request.GET)
-    base = request.build_absolute_uri("/").rstrip("/")
-    rows = mask_public_data(selectors.open_data_rows(city=city, district=district, base_url=base))  # PIPL 28–29
-    if city is not None:
-        from rpms.cities.selectors import policy_article
-
-        basis = f"{city.name}，依据 {policy_article(city, 'disclosure')}"
-    else:
-        basis = "各城市依据本市关于聘用信息公开的规定"
-    meta = {"generated_at": timezone.localtime().isoformat(timespec="seconds"),
-            "source": f"责任规划师管理信息系统（已备案并公开的聘任信息，{basis}）"}
-    return rows, meta
-
-
-@router.get("/public/appointments/fields", auth=None, tags=["公开信息"], summary="开放数据字段说明")
-def open_data_fields(request):
-    return {"fields": selectors.open_data_fields()}
-
-
-@router.get("/public/appointments.json", auth=None, tags=["公开信息"], summary="责任规划师聘任开放数据（JSON）")
-def open_data_json(request):
-    rows, meta = _open_data(request)
-    return {"fields": selectors.open_data_fields(), "rows": rows, **meta}
-
-
-@router.get("/public/appointments.csv", auth=None, tags=["公开信息"], summary="责任规划师聘任开放数据（CSV）")
-def open_data_csv(request):
-    rows, _meta = _open_data(request)
-    fields = selectors.open_data_fields()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([f["label"] for f in fields])
-    for row in rows:
-        writer.writerow([_csv_safe(row[f["name"]]) for f in fields])
-    # UTF-8 with BOM, so that spreadsheet programs read the Chinese header correctly.
-    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = "attachment; filename=\"appointments.csv\"; filename*=UTF-8''%E8%B4%A3%E4%BB%BB%E8%A7%84%E5%88%92%E5%B8%88%E8%81%98%E4%BB%BB.csv"
-    return response
-
-
-def _csv_safe(value):
-    """No formula injection when the file is opened in a spreadsheet."""
-    if isinstance(value, str) and value.startswith(("=", "+", "-", "@")):
-        return "'" + value
-    return value
+# The open data of appointments (/public/appointments.json · .csv · /fields) is served with every other public
+# dataset by rpms.publicinfo (opendata, the one front door).

@@ -9,7 +9,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from rpms.accounts.models import Role
@@ -23,17 +24,17 @@ from rpms.registry.models import TeamMember
 from . import clock, permissions
 from .models import (
     STATE_LABELS,
-    ContractState,
     UPCOMING,
     Appointment,
     AppointmentStatus,
+    ContractState,
     DistrictChief,
     DistrictChiefStatus,
     EndKind,
+    SignedContract,
     TerminationEvidence,
     TerminationRequest,
     TerminationStatus,
-    SignedContract,
     Withdrawal,
 )
 
@@ -486,9 +487,57 @@ def _selection_and_signing_items(user) -> list:
 # --- coverage ------------------------------------------------------------------------------------
 
 
-def covered_unit_ids(city, on: dt.date | None = None) -> set[int]:
-    """B4: ids of the city's units with an appointment in force on `on` (default today)."""
-    return set(Appointment.objects.active(on=on).filter(city=city).values_list("unit_id", flat=True))
+# THE coverage (B4), used by every page, dataset and figure that shows it (geography, the public map and open
+# data, the city administrator's home page, the district assessment, the statistics): a unit is covered on a
+# day when an appointment serves it that day.
+
+
+def serving_on_q(day: dt.date, *, today: dt.date | None = None) -> Q:
+    """THE definition of "serving on `day`" (on an Appointment queryset annotated with `last`, its last day:
+    `appointments_serving`): start ≤ day ≤ last day; for today (and later) also what the system counts now — an
+    early end settled today has stopped counting (appointments.services.appointment_end_record,
+    AppointmentQuerySet.active). A past day is read from the dates alone: today's stored status says nothing
+    about last year."""
+    today = today or clock.today()
+    q = Q(start__lte=day, last__gte=day)
+    if day >= today:
+        q &= Q(status=AppointmentStatus.ACTIVE)
+    return q
+
+
+def appointments_serving(*, city, on: dt.date | None = None, today: dt.date | None = None):
+    """The city's appointments serving on `on` (default today), annotated with `last` (their last day)."""
+    today = today or clock.today()
+    return (Appointment.objects.filter(city=city).annotate(last=Coalesce("ended_on", "end"))
+            .filter(serving_on_q(on or today, today=today)))
+
+
+def units_existing_on(*, city, on: dt.date):
+    """The city's units that exist at the end of `on`: created by then and not dissolved by then."""
+    day_end = timezone.make_aware(dt.datetime.combine(on + dt.timedelta(days=1), dt.time.min))
+    return ResponsibilityUnit.objects.filter(city=city, created_at__lt=day_end).filter(
+        Q(dissolved_at__isnull=True) | Q(dissolved_at__gte=day_end))
+
+
+def covered_unit_ids(city, on: dt.date | None = None, *, today: dt.date | None = None) -> set[int]:
+    """B4: ids of the city's units with an appointment serving on `on` (default today)."""
+    return set(appointments_serving(city=city, on=on, today=today).values_list("unit_id", flat=True))
+
+
+def coverage_by_district(*, city, on: dt.date | None = None, today: dt.date | None = None,
+                         district_ids=None, units=None) -> dict[int, dict]:
+    """B4 per district: {district id: {"units": units existing on `on` (or the `units` queryset given),
+    "covered": those of them with an appointment serving on `on`}} for the districts that have units
+    (optionally only `district_ids`). One query."""
+    today = today or clock.today()
+    on = on or today
+    serving = appointments_serving(city=city, on=on, today=today).order_by().values("unit_id")
+    if units is None:
+        units = units_existing_on(city=city, on=on)
+    if district_ids is not None:
+        units = units.filter(district_id__in=list(district_ids))
+    rows = units.order_by().values("district_id").annotate(units=Count("id"), covered=Count("id", filter=Q(id__in=serving)))
+    return {row.pop("district_id"): row for row in rows}
 
 
 def uncovered_by_district(city, on: dt.date | None = None) -> list[dict]:
@@ -629,10 +678,6 @@ OPEN_DATA_FIELDS = [
 ]
 
 
-def open_data_fields() -> list[dict]:
-    return [{"name": n, "label": label, "description": d} for n, label, d in OPEN_DATA_FIELDS]
-
-
 def open_data_rows(*, city: City | None = None, district: District | None = None, base_url: str = "") -> list[dict]:
     rows = []
     for appointment in public_queryset(city=city, district=district):
@@ -684,17 +729,6 @@ def district_chiefs(*, city: City) -> list[DistrictChief]:
         DistrictChief.objects.select_related("district", "planner").filter(district__city=city)
         .order_by("district__sort_order", "district__code", "-start")
     )
-
-
-def visible_cities(user) -> list[City]:
-    cities = City.objects.filter(is_active=True).select_related("policy").order_by("sort_order", "code")
-    if getattr(user, "city_id", None):
-        cities = cities.filter(pk=user.city_id)
-    return list(cities)
-
-
-def is_city_reader(user, city) -> bool:
-    return is_city_wide(user, city)
 
 
 # --- postings ended by a removal from the pool, waiting for a replacement (P5(4), P6(5)) --------------------

@@ -38,10 +38,6 @@ def assessing_body_for(city) -> str:
     return AssessingBody.DISTRICT
 
 
-def lead_source(assessing_body: str) -> str:
-    return ScoreSource.CITY if assessing_body == AssessingBody.CITY_WITH_DISTRICT else ScoreSource.DISTRICT
-
-
 def is_city_admin_of(user, city) -> bool:
     return appointment_permissions.is_city_admin_of(user, city)
 

@@ -29,6 +29,7 @@ from rpms.accounts.models import Role
 from rpms.accounts.scoping import is_city_wide, role_scope_q
 from rpms.appointments import clock
 from rpms.appointments.models import Appointment, AppointmentStatus
+from rpms.appointments.selectors import coverage_by_district
 from rpms.appointments.services import add_years
 from rpms.cities.models import City
 from rpms.core.errors import DomainError, Forbidden, NotFound
@@ -410,9 +411,9 @@ def _expected_cycles(appointment_rows, *, year: int, until: dt.date) -> set[tupl
 def districts_metrics(*, city, year: int, district_ids=None, today: dt.date | None = None) -> dict[int, dict]:
     """District id → the city's figures for the district's execution of the system in `year` (B20):
 
-    - coverage: active units with an appointment in force on the reference day (31 December, or today for
-      the current year) / active units;
-    - filing: appointments starting in the year filed within FILING_DAYS of their start / those whose
+    - coverage: units not dissolved by the reference day (31 December, or today for the current year) with
+      an appointment serving that day / those units (rpms.appointments.selectors.coverage_by_district);
+    - filing: appointments starting in the year filed within the city's `contract_filing_days` of their start / those whose
       filing window has closed or that are filed;
     - assessments: service years ended in the year (up to the reference day) with a graded assessment /
       such service years;
@@ -422,29 +423,25 @@ def districts_metrics(*, city, year: int, district_ids=None, today: dt.date | No
     `computed_score` = the mean of the available ratios × 100 (one decimal). A fixed number of queries."""
     from rpms.suggestions.models import Suggestion
 
-    from .services import FILING_DAYS
-
     today = today or clock.today()
     on = min(dt.date(year, 12, 31), today)
     districts = District.objects.filter(city=city)
     if district_ids is not None:
         districts = districts.filter(pk__in=list(district_ids))
     ids = list(districts.order_by("sort_order", "code").values_list("pk", flat=True))
-    # coverage
-    units = ResponsibilityUnit.objects.filter(city=city, district_id__in=ids).filter(
-        Q(dissolved_at__isnull=True) | Q(dissolved_at__date__gt=on))
-    unit_totals = dict(units.values_list("district_id").annotate(n=Count("id")))
-    covered = dict(
-        Appointment.objects.active(on=on).filter(city=city, unit__in=units.values("pk"))
-        .values_list("unit__district_id").annotate(n=Count("unit", distinct=True))
-    )
-    # filing within FILING_DAYS of the start
+    # coverage (rpms.appointments' one definition), over the units not dissolved by the reference day
+    coverage = coverage_by_district(city=city, on=on, today=today, district_ids=ids, units=ResponsibilityUnit.objects.filter(
+        city=city).filter(Q(dissolved_at__isnull=True) | Q(dissolved_at__date__gt=on)))
+    unit_totals = {district_id: row["units"] for district_id, row in coverage.items()}
+    covered = {district_id: row["covered"] for district_id, row in coverage.items()}
+    # filing within the policy's contract_filing_days of the start
+    filing_days = city.policy.contract_filing_days
     filing_total: dict[int, int] = defaultdict(int)
     filing_on_time: dict[int, int] = defaultdict(int)
     for district_id, start, filed_at in Appointment.objects.filter(
         city=city, unit__district_id__in=ids, start__year=year
     ).values_list("unit__district_id", "start", "filed_at"):
-        deadline = start + dt.timedelta(days=FILING_DAYS)
+        deadline = start + dt.timedelta(days=filing_days)
         filed_on = timezone.localdate(filed_at) if filed_at else None
         if filed_on is None and deadline >= today:
             continue  # still within its filing window
@@ -484,7 +481,7 @@ def districts_metrics(*, city, year: int, district_ids=None, today: dt.date | No
         metrics = [
             _metric("coverage", "责任单元覆盖率", covered.get(district_id, 0), unit_totals.get(district_id, 0),
                     f"以 {on} 在任的派驻聘任计"),
-            _metric("filing", f"聘用合同按时备案率（聘期开始后 {FILING_DAYS} 日内）", filing_on_time[district_id],
+            _metric("filing", f"聘用合同按时备案率（聘期开始后 {filing_days} 日内）", filing_on_time[district_id],
                     filing_total[district_id]),
             _metric("assessments", "年度考核完成率", assess_done[district_id], assess_total[district_id],
                     f"{year} 年内届满的服务年度"),
@@ -531,17 +528,6 @@ def permissions_visible_district_ids(user, city):
         raise Forbidden("对各区制度执行情况的评估供市、区工作专班查看。")
     ids = visible_district_ids(user, city)
     return ids
-
-
-def district_assessment_list(*, user, city, year=None):
-    ids = permissions_visible_district_ids(user, city)
-    queryset = DistrictAssessment.objects.select_related("city", "district", "assessed_by").filter(city=city)
-    if ids is not None:
-        queryset = queryset.filter(district_id__in=ids)
-    year = _year(year)
-    if year:
-        queryset = queryset.filter(year=year)
-    return queryset.order_by("-year", "district__sort_order", "district__code")
 
 
 def district_assessment_get(*, user, pk) -> DistrictAssessment:

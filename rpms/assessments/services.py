@@ -63,10 +63,6 @@ class ReviewNotReady(Conflict):
 
     def as_dict(self) -> dict:
         return {**super().as_dict(), "missing": self.missing, "allowed_from": self.allowed_from.isoformat()}
-HONOUR_TITLE = "优秀责任规划师"
-# B19(3)/P6(3) say contracts are filed but not within how many days; the district assessment counts a
-# contract as "filed on time" when filed within this many days of the term's start.
-FILING_DAYS = 30
 
 
 # --- small helpers ---------------------------------------------------------------------------------
@@ -904,11 +900,11 @@ def honour_nominate(*, actor, assessment: Assessment, reason: str) -> Honour:
         eligible = "、".join(g["label"] for g in city.policy.grades if g.get("honour_eligible")) or "（无）"
         raise Conflict(f"考核等次为“{assessment.grade_label}”，不能推选；可推选的等次：{eligible}。", code="grade_not_eligible")
     if Honour.objects.filter(city=city, year=assessment.year, planner=assessment.planner).exists():
-        raise Conflict(f"{assessment.planner.name}已被推选为 {assessment.year} 年度优秀责任规划师候选。", code="already_nominated")
+        raise Conflict(f"{assessment.planner.name}已被推选为 {assessment.year} 年度{city.policy.honour_title}候选。", code="already_nominated")
     reason = _text(reason, label="推选理由（主要事迹）", max_length=4000, code="reason_required")
     honour = Honour(
         city=city, year=assessment.year, district=assessment.district, planner=assessment.planner, assessment=assessment,
-        title=HONOUR_TITLE, reason=reason, nominated_at=timezone.now(), nominated_by=actor,
+        title=city.policy.honour_title, reason=reason, nominated_at=timezone.now(), nominated_by=actor,
     )
     full_clean_or_refuse(honour, validate_unique=False, validate_constraints=False)
     try:
@@ -920,10 +916,10 @@ def honour_nominate(*, actor, assessment: Assessment, reason: str) -> Honour:
         actor=actor, action="assessments.honour_nominate", obj=honour,
         after=snapshot(honour, ["year", "district", "planner", "assessment", "reason", "status"]),
         article=policy_article(city, "honour"),
-        summary=f"{assessment.district.name}推选 {assessment.year} 年度优秀责任规划师：{assessment.planner.name}",
+        summary=f"{assessment.district.name}推选 {assessment.year} 年度{honour.title}：{assessment.planner.name}",
     )
     notify(users=_city_admins(city), event="honour_nominated",
-           title=f"{assessment.district.name}推选 {assessment.year} 年度优秀责任规划师",
+           title=f"{assessment.district.name}推选 {assessment.year} 年度{honour.title}",
            body=f"{assessment.planner.name}（{assessment.unit.name}），待市级评选。",
            url=reverse("assessments:honour_manage") + f"?year={assessment.year}", key=f"honour:{honour.pk}:nominated",
            city=city)
@@ -960,7 +956,7 @@ def honour_decide(*, actor, honour: Honour, selected: bool, note: str = "") -> H
     audit_log(
         actor=actor, action="assessments.honour_decide", obj=honour, before=before,
         after=snapshot(honour, ["status", "decided_at", "decision_note"]), article=policy_article(honour.city, "honour"),
-        summary=f"{'评选' if selected else '未评选'} {honour.year} 年度优秀责任规划师：{honour.planner.name}",
+        summary=f"{'评选' if selected else '未评选'} {honour.year} 年度{honour.title}：{honour.planner.name}",
     )
     return honour
 
@@ -1039,10 +1035,10 @@ def honour_list_publish(*, actor, city, year) -> list[Honour]:
         )
     audit_log(
         actor=actor, action="assessments.honour_list_publish", object_type="assessments.honour_list",
-        object_id=f"{city.code}:{year}", object_repr=f"{city.name} {year} 年度优秀责任规划师名单", city_code=city.code,
+        object_id=f"{city.code}:{year}", object_repr=f"{city.name} {year} 年度{city.policy.honour_title}名单", city_code=city.code,
         after={"year": year, "honours": [h.pk for h in honours], "planners": [h.planner.name for h in honours],
                "certificates": [h.certificate.number for h in honours]},
-        article=article, summary=f"公布 {year} 年度优秀责任规划师名单（{len(honours)} 名）",
+        article=article, summary=f"公布 {year} 年度{city.policy.honour_title}名单（{len(honours)} 名）",
     )
     for honour in honours:
         if honour.planner.user_id:

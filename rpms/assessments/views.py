@@ -418,7 +418,7 @@ def district_overview(request):
         "city": city, "year": year, "rows": rows, "cities": city_list() if request.user.is_superuser or request.user.city_id is None else [],
         "can_record": permissions.is_city_admin_of(request.user, city),
         "article": policy_article(city, "district_assessment"),
-        "filing_days": services.FILING_DAYS,
+        "filing_days": city.policy.contract_filing_days,
     })
 
 

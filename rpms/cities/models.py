@@ -105,6 +105,34 @@ class PolicyProfile(TimeStampedModel):
         help_text="开启后，意见建议须经区级主管部门或市级主管部门审核放行后才在公开页面、公开接口和开放数据中显示",
     )
 
+    # Rules that used to be constants in code (#14). Neither rule book fixes these numbers; today's values
+    # are the defaults and both cities keep them (data/cities/README.md says where each text is silent).
+    # B19(3) / P6(3) have contracts filed, not within how many days: the district assessment (B20) counts a
+    # contract filed within this many days of its term's start as filed on time.
+    contract_filing_days = models.PositiveSmallIntegerField(
+        "聘用合同按时备案期限（天）", default=30,
+        help_text="区级制度执行评估（B20）中，聘期开始后多少天内备案计为按时备案；制度文件（B19(3)、P6(3)）未规定天数，默认 30 天",
+    )
+    # B20 / P6(4): the assessing body is reminded of a service year ending within this many days that has
+    # no review yet.
+    assessment_due_reminder_days = models.PositiveSmallIntegerField(
+        "年度考核待开展提醒（天）", default=30,
+        help_text="服务年度结束前多少天起提醒考核主体组织考核（B20、P6(4)）；制度文件未规定天数，默认 30 天",
+    )
+    # P6(2) 按照专业匹配、能力适配的原则 / P5(1) 专业背景、职称资历、实践经验、属地熟悉度: the weights of the
+    # matching score's four terms (rpms.matching), integers summing to 100.
+    matching_weight_specialty = models.PositiveSmallIntegerField(
+        "统筹选派评分权重：专业匹配", default=40, help_text="四项权重均为整数，合计 100（P6(2)、P5(1)）")
+    matching_weight_familiarity = models.PositiveSmallIntegerField("统筹选派评分权重：属地熟悉度", default=25)
+    matching_weight_experience = models.PositiveSmallIntegerField("统筹选派评分权重：从业经验", default=20)
+    matching_weight_grade = models.PositiveSmallIntegerField("统筹选派评分权重：既往考核", default=15)
+    # B24(1): the districts nominate 区级优秀责任规划师 and the city selects 市级优秀责任规划师 among them; the
+    # record (nomination, then selection) carries this title.
+    honour_title = models.CharField(
+        "荣誉称号", max_length=100, default="优秀责任规划师",
+        help_text="区级推选、市级评选的表彰称号（B24(1)）；写入推选记录、公开名单和荣誉证书",
+    )
+
     grades = models.JSONField("考核等次", default=list)
     removal_grounds = models.JSONField("调出情形", default=list)
     duty_categories = models.JSONField("工作职责类别", default=list)
@@ -143,6 +171,11 @@ class PolicyProfile(TimeStampedModel):
             models.CheckConstraint(condition=Q(review_input_working_days__gte=1), name="policy_review_input_days_positive"),
             models.CheckConstraint(condition=Q(review_window_days__isnull=True) | Q(review_window_days__gte=1),
                                    name="policy_review_window_positive"),
+            models.CheckConstraint(  # the four matching weights sum to 100
+                condition=Q(matching_weight_specialty=100 - F("matching_weight_familiarity") - F("matching_weight_experience")
+                            - F("matching_weight_grade")),
+                name="policy_matching_weights_sum_100",
+            ),
         ]
 
     def __str__(self):
@@ -154,6 +187,9 @@ class PolicyProfile(TimeStampedModel):
         errors = {}
         if self.renewal_years_min and self.renewal_years_max and self.renewal_years_min > self.renewal_years_max:
             errors["renewal_years_min"] = "续聘期下限不得大于上限。"
+        weights = self.matching_weights()
+        if all(isinstance(v, int) for v in weights.values()) and sum(weights.values()) != 100:
+            errors["matching_weight_specialty"] = f"统筹选派评分的四项权重之和须为 100，当前为 {sum(weights.values())}。"
         try:
             validate_policy_lists(self)
         except ValidationError as exc:
@@ -179,6 +215,11 @@ class PolicyProfile(TimeStampedModel):
         from .limits import is_in_principle
 
         return is_in_principle(self, limit)
+
+    def matching_weights(self) -> dict[str, int]:
+        """The matching score's weights (rpms.matching.engine.Weights' keyword arguments)."""
+        return {"specialty": self.matching_weight_specialty, "familiarity": self.matching_weight_familiarity,
+                "experience": self.matching_weight_experience, "grade": self.matching_weight_grade}
 
     def grade(self, code):
         return self._by_code(self.grades, code)

@@ -23,7 +23,9 @@ POLICY_SCALAR_FIELDS = [
     "allowance_partial_cycle", "pool_requires_notice", "teams_allowed", "contract_signer", "appointment_mode",
     "suggestion_response_working_days", "contract_expiry_warning_days", "contract_notice_clause_allowed",
     "contract_filer", "district_work_teams", "renewal_requires_review", "suggestions_premoderated",
-    "review_window_days", "review_input_working_days",
+    "review_window_days", "review_input_working_days", "contract_filing_days", "assessment_due_reminder_days",
+    "matching_weight_specialty", "matching_weight_familiarity", "matching_weight_experience", "matching_weight_grade",
+    "honour_title",
 ]
 POLICY_FIELDS = POLICY_SCALAR_FIELDS + POLICY_LIST_FIELDS
 

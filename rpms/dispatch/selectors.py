@@ -236,10 +236,6 @@ def proposal_json(proposal: Proposal) -> dict:
     }
 
 
-def open_proposal_count(run: MatchingRun) -> int:
-    return run.proposals.filter(status=ProposalStatus.PROPOSED).count()
-
-
 def planner_choices(*, city) -> list[Planner]:
     """The pool's active members for the hand-replacement picker (one query)."""
     return list(Planner.objects.filter(city=city, pool_status="active").only("pk", "name", "employer").order_by("name", "pk"))

@@ -394,8 +394,8 @@ def _explanation(engine_explanation: dict, checks: list[dict], *, article: str, 
 
 
 def _weights_for(city) -> engine.Weights:
-    """The score weights (a city may set its own later; the engine's defaults until then)."""
-    return engine.Weights()
+    """The score weights of the city's policy (P6(2); rpms.cities PolicyProfile.matching_weight_*)."""
+    return engine.Weights(**city.policy.matching_weights())
 
 
 @transaction.atomic

@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Sum
-from django.db.models.functions import Coalesce, ExtractYear
+from django.db.models.functions import Coalesce
 
 from rpms.accounts.models import Role
 from rpms.accounts.scoping import role_scope_q
@@ -413,7 +413,3 @@ def appointments_without_schedule(*, user, city=None):
     has_schedule = Exists(FeeInstallment.objects.filter(appointment=OuterRef("pk"), term_no=OuterRef("term_no")))
     return queryset.filter(~has_schedule).not_over(clock.today()).order_by("unit__district__sort_order", "unit__name", "id")
 
-
-def due_year_choices(queryset, field: str = "due_on") -> list[int]:
-    return sorted({d for d in queryset.order_by().annotate(y=ExtractYear(field)).values_list("y", flat=True).distinct() if d},
-                  reverse=True)

@@ -79,10 +79,11 @@ def covered_unit_ids(city) -> set[int]:
     covered).
 
     "Active" is computed from the appointments' dates (`Appointment.objects.active()`, today), so a
-    term that has run out or a planner who has left no longer covers the unit."""
-    from rpms.appointments.models import Appointment
+    term that has run out or a planner who has left no longer covers the unit. The one definition is
+    rpms.appointments.selectors.covered_unit_ids."""
+    from rpms.appointments.selectors import covered_unit_ids as serving_unit_ids
 
-    return set(Appointment.objects.active().filter(city=city).values_list("unit_id", flat=True))
+    return serving_unit_ids(city)
 
 
 def coverage_summary(city, *, user=None, district_code: str | None = None) -> dict:

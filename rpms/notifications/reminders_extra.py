@@ -10,8 +10,6 @@ import datetime as dt
 from django.apps import apps
 from django.urls import NoReverseMatch, reverse
 
-ASSESSMENT_DUE_DAYS = 30
-
 
 def _model(app_label: str, name: str):
     try:
@@ -53,7 +51,8 @@ def service_year_end(appointment, today: dt.date) -> tuple[int, dt.date, dt.date
 
 
 def assessment_due_reminders(*, city, today: dt.date):
-    """B20, P6(4): an appointment whose service year ends within 30 days and has no assessment of that year
+    """B20, P6(4): an appointment whose service year ends within the city's `assessment_due_reminder_days` (30 by
+    default) and has no assessment of that year
     → the assessing body: the district work team of the unit's district, or where the city bureau leads
     (rpms.assessments.permissions.assessing_body_for) the city administrators and the district officers
     who add the district's scores."""
@@ -65,7 +64,7 @@ def assessment_due_reminders(*, city, today: dt.date):
     from . import recipients
     from .reminders import Reminder
 
-    horizon = today + dt.timedelta(days=ASSESSMENT_DUE_DAYS)
+    horizon = today + dt.timedelta(days=city.policy.assessment_due_reminder_days)
     due = []
     for appointment in (
         Appointment.objects.active(on=today).filter(city=city).select_related("unit__district", "planner").order_by("pk")

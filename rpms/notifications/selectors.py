@@ -1,5 +1,4 @@
 """Reads of the inbox: a user sees only their own notifications."""
-from rpms.core.errors import NotFound
 
 from .models import Notification
 
@@ -20,9 +19,3 @@ def unread_count(user) -> int:
         return 0
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
 
-
-def notification_get(*, user, pk) -> Notification:
-    note = Notification.objects.filter(pk=pk, recipient=user).first() if getattr(user, "is_authenticated", False) else None
-    if note is None:
-        raise NotFound("提醒不存在或您无权查看。")
-    return note

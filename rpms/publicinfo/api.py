@@ -2,9 +2,8 @@
 
 Public (anonymous):
 - GET /public/datasets — the open-data catalogue (every dataset with its URLs and field dictionary)
-- GET /public/{units|coverage|notices|honours|suggestion-stats}.json · .csv · /public/<slug>/fields
-  (filters: ?city=<code>, and where the dataset has them &district=<code>, &year=YYYY)
-  (/public/appointments.* is rpms.appointments')
+- GET /public/{appointments|units|coverage|notices|honours|suggestion-stats}.json · .csv · /public/<slug>/fields
+  (filters: ?city=<code>, and where the dataset has them &district=<code>, &year=YYYY); rpms.publicinfo.opendata
 - GET /public/announcements?city=&kind=&year=&q=&page= · GET /public/announcements/{id}
 - GET /public/policies/{city} — the rule book's articles with their published interpretations
 Signed-in city administrators (others 403; another city's record 404):
@@ -28,7 +27,7 @@ from .models import Announcement, Interpretation
 
 router = Router(tags=["公开信息"])
 
-DATASET_SLUGS = ("units", "coverage", "notices", "honours", "suggestion-stats")
+DATASET_SLUGS = ("appointments", "units", "coverage", "notices", "honours", "suggestion-stats")
 
 
 def _base_url(request) -> str:

@@ -1,4 +1,5 @@
-"""Open data (开放数据): the public datasets, each as CSV and JSON with a field dictionary.
+"""Open data (开放数据): the public datasets, each as CSV and JSON with a field dictionary. The one front door:
+every dataset (the appointments too) is served by rpms.publicinfo.api from the catalogue below.
 
     appointments        /api/v1/public/appointments.*      (rpms.appointments, B19(7))
     units               /api/v1/public/units.*             active units and whether each is covered (B4)
@@ -31,6 +32,7 @@ from rpms.core.params import is_digits
 from . import clock
 
 API_PREFIX = "/api/v1/public/"
+SOURCE = "责任规划师管理信息系统"
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ class Dataset:
     rows: Callable[..., list[dict]] | None  # rows(city=, district=, year=, base_url=)
     filters: tuple[str, ...] = ("city",)
     source: str = ""
+    source_note: Callable[[dict], str] | None = None  # the payload's "source" for the filters; default SOURCE
+    csv_name: str = ""  # the download's Chinese file name (without .csv); default the title
 
     @property
     def available(self) -> bool:
@@ -309,17 +313,37 @@ def honour_rows(*, city=None, year=None, **_ignored) -> list[dict]:
     ]
 
 
+# --- appointments (B19(7)), from rpms.appointments ---------------------------------------------------------
+
+
+def appointment_rows(*, city=None, district=None, base_url: str = "", **_ignored) -> list[dict]:
+    from rpms.appointments.selectors import open_data_rows
+
+    return open_data_rows(city=city, district=district, base_url=base_url)
+
+
+def _appointments_source(filters: dict) -> str:
+    """The appointments' source line cites the city's own disclosure article when one city is asked for."""
+    city = filters.get("city")
+    if city is not None:
+        from rpms.cities.selectors import policy_article
+
+        basis = f"{city.name}，依据 {policy_article(city, 'disclosure')}"
+    else:
+        basis = "各城市依据本市关于聘用信息公开的规定"
+    return f"{SOURCE}（已备案并公开的聘任信息，{basis}）"
+
+
 # --- the catalogue ---------------------------------------------------------------------------------------
 
 
 def datasets() -> list[Dataset]:
-    from rpms.appointments.selectors import OPEN_DATA_FIELDS, open_data_rows
+    from rpms.appointments.selectors import OPEN_DATA_FIELDS
 
     return [
         Dataset("appointments", "责任规划师聘任信息", "已备案并公开的在任及待到任聘任：责任单元、派驻角色、责任规划师（团队）、核心成员、工作单位、聘期（B19(7)）。",
-                tuple(OPEN_DATA_FIELDS), lambda city=None, district=None, base_url="", **_: open_data_rows(
-                    city=city, district=district, base_url=base_url), filters=("city", "district"),
-                source="rpms.appointments"),
+                tuple(OPEN_DATA_FIELDS), appointment_rows, filters=("city", "district"), source="rpms.appointments",
+                source_note=_appointments_source, csv_name="责任规划师聘任"),
         Dataset("units", "责任单元及覆盖情况", "现有责任单元、包含的街道乡镇，以及是否有在任责任规划师（B4）。", UNIT_FIELDS, unit_rows,
                 filters=("city", "district")),
         Dataset("coverage", "各区责任规划师覆盖率", "各区责任单元数、已覆盖数、空缺数和覆盖率（B4）。", COVERAGE_FIELDS, coverage_rows),
@@ -363,7 +387,7 @@ def dataset_payload(dataset: Dataset, *, filters: dict, base_url: str) -> dict:
         "fields": dataset.field_dicts(),
         "rows": public_rows(dataset, filters=filters, base_url=base_url),
         "generated_at": timezone.localtime().isoformat(timespec="seconds"),
-        "source": "责任规划师管理信息系统",
+        "source": dataset.source_note(filters) if dataset.source_note else SOURCE,
     }
 
 
@@ -394,6 +418,6 @@ def dataset_csv_response(dataset: Dataset, *, filters: dict, base_url: str) -> H
     # UTF-8 with BOM, so that spreadsheet programs read the Chinese header correctly.
     response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
-        f"attachment; filename=\"{dataset.slug}.csv\"; filename*=UTF-8''{quote(dataset.title + '.csv')}"
+        f"attachment; filename=\"{dataset.slug}.csv\"; filename*=UTF-8''{quote((dataset.csv_name or dataset.title) + '.csv')}"
     )
     return response

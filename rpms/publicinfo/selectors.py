@@ -180,7 +180,7 @@ def _honour_lists(filters: FeedFilters):
         if city is None:
             continue
         row["city"] = city
-        row["title"] = f"{city.name}{row['year']}年度优秀责任规划师名单"
+        row["title"] = f"{city.name}{row['year']}年度{city.policy.honour_title}名单"
         if filters.q and filters.q.lower() not in row["title"].lower():
             continue
         rows.append(row)

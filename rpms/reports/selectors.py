@@ -346,13 +346,11 @@ def serving_on_q(day: dt.date, period: _Period) -> Q:
     """THE definition of "serving on `day`" (on an Appointment queryset annotated with `last`, its last day):
     start ≤ day ≤ last day; for today (and later) also what the system counts now — an early end settled today
     has stopped counting (appointments.services.appointment_end_record, AppointmentQuerySet.active). A past
-    day is read from the dates alone: today's stored status says nothing about last year."""
-    from rpms.appointments.models import AppointmentStatus
+    day is read from the dates alone: today's stored status says nothing about last year. The one definition is
+    rpms.appointments.selectors.serving_on_q."""
+    from rpms.appointments.selectors import serving_on_q as appointments_serving_on_q
 
-    q = Q(start__lte=day, last__gte=day)
-    if day >= period.today:
-        q &= Q(status=AppointmentStatus.ACTIVE)
-    return q
+    return appointments_serving_on_q(day, today=period.today)
 
 
 def served_in_period_q(period: _Period) -> Q:
@@ -395,17 +393,10 @@ def _appointments(city, period: _Period, district_ids) -> dict:
 
 def _coverage(city, period: _Period, district_ids) -> dict:
     """Units that exist on the as-of day, and those of them with an appointment serving that day (serving_on_q:
-    the same appointments as 截至日在任)."""
-    from rpms.geography.models import ResponsibilityUnit
+    the same appointments as 截至日在任): rpms.appointments' coverage."""
+    from rpms.appointments.selectors import coverage_by_district
 
-    serving = _appointments_base(city, None).filter(serving_on_q(period.as_of, period)).order_by().values("unit_id")
-    units = ResponsibilityUnit.objects.filter(city=city, created_at__lt=period.as_of_end_dt).filter(
-        Q(dissolved_at__isnull=True) | Q(dissolved_at__gte=period.as_of_end_dt)
-    )
-    if district_ids is not None:
-        units = units.filter(district_id__in=district_ids)
-    rows = units.order_by().values("district_id").annotate(units=Count("id"), covered=Count("id", filter=Q(id__in=serving)))
-    return {row.pop("district_id"): row for row in rows}
+    return coverage_by_district(city=city, on=period.as_of, today=period.today, district_ids=district_ids)
 
 
 def _grades(city, period: _Period, district_ids) -> dict | None:

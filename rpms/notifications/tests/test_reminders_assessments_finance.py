@@ -90,3 +90,13 @@ def test_an_overdue_service_fee_reminds_the_district_and_the_hiring_entity(
     assert [i.item for i in items] == [f"fee_installment:{first.pk}"]
     assert _recipients(items) == {district_haidian.username, street_office.username}
     assert items[0].deadline == first.pay_by
+
+
+def test_the_citys_reminder_days_set_the_horizon(beijing, bj_unit, city_admin, district_haidian, make_planner, appoint):
+    """issue #14: the horizon is the policy's assessment_due_reminder_days (30 by default), not a constant."""
+    appointment = appoint(city_admin, make_planner(beijing), bj_unit)
+    beijing.policy.assessment_due_reminder_days = 10
+    beijing.policy.save(update_fields=["assessment_due_reminder_days"])
+    assert reminders_extra.assessment_due_reminders(city=beijing, today=appointment.end - dt.timedelta(days=11)) == []
+    items = reminders_extra.assessment_due_reminders(city=beijing, today=appointment.end - dt.timedelta(days=10))
+    assert [i.item for i in items] == [f"appointment:{appointment.pk}:cycle1"]

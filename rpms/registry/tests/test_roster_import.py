@@ -263,7 +263,7 @@ def test_importing_only_the_valid_rows_imports_exactly_them(mixed_import, city_a
 
 
 def test_the_import_runs_in_steps_with_json_progress_and_one_audit_row_per_step(city_admin, monkeypatch):
-    monkeypatch.setattr(roster, "IMPORT_CHUNK", 2)
+    monkeypatch.setattr(roster.apply, "IMPORT_CHUNK", 2)  # the constant of the module that cuts the batches
     rows = [person(f"分批{i}") for i in range(5)]
     client = logged_in(city_admin)
     upload(client, rows)
@@ -366,10 +366,10 @@ def test_bad_files_are_refused_in_chinese_and_nothing_is_saved(city_admin, monke
     assert response.status_code == 400 and "空的" in text(response)
     response = client.post("/pool/import/", {})
     assert response.status_code == 400 and "请选择" in text(response)
-    monkeypatch.setattr(roster, "MAX_ROWS", 2)
+    monkeypatch.setattr(roster.reader, "MAX_ROWS", 2)
     response = _bad_upload(client, roster_file([person("一"), person("二"), person("三")]))
     assert response.status_code == 413 and "行上限" in text(response)
-    monkeypatch.setattr(roster, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(roster.reader, "MAX_FILE_BYTES", 1000)
     response = _bad_upload(client, roster_file([person("一")]))
     assert response.status_code == 413 and "上限" in text(response)
 
