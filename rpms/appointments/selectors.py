@@ -9,12 +9,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Prefetch, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from rpms.accounts.models import Role
-from rpms.accounts.scoping import is_city_wide, role_scope_q
+from rpms.accounts.scoping import role_scope_q
 from rpms.cities.models import AppointmentMode, City, ContractSigner
 from rpms.core.errors import DomainError, NotFound
 from rpms.core.params import is_digits
