@@ -417,7 +417,7 @@ def pending_items(user) -> list:
     """The appointments' lines on the role home pages (registered in AppConfig.ready())."""
     from django.urls import reverse
 
-    from rpms.portal.selectors import PendingItem
+    from rpms.core.pending import PendingItem
 
     if not getattr(user, "is_authenticated", False) or user.role not in (
         Role.CITY_ADMIN, Role.DISTRICT_OFFICER, Role.HIRING_ENTITY
@@ -467,7 +467,7 @@ def _selection_and_signing_items(user) -> list:
     """Local selection (proposals to approve / returned) and contracts the signer has to upload."""
     from django.urls import reverse
 
-    from rpms.portal.selectors import PendingItem
+    from rpms.core.pending import PendingItem
 
     from .models import SelectionStatus
     from .proposals import proposal_list

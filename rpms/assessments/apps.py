@@ -8,12 +8,10 @@ class AssessmentsConfig(AppConfig):
     verbose_name = "考核与表彰"
 
     def ready(self):
-        from rpms.core import hooks
-        from rpms.portal.selectors import PENDING_PROVIDERS
+        from rpms.core import hooks, pending
 
         from .selectors import pending_items, term_reviews
 
-        if pending_items not in PENDING_PROVIDERS:
-            PENDING_PROVIDERS.append(pending_items)
+        pending.register(pending_items)
         # P6(4): renewal (rpms.appointments, a lower layer) asks for the current term's review.
         hooks.register(hooks.TERM_REVIEWS, term_reviews)

@@ -665,7 +665,7 @@ def nominable_assessments(*, user, year: int) -> list[Assessment]:
 def pending_items(user) -> list:
     from django.urls import reverse
 
-    from rpms.portal.selectors import PendingItem
+    from rpms.core.pending import PendingItem
 
     if not getattr(user, "is_authenticated", False) or not user.role:
         return []
