@@ -13,6 +13,7 @@ class AppointmentsConfig(AppConfig):
     def ready(self):
         from rpms.core import hooks, pending
 
+        from . import reminders
         from .removal import planner_removed
         from .selectors import pending_items
         from .services import perform_limit_exception
@@ -22,3 +23,5 @@ class AppointmentsConfig(AppConfig):
         hooks.register(hooks.PLANNER_REMOVED, planner_removed)
         # B19(2): an exception the city administrator approves performs the appointing that waited.
         hooks.register(hooks.LIMIT_EXCEPTION_PERFORM, perform_limit_exception)
+        # The daily reminders of this app (rpms.notifications.reminders).
+        reminders.register_providers()

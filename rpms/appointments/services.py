@@ -15,6 +15,7 @@ from rpms.cities.models import AppointmentMode, ContractSigner
 from rpms.cities.selectors import contract_clause_texts, policy_article
 from rpms.core import hooks
 from rpms.core.audit import audit_log, snapshot
+from rpms.core.dates import term_end
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.registry.models import DossierEventKind, Planner, PlannerKind, PoolStatus
 from rpms.registry.services import dossier_event_record, full_clean_or_refuse, planner_lock
@@ -50,19 +51,6 @@ ENTITY_TERMINATION_REFUSED = "聘任主体不得以合同约定外的事项作�
 
 
 # --- small helpers ------------------------------------------------------------------------------
-
-
-def add_years(day: dt.date, years: int) -> dt.date:
-    """The same calendar day `years` later (29 February → 1 March in a common year)."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return dt.date(day.year + years, 3, 1)
-
-
-def term_end(start: dt.date, years: int) -> dt.date:
-    """The last day of a term of `years` years beginning on `start`."""
-    return add_years(start, years) - dt.timedelta(days=1)
 
 
 def _role_item(policy, role: str):

@@ -10,8 +10,11 @@ class AssessmentsConfig(AppConfig):
     def ready(self):
         from rpms.core import hooks, pending
 
+        from . import reminders
         from .selectors import pending_items, term_reviews
 
         pending.register(pending_items)
         # P6(4): renewal (rpms.appointments, a lower layer) asks for the current term's review.
         hooks.register(hooks.TERM_REVIEWS, term_reviews)
+        # The daily reminders of this app (rpms.notifications.reminders).
+        reminders.register_providers()

@@ -29,8 +29,8 @@ from rpms.accounts.models import Role
 from rpms.accounts.scoping import is_city_wide
 from rpms.appointments import clock
 from rpms.appointments.models import Appointment, AppointmentStatus
-from rpms.appointments.services import add_years
 from rpms.cities.models import City
+from rpms.core.dates import service_year
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.params import db_int_param, year_param
 from rpms.geography.models import District, ResponsibilityUnit, UnitMembership
@@ -416,16 +416,15 @@ def _expected_cycles(appointment_rows, *, year: int, until: dt.date) -> set[tupl
     short by a termination or withdrawal (those leave without a year to assess)."""
     expected = set()
     for pk, start, end, ended_on in appointment_rows:
-        k = 0
+        n = 1
         while True:
-            cycle_start = add_years(start, k)
-            natural_end = add_years(start, k + 1) - dt.timedelta(days=1)
+            cycle_start, natural_end = service_year(start, n)
             cycle_end = min(natural_end, end)
             if cycle_start > end or cycle_end.year > year or cycle_end > until:
                 break
             if cycle_end.year == year and (ended_on is None or ended_on >= cycle_end):
                 expected.add((pk, cycle_start))
-            k += 1
+            n += 1
     return expected
 
 

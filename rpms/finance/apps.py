@@ -12,6 +12,9 @@ class FinanceConfig(AppConfig):
     def ready(self):
         from rpms.core import pending
 
+        from . import reminders
         from .pending import finance_pending
 
         pending.register(finance_pending)
+        # The daily reminders of this app (rpms.notifications.reminders).
+        reminders.register_providers()

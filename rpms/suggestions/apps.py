@@ -12,6 +12,9 @@ class SuggestionsConfig(AppConfig):
     def ready(self):
         from rpms.core import pending
 
+        from . import reminders
         from .pending import suggestion_pending
 
         pending.register(suggestion_pending)
+        # The daily reminders of this app (rpms.notifications.reminders).
+        reminders.register_providers()
