@@ -15,7 +15,7 @@ class AppointmentsConfig(AppConfig):
 
         from . import reminders
         from .removal import planner_removed
-        from .selectors import pending_items
+        from .selectors import covered_unit_ids, pending_items
         from .services import perform_limit_exception
 
         pending.register(pending_items)
@@ -23,5 +23,7 @@ class AppointmentsConfig(AppConfig):
         hooks.register(hooks.PLANNER_REMOVED, planner_removed)
         # B19(2): an exception the city administrator approves performs the appointing that waited.
         hooks.register(hooks.LIMIT_EXCEPTION_PERFORM, perform_limit_exception)
+        # B4: the coverage rpms.geography shows is the units with an appointment in force.
+        hooks.register(hooks.COVERED_UNITS, covered_unit_ids)
         # The daily reminders of this app (rpms.notifications.reminders).
         reminders.register_providers()

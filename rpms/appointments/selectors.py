@@ -23,17 +23,17 @@ from rpms.registry.models import TeamMember
 from . import clock, permissions
 from .models import (
     STATE_LABELS,
-    ContractState,
     UPCOMING,
     Appointment,
     AppointmentStatus,
+    ContractState,
     DistrictChief,
     DistrictChiefStatus,
     EndKind,
+    SignedContract,
     TerminationEvidence,
     TerminationRequest,
     TerminationStatus,
-    SignedContract,
     Withdrawal,
 )
 
@@ -375,29 +375,6 @@ def withdrawal_get(*, user, pk) -> Withdrawal:
     if withdrawal is None or not permissions.can_view(user, withdrawal.appointment):
         raise NotFound()
     return withdrawal
-
-
-def replacement_proposals(*, user, withdrawal: Withdrawal) -> tuple[list[dict], str]:
-    """Proposals from the matching engine for the unit and role of a withdrawal (dispatch context),
-    and an explanation if there are none or the engine is unavailable."""
-    return posting_replacement_proposals(user=user, appointment=withdrawal.appointment,
-                                         start=withdrawal.leave_date + dt.timedelta(days=1))
-
-
-def posting_replacement_proposals(*, user, appointment: Appointment, start: dt.date) -> tuple[list[dict], str]:
-    """Proposals for whoever takes over `appointment`'s unit and role from `start` (a withdrawal, a removal)."""
-    try:
-        from rpms.dispatch.services import replacement_proposals as engine
-    except ImportError:
-        return [], "选派引擎尚未就绪，请手工选择补位人员。"
-    try:
-        proposals = engine(
-            actor=user, unit=appointment.unit, role=appointment.role,
-            exclude_planner_ids=(appointment.planner_id,), start=start,
-        )
-    except DomainError as exc:
-        return [], exc.message
-    return list(proposals or []), "" if proposals else "资源库中暂无符合条件的补位人选。"
 
 
 def pending_termination_requests(*, user) -> list:

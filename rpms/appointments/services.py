@@ -22,14 +22,14 @@ from rpms.registry.services import dossier_event_record, full_clean_or_refuse, p
 
 from . import clock, permissions
 from .models import (
+    END_KIND_STATUS,
+    OVER_STATUSES,
     Appointment,
     AppointmentStatus,
     AppointmentTerm,
     DistrictChief,
     DistrictChiefStatus,
-    END_KIND_STATUS,
     EndKind,
-    OVER_STATUSES,
     TerminationEvidence,
     TerminationInitiator,
     TerminationRequest,
@@ -285,10 +285,14 @@ def _current_document(appointment, kind):
 
 def latest_grade(appointment: Appointment) -> str | None:
     """The code of the latest grade recorded for this appointment (P6(4)), or None: the policy's grade
-    with this code says whether renewal is refused (rpms.assessments)."""
-    from rpms.assessments.selectors import latest_grade_code
+    with this code says whether renewal is refused (rpms.assessments, through the LATEST_GRADE hook)."""
+    return next((code for code in hooks.run(hooks.LATEST_GRADE, appointment=appointment) if code), None)
 
-    return latest_grade_code(appointment)
+
+def renewal_refusal(appointment: Appointment) -> str | None:
+    """Why the latest recorded grade refuses the renewal (P6(4), B20), or None (rpms.assessments, through the
+    RENEWAL_REFUSAL hook)."""
+    return next((reason for reason in hooks.run(hooks.RENEWAL_REFUSAL, appointment=appointment) if reason), None)
 
 
 # --- appointing ---------------------------------------------------------------------------------
@@ -791,8 +795,6 @@ def appointment_renew(*, actor, appointment: Appointment, years) -> Appointment:
                 code="renewal_refused_by_grade",
             )
     # B20: the hiring entity may make the assessment result a condition of renewal (grade "entity_decides").
-    from rpms.assessments.selectors import renewal_refusal
-
     refusal = renewal_refusal(appointment)
     if refusal:
         raise Conflict(refusal, code="renewal_refused_by_grade")

@@ -215,7 +215,7 @@ def roster_file_read(uploaded_file, *, file_name: str = "") -> RosterFile:
 
 def _declaration_rules(policy) -> list[dict]:
     # The same walk the application form uses (rpms.recruitment.services.declaration_rules).
-    from rpms.recruitment.services import declaration_rules
+    from rpms.cities.eligibility import declaration_rules
 
     return declaration_rules(policy)
 
@@ -248,7 +248,7 @@ class RosterContext:
         facts are those an application yields (rpms.recruitment.services.facts_from_data), with the
         declarations the importing administrator confirms; rosters repeat the same facts, so each
         combination is evaluated once."""
-        from rpms.recruitment.services import facts_from_data
+        from rpms.cities.eligibility import facts_from_data
 
         key = (clean["degree"], clean["major_field"], clean["title_level"], clean["title_field"],
                tuple(clean["registrations"]), clean["experience_years"])
