@@ -397,12 +397,9 @@ def _metric(code: str, label: str, numerator: int, denominator: int, note: str =
 def fee_timeliness_by_district(*, city, year: int, on: dt.date | None = None) -> dict[int, tuple[int, int]] | None:
     """District id → (installments settled on time, installments due) for the service-fee installments whose
     last day of payment falls in `year` (B21), from rpms.finance (`selectors.fee_year_summary`): due = settled
-    (on time or late) + unpaid past their last day; installments not yet due are not counted. None when
-    rpms.finance is not available."""
-    try:
-        from rpms.finance.selectors import fee_year_summary
-    except ImportError:
-        return None
+    (on time or late) + unpaid past their last day; installments not yet due are not counted."""
+    from rpms.finance.selectors import fee_year_summary
+
     summary = fee_year_summary(city=city, year=year, on=on)
     result = {}
     for district_id, row in (summary.get("by_district") or {}).items():

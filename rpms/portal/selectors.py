@@ -190,23 +190,20 @@ def recent_public_activity(units: list[ResponsibilityUnit], *, per_unit: int = R
             title=_excerpt(reply.suggestion.content, 40), text=_excerpt(reply.text), author=reply.author_label,
             url=reverse("suggestions:public_unit", args=[unit_id]),
         ))
-    try:  # recommended cases (优秀案例, P3(4)) published by the city
-        from rpms.cases.models import Case
-    except ImportError:  # the cases context is optional
-        Case = None
-    if Case is not None:
-        cases = (
-            Case.objects.published().filter(unit_id__in=ids)
-            .only("id", "unit_id", "title", "summary", "published_at")
-            .annotate(rank=Window(RowNumber(), partition_by=[F("unit_id")],
-                                  order_by=[F("published_at").desc(), F("id").desc()]))
-            .filter(rank__lte=per_unit)
-        )
-        for case in cases:
-            result.setdefault(case.unit_id, []).append(PublicActivity(
-                kind="case", kind_label="优秀案例", date=timezone.localtime(case.published_at).date(),
-                title=_excerpt(case.title, 120), text=_excerpt(case.summary), url=reverse("cases:public_detail", args=[case.pk]),
-            ))
+    from rpms.cases.models import Case  # recommended cases (优秀案例, P3(4)) published by the city
+
+    cases = (
+        Case.objects.published().filter(unit_id__in=ids)
+        .only("id", "unit_id", "title", "summary", "published_at")
+        .annotate(rank=Window(RowNumber(), partition_by=[F("unit_id")],
+                              order_by=[F("published_at").desc(), F("id").desc()]))
+        .filter(rank__lte=per_unit)
+    )
+    for case in cases:
+        result.setdefault(case.unit_id, []).append(PublicActivity(
+            kind="case", kind_label="优秀案例", date=timezone.localtime(case.published_at).date(),
+            title=_excerpt(case.title, 120), text=_excerpt(case.summary), url=reverse("cases:public_detail", args=[case.pk]),
+        ))
     return {
         unit_id: tuple(sorted(items, key=lambda a: a.date, reverse=True)[:per_unit])
         for unit_id, items in result.items()
