@@ -39,7 +39,9 @@ help:
 run: sysdeps deps migrate seed serve
 
 # The test settings are forced so that an exported DJANGO_SETTINGS_MODULE (e.g. local) cannot leak in.
+# lint-imports first: an upward import between the apps (pyproject.toml [tool.importlinter]) fails at once.
 test: sysdeps test-sysdeps deps-dev
+	$(VENV)/bin/lint-imports
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-pg:

@@ -11,7 +11,7 @@ PASSWORD = "Test-pass-2026!"
 
 @pytest.fixture
 def reference(db):
-    from rpms.cities.reference import reference_data_load
+    from rpms.geography.reference import reference_data_load
 
     cities = reference_data_load(actor=None)
     return {c.code: c for c in cities}

@@ -147,7 +147,7 @@ def main() -> int:
         from django.core.management import call_command
 
         from rpms.accounts.models import Role, User
-        from rpms.cities.reference import reference_data_load
+        from rpms.geography.reference import reference_data_load
         from rpms.registry.models import DossierEvent, Planner, PlannerSource
         from rpms.registry.roster_import import roster_import_run, roster_import_upload
 

@@ -27,7 +27,7 @@ def main():
     from django.db import transaction
 
     call_command("migrate", verbosity=0)
-    from rpms.cities.reference import reference_data_load
+    from rpms.geography.reference import reference_data_load
     from rpms.documents.models import DocumentKind
     from rpms.documents.rendering import document_pdf
     from rpms.documents.services import document_issue

@@ -464,7 +464,7 @@ def main() -> int:
         from django.utils import timezone
 
         from rpms.cities.models import City
-        from rpms.cities.reference import reference_data_load
+        from rpms.geography.reference import reference_data_load
 
         def out(text):
             print(text, flush=True)

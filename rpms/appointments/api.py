@@ -50,8 +50,8 @@ from ninja.files import UploadedFile
 from rpms.core.api import auth_required, json_object_body, public_answer
 from rpms.core.errors import DomainError, NotFound
 from rpms.core.params import is_digits, limit_offset
+from rpms.dispatch import replacement
 from rpms.geography.models import District
-
 from rpms.registry import limits
 from rpms.registry.models import LimitException
 
@@ -492,7 +492,7 @@ def withdrawal_list(request, pending: bool = False):
 @router.get("/withdrawals/{int:withdrawal_id}/proposals", auth=auth_required, summary="补位人选建议")
 def withdrawal_proposals(request, withdrawal_id: int):
     withdrawal = selectors.withdrawal_get(user=request.user, pk=withdrawal_id)
-    proposals, note = selectors.replacement_proposals(user=request.user, withdrawal=withdrawal)
+    proposals, note = replacement.replacement_proposals(user=request.user, withdrawal=withdrawal)
     return {"withdrawal": _withdrawal_json(withdrawal), "proposals": proposals, "note": note}
 
 
@@ -535,7 +535,7 @@ def removed_posting_list(request, pending: bool = False):
 @router.get("/removals/{int:appointment_id}/proposals", auth=auth_required, summary="补位人选建议（调出资源库）")
 def removed_posting_proposals(request, appointment_id: int):
     appointment = selectors.removed_posting_get(user=request.user, pk=appointment_id)
-    proposals, note = selectors.posting_replacement_proposals(
+    proposals, note = replacement.posting_replacement_proposals(
         user=request.user, appointment=appointment, start=removal.replacement_start(appointment))
     return {"removal": _removed_json(appointment), "proposals": proposals, "note": note}
 

@@ -11,16 +11,19 @@ class AppointmentsConfig(AppConfig):
     verbose_name = "派驻聘任"
 
     def ready(self):
-        from rpms.core import hooks
-        from rpms.portal.selectors import PENDING_PROVIDERS
+        from rpms.core import hooks, pending
 
+        from . import reminders
         from .removal import planner_removed
-        from .selectors import pending_items
+        from .selectors import covered_unit_ids, pending_items
         from .services import perform_limit_exception
 
-        if pending_items not in PENDING_PROVIDERS:
-            PENDING_PROVIDERS.append(pending_items)
+        pending.register(pending_items)
         # P5(4): a removal from the pool (rpms.registry, a lower layer) ends the planner's postings.
         hooks.register(hooks.PLANNER_REMOVED, planner_removed)
         # B19(2): an exception the city administrator approves performs the appointing that waited.
         hooks.register(hooks.LIMIT_EXCEPTION_PERFORM, perform_limit_exception)
+        # B4: the coverage rpms.geography shows is the units with an appointment in force.
+        hooks.register(hooks.COVERED_UNITS, covered_unit_ids)
+        # The daily reminders of this app (rpms.notifications.reminders).
+        reminders.register_providers()

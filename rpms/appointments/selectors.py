@@ -363,29 +363,6 @@ def withdrawal_get(*, user, pk) -> Withdrawal:
     return withdrawal
 
 
-def replacement_proposals(*, user, withdrawal: Withdrawal) -> tuple[list[dict], str]:
-    """Proposals from the matching engine for the unit and role of a withdrawal (dispatch context),
-    and an explanation if there are none or the engine is unavailable."""
-    return posting_replacement_proposals(user=user, appointment=withdrawal.appointment,
-                                         start=withdrawal.leave_date + dt.timedelta(days=1))
-
-
-def posting_replacement_proposals(*, user, appointment: Appointment, start: dt.date) -> tuple[list[dict], str]:
-    """Proposals for whoever takes over `appointment`'s unit and role from `start` (a withdrawal, a removal)."""
-    try:
-        from rpms.dispatch.services import replacement_proposals as engine
-    except ImportError:
-        return [], "选派引擎尚未就绪，请手工选择补位人员。"
-    try:
-        proposals = engine(
-            actor=user, unit=appointment.unit, role=appointment.role,
-            exclude_planner_ids=(appointment.planner_id,), start=start,
-        )
-    except DomainError as exc:
-        return [], exc.message
-    return list(proposals or []), "" if proposals else "资源库中暂无符合条件的补位人选。"
-
-
 def pending_termination_requests(*, user) -> list:
     """Planners' written requests waiting for the user's consent or refusal (the contract signer's)."""
     queryset = TerminationRequest.objects.select_related(
@@ -403,7 +380,7 @@ def pending_items(user) -> list:
     """The appointments' lines on the role home pages (registered in AppConfig.ready())."""
     from django.urls import reverse
 
-    from rpms.portal.selectors import PendingItem
+    from rpms.core.pending import PendingItem
 
     if not getattr(user, "is_authenticated", False) or user.role not in (
         Role.CITY_ADMIN, Role.DISTRICT_OFFICER, Role.HIRING_ENTITY
@@ -453,7 +430,7 @@ def _selection_and_signing_items(user) -> list:
     """Local selection (proposals to approve / returned) and contracts the signer has to upload."""
     from django.urls import reverse
 
-    from rpms.portal.selectors import PendingItem
+    from rpms.core.pending import PendingItem
 
     from .models import SelectionStatus
     from .proposals import proposal_list

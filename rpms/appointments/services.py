@@ -15,20 +15,21 @@ from rpms.cities.models import AppointmentMode, ContractSigner
 from rpms.cities.selectors import contract_clause_texts, policy_article
 from rpms.core import hooks
 from rpms.core.audit import audit_log, snapshot
+from rpms.core.dates import term_end
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.registry.models import DossierEventKind, Planner, PlannerKind, PoolStatus
 from rpms.registry.services import dossier_event_record, full_clean_or_refuse, planner_lock
 
 from . import clock, permissions
 from .models import (
+    END_KIND_STATUS,
+    OVER_STATUSES,
     Appointment,
     AppointmentStatus,
     AppointmentTerm,
     DistrictChief,
     DistrictChiefStatus,
-    END_KIND_STATUS,
     EndKind,
-    OVER_STATUSES,
     TerminationEvidence,
     TerminationInitiator,
     TerminationRequest,
@@ -50,19 +51,6 @@ ENTITY_TERMINATION_REFUSED = "聘任主体不得以合同约定外的事项作�
 
 
 # --- small helpers ------------------------------------------------------------------------------
-
-
-def add_years(day: dt.date, years: int) -> dt.date:
-    """The same calendar day `years` later (29 February → 1 March in a common year)."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return dt.date(day.year + years, 3, 1)
-
-
-def term_end(start: dt.date, years: int) -> dt.date:
-    """The last day of a term of `years` years beginning on `start`."""
-    return add_years(start, years) - dt.timedelta(days=1)
 
 
 def _role_item(policy, role: str):
@@ -297,10 +285,14 @@ def _current_document(appointment, kind):
 
 def latest_grade(appointment: Appointment) -> str | None:
     """The code of the latest grade recorded for this appointment (P6(4)), or None: the policy's grade
-    with this code says whether renewal is refused (rpms.assessments)."""
-    from rpms.assessments.selectors import latest_grade_code
+    with this code says whether renewal is refused (rpms.assessments, through the LATEST_GRADE hook)."""
+    return next((code for code in hooks.run(hooks.LATEST_GRADE, appointment=appointment) if code), None)
 
-    return latest_grade_code(appointment)
+
+def renewal_refusal(appointment: Appointment) -> str | None:
+    """Why the latest recorded grade refuses the renewal (P6(4), B20), or None (rpms.assessments, through the
+    RENEWAL_REFUSAL hook)."""
+    return next((reason for reason in hooks.run(hooks.RENEWAL_REFUSAL, appointment=appointment) if reason), None)
 
 
 # --- appointing ---------------------------------------------------------------------------------
@@ -803,8 +795,6 @@ def appointment_renew(*, actor, appointment: Appointment, years) -> Appointment:
                 code="renewal_refused_by_grade",
             )
     # B20: the hiring entity may make the assessment result a condition of renewal (grade "entity_decides").
-    from rpms.assessments.selectors import renewal_refusal
-
     refusal = renewal_refusal(appointment)
     if refusal:
         raise Conflict(refusal, code="renewal_refused_by_grade")

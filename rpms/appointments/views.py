@@ -17,6 +17,7 @@ from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
 from rpms.core.params import is_digits, page_within
 from rpms.core.web import act, is_refusal
+from rpms.dispatch import replacement
 from rpms.geography.models import District, ResponsibilityUnit
 from rpms.registry import limits
 from rpms.registry.models import ExceptionStatus, LimitException, Planner, PoolStatus
@@ -566,7 +567,7 @@ def _withdrawal_context(request, withdrawal, **extra):
     selection = _replacement_by_selection(user, appointment, start)
     can_replace = (withdrawal.replacement_id is None and selection is None
                    and permissions.can_appoint(user, appointment.unit))
-    proposals, note = selectors.replacement_proposals(user=user, withdrawal=withdrawal) if can_replace else ([], "")
+    proposals, note = replacement.replacement_proposals(user=user, withdrawal=withdrawal) if can_replace else ([], "")
     planners = list(
         Planner.objects.filter(city=appointment.city, pool_status=PoolStatus.ACTIVE).exclude(pk=appointment.planner_id)
         .order_by("name", "id")
@@ -622,7 +623,7 @@ def _removal_context(request, appointment, **extra):
     selection = _replacement_by_selection(user, appointment, start)
     can_replace = (appointment.replacement_id is None and selection is None
                    and permissions.can_appoint(user, appointment.unit))
-    proposals, note = (selectors.posting_replacement_proposals(user=user, appointment=appointment, start=start)
+    proposals, note = (replacement.posting_replacement_proposals(user=user, appointment=appointment, start=start)
                        if can_replace else ([], ""))
     planners = list(
         Planner.objects.filter(city=appointment.city, pool_status=PoolStatus.ACTIVE).exclude(pk=appointment.planner_id)

@@ -8,12 +8,17 @@ class AssessmentsConfig(AppConfig):
     verbose_name = "考核与表彰"
 
     def ready(self):
-        from rpms.core import hooks
-        from rpms.portal.selectors import PENDING_PROVIDERS
+        from rpms.core import hooks, pending
 
-        from .selectors import pending_items, term_reviews
+        from . import reminders
+        from .selectors import grade_scores, latest_grade_code, pending_items, renewal_refusal, term_reviews
 
-        if pending_items not in PENDING_PROVIDERS:
-            PENDING_PROVIDERS.append(pending_items)
+        pending.register(pending_items)
         # P6(4): renewal (rpms.appointments, a lower layer) asks for the current term's review.
         hooks.register(hooks.TERM_REVIEWS, term_reviews)
+        # The latest grade, read by renewal (rpms.appointments) and by matching (rpms.dispatch), lower layers.
+        hooks.register(hooks.LATEST_GRADE, latest_grade_code)
+        hooks.register(hooks.RENEWAL_REFUSAL, renewal_refusal)
+        hooks.register(hooks.GRADE_SCORES, grade_scores)
+        # The daily reminders of this app (rpms.notifications.reminders).
+        reminders.register_providers()

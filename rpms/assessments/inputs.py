@@ -28,12 +28,9 @@ def _text(value: Decimal) -> str:
 
 
 def training_hours_for(planner, year: int) -> Decimal:
-    """Continuing-education hours credited to the planner for `year` (B23). Read from rpms.training when
-    it provides `selectors.training_hours(planner, year)`; 0 until then."""
-    try:
-        from rpms.training.selectors import training_hours
-    except ImportError:
-        return Decimal(0)
+    """Continuing-education hours credited to the planner for `year` (B23), from rpms.training."""
+    from rpms.training.selectors import training_hours
+
     return _tenths(training_hours(planner, year))
 
 

@@ -30,8 +30,8 @@ from rpms.accounts.scoping import is_city_wide, role_scope_q
 from rpms.appointments import clock
 from rpms.appointments.models import Appointment, AppointmentStatus
 from rpms.appointments.selectors import coverage_by_district
-from rpms.appointments.services import add_years
 from rpms.cities.models import City
+from rpms.core.dates import service_year
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.params import db_int_param, year_param
 from rpms.geography.models import District, ResponsibilityUnit, UnitMembership
@@ -376,12 +376,9 @@ def _metric(code: str, label: str, numerator: int, denominator: int, note: str =
 def fee_timeliness_by_district(*, city, year: int, on: dt.date | None = None) -> dict[int, tuple[int, int]] | None:
     """District id → (installments settled on time, installments due) for the service-fee installments whose
     last day of payment falls in `year` (B21), from rpms.finance (`selectors.fee_year_summary`): due = settled
-    (on time or late) + unpaid past their last day; installments not yet due are not counted. None when
-    rpms.finance is not available."""
-    try:
-        from rpms.finance.selectors import fee_year_summary
-    except ImportError:
-        return None
+    (on time or late) + unpaid past their last day; installments not yet due are not counted."""
+    from rpms.finance.selectors import fee_year_summary
+
     summary = fee_year_summary(city=city, year=year, on=on)
     result = {}
     for district_id, row in (summary.get("by_district") or {}).items():
@@ -395,16 +392,15 @@ def _expected_cycles(appointment_rows, *, year: int, until: dt.date) -> set[tupl
     short by a termination or withdrawal (those leave without a year to assess)."""
     expected = set()
     for pk, start, end, ended_on in appointment_rows:
-        k = 0
+        n = 1
         while True:
-            cycle_start = add_years(start, k)
-            natural_end = add_years(start, k + 1) - dt.timedelta(days=1)
+            cycle_start, natural_end = service_year(start, n)
             cycle_end = min(natural_end, end)
             if cycle_start > end or cycle_end.year > year or cycle_end > until:
                 break
             if cycle_end.year == year and (ended_on is None or ended_on >= cycle_end):
                 expected.add((pk, cycle_start))
-            k += 1
+            n += 1
     return expected
 
 
@@ -629,7 +625,7 @@ def nominable_assessments(*, user, year: int) -> list[Assessment]:
 def pending_items(user) -> list:
     from django.urls import reverse
 
-    from rpms.portal.selectors import PendingItem
+    from rpms.core.pending import PendingItem
 
     if not getattr(user, "is_authenticated", False) or not user.role:
         return []

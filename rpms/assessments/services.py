@@ -17,9 +17,9 @@ from rpms.accounts.models import Role, User
 from rpms.appointments import clock
 from rpms.appointments.models import Appointment
 from rpms.appointments.selectors import awaits_replacement
-from rpms.appointments.services import add_years
 from rpms.cities.selectors import policy_article
 from rpms.core.audit import audit_log, snapshot
+from rpms.core.dates import service_years
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.notifications.services import notify
 from rpms.registry.models import DossierEventKind, Planner, PoolStatus
@@ -143,17 +143,7 @@ def body_name(assessment_or_body, *, city, district) -> str:
 def service_cycles(appointment: Appointment) -> list[tuple[dt.date, dt.date]]:
     """The appointment's service years: one year each from its start, the last cut at its last day
     (a withdrawal's leave date, a termination, or the end of the current term)."""
-    last = appointment.ended_on or appointment.end
-    cycles = []
-    k = 0
-    while True:
-        start = add_years(appointment.start, k)
-        if start > last:
-            break
-        end = min(add_years(appointment.start, k + 1) - dt.timedelta(days=1), last)
-        cycles.append((start, end))
-        k += 1
-    return cycles
+    return service_years(appointment.start, appointment.ended_on or appointment.end)
 
 
 def cycle_for(appointment: Appointment, *, today: dt.date, cycle_start=None) -> tuple[dt.date, dt.date]:

@@ -8,9 +8,8 @@ class CasesConfig(AppConfig):
     verbose_name = "优秀案例"
 
     def ready(self):
-        from rpms.portal.selectors import PENDING_PROVIDERS
+        from rpms.core import pending
 
         from .selectors import pending_items
 
-        if pending_items not in PENDING_PROVIDERS:
-            PENDING_PROVIDERS.append(pending_items)
+        pending.register(pending_items)

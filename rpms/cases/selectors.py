@@ -175,7 +175,7 @@ def pending_items(user) -> list:
     """The cases' lines on the role home pages: the city's review queue; a planner's returned cases."""
     from django.urls import reverse
 
-    from rpms.portal.selectors import PendingItem
+    from rpms.core.pending import PendingItem
 
     if not getattr(user, "is_authenticated", False):
         return []

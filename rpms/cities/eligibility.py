@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rpms.core.errors import DomainError
+
 from .schemas import EligibilityRules, RuleNode
 from .vocabulary import DegreeLevel, TitleLevel, degree_rank, title_rank
 
@@ -161,3 +163,32 @@ def declaration_rules(policy) -> list[dict]:
     for rule in rules.get("rules", []):
         walk(rule, rules.get("article", ""))
     return found
+
+
+def code_list(value, *, label: str) -> list[str]:
+    """A list of codes from form/API data (one code or a list), trimmed, duplicates dropped."""
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)):
+        raise DomainError(f"{label}格式不正确。", code="invalid_field")
+    return list(dict.fromkeys(str(v).strip() for v in value if str(v).strip()))
+
+
+def facts_from_data(data: dict) -> dict:
+    """Eligibility facts (B18, P4) read leniently from raw form/API data, for the check shown before
+    submitting; the same facts come from the cleaned data at submission."""
+    try:
+        years = max(0, int(str(data.get("experience_years") or 0).strip()))
+    except (TypeError, ValueError):
+        years = 0
+    return {
+        "degree": str(data.get("degree") or DegreeLevel.NONE),
+        "degree_field": str(data.get("degree_field") or ""),
+        "title_level": str(data.get("title_level") or TitleLevel.NONE),
+        "title_field": str(data.get("title_field") or ""),
+        "registrations": code_list(data.get("registrations"), label="执业资格"),
+        "experience_years": years,
+        "declarations": code_list(data.get("declarations"), label="申请人声明"),
+    }

@@ -33,15 +33,28 @@ The hooks (name, who runs it, keyword arguments, what a handler returns):
   approved a pending exception to an in-principle limit (B18, B19(2), B19(7)): exception (the
   LimitException, its `act` and `payload` say what waits). The handler of the app owning the act performs
   it through the act's own service (every other rule checked again, the requester as the actor, the
-  approved exception granted) and returns the record made; the others return None."""
+  approved exception granted) and returns the record made; the others return None.
+- LATEST_GRADE — rpms.appointments.services.latest_grade (P6(4)): appointment. The handler (rpms.assessments)
+  returns the code of the latest grade recorded for the appointment, or None.
+- RENEWAL_REFUSAL — rpms.appointments.services.appointment_renew (P6(4), B20): appointment. The handler
+  (rpms.assessments) returns why the latest grade refuses the renewal, or None.
+- COVERED_UNITS — rpms.geography.selectors.covered_unit_ids (B4 coverage): city. The handler
+  (rpms.appointments) returns the ids of the city's units with an appointment in force today.
+- GRADE_SCORES — rpms.dispatch.inputs.last_grade_scores (matching): planner_ids. The handler
+  (rpms.assessments) returns {planner id: latest grade as 0..1}."""
 from collections.abc import Callable
 
 PLANNER_REMOVED = "planner_removed"
 TERM_REVIEWS = "term_reviews"
 APPOINTMENT_EVENT = "appointment_event"
 LIMIT_EXCEPTION_PERFORM = "limit_exception_perform"
+LATEST_GRADE = "latest_grade"
+RENEWAL_REFUSAL = "renewal_refusal"
+GRADE_SCORES = "grade_scores"
+COVERED_UNITS = "covered_units"
 
-KNOWN = frozenset({PLANNER_REMOVED, TERM_REVIEWS, APPOINTMENT_EVENT, LIMIT_EXCEPTION_PERFORM})
+KNOWN = frozenset({PLANNER_REMOVED, TERM_REVIEWS, APPOINTMENT_EVENT, LIMIT_EXCEPTION_PERFORM, LATEST_GRADE,
+                   RENEWAL_REFUSAL, GRADE_SCORES, COVERED_UNITS})
 
 _handlers: dict[str, list[Callable]] = {}
 

@@ -9,9 +9,8 @@ class DispatchConfig(AppConfig):
     verbose_name = "统筹选派"
 
     def ready(self):
-        from rpms.portal.selectors import PENDING_PROVIDERS
+        from rpms.core import pending
 
         from .pending import dispatch_pending
 
-        if dispatch_pending not in PENDING_PROVIDERS:
-            PENDING_PROVIDERS.append(dispatch_pending)
+        pending.register(dispatch_pending)

@@ -11,6 +11,7 @@ from dataclasses import asdict
 
 from rpms.appointments.models import Appointment
 from rpms.cities.models import City
+from rpms.core import hooks
 from rpms.matching.engine import Candidate, Slot
 from rpms.registry.selectors import dispatchable_planners
 
@@ -60,10 +61,12 @@ def conflicts_by_planner(planner_ids=None, *, city: City | None = None) -> dict[
 def last_grade_scores(planner_ids) -> dict[int, float]:
     """Planner id → the latest recorded assessment grade as a score in 0..1, by the grade's place in the
     city's policy list (best = 1.0, worst = 0.0; with 优秀/合格/不合格: 1.0, 0.5, 0.0). A planner never
-    assessed is absent (None), which the engine scores as a neutral middle value. One query."""
-    from rpms.assessments.selectors import grade_scores
-
-    return grade_scores(planner_ids)
+    assessed is absent (None), which the engine scores as a neutral middle value. One query (rpms.assessments,
+    through the GRADE_SCORES hook)."""
+    scores: dict[int, float] = {}
+    for answer in hooks.run(hooks.GRADE_SCORES, planner_ids=planner_ids):
+        scores.update(answer or {})
+    return scores
 
 
 def capacity_for(cap: int | None, held: set[int]) -> int | None:

@@ -1,4 +1,4 @@
-"""Pending work for the role home pages (rpms.portal.selectors.PENDING_PROVIDERS)."""
+"""Pending work for the role home pages (rpms.core.pending)."""
 import datetime as dt
 
 from django.urls import reverse
@@ -10,7 +10,7 @@ RETURNED_SHOWN_DAYS = 30
 
 
 def dispatch_pending(user) -> list:
-    from rpms.portal.selectors import PendingItem
+    from rpms.core.pending import PendingItem
 
     from .models import DispatchRequest, Proposal, ProposalStatus, RequestStatus
 

@@ -17,7 +17,9 @@ import re
 import secrets
 import uuid
 
-from .models import CODE_ALPHABET, CODE_LENGTH
+# Unambiguous alphabet: no 0/O, 1/I/L, so a code read aloud or typed from paper survives.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 16
 
 # 17 digits and a check digit (digit or X), not part of a longer run of digits.
 _ID_NUMBER_RE = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")

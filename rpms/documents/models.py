@@ -24,9 +24,8 @@ from django.utils import timezone
 from rpms.core.models import TimeStampedModel
 from rpms.core.states import StatusTransitions
 
-# Unambiguous alphabet: no 0/O, 1/I/L, so a code read aloud or typed from paper survives.
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-CODE_LENGTH = 16
+from .integrity import CODE_ALPHABET, CODE_LENGTH  # noqa: F401 - the verification codes the documents carry
+
 CODE_GROUP = 4
 
 

@@ -12,9 +12,8 @@ class DutiesConfig(AppConfig):
     verbose_name = "履职管理"
 
     def ready(self):
-        from rpms.portal.selectors import PENDING_PROVIDERS
+        from rpms.core import pending
 
         from .pending import duties_pending
 
-        if duties_pending not in PENDING_PROVIDERS:
-            PENDING_PROVIDERS.append(duties_pending)
+        pending.register(duties_pending)

@@ -1,4 +1,4 @@
-"""The duties lines of each role's "待办事项" panel (rpms.portal.selectors.PENDING_PROVIDERS).
+"""The duties lines of each role's "待办事项" panel (rpms.core.pending).
 At most three COUNT queries per user, whatever the number of records."""
 from django.urls import reverse
 
@@ -8,7 +8,7 @@ from .models import DutyStatus
 
 
 def duties_pending(user) -> list:
-    from rpms.portal.selectors import PendingItem
+    from rpms.core.pending import PendingItem
 
     from . import selectors
 

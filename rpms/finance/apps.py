@@ -10,9 +10,11 @@ class FinanceConfig(AppConfig):
     verbose_name = "补贴与费用"
 
     def ready(self):
-        from rpms.portal.selectors import PENDING_PROVIDERS
+        from rpms.core import pending
 
+        from . import reminders
         from .pending import finance_pending
 
-        if finance_pending not in PENDING_PROVIDERS:
-            PENDING_PROVIDERS.append(finance_pending)
+        pending.register(finance_pending)
+        # The daily reminders of this app (rpms.notifications.reminders).
+        reminders.register_providers()

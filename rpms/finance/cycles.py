@@ -29,20 +29,13 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from rpms.cities.models import PartialCycleRule
+from rpms.core.dates import add_years
 
 PARTIAL_RULE_TEXT = {
     PartialCycleRule.PRO_RATA_DAYS: "按实际服务天数折算",
     PartialCycleRule.FULL: "按整周期支付",
     PartialCycleRule.NONE: "不足一个周期不支付",
 }
-
-
-def add_years(day: dt.date, years: int) -> dt.date:
-    """The same calendar day `years` later (29 February → 1 March in a common year), as terms do."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return dt.date(day.year + years, 3, 1)
 
 
 def term_spans(appointment, terms=None) -> list[tuple[dt.date, dt.date]]:

@@ -1,4 +1,4 @@
-"""Finance lines on the role home pages (rpms.portal.selectors.PENDING_PROVIDERS): at most two COUNT
+"""Finance lines on the role home pages (rpms.core.pending): at most two COUNT
 queries per user, whatever the number of rows."""
 from django.urls import reverse
 
@@ -8,7 +8,7 @@ from . import clock
 
 
 def finance_pending(user) -> list:
-    from rpms.portal.selectors import PendingItem
+    from rpms.core.pending import PendingItem
 
     from . import selectors
 

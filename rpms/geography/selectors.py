@@ -79,11 +79,14 @@ def covered_unit_ids(city) -> set[int]:
     covered).
 
     "Active" is computed from the appointments' dates (`Appointment.objects.active()`, today), so a
-    term that has run out or a planner who has left no longer covers the unit. The one definition is
-    rpms.appointments.selectors.covered_unit_ids."""
-    from rpms.appointments.selectors import covered_unit_ids as serving_unit_ids
+    term that has run out or a planner who has left no longer covers the unit. Answered by rpms.appointments
+    (a higher layer) through the COVERED_UNITS hook."""
+    from rpms.core import hooks
 
-    return serving_unit_ids(city)
+    covered: set[int] = set()
+    for answer in hooks.run(hooks.COVERED_UNITS, city=city):
+        covered |= set(answer or ())
+    return covered
 
 
 def coverage_summary(city, *, user=None, district_code: str | None = None) -> dict:

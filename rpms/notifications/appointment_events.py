@@ -128,7 +128,6 @@ def recipients(appointment, parties) -> list:
 
 
 def _values(event: str, appointment, record) -> dict:
-    from rpms.appointments.models import AppointmentStatus
     from rpms.cities.models import AppointmentMode
     from rpms.cities.selectors import policy_article
 
@@ -150,7 +149,7 @@ def _values(event: str, appointment, record) -> dict:
         "effective": (getattr(record, "effective_on", None) or appointment.ended_on or "").__str__(),
         "leave_date": str(getattr(record, "leave_date", "") or ""),
         "ended_on": str(appointment.ended_on or ""),
-        "status": AppointmentStatus(appointment.status).label,
+        "status": appointment.get_status_display(),
     }
 
 

@@ -55,24 +55,3 @@ def hiring_entities_by_unit(city, unit_ids) -> dict[int, list]:
             if row.user not in result[unit_id]:
                 result[unit_id].append(row.user)
     return result
-
-
-def serving_planner_users_by_unit(city, unit_ids, *, on) -> dict[int, list]:
-    """Unit id → the accounts of the planners (or teams) whose appointment is in force there on `on`."""
-    from rpms.appointments.models import Appointment
-
-    unit_ids = set(unit_ids)
-    if not unit_ids:
-        return {}
-    rows = (
-        Appointment.objects.active(on=on)
-        .filter(city=city, unit_id__in=unit_ids, planner__user__isnull=False)
-        .select_related("planner__user")
-        .order_by("unit_id", "pk")
-    )
-    result: dict[int, list] = defaultdict(list)
-    for appointment in rows:
-        user = appointment.planner.user
-        if user.is_active and user not in result[appointment.unit_id]:
-            result[appointment.unit_id].append(user)
-    return result

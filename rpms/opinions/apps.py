@@ -15,9 +15,8 @@ class OpinionsConfig(AppConfig):
     verbose_name = "书面意见"
 
     def ready(self):
-        from rpms.portal.selectors import PENDING_PROVIDERS
+        from rpms.core import pending
 
         from .pending import pending_items
 
-        if pending_items not in PENDING_PROVIDERS:
-            PENDING_PROVIDERS.append(pending_items)
+        pending.register(pending_items)

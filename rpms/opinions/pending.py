@@ -8,7 +8,7 @@ from .models import OpinionStatus, WrittenOpinion
 
 
 def pending_items(user) -> list:
-    from rpms.portal.selectors import PendingItem
+    from rpms.core.pending import PendingItem
 
     if not getattr(user, "is_authenticated", False):
         return []

@@ -3,7 +3,6 @@
 Every list here is bounded and uses select_related/prefetch_related, so its query count does not
 grow with the number of rows. The public lookup returns only public facts (names of places and
 units, and later the appointed planners' public cards) — never anyone's mobile or ID number."""
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Prefetch
@@ -11,6 +10,7 @@ from django.utils import timezone
 
 from rpms.accounts.models import Role
 from rpms.cities.models import City, PolicyProfile
+from rpms.core.pending import PendingItem, pending_items  # noqa: F401 - the role home pages show them
 from rpms.geography import selectors as geography_selectors
 from rpms.geography.models import District, ResponsibilityUnit, Subdistrict, UnitMembership
 
@@ -190,23 +190,20 @@ def recent_public_activity(units: list[ResponsibilityUnit], *, per_unit: int = R
             title=_excerpt(reply.suggestion.content, 40), text=_excerpt(reply.text), author=reply.author_label,
             url=reverse("suggestions:public_unit", args=[unit_id]),
         ))
-    try:  # recommended cases (优秀案例, P3(4)) published by the city
-        from rpms.cases.models import Case
-    except ImportError:  # the cases context is optional
-        Case = None
-    if Case is not None:
-        cases = (
-            Case.objects.published().filter(unit_id__in=ids)
-            .only("id", "unit_id", "title", "summary", "published_at")
-            .annotate(rank=Window(RowNumber(), partition_by=[F("unit_id")],
-                                  order_by=[F("published_at").desc(), F("id").desc()]))
-            .filter(rank__lte=per_unit)
-        )
-        for case in cases:
-            result.setdefault(case.unit_id, []).append(PublicActivity(
-                kind="case", kind_label="优秀案例", date=timezone.localtime(case.published_at).date(),
-                title=_excerpt(case.title, 120), text=_excerpt(case.summary), url=reverse("cases:public_detail", args=[case.pk]),
-            ))
+    from rpms.cases.models import Case  # recommended cases (优秀案例, P3(4)) published by the city
+
+    cases = (
+        Case.objects.published().filter(unit_id__in=ids)
+        .only("id", "unit_id", "title", "summary", "published_at")
+        .annotate(rank=Window(RowNumber(), partition_by=[F("unit_id")],
+                              order_by=[F("published_at").desc(), F("id").desc()]))
+        .filter(rank__lte=per_unit)
+    )
+    for case in cases:
+        result.setdefault(case.unit_id, []).append(PublicActivity(
+            kind="case", kind_label="优秀案例", date=timezone.localtime(case.published_at).date(),
+            title=_excerpt(case.title, 120), text=_excerpt(case.summary), url=reverse("cases:public_detail", args=[case.pk]),
+        ))
     return {
         unit_id: tuple(sorted(items, key=lambda a: a.date, reverse=True)[:per_unit])
         for unit_id, items in result.items()
@@ -298,27 +295,7 @@ def coverage_overview(city: City) -> dict:
     }
 
 
-@dataclass(frozen=True)
-class PendingItem:
-    """One line of the "待办事项" panel: what is waiting, how many, and where to act on it."""
-
-    title: str
-    url: str
-    count: int = 1
-    due: str = ""  # e.g. "公示期至 2026-03-12"
-    level: str = "info"  # info / warn (shown as .badge / .badge.warn)
-
-
-# Each provider takes the user and returns its PendingItems (empty when nothing is waiting).
-# Later contexts append theirs here, e.g. open notices awaiting objections, contracts to file.
-PENDING_PROVIDERS: list[Callable[[object], list[PendingItem]]] = []
-
-
-def pending_items(user) -> list[PendingItem]:
-    items: list[PendingItem] = []
-    for provider in PENDING_PROVIDERS:
-        items.extend(provider(user))
-    return items
+# The "待办事项" panel: every app registers its provider in rpms.core.pending (CONVENTIONS, layers).
 
 
 # ---------------------------------------------------------------------------------------------

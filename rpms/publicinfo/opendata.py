@@ -284,11 +284,9 @@ HONOUR_FIELDS = (
 
 
 def _honour_source():
-    """rpms.assessments' published honours (B24), or None when that context is absent."""
-    try:
-        from rpms.assessments.selectors import public_honours
-    except ImportError:
-        return None
+    """rpms.assessments' published honours (B24)."""
+    from rpms.assessments.selectors import public_honours
+
     return public_honours
 
 

@@ -161,12 +161,10 @@ class _Rows(list):
 
 def _honour_lists(filters: FeedFilters):
     """The published lists of outstanding planners (B24, rpms.assessments), one entry per city and year,
-    newest first (one query); None when the assessments context is absent."""
-    try:
-        from rpms.assessments.models import Honour
-    except ImportError:
-        return None
+    newest first (one query)."""
     from django.db.models import Max
+
+    from rpms.assessments.models import Honour
 
     queryset = Honour.objects.filter(published_at__isnull=False, status="selected", city__is_active=True)
     if filters.city is not None:

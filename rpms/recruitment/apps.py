@@ -16,9 +16,12 @@ class RecruitmentConfig(AppConfig):
 
         from rpms.core import hooks
 
+        from . import reminders
         from .services import notices_recompute_for_year, perform_limit_exception
 
         if notices_recompute_for_year not in SCHEDULE_CHANGED_LISTENERS:
             SCHEDULE_CHANGED_LISTENERS.append(notices_recompute_for_year)
         # B18 "原则上": an approved exception performs the approval of an ineligible application.
         hooks.register(hooks.LIMIT_EXCEPTION_PERFORM, perform_limit_exception)
+        # The daily reminders of this app (rpms.notifications.reminders).
+        reminders.register_providers()

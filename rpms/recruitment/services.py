@@ -21,7 +21,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from rpms.accounts.scoping import is_city_wide
-from rpms.cities.eligibility import eligibility_check
+from rpms.cities.eligibility import code_list as _code_list
+from rpms.cities.eligibility import eligibility_check, facts_from_data
 from rpms.cities.selectors import policy_article
 from rpms.cities.vocabulary import DegreeLevel, TitleLevel
 from rpms.core.audit import audit_log, snapshot
@@ -68,16 +69,6 @@ def _text(value, *, label: str, max_length: int, required: bool = False, code: s
     if len(text) > max_length:
         raise DomainError(f"{label}不能超过 {max_length} 个字符。", code=code)
     return text
-
-
-def _code_list(value, *, label: str) -> list[str]:
-    if value in (None, ""):
-        return []
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, (list, tuple)):
-        raise DomainError(f"{label}格式不正确。", code="invalid_field")
-    return list(dict.fromkeys(str(v).strip() for v in value if str(v).strip()))
 
 
 # --- calls ------------------------------------------------------------------------------------------
@@ -182,24 +173,6 @@ def _int(value, *, label: str, low: int, high: int) -> int:
     if not low <= number <= high:
         raise DomainError(f"{label}应在 {low} 到 {high} 之间。", code="invalid_field")
     return number
-
-
-def facts_from_data(data: dict) -> dict:
-    """Eligibility facts (B18, P4) read leniently from raw form/API data, for the check shown before
-    submitting; the same facts come from the cleaned data at submission."""
-    try:
-        years = max(0, int(str(data.get("experience_years") or 0).strip()))
-    except (TypeError, ValueError):
-        years = 0
-    return {
-        "degree": str(data.get("degree") or DegreeLevel.NONE),
-        "degree_field": str(data.get("degree_field") or ""),
-        "title_level": str(data.get("title_level") or TitleLevel.NONE),
-        "title_field": str(data.get("title_field") or ""),
-        "registrations": _code_list(data.get("registrations"), label="执业资格"),
-        "experience_years": years,
-        "declarations": _code_list(data.get("declarations"), label="申请人声明"),
-    }
 
 
 def eligibility_preview(*, call: OpenCall, data: dict):

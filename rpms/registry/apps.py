@@ -10,12 +10,10 @@ class RegistryConfig(AppConfig):
     verbose_name = "责任规划师库"
 
     def ready(self):
-        from rpms.core import hooks
-        from rpms.portal.selectors import PENDING_PROVIDERS
+        from rpms.core import hooks, pending
 
         from .limits import perform_registry_act
         from .selectors import pending_items
 
         hooks.register(hooks.LIMIT_EXCEPTION_PERFORM, perform_registry_act)
-        if pending_items not in PENDING_PROVIDERS:
-            PENDING_PROVIDERS.append(pending_items)
+        pending.register(pending_items)

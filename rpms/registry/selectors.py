@@ -211,7 +211,7 @@ def pending_items(user) -> list:
     in AppConfig.ready())."""
     from django.urls import reverse
 
-    from rpms.portal.selectors import PendingItem
+    from rpms.core.pending import PendingItem
 
     from .limits import pending_count
 

@@ -10,9 +10,11 @@ class SuggestionsConfig(AppConfig):
     verbose_name = "意见建议"
 
     def ready(self):
-        from rpms.portal.selectors import PENDING_PROVIDERS
+        from rpms.core import pending
 
+        from . import reminders
         from .pending import suggestion_pending
 
-        if suggestion_pending not in PENDING_PROVIDERS:
-            PENDING_PROVIDERS.append(suggestion_pending)
+        pending.register(suggestion_pending)
+        # The daily reminders of this app (rpms.notifications.reminders).
+        reminders.register_providers()

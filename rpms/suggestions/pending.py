@@ -1,4 +1,4 @@
-"""The suggestions' lines on the role home pages ("待办事项", rpms.portal.selectors.PENDING_PROVIDERS).
+"""The suggestions' lines on the role home pages ("待办事项", rpms.core.pending).
 
 - planner: suggestions of the units it serves waiting for a public reply; overdue ones as a warning
 - district officer: overdue suggestions of its districts (B22: flagged to the district), and those that
@@ -26,7 +26,7 @@ def _counts(queryset, today) -> dict:
 
 
 def suggestion_pending(user) -> list:
-    from rpms.portal.selectors import PendingItem
+    from rpms.core.pending import PendingItem
 
     if not getattr(user, "is_authenticated", False):
         return []

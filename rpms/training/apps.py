@@ -10,9 +10,8 @@ class TrainingConfig(AppConfig):
     verbose_name = "继续教育与培训"
 
     def ready(self):
-        from rpms.portal.selectors import PENDING_PROVIDERS
+        from rpms.core import pending
 
         from .pending import training_pending
 
-        if training_pending not in PENDING_PROVIDERS:
-            PENDING_PROVIDERS.append(training_pending)
+        pending.register(training_pending)

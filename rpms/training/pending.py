@@ -1,11 +1,11 @@
-"""Training lines on the role home pages (rpms.portal.selectors.PENDING_PROVIDERS): one COUNT query."""
+"""Training lines on the role home pages (rpms.core.pending): one COUNT query."""
 from django.urls import reverse
 
 from rpms.accounts.models import Role
 
 
 def training_pending(user) -> list:
-    from rpms.portal.selectors import PendingItem
+    from rpms.core.pending import PendingItem
 
     from . import selectors
 

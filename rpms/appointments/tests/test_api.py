@@ -196,6 +196,6 @@ def test_pending_lists_show_unfiled_contracts_and_termination_requests(city_admi
     [waiting] = [i for i in pending_items(street_office) if "待同意" in i.title]
     assert waiting.count == 1
     assert not [i for i in pending_items(city_admin) if "待同意" in i.title]  # Beijing: the street office consents
-    from rpms.portal.selectors import PENDING_PROVIDERS
+    from rpms.core.pending import PENDING_PROVIDERS
 
     assert any(getattr(p, "__module__", "") == "rpms.appointments.selectors" for p in PENDING_PROVIDERS)

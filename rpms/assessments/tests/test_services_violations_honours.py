@@ -109,7 +109,7 @@ def test_the_city_sees_the_flagged_unit_and_resolves_it(bj_case, clock, city_adm
     # Beijing (B20): an unqualified grade flags the unit while the posting goes on (the entity decides).
     # In Pingdingshan the grade removes the planner, which ends the posting: its unit then waits on the
     # appointments' replacement list instead (rpms/appointments/tests/test_removal.py), not flagged twice.
-    from rpms.portal.selectors import PendingItem  # noqa: F401  (the provider returns these)
+    from rpms.core.pending import PendingItem  # noqa: F401  (the provider returns these)
 
     assessment = _graded(bj_case, clock, "unqualified", value=40)
     flag = ReplacementFlag.objects.get(assessment=assessment)

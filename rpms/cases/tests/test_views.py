@@ -189,7 +189,7 @@ def test_staff_pages_are_scoped(bj_planner, bj_unit, login, district_haidian, di
 def test_the_review_queue_and_returned_cases_appear_on_the_home_pages(bj_planner, bj_unit, city_admin, submit):
     from rpms.cases.selectors import pending_items
     from rpms.cases.services import case_review
-    from rpms.portal.selectors import PENDING_PROVIDERS
+    from rpms.core.pending import PENDING_PROVIDERS
 
     assert pending_items in PENDING_PROVIDERS
     case = submit(bj_planner.user, bj_unit)

@@ -62,3 +62,28 @@ def test_a_failing_handler_rolls_back_the_callers_act(handler):
         hooks.run(hooks.PLANNER_REMOVED)
     assert handler.calls == [{}]
     assert not ActionLog.objects.filter(action="test.act").exists()
+
+
+def test_the_higher_apps_answer_for_the_lower_ones_through_hooks_and_registries():
+    """Issue #14 item 1: the latest grade, the coverage, pending work and reminders reach the lower apps
+    through registrations made at ready(), not through upward imports."""
+    from rpms.appointments.selectors import covered_unit_ids
+    from rpms.assessments.selectors import grade_scores, latest_grade_code, renewal_refusal
+    from rpms.core import pending
+    from rpms.notifications.reminders import REMINDER_PROVIDERS
+
+    assert latest_grade_code in hooks.handlers(hooks.LATEST_GRADE)
+    assert renewal_refusal in hooks.handlers(hooks.RENEWAL_REFUSAL)
+    assert grade_scores in hooks.handlers(hooks.GRADE_SCORES)
+    assert covered_unit_ids in hooks.handlers(hooks.COVERED_UNITS)
+    providers = {p.__module__ for p in pending.PENDING_PROVIDERS}
+    assert {f"rpms.{app}.{module}" for app, module in [
+        ("appointments", "selectors"), ("registry", "selectors"), ("assessments", "selectors"), ("cases", "selectors"),
+        ("dispatch", "pending"), ("duties", "pending"), ("finance", "pending"), ("opinions", "pending"),
+        ("suggestions", "pending"), ("training", "pending"),
+    ]} <= providers
+    assert {p.__name__ for p in REMINDER_PROVIDERS} == {
+        "notice_end_reminders", "objection_reminders", "contract_expiry_reminders", "posting_ended_reminders",
+        "withdrawal_reminders", "assessment_due_reminders", "allowance_due_reminders", "fee_overdue_reminders",
+        "suggestion_overdue_reminders",
+    }

@@ -10,7 +10,10 @@ from django.utils import timezone
 from rpms.core.models import ActionLog
 from rpms.notifications import reminders
 from rpms.notifications.models import Notification
-from rpms.notifications.reminders_extra import service_year_end
+from rpms.appointments import reminders as appointment_reminders
+from rpms.assessments.reminders import service_year_end
+from rpms.recruitment import reminders as recruitment_reminders
+from rpms.suggestions import reminders as suggestion_reminders
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +27,7 @@ def _recipients(items):
 
 def test_a_notice_ending_by_the_next_working_day_reminds_the_city_admins(pds_notice, pingdingshan, pds_admin, city_admin):
     notice, _ = pds_notice
-    items = reminders.notice_end_reminders(city=pingdingshan, today=notice.end)
+    items = recruitment_reminders.notice_end_reminders(city=pingdingshan, today=notice.end)
     assert [i.item for i in items] == [f"notice:{notice.pk}"]
     assert _recipients(items) == {pds_admin.username}  # not Beijing's administrator
     assert items[0].deadline == notice.end
@@ -34,12 +37,12 @@ def test_a_notice_ending_by_the_next_working_day_reminds_the_city_admins(pds_not
 
 def test_a_notice_in_its_first_days_is_not_reminded(pds_notice, pingdingshan, pds_admin):
     notice, _ = pds_notice
-    assert reminders.notice_end_reminders(city=pingdingshan, today=notice.start) == []
+    assert recruitment_reminders.notice_end_reminders(city=pingdingshan, today=notice.start) == []
 
 
 def test_an_ended_notice_not_yet_closed_is_reminded_as_waiting_for_admission(pds_notice, pingdingshan, pds_admin):
     notice, _ = pds_notice
-    items = reminders.notice_end_reminders(city=pingdingshan, today=notice.end + dt.timedelta(days=3))
+    items = recruitment_reminders.notice_end_reminders(city=pingdingshan, today=notice.end + dt.timedelta(days=3))
     assert len(items) == 1 and "公示期已满" in items[0].title
 
 
@@ -47,7 +50,7 @@ def test_a_closed_notice_is_not_reminded(pds_notice, pingdingshan, pds_admin):
     notice, _ = pds_notice
     notice.closed_at = timezone.now()
     notice.save(update_fields=["closed_at"])
-    assert reminders.notice_end_reminders(city=pingdingshan, today=notice.end) == []
+    assert recruitment_reminders.notice_end_reminders(city=pingdingshan, today=notice.end) == []
 
 
 def test_an_unresolved_objection_reminds_the_city_admins_until_it_is_resolved(pds_notice, pingdingshan, pds_admin):
@@ -58,13 +61,13 @@ def test_an_unresolved_objection_reminds_the_city_admins_until_it_is_resolved(pd
         notice=notice, application_id=application.pk, content="反映该候选人不熟悉本地情况", contact_name="居民乙",
         contact_phone="13800000000",
     )
-    items = reminders.objection_reminders(city=pingdingshan, today=notice.start)
+    items = recruitment_reminders.objection_reminders(city=pingdingshan, today=notice.start)
     assert [i.item for i in items] == [f"objection:{objection.pk}"]
     assert _recipients(items) == {pds_admin.username}
     assert items[0].deadline == notice.end
     assert "13800000000" not in items[0].body and "居民乙" not in items[0].body  # no objector's contact details
     services.objection_resolve(actor=pds_admin, objection=objection, upheld=False, finding="经核查，反映情况不属实。")
-    assert reminders.objection_reminders(city=pingdingshan, today=notice.start) == []
+    assert recruitment_reminders.objection_reminders(city=pingdingshan, today=notice.start) == []
 
 
 # --- contracts and withdrawals ----------------------------------------------------------------------------------
@@ -76,8 +79,8 @@ def test_contract_expiry_reminds_the_district_the_hiring_entity_and_the_planner(
     planner = make_planner(beijing)
     appointment = appoint(city_admin, planner, bj_unit)
     too_early = appointment.end - dt.timedelta(days=beijing.policy.contract_expiry_warning_days + 1)
-    assert reminders.contract_expiry_reminders(city=beijing, today=too_early) == []
-    items = reminders.contract_expiry_reminders(city=beijing, today=appointment.end - dt.timedelta(days=10))
+    assert appointment_reminders.contract_expiry_reminders(city=beijing, today=too_early) == []
+    items = appointment_reminders.contract_expiry_reminders(city=beijing, today=appointment.end - dt.timedelta(days=10))
     assert [i.item for i in items] == [f"appointment:{appointment.pk}"]
     assert _recipients(items) == {district_haidian.username, street_office.username, planner.user.username}
     assert items[0].deadline == appointment.end
@@ -91,7 +94,7 @@ def test_where_the_city_bureau_signs_contract_expiry_also_reminds_the_city_admin
     officer = make_user(Role.DISTRICT_OFFICER, city=pingdingshan, districts=[pds_unit.district])
     planner = make_planner(pingdingshan)
     appointment = appoint(pds_admin, planner, pds_unit)
-    items = reminders.contract_expiry_reminders(city=pingdingshan, today=appointment.end - dt.timedelta(days=1))
+    items = appointment_reminders.contract_expiry_reminders(city=pingdingshan, today=appointment.end - dt.timedelta(days=1))
     assert _recipients(items) == {pds_admin.username, officer.username, planner.user.username}
 
 
@@ -108,11 +111,11 @@ def test_a_withdrawal_leave_date_reminds_the_city_admin_and_the_district(
     appointment = appointment_withdrawal_notice_set(actor=street_office, appointment=appointment, working_days=15)
     earliest, _ = withdrawal_earliest(appointment=appointment, requested_on=timezone.localdate())
     withdrawal = withdrawal_request(actor=planner.user, appointment=appointment, leave_date=earliest, reason="工作调动")
-    items = reminders.withdrawal_reminders(city=beijing, today=timezone.localdate())
+    items = appointment_reminders.withdrawal_reminders(city=beijing, today=timezone.localdate())
     assert [i.item for i in items] == [f"withdrawal:{withdrawal.pk}"]
     assert _recipients(items) == {city_admin.username, district_haidian.username}
     assert items[0].deadline == earliest
-    assert reminders.withdrawal_reminders(city=beijing, today=earliest + dt.timedelta(days=1)) == []
+    assert appointment_reminders.withdrawal_reminders(city=beijing, today=earliest + dt.timedelta(days=1)) == []
 
 
 # --- suggestions -----------------------------------------------------------------------------------------------
@@ -126,8 +129,8 @@ def test_an_overdue_suggestion_reminds_the_district_and_the_serving_planners(
     planner = make_planner(beijing)
     appoint(city_admin, planner, bj_unit)
     suggestion = suggestion_submit(actor=None, unit=bj_unit, category="suggestion", content="小区门口人行道破损，希望尽快修复。")
-    assert reminders.suggestion_overdue_reminders(city=beijing, today=suggestion.due_on) == []
-    items = reminders.suggestion_overdue_reminders(city=beijing, today=suggestion.due_on + dt.timedelta(days=1))
+    assert suggestion_reminders.suggestion_overdue_reminders(city=beijing, today=suggestion.due_on) == []
+    items = suggestion_reminders.suggestion_overdue_reminders(city=beijing, today=suggestion.due_on + dt.timedelta(days=1))
     assert [i.item for i in items] == [f"suggestion:{suggestion.pk}"]
     assert _recipients(items) == {district_haidian.username, planner.user.username}
 
@@ -211,7 +214,7 @@ def test_a_failing_provider_does_not_stop_the_others(expiring, beijing, caplog):
 
     run = reminders.reminders_send(
         city=beijing, today=expiring.end - dt.timedelta(days=5),
-        providers=[broken, reminders.contract_expiry_reminders],
+        providers=[broken, appointment_reminders.contract_expiry_reminders],
     )
     assert run.failed == ["broken"]
     assert run.sent == {"contract_expiry": 3}  # only the providers asked for
@@ -227,11 +230,11 @@ def test_a_provider_costs_the_same_queries_for_one_or_many_items(
     first = appoint(city_admin, make_planner(beijing), units[0])
     today = first.end - dt.timedelta(days=3)
     with django_assert_max_num_queries(6) as one:
-        assert len(reminders.contract_expiry_reminders(city=beijing, today=today)) == 1
+        assert len(appointment_reminders.contract_expiry_reminders(city=beijing, today=today)) == 1
     for unit in units[1:]:
         appoint(city_admin, make_planner(beijing), unit)
     with django_assert_max_num_queries(len(one.captured_queries)):
-        assert len(reminders.contract_expiry_reminders(city=beijing, today=today)) == 4
+        assert len(appointment_reminders.contract_expiry_reminders(city=beijing, today=today)) == 4
 
 
 def test_the_command_refuses_an_unknown_city_or_a_bad_date(db):

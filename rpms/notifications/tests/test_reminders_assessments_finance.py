@@ -4,7 +4,8 @@ import datetime as dt
 
 import pytest
 
-from rpms.notifications import reminders_extra
+from rpms.assessments import reminders as assessment_reminders
+from rpms.finance import reminders as finance_reminders
 
 pytestmark = pytest.mark.django_db
 
@@ -18,8 +19,8 @@ def test_an_assessment_due_in_beijing_reminds_the_district_work_team(
 ):
     appointment = appoint(city_admin, make_planner(beijing), bj_unit)
     cycle_end = appointment.end  # a first term of one year is one service year
-    assert reminders_extra.assessment_due_reminders(city=beijing, today=cycle_end - dt.timedelta(days=31)) == []
-    items = reminders_extra.assessment_due_reminders(city=beijing, today=cycle_end - dt.timedelta(days=30))
+    assert assessment_reminders.assessment_due_reminders(city=beijing, today=cycle_end - dt.timedelta(days=31)) == []
+    items = assessment_reminders.assessment_due_reminders(city=beijing, today=cycle_end - dt.timedelta(days=30))
     assert [i.item for i in items] == [f"appointment:{appointment.pk}:cycle1"]
     assert _recipients(items) == {district_haidian.username}  # B20: the district work team assesses
     assert items[0].deadline == cycle_end
@@ -32,7 +33,7 @@ def test_in_pingdingshan_the_city_bureau_and_the_district_are_reminded(
 
     officer = make_user(Role.DISTRICT_OFFICER, city=pingdingshan, districts=[pds_unit.district])
     appointment = appoint(pds_admin, make_planner(pingdingshan), pds_unit)
-    items = reminders_extra.assessment_due_reminders(city=pingdingshan, today=appointment.end - dt.timedelta(days=3))
+    items = assessment_reminders.assessment_due_reminders(city=pingdingshan, today=appointment.end - dt.timedelta(days=3))
     assert _recipients(items) == {pds_admin.username, officer.username}
 
 
@@ -41,7 +42,7 @@ def test_an_opened_assessment_stops_the_reminder(beijing, bj_unit, city_admin, d
 
     appointment = appoint(city_admin, make_planner(beijing), bj_unit)
     assessment_open(actor=district_haidian, appointment=appointment)
-    assert reminders_extra.assessment_due_reminders(city=beijing, today=appointment.end - dt.timedelta(days=3)) == []
+    assert assessment_reminders.assessment_due_reminders(city=beijing, today=appointment.end - dt.timedelta(days=3)) == []
 
 
 def _allowance(appointment, *, due_on, status="due"):
@@ -59,8 +60,8 @@ def _allowance(appointment, *, due_on, status="due"):
 def test_an_unpaid_allowance_reminds_the_city_finance_officers(pingdingshan, pds_unit, pds_admin, make_planner, appoint):
     appointment = appoint(pds_admin, make_planner(pingdingshan), pds_unit)
     due = _allowance(appointment, due_on=appointment.end)
-    assert reminders_extra.allowance_due_reminders(city=pingdingshan, today=appointment.end - dt.timedelta(days=1)) == []
-    items = reminders_extra.allowance_due_reminders(city=pingdingshan, today=appointment.end)
+    assert finance_reminders.allowance_due_reminders(city=pingdingshan, today=appointment.end - dt.timedelta(days=1)) == []
+    items = finance_reminders.allowance_due_reminders(city=pingdingshan, today=appointment.end)
     assert [i.item for i in items] == [f"allowance:{due.pk}"]
     assert _recipients(items) == {pds_admin.username}
     assert "5000 元" in items[0].body
@@ -69,7 +70,7 @@ def test_an_unpaid_allowance_reminds_the_city_finance_officers(pingdingshan, pds
 def test_a_paid_allowance_is_not_reminded(pingdingshan, pds_unit, pds_admin, make_planner, appoint):
     appointment = appoint(pds_admin, make_planner(pingdingshan), pds_unit)
     _allowance(appointment, due_on=appointment.end, status="paid")
-    assert reminders_extra.allowance_due_reminders(city=pingdingshan, today=appointment.end) == []
+    assert finance_reminders.allowance_due_reminders(city=pingdingshan, today=appointment.end) == []
 
 
 def test_an_overdue_service_fee_reminds_the_district_and_the_hiring_entity(
@@ -85,8 +86,8 @@ def test_an_overdue_service_fee_reminds_the_district_and_the_hiring_entity(
         {"due_on": (start + dt.timedelta(days=30)).isoformat(), "amount_yuan": 50000},
         {"due_on": appointment.end.isoformat(), "amount_yuan": 50000},
     ])
-    assert reminders_extra.fee_overdue_reminders(city=beijing, today=first.pay_by) == []
-    items = reminders_extra.fee_overdue_reminders(city=beijing, today=first.pay_by + dt.timedelta(days=1))
+    assert finance_reminders.fee_overdue_reminders(city=beijing, today=first.pay_by) == []
+    items = finance_reminders.fee_overdue_reminders(city=beijing, today=first.pay_by + dt.timedelta(days=1))
     assert [i.item for i in items] == [f"fee_installment:{first.pk}"]
     assert _recipients(items) == {district_haidian.username, street_office.username}
     assert items[0].deadline == first.pay_by
@@ -97,6 +98,6 @@ def test_the_citys_reminder_days_set_the_horizon(beijing, bj_unit, city_admin, d
     appointment = appoint(city_admin, make_planner(beijing), bj_unit)
     beijing.policy.assessment_due_reminder_days = 10
     beijing.policy.save(update_fields=["assessment_due_reminder_days"])
-    assert reminders_extra.assessment_due_reminders(city=beijing, today=appointment.end - dt.timedelta(days=11)) == []
-    items = reminders_extra.assessment_due_reminders(city=beijing, today=appointment.end - dt.timedelta(days=10))
+    assert assessment_reminders.assessment_due_reminders(city=beijing, today=appointment.end - dt.timedelta(days=11)) == []
+    items = assessment_reminders.assessment_due_reminders(city=beijing, today=appointment.end - dt.timedelta(days=10))
     assert [i.item for i in items] == [f"appointment:{appointment.pk}:cycle1"]

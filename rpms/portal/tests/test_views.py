@@ -141,7 +141,9 @@ def test_city_admin_home_shows_coverage_and_an_empty_pending_panel(client, city_
 
 def test_pending_items_from_a_provider_appear_on_the_city_admin_home(client, city_admin, monkeypatch):
     item = selectors.PendingItem(title="待处理的公示异议", url="/recruitment/objections/", count=3, level="warn")
-    monkeypatch.setattr(selectors, "PENDING_PROVIDERS", [lambda user: [item] if user.pk == city_admin.pk else []])
+    from rpms.core import pending
+
+    monkeypatch.setattr(pending, "PENDING_PROVIDERS", [lambda user: [item] if user.pk == city_admin.pk else []])
     client.force_login(city_admin)
     main = _main(client.get("/"))
     assert "待处理的公示异议" in main and 'href="/recruitment/objections/"' in main

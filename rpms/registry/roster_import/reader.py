@@ -114,6 +114,6 @@ def roster_file_read(uploaded_file, *, file_name: str = "") -> RosterFile:
 
 def _declaration_rules(policy) -> list[dict]:
     # The same walk the application form uses (rpms.recruitment.services.declaration_rules).
-    from rpms.recruitment.services import declaration_rules
+    from rpms.cities.eligibility import declaration_rules
 
     return declaration_rules(policy)

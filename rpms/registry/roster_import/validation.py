@@ -75,7 +75,7 @@ class RosterContext:
         facts are those an application yields (rpms.recruitment.services.facts_from_data), with the
         declarations the importing administrator confirms; rosters repeat the same facts, so each
         combination is evaluated once."""
-        from rpms.recruitment.services import facts_from_data
+        from rpms.cities.eligibility import facts_from_data
 
         key = (clean["degree"], clean["major_field"], clean["title_level"], clean["title_field"],
                tuple(clean["registrations"]), clean["experience_years"])

@@ -215,7 +215,7 @@ def test_proposal_pages(clock, bj_unit, bj_planner, street_office, login):
 
 
 def test_pending_lines_for_planner_district_and_entity(clock, bj_unit, bj_planner, district_haidian, street_office):
-    from rpms.portal.selectors import PENDING_PROVIDERS
+    from rpms.core.pending import PENDING_PROVIDERS
     from rpms.suggestions.pending import suggestion_pending
 
     assert suggestion_pending in PENDING_PROVIDERS

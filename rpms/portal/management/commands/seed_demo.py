@@ -10,7 +10,7 @@ from django.db import transaction
 
 from rpms.accounts.models import Role, User
 from rpms.accounts.services import user_create
-from rpms.cities.reference import reference_data_load
+from rpms.geography.reference import reference_data_load
 from rpms.portal.demo_activity import BEIJING_PLAN, SELECTION_PENDING, DemoActivity
 from rpms.portal.demo_pool import DemoPool
 from rpms.registry.models import Planner

@@ -5,8 +5,10 @@ from pathlib import Path
 
 from django.conf import settings
 
-from .models import City
-from .services import city_configure
+from rpms.cities.models import City
+from rpms.cities.services import city_configure
+
+from .services import divisions_load, units_create_default
 
 
 def city_files() -> list[Path]:
@@ -14,8 +16,6 @@ def city_files() -> list[Path]:
 
 
 def reference_city_load(*, actor, path: Path) -> City:
-    from rpms.geography.services import divisions_load, units_create_default
-
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     city = city_configure(actor=actor, data=data)
     if data.get("geography"):
