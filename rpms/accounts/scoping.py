@@ -67,9 +67,10 @@ _NOTHING = object()  # sentinel: "a Q that matches no row", built afresh for eve
 def _unit_of_own_subdistricts(user, unit: str) -> Q:
     """Rows whose unit (`unit`: the path to a ResponsibilityUnit) has an open membership of one of the
     hiring entity's subdistricts."""
-    from rpms.geography.models import UnitMembership
+    # By the app registry, as User.subdistricts names its model: accounts sits below geography.
+    from django.apps import apps
 
-    own = UnitMembership.objects.filter(
+    own = apps.get_model("geography", "UnitMembership").objects.filter(
         unit=OuterRef(unit), left_at__isnull=True, subdistrict__in=user.subdistricts.values("pk")
     )
     return Q(Exists(own))
