@@ -11,7 +11,6 @@ from collections import deque
 
 import pytest
 
-from rpms.recruitment import clock as recruitment_clock
 from rpms.registry.models import Planner
 from tests.browser import builders
 
@@ -28,7 +27,7 @@ MARKERS = ["未备案规划师标记", "草稿公告标记", "待审案例标记
 
 
 @pytest.fixture
-def world(beijing, city_admin, district_haidian, haidian, monkeypatch):
+def world(beijing, city_admin, district_haidian, haidian, clock):
     from rpms.cases.services import case_submit
     from rpms.publicinfo.services import announcement_create, announcement_publish, interpretation_create
     from rpms.recruitment.services import objection_submit
@@ -55,7 +54,7 @@ def world(beijing, city_admin, district_haidian, haidian, monkeypatch):
     suggestion_hide(actor=city_admin, suggestion=rude, reason="含不当言论")
 
     monday = dt.date(2026, 11, 23)
-    monkeypatch.setattr(recruitment_clock, "today", lambda: monday)
+    clock.set(monday)
     notice, applications = builders.notice_with_candidates(city_admin, beijing, start=monday, names=["公示候选人"])
     objection_submit(notice=notice, application_id=applications["公示候选人"].pk, content="反映该候选人资历情况。",
                      contact_name="异议人", contact_phone="13512345678")

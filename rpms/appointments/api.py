@@ -47,10 +47,10 @@ import csv
 import io
 
 from django.http import HttpResponse
-from django.utils import timezone
 from ninja import File, Router, Status
 from ninja.files import UploadedFile
 
+from rpms.core import clock
 from rpms.core.api import auth_required, json_object_body, public_answer
 from rpms.core.errors import DomainError, NotFound
 from rpms.core.masking import mask_public_data
@@ -594,7 +594,7 @@ def _open_data(request) -> tuple[list[dict], dict]:
         basis = f"{city.name}，依据 {policy_article(city, 'disclosure')}"
     else:
         basis = "各城市依据本市关于聘用信息公开的规定"
-    meta = {"generated_at": timezone.localtime().isoformat(timespec="seconds"),
+    meta = {"generated_at": clock.localtime().isoformat(timespec="seconds"),
             "source": f"责任规划师管理信息系统（已备案并公开的聘任信息，{basis}）"}
     return rows, meta
 

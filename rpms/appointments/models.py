@@ -15,9 +15,9 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from rpms.core import clock
 from rpms.core.models import SpreadsheetImport, TimeStampedModel
 
-from . import clock
 
 
 class AppointmentStatus(models.TextChoices):

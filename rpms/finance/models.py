@@ -23,9 +23,9 @@ from django.db import models
 from django.db.models import F, Q
 
 from rpms.cities.models import PartialCycleRule
+from rpms.core import clock
 from rpms.core.models import TimeStampedModel
 
-from . import clock
 
 # --- allowances (P6(3)) ---------------------------------------------------------------------------
 

@@ -51,6 +51,7 @@ from rpms.cities.eligibility import eligibility_check
 from rpms.cities.models import City
 from rpms.cities.selectors import policy_article
 from rpms.cities.vocabulary import DegreeLevel, TitleLevel
+from rpms.core import clock
 from rpms.core.audit import audit_log
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.core.identity import id_number_checksum, validate_id_number, validate_mobile
@@ -445,7 +446,7 @@ def _admission_validate(raw: dict, clean: dict, error) -> None:
         day = _admission_date(text)
         if day is None:
             error("admitted_on", f"入库日期“{text[:20]}”不是有效日期，应为 YYYY-MM-DD，如 2021-06-30。")
-        elif day > timezone.localdate():
+        elif day > clock.today():
             error("admitted_on", f"入库日期 {day:%Y-%m-%d} 晚于今天：名册只登记已经入库的人员。")
         elif day < EARLIEST_ADMISSION:
             error("admitted_on", f"入库日期 {day:%Y-%m-%d} 早于 {EARLIEST_ADMISSION:%Y-%m-%d}，请核对。")
@@ -585,7 +586,7 @@ def roster_import_start(*, actor, roster_import: RosterImport, only_valid: bool)
     roster_import.status = RosterImportStatus.IMPORTING
     roster_import.only_valid = bool(only_valid)
     roster_import.started_by = actor if getattr(actor, "is_authenticated", False) else None
-    roster_import.started_at = timezone.now()
+    roster_import.started_at = clock.now()
     roster_import.full_clean(exclude=LIGHT_CLEAN_EXCLUDE)
     roster_import.save(update_fields=["status", "only_valid", "started_by", "started_at", "updated_at"])
     mode = "只导入无误的行" if only_valid else "全部导入"
@@ -626,7 +627,7 @@ def roster_import_step(*, actor, roster_import: RosterImport) -> RosterImport:
     batch = roster_import.batches.order_by("index").first()
     chunk = batch.rows if batch is not None else []
     article = _article(city)
-    now = timezone.now()
+    now = clock.now()
     who = _actor_name(actor)
     in_pool = pool_id_numbers(city=city, id_numbers=[row["id_number"] for row in chunk])
     planners, kept, skipped = [], [], []
