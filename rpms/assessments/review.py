@@ -122,7 +122,7 @@ def _aware_date(value) -> str | None:
 
 
 def review_state(assessment, *, today: dt.date | None = None, absences=None) -> ReviewState:
-    """The review's window, deadline and inputs as of `today` (the appointments' clock by default)."""
+    """The review's window, deadline and inputs as of `today` (the system's clock by default)."""
     from rpms.core import clock
     from rpms.workdays.selectors import add_working_days
 

@@ -10,7 +10,7 @@ every demo planner has its admission date, its dossier and the documents of its 
   with each member's original admission date and the document number of the admission decision), and a few
   are added by direct commission (定向委托) with the reason (rpms.registry).
 
-This history happened before today: it runs with every clock moved to its day (rpms.core.clock), so
+This history happened before today: it runs with the system's clock moved to its day (rpms.core.clock), so
 calls, applications, notices and dossier events carry their own dates, the notice runs its full period,
 and everybody is in the pool before the demo's appointments start. The records the paths make are ordinary
 ones; they are then marked as fictional demo data (`planners_mark_fictional`).
