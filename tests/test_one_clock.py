@@ -5,9 +5,9 @@ trail and API tokens.
 - `test_one_move_reaches_every_app`: one `clock.set` is seen by cases, training, reports, notifications,
   suggestions, the audit trail and API tokens; `clock.advance` moves them on together.
 - `test_no_module_reads_the_wall_clock_but_the_clock`: no non-test module (rpms/, config/, bench/) outside
-  rpms/core/clock.py calls
-  timezone.now(), timezone.localdate(), timezone.localtime() without a value, date.today(), datetime.now(),
-  datetime.today(), datetime.utcnow() or time.time() (an AST walk, so that a re-added call fails here)."""
+  rpms/core/clock.py calls timezone.now(), timezone.localdate(), timezone.localtime() without a value,
+  date.today(), datetime.now(), datetime.today(), datetime.utcnow() or time.time() (an AST walk, so that a
+  re-added call fails here)."""
 from __future__ import annotations
 
 import ast
