@@ -126,3 +126,42 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+class SystemClock:
+    """The `clock` fixture: moves the time of the whole system at once (rpms.core.clock) — every app's
+    "today" and "now", Django's automatic timestamps, sessions and API tokens. Time runs on from where it
+    was set. `clock.today` / `clock.now` read the (moved) clock."""
+
+    def __init__(self):
+        from rpms.core import clock
+
+        self._clock = clock
+
+    @property
+    def today(self):
+        return self._clock.today()
+
+    @property
+    def now(self):
+        return self._clock.now()
+
+    def set(self, moment, *, hour: int = 10, minute: int = 0):
+        """To `moment`: a date (that day at `hour` o'clock, local time) or a datetime. Returns the moment."""
+        self._clock.move_to(moment, hour=hour, minute=minute)
+        return self.now
+
+    def advance(self, *, days: int = 0, hours: int = 0, minutes: int = 0):
+        """On by the given time (keeping the time of day when moving by days)."""
+        import datetime as dt
+
+        return self.set(self.now + dt.timedelta(days=days, hours=hours, minutes=minutes))
+
+
+@pytest.fixture
+def clock():
+    """The system's clock, for the test to move (see SystemClock); back to the real time afterwards."""
+    from rpms.core import clock as core_clock
+
+    yield SystemClock()
+    core_clock.restore(None)

@@ -137,6 +137,7 @@ def generate(*, city, year: int, scale: float, seed: int, out) -> dict:
     from django.utils import timezone
 
     from rpms.appointments.models import Appointment, AppointmentTerm
+    from rpms.core import clock
     from rpms.documents.models import IssuedDocument
     from rpms.duties.models import DutyRecord
     from rpms.geography.models import Department, District, ResponsibilityUnit
@@ -145,7 +146,7 @@ def generate(*, city, year: int, scale: float, seed: int, out) -> dict:
     from rpms.suggestions.models import Suggestion
 
     writer = Writer(connection)
-    now = timezone.now()
+    now = clock.now()
     tz = timezone.get_current_timezone()
     y0 = dt.date(year, 1, 1)
 
@@ -461,9 +462,9 @@ def main() -> int:
         django.setup()
         from django.core.management import call_command
         from django.db import connection
-        from django.utils import timezone
 
         from rpms.cities.models import City
+        from rpms.core import clock
         from rpms.geography.reference import reference_data_load
 
         def out(text):
@@ -476,7 +477,7 @@ def main() -> int:
                 out("这个 PostgreSQL 数据库已有数据：基准测试会写入上百万行虚构数据，已拒绝。"
                     "请用 scripts/with-postgres.sh 运行，或加 --disposable-database。")
                 return 2
-        year = args.year or timezone.localdate().year - 1
+        year = args.year or clock.today().year - 1
         out(f"年度统计基准测试 · {backend} · 规模 {scale:g} × 10 倍北京 · 统计年度 {year}")
         t0 = time.perf_counter()
         call_command("migrate", verbosity=0)

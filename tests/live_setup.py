@@ -45,7 +45,8 @@ def build() -> dict:
 
     from rpms.accounts.models import User
     from rpms.accounts.services import api_token_issue
-    from rpms.appointments import clock, proposals
+    from rpms.appointments import proposals
+    from rpms.core import clock
     from rpms.geography.reference import reference_data_load
     from rpms.geography.models import ResponsibilityUnit
     from rpms.testing.builders import appointment_build, district_user_for, entity_user_for

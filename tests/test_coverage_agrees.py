@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from rpms.appointments import clock
+from rpms.core import clock
 from rpms.appointments.selectors import coverage_by_district, covered_unit_ids, uncovered_by_district
 from rpms.assessments.selectors import districts_metrics
 from rpms.geography.models import District, ResponsibilityUnit

@@ -25,24 +25,6 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "Test-pass-2026!"
 
 
-@pytest.fixture
-def clock(monkeypatch):
-    """Moves "today" for appointments (and the apps that read its clock) and for documents together."""
-    from rpms.appointments import clock as appointments_clock
-    from rpms.documents import clock as documents_clock
-
-    class _Clock:
-        today = timezone.localdate()
-
-        def set(self, day):
-            self.today = day
-
-    state = _Clock()
-    monkeypatch.setattr(appointments_clock, "today", lambda: state.today)
-    monkeypatch.setattr(documents_clock, "today", lambda: state.today)
-    return state
-
-
 @pytest.fixture(autouse=True)
 def _private_media(tmp_path, settings):
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"

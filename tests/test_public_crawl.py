@@ -11,7 +11,6 @@ from collections import deque
 
 import pytest
 
-from rpms.recruitment import clock as recruitment_clock
 from rpms.registry.models import Planner
 from tests.browser import builders
 
@@ -28,12 +27,16 @@ MARKERS = ["未备案规划师标记", "草稿公告标记", "待审案例标记
 
 
 @pytest.fixture
-def world(beijing, city_admin, district_haidian, haidian, monkeypatch):
+def world(beijing, city_admin, district_haidian, haidian, clock):
     from rpms.cases.services import case_submit
     from rpms.publicinfo.services import announcement_create, announcement_publish, interpretation_create
     from rpms.recruitment.services import objection_submit
     from rpms.suggestions.services import suggestion_hide, suggestion_reply, suggestion_submit
 
+    # The whole world is built and crawled on Monday 23 November 2026, the first day of the notice (a week
+    # of five working days), so that the notice is open and everybody appointed serves on that day.
+    monday = dt.date(2026, 11, 23)
+    clock.set(monday)
     wanshou = builders.unit_of(beijing, "110108001")
     others = [u for u in builders.units_of(haidian, 4) if u.pk != wanshou.pk]
     shown = builders.pool_member(beijing, "公开规划师", districts=[haidian], with_account=True)
@@ -54,8 +57,6 @@ def world(beijing, city_admin, district_haidian, haidian, monkeypatch):
                              contact_phone="13612345679")
     suggestion_hide(actor=city_admin, suggestion=rude, reason="含不当言论")
 
-    monday = dt.date(2026, 11, 23)
-    monkeypatch.setattr(recruitment_clock, "today", lambda: monday)
     notice, applications = builders.notice_with_candidates(city_admin, beijing, start=monday, names=["公示候选人"])
     objection_submit(notice=notice, application_id=applications["公示候选人"].pk, content="反映该候选人资历情况。",
                      contact_name="异议人", contact_phone="13512345678")

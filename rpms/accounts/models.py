@@ -2,6 +2,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 
+from rpms.core import clock
+
 
 class Role(models.TextChoices):
     CITY_ADMIN = "city_admin", "市级管理员"
@@ -34,7 +36,7 @@ class User(AbstractUser):
         return self.display_name or self.username
 
     def is_locked(self, now=None) -> bool:
-        return self.locked_until is not None and self.locked_until > (now or timezone.now())
+        return self.locked_until is not None and self.locked_until > (now or clock.now())
 
     @property
     def is_city_admin(self) -> bool:

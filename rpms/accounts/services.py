@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from rpms.cities.models import City
+from rpms.core import clock
 from rpms.core.audit import audit_log
 from rpms.core.errors import Conflict, DomainError
 from rpms.core.identity import validate_mobile
@@ -36,7 +37,7 @@ def locked_message(user: User) -> str:
 @transaction.atomic
 def login_failure_record(*, user: User) -> User:
     user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
-    now = timezone.now()
+    now = clock.now()
     before = {"failed_login_count": user.failed_login_count, "locked_until": user.locked_until}
     if user.locked_until and user.locked_until <= now:
         # The previous lock has run out: the count starts afresh.
@@ -65,7 +66,7 @@ def login_success_record(*, user: User) -> User:
     before = {"failed_login_count": user.failed_login_count, "locked_until": user.locked_until}
     user.failed_login_count = 0
     user.locked_until = None
-    user.last_login = timezone.now()
+    user.last_login = clock.now()
     user.save(update_fields=["failed_login_count", "locked_until", "last_login"])
     audit_log(actor=user, action="accounts.login", obj=user, before=before, after={"failed_login_count": 0}, summary="登录成功")
     return user
@@ -94,7 +95,7 @@ def credentials_check(*, username: str, password: str) -> User:
 @transaction.atomic
 def api_token_issue(*, user: User) -> tuple[str, ApiToken]:
     raw = secrets.token_urlsafe(32)
-    now = timezone.now()
+    now = clock.now()
     token = ApiToken.objects.create(
         user=user,
         digest=token_digest(raw),
@@ -177,7 +178,7 @@ def password_change(*, actor, user: User, new_password: str) -> User:
         raise DomainError("；".join(exc.messages), code="weak_password") from exc
     user.set_password(new_password)
     user.save(update_fields=["password"])
-    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=clock.now())
     audit_log(actor=actor, action="accounts.password_change", obj=user, after={"api_tokens_revoked": revoked}, summary="修改登录密码")
     return user
 

@@ -49,12 +49,13 @@ from django.utils import timezone
 from rpms.accounts.models import Role
 from rpms.cities.models import AppointmentMode
 from rpms.cities.selectors import policy_article
+from rpms.core import clock
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.registry.models import DossierEventKind, PlannerKind, PoolStatus
 from rpms.registry.services import dossier_event_record, full_clean_or_refuse, planner_lock
 
-from . import clock, permissions, services
+from . import permissions, services
 from .models import Appointment, AppointmentStatus, AppointmentTerm, TermKind
 
 SOURCE = "existing"

@@ -36,11 +36,11 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from rpms.accounts.models import User
 from rpms.cities.models import AppointmentMode, City
 from rpms.cities.selectors import policy_article
+from rpms.core import clock
 from rpms.core.audit import audit_log
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.core.identity import id_number_checksum, validate_id_number
@@ -62,7 +62,7 @@ from rpms.core.spreadsheet import (
 from rpms.geography.selectors import district_lookup, unit_lookup
 from rpms.registry.models import Planner, PoolStatus
 
-from . import clock, existing, permissions, services
+from . import existing, permissions, services
 from .models import Appointment, AppointmentImport, AppointmentImportBatch
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -448,7 +448,7 @@ def existing_import_start(*, actor, spreadsheet_import: AppointmentImport, only_
     spreadsheet_import.move_to(ImportStatus.IMPORTING)
     spreadsheet_import.only_valid = bool(only_valid)
     spreadsheet_import.started_by = actor
-    spreadsheet_import.started_at = timezone.now()
+    spreadsheet_import.started_at = clock.now()
     spreadsheet_import.full_clean(exclude=LIGHT_CLEAN_EXCLUDE)
     spreadsheet_import.save(update_fields=["status", "only_valid", "started_by", "started_at", "updated_at"])
     mode = "只导入无误的行" if only_valid else "全部导入"
@@ -503,7 +503,7 @@ def existing_import_step(*, actor, spreadsheet_import: AppointmentImport) -> App
         batch.delete()
     if not spreadsheet_import.batches.exists():
         spreadsheet_import.move_to(ImportStatus.DONE)
-        spreadsheet_import.finished_at = timezone.now()
+        spreadsheet_import.finished_at = clock.now()
         fields += ["status", "finished_at"]
     spreadsheet_import.full_clean(exclude=LIGHT_CLEAN_EXCLUDE)
     spreadsheet_import.save(update_fields=fields)

@@ -15,10 +15,10 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from rpms.core import clock
 from rpms.core.models import SpreadsheetImport, TimeStampedModel
 from rpms.core.states import StatusTransitions
 
-from . import clock
 
 
 class AppointmentStatus(models.TextChoices):

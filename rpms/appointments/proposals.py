@@ -29,13 +29,14 @@ from rpms.accounts.scoping import role_scope_q
 from rpms.cities.eligibility import eligibility_check
 from rpms.cities.models import AppointmentMode
 from rpms.cities.selectors import policy_article
+from rpms.core import clock
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.core.params import is_digits
 from rpms.registry.models import Planner, PlannerKind, PoolStatus
 from rpms.registry.services import full_clean_or_refuse, planner_lock
 
-from . import clock, permissions
+from . import permissions
 from .models import Appointment, AppointmentStatus, EndKind, SelectionProposal, SelectionStatus, Withdrawal
 
 CANDIDATE_LIMIT = 50
@@ -389,7 +390,7 @@ def proposal_submit(*, actor, planner, unit, role, start, fee_yuan=None, fee_not
                        details={"blocking": facts["blocking"]})
     proposal = SelectionProposal(
         city=city, unit=unit, planner=planner, role=role, start=start, fee_yuan=fee, fee_note=fee_note,
-        service_focus=service_focus, status=SelectionStatus.PENDING, proposed_by=actor, proposed_at=timezone.now(),
+        service_focus=service_focus, status=SelectionStatus.PENDING, proposed_by=actor, proposed_at=clock.now(),
         exception_reason=exception_reason if over_cap else "",
     )
     full_clean_or_refuse(proposal, validate_constraints=False)
@@ -469,7 +470,7 @@ def proposal_approve(*, actor, proposal, start=None, exception_reason: str = "",
     proposal.move_to(SelectionStatus.APPROVED)
     proposal.appointment = appointment
     proposal.decided_by = actor
-    proposal.decided_at = timezone.now()
+    proposal.decided_at = clock.now()
     proposal.save(update_fields=["status", "appointment", "decided_by", "decided_at", "updated_at"])
     after = {**snapshot(appointment), "proposal": proposal.pk, "proposed_by": proposal.proposed_by_id}
     articles = [policy_article(city, "selection"), policy_article(city, "appointment")]
@@ -512,7 +513,7 @@ def proposal_return(*, actor, proposal, reason: str) -> SelectionProposal:
     proposal.move_to(SelectionStatus.RETURNED)
     proposal.return_reason = reason
     proposal.decided_by = actor
-    proposal.decided_at = timezone.now()
+    proposal.decided_at = clock.now()
     proposal.save(update_fields=["status", "return_reason", "decided_by", "decided_at", "updated_at"])
     lapsed = _exceptions_lapse(proposal, actor, "提名已退回，例外申请随之撤销")
     audit_log(
@@ -537,7 +538,7 @@ def proposal_withdraw(*, actor, proposal) -> SelectionProposal:
     before = snapshot(proposal, SNAPSHOT_FIELDS)
     proposal.move_to(SelectionStatus.WITHDRAWN)
     proposal.decided_by = actor
-    proposal.decided_at = timezone.now()
+    proposal.decided_at = clock.now()
     proposal.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
     lapsed = _exceptions_lapse(proposal, actor, "提名已撤回，例外申请随之撤销")
     audit_log(

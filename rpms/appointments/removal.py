@@ -20,12 +20,13 @@ import datetime as dt
 from django.db import transaction
 
 from rpms.cities.selectors import policy_article
+from rpms.core import clock
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, NotFound
 from rpms.registry.models import DossierEventKind
 from rpms.registry.services import dossier_event_record
 
-from . import clock, services
+from . import services
 from .models import Appointment, EndKind
 
 ENDED_FIELDS = ["status", "ended_on", "end_kind", "end_reason"]

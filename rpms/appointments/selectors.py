@@ -16,12 +16,13 @@ from django.utils import timezone
 from rpms.accounts.models import Role
 from rpms.accounts.scoping import role_scope_q
 from rpms.cities.models import AppointmentMode, City, ContractSigner
+from rpms.core import clock
 from rpms.core.errors import DomainError, NotFound
 from rpms.core.params import is_digits
 from rpms.geography.models import District, ResponsibilityUnit, UnitMembership
 from rpms.registry.models import TeamMember
 
-from . import clock, permissions
+from . import permissions
 from .models import (
     STATE_LABELS,
     UPCOMING,

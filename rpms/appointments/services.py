@@ -13,6 +13,7 @@ from django.utils import timezone
 from rpms.accounts.models import Role
 from rpms.cities.models import AppointmentMode, ContractSigner
 from rpms.cities.selectors import contract_clause_texts, policy_article
+from rpms.core import clock
 from rpms.core import hooks
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.dates import term_end
@@ -20,7 +21,7 @@ from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.registry.models import DossierEventKind, Planner, PlannerKind, PoolStatus
 from rpms.registry.services import dossier_event_record, full_clean_or_refuse, planner_lock
 
-from . import clock, permissions
+from . import permissions
 from .models import (
     END_KIND_STATUS,
     OVER_STATUSES,
@@ -661,7 +662,7 @@ def appointment_file(*, actor, appointment: Appointment) -> Appointment:
     from .signing import file_submitted_contract
 
     signed = file_submitted_contract(actor=actor, appointment=appointment)
-    appointment.filed_at = timezone.now()
+    appointment.filed_at = clock.now()
     appointment.filed_by = actor
     appointment.disclosed = True
     appointment.save(update_fields=["filed_at", "filed_by", "disclosed", "contract_state", "updated_at"])
@@ -1014,7 +1015,7 @@ def _evidence_rows(request: TerminationRequest, stored, *, actor) -> list[Termin
     for item in stored:
         row = TerminationEvidence(
             request=request, path=item.path, original_name=item.original_name[:200], kind=item.kind, size=item.size,
-            sha256=item.sha256, uploaded_by=actor, uploaded_at=timezone.now(),
+            sha256=item.sha256, uploaded_by=actor, uploaded_at=clock.now(),
         )
         full_clean_or_refuse(row, validate_constraints=False)
         row.save()
@@ -1047,7 +1048,7 @@ def _termination_decide(*, actor, appointment: Appointment, request: Termination
     today = clock.today()
     request.move_to(TerminationStatus.EFFECTIVE if effective_on <= today else TerminationStatus.CONSENTED)
     request.effective_on = effective_on
-    request.consented_at = timezone.now()
+    request.consented_at = clock.now()
     request.consented_by = actor
     full_clean_or_refuse(request, validate_constraints=False)
     request.save()
@@ -1120,7 +1121,7 @@ def termination_request(*, actor, appointment: Appointment, initiator: str, reas
         raise Conflict("已有待处理的解除申请，请先办理或撤回。", code="termination_pending")
     _require_no_ending(appointment)
     before = snapshot(appointment, ["status", "ended_on", "end_kind"])
-    now = timezone.now()
+    now = clock.now()
 
     if initiator == TerminationInitiator.PLANNER:
         reason = (reason or "").strip()
@@ -1285,7 +1286,7 @@ def termination_refuse(*, actor, appointment: Appointment, reason: str) -> Termi
         raise DomainError("请写明不同意解除的理由。", code="reason_required")
     article = policy_article(appointment.city, "termination")
     request.move_to(TerminationStatus.REFUSED)
-    request.refused_at = timezone.now()
+    request.refused_at = clock.now()
     request.refused_by = actor
     request.refusal_reason = reason
     full_clean_or_refuse(request, validate_constraints=False)
@@ -1322,7 +1323,7 @@ def termination_withdraw(*, actor, appointment: Appointment) -> TerminationReque
         raise Forbidden("只有聘任主体（合同甲方）可以撤回其解除决定。")
     article = policy_article(appointment.city, "termination")
     request.move_to(TerminationStatus.WITHDRAWN)
-    request.withdrawn_at = timezone.now()
+    request.withdrawn_at = clock.now()
     full_clean_or_refuse(request, validate_constraints=False)
     request.save()
     who = "责任规划师撤回解除申请" if request.initiator == TerminationInitiator.PLANNER else "聘任主体撤回解除决定"
@@ -1366,7 +1367,7 @@ def termination_statement(*, actor, appointment: Appointment, statement: str) ->
         raise DomainError("陈述不超过 4000 字。", code="statement_too_long")
     article = policy_article(appointment.city, "termination")
     request.statement = statement
-    request.statement_at = timezone.now()
+    request.statement_at = clock.now()
     full_clean_or_refuse(request, validate_constraints=False)
     request.save()
     dossier_event_record(

@@ -22,13 +22,14 @@ from django.utils import timezone
 
 from rpms.cities.models import ContractFiler, ContractSigner
 from rpms.cities.selectors import policy_article
+from rpms.core import clock
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.core.params import is_digits
 from rpms.registry.models import DossierEventKind
 from rpms.registry.services import dossier_event_record, full_clean_or_refuse
 
-from . import clock, permissions
+from . import permissions
 from .models import OVER_STATUSES, AppointmentStatus, ContractState, SignedContract, SignedContractStatus
 
 FOLDER = "signed_contracts"
@@ -67,7 +68,7 @@ def signing_date_earliest(appointment) -> dt.date:
     arranged — `contract_expiry_warning_days` before the term starts (the renewal window's length) — or,
     for a record made later than that, on the day the system issued the contract text."""
     days = appointment.city.policy.contract_expiry_warning_days
-    issued = timezone.localdate(appointment.created_at) if appointment.created_at else clock.today()
+    issued = clock.localdate(appointment.created_at) if appointment.created_at else clock.today()
     return min(current_term_start(appointment) - dt.timedelta(days=days), issued)
 
 
@@ -147,7 +148,7 @@ def signed_contract_submit(*, actor, appointment, file, signed_on, fee_yuan) -> 
     stored = proof_store(file, folder=FOLDER)
     try:
         with transaction.atomic():
-            now = timezone.now()
+            now = clock.now()
             row = SignedContract(
                 appointment=appointment, term_no=appointment.term_no, signed_on=signed_on, fee_yuan=fee,
                 path=stored.path, original_name=stored.original_name, size=stored.size, sha256=stored.sha256,
@@ -227,7 +228,7 @@ def signed_contract_return(*, actor, appointment, reason: str) -> SignedContract
     before = snapshot(appointment, ["contract_state"])
     row.move_to(SignedContractStatus.RETURNED)
     row.return_reason = reason
-    row.decided_at = timezone.now()
+    row.decided_at = clock.now()
     row.decided_by = actor
     row.save(update_fields=["status", "return_reason", "decided_at", "decided_by"])
     appointment.move_to(ContractState.RETURNED, field="contract_state")
@@ -263,7 +264,7 @@ def file_submitted_contract(*, actor, appointment) -> SignedContract:
             detail = f"聘用合同尚未由{signer_label(appointment)}签订并提交签字盖章的扫描件"
         raise Conflict(f"{detail}，不能备案。", code="contract_not_submitted")
     row.move_to(SignedContractStatus.FILED)
-    row.decided_at = timezone.now()
+    row.decided_at = clock.now()
     row.decided_by = actor
     row.save(update_fields=["status", "decided_at", "decided_by"])
     appointment.move_to(ContractState.FILED, field="contract_state")

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rpms.accounts.models import Role
 from rpms.accounts.scoping import scope_queryset
 from rpms.cities.models import AppointmentMode, City
+from rpms.core import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
 from rpms.core.params import is_digits, page_within
@@ -22,7 +23,7 @@ from rpms.geography.models import District, ResponsibilityUnit
 from rpms.registry import limits
 from rpms.registry.models import ExceptionStatus, LimitException, Planner, PoolStatus
 
-from . import clock, permissions, proposals, removal, selectors, services, signing
+from . import permissions, proposals, removal, selectors, services, signing
 from .models import AppointmentStatus, ContractState, SelectionStatus, TerminationInitiator, TerminationStatus
 
 STAFF_ROLES = (Role.CITY_ADMIN, Role.AUDITOR, Role.DISTRICT_OFFICER, Role.HIRING_ENTITY, Role.PLANNER)

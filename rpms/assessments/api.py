@@ -442,7 +442,7 @@ def flag_resolve(request, flag_id: int, payload: NoteIn):
 @router.get("/district-assessments", auth=auth_required, response={200: dict[str, Any], **ERRORS},
             summary="各区制度执行情况评估")
 def district_assessment_overview(request, city: str = "", year: int | None = None):
-    from rpms.appointments import clock
+    from rpms.core import clock
 
     the_city = _city(city, request)
     year = services.year_value(year or clock.today().year)

@@ -140,7 +140,7 @@ def violation_inputs(*, planner, start: dt.date, end: dt.date) -> dict:
 
 def assessment_inputs(assessment, *, today: dt.date | None = None) -> dict:
     """Everything the system knows about the period, as a JSON-safe dict (the snapshot frozen at grading)."""
-    from rpms.appointments import clock
+    from rpms.core import clock
 
     today = today or clock.today()
     appointment = assessment.appointment

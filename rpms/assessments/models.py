@@ -64,7 +64,7 @@ class Assessment(StatusTransitions, TimeStampedModel):
     assessing_body = models.CharField("考核主体", max_length=20, choices=AssessingBody.choices)
     status = models.CharField("状态", max_length=16, choices=AssessmentStatus.choices, default=AssessmentStatus.OPEN)
     opened_at = models.DateTimeField("启动时间")
-    # The day the review opened by the appointments' clock (the review inputs' deadline counts from it).
+    # The day the review opened by the system's clock (the review inputs' deadline counts from it).
     opened_on = models.DateField("启动日期", null=True, blank=True)
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="启动人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

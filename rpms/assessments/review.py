@@ -122,14 +122,14 @@ def _aware_date(value) -> str | None:
 
 
 def review_state(assessment, *, today: dt.date | None = None, absences=None) -> ReviewState:
-    """The review's window, deadline and inputs as of `today` (the appointments' clock by default)."""
-    from rpms.appointments import clock
+    """The review's window, deadline and inputs as of `today` (the system's clock by default)."""
+    from rpms.core import clock
     from rpms.workdays.selectors import add_working_days
 
     today = today or clock.today()
     policy = assessment.city.policy
     opens = window_opens(assessment)
-    opened_on = assessment.opened_on or (timezone.localdate(assessment.opened_at) if assessment.opened_at else today)
+    opened_on = assessment.opened_on or (clock.localdate(assessment.opened_at) if assessment.opened_at else today)
     requested_from = max(opened_on, opens)
     days = policy.review_input_working_days or 1
     deadline = add_working_days(requested_from + dt.timedelta(days=1), days)

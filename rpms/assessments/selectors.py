@@ -23,14 +23,13 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Exists, F, OuterRef, Q
-from django.utils import timezone
 
 from rpms.accounts.models import Role
 from rpms.accounts.scoping import is_city_wide, role_scope_q
-from rpms.appointments import clock
 from rpms.appointments.models import Appointment, AppointmentStatus
 from rpms.appointments.selectors import coverage_by_district
 from rpms.cities.models import City
+from rpms.core import clock
 from rpms.core.dates import service_year
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.params import db_int_param, year_param
@@ -438,7 +437,7 @@ def districts_metrics(*, city, year: int, district_ids=None, today: dt.date | No
         city=city, unit__district_id__in=ids, start__year=year
     ).values_list("unit__district_id", "start", "filed_at"):
         deadline = start + dt.timedelta(days=filing_days)
-        filed_on = timezone.localdate(filed_at) if filed_at else None
+        filed_on = clock.localdate(filed_at) if filed_at else None
         if filed_on is None and deadline >= today:
             continue  # still within its filing window
         filing_total[district_id] += 1

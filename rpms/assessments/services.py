@@ -14,10 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from rpms.accounts.models import Role, User
-from rpms.appointments import clock
 from rpms.appointments.models import Appointment
 from rpms.appointments.selectors import awaits_replacement
 from rpms.cities.selectors import policy_article
+from rpms.core import clock
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.dates import service_years
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
@@ -211,7 +211,7 @@ def assessment_open(*, actor, appointment: Appointment, cycle_start=None) -> Ass
     if Assessment.objects.filter(appointment=appointment, period_start=start).exists():
         raise Conflict(f"{start} 至 {end} 服务年度的考核已经启动。", code="assessment_exists")
     article = policy_article(city, "assessment")
-    now = timezone.now()
+    now = clock.now()
     assessment = Assessment(
         city=city, appointment=appointment, planner=appointment.planner, unit=appointment.unit,
         district=appointment.unit.district, year=end.year, period_start=start, period_end=end, assessing_body=body,
@@ -306,7 +306,7 @@ def assessment_score(*, actor, assessment: Assessment, scores: dict, comment: st
         raise DomainError("请至少填写一项考核内容的得分。", code="scores_required")
     existing = {s.criterion: s for s in assessment.scores.filter(source=source)}
     before = {code: str(s.score) for code, s in existing.items()}
-    now = timezone.now()
+    now = clock.now()
     saved = []
     for code, (value, item_comment) in cleaned.items():
         row = existing.get(code) or AssessmentScore(assessment=assessment, source=source, criterion=code)
@@ -340,7 +340,7 @@ def assessment_self_report(*, actor, assessment: Assessment, text: str, self_sco
     before = snapshot(assessment, ["self_report", "self_score", "self_reported_at"])
     assessment.self_report = text
     assessment.self_score = score
-    assessment.self_reported_at = timezone.now()
+    assessment.self_reported_at = clock.now()
     full_clean_or_refuse(assessment, validate_constraints=False)
     assessment.save(update_fields=["self_report", "self_score", "self_reported_at", "updated_at"])
     audit_log(
@@ -376,7 +376,7 @@ def assessment_feedback_submit(*, actor, assessment: Assessment, text: str) -> A
     text = _text(text, label="属地反馈意见", max_length=FEEDBACK_MAX, code="feedback_required")
     before = snapshot(assessment, ["entity_feedback", "entity_feedback_at"])
     assessment.entity_feedback = text
-    assessment.entity_feedback_at = timezone.now()
+    assessment.entity_feedback_at = clock.now()
     assessment.entity_feedback_by = actor
     full_clean_or_refuse(assessment, validate_constraints=False)
     assessment.save(update_fields=["entity_feedback", "entity_feedback_at", "entity_feedback_by", "updated_at"])
@@ -423,7 +423,7 @@ def assessment_absence_record(*, actor, assessment: Assessment, input: str, note
     absence = ReviewInputAbsence(
         assessment=assessment, input=code, party=REVIEW_INPUT_PARTY[ReviewInput(code)],
         requested_from=state.requested_from, deadline=state.deadline, working_days=state.working_days, note=note,
-        recorded_at=timezone.now(), recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+        recorded_at=clock.now(), recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
         recorded_by_name=(getattr(actor, "display_name", "") or str(actor))[:150],
     )
     full_clean_or_refuse(absence, validate_unique=False, validate_constraints=False)
@@ -472,7 +472,7 @@ def assessment_renewal_condition_set(*, actor, assessment: Assessment, condition
     before = snapshot(assessment, ["renewal_conditional", "renewal_condition_note", "renewal_condition_set_at"])
     assessment.renewal_conditional = conditional
     assessment.renewal_condition_note = note if conditional else ""
-    assessment.renewal_condition_set_at = timezone.now()
+    assessment.renewal_condition_set_at = clock.now()
     assessment.save(update_fields=["renewal_conditional", "renewal_condition_note", "renewal_condition_set_at", "updated_at"])
     audit_log(
         actor=actor, action="assessments.renewal_condition_set", obj=assessment, before=before,
@@ -521,7 +521,7 @@ def _result_context(assessment: Assessment, *, grade_item: dict, table: dict, co
         "city_name": city.name,
         "bureau_name": city.bureau_name or city.name,
         "rulebook_title": city.rulebook_title,
-        "issued_on": timezone.localdate().isoformat(),
+        "issued_on": clock.today().isoformat(),
         "issuer_name": issuer,
         "letterhead": issuer,
         "articles": [article],
@@ -584,7 +584,7 @@ def assessment_grade(*, actor, assessment: Assessment, grade: str, comment: str 
         missing = "、".join(r["label"] for r in table["rows"] if r["mean"] is None)
         raise Conflict(f"尚有考核内容未评分：{missing}。请评分后再评定等次。", code="scores_incomplete")
 
-    now = timezone.now()
+    now = clock.now()
     before = snapshot(assessment, ["status", "grade", "total_score", "graded_at"])
     assessment.inputs = {**assessment_inputs(assessment), "review": review.as_dict()}
     assessment.grade = grade_code
@@ -738,7 +738,7 @@ def violation_record(*, actor, planner: Planner, kind: str, description: str, oc
     if occurred_on > clock.today():
         raise DomainError("发生日期不能晚于今天。", code="date_in_future")
     article = policy_article(city, "violation")
-    now = timezone.now()
+    now = clock.now()
     violation = Violation(
         city=city, planner=planner, district=district, appointment=appointment, kind=kind, description=description,
         occurred_on=occurred_on, recorded_at=now, recorded_by=actor, reported_city_at=now,
@@ -784,7 +784,7 @@ def violation_report_employer(*, actor, violation: Violation, employer_name: str
                           code="employer_required")
     method = _text(method, label="告知方式（如书面函告、约谈）", max_length=200, code="method_required")
     before = snapshot(violation, ["reported_employer_at", "reported_employer_name", "reported_employer_method"])
-    violation.reported_employer_at = timezone.now()
+    violation.reported_employer_at = clock.now()
     violation.reported_employer_name = employer_name
     violation.reported_employer_method = method
     violation.reported_employer_by = actor
@@ -815,7 +815,7 @@ def replacement_flag_resolve(*, actor, flag: ReplacementFlag, note: str) -> Repl
     note = _text(note, label="处理说明", max_length=500, code="note_required")
     before = snapshot(flag, ["status", "resolved_at", "resolution_note"])
     flag.move_to(FlagStatus.RESOLVED)
-    flag.resolved_at = timezone.now()
+    flag.resolved_at = clock.now()
     flag.resolved_by = actor
     flag.resolution_note = note
     full_clean_or_refuse(flag, validate_constraints=False)
@@ -858,7 +858,7 @@ def district_assessment_record(*, actor, district, year, comment: str, score=Non
     record.computed_score = Decimal(computed) if computed is not None else None
     record.score = value
     record.comment = comment
-    record.assessed_at = timezone.now()
+    record.assessed_at = clock.now()
     record.assessed_by = actor
     full_clean_or_refuse(record, validate_unique=False, validate_constraints=False)
     record.save()
@@ -894,7 +894,7 @@ def honour_nominate(*, actor, assessment: Assessment, reason: str) -> Honour:
     reason = _text(reason, label="推选理由（主要事迹）", max_length=4000, code="reason_required")
     honour = Honour(
         city=city, year=assessment.year, district=assessment.district, planner=assessment.planner, assessment=assessment,
-        title=city.policy.honour_title, reason=reason, nominated_at=timezone.now(), nominated_by=actor,
+        title=city.policy.honour_title, reason=reason, nominated_at=clock.now(), nominated_by=actor,
     )
     full_clean_or_refuse(honour, validate_unique=False, validate_constraints=False)
     try:
@@ -938,7 +938,7 @@ def honour_decide(*, actor, honour: Honour, selected: bool, note: str = "") -> H
     note = _text(note, label="评选说明", required=not selected, max_length=500, code="note_required")
     before = snapshot(honour, ["status", "decided_at", "decision_note"])
     honour.move_to(HonourStatus.SELECTED if selected else HonourStatus.NOT_SELECTED)
-    honour.decided_at = timezone.now()
+    honour.decided_at = clock.now()
     honour.decided_by = actor
     honour.decision_note = note
     full_clean_or_refuse(honour, validate_constraints=False)
@@ -962,7 +962,7 @@ def _certificate_context(honour: Honour, *, issuer: str) -> dict:
         "city_name": city.name,
         "bureau_name": city.bureau_name or city.name,
         "rulebook_title": city.rulebook_title,
-        "issued_on": timezone.localdate().isoformat(),
+        "issued_on": clock.today().isoformat(),
         "issuer_name": issuer,
         "letterhead": issuer,
         "articles": [article],
@@ -1008,7 +1008,7 @@ def honour_list_publish(*, actor, city, year) -> list[Honour]:
 
     article = policy_article(city, "honour")
     issuer = document_issuer(city=city, kind="honour_certificate").name
-    now = timezone.now()
+    now = clock.now()
     for honour in honours:
         document = document_issue(
             actor=actor, city=city, kind="honour_certificate", title=f"{year} 年度{honour.title}荣誉证书",

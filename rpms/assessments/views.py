@@ -10,10 +10,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rpms.accounts.models import Role
-from rpms.appointments import clock
 from rpms.appointments.models import Appointment
 from rpms.cities.models import City
 from rpms.cities.selectors import city_get, city_list, policy_article
+from rpms.core import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
 from rpms.core.params import is_digits

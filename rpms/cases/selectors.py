@@ -11,6 +11,7 @@ from rpms.accounts.models import Role
 from rpms.accounts.scoping import role_scope_q
 from rpms.appointments.models import Appointment
 from rpms.cities.models import City
+from rpms.core import clock
 from rpms.core.errors import NotFound
 from rpms.geography.models import District, ResponsibilityUnit, UnitMembership
 
@@ -144,11 +145,9 @@ def case_photo(*, user, case_pk, photo_pk) -> CasePhoto:
 
 def planner_units(user) -> list[ResponsibilityUnit]:
     """The units the planner (or team) acting as `user` serves or served: where it may submit a case."""
-    from django.utils import timezone
-
     if getattr(user, "role", "") != Role.PLANNER:
         return []
-    unit_ids = Appointment.objects.filter(planner__user=user, start__lte=timezone.localdate()).values("unit_id")
+    unit_ids = Appointment.objects.filter(planner__user=user, start__lte=clock.today()).values("unit_id")
     return list(
         ResponsibilityUnit.objects.filter(pk__in=unit_ids).select_related("district", "city__policy")
         .prefetch_related(Prefetch(

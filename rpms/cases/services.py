@@ -11,11 +11,11 @@ import io
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
 
 from rpms.accounts.models import Role
 from rpms.appointments.models import Appointment
 from rpms.cities.selectors import policy_article
+from rpms.core import clock
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.core.uploads import EXTENSION_FOR_KIND, clean_original_name, proof_check, proof_delete, proof_store
@@ -78,7 +78,7 @@ def served_appointment(actor, unit) -> Appointment | None:
     if getattr(actor, "role", "") != Role.PLANNER:
         return None
     return (
-        Appointment.objects.filter(planner__user=actor, unit=unit, start__lte=timezone.localdate())
+        Appointment.objects.filter(planner__user=actor, unit=unit, start__lte=clock.today())
         .select_related("planner")
         .order_by("-start", "-pk")
         .first()
@@ -181,7 +181,7 @@ def _notify_author(case: Case, *, event: str, title: str, body: str) -> None:
     users = [case.author]
     if case.planner.user_id and case.planner.user_id != case.author_id:
         users.append(case.planner.user)
-    stamp = (case.unpublished_at if event == "case.unpublished" else case.decided_at) or timezone.now()
+    stamp = (case.unpublished_at if event == "case.unpublished" else case.decided_at) or clock.now()
     notify(
         users=users, event=event, title=title, body=body, url=reverse("cases:manage_detail", args=[case.pk]),
         key=f"{event}:{case.pk}:{stamp.isoformat()}", city=case.city,
@@ -215,7 +215,7 @@ def case_submit(*, actor, unit, title: str, duty_category: str, summary: str, bo
         case = Case(
             city=city, unit=unit, district=unit.district, zone_type=unit_zone_type(unit), duty_category=duty_category,
             planner=appointment.planner, appointment=appointment, author=actor, title=title, summary=summary,
-            body=body, status=CaseStatus.SUBMITTED, submitted_at=timezone.now(),
+            body=body, status=CaseStatus.SUBMITTED, submitted_at=clock.now(),
         )
         _clean(case)
         case.save()
@@ -256,7 +256,7 @@ def case_revise(*, actor, case: Case, title: str, duty_category: str, summary: s
     if len(existing) - len(removed) + len(photos) > MAX_PHOTOS:
         raise DomainError(f"每个案例最多上传 {MAX_PHOTOS} 张图片。", code="too_many_photos")
     case.move_to(CaseStatus.SUBMITTED)
-    case.submitted_at = timezone.now()
+    case.submitted_at = clock.now()
     stored = []
     try:
         _clean(case)
@@ -299,7 +299,7 @@ def case_review(*, actor, case: Case, decision: str, comment: str = "") -> Case:
     if len(comment) > COMMENT_MAX:
         raise DomainError(f"审核意见不能超过 {COMMENT_MAX} 个字。", code="comment_too_long")
     before = _state(case)
-    now = timezone.now()
+    now = clock.now()
     case.move_to(target)
     case.decided_at = now
     case.decided_by = actor
@@ -332,7 +332,7 @@ def case_unpublish(*, actor, case: Case, reason: str) -> Case:
     reason = _text(reason, label="撤下原因", maximum=500, code="reason_required")
     before = _state(case)
     case.move_to(CaseStatus.WITHDRAWN)
-    case.unpublished_at = timezone.now()
+    case.unpublished_at = clock.now()
     case.unpublish_reason = reason
     _clean(case)
     case.save()

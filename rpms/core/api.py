@@ -1,9 +1,9 @@
 """API plumbing shared by every router: bearer-token and session auth, role checks, error mapping."""
-from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
 from rpms.accounts.models import ApiToken
 from rpms.accounts.services import token_digest
+from rpms.core import clock
 import json
 
 from rpms.core.errors import DomainError, Forbidden
@@ -17,7 +17,7 @@ class TokenAuth(HttpBearer):
             return None
         found = (
             ApiToken.objects.select_related("user")
-            .filter(digest=token_digest(token), revoked_at__isnull=True, expires_at__gt=timezone.now())
+            .filter(digest=token_digest(token), revoked_at__isnull=True, expires_at__gt=clock.now())
             .first()
         )
         if found is None or not found.user.is_active or found.user.is_locked():

@@ -51,6 +51,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
+from . import clock
 from .audit import audit_log
 
 FORMAT = "rpms-backup"
@@ -615,7 +616,7 @@ def backup_create(*, output: Path | None = None, verify: bool = True, report: Re
     if connection.in_atomic_block:
         raise BackupError("备份不能在数据库事务中运行。")
     roots = area_roots()
-    created = timezone.localtime()
+    created = clock.localtime()
     if output is None:
         output = Path(getattr(settings, "VAR_DIR", Path(settings.BASE_DIR) / "var")) / "backups"
         output.mkdir(parents=True, exist_ok=True)

@@ -16,8 +16,8 @@ import unicodedata
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
+from . import clock
 from .errors import DomainError
 
 # GB 11643-1999: ISO 7064 MOD 11-2 over the first 17 digits, weights 2^(17-i) mod 11.
@@ -84,7 +84,7 @@ def validate_id_number(value: str) -> str:
         raise _invalid_id(f"中的出生日期“{raw_birth}”不是有效日期。") from None
     if birth < _EARLIEST_BIRTH:
         raise _invalid_id(f"中的出生日期“{raw_birth}”早于 1900 年，不正确。")
-    if birth > timezone.localdate():
+    if birth > clock.today():
         raise _invalid_id(f"中的出生日期“{raw_birth}”晚于今天，不正确。")
     if id_number_checksum(number[:17]) != number[17]:
         raise _invalid_id("校验位不正确，请逐位核对后重新输入。")

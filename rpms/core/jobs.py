@@ -33,9 +33,9 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from . import clock
 from .errors import DomainError
 from .models import BackgroundJob, JobStatus
 
@@ -146,7 +146,7 @@ def _finish(job_pk: int, status: str, message: str, result: dict | None = None) 
     if result:
         job.result = {**job.result, **result}
     if status in (JobStatus.DONE, JobStatus.FAILED):
-        job.finished_at = timezone.now()
+        job.finished_at = clock.now()
     if status == JobStatus.DONE and job.progress_total:
         job.progress_done = job.progress_total
     job.save(update_fields=["status", "message", "result", "finished_at", "progress_done"])
@@ -160,7 +160,7 @@ def run_tracked(job_pk: int, path: str, args: list, kwargs: dict):
         return None
     if job.status == JobStatus.QUEUED:
         BackgroundJob.objects.filter(pk=job_pk).update(
-            status=JobStatus.RUNNING, started_at=job.started_at or timezone.now(), attempts=F("attempts") + 1, message="",
+            status=JobStatus.RUNNING, started_at=job.started_at or clock.now(), attempts=F("attempts") + 1, message="",
         )
         job.refresh_from_db()
     try:

@@ -26,11 +26,11 @@ Client addresses behind a reverse proxy: see `rpms.core.context.client_ip` (RPMS
 import hashlib
 import logging
 import math
-import time
 
 from django.conf import settings
 from django.core.cache import cache
 
+from . import clock
 from .context import client_ip
 from .errors import DomainError
 
@@ -42,8 +42,8 @@ UNAVAILABLE_RETRY_SECONDS = 30
 
 
 def _now() -> float:
-    # One seam for tests (monkeypatch) instead of patching time.time for the whole process.
-    return time.time()
+    # One seam for tests (monkeypatch); the system's clock (rpms.core.clock) otherwise.
+    return clock.timestamp()
 
 
 def _cache_key(key: str, window_seconds: int, bucket: int) -> str:

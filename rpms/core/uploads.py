@@ -41,9 +41,9 @@ from urllib.parse import quote
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import FileResponse, HttpResponse
-from django.utils import timezone
 from django.utils.http import content_disposition_header
 
+from . import clock
 from .errors import DomainError, NotFound
 
 MAX_PROOF_BYTES = 10 * 1024 * 1024
@@ -264,7 +264,7 @@ def proof_store(uploaded_file, *, folder: str) -> StoredProof:
         cleaned = image_without_metadata(uploaded_file, kind)
         if cleaned is not None:
             source = io.BytesIO(cleaned)
-    today = timezone.localdate()
+    today = clock.today()
     relative = PurePosixPath(folder, f"{today:%Y}", f"{today:%m}", uuid.uuid4().hex + EXTENSION_FOR_KIND[kind])
     target = root.joinpath(*relative.parts)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -4,9 +4,9 @@ import json
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from . import clock
 from .errors import DomainError, bad_input_error
 from .excel import workbook_response
 from .selectors import (
@@ -105,7 +105,7 @@ def audit_export(request):
         )
         for row in queryset.iterator(chunk_size=2000)
     )
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    stamp = clock.localtime().strftime("%Y%m%d-%H%M")
     return workbook_response(f"操作日志-{stamp}.xlsx", "操作日志", AUDIT_EXPORT_HEADERS, rows, widths=AUDIT_EXPORT_WIDTHS)
 
 

@@ -2,9 +2,9 @@
 import datetime as dt
 
 from django.urls import reverse
-from django.utils import timezone
 
 from rpms.accounts.models import Role
+from rpms.core import clock
 
 RETURNED_SHOWN_DAYS = 30
 
@@ -26,7 +26,7 @@ def dispatch_pending(user) -> list:
         if proposals:
             items.append(PendingItem(title="待确认的选派建议", url=reverse("dispatch:matching"), count=proposals))
     elif user.role == Role.DISTRICT_OFFICER:
-        since = timezone.now() - dt.timedelta(days=RETURNED_SHOWN_DAYS)
+        since = clock.now() - dt.timedelta(days=RETURNED_SHOWN_DAYS)
         returned = DispatchRequest.objects.filter(
             district__in=user.districts.values("pk"), status=RequestStatus.RETURNED, decided_at__gte=since
         ).count()

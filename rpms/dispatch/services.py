@@ -17,10 +17,10 @@ from dataclasses import asdict
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from rpms.accounts.models import Role
 from rpms.cities.selectors import policy_article
+from rpms.core import clock
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.geography.models import District, ResponsibilityUnit
@@ -208,7 +208,7 @@ def dispatch_request_accept(*, actor, request: DispatchRequest) -> DispatchReque
     before = _request_snapshot(request)
     request.move_to(RequestStatus.ACCEPTED)
     request.decided_by = actor
-    request.decided_at = timezone.now()
+    request.decided_at = clock.now()
     _clean(request)
     request.save()
     audit_log(
@@ -230,7 +230,7 @@ def dispatch_request_return(*, actor, request: DispatchRequest, reason: str) -> 
     request.move_to(RequestStatus.RETURNED)
     request.return_reason = reason
     request.decided_by = actor
-    request.decided_at = timezone.now()
+    request.decided_at = clock.now()
     _clean(request)
     request.save()
     audit_log(
@@ -253,7 +253,7 @@ def dispatch_request_withdraw(*, actor, request: DispatchRequest, note: str = ""
         raise Conflict(f"该申请当前状态为“{request.get_status_display()}”，不能撤回。", code="not_withdrawable")
     before = _request_snapshot(request)
     request.move_to(RequestStatus.WITHDRAWN)
-    request.withdrawn_at = timezone.now()
+    request.withdrawn_at = clock.now()
     if note:
         request.note = (request.note + "\n撤回说明：" + _text(note, label="撤回说明")).strip()[:TEXT_MAX]
     _clean(request)
@@ -275,7 +275,7 @@ def _discard_open_proposals(request_ids, *, actor) -> list[int]:
     if open_ids:
         Proposal.objects.filter(pk__in=open_ids).update(
             status=ProposalStatus.DISCARDED, decided_by=actor if getattr(actor, "is_authenticated", False) else None,
-            decided_at=timezone.now(),
+            decided_at=clock.now(),
         )
     return open_ids
 
@@ -332,7 +332,7 @@ def conflict_withdraw(*, actor, declaration: ConflictDeclaration) -> ConflictDec
     if declaration.withdrawn_at is not None:
         raise Conflict("该利益冲突申报已撤销。", code="already_withdrawn")
     before = snapshot(declaration)
-    declaration.withdrawn_at = timezone.now()
+    declaration.withdrawn_at = clock.now()
     declaration.withdrawn_by = actor if getattr(actor, "is_authenticated", False) else None
     _clean(declaration)
     declaration.save()
@@ -483,7 +483,7 @@ def matching_run(*, actor, city, request_ids=None) -> MatchingRun:
     for request in requests:
         if complete.get(request.pk, set()) >= {u.pk for u in request.units.all()}:
             request.move_to(RequestStatus.FULFILLED)
-            request.fulfilled_at = timezone.now()
+            request.fulfilled_at = clock.now()
             request.save(update_fields=["status", "fulfilled_at", "updated_at"])
             fulfilled.append(request.pk)
 
@@ -556,12 +556,12 @@ def proposal_confirm(*, actor, proposal: Proposal, start):
     proposal.move_to(ProposalStatus.CONFIRMED)
     proposal.appointment = appointment
     proposal.decided_by = actor if getattr(actor, "is_authenticated", False) else None
-    proposal.decided_at = timezone.now()
+    proposal.decided_at = clock.now()
     _clean(proposal)
     proposal.save(update_fields=["status", "appointment", "decided_by", "decided_at"])
     if _request_filled(request):
         request.move_to(RequestStatus.FULFILLED)
-        request.fulfilled_at = timezone.now()
+        request.fulfilled_at = clock.now()
         request.save(update_fields=["status", "fulfilled_at", "updated_at"])
     return appointment
 
@@ -651,7 +651,7 @@ def proposal_replace(*, actor, proposal: Proposal, planner: Planner, reason: str
     before = {"proposal": proposal.pk, "planner": proposal.planner_id, "status": proposal.status}
     proposal.move_to(ProposalStatus.REPLACED)
     proposal.decided_by = actor if getattr(actor, "is_authenticated", False) else None
-    proposal.decided_at = timezone.now()
+    proposal.decided_at = clock.now()
     _clean(proposal)
     proposal.save(update_fields=["status", "decided_by", "decided_at"])
     audit_log(

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rpms.accounts.models import Role
 from rpms.cities.models import City
 from rpms.cities.selectors import policy_article
+from rpms.core import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
 from rpms.core.params import is_digits
@@ -289,7 +290,7 @@ def run_detail(request, pk: int):
         "unfilled": run.unfilled,
         "is_admin": is_admin,
         "planners": selectors.planner_choices(city=city) if is_admin and open_count else [],
-        "today": timezone.localdate().isoformat(),
+        "today": clock.today().isoformat(),
         "requests": list(run.requests.select_related("district").order_by("pk")),
     })
 

@@ -172,7 +172,7 @@ class IssuedDocument(StatusTransitions, TimeStampedModel):
         stored acts; "ended" follows from the dates."""
         if self.status != DocumentStatus.VALID:
             return self.status
-        from . import clock
+        from rpms.core import clock
 
         return ENDED if self.ended_as_of(on or clock.today()) else DocumentStatus.VALID
 
@@ -188,7 +188,7 @@ class IssuedDocument(StatusTransitions, TimeStampedModel):
     @property
     def ended_note(self) -> str:
         """"2026-06-01 解除聘用合同" once ended, "2026-06-20 起退出派驻" for an ending still ahead, else ""."""
-        from . import clock
+        from rpms.core import clock
 
         if self.status != DocumentStatus.VALID:
             return ""

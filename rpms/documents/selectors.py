@@ -3,7 +3,8 @@ is the capability, and what it reveals (kind, title, number, city, date, holder 
 carries no personal data."""
 import re
 
-from . import clock
+from rpms.core import clock
+
 from .integrity import normalise_code
 from .models import ENDED, VERIFICATION_STATUS_LABELS, DocumentKind, DocumentStatus, IssuedDocument
 from .services import subject_key

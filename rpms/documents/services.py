@@ -9,6 +9,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from rpms.core import clock
 from rpms.core.errors import Conflict, DomainError
 
 from .integrity import canonical, content_hash, new_verification_code, refuse_personal_identifiers
@@ -77,7 +78,7 @@ def document_issue(
     refuse_personal_identifiers(snapshot)
     refuse_personal_identifiers({"title": title, "holder_name": holder_name}, path="document")
     subject_type, subject_id = subject_key(subject)
-    issued_at = issued_at or timezone.now()
+    issued_at = issued_at or clock.now()
     year = timezone.localtime(issued_at).year if timezone.is_aware(issued_at) else issued_at.year
     prefix = prefix or number_prefix(city, kind)
 
@@ -155,7 +156,7 @@ def document_revoke(*, actor, document: IssuedDocument, reason: str) -> IssuedDo
                 f"文书 {locked.number} 当前状态为“{locked.get_status_display()}”，不能撤销。", code="document_not_valid"
             )
         locked.move_to(DocumentStatus.REVOKED)
-        locked.revoked_at = timezone.now()
+        locked.revoked_at = clock.now()
         locked.revoked_by = _actor_user(actor)
         locked.revoke_reason = reason
         locked.full_clean(validate_unique=False, validate_constraints=False)

@@ -29,7 +29,7 @@ from ninja.files import UploadedFile
 
 from rpms.accounts.models import Role
 from rpms.core.api import auth_required, require_role
-from rpms.core.errors import DomainError, NotFound
+from rpms.core.errors import NotFound
 from rpms.core.params import db_int_param, month_param, year_param
 
 from . import selectors, services
@@ -330,7 +330,7 @@ def _changes(patch) -> dict:
 
 
 def _year_month(year, month):
-    from . import clock
+    from rpms.core import clock
 
     return year_param(year, label="年份", default=clock.today().year), month_param(month, label="月份")
 
@@ -395,7 +395,7 @@ def duty_record_unit_summary(request, year: str = "", month: str = ""):
 
 @router.get("/duty-records/calendar", auth=auth_required, response={200: JSON, **ERRORS}, summary="履职日历")
 def duty_record_calendar(request, year: str = "", month: str = "", planner: str = "", unit: str = ""):
-    from . import clock
+    from rpms.core import clock
 
     year = year_param(year, label="年份", default=clock.today().year)
     month = month_param(month, label="月份", default=clock.today().month)

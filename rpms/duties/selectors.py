@@ -14,9 +14,9 @@ from decimal import Decimal
 from django.db.models import Count, Prefetch, Q, Sum
 
 from rpms.accounts.models import Role
+from rpms.core import clock
 from rpms.core.errors import DomainError, NotFound
 
-from . import clock
 from .models import (
     DataMaterial,
     DataRequest,

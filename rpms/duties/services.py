@@ -9,14 +9,13 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
-from django.utils import timezone
 
 from rpms.accounts.models import Role
 from rpms.cities.selectors import policy_article
+from rpms.core import clock
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 
-from . import clock
 from .models import (
     MAX_HOURS_PER_RECORD,
     Addressee,
@@ -288,7 +287,7 @@ def duty_record_create(
 
     def body(stored):
         record = DutyRecord(city=unit.city, unit=unit, appointment=appointment, planner=appointment.planner,
-                            status=DutyStatus.SUBMITTED, submitted_at=timezone.now(), created_by=actor, **cleaned)
+                            status=DutyStatus.SUBMITTED, submitted_at=clock.now(), created_by=actor, **cleaned)
         _clean(record)
         record.save()
         for index, item in enumerate(stored):
@@ -402,7 +401,7 @@ def duty_record_confirm(*, actor, record: DutyRecord) -> DutyRecord:
         raise Conflict("该履职记录已确认。", code="duty_record_locked")
     before = snapshot(record, DUTY_FIELDS)
     record.move_to(DutyStatus.CONFIRMED)
-    record.confirmed_at = timezone.now()
+    record.confirmed_at = clock.now()
     record.confirmed_by = actor
     _clean(record)
     record.save()
@@ -424,7 +423,7 @@ def duty_record_query(*, actor, record: DutyRecord, question: str) -> DutyQuery:
             raise Conflict("该记录已有待答复的疑问。", code="duty_record_queried")
         raise Conflict("该履职记录已确认，已锁定。", code="duty_record_locked")
     before = snapshot(record, DUTY_FIELDS)
-    query = DutyQuery(record=record, question=question, asked_by=actor, asked_at=timezone.now())
+    query = DutyQuery(record=record, question=question, asked_by=actor, asked_at=clock.now())
     _clean(query)
     query.save()
     record.move_to(DutyStatus.QUERIED)
@@ -461,11 +460,11 @@ def duty_record_answer(*, actor, record: DutyRecord, answer: str, changes: dict 
     if query is not None:
         query.answer = answer
         query.answered_by = actor
-        query.answered_at = timezone.now()
+        query.answered_at = clock.now()
         _clean(query)
         query.save()
     record.move_to(DutyStatus.SUBMITTED)
-    record.submitted_at = timezone.now()
+    record.submitted_at = clock.now()
     _clean(record)
     record.save()
     audit_log(actor=actor, action="duties.duty_record_answer", obj=record, before=before,
@@ -527,7 +526,7 @@ def data_request_create(
         department=department, title=_text(title, label="所需资料", max_length=200, required=True),
         content=_text(content, label="资料内容及范围", max_length=5000, required=True),
         purpose=_text(purpose, label="用途", max_length=2000), needed_by=needed_by,
-        status=DataRequestStatus.SUBMITTED, submitted_at=timezone.now(), requested_by=actor,
+        status=DataRequestStatus.SUBMITTED, submitted_at=clock.now(), requested_by=actor,
     )
     _clean(request)
     request.save()
@@ -582,7 +581,7 @@ def data_request_deliver(*, actor, request: DataRequest, materials, note: str = 
         rows = _material_rows(request, stored, uploads, actor)
         request.move_to(DataRequestStatus.DELIVERED)
         request.delivery_note = note
-        request.answered_at = timezone.now()
+        request.answered_at = clock.now()
         request.answered_by = actor
         _clean(request)
         request.save()
@@ -632,7 +631,7 @@ def data_request_refuse(*, actor, request: DataRequest, reason: str) -> DataRequ
     before = snapshot(request, REQUEST_FIELDS)
     request.move_to(DataRequestStatus.REFUSED)
     request.refusal_reason = reason
-    request.answered_at = timezone.now()
+    request.answered_at = clock.now()
     request.answered_by = actor
     _clean(request)
     request.save()
@@ -653,7 +652,7 @@ def data_material_download(*, actor, material: DataMaterial) -> DataMaterial:
     if not material.is_public and not can_download_confidential(actor, request):
         raise NotFound("文件不存在或您无权下载。")
     log = DownloadLog(material=material, user=actor, user_repr=(actor.get_username() if actor else "")[:150],
-                      at=timezone.now(), ip=current_ip.get(), is_public=material.is_public)
+                      at=clock.now(), ip=current_ip.get(), is_public=material.is_public)
     _clean(log)
     log.save()
     step = "data_request" if material.is_public else "confidential_material"
@@ -733,7 +732,7 @@ def work_certificate_issue(*, actor, planner, start, end) -> WorkCertificate:
     city = planner.city
     article = policy_article(city, "work_certificate")
     issuer = _entity_name(actor)
-    now = timezone.now()
+    now = clock.now()
     certificate = WorkCertificate(
         city=city, planner=planner, period_start=basis["start"], period_end=basis["end"], issuer_name=issuer,
         issued_by=actor, issued_at=now, record_count=basis["record_count"], total_hours=basis["total_hours"],
@@ -747,7 +746,7 @@ def work_certificate_issue(*, actor, planner, start, end) -> WorkCertificate:
         "city_name": city.name,
         "bureau_name": city.bureau_name or city.name,
         "rulebook_title": city.rulebook_title,
-        "issued_on": timezone.localdate(now).isoformat(),
+        "issued_on": clock.localdate(now).isoformat(),
         # B14(4): the hiring entity's own certificate, on its own letterhead
         **document_issuer(city=city, kind="work_certificate", hiring_entity=issuer).context(),
         "articles": [article],
@@ -933,7 +932,7 @@ def extra_work_status_change(*, actor, work: ExtraWork, status: str, note: str =
     before = snapshot(work, EXTRA_FIELDS)
     work.move_to(status)
     work.status_note = note
-    work.status_changed_at = timezone.now()
+    work.status_changed_at = clock.now()
     _clean(work)
     work.save()
     audit_log(actor=actor, action="duties.extra_work_status", obj=work, before=before, after=snapshot(work, EXTRA_FIELDS),
@@ -967,7 +966,7 @@ def monitoring_feedback_file(*, actor, unit, source: str, title: str, descriptio
         description=_text(description, label="问题描述", max_length=5000, required=True),
         location=_text(location, label="位置", max_length=200),
         suggestion=_text(suggestion, label="处理建议", max_length=5000),
-        status=FeedbackStatus.SUBMITTED, submitted_at=timezone.now(), filed_by=actor,
+        status=FeedbackStatus.SUBMITTED, submitted_at=clock.now(), filed_by=actor,
     )
     _clean(feedback)
     feedback.save()
@@ -990,7 +989,7 @@ def monitoring_feedback_answer(*, actor, feedback: MonitoringFeedback, answer: s
     answered_on = _date(answered_on, label="答复日期", required=False) or clock.today()
     if answered_on > clock.today():
         raise DomainError("答复日期不能晚于今天。", code="invalid_date")
-    if answered_on < timezone.localdate(feedback.submitted_at):
+    if answered_on < clock.localdate(feedback.submitted_at):
         raise DomainError("答复日期不能早于反馈提交日期。", code="invalid_date")
     before = snapshot(feedback, FEEDBACK_FIELDS)
     feedback.answer = _text(answer, label="答复内容", max_length=5000, required=True)
@@ -998,7 +997,7 @@ def monitoring_feedback_answer(*, actor, feedback: MonitoringFeedback, answer: s
         feedback.department.name if feedback.department_id else _entity_name(actor)
     )
     feedback.answered_on = answered_on
-    feedback.answered_at = timezone.now()
+    feedback.answered_at = clock.now()
     feedback.answered_by = actor
     feedback.move_to(FeedbackStatus.ANSWERED)
     _clean(feedback)

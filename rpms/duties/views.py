@@ -13,11 +13,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rpms.accounts.models import Role
+from rpms.core import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.inputs import int_or_none
 from rpms.core.web import act, is_refusal
 
-from . import clock, selectors, services
+from . import selectors, services
 from .models import (
     Addressee,
     DataRequestStatus,

@@ -22,10 +22,11 @@ from ninja import Router, Schema, Status
 
 from rpms.accounts.models import Role
 from rpms.cities.models import City
+from rpms.core import clock
 from rpms.core.api import auth_required, require_role
 from rpms.core.errors import DomainError, Forbidden, NotFound
 
-from . import clock, permissions, selectors, services
+from . import permissions, selectors, services
 
 router = Router(tags=["补贴与费用"])
 

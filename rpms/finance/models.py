@@ -23,10 +23,10 @@ from django.db import models
 from django.db.models import F, Q
 
 from rpms.cities.models import PartialCycleRule
+from rpms.core import clock
 from rpms.core.models import TimeStampedModel
 from rpms.core.states import StatusTransitions
 
-from . import clock
 
 # --- allowances (P6(3)) ---------------------------------------------------------------------------
 

@@ -3,8 +3,8 @@ queries per user, whatever the number of rows."""
 from django.urls import reverse
 
 from rpms.accounts.models import Role
+from rpms.core import clock
 
-from . import clock
 
 
 def finance_pending(user) -> list:

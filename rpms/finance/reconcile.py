@@ -22,6 +22,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+from rpms.core import clock
+
 from .cycles import person_allowance_amount, person_cycles, persons_for, service_spans
 
 
@@ -60,8 +62,6 @@ def _note(*, planner, cycle, article, rate, units, closed, paid_rows, unpaid_row
 
 def reconcile_legacy_allowances(*, apps=None, today: dt.date | None = None) -> list:
     """Reconciles every legacy row not reconciled yet; returns the reconciliation records written."""
-    from django.utils import timezone
-
     if apps is None:
         from django.apps import apps as live_apps
 
@@ -72,7 +72,7 @@ def reconcile_legacy_allowances(*, apps=None, today: dt.date | None = None) -> l
     AppointmentTerm = apps.get_model("appointments", "AppointmentTerm")
     PolicyProfile = apps.get_model("cities", "PolicyProfile")
     ActionLog = apps.get_model("core", "ActionLog")
-    today = today or timezone.localdate()
+    today = today or clock.today()
 
     pending = list(
         Allowance.objects.filter(kind="legacy", reconciliation__isnull=True)

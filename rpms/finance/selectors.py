@@ -22,10 +22,11 @@ from rpms.accounts.models import Role
 from rpms.accounts.scoping import role_scope_q
 from rpms.appointments.models import Appointment
 from rpms.appointments.selectors import scope_q as appointment_scope_q
+from rpms.core import clock
 from rpms.core.errors import DomainError, NotFound
 from rpms.core.params import is_digits
 
-from . import clock, permissions
+from . import permissions
 from .models import (
     ALLOWANCE_OVERDUE,
     INSTALLMENT_OVERDUE,

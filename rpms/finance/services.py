@@ -11,16 +11,16 @@ import datetime as dt
 from django.db import transaction
 from django.db.models import Max, Prefetch, Sum
 from django.urls import reverse
-from django.utils import timezone
 
 from rpms.appointments.models import Appointment
 from rpms.cities.models import PolicyProfile
 from rpms.cities.selectors import policy_article
+from rpms.core import clock
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.registry.services import full_clean_or_refuse
 
-from . import clock, permissions
+from . import permissions
 from .cycles import person_allowance_amount, person_cycles, persons_for, service_spans
 from .models import (
     Allowance,
@@ -234,7 +234,7 @@ def allowance_pay(*, actor, allowance, paid_on, voucher_no) -> Allowance:
     allowance.move_to(AllowanceStatus.PAID)
     allowance.paid_on = paid_on
     allowance.voucher_no = voucher
-    allowance.paid_at = timezone.now()
+    allowance.paid_at = clock.now()
     allowance.paid_by = actor
     full_clean_or_refuse(allowance, validate_unique=False, validate_constraints=False)
     allowance.save(update_fields=["status", "paid_on", "voucher_no", "paid_at", "paid_by", "updated_at"])

@@ -16,11 +16,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rpms.accounts.models import Role
 from rpms.cities.models import City
 from rpms.cities.selectors import policy_article
+from rpms.core import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
 from rpms.core.web import is_refusal
 
-from . import clock, permissions, selectors, services
+from . import permissions, selectors, services
 from .cycles import PARTIAL_RULE_TEXT
 
 

@@ -7,10 +7,10 @@ from collections import defaultdict
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from rpms.accounts.models import Role
 from rpms.accounts.scoping import can_manage_district
+from rpms.core import clock
 from rpms.core.audit import audit_log
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 
@@ -337,7 +337,7 @@ def units_create_default(*, actor, city) -> int:
     )
     if not free:
         return 0
-    units = _create_units(city=city, district=None, groups=[(s.name, [s]) for s in free], now=timezone.now())
+    units = _create_units(city=city, district=None, groups=[(s.name, [s]) for s in free], now=clock.now())
     audit_log(
         actor=actor,
         action="geography.units_create_default",
@@ -383,7 +383,7 @@ def unit_merge(*, actor, subdistricts: list[Subdistrict], name: str) -> Responsi
         if {m.subdistrict_id for m in members} == picked_ids:
             raise DomainError(f"所选街道乡镇已组成责任单元“{only_unit.name}”。", code="already_one_unit")
 
-    now = timezone.now()
+    now = clock.now()
     moving = [m for m in open_members if m.subdistrict_id in picked_ids]
     emptied = [
         unit for unit, members in members_by_unit.items() if all(m.subdistrict_id in picked_ids for m in members)
@@ -440,7 +440,7 @@ def unit_split(
     if len(plan) < 2:
         raise DomainError("拆分后至少应有两个责任单元；只有一个街道乡镇的责任单元无需拆分。", code="nothing_to_split")
 
-    now = timezone.now()
+    now = clock.now()
     before = {"unit": _unit_picture(unit, current.values())}
     UnitMembership.objects.filter(pk__in=[m.pk for m in members]).update(left_at=now)
     unit.dissolved_at = now

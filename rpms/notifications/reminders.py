@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
 
+from rpms.core import clock
 from rpms.core.audit import audit_log
 
 from .services import notify
@@ -118,7 +118,7 @@ def reminders_send(*, city, today: dt.date | None = None, providers: list[Provid
     skipped, the others still deliver. E-mails leave after the run commits (notify's on_commit)."""
     from rpms.cities.selectors import policy_article
 
-    today = today or timezone.localdate()
+    today = today or clock.today()
     run = ReminderRun(city_code=city.code, today=today)
     for provider in providers if providers is not None else REMINDER_PROVIDERS:
         name = getattr(provider, "__name__", repr(provider))

@@ -21,8 +21,8 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.utils import timezone
 
+from rpms.core import clock
 from rpms.core.errors import DomainError, NotFound
 from rpms.core.jobs import enqueue, final_attempt
 
@@ -136,7 +136,7 @@ def _error_text(exc: Exception) -> str:
 def _record_failure(notes, exc: Exception, *, final: bool) -> None:
     fields = {"email_attempts": F("email_attempts") + 1, "email_error": _error_text(exc)}
     if final:
-        fields["email_failed_at"] = timezone.now()
+        fields["email_failed_at"] = clock.now()
     Notification.objects.filter(pk__in=[n.pk for n in notes], emailed_at__isnull=True).update(**fields)
 
 
@@ -174,7 +174,7 @@ def send_notification_emails(notification_ids: list[int]) -> int:
                 continue
             # Claim only if still un-e-mailed, so two workers never both mark the same row.
             Notification.objects.filter(pk=note.pk, emailed_at__isnull=True).update(
-                emailed_at=timezone.now(), email_attempts=F("email_attempts") + 1, email_error="",
+                emailed_at=clock.now(), email_attempts=F("email_attempts") + 1, email_error="",
             )
             sent += 1
     finally:
@@ -191,7 +191,7 @@ def pending_emails_requeue(*, older_than_minutes: int = 10, include_failed: bool
     """Queues again the e-mails of the last `days` days that were never attempted — their job could not be
     queued (Redis down at commit) — and, with `include_failed`, those whose retries ran out. E-mails between
     retries belong to their job and are left alone (no second copy). Returns how many notifications."""
-    now = timezone.now()
+    now = clock.now()
     pending = Notification.objects.filter(
         emailed_at__isnull=True, created_at__gte=now - timedelta(days=days),
         created_at__lte=now - timedelta(minutes=older_than_minutes),
@@ -223,7 +223,7 @@ def notification_mark_read(*, actor, notification_id: int) -> Notification:
     if note is None:
         raise NotFound()
     if note.read_at is None:
-        note.read_at = timezone.now()
+        note.read_at = clock.now()
         note.save(update_fields=["read_at"])
     return note
 
@@ -231,11 +231,11 @@ def notification_mark_read(*, actor, notification_id: int) -> Notification:
 @transaction.atomic
 def notification_mark_all_read(*, actor) -> int:
     """Mark every unread item of the actor read; returns how many."""
-    return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(read_at=timezone.now())
+    return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(read_at=clock.now())
 
 
 @transaction.atomic
 def notification_mark_many_read(*, actor, notification_ids: list[int]) -> int:
     """Mark the given items of the actor read (ids of other people's items are ignored); returns how many."""
     ids = [int(i) for i in notification_ids][:1000]
-    return Notification.objects.filter(recipient=actor, pk__in=ids, read_at__isnull=True).update(read_at=timezone.now())
+    return Notification.objects.filter(recipient=actor, pk__in=ids, read_at__isnull=True).update(read_at=clock.now())

@@ -15,9 +15,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from rpms.accounts.models import Role
-from rpms.appointments import clock
 from rpms.appointments.serving import serving_appointment
 from rpms.cities.selectors import policy_article
+from rpms.core import clock
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.core.uploads import proof_delete, proof_store
@@ -286,7 +286,7 @@ def opinion_interest_declare(*, actor, opinion: WrittenOpinion, has_conflict: bo
     before = _audit_state(opinion)
     opinion.interest_declaration = InterestDeclaration.CONFLICT if has_conflict else InterestDeclaration.NO_CONFLICT
     opinion.interest_note = note
-    opinion.interest_declared_at = timezone.now()
+    opinion.interest_declared_at = clock.now()
     _full_clean(opinion)
     opinion.save()
     article = policy_article(opinion.city, "opinion_interest")
@@ -544,7 +544,7 @@ def opinion_issue(*, actor, opinion: WrittenOpinion) -> WrittenOpinion:
         opinion.supersedes = previous
 
     before = _audit_state(opinion)
-    issued_at = timezone.now()
+    issued_at = clock.now()
     opinion.appointment = appointment
     opinion.hiring_entity_name = _entity_name(appointment, opinion.unit)
     content = opinion_content(opinion, issued_at=issued_at, article=article, interest_article=interest_article)
@@ -637,7 +637,7 @@ def opinion_mark_read(*, actor, opinion: WrittenOpinion) -> OpinionReceipt:
     existing = OpinionReceipt.objects.filter(opinion=opinion, user=actor).first()
     if existing is not None:
         return existing
-    receipt = OpinionReceipt(opinion=opinion, user=actor, read_at=timezone.now())
+    receipt = OpinionReceipt(opinion=opinion, user=actor, read_at=clock.now())
     _full_clean(receipt, validate_constraints=False, validate_unique=False)
     receipt.save()
     audit_log(

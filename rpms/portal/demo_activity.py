@@ -10,19 +10,18 @@ would create and skips it when present, so a second run creates nothing and writ
 What the rules do not allow is not faked:
 - appointments start at most `START_GRACE_DAYS` days ago and run a full first term, so no appointment
   expires within the warning window and duty records reach back only to the appointments' start;
-- the one overdue suggestion is submitted with the suggestions' own clock set to an earlier day (the
+- the one overdue suggestion is submitted with the system's clock moved to an earlier day (the
   service computes its receipt date and deadline from that clock); on that day nobody served the unit,
   so the service routes it to the district, as it would have."""
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.utils import timezone
 
 from rpms.accounts.models import User
+from rpms.core import clock
 from rpms.core.errors import DomainError
 from rpms.geography.models import Department, District, ResponsibilityUnit
 from rpms.registry.models import Planner, PoolStatus
@@ -163,20 +162,6 @@ def _unit(district: District, subdistrict_name: str) -> ResponsibilityUnit:
     )
 
 
-@contextlib.contextmanager
-def suggestions_clock_at(moment: dt.datetime):
-    """The suggestions' clock (rpms.suggestions.clock) reading `moment` for the duration."""
-    from rpms.suggestions import clock
-
-    saved = clock.now, clock.today
-    clock.now = lambda: moment
-    clock.today = lambda: timezone.localdate(moment)
-    try:
-        yield
-    finally:
-        clock.now, clock.today = saved
-
-
 class DemoActivity:
     def __init__(self, cities: dict, report: Report | None = None):
         self.cities = cities
@@ -222,7 +207,6 @@ class DemoActivity:
     # --- appointments (B19, P6(2)-(3)) ------------------------------------------------------------
 
     def _start(self) -> dt.date:
-        from rpms.appointments import clock
         from rpms.appointments.services import START_GRACE_DAYS
 
         # As early as the service accepts, so that the demo planner has a week of duty records.
@@ -431,7 +415,6 @@ class DemoActivity:
         )
 
     def duties(self) -> None:
-        from rpms.duties import clock
         from rpms.duties.models import DutyRecord
         from rpms.duties.services import duty_record_confirm, duty_record_create, duty_record_query
 
@@ -508,8 +491,8 @@ class DemoActivity:
             if Suggestion.objects.filter(unit=unit, content=content).exists():
                 continue
             if handling == "overdue":
-                moment = timezone.now() - dt.timedelta(days=OVERDUE_RECEIVED_DAYS_AGO)
-                with suggestions_clock_at(moment):
+                moment = clock.now() - dt.timedelta(days=OVERDUE_RECEIVED_DAYS_AGO)
+                with clock.moved_to(moment):
                     suggestion = self._try("逾期意见建议", suggestion_submit, actor=None, unit=unit, category=category,
                                            content=content)
                 if suggestion is not None:

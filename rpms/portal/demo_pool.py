@@ -10,7 +10,7 @@ every demo planner has its admission date, its dossier and the documents of its 
   with each member's original admission date and the document number of the admission decision), and a few
   are added by direct commission (定向委托) with the reason (rpms.registry).
 
-This history happened before today: it runs with every clock moved to its day (rpms.testing.clock), so
+This history happened before today: it runs with the system's clock moved to its day (rpms.core.clock), so
 calls, applications, notices and dossier events carry their own dates, the notice runs its full period,
 and everybody is in the pool before the demo's appointments start. The records the paths make are ordinary
 ones; they are then marked as fictional demo data (`planners_mark_fictional`).
@@ -28,10 +28,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from rpms.accounts.models import Role, User
+from rpms.core import clock
 from rpms.core.errors import DomainError
 from rpms.core.identity import id_number_checksum
 from rpms.registry.models import Planner
-from rpms.testing.clock import clock_at
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
 GIVEN = ["思源", "嘉宁", "明远", "若溪", "一凡", "子衿", "晓岚", "安然", "景行", "书言", "清和", "知微",
@@ -127,7 +127,7 @@ class DemoPool:
         self.cities = cities
         self.total = total
         self.report = report or PoolReport()
-        self.today = timezone.localdate()
+        self.today = clock.today()
         self.admins = {u.city.code: u for u in User.objects.filter(username__in=["city_admin", "pds_admin"]).select_related("city")}
 
     def _try(self, what: str, act, **kwargs):
@@ -167,12 +167,12 @@ class DemoPool:
             if len(missing) > BEIJING_COMMISSIONED else set()
         roster = [p for p in missing if p["index"] not in commissioned]
         if roster:
-            with clock_at(self._day(ROSTER_DAYS_AGO)):
+            with clock.moved_to(self._day(ROSTER_DAYS_AGO)):
                 done = self._try("名册导入（演示）", self._roster_import, city=city, people=roster)
             if done is not None:
                 self.report.add("roster_imported", done.imported_rows)
         for n, person in enumerate(p for p in missing if p["index"] in commissioned):
-            with clock_at(self._day(COMMISSION_DAYS_AGO - 3 * n, hour=15)):
+            with clock.moved_to(self._day(COMMISSION_DAYS_AGO - 3 * n, hour=15)):
                 if self._try(f"定向委托 {person['name']}", self._commission, city=city, person=person):
                     self.report.add("commissioned")
 
@@ -219,13 +219,13 @@ class DemoPool:
         admin = self.admins["pingdingshan"]
         rounds = OpenCall.objects.filter(city=city, title__startswith=CALL_TITLE.removesuffix("（演示）")).count()
         title = CALL_TITLE if not rounds else CALL_TITLE.replace("（演示）", f"（第 {rounds + 1} 批，演示）")
-        with clock_at(self._day(CALL_DAYS_AGO, hour=9)):
+        with clock.moved_to(self._day(CALL_DAYS_AGO, hour=9)):
             call = self._try("发布公开征集（演示）", self._call, city=city, admin=admin, title=title)
         if call is None:
             return
         applications = []
         for n, person in enumerate(missing):
-            with clock_at(self._day(CALL_DAYS_AGO - 1 - n % 8, hour=10, minute=n)):
+            with clock.moved_to(self._day(CALL_DAYS_AGO - 1 - n % 8, hour=10, minute=n)):
                 application = self._try(f"{person['name']} 申请入库", self._apply, city=city, call=call, person=person)
             if application is not None:
                 applications.append(application)
@@ -234,17 +234,17 @@ class DemoPool:
             return
         from rpms.recruitment.services import application_review, notice_close, notice_publish
 
-        with clock_at(self._day(REVIEW_DAYS_AGO, hour=15)):
+        with clock.moved_to(self._day(REVIEW_DAYS_AGO, hour=15)):
             for application in applications:
                 self._try(f"审核 {application.name}", application_review, actor=admin, application=application,
                           decision="approve", reason="专业背景、职称资历和实践经验符合入库条件（演示）。",
                           scores={"background": 88, "title": 85, "experience": 86, "local_familiarity": 80})
-        with clock_at(self._day(NOTICE_DAYS_AGO, hour=9)):
+        with clock.moved_to(self._day(NOTICE_DAYS_AGO, hour=9)):
             notice = self._try("发布入库公示（演示）", notice_publish, actor=admin, call=call,
                                title=f"{title.removesuffix('（演示）')}拟入库人员公示（演示）")
         if notice is None:
             return
-        with clock_at(timezone.make_aware(dt.datetime.combine(notice.end + dt.timedelta(days=1), dt.time(10, 0)))):
+        with clock.moved_to(timezone.make_aware(dt.datetime.combine(notice.end + dt.timedelta(days=1), dt.time(10, 0)))):
             admitted = self._try("公示期满办理入库（演示）", notice_close, actor=admin, notice=notice)
         if admitted:
             self.report.add("admitted_after_notice", len(admitted))
@@ -252,7 +252,7 @@ class DemoPool:
     def _call(self, *, city, admin, title):
         from rpms.recruitment.services import call_create
 
-        today = timezone.localdate()
+        today = clock.today()
         return call_create(
             actor=admin, city=city, title=title, deadline=today + dt.timedelta(days=CALL_OPEN_DAYS),
             requirements="面向规划、建筑、风景园林、市政交通等专业技术人员公开征集责任规划师，建立资源库（演示数据）。",

@@ -25,11 +25,11 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 
+from rpms.core import clock
 from rpms.core.errors import DomainError, NotFound
 from rpms.core.masking import mask_public_data
 from rpms.core.params import is_digits
 
-from . import clock
 
 API_PREFIX = "/api/v1/public/"
 SOURCE = "责任规划师管理信息系统"
@@ -384,7 +384,7 @@ def dataset_payload(dataset: Dataset, *, filters: dict, base_url: str) -> dict:
         "description": dataset.description,
         "fields": dataset.field_dicts(),
         "rows": public_rows(dataset, filters=filters, base_url=base_url),
-        "generated_at": timezone.localtime().isoformat(timespec="seconds"),
+        "generated_at": clock.localtime().isoformat(timespec="seconds"),
         "source": dataset.source_note(filters) if dataset.source_note else SOURCE,
     }
 

@@ -16,12 +16,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from rpms.cities.models import City
+from rpms.core import clock
 from rpms.core.errors import DomainError, NotFound
 from rpms.core.params import is_digits, page_number
 from rpms.geography import selectors as geography_selectors
 from rpms.geography.models import District
 
-from . import clock, geo, policies
+from . import geo, policies
 from .models import Announcement, AnnouncementAttachment, AnnouncementKind, Interpretation, PublicationStatus
 from .permissions import require_manager_reader
 

@@ -13,14 +13,14 @@ import datetime as dt
 import re
 
 from django.db import transaction
-from django.utils import timezone
 
 from rpms.cities.selectors import policy_article
+from rpms.core import clock
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError
 from rpms.registry.services import full_clean_or_refuse
 
-from . import clock, policies
+from . import policies
 from .models import (
     Announcement,
     AnnouncementAttachment,
@@ -130,7 +130,7 @@ def announcement_publish(*, actor, announcement: Announcement, publish_on: dt.da
     before = snapshot(announcement, ANNOUNCEMENT_FIELDS)
     announcement.move_to(PublicationStatus.PUBLISHED)
     announcement.publish_on = publish_on
-    announcement.published_at = timezone.now()
+    announcement.published_at = clock.now()
     announcement.published_by = actor if getattr(actor, "pk", None) else None
     full_clean_or_refuse(announcement)
     announcement.save()
@@ -150,7 +150,7 @@ def announcement_withdraw(*, actor, announcement: Announcement, reason: str) -> 
         raise Conflict("只有已发布的公告可以撤回。", code="announcement_not_published")
     before = snapshot(announcement, ANNOUNCEMENT_FIELDS)
     announcement.move_to(PublicationStatus.WITHDRAWN)
-    announcement.withdrawn_at = timezone.now()
+    announcement.withdrawn_at = clock.now()
     announcement.withdrawn_by = actor if getattr(actor, "pk", None) else None
     announcement.withdraw_reason = _text(reason, label="撤回原因", max_length=500)
     full_clean_or_refuse(announcement)
@@ -290,7 +290,7 @@ def interpretation_publish(*, actor, interpretation: Interpretation) -> Interpre
     interpretation.articles = articles_clean(interpretation.city, interpretation.articles)
     before = snapshot(interpretation, INTERPRETATION_FIELDS)
     interpretation.move_to(PublicationStatus.PUBLISHED)
-    interpretation.published_at = timezone.now()
+    interpretation.published_at = clock.now()
     interpretation.published_by = actor if getattr(actor, "pk", None) else None
     full_clean_or_refuse(interpretation)
     interpretation.save()
@@ -309,7 +309,7 @@ def interpretation_withdraw(*, actor, interpretation: Interpretation, reason: st
         raise Conflict("只有已发布的政策解读可以撤回。", code="interpretation_not_published")
     before = snapshot(interpretation, INTERPRETATION_FIELDS)
     interpretation.move_to(PublicationStatus.WITHDRAWN)
-    interpretation.withdrawn_at = timezone.now()
+    interpretation.withdrawn_at = clock.now()
     interpretation.withdrawn_by = actor if getattr(actor, "pk", None) else None
     interpretation.withdraw_reason = _text(reason, label="撤回原因", max_length=500)
     full_clean_or_refuse(interpretation)

@@ -10,12 +10,13 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from rpms.core import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
 from rpms.core.inputs import date_value
 from rpms.core.web import act, is_refusal
 
-from . import clock, opendata, policies, selectors, services
+from . import opendata, policies, selectors, services
 from .models import AnnouncementKind
 from .permissions import is_publisher
 

@@ -5,10 +5,10 @@ from django.db import models
 from django.db.models import F, Q
 
 from rpms.cities.vocabulary import DegreeLevel, TitleLevel
+from rpms.core import clock
 from rpms.core.models import TimeStampedModel
 from rpms.core.states import StatusTransitions
 
-from . import clock
 
 
 class CallKind(models.TextChoices):

@@ -25,13 +25,13 @@ from rpms.cities.eligibility import code_list as _code_list
 from rpms.cities.eligibility import eligibility_check, facts_from_data
 from rpms.cities.selectors import policy_article
 from rpms.cities.vocabulary import DegreeLevel, TitleLevel
+from rpms.core import clock
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.geography.models import District
 from rpms.registry.models import DossierEventKind, Planner, PlannerKind, PlannerSource, PoolStatus, TeamMember
 from rpms.registry.services import dossier_event_record, full_clean_or_refuse, specialties_check, team_members_clean
 
-from . import clock
 from .models import (
     SCORE_KEYS,
     SCORE_MAX,
@@ -59,7 +59,7 @@ _PHONE_RE = re.compile(r"(\+?86[\s\-]?)?(1[3-9]\d{9}|0\d{2,3}[\s\-]?\d{7,8}([\s\
 
 
 def _now():
-    return timezone.now()
+    return clock.now()
 
 
 def _text(value, *, label: str, max_length: int, required: bool = False, code: str = "invalid_field") -> str:

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rpms.accounts.models import Role
 from rpms.cities.models import City
 from rpms.cities.vocabulary import DegreeLevel, TitleLevel
+from rpms.core import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.masking import mask_id_number, mask_mobile
 from rpms.core.ratelimit import client_key, rate_limit_hit
@@ -25,7 +26,7 @@ from rpms.core.web import act, is_refusal
 
 from rpms.registry import limits
 
-from . import clock, selectors, services
+from . import selectors, services
 from .api import objection_rate
 from .models import SCORE_KEYS, ApplicationStatus, CallKind
 

@@ -35,6 +35,7 @@ from django.utils import timezone
 from rpms.accounts.models import Role
 from rpms.accounts.scoping import role_scope_q
 from rpms.cities.limits import IN_PRINCIPLE, STRICTNESS_LABELS, is_in_principle, limit_article, limit_label
+from rpms.core import clock
 from rpms.core import hooks
 from rpms.core.audit import _jsonable, audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
@@ -154,7 +155,7 @@ def limit_exceeded(*, actor, city, limit: str, refusal: DomainError, waiver: Wai
         raise Conflict(f"该事项已有待审批的例外申请（#{twin.pk}，{_who(twin.requested_by)}于"
                        f"{timezone.localtime(twin.requested_at):%Y-%m-%d} 提出），请等待{city.name}市级主管部门审批。",
                        code="exception_pending", details={"exception": twin.pk})
-    now = timezone.now()
+    now = clock.now()
     granting = is_decider(actor, city)
     district = getattr(unit, "district", None)
     record = LimitException(
@@ -207,7 +208,7 @@ def exceptions_performed(*, waiver: Waiver | None, result, planner=None) -> list
     records = list(waiver.used)
     if waiver.granted is not None and waiver.granted not in records:
         records.append(waiver.granted)  # approved, though the limit no longer bit when performed
-    now = timezone.now()
+    now = clock.now()
     for record in records:
         record.result_type = result._meta.label_lower
         record.result_id = str(result.pk)
@@ -239,7 +240,7 @@ def exceptions_lapse(*, source, actor, note: str) -> list[int]:
     (nothing is left to approve). Inside that act's transaction, which audits it; returns their ids."""
     records = list(LimitException.objects.select_for_update().filter(
         source_type=source._meta.label_lower, source_id=str(source.pk), status=ExceptionStatus.PENDING))
-    now = timezone.now()
+    now = clock.now()
     for record in records:
         record.move_to(ExceptionStatus.LAPSED)
         record.decided_by = actor if getattr(actor, "is_authenticated", False) else None
@@ -285,7 +286,7 @@ def limit_exception_approve(*, actor, exception, note: str = "") -> LimitExcepti
     before = snapshot(record, SNAPSHOT_FIELDS)
     record.move_to(ExceptionStatus.APPROVED)
     record.decided_by = actor
-    record.decided_at = timezone.now()
+    record.decided_at = clock.now()
     record.decision_note = note
     record.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"])
     audit_log(
@@ -319,7 +320,7 @@ def limit_exception_refuse(*, actor, exception, reason: str) -> LimitException:
     before = snapshot(record, SNAPSHOT_FIELDS)
     record.move_to(ExceptionStatus.REFUSED)
     record.decided_by = actor
-    record.decided_at = timezone.now()
+    record.decided_at = clock.now()
     record.decision_note = reason
     record.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"])
     audit_log(

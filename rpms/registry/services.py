@@ -6,10 +6,10 @@ pool on a listed ground (P5(3), P5(4)). Admission from a public notice is recrui
 Every service writes one audit row; the dossier (个人档案, P5(2)) rows are written alongside."""
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from rpms.cities.vocabulary import DegreeLevel, TitleLevel
 from rpms.cities.selectors import policy_article
+from rpms.core import clock
 from rpms.core import hooks
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden
@@ -30,7 +30,7 @@ def dossier_event_record(*, planner: Planner, kind: str, article: str, summary: 
     event = DossierEvent(
         planner=planner,
         kind=kind,
-        occurred_at=occurred_at or timezone.now(),
+        occurred_at=occurred_at or clock.now(),
         article=article,
         summary=summary[:500],
         actor=actor if is_user else None,
@@ -261,7 +261,7 @@ def planner_commission(*, actor, city, reason: str, name: str, familiar_district
         )
         limits.limit_exceeded(actor=actor, city=city, limit=ELIGIBILITY, refusal=refusal, waiver=waiver,
                               subject_label=subject_label, shortfall=failures)
-    now = timezone.now()
+    now = clock.now()
     planner = Planner(city=city, name=name, pool_status=PoolStatus.ACTIVE, source=PlannerSource.COMMISSION,
                       admitted_at=now, **fields)
     full_clean_or_refuse(planner)
@@ -341,7 +341,7 @@ def planner_leave_request(*, actor, planner: Planner, note: str) -> Planner:
     note = (note or "").strip()
     if not note:
         raise DomainError("请说明申请退出的原因。", code="note_required")
-    if planner.events.filter(kind=DossierEventKind.LEAVE_REQUESTED, occurred_at__gt=planner.admitted_at or timezone.now()).exists():
+    if planner.events.filter(kind=DossierEventKind.LEAVE_REQUESTED, occurred_at__gt=planner.admitted_at or clock.now()).exists():
         raise Conflict("您已提交退出申请，请等待市级主管部门办理。", code="leave_already_requested")
     ground = planner.city.policy.removal_ground(LEAVE_GROUND) or {}
     article = ground.get("article", "")
@@ -377,7 +377,7 @@ def planner_remove_apply(*, actor, planner: Planner, ground: str, note: str = ""
     note = (note or "").strip()
     fields = ["pool_status", "removed_at", "removal_ground", "removal_note"]
     before = snapshot(planner, fields=fields)
-    now = occurred_at or timezone.now()
+    now = occurred_at or clock.now()
     planner.move_to(PoolStatus.REMOVED, field="pool_status")
     planner.removed_at = now
     planner.removal_ground = ground_code
@@ -416,7 +416,7 @@ def planners_mark_fictional(*, actor, city, planners) -> int:
     ids = sorted({p.pk for p in planners if not p.is_fictional and p.city_id == city.pk})
     if not ids:
         return 0
-    Planner.objects.filter(pk__in=ids).update(is_fictional=True, updated_at=timezone.now())
+    Planner.objects.filter(pk__in=ids).update(is_fictional=True, updated_at=clock.now())
     audit_log(actor=actor, action="registry.planners_mark_fictional", obj=city, after={"planners": ids}, city_code=city.code,
               summary=f"{len(ids)} 名责任规划师标记为演示数据（虚构）")
     return len(ids)

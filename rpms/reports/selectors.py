@@ -49,6 +49,7 @@ from django.utils import timezone
 from rpms.accounts.models import Role
 from rpms.accounts.scoping import is_city_wide, visible_district_ids
 from rpms.cities.selectors import policy_article
+from rpms.core import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
 
 FIRST_YEAR = 2000
@@ -132,7 +133,7 @@ LABELS = {
 
 
 def _today() -> dt.date:
-    return timezone.localdate()
+    return clock.today()
 
 
 def _local_midnight(day: dt.date) -> dt.datetime:
@@ -781,7 +782,7 @@ def city_statistics(*, city, year, districts=None, city_level: bool = True, toda
         "year": year,
         "article": policy_article(city, "statistics"),
         "period": period.as_dict(),
-        "generated_at": timezone.localtime().isoformat(timespec="seconds"),
+        "generated_at": clock.localtime().isoformat(timespec="seconds"),
         "scope": {
             "whole_city": district_ids is None,
             "districts": [d.code for d in chosen],

@@ -25,6 +25,7 @@ from typing import Any
 from ninja import Router, Schema, Status
 
 from rpms.accounts.models import Role
+from rpms.core import clock
 from rpms.core.api import auth_required, json_object_body, public_answer, require_role
 from rpms.core.errors import DomainError, NotFound
 from rpms.core.masking import mask_mobile
@@ -32,7 +33,7 @@ from rpms.core.params import limit_offset, page_number
 from rpms.core.uploads import proof_response
 from rpms.geography.models import Department, ResponsibilityUnit
 
-from . import clock, permissions, selectors, services
+from . import permissions, selectors, services
 from .throttle import lookup_rate_hit, submit_rate_hit
 
 router = Router(tags=["居民意见建议"])

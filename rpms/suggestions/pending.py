@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from rpms.accounts.models import Role
 from rpms.appointments.models import Appointment
+from rpms.core import clock
 
-from . import clock
 from .models import Suggestion, WorkProposal, WorkProposalStatus
 from .selectors import overdue_q, pending_q
 

@@ -12,8 +12,8 @@
 from rpms.accounts.models import Role
 from rpms.accounts.scoping import can_manage_district
 from rpms.appointments.serving import serving_appointment
+from rpms.core import clock
 
-from . import clock
 
 
 def _authenticated(user) -> bool:

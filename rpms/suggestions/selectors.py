@@ -20,10 +20,10 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, Prefetch, Q
 from rpms.accounts.models import Role
 from rpms.accounts.scoping import role_scope_q
 from rpms.appointments.models import Appointment
+from rpms.core import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.geography.models import Department, ResponsibilityUnit, UnitMembership
 
-from . import clock
 from .models import (
     Suggestion, SuggestionReply, SuggestionStatus, WorkProposal, WorkProposalStatus, awaiting_release_q, released_q,
 )

@@ -33,12 +33,13 @@ from django.db import transaction
 from rpms.accounts.models import Role
 from rpms.appointments.serving import serving_appointment, unit_appointments
 from rpms.cities.selectors import policy_article, policy_window_end
+from rpms.core import clock
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden
 from rpms.core.identity import validate_mobile
 from rpms.core.uploads import proof_check, proof_delete, proof_store
 
-from . import clock, permissions
+from . import permissions
 from .models import (
     Suggestion,
     SuggestionCategory,

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from rpms.accounts.models import Role
 from rpms.cities.models import City
+from rpms.core import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
 from rpms.core.masking import mask_mobile
@@ -28,7 +29,7 @@ from rpms.core.web import act, is_refusal
 from rpms.geography.selectors import subdistrict_search
 from rpms.workdays.selectors import add_working_days
 
-from . import clock, permissions, selectors, services
+from . import permissions, selectors, services
 from .models import SuggestionCategory, SuggestionStatus, WorkProposalStatus
 from .throttle import lookup_rate_hit, submit_rate_hit
 

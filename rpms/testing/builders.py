@@ -35,7 +35,7 @@ def signed_pdf(name: str = "signed-contract.pdf", content: bytes = SIGNED_PDF) -
 
 
 def _today() -> dt.date:
-    from rpms.appointments import clock
+    from rpms.core import clock
 
     return clock.today()
 
@@ -223,7 +223,7 @@ def roster_upload(rows: list[dict], *, name: str = "名册.xlsx") -> SimpleUploa
 
 def pool_import_roster(*, city, people: list[dict], admitted_on: list[dt.date], admin=None, evidence: str = "测试规划委〔{year}〕{n}号"):
     """名册导入 of existing members (`people`: person_data dicts), each admitted on its `admitted_on` day with its
-    evidence (issue #12 5d). Runs on today's clock (move it with rpms.testing.clock.clock_at). Returns the
+    evidence (issue #12 5d). Runs on today's clock (move it with rpms.core.clock.moved_to). Returns the
     planners, in the order of `people`."""
     from rpms.registry.models import Planner
     from rpms.registry.roster_import import roster_import_run, roster_import_upload
@@ -259,19 +259,19 @@ def pool_commission(*, city, person: dict, admin=None, reason: str = "测试：�
 def pool_admit_by_notice(*, city, people: list[dict], start: dt.date, admin=None, title: str = "") -> list:
     """P5(1)-(2): a call published on `start`, each person registers and applies the next day (with a proof),
     the city administrator reviews two days later and publishes the notice the day after for the policy's
-    working days, and closes it the day after it ends — every step on its own day (rpms.testing.clock).
+    working days, and closes it the day after it ends — every step on its own day (rpms.core.clock).
     Returns the admitted planners in the order of `people`; the admission is the day after the notice ends."""
     from rpms.accounts.models import Role
     from rpms.accounts.services import user_create
+    from rpms.core import clock
     from rpms.recruitment import services as recruitment
-    from rpms.testing.clock import clock_at
 
     admin = admin or city_admin_for(city)
-    with clock_at(start, hour=9):
+    with clock.moved_to(start, hour=9):
         call = recruitment.call_create(actor=admin, city=city, title=title or f"测试公开征集 {next(_seq)}",
                                        deadline=start + dt.timedelta(days=10))
     applications = []
-    with clock_at(start + dt.timedelta(days=1)):
+    with clock.moved_to(start + dt.timedelta(days=1)):
         for person in people:
             user = user_create(actor=None, username=_username("b_applicant"), password=None, role=Role.PLANNER,
                                city=city, display_name=person["name"])
@@ -279,14 +279,14 @@ def pool_admit_by_notice(*, city, people: list[dict], start: dt.date, admin=None
             recruitment.proof_add(actor=user, application=application, file=signed_pdf("学历证书.pdf", PROOF_PDF),
                                   label="学历证书")
             applications.append(application)
-    with clock_at(start + dt.timedelta(days=3), hour=15):
+    with clock.moved_to(start + dt.timedelta(days=3), hour=15):
         for application in applications:
             recruitment.application_review(actor=admin, application=application, decision="approve",
                                            scores={"background": 90, "title": 90, "experience": 90,
                                                    "local_familiarity": 90})
-    with clock_at(start + dt.timedelta(days=4), hour=9):
+    with clock.moved_to(start + dt.timedelta(days=4), hour=9):
         notice = recruitment.notice_publish(actor=admin, call=call)
-    with clock_at(notice.end + dt.timedelta(days=1)):
+    with clock.moved_to(notice.end + dt.timedelta(days=1)):
         admitted = recruitment.notice_close(actor=admin, notice=notice)
     by_name = {p.name: p for p in admitted}
     return [by_name[p["name"]] for p in people]

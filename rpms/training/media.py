@@ -27,8 +27,8 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
-from django.utils import timezone
 
+from rpms.core import clock
 from rpms.core.errors import DomainError
 from rpms.core.uploads import (
     clean_original_name,
@@ -152,7 +152,7 @@ def material_store(uploaded) -> StoredMaterial:
     name (never overwriting, not world-readable)."""
     fmt = material_check(uploaded)
     root = private_root()
-    today = timezone.localdate()
+    today = clock.today()
     relative = PurePosixPath(FOLDER, f"{today:%Y}", f"{today:%m}", uuid.uuid4().hex + FORMATS[fmt]["extension"])
     target = root.joinpath(*relative.parts)
     target.parent.mkdir(parents=True, exist_ok=True)

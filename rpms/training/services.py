@@ -15,9 +15,9 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
 
 from rpms.cities.selectors import policy_article
+from rpms.core import clock
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.registry.models import DossierEventKind, Planner
@@ -46,7 +46,7 @@ EVIDENCE_FOLDER = "training"
 
 
 def today() -> dt.date:
-    return timezone.localdate()
+    return clock.today()
 
 
 def parse_hours(value, *, maximum: Decimal, label: str = "学时") -> Decimal:
@@ -197,7 +197,7 @@ def course_publish(*, actor, course, published: bool) -> Course:
     before = snapshot(course, ["published", "published_at"])
     course.published = bool(published)
     if published:
-        course.published_at = timezone.now()
+        course.published_at = clock.now()
     course.save(update_fields=["published", "published_at", "updated_at"])
     audit_log(actor=actor, action="training.course_publish" if published else "training.course_unpublish", obj=course,
               before=before, after=snapshot(course, ["published", "published_at"]),
@@ -277,7 +277,7 @@ def course_enrol(*, actor, course) -> Enrolment:
         raise NotFound()
     if Enrolment.objects.filter(course=course, planner=planner).exists():
         raise Conflict("您已报名该课程。", code="already_enrolled")
-    enrolment = Enrolment(course=course, planner=planner, enrolled_at=timezone.now())
+    enrolment = Enrolment(course=course, planner=planner, enrolled_at=clock.now())
     full_clean_or_refuse(enrolment, validate_constraints=False)
     try:
         with transaction.atomic():
@@ -313,7 +313,7 @@ def material_open(*, actor, material) -> MaterialProgress | None:
     progress = _progress(enrolment, material)
     if progress.opened_at is not None:
         return progress
-    progress.opened_at = timezone.now()
+    progress.opened_at = clock.now()
     progress.save(update_fields=["opened_at"])
     course = material.course
     audit_log(actor=actor, action="training.material_open", obj=course,
@@ -341,7 +341,7 @@ def material_finish(*, actor, material) -> MaterialProgress:
         raise Conflict("请先打开并学习该材料，再标记为已学完。", code="material_not_opened")
     if progress.finished_at is not None:
         raise Conflict("该材料已标记为已学完。", code="material_already_finished")
-    progress.finished_at = timezone.now()
+    progress.finished_at = clock.now()
     progress.save(update_fields=["finished_at"])
     audit_log(actor=actor, action="training.material_finish", obj=course,
               after={"enrolment": enrolment.pk, "material": material.pk, "finished_at": progress.finished_at},
@@ -352,8 +352,8 @@ def material_finish(*, actor, material) -> MaterialProgress:
 
 def _complete(*, actor, course, enrolment, confirmed_by, how: str) -> TrainingRecord:
     """Completes an enrolment and credits the course's hours once (a confirmed TrainingRecord)."""
-    now = timezone.now()
-    day = timezone.localdate(now)
+    now = clock.now()
+    day = clock.localdate(now)
     record = TrainingRecord(
         city=course.city, planner=enrolment.planner, year=day.year, hours=course.hours, source=TrainingSource.COURSE,
         title=course.title, date=day, provider=course.city.bureau_name or course.city.name, course=course,
@@ -427,7 +427,7 @@ def course_attendance_confirm(*, actor, course, planners) -> list[TrainingRecord
     if done:
         raise Conflict(f"{'、'.join(done)}已计入本课程学时，不能重复计入。", code="course_already_credited")
     records = []
-    now = timezone.now()
+    now = clock.now()
     for pk in ids:
         enrolment = enrolments.get(pk)
         if enrolment is None:
@@ -478,7 +478,7 @@ def training_record_create(*, actor, planner, source, title, date, hours, provid
     )
     if is_manager and not is_self:
         record.move_to(RecordStatus.CONFIRMED)
-        record.confirmed_at = timezone.now()
+        record.confirmed_at = clock.now()
         record.confirmed_by = actor
     stored = proof_store(evidence, folder=EVIDENCE_FOLDER) if evidence else None
     try:
@@ -523,7 +523,7 @@ def training_record_confirm(*, actor, record) -> TrainingRecord:
         raise Conflict(f"该记录{record.get_status_display()}，不能再确认。", code="record_not_pending")
     before = snapshot(record, ["status", "confirmed_at", "confirmed_by"])
     record.move_to(RecordStatus.CONFIRMED)
-    record.confirmed_at = timezone.now()
+    record.confirmed_at = clock.now()
     record.confirmed_by = actor
     record.save(update_fields=["status", "confirmed_at", "confirmed_by", "updated_at"])
     _credit(record, actor=actor, how="市级主管部门确认")
@@ -619,7 +619,7 @@ def training_certificate_issue(*, actor, planner, year) -> TrainingCertificate:
         return previous
     city = planner.city
     article = policy_article(city, "training")
-    now = timezone.now()
+    now = clock.now()
     by_source: dict[str, Decimal] = {}
     for r in records:
         by_source[r.get_source_display()] = by_source.get(r.get_source_display(), Decimal(0)) + r.hours
@@ -628,7 +628,7 @@ def training_certificate_issue(*, actor, planner, year) -> TrainingCertificate:
         "city_name": city.name,
         "bureau_name": city.bureau_name or city.name,
         "rulebook_title": city.rulebook_title,
-        "issued_on": timezone.localdate(now).isoformat(),
+        "issued_on": clock.localdate(now).isoformat(),
         **document_issuer(city=city, kind="training_certificate").context(),
         "articles": [article],
         "article_note": f"依据{city.rulebook_title or '本市责任规划师制度'}（{article}），根据本系统已确认的继续教育学时记录出具。",

@@ -7,12 +7,12 @@ streamed with Range support) and completion. City administrator: courses and the
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rpms.accounts.models import Role
 from rpms.cities.models import City
 from rpms.cities.selectors import policy_article
+from rpms.core import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
 from rpms.core.params import is_digits
@@ -68,7 +68,7 @@ def planner_page(request, pk):
         "is_self": is_self,
         "can_record": is_self or permissions.is_course_manager(request.user, planner.city),
         "can_certify": is_self or permissions.is_course_manager(request.user, planner.city),
-        "this_year": timezone.localdate().year,
+        "this_year": clock.today().year,
         "article": policy_article(planner.city, "training"),
     })
 
@@ -113,7 +113,7 @@ def record_list(request):
     if params.get("export") == "xlsx":
         rows = ([r.planner.name, r.year, r.date, r.get_source_display(), r.title, r.provider, r.hours,
                  r.get_status_display(), r.confirmed_by_label, r.confirmed_at] for r in queryset.iterator(chunk_size=1000))
-        return workbook_response(f"{city.name}继续教育学时-{timezone.localdate().isoformat()}", "继续教育学时",
+        return workbook_response(f"{city.name}继续教育学时-{clock.today().isoformat()}", "继续教育学时",
                                  RECORD_HEADERS, rows)
     records = list(queryset[: selectors.LIST_LIMIT])
     return render(request, "training/record_list.html", {
@@ -163,7 +163,7 @@ def record_new(request):
         "form": form, "error": sent.error, "planners": planners, "own": own,
         "sources": [(TrainingSource.PRACTICE, TrainingSource.PRACTICE.label),
                     (TrainingSource.EXTERNAL, TrainingSource.EXTERNAL.label)],
-        "today": timezone.localdate(),
+        "today": clock.today(),
     }, status=sent.status)
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
 
+from rpms.core import clock
 from rpms.core.errors import DomainError
 
 from .models import CalendarDay, CalendarYear
@@ -439,9 +440,7 @@ class YearRow:
 
 def calendar_year_list(*, first_year: int = 2024, last_year: int | None = None) -> list[YearRow]:
     """Every year from first_year to last_year (default: next year), plus any other entered year (one query)."""
-    from django.utils import timezone
-
-    last_year = last_year or timezone.localdate().year + 1
+    last_year = last_year or clock.today().year + 1
     entered = {
         row.year: row
         for row in CalendarYear.objects.select_related("entered_by").annotate(

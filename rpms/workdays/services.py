@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from rpms.accounts.models import Role
+from rpms.core import clock
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 
@@ -80,7 +80,7 @@ def calendar_year_enter(*, actor, year: int, source: str, notice_text: str) -> C
     calendar_year.source = source
     calendar_year.notice_text = notice_text
     calendar_year.entered_by = actor
-    calendar_year.entered_at = timezone.now()
+    calendar_year.entered_at = clock.now()
     try:
         calendar_year.full_clean()
     except ValidationError as exc:

@@ -93,7 +93,7 @@ def open_call(admin, city, *, deadline, title=None):
 
 def notice_with_candidates(admin, city, *, start, names):
     """A published call, approved applications for `names` and their public notice starting `start`
-    (the recruitment clock must already read `start`). Returns (notice, {name: application})."""
+    (the system's clock must already read `start`). Returns (notice, {name: application})."""
     from rpms.recruitment import services
 
     call = open_call(admin, city, deadline=start + dt.timedelta(days=10))

@@ -1,8 +1,8 @@
 """Browser tests (issue #7): Playwright's sync API driving Debian's chromium (/usr/bin/chromium, never a
 downloaded browser) against pytest-django's `live_server`.
 
-- The live server runs in a thread of this process, so the tests may move a module clock with
-  monkeypatch and call services directly; every test that uses `live_server` gets a transactional
+- The live server runs in a thread of this process, so the tests may move the system's clock (the root
+  `clock` fixture) and call services directly; every test that uses `live_server` gets a transactional
   database (pytest-django), and the root conftest's personas (built on `db`) work there too.
 - Playwright's sync API keeps an event loop running in the test thread; Django refuses ORM calls from a
   thread with a running loop unless DJANGO_ALLOW_ASYNC_UNSAFE is set (set below, for this folder only).
@@ -133,19 +133,18 @@ def login(page, user, *, password: str = PASSWORD):
 
 
 @pytest.fixture
-def public_pages(monkeypatch, beijing, haidian, city_admin, district_haidian):
+def public_pages(clock, beijing, haidian, city_admin, district_haidian):
     """Data behind the public pages (an open notice, a filed appointment in 万寿路街道's unit, a
     suggestion with a public reply) and the list of (label, path) to audit. Pages of apps that are not
     built yet (/info/map/, /cases/) are listed; the tests skip a page that answers 404 and say so."""
     import datetime as dt
 
-    from rpms.recruitment import clock
     from rpms.suggestions.services import suggestion_reply, suggestion_submit
 
     from .builders import appoint, notice_with_candidates, pool_member, unit_of
 
     notice_start = dt.date(2026, 11, 2)
-    monkeypatch.setattr(clock, "today", lambda: notice_start)
+    clock.set(notice_start)
     notice, _ = notice_with_candidates(city_admin, beijing, start=notice_start, names=["孙测试", "周测试"])
     unit = unit_of(beijing, "110108001")
     planner = pool_member(beijing, "岳晓明", districts=[haidian], with_account=True)

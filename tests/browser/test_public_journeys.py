@@ -102,11 +102,9 @@ NOTICE_START = dt.date(2026, 11, 2)
 
 
 def test_a_member_of_the_public_objects_to_a_candidate_and_is_refused_after_the_window(
-    pages, monkeypatch, beijing, city_admin
+    pages, clock, beijing, city_admin
 ):
-    from rpms.recruitment import clock
-
-    monkeypatch.setattr(clock, "today", lambda: NOTICE_START)
+    clock.set(NOTICE_START)
     notice, applications = notice_with_candidates(city_admin, beijing, start=NOTICE_START, names=["孙测试", "周测试"])
     target = applications["周测试"]
 
@@ -132,7 +130,7 @@ def test_a_member_of_the_public_objects_to_a_candidate_and_is_refused_after_the_
 
     # The window ends; the form still open in the browser is refused with the reason, in Chinese.
     after = notice.end + dt.timedelta(days=1)
-    monkeypatch.setattr(clock, "today", lambda: after)
+    clock.set(after)
     page.get_by_label("被反映人选").select_option(str(target.pk))
     page.get_by_label("反映内容").fill("再次反映：工作年限不实。")
     page.get_by_label("联系人", exact=True).fill("吴先生")

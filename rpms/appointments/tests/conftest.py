@@ -1,7 +1,6 @@
 """Fixtures for appointments: pool members of both cities (with fictional but well-formed ID numbers
-and mobiles, so that tests can prove they never reach a public page), units, and a clock that tests
-can move."""
-import datetime as dt
+and mobiles, so that tests can prove they never reach a public page), and units
+(tests move time with the root `clock` fixture)."""
 import itertools
 
 import pytest
@@ -63,31 +62,6 @@ def units_of(district, count):
 def _private_media(tmp_path, settings):
     """Evidence files (B25) and signed contract scans are written under a temporary private root."""
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """clock.set(date) moves appointments' (and documents') "today"; clock.today is the current value."""
-    from django.utils import timezone
-
-    from rpms.appointments import clock as clock_module
-
-    class _Clock:
-        today = timezone.localdate()
-
-        def set(self, day: dt.date):
-            self.today = day
-
-        def shift(self, days: int):
-            self.today = self.today + dt.timedelta(days=days)
-
-    state = _Clock()
-    monkeypatch.setattr(clock_module, "today", lambda: state.today)
-    # Documents verify against the same day (an ending or a term's end, issue #11).
-    from rpms.documents import clock as documents_clock
-
-    monkeypatch.setattr(documents_clock, "today", lambda: state.today)
-    return state
 
 
 @pytest.fixture

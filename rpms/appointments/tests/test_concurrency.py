@@ -29,11 +29,12 @@ def test_parallel_appointments_of_one_planner_stop_exactly_at_the_cap(reference,
 
     # Beijing (local selection): one proposal per unit by its entity; the district approves them at once.
     from rpms.appointments import proposals
+    from rpms.core import clock
     from rpms.testing.builders import district_user_for, entity_user_for
 
     officer = district_user_for(units[0])
     pending = {unit.pk: proposals.proposal_submit(actor=entity_user_for(unit), planner=planner, unit=unit,
-                                                  role="responsible_planner", start=services.clock.today())
+                                                  role="responsible_planner", start=clock.today())
                for unit in units}
     barrier = threading.Barrier(THREADS)
     outcomes: list[str] = []

@@ -66,7 +66,7 @@ def test_after_termination_the_contract_verifies_as_ended_with_its_date(case, cl
         assert verify(anon, document)["status"] == "valid"
         assert document.valid_until == appointment.end  # the term's last day
 
-    clock.shift(40)
+    clock.advance(days=40)
     services.termination_request(actor=case["planner"].user, appointment=appointment, initiator="planner",
                                  reason="工作调动，无法继续履职")
     assert verify(anon, issued["appointment_contract"])["status"] == "valid"  # a pending request ends nothing
@@ -90,7 +90,7 @@ def test_after_termination_the_contract_verifies_as_ended_with_its_date(case, cl
 
 def test_the_appointment_page_shows_its_documents_as_ended(case, clock, login):
     appointment = appoint(case, clock)
-    clock.shift(10)
+    clock.advance(days=10)
     with transaction.atomic():
         services.appointment_end_record(actor=case["admin"], appointment=services._lock_appointment(appointment),
                                         last_day=clock.today, kind=EndKind.TERMINATION, reason="协商解除")
@@ -123,7 +123,7 @@ def test_a_withdrawal_ends_the_documents_on_the_leave_date(pingdingshan, pds_uni
 def test_a_removal_ends_the_documents_with_its_kind(case, clock, anon):
     appointment = appoint(case, clock)
     issued = documents(appointment)
-    clock.shift(100)
+    clock.advance(days=100)
     with transaction.atomic():  # the one helper every early ending goes through
         locked = services._lock_appointment(appointment)
         services.appointment_end_record(actor=case["admin"], appointment=locked, last_day=clock.today,

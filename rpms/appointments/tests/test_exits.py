@@ -260,7 +260,7 @@ def test_consent_cannot_be_backdated_and_a_later_date_keeps_the_appointment_runn
     appointment = appoint(case, clock)
     path = f"/api/v1/appointments/{appointment.pk}/terminate"
     post(client, path, case["planner"].user, bearer, {"initiator": "planner", "reason": "身体原因"})
-    clock.shift(3)
+    clock.advance(days=3)
     past = post(client, f"{path}/consent", case["signer"], bearer,
                 {"effective_date": (clock.today - dt.timedelta(days=1)).isoformat()})
     assert past.status_code == 400 and past.json()["code"] == "effective_date_past"
@@ -459,7 +459,7 @@ def test_beijing_ends_only_by_consent_a_named_planner_breach_with_facts_or_expir
     assert exc.value.code == "withdrawal_not_allowed"
     # … nor by the planner's request without consent, however long it waits …
     services.termination_request(actor=bj_planner.user, appointment=appointment, initiator="planner", reason="调动")
-    clock.shift(60)
+    clock.advance(days=60)
     assert Appointment.objects.get(pk=appointment.pk).is_active()
     services.termination_withdraw(actor=bj_planner.user, appointment=appointment)
     # … nor by the entity at will, for its own clause, or without facts; nor by anyone else

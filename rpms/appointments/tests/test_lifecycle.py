@@ -256,7 +256,7 @@ def test_a_planners_termination_request_ends_nothing_without_consent(case, clock
     # nobody but the contract signer may consent; time passing does not end it either
     for user in (planner_user, case["officer"]):
         assert post(client, f"{path}/consent", user, bearer).status_code in (403, 404)
-    clock.shift(20)
+    clock.advance(days=20)
     appointment.refresh_from_db()
     assert appointment.status == "active" and appointment.is_active()
     assert case["unit"].pk in covered_unit_ids(case["city"])

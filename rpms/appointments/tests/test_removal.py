@@ -196,7 +196,7 @@ def test_removal_and_replacement_through_the_api_in_pingdingshan(pds, client, be
     serving.refresh_from_db()
     assert serving.replacement_id == body["id"] and not selectors.awaits_replacement(serving)
     # covered again from the replacement's first day
-    clock.shift(1)
+    clock.advance(days=1)
     assert pds["unit"] not in coverage_summary(city)["uncovered"]
     [row] = ActionLog.objects.filter(action="appointments.removal_replace")
     assert row.article == f"{policy_article(city, 'replacement')}、{policy_article(city, 'appointment')}"
@@ -207,7 +207,7 @@ def test_removal_ends_a_beijing_posting_too_and_the_replacement_is_proposed_and_
         beijing, city_admin, street_office, district_haidian, district_chaoyang, wanshou, bj_planner, clock, client,
         bearer):
     appointment = appoint(city_admin, bj_planner, wanshou, clock.today)
-    clock.shift(30)
+    clock.advance(days=30)
     response = post(client, f"/api/v1/pool/{bj_planner.pk}/remove", city_admin, bearer, {"ground": "violation"})
     assert response.status_code == 200
     appointment.refresh_from_db()
@@ -241,7 +241,7 @@ def test_removal_ends_a_beijing_posting_too_and_the_replacement_is_proposed_and_
     [approval] = ActionLog.objects.filter(action="appointments.selection_approve", object_id=str(made.json()["id"]))
     assert approval.article == "B2、B19(1)、B19(5)、B4" and approval.after["replaces"] == appointment.pk
     assert "调整补位" in approval.summary and not ActionLog.objects.filter(action="appointments.removal_replace")
-    clock.shift(1)
+    clock.advance(days=1)
     assert wanshou not in coverage_summary(beijing)["uncovered"]
     # a replaced posting is not filled twice: the next proposal for the unit is an ordinary appointment
     other = appointment_build(unit=wanshou, planner=make_planner(beijing, "另一位"), start=clock.today)

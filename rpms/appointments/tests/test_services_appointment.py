@@ -32,8 +32,8 @@ def flat(text: str) -> str:
 def create(actor, planner, unit, role="responsible_planner", start=None, **kwargs):
     """The appointing code through the city's own path: in Beijing (local selection) the unit's entity
     proposes and the district approves (the actor, if a district officer); elsewhere `actor` appoints."""
-    from rpms.appointments import clock
     from rpms.appointments.proposals import is_local_selection
+    from rpms.core import clock
     from rpms.testing.builders import appointment_build
 
     if is_local_selection(unit.city):

@@ -1,6 +1,6 @@
 """Fixtures for assessments: a planner appointed in each city (Beijing: 万寿路街道 in Haidian, whose hiring
 entity is the `street_office` persona; Pingdingshan: the first unit of its first district), the people who
-take part in an assessment there, a clock that moves appointments' "today", and builders for the system's
+take part in an assessment there, and builders for the system's
 rows an assessment reads (duty records, opinions, suggestions)."""
 import datetime as dt
 import itertools
@@ -93,22 +93,6 @@ def suggestion(appointment, *, received_on, due_on, replied_on=None):
     SuggestionRecipient.objects.create(suggestion=row, planner=appointment.planner, appointment=appointment,
                                        user=appointment.planner.user, delivered_at=aware(received_on))
     return row
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """clock.set(date) moves appointments' (and assessments') "today"."""
-    from rpms.appointments import clock as clock_module
-
-    class _Clock:
-        today = timezone.localdate()
-
-        def set(self, day: dt.date):
-            self.today = day
-
-    state = _Clock()
-    monkeypatch.setattr(clock_module, "today", lambda: state.today)
-    return state
 
 
 @pytest.fixture

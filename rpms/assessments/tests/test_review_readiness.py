@@ -258,6 +258,7 @@ def test_the_review_pages(pds_case, clock, login, pds_entity):
 
     # the assessing body's page: confirmation asked, then recorded after the deadline
     clock.set(review_state(assessment).deadline + dt.timedelta(days=1))
+    lead, planner = login(pds_case["lead"]), login(pds_case["planner"].user)  # the earlier sessions lapsed
     assert "记录逾期未提交" in lead.get(f"/assessments/{assessment.pk}/").content.decode()
     page = lead.get(f"/assessments/{assessment.pk}/absence/", {"input": "self_report"})
     assert page.status_code == 200 and "提交期限" in page.content.decode()

@@ -88,6 +88,7 @@ def test_pingdingshan_violation_pages_api_and_result_pdf_cite_no_beijing_article
     assessment.refresh_from_db()
     assert assessment.inputs["violations"]["items"][0]["article"] == "P5(4)2"
     bodies["inputs"] = json.dumps(assessment.inputs, ensure_ascii=False)
+    headers = bearer(pds_case["appointer"])  # a token of the day: the morning's one has lapsed since
     pdf = Client().get(f"/api/v1/assessments/{assessment.pk}/result.pdf", **headers)
     assert pdf.status_code == 200
     bodies["result pdf"] = extract_text(io.BytesIO(b"".join(pdf.streaming_content) if pdf.streaming else pdf.content))

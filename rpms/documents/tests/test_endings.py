@@ -17,19 +17,10 @@ DAY = dt.date(2026, 6, 1)
 
 
 @pytest.fixture
-def today(monkeypatch):
-    """today.set(date) moves the documents' "today"."""
-    from rpms.documents import clock
-
-    class _Today:
-        value = DAY
-
-        def set(self, day):
-            self.value = day
-
-    state = _Today()
-    monkeypatch.setattr(clock, "today", lambda: state.value)
-    return state
+def today(clock):
+    """The system's clock (root conftest) on DAY; today.set(date) moves it."""
+    clock.set(DAY)
+    return clock
 
 
 @pytest.fixture

@@ -1,6 +1,4 @@
-"""Fixtures for finance: pool members, units of both cities, a clock tests can move (it drives the
-appointments' and finance's "today"), and appointments created through the real service."""
-import datetime as dt
+"""Fixtures for finance: pool members, units of both cities, and appointments created through the real service."""
 import itertools
 
 import pytest
@@ -50,24 +48,6 @@ def unit_of(city, subdistrict_code):
         city=city, dissolved_at__isnull=True, memberships__subdistrict__code=subdistrict_code,
         memberships__left_at__isnull=True,
     )
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """clock.set(date) moves "today" for appointments and finance."""
-    from django.utils import timezone
-
-    from rpms.appointments import clock as clock_module
-
-    class _Clock:
-        today = timezone.localdate()
-
-        def set(self, day: dt.date):
-            self.today = day
-
-    state = _Clock()
-    monkeypatch.setattr(clock_module, "today", lambda: state.today)
-    return state
 
 
 @pytest.fixture

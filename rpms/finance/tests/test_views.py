@@ -88,6 +88,7 @@ def test_the_hiring_entity_sets_the_schedule_and_pays_on_the_page(login, clock, 
     clock.set(D(2027, 1, 6))
     listing = login(district_haidian).get("/finance/fees/?status=overdue").content.decode()
     assert "逾期未付清单" in listing and appointment.unit.name in listing
+    client = login(street_office)  # months later: a new session (the earlier one lapsed)
     paid = client.post(url, {"action": "pay", "installment": str(first.pk), "paid_on": "2027-01-05",
                              "amount_yuan": "50000", "voucher_no": "WS-1"})
     assert paid.status_code == 302

@@ -8,6 +8,7 @@ from django.test import Client, override_settings
 
 from rpms.accounts.models import Role, User
 from rpms.appointments.models import Appointment, SelectionProposal
+from rpms.core import clock
 from rpms.core.models import ActionLog
 from rpms.dispatch.models import DispatchRequest, MatchingRun, Proposal, ProposalStatus, RequestStatus
 from rpms.documents.models import IssuedDocument
@@ -15,7 +16,6 @@ from rpms.duties.models import DutyRecord, DutyStatus
 from rpms.geography.models import Department, District, ResponsibilityUnit, Subdistrict
 from rpms.opinions.models import OpinionStatus, WrittenOpinion
 from rpms.registry.models import Planner
-from rpms.suggestions import clock as suggestions_clock
 from rpms.suggestions.models import Suggestion, SuggestionStatus
 
 pytestmark = pytest.mark.django_db
@@ -130,7 +130,7 @@ def test_seed_demo_adds_a_living_system_through_the_services_once():
     assert Suggestion.objects.filter(replied_at__isnull=False, district__code="110105").exists()
     forwarded = Suggestion.objects.get(status=SuggestionStatus.FORWARDED)
     assert forwarded.department.name.endswith("（演示）")
-    today = suggestions_clock.today()
+    today = clock.today()
     overdue = [s for s in Suggestion.objects.all() if s.is_overdue(today)]
     assert len(overdue) == 1 and overdue[0].received_on < today and overdue[0].unit_vacant
     assert Suggestion.objects.filter(status=SuggestionStatus.RECEIVED, unit=demo.unit).exists()

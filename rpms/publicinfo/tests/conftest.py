@@ -1,7 +1,6 @@
 """Fixtures for public information: pool members with fictional but well-formed ID numbers and mobiles
 (so tests can prove they never reach a public page), appointments made and filed through the real
-services, and a clock that tests can move."""
-import datetime as dt
+services."""
 import itertools
 
 import pytest
@@ -81,18 +80,3 @@ def pdf_file():
 @pytest.fixture(autouse=True)
 def _private_media(tmp_path, settings):
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
-
-
-@pytest.fixture
-def publicinfo_clock(monkeypatch):
-    from rpms.publicinfo import clock as clock_module
-
-    class _Clock:
-        today = timezone.localdate()
-
-        def shift(self, days: int):
-            self.today = self.today + dt.timedelta(days=days)
-
-    state = _Clock()
-    monkeypatch.setattr(clock_module, "today", lambda: state.today)
-    return state

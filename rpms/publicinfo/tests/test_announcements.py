@@ -53,12 +53,12 @@ def test_publishing_makes_an_announcement_public_with_its_attachment(anon, city_
                        ("publicinfo.announcement_withdraw", "B22"), ("publicinfo.attachment_add", "B22")]
 
 
-def test_a_scheduled_announcement_becomes_public_on_its_date(anon, city_admin, publicinfo_clock):
+def test_a_scheduled_announcement_becomes_public_on_its_date(anon, city_admin, clock):
     announcement = _announcement(city_admin)
-    later = publicinfo_clock.today + dt.timedelta(days=3)
+    later = clock.today + dt.timedelta(days=3)
     services.announcement_publish(actor=city_admin, announcement=announcement, publish_on=later)
     assert anon.get(f"/info/announcements/{announcement.pk}/").status_code == 404
-    publicinfo_clock.shift(3)
+    clock.advance(days=3)
     assert anon.get(f"/info/announcements/{announcement.pk}/").status_code == 200
 
 

@@ -121,15 +121,14 @@ def test_the_catalogue_and_the_open_data_page_list_every_dataset(anon, beijing):
 
 
 @pytest.fixture
-def published_honour(beijing, wanshou, appoint, city_admin, district_haidian, street_office, monkeypatch):
+def published_honour(beijing, wanshou, appoint, city_admin, district_haidian, street_office, clock):
     """A Beijing planner assessed 优秀 near the end of the term, nominated by Haidian, selected and
     published by the city (rpms.assessments' services)."""
-    from rpms.appointments import clock as appointments_clock
     from rpms.assessments import services as assessment_services
 
     planner = make_planner(beijing, "表彰测试规划师", id_number=SECRET_ID_2, mobile=SECRET_MOBILE_2)
     appointment = appoint(wanshou, planner)
-    monkeypatch.setattr(appointments_clock, "today", lambda: appointment.end - dt.timedelta(days=10))
+    clock.set(appointment.end - dt.timedelta(days=10))
     assessment = assessment_services.assessment_open(actor=district_haidian, appointment=appointment)
     criteria = [c["code"] for c in beijing.policy.assessment_criteria]
     for user in (street_office, district_haidian):

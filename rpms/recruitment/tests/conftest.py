@@ -1,8 +1,6 @@
 import pytest
 from django.core.cache import cache
 
-from .factories import Clock
-
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
@@ -10,11 +8,6 @@ def _fresh_rate_limits():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    return Clock(monkeypatch)
 
 
 @pytest.fixture(autouse=True)

@@ -98,20 +98,3 @@ def approved_application(admin, call, user, data):
     return services.application_review(actor=admin, application=application, decision="approve", reason="符合条件",
                                        scores={"background": 80, "title": 70, "experience": 75, "local_familiarity": 60})
 
-
-class Clock:
-    """Moves recruitment's "today" (rpms.recruitment.clock.today)."""
-
-    def __init__(self, monkeypatch):
-        from rpms.recruitment import clock
-
-        self._clock = clock
-        self._monkeypatch = monkeypatch
-        self.current = None
-
-    def set(self, day: dt.date):
-        self.current = day
-        self._monkeypatch.setattr(self._clock, "today", lambda: day)
-
-    def today(self) -> dt.date:
-        return self.current or self._clock.today()

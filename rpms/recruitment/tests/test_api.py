@@ -184,6 +184,7 @@ def test_resolve_and_close_answer_as_documented(anon, bj_call, beijing, city_adm
     resolved = post(anon, f"/api/v1/objections/{objection.pk}/resolve", {"upheld": False, "finding": "不属实"}, headers)
     assert resolved.status_code == 200 and resolved.json()["resolution"] == "rejected"
     clock.set(dt.date(2026, 11, 9))
+    headers = bearer(city_admin)  # a week later: a token of the day (the earlier one lapsed)
     closed = post(anon, f"/api/v1/notices/{notice.pk}/close", {}, headers)
     assert closed.status_code == 200
     [entry] = closed.json()["admitted"]

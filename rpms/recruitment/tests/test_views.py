@@ -203,6 +203,7 @@ def test_an_administrator_runs_a_call_through_the_pages(beijing, city_admin, clo
     assert bad.status_code == 400 and "请选择异议是否成立" in html(bad)
     admin.post(f"/recruitment/manage/objections/{objection.pk}/resolve/", {"upheld": "0", "finding": "不属实"})
     clock.set(dt.date(2026, 11, 9))
+    admin = logged_in(city_admin)  # a week later: a new session (the earlier one lapsed)
     closed = admin.post(f"/recruitment/manage/notices/{notice.pk}/close/")
     assert closed.status_code == 302
     assert Planner.objects.get(name="页面申请人").pool_status == "active"

@@ -10,6 +10,7 @@ from django.utils import timezone
 from rpms.accounts.models import User
 from rpms.cities.models import City
 from rpms.cities.selectors import policy_article
+from rpms.core import clock
 from rpms.core.audit import audit_log
 from rpms.core.errors import Conflict
 from rpms.core.spreadsheet import import_job_enqueue, import_job_steps, import_start_check
@@ -98,7 +99,7 @@ def roster_import_start(*, actor, roster_import: RosterImport, only_valid: bool)
     roster_import.move_to(RosterImportStatus.IMPORTING)
     roster_import.only_valid = bool(only_valid)
     roster_import.started_by = actor if getattr(actor, "is_authenticated", False) else None
-    roster_import.started_at = timezone.now()
+    roster_import.started_at = clock.now()
     roster_import.full_clean(exclude=LIGHT_CLEAN_EXCLUDE)
     roster_import.save(update_fields=["status", "only_valid", "started_by", "started_at", "updated_at"])
     mode = "只导入无误的行" if only_valid else "全部导入"
@@ -139,7 +140,7 @@ def roster_import_step(*, actor, roster_import: RosterImport) -> RosterImport:
     batch = roster_import.batches.order_by("index").first()
     chunk = batch.rows if batch is not None else []
     article = _article(city)
-    now = timezone.now()
+    now = clock.now()
     who = _actor_name(actor)
     in_pool = pool_id_numbers(city=city, id_numbers=[row["id_number"] for row in chunk])
     planners, kept, skipped = [], [], []

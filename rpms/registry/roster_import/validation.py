@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.utils import timezone
 
 from rpms.cities.eligibility import eligibility_check
 from rpms.cities.vocabulary import DegreeLevel, TitleLevel
+from rpms.core import clock
 from rpms.core.errors import DomainError
 from rpms.core.identity import validate_id_number, validate_mobile
 from rpms.core.spreadsheet import EMPTY_WORDS as _EMPTY_WORDS
@@ -272,7 +272,7 @@ def _admission_validate(raw: dict, clean: dict, error) -> None:
         day = _admission_date(text)
         if day is None:
             error("admitted_on", f"入库日期“{text[:20]}”不是有效日期，应为 YYYY-MM-DD，如 2021-06-30。")
-        elif day > timezone.localdate():
+        elif day > clock.today():
             error("admitted_on", f"入库日期 {day:%Y-%m-%d} 晚于今天：名册只登记已经入库的人员。")
         elif day < EARLIEST_ADMISSION:
             error("admitted_on", f"入库日期 {day:%Y-%m-%d} 早于 {EARLIEST_ADMISSION:%Y-%m-%d}，请核对。")

@@ -1,6 +1,6 @@
 """Issue #12 item 6: the statistics agree with themselves and with the rows, in both cities.
 
-A varied two-year history is made through the services, each act on its own day (rpms.testing.clock): pool
+A varied two-year history is made through the services, each act on its own day (rpms.core.clock): pool
 members admitted by each city's own path (Pingdingshan: open call, review, notice; Beijing: roster of existing
 members, direct commission of a person and of a team), removals, appointments that run on, expire, are renewed,
 terminated by consent, withdrawn (Pingdingshan) or ended by the planner's removal, duty records, written
@@ -20,9 +20,9 @@ import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from rpms.core import clock
 from rpms.reports.templatetags.reports_tags import num, pct
 from rpms.testing import builders
-from rpms.testing.clock import clock_at
 
 from .recount import figures, recount
 
@@ -74,17 +74,17 @@ def build_history(city, year: int) -> dict:
 
     # --- the pool ---------------------------------------------------------------------------------------------------
     if beijing:
-        with clock_at(_day(y0, 3, 1)):
+        with clock.moved_to(_day(y0, 3, 1)):
             old = builders.pool_import_roster(
                 city=city, people=people[:7], admin=admin,
                 admitted_on=[_day(y0 - 1, 6, 30)] * 3 + [_day(y0, 2, 15)] * 4)
-        with clock_at(_day(year, 4, 10)):
+        with clock.moved_to(_day(year, 4, 10)):
             new = [builders.pool_commission(city=city, person=people[7], admin=admin)]
-        with clock_at(_day(year, 5, 6)):
+        with clock.moved_to(_day(year, 5, 6)):
             new.append(builders.pool_commission(
                 city=city, admin=admin, person={**people[8], "kind": "team", "team_name": "测试城市更新团队（虚构）"},
                 members=[{"name": f"成员{n}（虚构）", "specialty": "architecture", "is_core": n < 3} for n in range(4)]))
-        with clock_at(_day(year, 6, 1)):  # an older admission entered late: it counts from its own day
+        with clock.moved_to(_day(year, 6, 1)):  # an older admission entered late: it counts from its own day
             builders.pool_import_roster(city=city, people=[people[9]], admin=admin, admitted_on=[_day(y0 - 1, 5, 1)])
     else:
         old = builders.pool_admit_by_notice(city=city, people=people[:7], start=_day(y0, 2, 1), admin=admin)
@@ -93,7 +93,7 @@ def build_history(city, year: int) -> dict:
 
     # --- appointments -------------------------------------------------------------------------------------------------
     def appoint(planner, unit, start):
-        with clock_at(start):
+        with clock.moved_to(start):
             return builders.appointment_build(unit=unit, planner=planner, start=start)
 
     a_long = appoint(old[0], a1, _day(y0, 4, 1))
@@ -105,19 +105,19 @@ def build_history(city, year: int) -> dict:
     if beijing:
         appoint(new[1], b1, _day(year, 7, 15))  # the team
     if beijing:  # B19(2): renewed within the month before the term ends
-        with clock_at(_day(year, 3, 20)):
+        with clock.moved_to(_day(year, 3, 20)):
             appointments.appointment_renew(actor=admin, appointment=a_long, years=1)
-    with clock_at(_day(year, 5, 10)):
+    with clock.moved_to(_day(year, 5, 10)):
         appointments.termination_request(actor=users[old[2].pk], appointment=a_terminate, initiator="planner",
                                          reason="工作调动，申请解除聘用合同（测试）")
-    with clock_at(_day(year, 5, 12)):
+    with clock.moved_to(_day(year, 5, 12)):
         appointments.termination_consent(actor=builders.signer_for(a_terminate), appointment=a_terminate,
                                          effective_date=_day(year, 5, 31))
     if a_withdraw is not None:  # P6(5): 15 working days' written notice
-        with clock_at(_day(year, 7, 1)):
+        with clock.moved_to(_day(year, 7, 1)):
             appointments.withdrawal_request(actor=users[old[3].pk], appointment=a_withdraw,
                                             leave_date=_day(year, 8, 15), reason="身体原因（测试）")
-    with clock_at(_day(year, 8, 20)):  # the removal ends the planner's posting
+    with clock.moved_to(_day(year, 8, 20)):  # the removal ends the planner's posting
         planner_remove(actor=admin, planner=old[4], ground=grounds[0], note="测试调出")
 
     # --- duty records -------------------------------------------------------------------------------------------------
@@ -130,7 +130,7 @@ def build_history(city, year: int) -> dict:
         (a_new, _day(year, 6, 20), "4.0", "confirm"), (a_new, _day(year, 12, 30), "1.5", "query"),
         (a_expire, _day(year, 1, 8), "6.0", "confirm"),
     ]):
-        with clock_at(day, hour=18):
+        with clock.moved_to(day, hour=18):
             record = duty_record_create(actor=users[appointment.planner_id], unit=appointment.unit,
                                         category=categories[n % len(categories)], date=day, hours=hours,
                                         place="社区活动室（测试）", description=f"测试履职记录 {n}")
@@ -143,7 +143,7 @@ def build_history(city, year: int) -> dict:
     # --- written opinions ---------------------------------------------------------------------------------------------
     def issue(appointment, day, outcome=None, reasons=""):
         author = users[appointment.planner_id]
-        with clock_at(day):
+        with clock.moved_to(day):
             opinion = opinions.opinion_create(actor=author, unit=appointment.unit, subject=f"测试项目 {day}",
                                               subject_kind="plan", design_unit="示例设计院（虚构）",
                                               reviewed_documents=["方案文本（测试）"],
@@ -151,7 +151,7 @@ def build_history(city, year: int) -> dict:
             opinions.opinion_interest_declare(actor=author, opinion=opinion, has_conflict=False)
             opinion = opinions.opinion_issue(actor=author, opinion=opinion)
         if outcome:
-            with clock_at(day + dt.timedelta(days=7)):
+            with clock.moved_to(day + dt.timedelta(days=7)):
                 opinions.opinion_response_record(actor=author, opinion=opinion, responder="design_unit",
                                                  outcome=outcome, reasons=reasons)
         return opinion
@@ -160,20 +160,20 @@ def build_history(city, year: int) -> dict:
     issue(a_long, _day(year, 3, 5), "not_adopted", "成本过高（测试）")
     issue(a_new, _day(year, 7, 1), "adopted")
     issue(a_new, _day(year, 9, 1))  # no response yet
-    with clock_at(_day(year, 9, 2)):
+    with clock.moved_to(_day(year, 9, 2)):
         opinions.opinion_create(actor=users[new[0].pk], unit=a3, subject="草稿（测试）", subject_kind="plan")
 
     # --- residents' suggestions ---------------------------------------------------------------------------------------
     department = Department.objects.get_or_create(city=city, district=b1.district, name="测试区住建委（虚构）")[0]
 
     def submit(unit, day):
-        with clock_at(day, hour=9):
+        with clock.moved_to(day, hour=9):
             return suggestions.suggestion_submit(actor=None, unit=unit, category="suggestion",
                                                  content=f"测试意见建议：{unit.name} {day}")
 
     def reply(suggestion, day, *, close=False):
         officer = builders.district_user_for(suggestion.unit)
-        with clock_at(day, hour=16):
+        with clock.moved_to(day, hour=16):
             suggestions.suggestion_reply(actor=officer, suggestion=suggestion, text="已收悉，正在办理（测试）。")
             if close:
                 suggestions.suggestion_close(actor=officer, suggestion=suggestion, note="办结（测试）")
@@ -183,10 +183,10 @@ def build_history(city, year: int) -> dict:
     reply(submit(a1, _day(year, 3, 16)), _day(year, 5, 20))  # late
     submit(a3, _day(year, 6, 8))  # never answered: overdue
     hidden = submit(a3, _day(year, 6, 9))
-    with clock_at(_day(year, 6, 10)):
+    with clock.moved_to(_day(year, 6, 10)):
         suggestions.suggestion_hide(actor=admin, suggestion=hidden, reason="广告（测试）")
     forwarded = submit(b1, _day(year, 2, 3))
-    with clock_at(_day(year, 2, 4)):
+    with clock.moved_to(_day(year, 2, 4)):
         suggestions.suggestion_forward(actor=builders.district_user_for(b1), suggestion=forwarded,
                                        department=department, note="请核查（测试）")
     reply(forwarded, _day(year, 2, 5))

@@ -60,24 +60,11 @@ def appoint(planner, unit, *, start=dt.date(2025, 1, 1), end=dt.date(2027, 12, 3
                                       ended_on=ended_on, party_a="测试街道办事处")
 
 
-class Clock:
-    """Moves rpms.suggestions.clock (receipt, deadlines, who serves today)."""
-
-    def __init__(self, monkeypatch):
-        self.monkeypatch = monkeypatch
-        self.set(dt.date(2026, 3, 2))
-
-    def set(self, day: dt.date, hour: int = 10):
-        moment = dt.datetime(day.year, day.month, day.day, hour, 0, tzinfo=SHANGHAI)
-        from rpms.suggestions import clock
-
-        self.monkeypatch.setattr(clock, "now", lambda: moment)
-        return moment
-
-
 @pytest.fixture
-def clock(monkeypatch):
-    return Clock(monkeypatch)
+def clock(clock):
+    """The system's clock (root conftest), set to Monday 2 March 2026, 10:00, for every suggestions test."""
+    clock.set(dt.date(2026, 3, 2))
+    return clock
 
 
 @pytest.fixture(autouse=True)

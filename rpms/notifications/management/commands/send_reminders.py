@@ -8,9 +8,9 @@ Running it twice on a day sends nothing new: each item is reminded once per dead
 import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from rpms.cities.models import City
+from rpms.core import clock
 from rpms.notifications.reminders import REMINDER_PROVIDERS, reminders_send
 from rpms.notifications.services import pending_emails_requeue
 
@@ -24,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="只列出到期事项，不发送")
 
     def handle(self, *args, **options):
-        today = timezone.localdate()
+        today = clock.today()
         if options.get("date"):
             try:
                 today = dt.date.fromisoformat(options["date"])
