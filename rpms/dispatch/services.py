@@ -15,7 +15,6 @@ own article for the step (`policy_article`)."""
 import datetime as dt
 from dataclasses import asdict
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from rpms.accounts.models import Role
@@ -23,6 +22,7 @@ from rpms.cities.selectors import policy_article
 from rpms.core import clock
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
+from rpms.core.inputs import clean_or_refuse
 from rpms.geography.models import District, ResponsibilityUnit
 from rpms.matching import engine
 from rpms.registry.models import Planner, PoolStatus
@@ -58,14 +58,7 @@ FK_FIELDS = ["city", "district", "requested_by", "decided_by", "run", "request",
 
 def _clean(instance) -> None:
     """full_clean() without re-querying foreign keys we hold as instances; a model error → 400 in Chinese."""
-    try:
-        instance.full_clean(exclude=[f for f in FK_FIELDS if hasattr(instance, f"{f}_id")])
-    except ValidationError as exc:
-        parts = []
-        for field, errors in exc.message_dict.items():
-            label = instance._meta.get_field(field).verbose_name if field != "__all__" else ""
-            parts.append(f"{label}：{'；'.join(errors)}" if label else "；".join(errors))
-        raise DomainError("；".join(parts) or "数据不正确。", code="invalid_field") from None
+    clean_or_refuse(instance, exclude=[f for f in FK_FIELDS if hasattr(instance, f"{f}_id")])
 
 
 def _text(value, *, label: str, required: bool = False) -> str:

@@ -27,7 +27,6 @@ import datetime as dt
 import secrets
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from rpms.accounts.models import Role
@@ -37,6 +36,7 @@ from rpms.core import clock
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden
 from rpms.core.identity import validate_mobile
+from rpms.core.inputs import clean_or_refuse
 from rpms.core.uploads import proof_check, proof_delete, proof_store
 
 from . import permissions
@@ -94,17 +94,6 @@ def _text(value, *, label: str, minimum: int = 1, maximum: int, code: str) -> st
     if len(text) > maximum:
         raise DomainError(f"{label}不能超过 {maximum} 个字（现为 {len(text)} 个字）。", code=code)
     return text
-
-
-def _clean(instance) -> None:
-    try:
-        instance.full_clean()
-    except ValidationError as exc:
-        parts = []
-        for field, errors in exc.message_dict.items():
-            label = instance._meta.get_field(field).verbose_name if field != "__all__" else ""
-            parts.append(f"{label}：{'；'.join(errors)}" if label else "；".join(errors))
-        raise DomainError("；".join(parts) or "数据不正确。", code="invalid_field") from None
 
 
 def _state(suggestion: Suggestion) -> dict:
@@ -195,7 +184,7 @@ def suggestion_submit(
             suggestion.tracking_code = _new_tracking_code()
             if not Suggestion.objects.filter(tracking_code=suggestion.tracking_code).exists():
                 break
-        _clean(suggestion)
+        clean_or_refuse(suggestion)
         suggestion.save()
         planners = {}
         for appointment in appointments:
@@ -205,7 +194,7 @@ def suggestion_submit(
                 suggestion=suggestion, planner=appointment.planner, appointment=appointment,
                 user=appointment.planner.user, delivered_at=now,
             )
-            _clean(recipient)
+            clean_or_refuse(recipient)
             recipient.save()
             planners[appointment.planner_id] = recipient
         for photo in photos:
@@ -215,7 +204,7 @@ def suggestion_submit(
                 suggestion=suggestion, path=proof.path, original_name=proof.original_name, kind=proof.kind,
                 size=proof.size, sha256=proof.sha256,
             )
-            _clean(row)
+            clean_or_refuse(row)
             row.save()
         routed = "、".join(r.planner.name for r in planners.values()) or f"{unit.district.name}（本单元暂无在任责任规划师）"
         audit_log(
@@ -265,12 +254,12 @@ def suggestion_reply(*, actor, suggestion: Suggestion, text: str) -> SuggestionR
         suggestion=suggestion, text=text, author=actor, author_label=_author_label(actor, suggestion.unit, today),
         replied_at=now,
     )
-    _clean(reply)
+    clean_or_refuse(reply)
     reply.save()
     suggestion.move_to(S.ANSWERED)
     if suggestion.replied_at is None:
         suggestion.replied_at = now
-    _clean(suggestion)
+    clean_or_refuse(suggestion)
     suggestion.save()
     audit_log(
         actor=actor, action="suggestions.suggestion_reply", obj=suggestion, before=before,
@@ -309,7 +298,7 @@ def suggestion_forward(*, actor, suggestion: Suggestion, department, note: str =
     suggestion.forwarded_at = clock.now()
     suggestion.forwarded_by = actor
     suggestion.move_to(S.FORWARDED)
-    _clean(suggestion)
+    clean_or_refuse(suggestion)
     suggestion.save()
     audit_log(
         actor=actor, action="suggestions.suggestion_forward", obj=suggestion, before=before,
@@ -345,7 +334,7 @@ def suggestion_department_answer_record(*, actor, suggestion: Suggestion, text: 
     suggestion.department_answered_on = answered_on
     suggestion.department_answer_recorded_at = clock.now()
     suggestion.department_answer_recorded_by = actor
-    _clean(suggestion)
+    clean_or_refuse(suggestion)
     suggestion.save()
     audit_log(
         actor=actor, action="suggestions.suggestion_department_answer", obj=suggestion, before=before,
@@ -374,7 +363,7 @@ def suggestion_close(*, actor, suggestion: Suggestion, note: str = "") -> Sugges
     suggestion.closed_at = clock.now()
     suggestion.closed_by = actor
     suggestion.close_note = note
-    _clean(suggestion)
+    clean_or_refuse(suggestion)
     suggestion.save()
     audit_log(
         actor=actor, action="suggestions.suggestion_close", obj=suggestion, before=before,
@@ -402,7 +391,7 @@ def suggestion_hide(*, actor, suggestion: Suggestion, reason: str) -> Suggestion
     suggestion.hidden_at = clock.now()
     suggestion.hidden_by = actor
     suggestion.hidden_reason = reason
-    _clean(suggestion)
+    clean_or_refuse(suggestion)
     suggestion.save()
     audit_log(
         actor=actor, action="suggestions.suggestion_hide", obj=suggestion, before=before, after=_state(suggestion),
@@ -425,7 +414,7 @@ def suggestion_unhide(*, actor, suggestion: Suggestion, reason: str) -> Suggesti
     suggestion.hidden_at = None
     suggestion.hidden_by = None
     suggestion.hidden_reason = ""
-    _clean(suggestion)
+    clean_or_refuse(suggestion)
     suggestion.save()
     audit_log(
         actor=actor, action="suggestions.suggestion_unhide", obj=suggestion, before=before,
@@ -449,7 +438,7 @@ def suggestion_release(*, actor, suggestion: Suggestion) -> Suggestion:
     before = _state(suggestion)
     suggestion.released_at = clock.now()
     suggestion.released_by = actor
-    _clean(suggestion)
+    clean_or_refuse(suggestion)
     suggestion.save()
     audit_log(
         actor=actor, action="suggestions.suggestion_release", obj=suggestion, before=before, after=_state(suggestion),
@@ -493,7 +482,7 @@ def work_proposal_submit(
         author=actor, title=title, analysis=analysis, recommendation=recommendation,
         status=WorkProposalStatus.SUBMITTED, submitted_at=clock.now(),
     )
-    _clean(proposal)
+    clean_or_refuse(proposal)
     proposal.save()
     proposal.suggestions.set(found)
     audit_log(
@@ -521,7 +510,7 @@ def work_proposal_acknowledge(*, actor, proposal: WorkProposal, note: str = "") 
     proposal.acknowledged_at = clock.now()
     proposal.acknowledged_by = actor
     proposal.acknowledgement_note = note
-    _clean(proposal)
+    clean_or_refuse(proposal)
     proposal.save()
     audit_log(
         actor=actor, action="suggestions.work_proposal_acknowledge", obj=proposal, before=before,
