@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from .errors import bad_input_error
+from .errors import DomainError, bad_input_error
 from .excel import workbook_response
 from .selectors import (
     AUDIT_DATE_FILTERS,
