@@ -4,9 +4,8 @@ expiring soon, withdrawals and replacement, district chief planners, and the pub
 each unit, B19(7))."""
 import datetime as dt
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render, resolve_url
+from django.shortcuts import render, resolve_url
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -17,7 +16,7 @@ from rpms.core import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
 from rpms.core.params import is_digits, page_within
-from rpms.core.web import act, is_refusal
+from rpms.core.web import Submission, act, attempt, submit
 from rpms.dispatch import replacement
 from rpms.geography.models import District, ResponsibilityUnit
 from rpms.registry import limits
@@ -47,11 +46,9 @@ def _districts_for(user) -> list[District]:
 def appointment_list(request):
     user = request.user
     _require_staff(user)
-    error = ""
-    try:
-        filters = selectors.filters_parse(request.GET)
-    except DomainError as exc:
-        filters, error = selectors.AppointmentFilters(), exc.message
+    parsed = attempt(request, lambda: selectors.filters_parse(request.GET), propagate=())
+    filters = parsed.result if parsed.accepted else selectors.AppointmentFilters()
+    error = parsed.error
     queryset = selectors.appointment_list(user=user, filters=filters)
     if request.GET.get("unfiled") == "1":
         queryset = queryset.filter(contract_state=ContractState.SUBMITTED).filter(
@@ -157,37 +154,37 @@ def appointment_new(request):
     form = {"unit": request.GET.get("unit", ""), "planner": request.GET.get("planner", ""),
             "role": request.GET.get("role", ""), "start": clock.today().isoformat(), "fee_yuan": "", "fee_note": "",
             "service_focus": "", "withdrawal_notice_working_days": "", "exception_reason": ""}
-    error = ""
-    status = 200
+    sent = Submission()
     if request.method == "POST":
         form = {k: request.POST.get(k, "").strip() for k in form}
-        try:
+
+        def create():
             if not is_digits(form["unit"]) or not is_digits(form["planner"]):
                 raise DomainError("请选择责任单元和责任规划师。", code="missing_field")
             if form["fee_yuan"] and not is_digits(form["fee_yuan"]):
                 raise DomainError("服务费用应为不小于 0 的整数（元）。", code="invalid_fee")
-            appointment = services.appointment_create(
+            return services.appointment_create(
                 actor=user, planner=int(form["planner"]), unit=int(form["unit"]), role=form["role"],
                 start=form["start"], fee_yuan=int(form["fee_yuan"]) if form["fee_yuan"] else None,
                 fee_note=form["fee_note"], service_focus=form["service_focus"], source="manual",
                 withdrawal_notice_working_days=form["withdrawal_notice_working_days"] or None,
                 exception_reason=form["exception_reason"],
             )
-        except DomainError as exc:
-            if not is_refusal(exc):
-                raise
-            error, status = exc.message, exc.status
-        else:
-            if isinstance(appointment, LimitException):
-                messages.success(request, f"已超出{appointment.get_limit_display()}，例外申请已提交市级主管部门审批，批准后即办理聘任。")
-                return redirect("registry:exception_detail", appointment.pk)
-            messages.success(request, "已办理聘任，并出具派驻通知、聘任证书和聘用合同。")
-            return redirect("appointments:detail", appointment.pk)
+
+        sent = submit(
+            request, create,
+            success=lambda made: f"已超出{made.get_limit_display()}，例外申请已提交市级主管部门审批，批准后即办理聘任。"
+            if isinstance(made, LimitException) else "已办理聘任，并出具派驻通知、聘任证书和聘用合同。",
+            redirect_to=lambda made: reverse("registry:exception_detail", args=[made.pk])
+            if isinstance(made, LimitException) else reverse("appointments:detail", args=[made.pk]),
+        )
+        if sent.response:
+            return sent.response
     return render(request, "appointments/new.html", {
-        "city": city, "units": units, "planners": planners, "roles": city.policy.roles, "form": form, "error": error,
-        "local_selection": proposals.is_local_selection(city),
+        "city": city, "units": units, "planners": planners, "roles": city.policy.roles, "form": form,
+        "error": sent.error, "local_selection": proposals.is_local_selection(city),
         "cap_in_principle": city.policy.limit_in_principle("unit_cap"),
-    }, status=status)
+    }, status=sent.status)
 
 
 # --- detail and acts ---------------------------------------------------------------------------------
@@ -461,20 +458,22 @@ def signed_contract_submit(request, pk: int):
     _require_staff(request.user)
     appointment = selectors.appointment_get(user=request.user, pk=pk)
     form = {name: request.POST.get(name, "").strip() for name in ("signed_on", "fee_yuan")}
-    try:
-        signing.signed_contract_submit(actor=request.user, appointment=appointment, file=request.FILES.get("file"),
-                                       signed_on=form["signed_on"], fee_yuan=form["fee_yuan"])
-    except DomainError as exc:
-        if not is_refusal(exc):
-            raise
-        appointment = selectors.appointment_get(user=request.user, pk=pk)
-        context = _detail_context(request, appointment, form=form, error=exc.message, error_form="sign")
+
+    def refused(exc):
+        again = selectors.appointment_get(user=request.user, pk=pk)
+        context = _detail_context(request, again, form=form, error=exc.message, error_form="sign")
         return render(request, "appointments/detail.html", context, status=exc.status)
-    if signing.files_on_submission(appointment.city):
-        messages.success(request, "签订的聘用合同已上传，即完成备案，聘任信息已在公开页面公布。")
-    else:
-        messages.success(request, f"签订的聘用合同已提交{signing.filer_label(appointment)}备案。")
-    return redirect("appointments:detail", pk)
+
+    return act(
+        request,
+        lambda: signing.signed_contract_submit(actor=request.user, appointment=appointment, file=request.FILES.get("file"),
+                                               signed_on=form["signed_on"], fee_yuan=form["fee_yuan"]),
+        success=lambda _: "签订的聘用合同已上传，即完成备案，聘任信息已在公开页面公布。"
+        if signing.files_on_submission(appointment.city)
+        else f"签订的聘用合同已提交{signing.filer_label(appointment)}备案。",
+        redirect_to=resolve_url("appointments:detail", pk),
+        on_refusal=refused,
+    )
 
 
 @login_required
@@ -604,18 +603,19 @@ def withdrawal_replace(request, pk: int):
     _withdrawal_reader(request.user)
     withdrawal = selectors.withdrawal_get(user=request.user, pk=pk)
     form = {"planner": request.POST.get("planner", "").strip()}
-    try:
+
+    def replace():
         if not is_digits(form["planner"]):
             raise DomainError("请选择补位责任规划师。", code="missing_field")
-        appointment = services.withdrawal_replace(actor=request.user, withdrawal=withdrawal, planner=int(form["planner"]))
-    except DomainError as exc:
-        if not is_refusal(exc):
-            raise
-        withdrawal = selectors.withdrawal_get(user=request.user, pk=pk)
+        return services.withdrawal_replace(actor=request.user, withdrawal=withdrawal, planner=int(form["planner"]))
+
+    def refused(exc):
+        again = selectors.withdrawal_get(user=request.user, pk=pk)
         return render(request, "appointments/withdrawal_detail.html",
-                      _withdrawal_context(request, withdrawal, error=exc.message, form=form), status=exc.status)
-    messages.success(request, f"已任命补位人员，自 {appointment.start} 起接续服务。")
-    return redirect("appointments:detail", appointment.pk)
+                      _withdrawal_context(request, again, error=exc.message, form=form), status=exc.status)
+
+    return act(request, replace, success=lambda appointment: f"已任命补位人员，自 {appointment.start} 起接续服务。",
+               redirect_to=lambda appointment: reverse("appointments:detail", args=[appointment.pk]), on_refusal=refused)
 
 
 def _removal_context(request, appointment, **extra):
@@ -651,18 +651,19 @@ def removal_replace(request, pk: int):
     _withdrawal_reader(request.user)
     appointment = selectors.removed_posting_get(user=request.user, pk=pk)
     form = {"planner": request.POST.get("planner", "").strip()}
-    try:
+
+    def replace():
         if not is_digits(form["planner"]):
             raise DomainError("请选择补位责任规划师。", code="missing_field")
-        replacement = removal.removal_replace(actor=request.user, appointment=appointment, planner=int(form["planner"]))
-    except DomainError as exc:
-        if not is_refusal(exc):
-            raise
-        appointment = selectors.removed_posting_get(user=request.user, pk=pk)
+        return removal.removal_replace(actor=request.user, appointment=appointment, planner=int(form["planner"]))
+
+    def refused(exc):
+        again = selectors.removed_posting_get(user=request.user, pk=pk)
         return render(request, "appointments/removal_detail.html",
-                      _removal_context(request, appointment, error=exc.message, form=form), status=exc.status)
-    messages.success(request, f"已任命补位人员，自 {replacement.start} 起接续服务。")
-    return redirect("appointments:detail", replacement.pk)
+                      _removal_context(request, again, error=exc.message, form=form), status=exc.status)
+
+    return act(request, replace, success=lambda replacement: f"已任命补位人员，自 {replacement.start} 起接续服务。",
+               redirect_to=lambda replacement: reverse("appointments:detail", args=[replacement.pk]), on_refusal=refused)
 
 
 # --- district chief planners (B6) -------------------------------------------------------------------
@@ -678,30 +679,28 @@ def district_chiefs(request):
     manageable = [d for d in District.objects.filter(city=city).order_by("sort_order", "code")
                   if permissions.can_name_district_chief(user, d)]
     form = {"district": "", "planner": "", "start": clock.today().isoformat(), "end": "", "note": ""}
-    error, status = "", 200
+    sent = Submission()
     if request.method == "POST":
         form = {k: request.POST.get(k, "").strip() for k in form}
-        try:
+
+        def name_chief():
             district = next((d for d in manageable if str(d.pk) == form["district"]), None)
             if district is None:
                 raise DomainError("请选择您负责的区。", code="missing_field")
             if not is_digits(form["planner"]):
                 raise DomainError("请选择责任规划师。", code="missing_field")
-            services.district_chief_appoint(actor=user, district=district, planner=int(form["planner"]),
-                                            start=form["start"], end=form["end"] or None, note=form["note"])
-        except DomainError as exc:
-            if not is_refusal(exc):
-                raise
-            error, status = exc.message, exc.status
-        else:
-            messages.success(request, "已聘请区级总责任规划师。")
-            return redirect("appointments:chiefs")
+            return services.district_chief_appoint(actor=user, district=district, planner=int(form["planner"]),
+                                                   start=form["start"], end=form["end"] or None, note=form["note"])
+
+        sent = submit(request, name_chief, success="已聘请区级总责任规划师。", redirect_to="appointments:chiefs")
+        if sent.response:
+            return sent.response
     return render(request, "appointments/chiefs.html", {
         "city": city, "chiefs": selectors.district_chiefs(city=city), "districts": manageable,
         "planners": list(Planner.objects.filter(city=city, pool_status=PoolStatus.ACTIVE).order_by("name", "id"))
         if manageable else [],
-        "form": form, "error": error,
-    }, status=status)
+        "form": form, "error": sent.error,
+    }, status=sent.status)
 
 
 # --- local selection (B2, B19(1)(5)) -----------------------------------------------------------------
@@ -718,11 +717,11 @@ def proposal_list(request):
     user = request.user
     _selection_reader(user)
     status = request.GET.get("status", "")
-    error = ""
-    try:
-        rows = list(proposals.proposal_list(user=user, status=status)[:selectors.LIST_PAGE_SIZE])
-    except DomainError as exc:
-        rows, error, status = list(proposals.proposal_list(user=user)[:selectors.LIST_PAGE_SIZE]), exc.message, ""
+    listed = attempt(request, lambda: list(proposals.proposal_list(user=user, status=status)[:selectors.LIST_PAGE_SIZE]),
+                     propagate=())
+    rows, error = listed.result, listed.error
+    if not listed.accepted:
+        rows, status = list(proposals.proposal_list(user=user)[:selectors.LIST_PAGE_SIZE]), ""
     city = getattr(user, "city", None)
     return render(request, "appointments/proposals.html", {
         "proposals": rows, "status": status, "statuses": SelectionStatus.choices, "error": error, "city": city,
@@ -752,25 +751,23 @@ def proposal_new(request):
             "exception_reason": source.get("exception_reason", "")}
     form = {k: v.strip() for k, v in form.items()}
     unit = next((u for u in units if str(u.pk) == form["unit"]), None)
-    error, status = "", 200
+    sent = Submission()
     if request.method == "POST":
-        try:
+        def propose():
             if unit is None:
                 raise DomainError("请选择本单位的责任单元。", code="missing_field")
             if not is_digits(form["planner"]):
                 raise DomainError("请从检索结果中选择责任规划师。", code="missing_field")
-            proposal = proposals.proposal_submit(
+            return proposals.proposal_submit(
                 actor=user, planner=int(form["planner"]), unit=unit, role=form["role"], start=form["start"],
                 fee_yuan=form["fee_yuan"] or None, fee_note=form["fee_note"], service_focus=form["service_focus"],
                 exception_reason=form["exception_reason"],
             )
-        except DomainError as exc:
-            if not is_refusal(exc):
-                raise
-            error, status = exc.message, exc.status
-        else:
-            messages.success(request, f"已提名，待{unit.district.name}责任规划师工作专班审核。")
-            return redirect("appointments:proposal_detail", proposal.pk)
+
+        sent = submit(request, propose, success=lambda _: f"已提名，待{unit.district.name}责任规划师工作专班审核。",
+                      redirect_to=lambda proposal: reverse("appointments:proposal_detail", args=[proposal.pk]))
+        if sent.response:
+            return sent.response
     candidates = []
     if unit is not None and (form["q"] or form["planner"]):
         candidates = proposals.selection_candidates(user=user, unit=unit, q=form["q"], role=form["role"])
@@ -782,11 +779,11 @@ def proposal_new(request):
         # B19(2) "原则上": a planner held back by the cap alone may be proposed with a justification.
         candidate["cap_exceptable"] = cap_in_principle and candidate["blocking_codes"] == ["unit_cap_reached"]
     return render(request, "appointments/proposal_new.html", {
-        "city": city, "units": units, "unit": unit, "roles": city.policy.roles, "form": form, "error": error,
+        "city": city, "units": units, "unit": unit, "roles": city.policy.roles, "form": form, "error": sent.error,
         "candidates": candidates, "searched": bool(form["q"]), "cap_in_principle": cap_in_principle,
         # a withdrawal or removal waiting for its replacement in this unit and role: the approval fills it
         "vacancy": proposals.vacancy(unit=unit, role=form["role"]) if unit is not None else None,
-    }, status=status)
+    }, status=sent.status)
 
 
 def _proposal_context(request, proposal, **extra) -> dict:
@@ -823,17 +820,19 @@ def proposal_detail(request, pk: int):
 
 
 def _proposal_act(request, pk: int, form_name: str, fields: tuple[str, ...], action):
+    """Runs an act from a proposal-page form: `action(proposal, form)` returns the success message and where
+    to go; a refusal re-renders the page with the error and the input."""
     _selection_reader(request.user)
     proposal = proposals.proposal_get(user=request.user, pk=pk)
     form = {name: request.POST.get(name, "").strip() for name in fields}
-    try:
-        return action(proposal, form)
-    except DomainError as exc:
-        if not is_refusal(exc):
-            raise
-        proposal = proposals.proposal_get(user=request.user, pk=pk)
-        context = _proposal_context(request, proposal, form=form, error=exc.message, error_form=form_name)
+
+    def refused(exc):
+        again = proposals.proposal_get(user=request.user, pk=pk)
+        context = _proposal_context(request, again, form=form, error=exc.message, error_form=form_name)
         return render(request, "appointments/proposal_detail.html", context, status=exc.status)
+
+    return act(request, lambda: action(proposal, form), success=lambda done: done[0],
+               redirect_to=lambda done: done[1], on_refusal=refused)
 
 
 @login_required
@@ -845,11 +844,11 @@ def proposal_approve(request, pk: int):
         appointment = proposals.proposal_approve(actor=request.user, proposal=proposal, start=form["start"] or None,
                                                  exception_reason=form["exception_reason"])
         if isinstance(appointment, LimitException):
-            messages.success(request, f"人选已达{appointment.get_limit_display()}，例外申请 #{appointment.pk} 已报市级主管部门审批；"
-                                      "批准后即办理聘任，提名在此之前保持待审核。")
-            return redirect("appointments:proposal_detail", proposal.pk)
-        messages.success(request, "已审核同意，聘任已办理，并出具派驻通知、聘任证书和聘用合同；请聘任主体签订聘用合同后上传。")
-        return redirect("appointments:detail", appointment.pk)
+            return (f"人选已达{appointment.get_limit_display()}，例外申请 #{appointment.pk} 已报市级主管部门审批；"
+                    "批准后即办理聘任，提名在此之前保持待审核。",
+                    reverse("appointments:proposal_detail", args=[proposal.pk]))
+        return ("已审核同意，聘任已办理，并出具派驻通知、聘任证书和聘用合同；请聘任主体签订聘用合同后上传。",
+                reverse("appointments:detail", args=[appointment.pk]))
 
     return _proposal_act(request, pk, "approve", ("confirm", "start", "exception_reason"), action)
 
@@ -859,8 +858,7 @@ def proposal_approve(request, pk: int):
 def proposal_return(request, pk: int):
     def action(proposal, form):
         proposals.proposal_return(actor=request.user, proposal=proposal, reason=form["reason"])
-        messages.success(request, "已退回提名，聘任主体可以重新提名。")
-        return redirect("appointments:proposal_detail", pk)
+        return "已退回提名，聘任主体可以重新提名。", reverse("appointments:proposal_detail", args=[pk])
 
     return _proposal_act(request, pk, "return", ("reason",), action)
 
@@ -870,8 +868,7 @@ def proposal_return(request, pk: int):
 def proposal_withdraw(request, pk: int):
     def action(proposal, form):
         proposals.proposal_withdraw(actor=request.user, proposal=proposal)
-        messages.success(request, "已撤回提名。")
-        return redirect("appointments:proposal_detail", pk)
+        return "已撤回提名。", reverse("appointments:proposal_detail", args=[pk])
 
     return _proposal_act(request, pk, "withdraw", (), action)
 

@@ -17,7 +17,7 @@ from rpms.core import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
 from rpms.core.params import is_digits
-from rpms.core.web import attempt, is_refusal
+from rpms.core.web import Submission, attempt, submit
 from rpms.geography.models import District
 
 from . import permissions, selectors, services
@@ -195,22 +195,17 @@ def _input_page(request, assessment, *, template: str, context: dict, act, succe
     """A page for one act on a review (述职, 属地反馈, recording an absence): GET shows the form; POST runs
     the service; a refusal (400/409) shows the form again with what was typed and the Chinese reason."""
     form = {name: request.POST.get(name, "") for name in fields} if request.method == "POST" else context.pop("form", {})
-    error, status = "", 200
+    sent = Submission()
     if request.method == "POST":
-        try:
-            act(form)
-        except DomainError as exc:
-            if not is_refusal(exc):
-                raise
-            error, status = exc.message, exc.status
-        else:
-            messages.success(request, success)
-            return redirect("assessments:detail", pk=assessment.pk)
+        sent = submit(request, lambda: act(form), success=success,
+                      redirect_to=reverse("assessments:detail", kwargs={"pk": assessment.pk}))
+        if sent.response:
+            return sent.response
     review = review_state(assessment)
     return render(request, template, {
-        **context, "assessment": assessment, "form": form, "error": error, "review": review,
+        **context, "assessment": assessment, "form": form, "error": sent.error, "review": review,
         "article": policy_article(assessment.city, "assessment"),
-    }, status=status)
+    }, status=sent.status)
 
 
 @login_required

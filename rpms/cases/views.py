@@ -6,7 +6,6 @@ zone type and duty category; /cases/<id>/ shows one with its photos. Nothing unp
 Staff: /cases/manage/ (planners: their own cases and a "submit" button; city administrators: the review
 queue; district officers and auditors: read-only), /cases/new/ (planner), /cases/manage/<id>/ (the case
 with the acts the user may perform: review, revise a returned case, take a published one down)."""
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import QueryDict
@@ -17,7 +16,7 @@ from rpms.accounts.models import Role
 from rpms.core.errors import DomainError, Forbidden
 from rpms.core.uploads import max_proof_bytes, proof_response
 from rpms.core.params import is_digits
-from rpms.core.web import act, is_refusal
+from rpms.core.web import act, attempt
 from rpms.geography.models import ResponsibilityUnit
 
 from . import selectors, services
@@ -180,17 +179,13 @@ def revise(request, pk):
                 "summary": case.summary, "body": case.body}
         return render(request, "cases/case_form.html", _form_context(request, units, form, case=case))
     form = {key: request.POST.get(key, "") for key in FORM_KEYS}
-    try:
-        services.case_revise(
-            actor=request.user, case=case, title=form["title"], duty_category=form["duty_category"],
-            summary=form["summary"], body=form["body"], photos=request.FILES.getlist("photos"),
-            captions=request.POST.getlist("captions"), remove_photo_ids=request.POST.getlist("remove_photo"),
-        )
-    except DomainError as exc:
-        if not is_refusal(exc):
-            raise
+    revised = attempt(request, lambda: services.case_revise(
+        actor=request.user, case=case, title=form["title"], duty_category=form["duty_category"],
+        summary=form["summary"], body=form["body"], photos=request.FILES.getlist("photos"),
+        captions=request.POST.getlist("captions"), remove_photo_ids=request.POST.getlist("remove_photo"),
+    ), success="案例已修改并重新提交审核。")
+    if not revised.accepted:
         form["unit"] = str(case.unit_id)
-        return render(request, "cases/case_form.html", _form_context(request, units, form, case=case, error=exc.message),
-                      status=exc.status)
-    messages.success(request, "案例已修改并重新提交审核。")
+        return render(request, "cases/case_form.html", _form_context(request, units, form, case=case, error=revised.error),
+                      status=revised.status)
     return redirect("cases:manage_detail", pk=pk)

@@ -1,9 +1,9 @@
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.shortcuts import render, resolve_url
 
 from rpms.accounts.models import Role
-from rpms.core.errors import DomainError, Forbidden
+from rpms.core.errors import Forbidden
+from rpms.core.web import Submission, submit
 
 from .forms import PolicyForm
 from .models import PolicyProfile
@@ -46,21 +46,20 @@ def policy_edit_view(request, code):
     if not (user.is_superuser or (user.role == Role.CITY_ADMIN and user.city_id == city.pk)):
         raise Forbidden("只有本市的市级管理员可以修改政策配置。")
     form = PolicyForm(request.POST or None, instance=PolicyProfile.objects.get(pk=city.policy.pk))
-    error = ""
+    sent = Submission()
     if request.method == "POST" and form.is_valid():
-        try:
-            profile = policy_update(actor=user, city=city, changes=form.changes())
-        except DomainError as exc:
-            error = exc.message  # the form keeps what the user typed
-            for key, texts in (exc.details or {}).items():
-                if key in form.fields:
-                    form.add_error(key, texts)
-        else:
-            messages.success(request, f"政策配置已保存（版本 v{profile.version}），修改已记入操作日志。")
-            return redirect("cities:policy_detail", code=city.code)
+        sent = submit(request, lambda: policy_update(actor=user, city=city, changes=form.changes()),
+                      success=lambda profile: f"政策配置已保存（版本 v{profile.version}），修改已记入操作日志。",
+                      redirect_to=resolve_url("cities:policy_detail", code=city.code),
+                      propagate=())  # every refusal is shown with the form, which keeps what the user typed
+        if sent.response:
+            return sent.response
+        for key, texts in (sent.details or {}).items():
+            if key in form.fields:
+                form.add_error(key, texts)
     return render(
         request,
         "cities/policy_edit.html",
-        {"city": city, "form": form, "error": error, "list_fields": POLICY_LIST_FIELDS},
-        status=400 if error or (request.method == "POST" and form.errors) else 200,
+        {"city": city, "form": form, "error": sent.error, "list_fields": POLICY_LIST_FIELDS},
+        status=400 if sent.error or (request.method == "POST" and form.errors) else 200,
     )

@@ -17,6 +17,7 @@ from .selectors import (
     action_log_scope,
     parse_action_log_filters,
 )
+from .web import attempt
 
 AUDIT_PAGE_SIZE = 50
 AUDIT_EXPORT_MAX_ROWS = 50_000
@@ -42,14 +43,11 @@ def _raw_filters(request) -> dict:
 def audit_list(request):
     action_log_scope(request.user)  # 403 for every role but city administrators and auditors
     raw = _raw_filters(request)
-    error = ""
     page_obj = None
-    try:
-        filters = parse_action_log_filters(raw)
-    except DomainError as exc:
-        error = exc.message
-    else:
-        paginator = Paginator(action_log_list(user=request.user, filters=filters), AUDIT_PAGE_SIZE)
+    parsed = attempt(request, lambda: parse_action_log_filters(raw), propagate=())
+    error = parsed.error
+    if parsed.accepted:
+        paginator = Paginator(action_log_list(user=request.user, filters=parsed.result), AUDIT_PAGE_SIZE)
         page_obj = paginator.get_page(request.GET.get("page"))
         for row in page_obj:
             row.before_text = _json_text(row.before)

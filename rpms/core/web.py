@@ -20,9 +20,20 @@ from .errors import DomainError, Forbidden, NotFound
 # --- acting from a page ---------------------------------------------------------------------------------------
 
 
+NOT_REFUSALS = (NotFound, Forbidden)
+
+
 def is_refusal(exc: DomainError) -> bool:
     """A refusal to show on the page; 403/404 go to the error page instead (rendered by the middleware)."""
-    return not isinstance(exc, (NotFound, Forbidden))
+    return not isinstance(exc, NOT_REFUSALS)
+
+
+def _propagates(exc: DomainError, forbidden_too: bool, propagate) -> bool:
+    """Whether `exc` goes on to the error page: `propagate` (the errors that do; `()` for none) when given,
+    else 403/404 unless `forbidden_too`."""
+    if propagate is None:
+        propagate = () if forbidden_too else NOT_REFUSALS
+    return isinstance(exc, propagate)
 
 
 def _resolve(value, result):
@@ -50,15 +61,16 @@ class Submission:
 
 
 def attempt(request, call: Callable[[], Any], *, success: str | Callable | None = None,
-            forbidden_too: bool = False) -> Submission:
-    """Runs `call()` (a service call). Accepted: flashes `success` (text, or a function of the result; None
-    for no message); the Submission holds the result. Refused: the Submission carries the refusal (its
-    message and status) for the page to show. 403/404 propagate (unless `forbidden_too`: the page shows them
-    next to the form)."""
+            forbidden_too: bool = False, propagate: tuple[type[DomainError], ...] | None = None) -> Submission:
+    """Runs `call()` (a service call, or reading a query string). Accepted: flashes `success` (text, or a
+    function of the result; None for no message); the Submission holds the result. Refused: the Submission
+    carries the refusal (its message and status) for the page to show. 403/404 propagate (unless
+    `forbidden_too`: the page shows them next to the form; or `propagate` names the errors that do, e.g.
+    `(NotFound,)`, or `()` for none)."""
     try:
         result = call()
     except DomainError as exc:
-        if not (forbidden_too or is_refusal(exc)):
+        if _propagates(exc, forbidden_too, propagate):
             raise
         return Submission(error=exc.message, status=exc.status, exc=exc)
     message = _resolve(success, result)
@@ -68,27 +80,28 @@ def attempt(request, call: Callable[[], Any], *, success: str | Callable | None 
 
 
 def submit(request, call: Callable[[], Any], *, success: str | Callable | None, redirect_to,
-           forbidden_too: bool = False) -> Submission:
+           forbidden_too: bool = False, propagate: tuple[type[DomainError], ...] | None = None) -> Submission:
     """`attempt`, and when accepted a redirect (`response`) to `redirect_to` (a URL, a URL name without
     arguments, or a function of the result returning one). Refused: no response — the page re-renders the
     form with what was typed and the Submission's `error` at its `status`."""
-    sent = attempt(request, call, success=success, forbidden_too=forbidden_too)
+    sent = attempt(request, call, success=success, forbidden_too=forbidden_too, propagate=propagate)
     if sent.accepted:
         sent.response = redirect(_resolve(redirect_to, sent.result))
     return sent
 
 
 def act(request, call: Callable[[], Any], *, success: str | Callable | None, redirect_to, refused_to=None,
-        on_refusal: Callable[[DomainError], Any] | None = None, forbidden_too: bool = False):
+        on_refusal: Callable[[DomainError], Any] | None = None, forbidden_too: bool = False,
+        propagate: tuple[type[DomainError], ...] | None = None):
     """Runs `call()` from a button (a POST without a form of its own to re-render). Accepted: flashes
     `success` and redirects to `redirect_to`. Refused: `on_refusal(exc)` when given (e.g. re-render the page
     with `render_refusal`); otherwise the refusal's message is flashed and the user is sent to `refused_to`
     (by default `redirect_to`, which must then not depend on the result). 403/404 propagate (unless
-    `forbidden_too`)."""
+    `forbidden_too`, or as `propagate` says: see `attempt`)."""
     try:
         result = call()
     except DomainError as exc:
-        if not (forbidden_too or is_refusal(exc)):
+        if _propagates(exc, forbidden_too, propagate):
             raise
         if on_refusal is not None:
             return on_refusal(exc)

@@ -18,7 +18,7 @@ from rpms.core import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
 from rpms.core.params import is_digits
-from rpms.core.web import act, is_refusal
+from rpms.core.web import Submission, act, submit
 from rpms.geography.models import District, ResponsibilityUnit
 from rpms.registry.models import Planner
 
@@ -110,7 +110,7 @@ def request_new(request):
     if district is None:
         raise NotFound(f"您不负责区划代码为“{code}”的区。")
     policy = city.policy
-    error = ""
+    sent = Submission()
     form = {"role": (policy.roles or [{}])[0].get("code", ""), "specialties": [], "slots_per_unit": "1", "units": [],
             "service_focus": "", "note": ""}
     if request.method == "POST":
@@ -122,19 +122,19 @@ def request_new(request):
             "service_focus": request.POST.get("service_focus", ""),
             "note": request.POST.get("note", ""),
         }
-        try:
-            created = services.dispatch_request_submit(
+        sent = submit(
+            request,
+            lambda: services.dispatch_request_submit(
                 actor=user, city=city, district=district, role=form["role"], units=form["units"],
                 specialties=form["specialties"], slots_per_unit=form["slots_per_unit"],
                 service_focus=form["service_focus"], note=form["note"],
-            )
-        except DomainError as exc:
-            if isinstance(exc, NotFound):
-                raise
-            error = exc.message
-        else:
-            messages.success(request, f"派驻申请 #{created.pk} 已提交，等待市级主管部门受理。")
-            return redirect("dispatch:request_detail", pk=created.pk)
+            ),
+            success=lambda created: f"派驻申请 #{created.pk} 已提交，等待市级主管部门受理。",
+            redirect_to=lambda created: reverse("dispatch:request_detail", kwargs={"pk": created.pk}),
+            propagate=(NotFound,),  # a refusal of the district's own request, 403 included, is shown with the form
+        )
+        if sent.response:
+            return sent.response
     zone = policy.zone_type(district.zone_type) if district.zone_type else None
     return render(request, "dispatch/request_form.html", {
         "city": city,
@@ -147,8 +147,8 @@ def request_new(request):
         "slot_choices": [str(n) for n in range(1, SLOTS_PER_UNIT_MAX + 1)],
         "zone": zone,
         "form": form,
-        "error": error,
-    }, status=400 if error else 200)
+        "error": sent.error,
+    }, status=400 if sent.error else 200)
 
 
 @login_required
@@ -172,18 +172,11 @@ def request_detail(request, pk: int):
     })
 
 
-def _request_act(request, pk: int, act):
+def _request_act(request, pk: int, action):
+    """`action(found)` returns the success message; either way back to the page the form was on."""
     found = selectors.request_get(user=request.user, pk=pk)
-    fallback = reverse("dispatch:request_detail", args=[pk])
-    try:
-        message = act(found)
-    except DomainError as exc:
-        if not is_refusal(exc):
-            raise
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, message)
-    return _back(request, fallback)
+    back = _back(request, reverse("dispatch:request_detail", args=[pk])).url
+    return act(request, lambda: action(found), success=lambda message: message, redirect_to=back)
 
 
 @login_required
@@ -316,18 +309,17 @@ def run_export(request, pk: int):
     return workbook_response(f"{city.name}统筹选派结果-{run.pk}-{stamp}", "统筹选派结果", headers, rows())
 
 
-def _proposal_act(request, pk: int, act):
+def _proposal_act(request, pk: int, action):
+    """`action(proposal)` returns the success message; a refusal is flashed naming the unit and planner."""
     proposal = selectors.proposal_get(user=request.user, pk=pk)
     fallback = reverse("dispatch:run_detail", args=[proposal.run_id]) + f"#p{proposal.pk}"
-    try:
-        message = act(proposal)
-    except DomainError as exc:
-        if not is_refusal(exc):
-            raise
+
+    def refused(exc):
         messages.error(request, f"{proposal.unit.name} · {proposal.planner.name}：{exc.message}")
-    else:
-        messages.success(request, message)
-    return redirect(fallback)
+        return redirect(fallback)
+
+    return act(request, lambda: action(proposal), success=lambda message: message, redirect_to=fallback,
+               on_refusal=refused)
 
 
 @login_required
@@ -383,10 +375,11 @@ def conflicts(request):
         .select_related("district").order_by("district__sort_order", "district__code", "name", "pk")
     )
     form = {"planner": "", "target": "", "kind": ConflictKind.EMPLOYER_INVOLVED, "note": ""}
-    error = ""
+    sent = Submission()
     if request.method == "POST":
         form = {k: request.POST.get(k, "") for k in form}
-        try:
+
+        def declare():
             if not can_declare:
                 raise Forbidden("您的角色无权登记利益冲突。")
             if own_planner is not None:
@@ -404,15 +397,13 @@ def conflicts(request):
                 district = next((d for d in districts if d.pk == int(target_id)), None)
             if unit is None and district is None:
                 raise DomainError("请选择存在利益冲突的责任单元或区。", code="conflict_target")
-            services.conflict_declare(actor=user, planner=planner, unit=unit, district=district,
-                                      kind=form["kind"], note=form["note"])
-        except DomainError as exc:
-            if isinstance(exc, NotFound):
-                raise
-            error = exc.message
-        else:
-            messages.success(request, "利益冲突已登记，统筹选派时不再向该单元（区）推荐此人。")
-            return redirect("dispatch:conflicts")
+            return services.conflict_declare(actor=user, planner=planner, unit=unit, district=district,
+                                             kind=form["kind"], note=form["note"])
+
+        sent = submit(request, declare, success="利益冲突已登记，统筹选派时不再向该单元（区）推荐此人。",
+                      redirect_to="dispatch:conflicts", propagate=(NotFound,))
+        if sent.response:
+            return sent.response
     rows = list(selectors.conflict_list(user=user, city=city)[:500])
     return render(request, "dispatch/conflicts.html", {
         "city": city,
@@ -425,8 +416,8 @@ def conflicts(request):
         "unit_options": [(f"u:{u.pk}", f"{u.district.name} · {u.name}") for u in units],
         "kinds": ConflictKind.choices,
         "form": form,
-        "error": error,
-    }, status=400 if error else 200)
+        "error": sent.error,
+    }, status=400 if sent.error else 200)
 
 
 @login_required

@@ -16,7 +16,7 @@ from rpms.accounts.models import Role
 from rpms.core import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.inputs import int_or_none
-from rpms.core.web import act, is_refusal
+from rpms.core.web import act, attempt, is_refusal, render_refusal
 
 from . import selectors, services
 from .models import (
@@ -548,20 +548,21 @@ def certificate_create(request):
         if request.method == "POST":
             context["error"] = "请选择责任规划师（仅列出在本单位责任单元有已确认履职记录的规划师）。"
         return render(request, "duties/certificate_form.html", context, status=400 if request.method == "POST" else 200)
-    try:
-        if request.POST.get("action") == "issue":
-            certificate = services.work_certificate_issue(actor=request.user, planner=planner, start=form["start"],
-                                                          end=form["end"])
-            messages.success(request, f"工作证明已出具，文书编号 {certificate.document.number}。")
-            return redirect("duties:certificate_detail", pk=certificate.pk)
-        context["preview"] = services.work_certificate_basis(actor=request.user, planner=planner, start=form["start"],
-                                                             end=form["end"])
-        context["planner"] = planner
-    except DomainError as exc:
-        if not is_refusal(exc):
-            raise
-        context["error"] = exc.message
-        return render(request, "duties/certificate_form.html", context, status=exc.status)
+    if request.POST.get("action") == "issue":
+        return act(
+            request,
+            lambda: services.work_certificate_issue(actor=request.user, planner=planner, start=form["start"],
+                                                    end=form["end"]),
+            success=lambda certificate: f"工作证明已出具，文书编号 {certificate.document.number}。",
+            redirect_to=lambda certificate: resolve_url("duties:certificate_detail", pk=certificate.pk),
+            on_refusal=lambda exc: render_refusal(request, "duties/certificate_form.html", context, exc),
+        )
+    previewed = attempt(request, lambda: services.work_certificate_basis(actor=request.user, planner=planner,
+                                                                         start=form["start"], end=form["end"]))
+    if not previewed.accepted:
+        return render_refusal(request, "duties/certificate_form.html", context, previewed.exc)
+    context["preview"] = previewed.result
+    context["planner"] = planner
     return render(request, "duties/certificate_form.html", context)
 
 

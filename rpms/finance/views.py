@@ -19,7 +19,7 @@ from rpms.cities.selectors import policy_article
 from rpms.core import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
-from rpms.core.web import is_refusal
+from rpms.core.web import Submission, act, submit
 
 from . import permissions, selectors, services
 from .cycles import PARTIAL_RULE_TEXT
@@ -119,20 +119,18 @@ def allowance_generate(request):
     city = _user_city(request)
     if city is None or not permissions.is_finance_officer(request.user, city):
         raise Forbidden("只有市级主管部门（财务经办）可以生成补贴应付记录。")
-    try:
+
+    def generate():
         rows = services.allowances_generate(actor=request.user, city=city, on=request.POST.get("date") or None)
-    except DomainError as exc:
-        if not is_refusal(exc):
-            raise
-        messages.error(request, exc.message)
-        return redirect("finance:allowance_list")
-    if rows:
-        messages.success(request, f"已生成 {len(rows)} 条补贴应付记录，合计 {sum(r.amount_yuan for r in rows)} 元。")
-    elif not city.policy.allowance_yuan_per_person_year:
-        messages.info(request, f"{city.name}政策未规定交通通讯补贴，无需生成。")
-    else:
-        messages.info(request, "没有新结束的服务周期，未生成新记录。")
-    return redirect("finance:allowance_list")
+        if rows:
+            messages.success(request, f"已生成 {len(rows)} 条补贴应付记录，合计 {sum(r.amount_yuan for r in rows)} 元。")
+        elif not city.policy.allowance_yuan_per_person_year:
+            messages.info(request, f"{city.name}政策未规定交通通讯补贴，无需生成。")
+        else:
+            messages.info(request, "没有新结束的服务周期，未生成新记录。")
+
+    # the outcome is told by generate() (a success or a notice); a refusal is flashed on the list
+    return act(request, generate, success=None, redirect_to="finance:allowance_list")
 
 
 @login_required
@@ -141,20 +139,15 @@ def allowance_detail(request, pk):
     allowance = selectors.allowance_get(user=request.user, pk=pk)
     is_finance = permissions.is_finance_officer(request.user, allowance.city)
     form = {"paid_on": clock.today().isoformat(), "voucher_no": ""}
-    error = ""
-    status = 200
+    sent = Submission()
     if request.method == "POST":
         form = {"paid_on": request.POST.get("paid_on", ""), "voucher_no": request.POST.get("voucher_no", "")}
-        try:
-            services.allowance_pay(actor=request.user, allowance=allowance, paid_on=form["paid_on"],
-                                   voucher_no=form["voucher_no"])
-        except DomainError as exc:
-            if not is_refusal(exc):
-                raise
-            error, status = exc.message, exc.status
-        else:
-            messages.success(request, "已登记支付，并已通知责任规划师。")
-            return redirect("finance:allowance_detail", pk=allowance.pk)
+        sent = submit(request, lambda: services.allowance_pay(actor=request.user, allowance=allowance,
+                                                              paid_on=form["paid_on"], voucher_no=form["voucher_no"]),
+                      success="已登记支付，并已通知责任规划师。",
+                      redirect_to=reverse("finance:allowance_detail", kwargs={"pk": allowance.pk}))
+        if sent.response:
+            return sent.response
     on = clock.today()
     same_cycle = list(
         selectors.allowance_list(user=request.user, city=allowance.city)
@@ -165,9 +158,9 @@ def allowance_detail(request, pk):
         "covered": list(allowance.appointments.all()), "same_cycle": same_cycle,
         "reconciliation": allowance.reconciliation or selectors.reconciliation_list(
             user=request.user, planner=allowance.planner_id).filter(cycle_start=allowance.cycle_start).first(),
-        "is_finance": is_finance, "form": form, "error": error,
+        "is_finance": is_finance, "form": form, "error": sent.error,
         "article": policy_article(allowance.city, "allowance"),
-    }, status=status)
+    }, status=sent.status)
 
 
 # --- service fees ---------------------------------------------------------------------------------
@@ -243,35 +236,37 @@ def fee_schedule(request, appointment_id):
     current = [i for i in appointment.schedule if i.term_no == appointment.term_no]
     schedule_rows = [{"due_on": i.due_on.isoformat(), "amount_yuan": str(i.amount_yuan), "note": i.note} for i in current]
     grace = current[0].grace_working_days if current else 0
-    error = ""
-    status = 200
+    sent = Submission()
     pay_form = {"installment": "", "paid_on": clock.today().isoformat(), "amount_yuan": "", "voucher_no": ""}
     if request.method == "POST":
         action = request.POST.get("action")
-        try:
+        # what was typed, shown again when refused
+        if action == "schedule":
+            schedule_rows, filled = _schedule_form_from_post(request.POST)
+            grace = request.POST.get("grace_working_days") or 0
+        elif action == "pay":
+            pay_form = {k: request.POST.get(k, "") for k in pay_form}
+
+        def apply():
             if action == "schedule":
                 if not can_set:
                     raise Forbidden("付款计划由聘任主体（合同甲方）或区级工作专班制定。")
-                schedule_rows, filled = _schedule_form_from_post(request.POST)
-                grace = request.POST.get("grace_working_days") or 0
                 services.fee_schedule_set(actor=request.user, appointment=appointment, installments=filled,
                                           grace_working_days=grace)
-                messages.success(request, "付款计划已保存。")
-                return redirect("finance:fee_schedule", appointment_id=appointment.pk)
+                return "付款计划已保存。"
             if action == "pay":
-                pay_form = {k: request.POST.get(k, "") for k in pay_form}
                 installment = next((i for i in appointment.schedule if str(i.pk) == pay_form["installment"]), None)
                 if installment is None:
                     raise DomainError("请选择付款期次。", code="installment_required")
                 services.fee_payment_record(actor=request.user, installment=installment, paid_on=pay_form["paid_on"],
                                             amount_yuan=pay_form["amount_yuan"], voucher_no=pay_form["voucher_no"])
-                messages.success(request, "已登记支付。")
-                return redirect("finance:fee_schedule", appointment_id=appointment.pk)
+                return "已登记支付。"
             raise DomainError("未知的操作。", code="unknown_action")
-        except DomainError as exc:
-            if not is_refusal(exc):
-                raise
-            error, status = exc.message, exc.status
+
+        sent = submit(request, apply, success=lambda message: message,
+                      redirect_to=reverse("finance:fee_schedule", kwargs={"appointment_id": appointment.pk}))
+        if sent.response:
+            return sent.response
     while len(schedule_rows) < SCHEDULE_FORM_ROWS:
         schedule_rows.append({"due_on": "", "amount_yuan": "", "note": ""})
     on = clock.today()
@@ -286,7 +281,7 @@ def fee_schedule(request, appointment_id):
         "schedule_rows": schedule_rows,
         "grace": grace,
         "pay_form": pay_form,
-        "error": error,
+        "error": sent.error,
         "article": policy_article(appointment.city, "fee"),
         "back": reverse("finance:fee_list"),
-    }, status=status)
+    }, status=sent.status)

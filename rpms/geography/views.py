@@ -1,8 +1,7 @@
 """Geography pages for city administrators, district officers (their own districts) and auditors
 (read-only): responsibility units (B4) and districts with their zone types (B13)."""
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -10,6 +9,7 @@ from rpms.accounts.models import Role
 from rpms.accounts.scoping import can_manage_district, visible_district_ids
 from rpms.cities.models import City
 from rpms.core.errors import DomainError, Forbidden, NotFound
+from rpms.core.web import act
 
 from . import selectors, services
 from .models import SubdistrictKind
@@ -105,17 +105,19 @@ def unit_merge(request):
     district_code = request.POST.get("district", "")
     codes = request.POST.getlist("subdistricts")
     name = request.POST.get("name", "")
-    try:
-        subdistricts = selectors.subdistricts_by_codes(codes)
-        unit = services.unit_merge(actor=request.user, subdistricts=subdistricts, name=name)
-    except (NotFound, Forbidden):
-        raise
-    except DomainError as exc:
+
+    def refused(exc):
         context = _unit_list_context(request, city, district_code)
         context.update({"error": exc.message, "form_name": name, "form_codes": set(codes)})
         return render(request, "geography/unit_list.html", context, status=exc.status)
-    messages.success(request, f"已组成责任单元“{unit.name}”。")
-    return redirect("geography:unit_detail", pk=unit.pk)
+
+    return act(
+        request,
+        lambda: services.unit_merge(actor=request.user, subdistricts=selectors.subdistricts_by_codes(codes), name=name),
+        success=lambda unit: f"已组成责任单元“{unit.name}”。",
+        redirect_to=lambda unit: reverse("geography:unit_detail", kwargs={"pk": unit.pk}),
+        on_refusal=refused,
+    )
 
 
 def _unit_detail_context(request, pk: int):
@@ -159,7 +161,8 @@ def unit_split(request, pk: int):
     unit = selectors.unit_get_for_management(user=request.user, pk=pk)
     # Custom grouping: each subdistrict gets a group number; equal numbers form one unit.
     numbers = {key[len("group_"):]: value.strip() for key, value in request.POST.items() if key.startswith("group_")}
-    try:
+
+    def split():
         groups = None
         if request.POST.get("mode") == "groups":
             if any(not value for value in numbers.values()) or not numbers:
@@ -168,13 +171,14 @@ def unit_split(request, pk: int):
             for code, number in numbers.items():
                 by_number.setdefault(number, []).append(code)
             groups = [selectors.subdistricts_by_codes(codes) for codes in by_number.values()]
-        created = services.unit_split(actor=request.user, unit=unit, groups=groups)
-    except (NotFound, Forbidden):
-        raise
-    except DomainError as exc:
-        return _unit_form_error(request, pk, exc, form_groups=numbers)
-    messages.success(request, f"已拆分为 {len(created)} 个责任单元：{'、'.join(u.name for u in created)}。")
-    return redirect(f"{reverse('geography:unit_list')}?district={unit.district.code}")
+        return services.unit_split(actor=request.user, unit=unit, groups=groups)
+
+    return act(
+        request, split,
+        success=lambda created: f"已拆分为 {len(created)} 个责任单元：{'、'.join(u.name for u in created)}。",
+        redirect_to=lambda _: f"{reverse('geography:unit_list')}?district={unit.district.code}",
+        on_refusal=lambda exc: _unit_form_error(request, pk, exc, form_groups=numbers),
+    )
 
 
 @login_required
@@ -183,14 +187,9 @@ def unit_rename(request, pk: int):
     _page_city(request)
     unit = selectors.unit_get_for_management(user=request.user, pk=pk)
     name = request.POST.get("name", "")
-    try:
-        services.unit_rename(actor=request.user, unit=unit, name=name)
-    except (NotFound, Forbidden):
-        raise
-    except DomainError as exc:
-        return _unit_form_error(request, pk, exc, form_name=name)
-    messages.success(request, "已更名。")
-    return redirect("geography:unit_detail", pk=pk)
+    return act(request, lambda: services.unit_rename(actor=request.user, unit=unit, name=name), success="已更名。",
+               redirect_to=reverse("geography:unit_detail", kwargs={"pk": pk}),
+               on_refusal=lambda exc: _unit_form_error(request, pk, exc, form_name=name))
 
 
 # --- districts and zone types ------------------------------------------------------------------------
@@ -247,14 +246,13 @@ def subdistrict_zone_type(request, code: str):
     subdistrict = next((s for s in context["subdistricts"] if s.code == target), None)
     if subdistrict is None:
         raise NotFound(f"该区没有代码为“{target}”的街道乡镇。", code="subdistrict_not_found")
-    try:
-        services.subdistrict_zone_type_set(
+    return act(
+        request,
+        lambda: services.subdistrict_zone_type_set(
             actor=request.user, subdistrict=subdistrict, zone_type=request.POST.get("zone_type", "")
-        )
-    except (NotFound, Forbidden):
-        raise
-    except DomainError as exc:
-        context["error"] = exc.message
-        return render(request, "geography/district_detail.html", context, status=exc.status)
-    messages.success(request, f"已更新{subdistrict.name}的功能区类型。")
-    return redirect("geography:district_detail", code=code)
+        ),
+        success=f"已更新{subdistrict.name}的功能区类型。",
+        redirect_to=reverse("geography:district_detail", kwargs={"code": code}),
+        on_refusal=lambda exc: render(request, "geography/district_detail.html", {**context, "error": exc.message},
+                                      status=exc.status),
+    )

@@ -5,16 +5,15 @@ Public (no account, phone friendly): 公示公告 (announcements with the recrui
 City administrators: drafting, publishing and withdrawing announcements (with attachments) and
 interpretations; auditors read the management pages without their forms."""
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rpms.core import clock
-from rpms.core.errors import DomainError, Forbidden, NotFound
+from rpms.core.errors import Forbidden, NotFound
 from rpms.core.excel import workbook_response
 from rpms.core.inputs import date_value
-from rpms.core.web import act, is_refusal
+from rpms.core.web import Submission, act, submit
 
 from . import opendata, policies, selectors, services
 from .models import AnnouncementKind
@@ -154,22 +153,19 @@ def manage_export(request):
 def announcement_new(request):
     city = selectors.manage_city(request.user, request.GET)
     form = {key: request.POST.get(key, "") for key in ANNOUNCEMENT_KEYS} if request.method == "POST" else {"kind": ""}
-    error = ""
+    sent = Submission()
     if request.method == "POST":
-        try:
-            announcement = services.announcement_create(actor=request.user, city=city, **form)
-        except DomainError as exc:
-            if not is_refusal(exc):
-                raise
-            error = exc.message
-        else:
-            messages.success(request, "公告草稿已保存。可上传附件，确认无误后发布。")
-            return redirect("publicinfo:manage_announcement", pk=announcement.pk)
+        sent = submit(request, lambda: services.announcement_create(actor=request.user, city=city, **form),
+                      success="公告草稿已保存。可上传附件，确认无误后发布。",
+                      redirect_to=lambda announcement: resolve_url("publicinfo:manage_announcement",
+                                                                   pk=announcement.pk))
+        if sent.response:
+            return sent.response
     elif not is_publisher(request.user, city):
         raise Forbidden("只有市级管理员可以发布公示公告和政策解读。")
     return render(request, "publicinfo/announcement_form.html", {
-        "city": city, "form": form, "error": error, "kinds": AnnouncementKind.choices, "announcement": None,
-    }, status=400 if error else 200)
+        "city": city, "form": form, "error": sent.error, "kinds": AnnouncementKind.choices, "announcement": None,
+    }, status=400 if sent.error else 200)
 
 
 @login_required
@@ -177,24 +173,20 @@ def announcement_new(request):
 def manage_announcement(request, pk):
     announcement = selectors.manage_announcement_get(user=request.user, pk=pk)
     can_publish = is_publisher(request.user, announcement.city)
-    error = ""
+    sent = Submission()
     form = {key: getattr(announcement, key) for key in ANNOUNCEMENT_KEYS}
     if request.method == "POST":
         form = {key: request.POST.get(key, "") for key in ANNOUNCEMENT_KEYS}
-        try:
-            services.announcement_update(actor=request.user, announcement=announcement, **form)
-        except DomainError as exc:
-            if not is_refusal(exc):
-                raise
-            error = exc.message
-        else:
-            messages.success(request, "公告已保存。")
-            return redirect("publicinfo:manage_announcement", pk=announcement.pk)
+        sent = submit(request, lambda: services.announcement_update(actor=request.user, announcement=announcement, **form),
+                      success="公告已保存。",
+                      redirect_to=resolve_url("publicinfo:manage_announcement", pk=announcement.pk))
+        if sent.response:
+            return sent.response
     return render(request, "publicinfo/manage_announcement.html", {
-        "announcement": announcement, "city": announcement.city, "form": form, "error": error,
+        "announcement": announcement, "city": announcement.city, "form": form, "error": sent.error,
         "kinds": AnnouncementKind.choices, "can_publish": can_publish, "today": clock.today(),
         "max_attachments": services.MAX_ATTACHMENTS,
-    }, status=400 if error else 200)
+    }, status=400 if sent.error else 200)
 
 
 def _act(request, announcement_or_interpretation, call, success: str, target: str):
@@ -258,45 +250,39 @@ def manage_attachment_download(request, pk, attachment_pk):
 def interpretation_new(request):
     city = selectors.manage_city(request.user, request.GET)
     form = {key: request.POST.get(key, "") for key in INTERPRETATION_KEYS} if request.method == "POST" else {}
-    error = ""
+    sent = Submission()
     if request.method == "POST":
-        try:
-            interpretation = services.interpretation_create(actor=request.user, city=city, **form)
-        except DomainError as exc:
-            if not is_refusal(exc):
-                raise
-            error = exc.message
-        else:
-            messages.success(request, "政策解读草稿已保存，确认无误后发布。")
-            return redirect("publicinfo:manage_interpretation", pk=interpretation.pk)
+        sent = submit(request, lambda: services.interpretation_create(actor=request.user, city=city, **form),
+                      success="政策解读草稿已保存，确认无误后发布。",
+                      redirect_to=lambda interpretation: resolve_url("publicinfo:manage_interpretation",
+                                                                     pk=interpretation.pk))
+        if sent.response:
+            return sent.response
     elif not is_publisher(request.user, city):
         raise Forbidden("只有市级管理员可以发布公示公告和政策解读。")
     return render(request, "publicinfo/interpretation_form.html", {
-        "city": city, "form": form, "error": error, "interpretation": None, "document": policies.rulebook(city),
-    }, status=400 if error else 200)
+        "city": city, "form": form, "error": sent.error, "interpretation": None, "document": policies.rulebook(city),
+    }, status=400 if sent.error else 200)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def manage_interpretation(request, pk):
     interpretation = selectors.manage_interpretation_get(user=request.user, pk=pk)
-    error = ""
+    sent = Submission()
     form = {"title": interpretation.title, "body": interpretation.body, "articles": "、".join(interpretation.articles)}
     if request.method == "POST":
         form = {key: request.POST.get(key, "") for key in INTERPRETATION_KEYS}
-        try:
-            services.interpretation_update(actor=request.user, interpretation=interpretation, **form)
-        except DomainError as exc:
-            if not is_refusal(exc):
-                raise
-            error = exc.message
-        else:
-            messages.success(request, "政策解读已保存。")
-            return redirect("publicinfo:manage_interpretation", pk=interpretation.pk)
+        sent = submit(request, lambda: services.interpretation_update(actor=request.user, interpretation=interpretation,
+                                                                      **form),
+                      success="政策解读已保存。",
+                      redirect_to=resolve_url("publicinfo:manage_interpretation", pk=interpretation.pk))
+        if sent.response:
+            return sent.response
     return render(request, "publicinfo/manage_interpretation.html", {
-        "interpretation": interpretation, "city": interpretation.city, "form": form, "error": error,
+        "interpretation": interpretation, "city": interpretation.city, "form": form, "error": sent.error,
         "can_publish": is_publisher(request.user, interpretation.city), "document": policies.rulebook(interpretation.city),
-    }, status=400 if error else 200)
+    }, status=400 if sent.error else 200)
 
 
 @login_required

@@ -22,7 +22,7 @@ from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.masking import mask_id_number, mask_mobile
 from rpms.core.ratelimit import client_key, rate_limit_hit
 from rpms.core.inputs import date_value
-from rpms.core.web import act, is_refusal
+from rpms.core.web import act, attempt
 
 from rpms.registry import limits
 
@@ -199,7 +199,8 @@ def apply(request, pk):
                       _apply_context(call, data, eligibility=eligibility, checked=True, prior=prior))
     files = request.FILES.getlist("proofs")
     labels = request.POST.getlist("proof_labels")
-    try:
+
+    def send():
         from rpms.core.uploads import proof_check
 
         for upload in files:
@@ -209,12 +210,14 @@ def apply(request, pk):
             for index, upload in enumerate(files):
                 services.proof_add(actor=request.user, application=application, file=upload,
                                    label=labels[index] if index < len(labels) else "")
-    except DomainError as exc:
-        if not is_refusal(exc):
-            raise
+        return application
+
+    sent = attempt(request, send)
+    if not sent.accepted:
         return render(request, "recruitment/apply.html",
-                      _apply_context(call, data, eligibility=eligibility, checked=True, error=exc.message, prior=prior),
-                      status=exc.status)
+                      _apply_context(call, data, eligibility=eligibility, checked=True, error=sent.error, prior=prior),
+                      status=sent.status)
+    application = sent.result
     if application.eligible:
         messages.success(request, "申请已提交，请等待审核。")
     else:
@@ -280,18 +283,20 @@ def application_detail(request, pk):
 def proof_upload(request, pk):
     application = selectors.application_get(user=request.user, application_id=pk)
     upload = request.FILES.get("file")
-    try:
+
+    def add():
         if upload is None:
             raise DomainError("请选择要上传的文件。", code="upload_missing")
-        services.proof_add(actor=request.user, application=application, file=upload, label=request.POST.get("label", ""))
-    except DomainError as exc:
-        if not is_refusal(exc):
-            raise
-        application = selectors.application_get(user=request.user, application_id=pk)
+        return services.proof_add(actor=request.user, application=application, file=upload,
+                                  label=request.POST.get("label", ""))
+
+    def refused(exc):
+        again = selectors.application_get(user=request.user, application_id=pk)
         return render(request, "recruitment/application_detail.html",
-                      _application_context(request, application, upload_error=exc.message), status=exc.status)
-    messages.success(request, "证明材料已上传。")
-    return redirect("recruitment:application_detail", pk=pk)
+                      _application_context(request, again, upload_error=exc.message), status=exc.status)
+
+    return act(request, add, success="证明材料已上传。",
+               redirect_to=resolve_url("recruitment:application_detail", pk=pk), on_refusal=refused)
 
 
 @login_required
@@ -409,19 +414,22 @@ def review(request, pk):
             "exception_reason": request.POST.get("exception_reason", "")}
     scores = {key: request.POST.get(f"score_{key}", "") for key in SCORE_KEYS}
     form["scores"] = scores
-    try:
-        services.application_review(actor=request.user, application=application, decision=form["decision"],
-                                    reason=form["reason"], scores={k: v for k, v in scores.items() if v != ""},
-                                    exception_reason=form["exception_reason"])
-    except DomainError as exc:
-        if not is_refusal(exc):
-            raise
-        application = selectors.application_get(user=request.user, application_id=pk)
+
+    def refused(exc):
+        again = selectors.application_get(user=request.user, application_id=pk)
         return render(request, "recruitment/application_detail.html",
-                      _application_context(request, application, review_error=exc.message, review_form=form),
+                      _application_context(request, again, review_error=exc.message, review_form=form),
                       status=exc.status)
-    messages.success(request, "审核结果已保存，申请人可在“我的申请”中看到审核意见。")
-    return redirect("recruitment:manage_call", pk=application.call_id)
+
+    return act(
+        request,
+        lambda: services.application_review(actor=request.user, application=application, decision=form["decision"],
+                                            reason=form["reason"], scores={k: v for k, v in scores.items() if v != ""},
+                                            exception_reason=form["exception_reason"]),
+        success="审核结果已保存，申请人可在“我的申请”中看到审核意见。",
+        redirect_to=lambda _: resolve_url("recruitment:manage_call", pk=application.call_id),
+        on_refusal=refused,
+    )
 
 
 @login_required
@@ -431,20 +439,22 @@ def notice_publish(request, pk):
     original publication's address or scan (补录)."""
     call = selectors.call_get_for_admin(user=request.user, call_id=pk)
     form = {key: request.POST.get(key, "") for key in ("start", "working_days", "evidence_url", "title")}
-    try:
+
+    def publish():
         start = date_value(form["start"] or clock.today().isoformat(), label="公示开始日期")
-        notice = services.notice_publish(
+        return services.notice_publish(
             actor=request.user, call=call, start=start, title=form["title"], working_days=form["working_days"] or None,
             evidence_url=form["evidence_url"], evidence_file=request.FILES.get("evidence_file"),
         )
-    except DomainError as exc:
-        if not is_refusal(exc):
-            raise
-        return render(request, "recruitment/manage_call.html",
-                      _call_context(request, call, error=exc.message, notice_form=form), status=exc.status)
-    messages.success(request, f"公示已发布：{notice.start:%Y-%m-%d} 至 {notice.end:%Y-%m-%d}（{notice.working_days} 个工作日）"
-                              + ("，已注明为补录。" if notice.backdated else "。"))
-    return redirect("recruitment:manage_notice", pk=notice.pk)
+
+    return act(
+        request, publish,
+        success=lambda notice: f"公示已发布：{notice.start:%Y-%m-%d} 至 {notice.end:%Y-%m-%d}（{notice.working_days} 个工作日）"
+        + ("，已注明为补录。" if notice.backdated else "。"),
+        redirect_to=lambda notice: resolve_url("recruitment:manage_notice", pk=notice.pk),
+        on_refusal=lambda exc: render(request, "recruitment/manage_call.html",
+                                      _call_context(request, call, error=exc.message, notice_form=form), status=exc.status),
+    )
 
 
 @login_required
@@ -491,33 +501,33 @@ def manage_notice(request, pk):
 def objection_resolve(request, pk):
     objection = selectors.objection_get_for_admin(user=request.user, objection_id=pk)
     upheld = request.POST.get("upheld")
-    try:
+
+    def resolve():
         if upheld not in ("1", "0"):
             raise DomainError("请选择异议是否成立。", code="invalid_resolution")
-        services.objection_resolve(actor=request.user, objection=objection, upheld=upheld == "1",
-                                   finding=request.POST.get("finding", ""))
-    except DomainError as exc:
-        if not is_refusal(exc):
-            raise
+        return services.objection_resolve(actor=request.user, objection=objection, upheld=upheld == "1",
+                                          finding=request.POST.get("finding", ""))
+
+    def refused(exc):
         notice = selectors.notice_get_for_admin(user=request.user, notice_id=objection.notice_id)
         return render(request, "recruitment/manage_notice.html",
                       _manage_notice_context(request, notice, error=exc.message, error_objection=objection.pk),
                       status=exc.status)
-    messages.success(request, "异议处理结果已保存并在公示页公布。")
-    return redirect("recruitment:manage_notice", pk=objection.notice_id)
+
+    return act(request, resolve, success="异议处理结果已保存并在公示页公布。",
+               redirect_to=resolve_url("recruitment:manage_notice", pk=objection.notice_id), on_refusal=refused)
 
 
 @login_required
 @require_POST
 def notice_close(request, pk):
     notice = selectors.notice_get_for_admin(user=request.user, notice_id=pk)
-    try:
-        admitted = services.notice_close(actor=request.user, notice=notice)
-    except DomainError as exc:
-        if not is_refusal(exc):
-            raise
-        notice = selectors.notice_get_for_admin(user=request.user, notice_id=pk)
-        return render(request, "recruitment/manage_notice.html", _manage_notice_context(request, notice, error=exc.message),
+
+    def refused(exc):
+        again = selectors.notice_get_for_admin(user=request.user, notice_id=pk)
+        return render(request, "recruitment/manage_notice.html", _manage_notice_context(request, again, error=exc.message),
                       status=exc.status)
-    messages.success(request, f"公示已结束，{len(admitted)} 人正式入库。")
-    return redirect(reverse("recruitment:manage_notice", kwargs={"pk": pk}))
+
+    return act(request, lambda: services.notice_close(actor=request.user, notice=notice),
+               success=lambda admitted: f"公示已结束，{len(admitted)} 人正式入库。",
+               redirect_to=reverse("recruitment:manage_notice", kwargs={"pk": pk}), on_refusal=refused)

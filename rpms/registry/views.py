@@ -2,7 +2,6 @@
 auditors: full records with masked identifiers; district officers: public fields), the dossier
 (个人档案), removal on a policy ground (P5(4)), direct commission (B19(1)), a planner's request to
 leave, and a team's members (B19(7))."""
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -14,7 +13,7 @@ from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
 from rpms.core.params import page_within
 from rpms.core.masking import mask_id_number, mask_mobile
-from rpms.core.web import act, is_refusal
+from rpms.core.web import act, attempt
 from rpms.geography.models import District
 
 from . import limits, selectors, services
@@ -47,15 +46,13 @@ def _pool_query(request, city):
 @require_GET
 def pool_list(request):
     city = _pool_city(request)
-    try:
-        access, filters, queryset = _pool_query(request, city)
-    except DomainError as exc:
-        if not is_refusal(exc):
-            raise
+    queried = attempt(request, lambda: _pool_query(request, city))
+    if queried.accepted:
+        access, filters, queryset = queried.result
+    else:  # filters that do not parse: the message above the unfiltered list
         access, filters = selectors.pool_access(request.user, city), selectors.PoolFilters()
-        queryset, error = selectors.pool_list(user=request.user, city=city), exc.message
-    else:
-        error = ""
+        queryset = selectors.pool_list(user=request.user, city=city)
+    error = queried.error
     total = queryset.count()
     page = page_within(request.GET.get("page"), count=total, per_page=POOL_PAGE_SIZE)
     planners = list(queryset[(page - 1) * POOL_PAGE_SIZE: page * POOL_PAGE_SIZE])
@@ -209,16 +206,14 @@ def member_add(request, pk):
     planner = selectors.planner_get(user=request.user, planner_id=pk, write=True)
     form = {"name": request.POST.get("name", ""), "specialty": request.POST.get("specialty", ""),
             "is_core": request.POST.get("is_core") == "on", "exception_reason": request.POST.get("exception_reason", "")}
-    try:
-        services.team_member_add(actor=request.user, planner=planner, **form)
-    except DomainError as exc:
-        if not is_refusal(exc):
-            raise
-        planner = selectors.planner_get(user=request.user, planner_id=pk)
+
+    def refused(exc):
+        again = selectors.planner_get(user=request.user, planner_id=pk)
         return render(request, "registry/dossier.html",
-                      _dossier_context(request, planner, member_error=exc.message, member_form=form), status=exc.status)
-    messages.success(request, "团队成员已登记。")
-    return redirect("registry:dossier", pk=pk)
+                      _dossier_context(request, again, member_error=exc.message, member_form=form), status=exc.status)
+
+    return act(request, lambda: services.team_member_add(actor=request.user, planner=planner, **form),
+               success="团队成员已登记。", redirect_to=resolve_url("registry:dossier", pk=pk), on_refusal=refused)
 
 
 def _commission_context(city, **extra):

@@ -7,7 +7,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from rpms.core.errors import DomainError, Forbidden, NotFound
+from rpms.core.errors import Forbidden, NotFound
+from rpms.core.web import attempt
 
 from . import charts, exports, selectors
 
@@ -45,13 +46,9 @@ def statistics_page(request):
     # Which districts the user may pick (raises for a user without any scope in this city).
     scope_districts, city_level = selectors.statistics_scope(user=request.user, city=city)
     choices = scope_districts if scope_districts is not None else list(city.districts.order_by("sort_order", "code"))
-    stats, error = None, None
-    try:
-        stats = selectors.statistics_for_user(user=request.user, city=city, year=year_text, district_codes=district_codes)
-    except (NotFound, Forbidden):
-        raise
-    except DomainError as exc:
-        error = exc.message
+    computed = attempt(request, lambda: selectors.statistics_for_user(user=request.user, city=city, year=year_text,
+                                                                      district_codes=district_codes))
+    stats, error = computed.result, None if computed.accepted else computed.error
     context = {
         "cities": cities, "city": city, "years": years, "year_text": year_text[:8], "district_choices": choices,
         "selected_districts": set(district_codes), "stats": stats, "error": error, "city_level": city_level,

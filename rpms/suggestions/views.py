@@ -25,7 +25,7 @@ from rpms.core.masking import mask_mobile
 from rpms.core.params import page_number
 from rpms.core.uploads import proof_response
 from rpms.core.inputs import date_value, int_or_none
-from rpms.core.web import act, is_refusal
+from rpms.core.web import act, attempt
 from rpms.geography.selectors import subdistrict_search
 from rpms.workdays.selectors import add_working_days
 
@@ -99,18 +99,20 @@ def public_submit(request, unit_id):
     if request.method == "GET":
         return render(request, "suggestions/public_submit.html", context)
     form = {key: request.POST.get(key, "") for key in FORM_KEYS}
-    try:
+
+    def send():
         submit_rate_hit(request)
-        suggestion = services.suggestion_submit(
+        return services.suggestion_submit(
             actor=request.user if request.user.is_authenticated else None, unit=unit, subdistrict=street,
             category=form["category"], content=form["content"], contact_name=form["contact_name"],
             contact_phone=form["contact_phone"], photos=request.FILES.getlist("photos"),
         )
-    except DomainError as exc:
-        if not is_refusal(exc):
-            raise
-        context.update(form=form, error=exc.message)
-        return render(request, "suggestions/public_submit.html", context, status=exc.status)
+
+    sent = attempt(request, send)
+    if not sent.accepted:
+        context.update(form=form, error=sent.error)
+        return render(request, "suggestions/public_submit.html", context, status=sent.status)
+    suggestion = sent.result
     codes = [suggestion.tracking_code] + [c for c in request.session.get(SESSION_CODES, []) if c != suggestion.tracking_code]
     request.session[SESSION_CODES] = codes[:SESSION_CODES_KEPT]
     return redirect("suggestions:thanks")
@@ -132,12 +134,15 @@ def track(request):
     raw = request.GET.get("code", "")
     context = {"code": services.normalise_tracking_code(raw)}
     if context["code"]:
-        try:
+        def look_up():
             lookup_rate_hit(request)
-            context["suggestion"] = selectors.public_suggestion_by_code(context["code"])
-        except DomainError as exc:
-            context["error"] = exc.message
-            return render(request, "suggestions/track.html", context, status=exc.status)
+            return selectors.public_suggestion_by_code(context["code"])
+
+        found = attempt(request, look_up, propagate=())  # an unknown code (404) is told on the page
+        if not found.accepted:
+            context["error"] = found.error
+            return render(request, "suggestions/track.html", context, status=found.status)
+        context["suggestion"] = found.result
     return render(request, "suggestions/track.html", context)
 
 

@@ -7,8 +7,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from rpms.core.errors import DomainError, Forbidden
+from rpms.core.errors import Forbidden
 from rpms.core.params import is_digits
+from rpms.core.web import attempt, submit
 
 from .forms import CalendarYearEntryForm, parse_date_param, parse_days_param
 from .selectors import add_working_days, calendar_year_list, calendar_year_overview
@@ -60,18 +61,24 @@ def year_enter(request):
         form = CalendarYearEntryForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
-            try:
-                if request.POST.get("action") == "confirm":
-                    entered = calendar_year_enter(
+            # a refusal (a 404 included) is shown above the form; 403 goes to the error page
+            if request.POST.get("action") == "confirm":
+                sent = submit(
+                    request,
+                    lambda: _tell_effects(request, calendar_year_enter(
                         actor=request.user, year=data["year"], source=data["source"], notice_text=data["notice_text"]
-                    )
-                    _tell_effects(request, entered.effects)
-                    return redirect(reverse("workdays:year_detail", args=[data["year"]]) + "?saved=1")
-                preview = calendar_year_preview(year=data["year"], notice_text=data["notice_text"])
-            except DomainError as exc:
-                if exc.status == 403:
-                    raise
-                error, status = exc.message, exc.status
+                    ).effects),
+                    success=None,
+                    redirect_to=reverse("workdays:year_detail", args=[data["year"]]) + "?saved=1",
+                    propagate=(Forbidden,),
+                )
+                if sent.response:
+                    return sent.response
+            else:
+                sent = attempt(request, lambda: calendar_year_preview(year=data["year"], notice_text=data["notice_text"]),
+                               propagate=(Forbidden,))
+                preview = sent.result
+            error, status = sent.error, sent.status
         else:
             status = 400
     else:
@@ -101,12 +108,10 @@ def calculator(request):
     start = request.GET.get("start", "")
     days = request.GET.get("days", "")
     if start or days:
-        try:
-            result = add_working_days(
-                parse_date_param(start, label="起算日", param="start"), parse_days_param(days)
-            )
-        except DomainError as exc:
-            error, status = exc.message, 400
+        computed = attempt(request, lambda: add_working_days(
+            parse_date_param(start, label="起算日", param="start"), parse_days_param(days)
+        ), propagate=())
+        result, error, status = computed.result, computed.error, 200 if computed.accepted else 400
     return render(
         request, "workdays/calculator.html", {"result": result, "error": error, "start": start, "days": days},
         status=status,

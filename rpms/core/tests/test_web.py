@@ -21,7 +21,7 @@ from rpms.core.inputs import (
     int_value,
     text_value,
 )
-from rpms.core.web import Submission, act, render_refusal, submit, typed
+from rpms.core.web import Submission, act, attempt, render_refusal, submit, typed
 
 
 def _post(data=None):
@@ -162,3 +162,23 @@ def test_attempt_holds_the_result_or_the_refusal_without_redirecting():
     sent = attempt(request, _refuse(Conflict("已办理过。", details={"id": 3})), success="已办理。")
     assert not sent.accepted and sent.status == 409 and sent.error == "已办理过。" and sent.details == {"id": 3}
     assert _flashed(request) == []
+
+
+def test_propagate_names_the_errors_that_go_to_the_error_page():
+    # (NotFound,): a 403 is shown beside the form, a 404 still goes to the error page.
+    sent = attempt(_post(), _refuse(Forbidden("您的角色无权登记。")), propagate=(NotFound,))
+    assert sent.status == 403 and sent.error == "您的角色无权登记。" and not sent.accepted
+    with pytest.raises(NotFound):
+        submit(_post(), _refuse(NotFound()), success="", redirect_to="/x/", propagate=(NotFound,))
+    # (): nothing propagates (reading a query string: every refusal is shown on the page).
+    sent = attempt(_post(), _refuse(NotFound("没有该城市。")), propagate=())
+    assert sent.status == 404 and sent.error == "没有该城市。"
+    request = _post()
+    response = act(request, _refuse(Forbidden("不能撤回。")), success="", redirect_to="/r/", propagate=())
+    assert response.url == "/r/" and _flashed(request) == [("error", "不能撤回。")]
+    with pytest.raises(Forbidden):
+        act(_post(), _refuse(Forbidden()), success="", redirect_to="/r/", propagate=(Forbidden,))
+    # an accepted read holds its value and flashes nothing
+    request = _post()
+    sent = attempt(request, lambda: {"year": 2024}, propagate=())
+    assert sent.accepted and sent.result == {"year": 2024} and _flashed(request) == []
