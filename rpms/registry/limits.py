@@ -39,7 +39,9 @@ from rpms.core import clock
 from rpms.core import hooks
 from rpms.core.audit import _jsonable, audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
+from rpms.core.pending import PendingItem
 
+from .dossier import dossier_event_record
 from .models import (
     DossierEventKind,
     ExceptionAct,
@@ -188,8 +190,6 @@ def limit_exceeded(*, actor, city, limit: str, refusal: DomainError, waiver: Wai
 
 
 def _dossier_row(record: LimitException) -> None:
-    from .services import dossier_event_record
-
     decider = _who(record.decided_by) or "市级主管部门"
     dossier_event_record(
         planner=record.planner, kind=DossierEventKind.LIMIT_EXCEPTION, article=record.article, actor=record.decided_by,
@@ -475,17 +475,13 @@ def limit_exception_json(record: LimitException) -> dict:
     }
 
 
-def perform_registry_act(*, exception: LimitException):
-    """hooks.LIMIT_EXCEPTION_PERFORM handler for the registry's own acts: a core member added beyond the
-    cap (B19(7)). Direct commission is the city administrator's own act, granted as it is done."""
-    if exception.act != ExceptionAct.TEAM_MEMBER_ADD:
-        return None
-    from .services import team_member_add
+def pending_items(user) -> list:
+    """The city administrator's line on the home page: exception requests waiting for approval (registered
+    in AppConfig.ready())."""
+    from django.urls import reverse
 
-    payload = exception.payload or {}
-    planner = Planner.objects.filter(pk=payload.get("planner")).first()
-    if planner is None:
-        raise NotFound("团队已不存在。", code="planner_not_found")
-    return team_member_add(actor=exception.requested_by, planner=planner, name=payload.get("name", ""),
-                           specialty=payload.get("specialty", ""), is_core=bool(payload.get("is_core")),
-                           _granted=exception)
+    count = pending_count(user)
+    if not count:
+        return []
+    return [PendingItem(title="原则性规定的例外申请待审批", url=reverse("registry:exceptions") + "?status=pending",
+                        count=count, level="warn")]

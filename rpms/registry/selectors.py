@@ -204,19 +204,3 @@ def pending_leave_requests(*, city) -> set[int]:
     return set(
         Planner.objects.filter(city=city, pool_status=PoolStatus.ACTIVE).filter(Exists(requested)).values_list("pk", flat=True)
     )
-
-
-def pending_items(user) -> list:
-    """The city administrator's line on the home page: exception requests waiting for approval (registered
-    in AppConfig.ready())."""
-    from django.urls import reverse
-
-    from rpms.core.pending import PendingItem
-
-    from .limits import pending_count
-
-    count = pending_count(user)
-    if not count:
-        return []
-    return [PendingItem(title="原则性规定的例外申请待审批", url=reverse("registry:exceptions") + "?status=pending",
-                        count=count, level="warn")]
