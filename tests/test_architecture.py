@@ -8,6 +8,7 @@ import grimp
 
 ROOT = Path(__file__).resolve().parent.parent
 
+
 def _production(module: str) -> bool:
     return ".tests" not in module and ".migrations" not in module and not module.startswith("rpms.testing")
 
