@@ -12,7 +12,7 @@ class RegistryConfig(AppConfig):
     def ready(self):
         from rpms.core import hooks, pending
 
-        from .limits import pending_items
+        from .selectors import pending_items
         from .services import perform_registry_act
 
         hooks.register(hooks.LIMIT_EXCEPTION_PERFORM, perform_registry_act)

@@ -39,7 +39,6 @@ from rpms.core import clock
 from rpms.core import hooks
 from rpms.core.audit import _jsonable, audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
-from rpms.core.pending import PendingItem
 
 from .dossier import dossier_event_record
 from .models import (
@@ -390,16 +389,6 @@ def limit_exception_get(*, user, pk) -> LimitException:
     return record
 
 
-def pending_count(user) -> int:
-    """Pending requests the user may decide (city administrators)."""
-    if not getattr(user, "is_authenticated", False) or not (user.is_superuser or user.role == Role.CITY_ADMIN):
-        return 0
-    queryset = LimitException.objects.filter(status=ExceptionStatus.PENDING)
-    if not user.is_superuser:
-        queryset = queryset.filter(city_id=user.city_id)
-    return queryset.count()
-
-
 def exceptions_for_result(obj) -> list[LimitException]:
     """The exceptions an act that made `obj` (an appointment, a team member, an application …) proceeded under."""
     return list(_base().filter(result_type=obj._meta.label_lower, result_id=str(obj.pk)).order_by("requested_at", "id"))
@@ -473,15 +462,3 @@ def limit_exception_json(record: LimitException) -> dict:
         "performed_at": _at(record.performed_at),
         "url": subject_url(record),
     }
-
-
-def pending_items(user) -> list:
-    """The city administrator's line on the home page: exception requests waiting for approval (registered
-    in AppConfig.ready())."""
-    from django.urls import reverse
-
-    count = pending_count(user)
-    if not count:
-        return []
-    return [PendingItem(title="原则性规定的例外申请待审批", url=reverse("registry:exceptions") + "?status=pending",
-                        count=count, level="warn")]

@@ -217,7 +217,7 @@ def test_pending_requests_reach_the_city_administrators_home_page(beijing, haidi
         city=beijing, limit="unit_cap", article="B19(2)", limit_value=3, value=4, act="selection_approve",
         subject="appointment", subject_label="某人 → 某单元", district=haidian, reason="理由",
         requested_by=district_haidian, requested_at=limits.timezone.now())
-    from rpms.registry.limits import pending_items
+    from rpms.registry.selectors import pending_items
 
     [item] = pending_items(city_admin)
     assert item.count == 1 and "例外申请待审批" in item.title and item.url.endswith("?status=pending")
