@@ -3,14 +3,7 @@ from django.db import models
 from django.utils import timezone
 
 from rpms.core import clock
-
-
-class Role(models.TextChoices):
-    CITY_ADMIN = "city_admin", "市级管理员"
-    DISTRICT_OFFICER = "district_officer", "区级工作人员"
-    HIRING_ENTITY = "hiring_entity", "聘任主体（街道/乡镇/园区）"
-    PLANNER = "planner", "责任规划师"
-    AUDITOR = "auditor", "审计员"
+from rpms.core.roles import Role  # noqa: F401  (the apps import Role from here)
 
 
 class User(AbstractUser):

@@ -3,6 +3,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
@@ -11,7 +12,6 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from rpms.cities.models import City
 from rpms.core import clock
 from rpms.core.audit import audit_log
 from rpms.core.errors import Conflict, DomainError
@@ -190,9 +190,14 @@ def register_rate() -> tuple[int, int]:
     return int(limit), int(window)
 
 
+def _city_model():
+    # By the app registry, as User.city names its model: accounts sits below cities.
+    return apps.get_model("cities", "City")
+
+
 def registration_cities():
     """Cities a person may register for: active and with a policy profile (rules configured)."""
-    return City.objects.filter(is_active=True, policy__isnull=False).order_by("sort_order", "code")
+    return _city_model().objects.filter(is_active=True, policy__isnull=False).order_by("sort_order", "code")
 
 
 @transaction.atomic
@@ -228,7 +233,7 @@ def planner_account_register(*, username: str, password: str, display_name: str,
         except ValidationError:
             raise DomainError("电子邮箱格式不正确。", code="invalid_email") from None
     validate_mobile(mobile)
-    code = city.code if isinstance(city, City) else str(city or "").strip()
+    code = city.code if isinstance(city, _city_model()) else str(city or "").strip()
     if not code:
         raise DomainError("请选择所在城市。", code="invalid_city")
     found = registration_cities().filter(code=code).first()

@@ -15,8 +15,8 @@ class AppointmentsConfig(AppConfig):
 
         from . import reminders
         from .removal import planner_removed
+        from .proposals import perform_limit_exception
         from .selectors import covered_unit_ids, pending_items
-        from .services import perform_limit_exception
 
         pending.register(pending_items)
         # P5(4): a removal from the pool (rpms.registry, a lower layer) ends the planner's postings.

@@ -25,7 +25,6 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from rpms.accounts.models import Role
-from rpms.accounts.scoping import role_scope_q
 from rpms.cities.eligibility import eligibility_check
 from rpms.cities.models import AppointmentMode
 from rpms.cities.selectors import policy_article
@@ -36,18 +35,13 @@ from rpms.core.params import is_digits
 from rpms.registry.models import Planner, PlannerKind, PoolStatus
 from rpms.registry.services import full_clean_or_refuse, planner_lock
 
-from . import permissions
+from . import permissions, services
 from .models import Appointment, AppointmentStatus, EndKind, SelectionProposal, SelectionStatus, Withdrawal
+from .selectors import _proposal_base, proposal_can_see, proposal_get, proposal_list  # noqa: F401  (reads live in selectors)
 
 CANDIDATE_LIMIT = 50
 TEXT_MAX = 2000
 SNAPSHOT_FIELDS = ["status", "decided_by", "decided_at", "return_reason", "appointment"]
-
-
-def _services():
-    from . import services
-
-    return services
 
 
 def is_local_selection(city) -> bool:
@@ -171,51 +165,6 @@ def selection_candidates(*, user, unit, q: str = "", role: str = "", start: dt.d
 
 
 # --- scoping and reads ----------------------------------------------------------------------------------
-
-
-def scope_q(user) -> Q | None:
-    return role_scope_q(user, district="unit__district", unit="unit")
-
-
-def _base():
-    return SelectionProposal.objects.select_related(
-        "city__policy", "unit__district", "unit__city__policy", "planner__city__policy", "proposed_by", "decided_by",
-        "appointment",
-    )
-
-
-def can_see(user, proposal: SelectionProposal) -> bool:
-    unit = proposal.unit
-    return (
-        permissions.is_city_admin_of(user, proposal.city_id)
-        or (getattr(user, "role", None) == Role.AUDITOR and user.city_id in (None, proposal.city_id))
-        or permissions.is_district_officer_of(user, unit.district_id)
-        or permissions.is_hiring_entity_of(user, unit)
-    )
-
-
-def proposal_list(*, user, status: str = ""):
-    """The proposals the user may see, newest first (constant query count: memberships prefetched)."""
-    from .selectors import _memberships_prefetch
-
-    if status and status not in SelectionStatus.values:
-        raise DomainError(f"未知的状态筛选“{status}”，可选：{'、'.join(SelectionStatus.values)}。", code="invalid_status")
-    queryset = _base().prefetch_related(_memberships_prefetch())
-    scope = scope_q(user)
-    if scope is not None:
-        queryset = queryset.filter(scope)
-    if status:
-        queryset = queryset.filter(status=status)
-    return queryset.order_by("-proposed_at", "-id")
-
-
-def proposal_get(*, user, pk) -> SelectionProposal:
-    from .selectors import _memberships_prefetch
-
-    proposal = _base().prefetch_related(_memberships_prefetch()).filter(pk=pk).first()
-    if proposal is None or not can_see(user, proposal):
-        raise NotFound()
-    return proposal
 
 
 def proposal_json(proposal: SelectionProposal) -> dict:
@@ -343,7 +292,6 @@ def proposal_submit(*, actor, planner, unit, role, start, fee_yuan=None, fee_not
     At an in-principle cap (B19(2) "原则上"), a proposal carrying `exception_reason` (the entity's written
     justification) is accepted: the district, approving it, asks the city administrator for the exception
     (rpms.registry.limits). At a strict cap the justification does not help (409 limit_strict)."""
-    services = _services()
     if not getattr(actor, "is_authenticated", False):
         raise Forbidden("请先登录。")
     unit = services._load_unit(getattr(unit, "pk", unit))
@@ -409,14 +357,14 @@ def _lock(proposal) -> SelectionProposal:
     locked = SelectionProposal.objects.select_for_update(of=("self",)).filter(pk=getattr(proposal, "pk", proposal)).first()
     if locked is None:
         raise NotFound()
-    return _base().get(pk=locked.pk)
+    return _proposal_base().get(pk=locked.pk)
 
 
 def _require_district_officer(actor, proposal, what: str) -> None:
     unit = proposal.unit
     if permissions.is_district_officer_of(actor, unit.district_id):
         return
-    if can_see(actor, proposal):
+    if proposal_can_see(actor, proposal):
         raise Forbidden(f"选聘提名由{unit.district.name}规划自然资源主管部门（区级工作专班）{what}"
                         f"（{policy_article(proposal.city, 'selection')}）。", code="not_district_officer")
     raise NotFound()
@@ -441,7 +389,6 @@ def proposal_approve(*, actor, proposal, start=None, exception_reason: str = "",
     the exception granted, and the appointment is made. Without a reason: 409 unit_cap_reached."""
     from rpms.registry import limits
 
-    services = _services()
     proposal = _lock(proposal)
     _require_district_officer(actor, proposal, "审核同意")
     _require_pending(proposal)
@@ -531,7 +478,7 @@ def proposal_withdraw(*, actor, proposal) -> SelectionProposal:
     """The proposing entity (a hiring-entity user of the unit) withdraws its pending proposal."""
     proposal = _lock(proposal)
     if not permissions.is_hiring_entity_of(actor, proposal.unit):
-        if can_see(actor, proposal):
+        if proposal_can_see(actor, proposal):
             raise Forbidden("只有提出提名的聘任主体可以撤回选聘提名。", code="not_hiring_entity")
         raise NotFound()
     _require_pending(proposal)
@@ -549,6 +496,27 @@ def proposal_withdraw(*, actor, proposal) -> SelectionProposal:
         summary=f"撤回选聘提名：{proposal.planner.name} · {proposal.unit.name}",
     )
     return proposal
+
+
+def perform_limit_exception(*, exception):
+    """hooks.LIMIT_EXCEPTION_PERFORM handler: the city administrator approved an exception to the
+    in-principle unit cap (B19(2)); the appointing that waited is done now, through its own service, as
+    the requester, with the exception granted (every other rule checked again)."""
+    from rpms.registry.models import ExceptionAct
+
+    payload = exception.payload or {}
+    if exception.act == ExceptionAct.SELECTION_APPROVE:
+        return proposal_approve(actor=exception.requested_by, proposal=payload.get("proposal"),
+                                start=payload.get("start") or None, _granted=exception)
+    if exception.act == ExceptionAct.APPOINTMENT_CREATE:
+        return services.appointment_create(
+            actor=exception.requested_by, planner=payload.get("planner"), unit=payload.get("unit"),
+            role=payload.get("role", ""), start=payload.get("start"), fee_yuan=payload.get("fee_yuan"),
+            fee_note=payload.get("fee_note", ""), service_focus=payload.get("service_focus", ""),
+            source=payload.get("source", ""), note=payload.get("note", ""),
+            withdrawal_notice_working_days=payload.get("withdrawal_notice_working_days"), _granted=exception,
+        )
+    return None
 
 
 def entity_units(user):

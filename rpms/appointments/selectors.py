@@ -32,6 +32,8 @@ from .models import (
     DistrictChief,
     DistrictChiefStatus,
     EndKind,
+    SelectionProposal,
+    SelectionStatus,
     SignedContract,
     TerminationEvidence,
     TerminationRequest,
@@ -217,10 +219,32 @@ def appointment_row(appointment: Appointment, on: dt.date | None = None) -> dict
     }
 
 
+def signed_contract_json(row: SignedContract) -> dict:
+    def _who(user):
+        return getattr(user, "display_name", "") or getattr(user, "username", "") if user else ""
+
+    return {
+        "id": row.pk,
+        "term_no": row.term_no,
+        "status": row.status,
+        "status_label": row.get_status_display(),
+        "signed_on": row.signed_on.isoformat(),
+        "fee_yuan": row.fee_yuan,
+        "file_name": row.original_name,
+        "size": row.size,
+        "sha256": row.sha256,
+        "submitted_at": timezone.localtime(row.submitted_at).isoformat(),
+        "submitted_by": _who(row.submitted_by),
+        "decided_at": timezone.localtime(row.decided_at).isoformat() if row.decided_at else None,
+        "decided_by": _who(row.decided_by),
+        "return_reason": row.return_reason,
+        "download": f"/api/v1/appointments/{row.appointment_id}/signed-contracts/{row.pk}",
+    }
+
+
+
 def appointment_detail(appointment: Appointment) -> dict:
     from rpms.registry import limits
-
-    from .signing import signed_contract_json
 
     data = appointment_row(appointment)
     data.update({
@@ -377,6 +401,51 @@ def pending_termination_requests(*, user) -> list:
     return [r for r in queryset if permissions.is_contract_signer(user, r.appointment)]
 
 
+# --- local selection proposals (written by rpms.appointments.proposals) ------------------------------------
+
+
+def proposal_scope_q(user) -> Q | None:
+    return role_scope_q(user, district="unit__district", unit="unit")
+
+
+def _proposal_base():
+    return SelectionProposal.objects.select_related(
+        "city__policy", "unit__district", "unit__city__policy", "planner__city__policy", "proposed_by", "decided_by",
+        "appointment",
+    )
+
+
+def proposal_can_see(user, proposal: SelectionProposal) -> bool:
+    unit = proposal.unit
+    return (
+        permissions.is_city_admin_of(user, proposal.city_id)
+        or (getattr(user, "role", None) == Role.AUDITOR and user.city_id in (None, proposal.city_id))
+        or permissions.is_district_officer_of(user, unit.district_id)
+        or permissions.is_hiring_entity_of(user, unit)
+    )
+
+
+def proposal_list(*, user, status: str = ""):
+    """The proposals the user may see, newest first (constant query count: memberships prefetched)."""
+    if status and status not in SelectionStatus.values:
+        raise DomainError(f"未知的状态筛选“{status}”，可选：{'、'.join(SelectionStatus.values)}。", code="invalid_status")
+    queryset = _proposal_base().prefetch_related(_memberships_prefetch())
+    scope = proposal_scope_q(user)
+    if scope is not None:
+        queryset = queryset.filter(scope)
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset.order_by("-proposed_at", "-id")
+
+
+def proposal_get(*, user, pk) -> SelectionProposal:
+    proposal = _proposal_base().prefetch_related(_memberships_prefetch()).filter(pk=pk).first()
+    if proposal is None or not proposal_can_see(user, proposal):
+        raise NotFound()
+    return proposal
+
+
+
 def pending_items(user) -> list:
     """The appointments' lines on the role home pages (registered in AppConfig.ready())."""
     from django.urls import reverse
@@ -432,9 +501,6 @@ def _selection_and_signing_items(user) -> list:
     from django.urls import reverse
 
     from rpms.core.pending import PendingItem
-
-    from .models import SelectionStatus
-    from .proposals import proposal_list
 
     items = []
     if user.role == Role.DISTRICT_OFFICER:

@@ -22,6 +22,7 @@ from rpms.registry.models import DossierEventKind, Planner, PlannerKind, PoolSta
 from rpms.registry.services import dossier_event_record, full_clean_or_refuse, planner_lock
 
 from . import permissions
+from .common import _article_text, _lock_appointment, filing_body_for  # noqa: F401  (callers use services.*)
 from .models import (
     END_KIND_STATUS,
     OVER_STATUSES,
@@ -58,10 +59,6 @@ def _role_item(policy, role: str):
     return next((item for item in (policy.roles or []) if item.get("code") == role), None)
 
 
-def _article_text(*articles: str) -> str:
-    return "、".join(dict.fromkeys(part for a in articles for part in (a or "").split("、") if part))
-
-
 def hiring_entity_name(unit) -> str:
     """The hiring entity of a unit as it signs: its subdistricts' offices / governments, joined."""
     names = []
@@ -83,11 +80,6 @@ def party_a_for(unit) -> str:
     return unit.city.bureau_name or unit.city.name
 
 
-def filing_body_for(unit) -> str:
-    """B19(3): the contract is filed with the district's work team."""
-    return f"{unit.district.name}责任规划师工作专班"
-
-
 def _load_unit(unit_id):
     from rpms.geography.models import ResponsibilityUnit
 
@@ -95,18 +87,6 @@ def _load_unit(unit_id):
     if unit is None:
         raise NotFound("责任单元不存在。", code="unit_not_found")
     return unit
-
-
-def _lock_appointment(appointment: Appointment) -> Appointment:
-    locked = Appointment.objects.select_for_update(of=("self",)).filter(pk=appointment.pk).first()
-    if locked is None:
-        raise NotFound()
-    # Related objects are read without the lock (they are not changed here).
-    fresh = (
-        Appointment.objects.select_related("city__policy", "unit__district", "unit__city__policy", "planner")
-        .get(pk=appointment.pk)
-    )
-    return fresh
 
 
 def _core_members(planner: Planner, policy) -> list[dict]:
@@ -613,29 +593,6 @@ def appointment_create(*, actor, planner, unit, role, start, fee_yuan=None, fee_
                 + ("（经批准超出原则性上限）" if used else ""),
     )
     return appointment
-
-
-def perform_limit_exception(*, exception):
-    """hooks.LIMIT_EXCEPTION_PERFORM handler: the city administrator approved an exception to the
-    in-principle unit cap (B19(2)); the appointing that waited is done now, through its own service, as
-    the requester, with the exception granted (every other rule checked again)."""
-    from rpms.registry.models import ExceptionAct
-
-    payload = exception.payload or {}
-    if exception.act == ExceptionAct.SELECTION_APPROVE:
-        from . import proposals
-
-        return proposals.proposal_approve(actor=exception.requested_by, proposal=payload.get("proposal"),
-                                          start=payload.get("start") or None, _granted=exception)
-    if exception.act == ExceptionAct.APPOINTMENT_CREATE:
-        return appointment_create(
-            actor=exception.requested_by, planner=payload.get("planner"), unit=payload.get("unit"),
-            role=payload.get("role", ""), start=payload.get("start"), fee_yuan=payload.get("fee_yuan"),
-            fee_note=payload.get("fee_note", ""), service_focus=payload.get("service_focus", ""),
-            source=payload.get("source", ""), note=payload.get("note", ""),
-            withdrawal_notice_working_days=payload.get("withdrawal_notice_working_days"), _granted=exception,
-        )
-    return None
 
 
 # --- filing and disclosure ------------------------------------------------------------------------

@@ -18,7 +18,6 @@ says where the contract stands (unsigned → submitted → filed, or → returne
 import datetime as dt
 
 from django.db import transaction
-from django.utils import timezone
 
 from rpms.cities.models import ContractFiler, ContractSigner
 from rpms.cities.selectors import policy_article
@@ -30,7 +29,9 @@ from rpms.registry.models import DossierEventKind
 from rpms.registry.services import dossier_event_record, full_clean_or_refuse
 
 from . import permissions
+from .common import _article_text, _lock_appointment, filing_body_for
 from .models import OVER_STATUSES, AppointmentStatus, ContractState, SignedContract, SignedContractStatus
+from .selectors import appointment_get, signed_contract_json  # noqa: F401  (the API serialises through signing)
 
 FOLDER = "signed_contracts"
 SNAPSHOT_FIELDS = ["contract_state", "fee_yuan", "filed_at", "filed_by", "disclosed"]
@@ -51,8 +52,6 @@ def filer_label(appointment) -> str:
     """Whom the signed contract is submitted to for filing."""
     if files_on_submission(appointment.city):
         return ""
-    from .services import filing_body_for
-
     return filing_body_for(appointment.unit)
 
 
@@ -107,8 +106,6 @@ def signed_contract_submit(*, actor, appointment, file, signed_on, fee_yuan) -> 
     (not in the future, not before `signing_date_earliest`) and the agreed fee (yuan) and submits it
     for filing; where nobody files (contract_filer "none") the submission files and discloses it."""
     from rpms.core.uploads import proof_check, proof_delete, proof_store
-
-    from .services import _article_text, _lock_appointment
 
     appointment = _lock_appointment(appointment)
     if not permissions.can_view(actor, appointment):
@@ -201,8 +198,6 @@ def signed_contract_submit(*, actor, appointment, file, signed_on, fee_yuan) -> 
 def signed_contract_return(*, actor, appointment, reason: str) -> SignedContract:
     """B19(3): the filing body returns a submitted signed contract with a reason (the signer corrects it
     and submits again). Where the policy names no filing body there is nothing to return."""
-    from .services import _lock_appointment
-
     appointment = _lock_appointment(appointment)
     if not permissions.can_view(actor, appointment) and not permissions.can_file(actor, appointment):
         raise NotFound()
@@ -277,37 +272,12 @@ def file_submitted_contract(*, actor, appointment) -> SignedContract:
 def signed_contract_get(*, user, appointment_pk, pk=None) -> SignedContract:
     """A signed contract of an appointment the user may see (the parties: entity, planner, district,
     city); the latest one unless `pk` names another. Never public."""
-    from .selectors import appointment_get
-
     appointment = appointment_get(user=user, pk=appointment_pk)
     rows = list(appointment.signed_contracts.all())
     row = next((r for r in rows if r.pk == pk), None) if pk is not None else (rows[-1] if rows else None)
     if row is None:
         raise NotFound("尚未上传签订的聘用合同。")
     return row
-
-
-def signed_contract_json(row: SignedContract) -> dict:
-    def _who(user):
-        return getattr(user, "display_name", "") or getattr(user, "username", "") if user else ""
-
-    return {
-        "id": row.pk,
-        "term_no": row.term_no,
-        "status": row.status,
-        "status_label": row.get_status_display(),
-        "signed_on": row.signed_on.isoformat(),
-        "fee_yuan": row.fee_yuan,
-        "file_name": row.original_name,
-        "size": row.size,
-        "sha256": row.sha256,
-        "submitted_at": timezone.localtime(row.submitted_at).isoformat(),
-        "submitted_by": _who(row.submitted_by),
-        "decided_at": timezone.localtime(row.decided_at).isoformat() if row.decided_at else None,
-        "decided_by": _who(row.decided_by),
-        "return_reason": row.return_reason,
-        "download": f"/api/v1/appointments/{row.appointment_id}/signed-contracts/{row.pk}",
-    }
 
 
 def signed_contract_response(row: SignedContract):

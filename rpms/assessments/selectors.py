@@ -36,6 +36,7 @@ from rpms.core.params import db_int_param, year_param
 from rpms.geography.models import District, ResponsibilityUnit, UnitMembership
 
 from . import permissions
+from .cycles import cycle_for
 from .models import (
     Assessment,
     AssessmentStatus,
@@ -116,8 +117,6 @@ def assessment_get(*, user, pk) -> Assessment:
 def assessable_appointments(*, user, today: dt.date | None = None, limit: int = 300) -> list[dict]:
     """Appointments the user may open an assessment for, with the cycle that would be assessed and
     whether it already is. Two queries."""
-    from .services import cycle_for
-
     today = today or clock.today()
     if not getattr(user, "is_authenticated", False):
         return []
@@ -154,8 +153,6 @@ def due_without_assessment(*, city, within_days: int = 30, on: dt.date | None = 
     """Appointments of the city in force on `on` whose current service year ends within `within_days` days
     and has no assessment yet (for reminders to the assessing body): [{"appointment", "start", "end",
     "assessing_body"}], soonest first. Two queries."""
-    from .services import cycle_for
-
     on = on or clock.today()
     body = permissions.assessing_body_for(city)
     appointments = list(Appointment.objects.active(on=on).filter(city=city)

@@ -19,13 +19,13 @@ from rpms.appointments.selectors import awaits_replacement
 from rpms.cities.selectors import policy_article
 from rpms.core import clock
 from rpms.core.audit import audit_log, snapshot
-from rpms.core.dates import service_years
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.notifications.services import notify
 from rpms.registry.models import DossierEventKind, Planner, PoolStatus
 from rpms.registry.services import dossier_event_record, full_clean_or_refuse, planner_remove_apply
 
 from . import permissions
+from .cycles import _date, cycle_for, service_cycles  # noqa: F401  (service_cycles: callers import it from here)
 from .inputs import assessment_inputs, inputs_summary
 from .models import (
     REVIEW_INPUT_PARTY,
@@ -46,6 +46,7 @@ from .models import (
     Violation,
 )
 from .review import review_state
+from .selectors import district_metrics
 
 SELF_REPORT_MAX = 8000
 FEEDBACK_MAX = 4000
@@ -87,17 +88,6 @@ def _score(value, *, label: str) -> Decimal:
     return number.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def _date(value, *, label: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except (TypeError, ValueError):
-        raise DomainError(f"{label}格式应为 YYYY-MM-DD。", code="invalid_date") from None
-
-
 def year_value(value) -> int:
     try:
         year = int(value)
@@ -135,34 +125,6 @@ def body_name(assessment_or_body, *, city, district) -> str:
     body = getattr(assessment_or_body, "assessing_body", assessment_or_body)
     return document_issuer(city=city, kind="assessment_result", district=district,
                            city_leads=body == AssessingBody.CITY_WITH_DISTRICT).name
-
-
-# --- service cycles ----------------------------------------------------------------------------------
-
-
-def service_cycles(appointment: Appointment) -> list[tuple[dt.date, dt.date]]:
-    """The appointment's service years: one year each from its start, the last cut at its last day
-    (a withdrawal's leave date, a termination, or the end of the current term)."""
-    return service_years(appointment.start, appointment.ended_on or appointment.end)
-
-
-def cycle_for(appointment: Appointment, *, today: dt.date, cycle_start=None) -> tuple[dt.date, dt.date]:
-    """The cycle to assess: the one beginning on `cycle_start` if given, else the one containing today,
-    else (the appointment is over) its last cycle. A cycle not yet begun cannot be assessed."""
-    cycles = service_cycles(appointment)
-    if not cycles:
-        raise Conflict("该聘任没有可考核的服务期。", code="no_cycle")
-    if cycle_start not in (None, ""):
-        wanted = _date(cycle_start, label="考核期开始日期")
-        match = next((c for c in cycles if c[0] == wanted), None)
-        if match is None:
-            starts = "、".join(c[0].isoformat() for c in cycles)
-            raise DomainError(f"考核期应为聘任的某一服务年度（开始日期可选：{starts}）。", code="invalid_cycle")
-    else:
-        match = next((c for c in cycles if c[0] <= today <= c[1]), None) or (cycles[-1] if today > cycles[-1][1] else cycles[0])
-    if match[0] > today:
-        raise Conflict(f"该服务年度自 {match[0]} 开始，尚未开始，不能启动考核。", code="cycle_not_started")
-    return match
 
 
 # --- assessment ---------------------------------------------------------------------------------------
@@ -836,8 +798,6 @@ def district_assessment_record(*, actor, district, year, comment: str, score=Non
     """B20: the city evaluates a district's execution of the system for a year, from the system's data
     (frozen as `metrics`; see selectors.district_metrics) plus its score and comments. Recording again
     replaces the evaluation (the audit row keeps the previous one)."""
-    from .selectors import district_metrics
-
     city = district.city
     if not permissions.is_city_admin_of(actor, city):
         raise Forbidden("对各区制度执行情况的评估由市级主管部门办理。", code="city_only")

@@ -8,10 +8,9 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
 
-from rpms.accounts.models import Role
-
 from .errors import DomainError, Forbidden, NotFound
 from .models import ActionLog, BackgroundJob
+from .roles import Role
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 

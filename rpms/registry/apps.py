@@ -12,8 +12,8 @@ class RegistryConfig(AppConfig):
     def ready(self):
         from rpms.core import hooks, pending
 
-        from .limits import perform_registry_act
         from .selectors import pending_items
+        from .services import perform_registry_act
 
         hooks.register(hooks.LIMIT_EXCEPTION_PERFORM, perform_registry_act)
         pending.register(pending_items)

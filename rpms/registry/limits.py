@@ -40,6 +40,7 @@ from rpms.core import hooks
 from rpms.core.audit import _jsonable, audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 
+from .dossier import dossier_event_record
 from .models import (
     DossierEventKind,
     ExceptionAct,
@@ -188,8 +189,6 @@ def limit_exceeded(*, actor, city, limit: str, refusal: DomainError, waiver: Wai
 
 
 def _dossier_row(record: LimitException) -> None:
-    from .services import dossier_event_record
-
     decider = _who(record.decided_by) or "市级主管部门"
     dossier_event_record(
         planner=record.planner, kind=DossierEventKind.LIMIT_EXCEPTION, article=record.article, actor=record.decided_by,
@@ -390,16 +389,6 @@ def limit_exception_get(*, user, pk) -> LimitException:
     return record
 
 
-def pending_count(user) -> int:
-    """Pending requests the user may decide (city administrators)."""
-    if not getattr(user, "is_authenticated", False) or not (user.is_superuser or user.role == Role.CITY_ADMIN):
-        return 0
-    queryset = LimitException.objects.filter(status=ExceptionStatus.PENDING)
-    if not user.is_superuser:
-        queryset = queryset.filter(city_id=user.city_id)
-    return queryset.count()
-
-
 def exceptions_for_result(obj) -> list[LimitException]:
     """The exceptions an act that made `obj` (an appointment, a team member, an application …) proceeded under."""
     return list(_base().filter(result_type=obj._meta.label_lower, result_id=str(obj.pk)).order_by("requested_at", "id"))
@@ -473,19 +462,3 @@ def limit_exception_json(record: LimitException) -> dict:
         "performed_at": _at(record.performed_at),
         "url": subject_url(record),
     }
-
-
-def perform_registry_act(*, exception: LimitException):
-    """hooks.LIMIT_EXCEPTION_PERFORM handler for the registry's own acts: a core member added beyond the
-    cap (B19(7)). Direct commission is the city administrator's own act, granted as it is done."""
-    if exception.act != ExceptionAct.TEAM_MEMBER_ADD:
-        return None
-    from .services import team_member_add
-
-    payload = exception.payload or {}
-    planner = Planner.objects.filter(pk=payload.get("planner")).first()
-    if planner is None:
-        raise NotFound("团队已不存在。", code="planner_not_found")
-    return team_member_add(actor=exception.requested_by, planner=planner, name=payload.get("name", ""),
-                           specialty=payload.get("specialty", ""), is_core=bool(payload.get("is_core")),
-                           _granted=exception)

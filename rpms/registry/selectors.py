@@ -14,7 +14,7 @@ from rpms.cities.vocabulary import TITLE_ORDER
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.masking import mask_id_number, mask_mobile
 
-from .models import DossierEvent, Planner, PoolStatus, TeamMember
+from .models import DossierEvent, ExceptionStatus, LimitException, Planner, PoolStatus, TeamMember
 
 FULL = "full"
 PUBLIC = "public"
@@ -206,14 +206,22 @@ def pending_leave_requests(*, city) -> set[int]:
     )
 
 
+def pending_count(user) -> int:
+    """Pending requests the user may decide (city administrators)."""
+    if not getattr(user, "is_authenticated", False) or not (user.is_superuser or user.role == Role.CITY_ADMIN):
+        return 0
+    queryset = LimitException.objects.filter(status=ExceptionStatus.PENDING)
+    if not user.is_superuser:
+        queryset = queryset.filter(city_id=user.city_id)
+    return queryset.count()
+
+
 def pending_items(user) -> list:
     """The city administrator's line on the home page: exception requests waiting for approval (registered
     in AppConfig.ready())."""
     from django.urls import reverse
 
     from rpms.core.pending import PendingItem
-
-    from .limits import pending_count
 
     count = pending_count(user)
     if not count:

@@ -12,36 +12,16 @@ from rpms.cities.selectors import policy_article
 from rpms.core import clock
 from rpms.core import hooks
 from rpms.core.audit import audit_log, snapshot
-from rpms.core.errors import Conflict, DomainError, Forbidden
+from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 
-from .models import DossierEvent, DossierEventKind, Planner, PlannerKind, PlannerSource, PoolStatus, TeamMember
+from .dossier import dossier_event_record  # noqa: F401  (other apps' services import it from here)
+from .models import DossierEventKind, ExceptionAct, LimitException, Planner, PlannerKind, PlannerSource, PoolStatus, TeamMember
 from .selectors import planner_get, require_pool_manager
 
 LEAVE_GROUND = "voluntary_withdrawal"  # P5(4) item 4: the planner's own request
 
 
 # --- helpers used inside other services' transactions (they write no audit row of their own) ----------
-
-
-def dossier_event_record(*, planner: Planner, kind: str, article: str, summary: str, actor=None, occurred_at=None,
-                         source=None, data=None) -> DossierEvent:
-    """Adds one row to the planner's file. Call it inside the transaction of the audited act."""
-    is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    event = DossierEvent(
-        planner=planner,
-        kind=kind,
-        occurred_at=occurred_at or clock.now(),
-        article=article,
-        summary=summary[:500],
-        actor=actor if is_user else None,
-        actor_repr=(actor.get_username() if is_user else "系统")[:150],
-        source_type=source._meta.label_lower if source is not None else "",
-        source_id=str(source.pk) if source is not None else "",
-        data=data or {},
-    )
-    event.full_clean()
-    event.save()
-    return event
 
 
 def full_clean_or_refuse(instance, **kwargs) -> None:
@@ -326,6 +306,20 @@ def team_member_add(*, actor, planner: Planner, name: str, specialty: str = "", 
               article=policy_article(planner.city, "team_core_cap"), summary=f"{planner.name} 登记团队成员 {row.name}",
               city_code=planner.city.code)
     return row
+
+
+def perform_registry_act(*, exception: LimitException):
+    """hooks.LIMIT_EXCEPTION_PERFORM handler for the registry's own acts: a core member added beyond the
+    cap (B19(7)). Direct commission is the city administrator's own act, granted as it is done."""
+    if exception.act != ExceptionAct.TEAM_MEMBER_ADD:
+        return None
+    payload = exception.payload or {}
+    planner = Planner.objects.filter(pk=payload.get("planner")).first()
+    if planner is None:
+        raise NotFound("团队已不存在。", code="planner_not_found")
+    return team_member_add(actor=exception.requested_by, planner=planner, name=payload.get("name", ""),
+                           specialty=payload.get("specialty", ""), is_core=bool(payload.get("is_core")),
+                           _granted=exception)
 
 
 @transaction.atomic
