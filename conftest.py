@@ -11,59 +11,29 @@ PASSWORD = "Test-pass-2026!"
 
 @pytest.fixture(scope="session")
 def _reference_snapshot(django_db_setup, django_db_blocker):
-    """The reference data as the loader writes it, loaded once per session (per xdist worker): the rows
-    rpms.cities.reference.reference_data_load adds to each table, captured inside a transaction that is then
-    rolled back, so the test database itself stays as empty as the migrations leave it."""
-    from django.apps import apps
-    from django.db import connection, transaction
-
+    """The rows rpms.cities.reference.reference_data_load writes, loaded once per session (per xdist worker) in
+    a transaction rolled back at once: the test database itself stays as empty as the migrations leave it."""
     from rpms.cities.reference import reference_data_load
+    from rpms.testing.snapshot import snapshot_take
 
-    models = [m for m in apps.get_models(include_auto_created=True) if m._meta.managed and not m._meta.proxy]
     with django_db_blocker.unblock():
-        with transaction.atomic(), connection.cursor() as cursor:
-            before = {m: set(m._base_manager.values_list("pk", flat=True)) for m in models}
-            codes = [c.code for c in reference_data_load(actor=None)]
-            snapshot = []
-            for model in models:
-                table, pk = connection.ops.quote_name(model._meta.db_table), model._meta.pk.column
-                columns = [f.column for f in model._meta.concrete_fields]
-                cursor.execute(f"SELECT {', '.join(map(connection.ops.quote_name, columns))} FROM {table} ORDER BY {connection.ops.quote_name(pk)}")
-                rows = [r for r in cursor.fetchall() if r[columns.index(pk)] not in before[model]]
-                if rows:
-                    insert = (f"INSERT INTO {table} ({', '.join(map(connection.ops.quote_name, columns))}) "
-                              f"VALUES ({', '.join(['%s'] * len(columns))})")
-                    snapshot.append((model, insert, rows))
-            transaction.set_rollback(True)
-    return codes, snapshot
-
-
-def reference_restore(snapshot) -> None:
-    """Writes the captured reference rows back as they were read (one executemany per table; constraints are
-    checked at the end of the block) and moves PostgreSQL's sequences past them."""
-    from django.core.management.color import no_style
-    from django.db import connection, transaction
-
-    with transaction.atomic(), connection.cursor() as cursor:
-        for _, insert, rows in snapshot:
-            cursor.executemany(insert, rows)
-        for sql in connection.ops.sequence_reset_sql(no_style(), [model for model, _, _ in snapshot]):
-            cursor.execute(sql)
+        return snapshot_take(lambda: [c.code for c in reference_data_load(actor=None)])
 
 
 @pytest.fixture
 def reference(db, _reference_snapshot):
     """Both cities as rpms.cities.reference.reference_data_load leaves them (policy, geography, default units,
-    its audit rows), in this test's database: loaded once per session, written back per test in a few
-    statements (issue #14: the loader cost 0.35 s and 75 queries per test)."""
+    its audit rows) in this test's database: loaded once per session, written back per test in 9 statements
+    (issue #14: the loader took 87 queries per test)."""
     from rpms.cities.models import City
+    from rpms.testing.snapshot import snapshot_restore
 
-    codes, snapshot = _reference_snapshot
+    codes = _reference_snapshot.result
     if City.objects.filter(code__in=codes).exists():  # made by the test's own fixtures: the loader updates them
         from rpms.cities.reference import reference_data_load
 
         return {c.code: c for c in reference_data_load(actor=None)}
-    reference_restore(snapshot)
+    snapshot_restore(_reference_snapshot)
     cities = City.objects.in_bulk(codes, field_name="code")
     return {code: cities[code] for code in codes}
 
