@@ -59,14 +59,9 @@ def chaoyang(beijing):
 
 
 def _user(username, role, city=None, districts=(), subdistricts=(), **extra):
-    from rpms.accounts.models import User
+    from rpms.testing.builders import user_build
 
-    user = User.objects.create_user(username=username, password=PASSWORD, role=role, city=city, display_name=extra.pop("display_name", username), **extra)
-    if districts:
-        user.districts.set(districts)
-    if subdistricts:
-        user.subdistricts.set(subdistricts)
-    return user
+    return user_build(username, role, city, districts=districts, subdistricts=subdistricts, **extra)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from rpms.accounts.models import Role
+from rpms.testing.builders import unit_of
 
 PASSWORD = "Test-pass-2026!"
 _seq = itertools.count(1)
@@ -22,16 +23,6 @@ BODY = "本案例介绍责任规划师在社区更新中组织居民议事、梳
 @pytest.fixture(autouse=True)
 def _private_media(tmp_path, settings):
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
-
-
-def unit_of(city, subdistrict_code):
-    from rpms.geography.models import ResponsibilityUnit
-
-    return (
-        ResponsibilityUnit.objects.select_related("district", "city__policy")
-        .get(city=city, dissolved_at__isnull=True, memberships__subdistrict__code=subdistrict_code,
-             memberships__left_at__isnull=True)
-    )
 
 
 @pytest.fixture

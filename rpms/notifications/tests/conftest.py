@@ -7,6 +7,7 @@ import itertools
 import pytest
 
 from rpms.accounts.models import Role
+from rpms.testing.builders import unit_of
 
 PASSWORD = "Test-pass-2026!"
 _seq = itertools.count(1)
@@ -53,16 +54,6 @@ def make_planner(make_user):
         )
 
     return _make
-
-
-def unit_of(city, subdistrict_code):
-    from rpms.geography.models import ResponsibilityUnit
-
-    return (
-        ResponsibilityUnit.objects.select_related("district", "city__policy")
-        .get(city=city, dissolved_at__isnull=True, memberships__subdistrict__code=subdistrict_code,
-             memberships__left_at__isnull=True)
-    )
 
 
 @pytest.fixture
