@@ -57,21 +57,21 @@ def user_build(username, role, city=None, districts=(), subdistricts=(), display
     return user
 
 
-def planner_build(city, name=None, *, label: str = "测试规划师", username_prefix: str = "b_planner",
+def planner_build(city, name=None, *, name_format: str = "测试规划师{n:03d}", username_prefix: str = "b_planner",
                   pool_status: str = "active", with_user: bool = True, kind: str = "individual", members=(),
                   employer: str = "虚构规划设计研究院", id_number: str = "", mobile: str = "",
-                  account_named_after_planner: bool = True, **fields):
-    """A fictional pool member of `city` (named `<label><n>` unless `name` is given) with its own planner account
-    (`<username_prefix>_<n>`) unless `with_user=False`; `id_number`/`mobile` may hold `{n}` (e.g.
-    "139{n:08d}") to number them; `members` are team members (TeamMember fields)."""
+                  email: str = "", account_named_after_planner: bool = True, **fields):
+    """A fictional pool member of `city` (named by `name_format` unless `name` is given) with its own planner
+    account (`<username_prefix>_<n>`, e-mail `email`) unless `with_user=False`; `id_number`/`mobile` may hold
+    `{n}` (e.g. "139{n:08d}") to number them; `members` are team members (TeamMember fields)."""
     from rpms.accounts.models import Role
     from rpms.registry.models import Planner, TeamMember
 
     n = next(_seq)
-    name = name or f"{label}{n:03d}"
+    name = name or name_format.format(n=n)
     username = f"{username_prefix}_{n}"
-    user = (user_build(username, Role.PLANNER, city, display_name=name if account_named_after_planner else username)
-            if with_user else None)
+    user = (user_build(username, Role.PLANNER, city, display_name=name if account_named_after_planner else username,
+                       email=email) if with_user else None)
     planner = Planner.objects.create(
         city=city, name=name, user=user, kind=kind, pool_status=pool_status, is_fictional=True, employer=employer,
         id_number=id_number.format(n=n), mobile=mobile.format(n=n), **fields,

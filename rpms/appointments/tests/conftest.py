@@ -11,7 +11,7 @@ from rpms.testing.builders import planner_build, unit_of, units_of, user_build a
 
 PASSWORD = "Test-pass-2026!"
 
-make_planner = partial(planner_build, label="测试规划师", username_prefix="ap_planner", id_number="1101081990010{n:04d}X", mobile="139{n:08d}")
+make_planner = partial(planner_build, name_format="测试规划师{n:03d}", username_prefix="ap_planner", id_number="1101081990010{n:04d}X", mobile="139{n:08d}")
 
 
 @pytest.fixture(autouse=True)

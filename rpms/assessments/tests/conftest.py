@@ -16,7 +16,7 @@ from rpms.testing.builders import planner_build, unit_of, units_of, user_build a
 PASSWORD = "Test-pass-2026!"
 _seq = itertools.count(1)
 
-make_planner = partial(planner_build, label="考核测试规划师", username_prefix="as_planner")
+make_planner = partial(planner_build, name_format="考核测试规划师{n:03d}", username_prefix="as_planner")
 
 
 def bare_appointment(*, planner, unit, start, years=1, **fields):

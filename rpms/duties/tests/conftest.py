@@ -21,7 +21,7 @@ PASSWORD = "Test-pass-2026!"
 # A tiny but complete PDF (with the %%EOF trailer rpms.core.uploads requires).
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
-make_planner = partial(planner_build, label="履职测试规划师", username_prefix="du_planner")
+make_planner = partial(planner_build, name_format="履职测试规划师{n:03d}", username_prefix="du_planner")
 
 
 def png_bytes() -> bytes:

@@ -10,7 +10,7 @@ from rpms.testing.builders import planner_build, unit_of, units_of, user_build a
 
 PASSWORD = "Test-pass-2026!"
 
-make_planner = partial(planner_build, label="财务测试规划师", username_prefix="fin_planner")
+make_planner = partial(planner_build, name_format="财务测试规划师{n:03d}", username_prefix="fin_planner")
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from rpms.testing.builders import planner_build, unit_of, user_build as make_use
 
 PASSWORD = "Test-pass-2026!"
 
-make_planner = partial(planner_build, label="意见测试规划师", username_prefix="op_planner", id_number="41040219900101{n:04d}", mobile="139{n:08d}")
+make_planner = partial(planner_build, name_format="意见测试规划师{n:03d}", username_prefix="op_planner", id_number="41040219900101{n:04d}", mobile="139{n:08d}")
 
 
 def appoint(planner, unit, *, start=None, end=None, party_a=None):

@@ -13,7 +13,7 @@ from rpms.testing.builders import planner_build, unit_of
 SECRET_ID = "110108199001011234"
 SECRET_MOBILE = "13912345678"
 
-make_planner = partial(planner_build, label="公开测试规划师", username_prefix="pi_planner", employer="虚构城市规划设计研究院", id_number="11010819900101{n:04d}", mobile="139{n:08d}")
+make_planner = partial(planner_build, name_format="公开测试规划师{n:03d}", username_prefix="pi_planner", employer="虚构城市规划设计研究院", id_number="11010819900101{n:04d}", mobile="139{n:08d}")
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 BJ_STREET, BJ_OTHER_STREET, BJ_CHAOYANG_STREET = "110108001", "110108002", "110105001"
 PDS_STREET, PDS_OTHER_STREET = "410402001", "410402002"
 
-make_planner = partial(planner_build, label="测试规划师", username_prefix="sg_planner", mobile="137{n:08d}")
+make_planner = partial(planner_build, name_format="测试规划师{n:03d}", username_prefix="sg_planner", mobile="137{n:08d}")
 
 
 def appoint(planner, unit, *, start=dt.date(2025, 1, 1), end=dt.date(2027, 12, 31), ended_on=None, role="responsible_planner"):

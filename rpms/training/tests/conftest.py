@@ -15,7 +15,7 @@ MP4_BYTES = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(range(25
 WEBM_BYTES = (b"\x1a\x45\xdf\xa3\xa3\x42\x86\x81\x01\x42\xf7\x81\x01\x42\xf2\x81\x04\x42\xf3\x81\x08"
               b"\x42\x82\x84webm\x42\x87\x81\x04\x42\x85\x81\x02" + b"\x00" * 5000)
 
-make_planner = partial(planner_build, label="培训测试规划师", username_prefix="tr_planner", account_named_after_planner=False)
+make_planner = partial(planner_build, name_format="培训测试规划师{n:03d}", username_prefix="tr_planner", account_named_after_planner=False)
 
 
 def upload(name, content, content_type="application/octet-stream"):
