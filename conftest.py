@@ -34,7 +34,7 @@ def reference(db, _reference_snapshot):
 
         return {c.code: c for c in reference_data_load(actor=None)}
     snapshot_restore(_reference_snapshot)
-    cities = City.objects.in_bulk(codes, field_name="code")
+    cities = City.objects.select_related("policy").in_bulk(codes, field_name="code")  # as the loader returns them
     return {code: cities[code] for code in codes}
 
 
