@@ -44,6 +44,64 @@ def _username(prefix: str) -> str:
     return f"{prefix}_{next(_seq)}_{uuid.uuid4().hex[:6]}"
 
 
+def user_build(username, role, city=None, districts=(), subdistricts=(), display_name="", **extra):
+    """A user with the tests' password (the root conftest's personas and every app's tests make theirs here)."""
+    from rpms.accounts.models import User
+
+    user = User.objects.create_user(username=username, password=PASSWORD, role=role, city=city,
+                                    display_name=display_name or username, **extra)
+    if districts:
+        user.districts.set(districts)
+    if subdistricts:
+        user.subdistricts.set(subdistricts)
+    return user
+
+
+def planner_build(city, name=None, *, name_format: str = "测试规划师{n:03d}", username_prefix: str = "b_planner",
+                  pool_status: str = "active", with_user: bool = True, kind: str = "individual", members=(),
+                  employer: str = "虚构规划设计研究院", id_number: str = "", mobile: str = "",
+                  email: str = "", account_named_after_planner: bool = True, **fields):
+    """A fictional pool member of `city` (named by `name_format` unless `name` is given) with its own planner
+    account (`<username_prefix>_<n>`, e-mail `email`) unless `with_user=False`; `id_number`/`mobile` may hold
+    `{n}` (e.g. "139{n:08d}") to number them; `members` are team members (TeamMember fields)."""
+    from rpms.accounts.models import Role
+    from rpms.registry.models import Planner, TeamMember
+
+    n = next(_seq)
+    name = name or name_format.format(n=n)
+    username = f"{username_prefix}_{n}"
+    user = (user_build(username, Role.PLANNER, city, display_name=name if account_named_after_planner else username,
+                       email=email) if with_user else None)
+    planner = Planner.objects.create(
+        city=city, name=name, user=user, kind=kind, pool_status=pool_status, is_fictional=True, employer=employer,
+        id_number=id_number.format(n=n), mobile=mobile.format(n=n), **fields,
+    )
+    for i, member in enumerate(members):
+        TeamMember.objects.create(planner=planner, sort_order=i, **member)
+    return planner
+
+
+def unit_of(city, subdistrict_code: str):
+    """The current unit of `city` holding the subdistrict `subdistrict_code`."""
+    from rpms.geography.models import ResponsibilityUnit
+
+    return (
+        ResponsibilityUnit.objects.select_related("district", "city__policy")
+        .get(city=city, dissolved_at__isnull=True, memberships__subdistrict__code=subdistrict_code,
+             memberships__left_at__isnull=True)
+    )
+
+
+def units_of(district, count: int, offset: int = 0) -> list:
+    """`count` current units of `district` in id order, from `offset`."""
+    from rpms.geography.models import ResponsibilityUnit
+
+    return list(
+        ResponsibilityUnit.objects.filter(district=district, dissolved_at__isnull=True)
+        .select_related("district", "city__policy").order_by("id")[offset:offset + count]
+    )
+
+
 def entity_user_for(unit):
     """A hiring-entity user of one of the unit's subdistricts (an existing one first)."""
     from rpms.accounts.models import Role, User

@@ -1,61 +1,16 @@
 """Fixtures for appointments: pool members of both cities (with fictional but well-formed ID numbers
 and mobiles, so that tests can prove they never reach a public page), and units
 (tests move time with the root `clock` fixture)."""
-import itertools
+from functools import partial
 
 import pytest
 
-from rpms.accounts.models import Role, User
+from rpms.accounts.models import Role
+from rpms.testing.builders import planner_build, unit_of, units_of, user_build as make_user
 
 PASSWORD = "Test-pass-2026!"
-_seq = itertools.count(1)
 
-
-def make_user(username, role, city=None, districts=(), subdistricts=(), display_name=""):
-    user = User.objects.create_user(username=username, password=PASSWORD, role=role, city=city,
-                                    display_name=display_name or username)
-    if districts:
-        user.districts.set(districts)
-    if subdistricts:
-        user.subdistricts.set(subdistricts)
-    return user
-
-
-def make_planner(city, name=None, *, pool_status="active", with_user=True, kind="individual", members=(), **fields):
-    from rpms.registry.models import Planner, TeamMember
-
-    n = next(_seq)
-    name = name or f"测试规划师{n:03d}"
-    user = make_user(f"ap_planner_{n}", Role.PLANNER, city, display_name=name) if with_user else None
-    planner = Planner.objects.create(
-        city=city, name=name, user=user, kind=kind, pool_status=pool_status, is_fictional=True,
-        employer=fields.pop("employer", "虚构规划设计研究院"),
-        id_number=fields.pop("id_number", f"1101081990010{n:04d}"[:17] + "X"),
-        mobile=fields.pop("mobile", f"139{n:08d}"),
-        **fields,
-    )
-    for i, member in enumerate(members):
-        TeamMember.objects.create(planner=planner, sort_order=i, **member)
-    return planner
-
-
-def unit_of(city, subdistrict_code):
-    from rpms.geography.models import ResponsibilityUnit
-
-    return (
-        ResponsibilityUnit.objects.select_related("district", "city__policy")
-        .get(city=city, dissolved_at__isnull=True, memberships__subdistrict__code=subdistrict_code,
-             memberships__left_at__isnull=True)
-    )
-
-
-def units_of(district, count):
-    from rpms.geography.models import ResponsibilityUnit
-
-    return list(
-        ResponsibilityUnit.objects.filter(district=district, dissolved_at__isnull=True)
-        .select_related("district", "city__policy").order_by("id")[:count]
-    )
+make_planner = partial(planner_build, name_format="测试规划师{n:03d}", username_prefix="ap_planner", id_number="1101081990010{n:04d}X", mobile="139{n:08d}")
 
 
 @pytest.fixture(autouse=True)

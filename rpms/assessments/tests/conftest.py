@@ -5,55 +5,18 @@ rows an assessment reads (duty records, opinions, suggestions)."""
 import datetime as dt
 import itertools
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.utils import timezone
 
-from rpms.accounts.models import Role, User
+from rpms.accounts.models import Role
+from rpms.testing.builders import planner_build, unit_of, units_of, user_build as make_user
 
 PASSWORD = "Test-pass-2026!"
 _seq = itertools.count(1)
 
-
-def make_user(username, role, city=None, districts=(), subdistricts=(), display_name=""):
-    user = User.objects.create_user(username=username, password=PASSWORD, role=role, city=city,
-                                    display_name=display_name or username)
-    if districts:
-        user.districts.set(districts)
-    if subdistricts:
-        user.subdistricts.set(subdistricts)
-    return user
-
-
-def make_planner(city, name=None, *, pool_status="active", with_user=True, **fields):
-    from rpms.registry.models import Planner
-
-    n = next(_seq)
-    name = name or f"考核测试规划师{n:03d}"
-    user = make_user(f"as_planner_{n}", Role.PLANNER, city, display_name=name) if with_user else None
-    return Planner.objects.create(
-        city=city, name=name, user=user, pool_status=pool_status, is_fictional=True,
-        employer=fields.pop("employer", "虚构规划设计研究院"), **fields,
-    )
-
-
-def unit_of(city, subdistrict_code):
-    from rpms.geography.models import ResponsibilityUnit
-
-    return (
-        ResponsibilityUnit.objects.select_related("district", "city__policy")
-        .get(city=city, dissolved_at__isnull=True, memberships__subdistrict__code=subdistrict_code,
-             memberships__left_at__isnull=True)
-    )
-
-
-def units_of(district, count, offset=0):
-    from rpms.geography.models import ResponsibilityUnit
-
-    return list(
-        ResponsibilityUnit.objects.filter(district=district, dissolved_at__isnull=True)
-        .select_related("district", "city__policy").order_by("id")[offset:offset + count]
-    )
+make_planner = partial(planner_build, name_format="考核测试规划师{n:03d}", username_prefix="as_planner")
 
 
 def bare_appointment(*, planner, unit, start, years=1, **fields):

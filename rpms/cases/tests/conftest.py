@@ -1,15 +1,13 @@
 """Fixtures for outstanding cases: planners appointed (through rpms.appointments) to real units of both
 cities, images for upload tests, and a helper that submits a case through the service."""
 import io
-import itertools
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from rpms.accounts.models import Role
+from rpms.testing.builders import planner_build, unit_of
 
 PASSWORD = "Test-pass-2026!"
-_seq = itertools.count(1)
 
 BJ_STREET = "110108001"  # 万寿路街道, Haidian (central zone)
 BJ_OTHER_STREET = "110108002"  # 永定路街道, Haidian
@@ -24,27 +22,10 @@ def _private_media(tmp_path, settings):
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
 
 
-def unit_of(city, subdistrict_code):
-    from rpms.geography.models import ResponsibilityUnit
-
-    return (
-        ResponsibilityUnit.objects.select_related("district", "city__policy")
-        .get(city=city, dissolved_at__isnull=True, memberships__subdistrict__code=subdistrict_code,
-             memberships__left_at__isnull=True)
-    )
-
-
 @pytest.fixture
 def make_planner(db):
-    from rpms.accounts.models import User
-    from rpms.registry.models import Planner
-
     def _make(city, *, email=""):
-        n = next(_seq)
-        user = User.objects.create_user(username=f"c_planner_{n}", password=PASSWORD, role=Role.PLANNER, city=city,
-                                        email=email, display_name=f"案例规划师{n}")
-        return Planner.objects.create(city=city, name=f"案例规划师{n}", user=user, pool_status="active",
-                                      is_fictional=True, employer="虚构规划设计研究院")
+        return planner_build(city, name_format="案例规划师{n}", username_prefix="c_planner", email=email)
 
     return _make
 

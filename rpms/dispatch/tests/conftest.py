@@ -8,6 +8,7 @@ from django.utils import timezone
 from rpms.accounts.models import Role, User
 from rpms.geography.models import ResponsibilityUnit
 from rpms.registry.services import planner_create
+from rpms.testing.builders import units_of
 
 ROLE = "responsible_planner"
 PASSWORD = "Test-pass-2026!"
@@ -23,10 +24,6 @@ def make_member(city, name, *, districts=(), status="active", specialties=("urba
         specialties=list(specialties), experience_years=experience_years,
         employer=employer if employer is not None else f"虚构规划设计院{n}", is_fictional=True, **fields,
     )
-
-
-def units_of(district, n):
-    return list(ResponsibilityUnit.objects.filter(district=district, dissolved_at__isnull=True).order_by("pk")[:n])
 
 
 def officer(city, district, username):

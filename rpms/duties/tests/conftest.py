@@ -9,17 +9,19 @@ Pingdingshan: 曙光街街道 (410402001, 新华区) is served by `pds_planner`;
 Appointments are created as rows (see `appoint`) so the switch to `appointment_create` is one place."""
 import datetime as dt
 import io
-import itertools
+from functools import partial
 
 import pytest
 
-from rpms.accounts.models import Role, User
+from rpms.accounts.models import Role
+from rpms.testing.builders import planner_build, unit_of, user_build as make_user
 
 PASSWORD = "Test-pass-2026!"
-_seq = itertools.count(1)
 
 # A tiny but complete PDF (with the %%EOF trailer rpms.core.uploads requires).
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+make_planner = partial(planner_build, name_format="履职测试规划师{n:03d}", username_prefix="du_planner")
 
 
 def png_bytes() -> bytes:
@@ -34,35 +36,6 @@ def upload(name="材料.pdf", content=PDF, content_type="application/pdf"):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, content, content_type=content_type)
-
-
-def make_user(username, role, city=None, districts=(), subdistricts=(), display_name=""):
-    user = User.objects.create_user(username=username, password=PASSWORD, role=role, city=city,
-                                    display_name=display_name or username)
-    if districts:
-        user.districts.set(districts)
-    if subdistricts:
-        user.subdistricts.set(subdistricts)
-    return user
-
-
-def make_planner(city, name=None, *, kind="individual"):
-    from rpms.registry.models import Planner
-
-    n = next(_seq)
-    name = name or f"履职测试规划师{n:03d}"
-    user = make_user(f"du_planner_{n}", Role.PLANNER, city, display_name=name)
-    return Planner.objects.create(city=city, name=name, user=user, kind=kind, pool_status="active", is_fictional=True,
-                                  employer="虚构规划设计研究院")
-
-
-def unit_of(city, subdistrict_code):
-    from rpms.geography.models import ResponsibilityUnit
-
-    return ResponsibilityUnit.objects.select_related("district", "city__policy").get(
-        city=city, dissolved_at__isnull=True, memberships__subdistrict__code=subdistrict_code,
-        memberships__left_at__isnull=True,
-    )
 
 
 def appoint(planner, unit, *, start=None, end=None, role="responsible_planner"):

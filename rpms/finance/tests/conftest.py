@@ -1,53 +1,14 @@
 """Fixtures for finance: pool members, units of both cities, and appointments created through the real service."""
-import itertools
+from functools import partial
 
 import pytest
 
-from rpms.accounts.models import Role, User
+from rpms.accounts.models import Role
+from rpms.testing.builders import planner_build, unit_of, units_of, user_build as make_user
 
 PASSWORD = "Test-pass-2026!"
-_seq = itertools.count(1)
 
-
-def make_user(username, role, city=None, districts=(), subdistricts=(), display_name=""):
-    user = User.objects.create_user(username=username, password=PASSWORD, role=role, city=city,
-                                    display_name=display_name or username)
-    if districts:
-        user.districts.set(districts)
-    if subdistricts:
-        user.subdistricts.set(subdistricts)
-    return user
-
-
-def make_planner(city, name=None, *, kind="individual", members=(), with_user=True, **fields):
-    from rpms.registry.models import Planner, TeamMember
-
-    n = next(_seq)
-    name = name or f"财务测试规划师{n:03d}"
-    user = make_user(f"fin_planner_{n}", Role.PLANNER, city, display_name=name) if with_user else None
-    planner = Planner.objects.create(city=city, name=name, user=user, kind=kind, pool_status="active",
-                                     is_fictional=True, employer="虚构规划设计研究院", **fields)
-    for i, member in enumerate(members):
-        TeamMember.objects.create(planner=planner, sort_order=i, **member)
-    return planner
-
-
-def units_of(district, count):
-    from rpms.geography.models import ResponsibilityUnit
-
-    return list(
-        ResponsibilityUnit.objects.filter(district=district, dissolved_at__isnull=True)
-        .select_related("district", "city__policy").order_by("id")[:count]
-    )
-
-
-def unit_of(city, subdistrict_code):
-    from rpms.geography.models import ResponsibilityUnit
-
-    return ResponsibilityUnit.objects.select_related("district", "city__policy").get(
-        city=city, dissolved_at__isnull=True, memberships__subdistrict__code=subdistrict_code,
-        memberships__left_at__isnull=True,
-    )
+make_planner = partial(planner_build, name_format="财务测试规划师{n:03d}", username_prefix="fin_planner")
 
 
 @pytest.fixture

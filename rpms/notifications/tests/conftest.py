@@ -7,6 +7,7 @@ import itertools
 import pytest
 
 from rpms.accounts.models import Role
+from rpms.testing.builders import planner_build, unit_of, user_build
 
 PASSWORD = "Test-pass-2026!"
 _seq = itertools.count(1)
@@ -22,19 +23,10 @@ def _private_media(tmp_path, settings):
 
 @pytest.fixture
 def make_user(db):
-    from rpms.accounts.models import User
-
     def _make(role=Role.PLANNER, email="", city=None, districts=(), subdistricts=(), **extra):
         n = next(_seq)
-        user = User.objects.create_user(
-            username=f"n_user_{n}", password=PASSWORD, role=role, city=city, email=email,
-            display_name=extra.pop("display_name", f"用户{n}"), **extra,
-        )
-        if districts:
-            user.districts.set(districts)
-        if subdistricts:
-            user.subdistricts.set(subdistricts)
-        return user
+        return user_build(f"n_user_{n}", role, city, districts=districts, subdistricts=subdistricts, email=email,
+                          display_name=extra.pop("display_name", f"用户{n}"), **extra)
 
     return _make
 
@@ -42,27 +34,11 @@ def make_user(db):
 @pytest.fixture
 def make_planner(make_user):
     """An active pool member of `city` with its own account (e-mail given or none)."""
-    from rpms.registry.models import Planner
 
     def _make(city, *, email="", name=None):
-        n = next(_seq)
-        user = make_user(Role.PLANNER, email=email, city=city, display_name=name or f"提醒测试规划师{n}")
-        return Planner.objects.create(
-            city=city, name=name or f"提醒测试规划师{n}", user=user, pool_status="active", is_fictional=True,
-            employer="虚构规划设计研究院",
-        )
+        return planner_build(city, name, name_format="提醒测试规划师{n}", username_prefix="n_user", email=email)
 
     return _make
-
-
-def unit_of(city, subdistrict_code):
-    from rpms.geography.models import ResponsibilityUnit
-
-    return (
-        ResponsibilityUnit.objects.select_related("district", "city__policy")
-        .get(city=city, dissolved_at__isnull=True, memberships__subdistrict__code=subdistrict_code,
-             memberships__left_at__isnull=True)
-    )
 
 
 @pytest.fixture

@@ -5,41 +5,18 @@ not serve the unit, and the departments an opinion may go to.
 Appointments are created as rows directly (see `appoint`), so it is easy to switch to
 `rpms.appointments.services.appointment_create` once it is stable."""
 import datetime as dt
-import itertools
+from functools import partial
 from dataclasses import dataclass
 
 import pytest
 from django.utils import timezone
 
-from rpms.accounts.models import Role, User
+from rpms.accounts.models import Role
+from rpms.testing.builders import planner_build, unit_of, user_build as make_user
 
 PASSWORD = "Test-pass-2026!"
-_seq = itertools.count(1)
 
-
-def make_user(username, role, city=None, *, districts=(), subdistricts=(), display_name=""):
-    user = User.objects.create_user(username=username, password=PASSWORD, role=role, city=city,
-                                    display_name=display_name or username)
-    if districts:
-        user.districts.set(districts)
-    if subdistricts:
-        user.subdistricts.set(subdistricts)
-    return user
-
-
-def make_planner(city, name=None, **fields):
-    """An active pool member with its own PLANNER account (fictional, well-formed identifiers)."""
-    from rpms.registry.models import Planner
-
-    n = next(_seq)
-    name = name or f"意见测试规划师{n:03d}"
-    user = make_user(f"op_planner_{n}", Role.PLANNER, city, display_name=name)
-    planner = Planner.objects.create(
-        city=city, name=name, user=user, pool_status="active", is_fictional=True,
-        employer=fields.pop("employer", "虚构规划设计研究院"), id_number=f"41040219900101{n:04d}",
-        mobile=f"139{n:08d}", **fields,
-    )
-    return planner
+make_planner = partial(planner_build, name_format="意见测试规划师{n:03d}", username_prefix="op_planner", id_number="41040219900101{n:04d}", mobile="139{n:08d}")
 
 
 def appoint(planner, unit, *, start=None, end=None, party_a=None):
@@ -50,15 +27,6 @@ def appoint(planner, unit, *, start=None, end=None, party_a=None):
         city=unit.city, unit=unit, planner=planner, role="responsible_planner",
         start=start or today - dt.timedelta(days=30), end=end or today + dt.timedelta(days=330),
         party_a=party_a or f"{unit.current_subdistricts[0].name}办事处",
-    )
-
-
-def unit_of(city, subdistrict_code):
-    from rpms.geography.models import ResponsibilityUnit
-
-    return ResponsibilityUnit.objects.select_related("district", "city").get(
-        city=city, dissolved_at__isnull=True, memberships__subdistrict__code=subdistrict_code,
-        memberships__left_at__isnull=True,
     )
 
 

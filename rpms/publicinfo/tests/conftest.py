@@ -1,46 +1,18 @@
 """Fixtures for public information: pool members with fictional but well-formed ID numbers and mobiles
 (so tests can prove they never reach a public page), appointments made and filed through the real
 services."""
-import itertools
+from functools import partial
 
 import pytest
 from django.utils import timezone
 
-from rpms.accounts.models import Role, User
+from rpms.testing.builders import planner_build, unit_of
 
-_seq = itertools.count(1)
 
 SECRET_ID = "110108199001011234"
 SECRET_MOBILE = "13912345678"
 
-
-def make_planner(city, name=None, *, kind="individual", members=(), **fields):
-    from rpms.registry.models import Planner, TeamMember
-
-    n = next(_seq)
-    name = name or f"公开测试规划师{n:03d}"
-    user = User.objects.create_user(username=f"pi_planner_{n}", password="Test-pass-2026!", role=Role.PLANNER,
-                                    city=city, display_name=name)
-    planner = Planner.objects.create(
-        city=city, name=name, user=user, kind=kind, pool_status="active", is_fictional=True,
-        employer=fields.pop("employer", "虚构城市规划设计研究院"),
-        id_number=fields.pop("id_number", f"11010819900101{n:04d}"),
-        mobile=fields.pop("mobile", f"139{n:08d}"),
-        **fields,
-    )
-    for i, member in enumerate(members):
-        TeamMember.objects.create(planner=planner, sort_order=i, **member)
-    return planner
-
-
-def unit_of(city, subdistrict_code):
-    from rpms.geography.models import ResponsibilityUnit
-
-    return (
-        ResponsibilityUnit.objects.select_related("district", "city__policy")
-        .get(city=city, dissolved_at__isnull=True, memberships__subdistrict__code=subdistrict_code,
-             memberships__left_at__isnull=True)
-    )
+make_planner = partial(planner_build, name_format="公开测试规划师{n:03d}", username_prefix="pi_planner", employer="虚构城市规划设计研究院", id_number="11010819900101{n:04d}", mobile="139{n:08d}")
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from rpms.accounts.models import Role, User
+from rpms.accounts.models import Role
+from rpms.testing.builders import user_build as make_user
 
 PASSWORD = "Test-pass-2026!"
 _seq = itertools.count(1)
@@ -20,13 +21,6 @@ _seq = itertools.count(1)
 
 def aware(day: dt.date, hour: int = 10) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, 0)))
-
-
-def make_user(username, role, city=None, *, districts=()):
-    user = User.objects.create_user(username=username, password=PASSWORD, role=role, city=city, display_name=username)
-    if districts:
-        user.districts.set(districts)
-    return user
 
 
 def two_districts(city):

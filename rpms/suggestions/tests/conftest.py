@@ -4,17 +4,17 @@ and images for upload tests. Personas (city_admin, district_haidian, street_offi
 root conftest."""
 import datetime as dt
 import io
-import itertools
 from zoneinfo import ZoneInfo
+from functools import partial
 
 import pytest
 
-from rpms.accounts.models import Role, User
+from rpms.accounts.models import Role
+from rpms.testing.builders import planner_build, unit_of, user_build as make_user
 
 PASSWORD = "Test-pass-2026!"
 RESIDENT_PHONE = "13912345678"
 RESIDENT_NAME = "王测试居民"
-_seq = itertools.count(1)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 # Street codes used below: Beijing 万寿路街道 (Haidian), 羊坊店街道 (Haidian), 建外街道 (Chaoyang);
@@ -22,34 +22,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 BJ_STREET, BJ_OTHER_STREET, BJ_CHAOYANG_STREET = "110108001", "110108002", "110105001"
 PDS_STREET, PDS_OTHER_STREET = "410402001", "410402002"
 
-
-def make_user(username, role, city=None, districts=(), subdistricts=(), display_name=""):
-    user = User.objects.create_user(username=username, password=PASSWORD, role=role, city=city,
-                                    display_name=display_name or username)
-    if districts:
-        user.districts.set(districts)
-    if subdistricts:
-        user.subdistricts.set(subdistricts)
-    return user
-
-
-def make_planner(city, name=None):
-    from rpms.registry.models import Planner
-
-    n = next(_seq)
-    name = name or f"测试规划师{n:03d}"
-    user = make_user(f"sg_planner_{n}", Role.PLANNER, city, display_name=name)
-    return Planner.objects.create(city=city, name=name, user=user, pool_status="active", is_fictional=True,
-                                  employer="虚构规划设计研究院", mobile=f"137{n:08d}")
-
-
-def unit_of(city, subdistrict_code):
-    from rpms.geography.models import ResponsibilityUnit
-
-    return ResponsibilityUnit.objects.select_related("district", "city__policy").get(
-        city=city, dissolved_at__isnull=True, memberships__subdistrict__code=subdistrict_code,
-        memberships__left_at__isnull=True,
-    )
+make_planner = partial(planner_build, name_format="测试规划师{n:03d}", username_prefix="sg_planner", mobile="137{n:08d}")
 
 
 def appoint(planner, unit, *, start=dt.date(2025, 1, 1), end=dt.date(2027, 12, 31), ended_on=None, role="responsible_planner"):

@@ -1,14 +1,13 @@
 """Fixtures for training: private media in a temporary folder, planners of both cities, sample files
 (a real-looking PDF, MP4 and WebM by their magic bytes) and a published online course."""
-import itertools
+from functools import partial
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from rpms.accounts.models import Role, User
+from rpms.testing.builders import planner_build, user_build as make_user
 
 PASSWORD = "Test-pass-2026!"
-_seq = itertools.count(1)
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n" + b"0" * 2000 + b"\n%%EOF\n"
 # An ISO base-media header (ftyp box, brand mp42) followed by a recognisable byte pattern.
@@ -16,22 +15,7 @@ MP4_BYTES = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(range(25
 WEBM_BYTES = (b"\x1a\x45\xdf\xa3\xa3\x42\x86\x81\x01\x42\xf7\x81\x01\x42\xf2\x81\x04\x42\xf3\x81\x08"
               b"\x42\x82\x84webm\x42\x87\x81\x04\x42\x85\x81\x02" + b"\x00" * 5000)
 
-
-def make_user(username, role, city=None, districts=()):
-    user = User.objects.create_user(username=username, password=PASSWORD, role=role, city=city, display_name=username)
-    if districts:
-        user.districts.set(districts)
-    return user
-
-
-def make_planner(city, name=None, *, with_user=True):
-    from rpms.registry.models import Planner
-
-    n = next(_seq)
-    name = name or f"培训测试规划师{n:03d}"
-    user = make_user(f"tr_planner_{n}", Role.PLANNER, city) if with_user else None
-    return Planner.objects.create(city=city, name=name, user=user, pool_status="active", is_fictional=True,
-                                  employer="虚构规划设计研究院")
+make_planner = partial(planner_build, name_format="培训测试规划师{n:03d}", username_prefix="tr_planner", account_named_after_planner=False)
 
 
 def upload(name, content, content_type="application/octet-stream"):
