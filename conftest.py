@@ -22,7 +22,7 @@ def _reference_snapshot(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def reference(db, _reference_snapshot):
-    """Both cities as rpms.cities.reference.reference_data_load leaves them (policy, geography, default units,
+    """Both cities as rpms.geography.reference.reference_data_load leaves them (policy, geography, default units,
     its audit rows) in this test's database: loaded once per session, written back per test in 9 statements
     (issue #14: the loader took 87 queries per test)."""
     from rpms.cities.models import City
@@ -30,7 +30,7 @@ def reference(db, _reference_snapshot):
 
     codes = _reference_snapshot.result
     if City.objects.filter(code__in=codes).exists():  # made by the test's own fixtures: the loader updates them
-        from rpms.cities.reference import reference_data_load
+        from rpms.geography.reference import reference_data_load
 
         return {c.code: c for c in reference_data_load(actor=None)}
     snapshot_restore(_reference_snapshot)
