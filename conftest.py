@@ -175,6 +175,15 @@ class SystemClock:
 
 
 @pytest.fixture
+def appoint(db):
+    """appoint(actor, planner, unit, start=today, *, role=..., fee_yuan=None, **traits) → an Appointment made
+    through the city's path (rpms.testing.builders.appoint, over appointment_build)."""
+    from rpms.testing.builders import appoint
+
+    return appoint
+
+
+@pytest.fixture
 def clock():
     """The system's clock, for the test to move (see SystemClock); back to the real time afterwards."""
     from rpms.core import clock as core_clock

@@ -207,6 +207,15 @@ def appointment_build(*, unit, planner, role: str = ROLE, start: dt.date | None 
     return Appointment.objects.select_related("city__policy", "unit__district", "planner").get(pk=appointment.pk)
 
 
+def appoint(actor, planner, unit, start: dt.date | None = None, *, role: str = ROLE, fee_yuan=None, **traits):
+    """`appoint(actor, planner, unit, start=today)`: the positional shorthand the apps' tests use for
+    `appointment_build` (Beijing: the unit's entity proposes and the district approves — a district officer
+    passed as `actor` approves; elsewhere `actor` appoints). `traits` are appointment_build's other options.
+    The root conftest's `appoint` fixture returns it."""
+    return appointment_build(unit=unit, planner=planner, actor=actor, start=start, role=role, fee_yuan=fee_yuan,
+                             **traits)
+
+
 def appointment_sign(*, appointment, signer=None, signed_on: dt.date | None = None, fee_yuan=None, file=None):
     """The signer submits the signed contract (Pingdingshan: filed at once). Returns the appointment."""
     from rpms.appointments import signing

@@ -16,17 +16,11 @@ from rpms.core.models import ActionLog
 from rpms.geography.selectors import coverage_summary
 from rpms.registry import services as registry_services
 from rpms.registry.models import DossierEvent, DossierEventKind, PoolStatus
-from rpms.testing.builders import appointment_build
+from rpms.testing.builders import appoint, appointment_build
 
 from .conftest import make_planner, units_of
 
 pytestmark = pytest.mark.django_db
-
-
-def appoint(actor, planner, unit, start):
-    """The city's own way: Beijing's street office proposes and the district approves (B2, B19(1)(5));
-    Pingdingshan's bureau (`actor`) appoints (P6(2))."""
-    return appointment_build(unit=unit, planner=planner, start=start, actor=actor)
 
 
 def disclose(appointment):

@@ -8,18 +8,11 @@ from openpyxl import load_workbook
 
 from rpms.appointments import services
 from rpms.appointments.models import Appointment, Withdrawal
+from rpms.testing.builders import appoint
 
 from .conftest import make_planner, units_of
 
 pytestmark = pytest.mark.django_db
-
-
-def appoint(actor, planner, unit, clock, role="responsible_planner", **traits):
-    """Through the city's own path (Beijing: the entity proposes, the district approves); `actor` appoints
-    where the city dispatches."""
-    from rpms.testing.builders import appointment_build
-
-    return appointment_build(unit=unit, planner=planner, role=role, start=clock.today, actor=actor, **traits)
 
 
 def test_list_page_query_count_does_not_grow_with_rows(login, city_admin, beijing, haidian, clock,
@@ -29,11 +22,11 @@ def test_list_page_query_count_does_not_grow_with_rows(login, city_admin, beijin
 
     client = login(city_admin)
     units = units_of(haidian, 10)
-    appoint(city_admin, make_planner(beijing), units[0], clock)
+    appoint(city_admin, make_planner(beijing), units[0], clock.today)
     with CaptureQueriesContext(connection) as few:
         assert client.get("/appointments/").status_code == 200
     for unit in units[1:]:
-        appoint(city_admin, make_planner(beijing), unit, clock)
+        appoint(city_admin, make_planner(beijing), unit, clock.today)
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get("/appointments/")
     assert response.status_code == 200
@@ -43,8 +36,8 @@ def test_list_page_query_count_does_not_grow_with_rows(login, city_admin, beijin
 
 def test_list_is_scoped_and_exports_excel(login, city_admin, district_chaoyang, beijing, haidian, chaoyang, clock):
     haidian_unit, chaoyang_unit = units_of(haidian, 1)[0], units_of(chaoyang, 1)[0]
-    appoint(city_admin, make_planner(beijing, "海淀的规划师"), haidian_unit, clock)
-    appoint(city_admin, make_planner(beijing, "朝阳的规划师"), chaoyang_unit, clock)
+    appoint(city_admin, make_planner(beijing, "海淀的规划师"), haidian_unit, clock.today)
+    appoint(city_admin, make_planner(beijing, "朝阳的规划师"), chaoyang_unit, clock.today)
     html = login(district_chaoyang).get("/appointments/").content.decode()
     assert "朝阳的规划师" in html and "海淀的规划师" not in html
 
@@ -58,7 +51,7 @@ def test_list_is_scoped_and_exports_excel(login, city_admin, district_chaoyang, 
 
 def test_anonymous_is_sent_to_login_and_other_roles_see_nothing_outside_scope(client, login, city_admin, district_chaoyang,
                                                                                wanshou, bj_planner, clock):
-    appointment = appoint(city_admin, bj_planner, wanshou, clock)
+    appointment = appoint(city_admin, bj_planner, wanshou, clock.today)
     assert client.get("/appointments/").status_code == 302
     assert login(district_chaoyang).get(f"/appointments/{appointment.pk}/").status_code == 404
     assert login(district_chaoyang).get(f"/appointments/{appointment.pk}/contract.pdf").status_code == 404
@@ -67,7 +60,7 @@ def test_anonymous_is_sent_to_login_and_other_roles_see_nothing_outside_scope(cl
 def test_new_appointment_form_keeps_input_on_refusal(login, pds_admin, pds_district, pingdingshan, clock):
     planner = make_planner(pingdingshan, "已在任")
     unit = units_of(pds_district, 1)[0]
-    appoint(pds_admin, planner, unit, clock)
+    appoint(pds_admin, planner, unit, clock.today)
     client = login(pds_admin)
     page = client.get("/appointments/new/")
     assert page.status_code == 200 and "csrfmiddlewaretoken" in page.content.decode()
@@ -111,7 +104,7 @@ def test_detail_page_shows_documents_with_codes_and_the_filing_button_to_the_dis
 ):
     from rpms.testing.builders import appointment_sign
 
-    appointment = appointment_sign(appointment=appoint(city_admin, bj_planner, wanshou, clock))
+    appointment = appointment_sign(appointment=appoint(city_admin, bj_planner, wanshou, clock.today))
     html = login(district_haidian).get(f"/appointments/{appointment.pk}/").content.decode()
     assert "派驻通知" in html and "聘任证书" in html and "聘用合同" in html
     assert "/verify/" in html and "确认备案并公开" in html and "csrfmiddlewaretoken" in html
@@ -125,7 +118,7 @@ def test_detail_page_shows_documents_with_codes_and_the_filing_button_to_the_dis
 
 def test_withdrawal_form_error_shows_the_earliest_date_and_keeps_the_reason(login, city_admin, wanshou, bj_planner, clock,
                                                                              beijing):
-    appointment = appoint(city_admin, bj_planner, wanshou, clock, withdrawal_notice_working_days=15)
+    appointment = appoint(city_admin, bj_planner, wanshou, clock.today, withdrawal_notice_working_days=15)
     client = login(bj_planner.user)
     page = client.get(f"/appointments/{appointment.pk}/").content.decode()
     earliest, _ = services.withdrawal_earliest(appointment=appointment, requested_on=clock.today)
@@ -141,7 +134,7 @@ def test_withdrawal_form_error_shows_the_earliest_date_and_keeps_the_reason(logi
 
 def test_entity_termination_form_refuses_a_ground_outside_the_contract(login, city_admin, street_office, wanshou,
                                                                        bj_planner, clock):
-    appointment = appoint(city_admin, bj_planner, wanshou, clock)
+    appointment = appoint(city_admin, bj_planner, wanshou, clock.today)
     client = login(street_office)
     page = client.get(f"/appointments/{appointment.pk}/").content.decode()
     assert "依约解除聘用合同" in page and "办理续聘" in page
@@ -156,7 +149,7 @@ def test_entity_termination_form_refuses_a_ground_outside_the_contract(login, ci
 def test_replacement_page_lists_the_engines_proposals_and_appoints_one(login, pds_admin, pds_unit, pds_planner,
                                                                        pingdingshan, clock, monkeypatch):
     # Pingdingshan's bureau appoints the replacement itself (P6(5)); Beijing's way is the next-but-one test
-    appointment = appoint(pds_admin, pds_planner, pds_unit, clock)
+    appointment = appoint(pds_admin, pds_planner, pds_unit, clock.today)
     earliest, _ = services.withdrawal_earliest(appointment=appointment, requested_on=clock.today)
     withdrawal = services.withdrawal_request(actor=pds_planner.user, appointment=appointment, leave_date=earliest,
                                              reason="工作变动")
@@ -188,7 +181,7 @@ def test_replacement_page_lists_the_engines_proposals_and_appoints_one(login, pd
 
 
 def test_replacement_page_works_with_the_real_engine(login, pds_admin, pds_unit, pds_planner, pingdingshan, clock):
-    appointment = appoint(pds_admin, pds_planner, pds_unit, clock)
+    appointment = appoint(pds_admin, pds_planner, pds_unit, clock.today)
     earliest, _ = services.withdrawal_earliest(appointment=appointment, requested_on=clock.today)
     withdrawal = services.withdrawal_request(actor=pds_planner.user, appointment=appointment, leave_date=earliest,
                                              reason="工作变动")
@@ -207,7 +200,7 @@ def test_in_beijing_the_replacement_page_leads_to_a_proposal_that_the_district_a
 
     from rpms.appointments.models import SelectionProposal
 
-    appointment = appoint(city_admin, bj_planner, wanshou, clock, withdrawal_notice_working_days=15)
+    appointment = appoint(city_admin, bj_planner, wanshou, clock.today, withdrawal_notice_working_days=15)
     earliest, _ = services.withdrawal_earliest(appointment=appointment, requested_on=clock.today)
     withdrawal = services.withdrawal_request(actor=bj_planner.user, appointment=appointment, leave_date=earliest,
                                              reason="工作变动")
@@ -250,7 +243,7 @@ def test_in_beijing_the_replacement_page_leads_to_a_proposal_that_the_district_a
 
 def test_city_home_shows_uncovered_units_by_district(login, city_admin, beijing, haidian, clock):
     units = units_of(haidian, 2)
-    appoint(city_admin, make_planner(beijing), units[0], clock)
+    appoint(city_admin, make_planner(beijing), units[0], clock.today)
     html = login(city_admin).get("/").content.decode()
     assert "未覆盖的责任单元（按区）" in html
     section = html.split("未覆盖的责任单元（按区）")[1].split("</table>")[0]
@@ -272,7 +265,7 @@ def test_district_chief_page(login, district_haidian, haidian, bj_planner, clock
 def test_public_list_filters_by_city_and_district(anon, city_admin, district_haidian, beijing, haidian, chaoyang, clock):
     haidian_unit, chaoyang_unit = units_of(haidian, 1)[0], units_of(chaoyang, 1)[0]
     for name, unit in (("海淀公开甲", haidian_unit), ("朝阳公开乙", chaoyang_unit)):
-        appoint(city_admin, make_planner(beijing, name), unit, clock, filed=True, filer=city_admin)
+        appoint(city_admin, make_planner(beijing, name), unit, clock.today, filed=True, filer=city_admin)
     html = anon.get(f"/appointments/public/?city=beijing&district={haidian.code}").content.decode()
     assert "海淀公开甲" in html and "朝阳公开乙" not in html
     assert 'name="viewport"' in html  # mobile friendly shell

@@ -31,19 +31,6 @@ def make_planner(db):
 
 
 @pytest.fixture
-def appoint():
-    from django.utils import timezone
-
-    from rpms.testing.builders import appointment_build
-
-    def _appoint(actor, planner, unit, start=None):
-        """Through the city's path (Beijing: the entity proposes, the district approves; elsewhere `actor`)."""
-        return appointment_build(unit=unit, planner=planner, actor=actor, start=start or timezone.localdate())
-
-    return _appoint
-
-
-@pytest.fixture
 def bj_unit(beijing):
     return unit_of(beijing, BJ_STREET)
 

@@ -7,16 +7,11 @@ from rpms.core.errors import Conflict
 from rpms.dispatch.models import ProposalStatus
 from rpms.dispatch.services import matching_run, proposal_confirm
 from rpms.registry.models import LimitException
+from rpms.testing.builders import appoint
 
 from .conftest import make_member, today, units_of
 
 pytestmark = pytest.mark.django_db
-
-
-def appoint(admin, planner, unit):
-    from rpms.testing.builders import appointment_build
-
-    return appointment_build(unit=unit, planner=planner, start=today(), actor=admin)
 
 
 def test_the_matching_keeps_an_in_principle_cap_as_a_hard_limit(dispatching_beijing, beijing, haidian, chaoyang,

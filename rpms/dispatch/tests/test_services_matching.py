@@ -16,6 +16,7 @@ from rpms.dispatch.services import (
     replacement_proposals,
 )
 from rpms.registry.models import PoolStatus
+from rpms.testing.builders import appoint
 
 from .conftest import ROLE, make_member, today, units_of
 
@@ -24,13 +25,6 @@ pytestmark = pytest.mark.django_db
 
 def open_proposals(run):
     return list(run.proposals.filter(status=ProposalStatus.PROPOSED).order_by("slot_key"))
-
-
-def appoint(admin, planner, unit, role=ROLE):
-    """An appointment through the city's own path (rpms.testing.builders)."""
-    from rpms.testing.builders import appointment_build
-
-    return appointment_build(unit=unit, planner=planner, role=role, start=today(), actor=admin)
 
 
 # --- end to end, both cities ----------------------------------------------------------------------

@@ -12,18 +12,6 @@ make_planner = partial(planner_build, name_format="财务测试规划师{n:03d}"
 
 
 @pytest.fixture
-def appoint():
-    """appoint(actor, planner, unit, start, fee_yuan=None) → an appointment made through the city's path
-    (rpms.testing.builders: Beijing's entity proposes and the district approves; elsewhere `actor` appoints)."""
-    from rpms.testing.builders import appointment_build
-
-    def _appoint(actor, planner, unit, start, fee_yuan=None, role="responsible_planner"):
-        return appointment_build(unit=unit, planner=planner, role=role, start=start, fee_yuan=fee_yuan, actor=actor)
-
-    return _appoint
-
-
-@pytest.fixture
 def pds_districts(pingdingshan):
     return list(pingdingshan.districts.order_by("code"))
 

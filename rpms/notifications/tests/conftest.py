@@ -52,20 +52,6 @@ def pds_unit(pingdingshan):
 
 
 @pytest.fixture
-def appoint():
-    """appoint(actor, planner, unit, start=today) → an Appointment through the city's path
-    (rpms.testing.builders: Beijing's entity proposes and the district approves; elsewhere `actor` appoints)."""
-    from django.utils import timezone
-
-    from rpms.testing.builders import appointment_build
-
-    def _appoint(actor, planner, unit, start=None):
-        return appointment_build(unit=unit, planner=planner, actor=actor, start=start or timezone.localdate())
-
-    return _appoint
-
-
-@pytest.fixture
 def pds_notice(pds_admin, pingdingshan):
     """A Pingdingshan notice (公示) with one candidate, published today through recruitment's services."""
     from rpms.recruitment import services
