@@ -8,6 +8,46 @@ from .models import City, PolicyProfile
 from .services import POLICY_FIELDS, policy_values
 
 
+def policy_scope(city_id) -> str:
+    return f"policy:{city_id}"
+
+
+def policy_for(city_or_id) -> PolicyProfile | None:
+    """The city's policy profile, read once and kept in the shared cache until it changes (a saved profile bumps
+    its scope: rpms.cities.apps). For pages and lists; the services that apply a rule read it fresh."""
+    from rpms.core import pubcache
+
+    city_id = getattr(city_or_id, "pk", city_or_id)
+    if city_id is None:
+        return None
+    return pubcache.get_or_build(
+        policy_scope(city_id), "profile",
+        lambda: PolicyProfile.objects.select_related("city").filter(city_id=city_id).first(),
+    )
+
+
+def attach_policies(objects, path: str = "city"):
+    """Give every object's city (reached through ``path``, e.g. "city" or "unit__city") its policy profile from
+    the cache, one shared instance per city, so that ``obj.<path>.policy`` costs neither a query nor a JSON
+    decode per row. The cities themselves must already be loaded (select_related / prefetch_related)."""
+    profiles: dict = {}
+    parts = path.split("__")
+    for obj in objects:
+        city = obj
+        for part in parts:
+            city = getattr(city, part, None)
+            if city is None:
+                break
+        if city is None or city.pk is None:
+            continue
+        if city.pk not in profiles:
+            profiles[city.pk] = policy_for(city.pk)
+        profile = profiles[city.pk]
+        if profile is not None:
+            city._state.fields_cache["policy"] = profile
+    return objects
+
+
 def city_list():
     return City.objects.filter(is_active=True).select_related("policy")
 
