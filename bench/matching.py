@@ -246,7 +246,7 @@ def run(name: str, seed: int, time_limit: float):
               f"{s2.get('pairs_after_fixing', 0):,} of {s2['pairs_eligible']:,} pairs left after LP reduced-cost "
               f"fixing), filled {res2.filled:,}, objective {res2.objective:,}, "
               f"check_solution {len(p2)} violations")
-        print(f"   peak memory at the end (incl. the independent LP): {_peak_mb():,.0f} MB")
+    print(f"   peak memory at the end (incl. the independent LP): {_peak_mb():,.0f} MB")
     sys.stdout.flush()
 
 
