@@ -467,7 +467,9 @@ def main() -> int:
         big = max(scales)
         slow = sum(1 for r in by_scale[big].values() if r["p95"] > TARGET_MS)
         out(f"小结：{big}× 时 {len(by_scale[big])} 个页面/接口中 {slow} 个 p95 > {TARGET_MS:.0f} ms；"
-            f"未达标 {len(misses)} 项" + ("：" + "；".join(misses) if misses else "。"))
+            f"未达标 {len(misses)} 项" + ("：" if misses else "。"))
+        for miss in misses:
+            out(f"  - {miss}")
         return 0
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
