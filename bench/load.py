@@ -30,13 +30,6 @@ On an EMPTY PostgreSQL database of your own: DATABASE_URL=postgresql://… .venv
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Run as a script, this folder comes first on sys.path, and bench/statistics.py would stand in for the standard
-# library's `statistics`: take it off.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
 import argparse
 import collections
 import http.client
@@ -48,10 +41,12 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 import urllib.parse
+from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SETTINGS = "bench.load_settings"

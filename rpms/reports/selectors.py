@@ -4,7 +4,7 @@
 as one JSON-safe dict with Chinese labels: the pool, appointments, coverage, grades, removals, duty hours,
 written opinions, residents' suggestions, allowances and service fees. Every figure is computed by the
 database with grouped aggregates (one or two queries per topic): the number of queries does not grow with
-the number of rows (tests assert it at two data sizes; bench/statistics.py times a 10× Beijing year).
+the number of rows (tests assert it at two data sizes; bench/annual_statistics.py times a 10× Beijing year).
 
 Definitions (also returned under "definitions", shown on the page and in the workbook):
 

@@ -1,44 +1,24 @@
-#!/usr/bin/env python
-"""Benchmark: annual statistics (年度统计, issue #6 item 7, B19(6)). Target: ≤ 2 s on PostgreSQL.
+"""The benchmarks' fictional world: a city's registry, appointments, duty records, residents' suggestions,
+written opinions, assessments, fees and audit trail at a chosen size, written fast (COPY on PostgreSQL,
+executemany on SQLite). Used by bench/annual_statistics.py (one calendar year and its edges) and bench/pages.py
+(a city as it stands today).
 
-Generates a 10× Beijing year (--scale 1): 3,500 responsibility units, 20,000 planners (with their dossier
-events), about 4,000 appointments (first terms and renewals), 1,000,000 duty records, 200,000 residents'
-suggestions, 10,000 issued written opinions (with their documents and responses), a graded assessment per
-appointment and a fee schedule with payments — every row fictional, spread over the year and its edges
-(some rows of the year before and after, so the filters have work to do). Then it times
-`rpms.reports.selectors.city_statistics(city=beijing, year=…)`: cold (first call on a fresh database
-connection) and warm (best of three), and prints the seconds, the number of queries and the slowest queries.
+    generate(city=beijing, scale=1, seed=2026, out=print, year=2025)   # a year: rows spread over 2025 ± 10 days
+    generate(city=beijing, scale=1, seed=2026, out=print)              # today: terms covering today, the last
+                                                                        # ~15 months of duty records and suggestions
 
-    scripts/with-postgres.sh .venv/bin/python bench/statistics.py        # PostgreSQL (throwaway cluster)
-    .venv/bin/python bench/statistics.py --scale 0.05                     # SQLite in a temporary directory
-    DATABASE_URL=postgresql://… .venv/bin/python bench/statistics.py      # an EMPTY PostgreSQL database
-
-With DATABASE_URL set to PostgreSQL the database is migrated and filled; it refuses a database that already
-holds cities (it would add a million fictional rows to it) unless --disposable-database is given. Without
-DATABASE_URL (or with --sqlite) it uses a throwaway SQLite file. The big tables are written with COPY on
-PostgreSQL and executemany on SQLite (bulk_create for the small ones); ANALYZE runs before the timing.
+`scale` is a fraction of FULL, the 10× Beijing size (3,500 units, 20,000 planners, 1 M duty records, 200 k
+suggestions, 10 k written opinions, 1 M audit rows); scale 0.1 is Beijing itself. Every row is fictional.
+The audit trail (core.ActionLog) is append-only by its triggers on UPDATE and DELETE; COPY only inserts, so it
+is written like the other big tables.
 """
-import sys
-from pathlib import Path
-
-# This file is named like the standard library's `statistics`, which Django's SQLite backend imports: run as a
-# script, its own folder comes first on sys.path, so take it off before anything imports `statistics`.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
-import argparse
 import datetime as dt
 import json
-import os
-import resource
-import shutil
-import tempfile
 import time
 from decimal import Decimal
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(BASE_DIR))
-
-FULL = {"units": 3_500, "planners": 20_000, "duty_records": 1_000_000, "suggestions": 200_000, "opinions": 10_000}
+FULL = {"units": 3_500, "planners": 20_000, "duty_records": 1_000_000, "suggestions": 200_000, "opinions": 10_000,
+        "audit_rows": 1_000_000}
 
 
 # --- raw writing: COPY on PostgreSQL, executemany on SQLite ----------------------------------------------------------
@@ -131,7 +111,10 @@ def _years_later(day: dt.date, years: int) -> dt.date:
 # --- generation ----------------------------------------------------------------------------------------------------------
 
 
-def generate(*, city, year: int, scale: float, seed: int, out) -> dict:
+def generate(*, city, scale: float, seed: int, out, year: int | None = None, audit: bool = False) -> dict:
+    """Fills `city` (see the module's docstring); returns the number of rows written per kind. With `year` the
+    rows fall in that year and its edges; without it, they are dated relative to today (clock.today()).
+    `audit` also writes FULL["audit_rows"] × scale audit-trail rows."""
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
     from django.utils import timezone
@@ -145,10 +128,23 @@ def generate(*, city, year: int, scale: float, seed: int, out) -> dict:
     from rpms.registry.models import DossierEvent, Planner
     from rpms.suggestions.models import Suggestion
 
+    from rpms.suggestions.models import SuggestionPhoto, SuggestionRecipient, SuggestionReply
+
     writer = Writer(connection)
     now = clock.now()
+    today = clock.today()
     tz = timezone.get_current_timezone()
-    y0 = dt.date(year, 1, 1)
+    if year is not None:
+        # a calendar year: y0 its first day; events from 10 days before it to 10 days after it
+        y0 = dt.date(year, 1, 1)
+        event_from, event_days = y0 - dt.timedelta(days=10), 385
+        assessed_year, fee_year, last_day = year, year, None
+    else:
+        # today: y0 starts the year that ends today; events over the last 15 months, none after today
+        y0 = _years_later(today, -1) + dt.timedelta(days=1)
+        event_from, event_days = today - dt.timedelta(days=455), 456
+        assessed_year, fee_year, last_day = today.year - 1, today.year, today
+    y_end = _years_later(y0, 1) - dt.timedelta(days=1)
 
     def at(day: dt.date, hour: int = 10) -> dt.datetime:
         return dt.datetime.combine(day, dt.time(hour, 0), tzinfo=tz)
@@ -172,7 +168,7 @@ def generate(*, city, year: int, scale: float, seed: int, out) -> dict:
         ResponsibilityUnit.objects.bulk_create(
             [ResponsibilityUnit(city=city, district=districts[n % len(districts)], name=f"基准测试责任单元{n:05d}")
              for n in range(extra)], batch_size=2000)
-        ResponsibilityUnit.objects.filter(city=city).update(created_at=at(dt.date(year - 1, 6, 1)))
+        ResponsibilityUnit.objects.filter(city=city).update(created_at=at(_years_later(y0, -1) + dt.timedelta(days=151)))
         units = list(ResponsibilityUnit.objects.filter(city=city, dissolved_at__isnull=True).values_list("id", "district_id"))
         counts["units"] = len(units)
         step(f"责任单元 {len(units):,}", t)
@@ -184,11 +180,11 @@ def generate(*, city, year: int, scale: float, seed: int, out) -> dict:
             r = n % 100
             kind = "team" if n % 10 == 0 else "individual"
             if r < 75:
-                status, admitted, removed, ground = "active", at(dt.date(year - 2, 1, 1) + dt.timedelta(days=n % 700)), None, ""
+                status, admitted, removed, ground = "active", at(_years_later(y0, -2) + dt.timedelta(days=n % 700)), None, ""
             elif r < 90:
                 status, admitted, removed, ground = "active", at(y0 + dt.timedelta(days=n % 360)), None, ""
             elif r < 95:
-                status, admitted = "removed", at(dt.date(year - 2, 3, 1) + dt.timedelta(days=n % 300))
+                status, admitted = "removed", at(_years_later(y0, -2) + dt.timedelta(days=59 + n % 300))
                 removed, ground = at(y0 + dt.timedelta(days=n % 365), 15), grounds[n % len(grounds)]
             else:
                 status, admitted, removed, ground = "candidate", None, None, ""
@@ -221,21 +217,21 @@ def generate(*, city, year: int, scale: float, seed: int, out) -> dict:
             planner_id = active_planners[(n * 7919) % len(active_planners)]
             ended_on, status = None, "active"
             if r < 70:
-                start, end = dt.date(year - 1, 1, 1) + dt.timedelta(days=n % 365), dt.date(year + 1, 1, 1) + dt.timedelta(days=n % 300)
+                start, end = _years_later(y0, -1) + dt.timedelta(days=n % 365), _years_later(y0, 1) + dt.timedelta(days=n % 300)
             elif r < 80:
                 start = y0 + dt.timedelta(days=n % 330)
                 end = _years_later(start, 1) - dt.timedelta(days=1)
             elif r < 87:
-                start, status = dt.date(year - 1, 1, 1) + dt.timedelta(days=n % 365), "ended"
+                start, status = _years_later(y0, -1) + dt.timedelta(days=n % 365), "ended"
                 end = _years_later(start, 1) - dt.timedelta(days=1)
             elif r < 92:
-                start, end, status = dt.date(year - 1, 6, 1), dt.date(year + 1, 5, 31), "withdrawn"
+                start, end, status = _years_later(y0, -1) + dt.timedelta(days=151), _years_later(y0, 1) + dt.timedelta(days=150), "withdrawn"
                 ended_on = y0 + dt.timedelta(days=n % 360)
             elif r < 95:
-                start, end, status = dt.date(year - 1, 3, 1), dt.date(year + 1, 2, 28), "terminated"
+                start, end, status = _years_later(y0, -1) + dt.timedelta(days=59), _years_later(y0, 1) + dt.timedelta(days=58), "terminated"
                 ended_on = y0 + dt.timedelta(days=n % 360)
             else:
-                start, end, status = dt.date(year - 2, 1, 1), dt.date(year - 1, 12, 31), "ended"
+                start, end, status = _years_later(y0, -2), y0 - dt.timedelta(days=366), "ended"
             appointments.append(Appointment(
                 city=city, unit_id=unit_id, planner_id=planner_id, role=roles[second % len(roles)], start=start, end=end,
                 status=status, ended_on=ended_on, term_no=1, party_a="虚构街道办事处", source="bench",
@@ -246,8 +242,8 @@ def generate(*, city, year: int, scale: float, seed: int, out) -> dict:
                             .values_list("id", "unit_id", "planner_id", "start", "end", "status", "ended_on"))
         terms = []
         for n, (pk, _u, _p, start, end, status, _e) in enumerate(appointments):
-            renewed = status == "active" and n % 5 == 0 and end.year > year
-            first_end = dt.date(year, 8, 31) if renewed else end
+            renewed = status == "active" and n % 5 == 0 and end > y_end
+            first_end = y0 + dt.timedelta(days=242) if renewed else end
             if renewed and first_end < start:
                 renewed, first_end = False, end
             terms.append(AppointmentTerm(appointment_id=pk, term_no=1, kind="first", start=start, end=first_end, years=1))
@@ -261,14 +257,14 @@ def generate(*, city, year: int, scale: float, seed: int, out) -> dict:
         # duty records (the big one) -----------------------------------------------------------------------------------
         t = time.perf_counter()
         hours = [Decimal(h) / 2 for h in range(1, 17)]
-        day_times = {d: at(y0 + dt.timedelta(days=d - 10), 18) for d in range(400)}
+        day_times = {d: at(event_from + dt.timedelta(days=d), 18) for d in range(event_days)}
 
         def duty_rows():
             count_a = len(appointments)
             for g in range(want["duty_records"]):
                 pk, unit_id, planner_id, *_ = appointments[(g * 7919) % count_a]
-                offset = (g * 104_729) % 385  # days from 10 days before the year to 10 days after
-                day = y0 + dt.timedelta(days=offset - 10)
+                offset = (g * 104_729) % event_days  # days from event_from
+                day = event_from + dt.timedelta(days=offset)
                 confirmed = g % 5 != 0
                 stamp = day_times[offset]
                 yield (city.pk, unit_id, pk, planner_id, categories[g % len(categories)], day, hours[g % 16], "社区活动室",
@@ -282,19 +278,25 @@ def generate(*, city, year: int, scale: float, seed: int, out) -> dict:
         # suggestions ------------------------------------------------------------------------------------------------
         t = time.perf_counter()
         department = Department.objects.get_or_create(city=city, district=None, name="基准测试市级部门")[0]
-        reply_times = {d: at(y0 + dt.timedelta(days=d - 10), 16) for d in range(430)}
-        receipt_times = {d: at(y0 + dt.timedelta(days=d - 10), 9) for d in range(430)}
+        reply_times = {d: at(event_from + dt.timedelta(days=d), 16) for d in range(event_days + 30)}
+        receipt_times = {d: at(event_from + dt.timedelta(days=d), 9) for d in range(event_days + 30)}
+        replies = []  # (number, reply time) of the answered ones
+        photos = []
 
         def suggestion_rows():
             count_u = len(units)
             for g in range(want["suggestions"]):
                 unit_id, district_id = units[(g * 31) % count_u]
-                offset = (g * 104_729) % 385
-                received_on = y0 + dt.timedelta(days=offset - 10)
+                offset = (g * 104_729) % event_days
+                received_on = event_from + dt.timedelta(days=offset)
                 r = g % 100
                 hidden = r == 99
-                replied = r < 85
                 lag = (g * 13) % 23
+                replied = r < 85 and (last_day is None or received_on + dt.timedelta(days=lag) <= last_day)
+                if replied:
+                    replies.append((g, reply_times[offset + lag]))
+                if g % 50 == 7:
+                    photos.append(g)
                 status = "closed" if r in (97, 98) else ("answered" if replied else "received")
                 forwarded = r < 5
                 yield (city.pk, unit_id, district_id, f"B{g:015d}", "suggestion" if g % 3 else "problem",
@@ -307,7 +309,33 @@ def generate(*, city, year: int, scale: float, seed: int, out) -> dict:
             Suggestion, ["city", "unit", "district", "tracking_code", "category", "content", "received_at", "received_on",
                          "due_on", "response_working_days", "status", "replied_at", "hidden_at", "hidden_reason",
                          "department", "forwarded_at"], suggestion_rows(), now=now)
-        step(f"意见建议 {counts['suggestions']:,}", t)
+        code_ids = dict(Suggestion.objects.filter(city=city, tracking_code__startswith="B").values_list("tracking_code", "id"))
+        replier = get_user_model().objects.create_user(username=f"bench_replier_{seed}", password=None,
+                                                       role="district_officer", city=city)
+        counts["suggestion_replies"] = writer.write(
+            SuggestionReply, ["suggestion", "text", "author", "author_label", "replied_at"],
+            ((code_ids[f"B{g:015d}"], "感谢您的建议，已转相关部门研究办理（基准测试）。", replier.pk, "区工作专班", at_)
+             for g, at_ in replies), now=now)
+        counts["suggestion_photos"] = writer.write(
+            SuggestionPhoto, ["suggestion", "path", "original_name", "kind", "size", "sha256"],
+            ((code_ids[f"B{g:015d}"], f"bench/suggestions/{g}.jpg", "现场照片.jpg", "jpeg", 120_000, "0" * 64)
+             for g in photos), now=now)
+        serving = {}
+        for pk, unit_id, planner_id, start, end, status, _e in appointments:
+            if status == "active":
+                serving.setdefault(unit_id, (pk, planner_id))
+
+        def recipient_rows():
+            for code, pk in code_ids.items():
+                g = int(code[1:])
+                unit_id, _d = units[(g * 31) % len(units)]
+                if unit_id in serving:
+                    appointment_id, planner_id = serving[unit_id]
+                    yield (pk, planner_id, appointment_id, receipt_times[(g * 104_729) % event_days])
+
+        counts["suggestion_recipients"] = writer.write(
+            SuggestionRecipient, ["suggestion", "planner", "appointment", "delivered_at"], recipient_rows(), now=now)
+        step(f"意见建议 {counts['suggestions']:,}（答复 {counts['suggestion_replies']:,}）", t)
 
         # written opinions, their documents and responses --------------------------------------------------------------
         t = time.perf_counter()
@@ -316,7 +344,7 @@ def generate(*, city, year: int, scale: float, seed: int, out) -> dict:
 
         def document_rows():
             for g in range(want["opinions"]):
-                issued = at(y0 + dt.timedelta(days=(g * 7) % 372 - 7), 11)
+                issued = at(event_from + dt.timedelta(days=(g * 7) % event_days), 11)
                 yield (city.pk, "written_opinion", "书面意见", f"BENCH-{seed}-{g:07d}", issued.year, base_sequence + g,
                        f"BQ{seed % 1000:03d}{g:07d}", "0" * 64, issued)
 
@@ -362,11 +390,13 @@ def generate(*, city, year: int, scale: float, seed: int, out) -> dict:
 
             def assessment_rows():
                 for n, (pk, unit_id, planner_id, start, end, status, ended_on) in enumerate(appointments):
-                    if start > dt.date(year, 12, 31) or (ended_on or end) < y0:
+                    a0, a1 = dt.date(assessed_year, 1, 1), dt.date(assessed_year, 12, 31)
+                    if start > a1 or (ended_on or end) < a0:
                         continue
                     grade = grades[min(n % 10 // 4, len(grades) - 1)] if n % 20 else grades[-1]
-                    yield (city.pk, pk, planner_id, unit_id, district_of[unit_id], year, start, min(end, dt.date(year, 12, 31)),
-                           "district", "graded", at(dt.date(year, 11, 1)), grade, labels[grade], at(dt.date(year, 12, 10)))
+                    yield (city.pk, pk, planner_id, unit_id, district_of[unit_id], assessed_year, start, min(end, a1),
+                           "district", "graded", at(dt.date(assessed_year, 11, 1)), grade, labels[grade],
+                           at(dt.date(assessed_year, 12, 10)))
 
             counts["assessments"] = writer.write(
                 Assessment, ["city", "appointment", "planner", "unit", "district", "year", "period_start", "period_end",
@@ -380,8 +410,8 @@ def generate(*, city, year: int, scale: float, seed: int, out) -> dict:
             def installment_rows():
                 for n, (pk, unit_id, _p, start, end, status, ended_on) in enumerate(appointments):
                     for seq, month in ((1, 3), (2, 9)):
-                        due = dt.date(year, month, 1)
-                        paid = n % 10 < 7
+                        due = dt.date(fee_year, month, 1)
+                        paid = n % 10 < 7 and (last_day is None or due + dt.timedelta(days=12) <= last_day)
                         settled = due + dt.timedelta(days=n % 12) if paid else None
                         yield (city.pk, pk, district_of[unit_id], 1, seq, due, 30_000, 0, due + dt.timedelta(days=7),
                                "paid" if paid else "unpaid", 30_000 if paid else 0, settled)
@@ -397,6 +427,12 @@ def generate(*, city, year: int, scale: float, seed: int, out) -> dict:
         except Exception as exc:  # noqa: BLE001
             out(f"  （服务费用数据未生成：{exc}）")
         step("年度考核与服务费用", t)
+
+        if audit:
+            t = time.perf_counter()
+            counts["audit_rows"] = _audit_rows(writer, city=city, count=want["audit_rows"], event_from=event_from,
+                                               event_days=event_days, actor=replier, at=at, now=now)
+            step(f"操作日志 {counts['audit_rows']:,}", t)
     if connection.vendor == "postgresql":
         t = time.perf_counter()
         with connection.cursor() as cursor:
@@ -405,123 +441,27 @@ def generate(*, city, year: int, scale: float, seed: int, out) -> dict:
     return counts
 
 
-# --- timing ----------------------------------------------------------------------------------------------------------------
+AUDIT_ACTIONS = [
+    ("duties.record_confirm", "duties.dutyrecord", "确认履职记录", "B13"),
+    ("duties.record_submit", "duties.dutyrecord", "提交履职记录", "B13"),
+    ("suggestions.reply", "suggestions.suggestion", "答复意见建议", "B16"),
+    ("appointments.create", "appointments.appointment", "登记派驻聘任", "B8"),
+    ("registry.planner_update", "registry.planner", "修改责任规划师信息", "B19(1)"),
+    ("accounts.login", "accounts.user", "登录", ""),
+]
 
 
-def time_statistics(*, city, year: int, out) -> dict:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+def _audit_rows(writer, *, city, count, event_from, event_days, actor, at, now) -> int:
+    """`count` rows of the append-only audit trail, as audit_log writes them, spread over the event window."""
+    from rpms.core.models import ActionLog
 
-    from rpms.cities.models import City
-    from rpms.reports.selectors import city_statistics
+    def rows():
+        for g in range(count):
+            action, object_type, summary, article = AUDIT_ACTIONS[g % len(AUDIT_ACTIONS)]
+            day = event_from + dt.timedelta(days=(g * 104_729) % event_days)
+            stamp = at(day, 8) + dt.timedelta(seconds=(g * 7_919) % 36_000)
+            yield (stamp, actor.pk, actor.username, "127.0.0.1", action, object_type, str(g + 1), f"基准对象{g}",
+                   city.code, article, summary, None, {"bench": g % 1000})
 
-    connection.close()  # cold: a fresh connection, nothing cached in this process
-    city = City.objects.select_related("policy").get(pk=city.pk)
-    with CaptureQueriesContext(connection) as cold_queries:
-        t = time.perf_counter()
-        stats = city_statistics(city=city, year=year)
-        cold = time.perf_counter() - t
-    warm_runs = []
-    for _ in range(3):
-        with CaptureQueriesContext(connection) as warm_queries:
-            t = time.perf_counter()
-            city_statistics(city=city, year=year)
-            warm_runs.append(time.perf_counter() - t)
-    slow = sorted(warm_queries.captured_queries, key=lambda q: float(q["time"]), reverse=True)[:6]
-    load = os.getloadavg()[0]
-    out(f"  机器负载（1 分钟平均）{load:.1f}（{os.cpu_count()} 核；负载高时耗时偏大）")
-    return {"stats": stats, "cold": cold, "warm": min(warm_runs), "warm_runs": warm_runs,
-            "queries_cold": len(cold_queries.captured_queries), "queries_warm": len(warm_queries.captured_queries),
-            "slow": slow}
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description="年度统计基准测试（10 倍北京规模的一年）")
-    parser.add_argument("--scale", type=float, default=None,
-                        help="fraction of the 10× Beijing year (default 1 on PostgreSQL, 0.05 on SQLite)")
-    parser.add_argument("--sqlite", action="store_true", help="use a throwaway SQLite database even if DATABASE_URL is set")
-    parser.add_argument("--year", type=int, default=None, help="the year to generate and compute (default: last year)")
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--disposable-database", action="store_true",
-                        help="allow filling a PostgreSQL database that already holds data")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary SQLite directory")
-    parser.add_argument("--explain", action="store_true", help="PostgreSQL: print EXPLAIN ANALYZE of the three slowest queries")
-    args = parser.parse_args()
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-    url = os.environ.get("DATABASE_URL", "")
-    workdir = None
-    if args.sqlite or not url.startswith(("postgres://", "postgresql://")):
-        workdir = Path(tempfile.mkdtemp(prefix="rpms-bench-stats-"))
-        os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    os.environ.setdefault("PRIVATE_MEDIA_ROOT", str(Path(tempfile.gettempdir()) / "rpms-bench-private"))
-    scale = args.scale if args.scale is not None else (0.05 if workdir else 1.0)
-    try:
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-        from django.db import connection
-
-        from rpms.cities.models import City
-        from rpms.core import clock
-        from rpms.geography.reference import reference_data_load
-
-        def out(text):
-            print(text, flush=True)
-
-        backend = "SQLite" if connection.vendor == "sqlite" else "PostgreSQL"
-        if connection.vendor == "postgresql" and not args.disposable_database:
-            tables = connection.introspection.table_names()
-            if "cities_city" in tables and City.objects.exists():
-                out("这个 PostgreSQL 数据库已有数据：基准测试会写入上百万行虚构数据，已拒绝。"
-                    "请用 scripts/with-postgres.sh 运行，或加 --disposable-database。")
-                return 2
-        year = args.year or clock.today().year - 1
-        out(f"年度统计基准测试 · {backend} · 规模 {scale:g} × 10 倍北京 · 统计年度 {year}")
-        t0 = time.perf_counter()
-        call_command("migrate", verbosity=0)
-        cities = {c.code: c for c in reference_data_load(actor=None)}
-        city = cities["beijing"]
-        out(f"  迁移与参考数据                         {time.perf_counter() - t0:7.1f} s")
-        t0 = time.perf_counter()
-        counts = generate(city=city, year=year, scale=scale, seed=args.seed, out=out)
-        out(f"  生成合计                               {time.perf_counter() - t0:7.1f} s")
-        result = time_statistics(city=city, year=year, out=out)
-        stats = result["stats"]
-        out("  数据量：" + "，".join(f"{k} {v:,}" for k, v in counts.items()))
-        out(f"  city_statistics 冷启动（新连接）       {result['cold']:7.3f} s   查询 {result['queries_cold']} 次")
-        out(f"  city_statistics 热运行（三次取最快）   {result['warm']:7.3f} s   查询 {result['queries_warm']} 次"
-            f"   （三次：{', '.join(f'{x:.3f}' for x in result['warm_runs'])}）")
-        if connection.vendor == "postgresql":
-            verdict = "达到" if max(result["cold"], result["warm"]) <= 2 else "未达到"
-            out(f"  目标 ≤ 2 s（PostgreSQL）：{verdict}")
-        out("  最慢的查询（热运行）：")
-        for query in result["slow"]:
-            sql = " ".join(query["sql"].split())
-            out(f"    {float(query['time']):6.3f} s  {sql[:150]}")
-        if args.explain and connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                for query in result["slow"][:3]:
-                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
-                    out("  ---- EXPLAIN ANALYZE ----")
-                    for (line,) in cursor.fetchall():
-                        out("    " + (line if len(line) < 240 else line[:240] + " …"))
-        total = stats["duty_hours"]["total"]
-        out(f"  结果核对：履职记录 {total['records']:,} 条 / {total['hours']:,} 小时；意见建议受理 "
-            f"{stats['suggestions']['total']['received']:,}，按期答复率 {stats['suggestions']['total']['on_time_rate']}，"
-            f"答复用时中位数 {stats['suggestions']['total']['median_days']} 天（工作日 {stats['suggestions']['total']['median_working_days']}）；"
-            f"责任单元 {stats['coverage']['total']['units']:,}，覆盖率 {stats['coverage']['total']['ratio']}；"
-            f"在库 {stats['pool']['in_pool']:,}")
-        out(f"  峰值内存（RSS）                        {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:7.1f} MB")
-        return 0
-    finally:
-        if workdir is not None:
-            if args.keep:
-                print(f"  数据库保留在 {workdir}")
-            else:
-                shutil.rmtree(workdir, ignore_errors=True)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return writer.write(ActionLog, ["at", "actor", "actor_repr", "ip", "action", "object_type", "object_id",
+                                    "object_repr", "city_code", "article", "summary", "before", "after"], rows(), now=now)
