@@ -161,7 +161,7 @@ def fresh_database(out):
     out(f"  迁移                                   {time.perf_counter() - t:7.1f} s")
 
 
-def build(scale: int, seed: int, out) -> dict:
+def build(scale: int, seed: int, out, *, reuse: bool = False) -> dict:
     """A fresh database with the world at `scale` × Beijing, the role users and their credentials."""
     from django.db import connection
 
@@ -173,15 +173,27 @@ def build(scale: int, seed: int, out) -> dict:
     from rpms.geography.reference import reference_data_load
     from rpms.registry.services import planner_link_user
 
-    fresh_database(out)
-    t = time.perf_counter()
-    cities = {c.code: c for c in reference_data_load(actor=None)}
-    city = cities["beijing"]
-    out(f"  参考数据                               {time.perf_counter() - t:7.1f} s")
-    t = time.perf_counter()
-    counts = world.generate(city=city, scale=scale / 10, seed=seed, out=out, audit=True)
-    out(f"  生成合计                               {time.perf_counter() - t:7.1f} s")
-    out("  数据量：" + "，".join(f"{k} {v:,}" for k, v in counts.items()))
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from rpms.cities.models import City
+
+    existing = get_user_model().objects.filter(username="bench_city_admin").first() if reuse else None
+    if existing is not None:  # --reuse: the world built by an earlier run; only new migrations are applied
+        t = time.perf_counter()
+        call_command("migrate", verbosity=0)
+        out(f"  沿用已有数据，迁移                     {time.perf_counter() - t:7.1f} s")
+        city = City.objects.get(code="beijing")
+    else:
+        fresh_database(out)
+        t = time.perf_counter()
+        cities = {c.code: c for c in reference_data_load(actor=None)}
+        city = cities["beijing"]
+        out(f"  参考数据                               {time.perf_counter() - t:7.1f} s")
+        t = time.perf_counter()
+        counts = world.generate(city=city, scale=scale / 10, seed=seed, out=out, audit=True)
+        out(f"  生成合计                               {time.perf_counter() - t:7.1f} s")
+        out("  数据量：" + "，".join(f"{k} {v:,}" for k, v in counts.items()))
 
     haidian = District.objects.get(city=city, name="海淀区")
     today = clock.today()
@@ -190,17 +202,23 @@ def build(scale: int, seed: int, out) -> dict:
               .select_related("unit", "planner").order_by("id").first())
     unit = served.unit
     subdistrict = unit.memberships.filter(left_at__isnull=True).select_related("subdistrict").first().subdistrict
-    users = {
-        "city": user_create(actor=None, username="bench_city_admin", password=PASSWORD, role=Role.CITY_ADMIN,
-                            city=city, display_name="北京市级管理员（基准测试）"),
-        "district": user_create(actor=None, username="bench_haidian", password=PASSWORD, role=Role.DISTRICT_OFFICER,
-                                city=city, display_name="海淀区工作专班（基准测试）", districts=[haidian]),
-        "street": user_create(actor=None, username="bench_street", password=PASSWORD, role=Role.HIRING_ENTITY,
-                              city=city, display_name=f"{subdistrict.name}（基准测试）", subdistricts=[subdistrict]),
-        "planner": user_create(actor=None, username="bench_planner", password=PASSWORD, role=Role.PLANNER,
-                               city=city, display_name=served.planner.name),
-    }
-    planner_link_user(actor=None, planner=served.planner, user=users["planner"])
+    if existing is not None:
+        by_name = get_user_model().objects.in_bulk(
+            ["bench_city_admin", "bench_haidian", "bench_street", "bench_planner"], field_name="username")
+        users = {"city": by_name["bench_city_admin"], "district": by_name["bench_haidian"],
+                 "street": by_name["bench_street"], "planner": by_name["bench_planner"]}
+    else:
+        users = {
+            "city": user_create(actor=None, username="bench_city_admin", password=PASSWORD, role=Role.CITY_ADMIN,
+                                city=city, display_name="北京市级管理员（基准测试）"),
+            "district": user_create(actor=None, username="bench_haidian", password=PASSWORD, role=Role.DISTRICT_OFFICER,
+                                    city=city, display_name="海淀区工作专班（基准测试）", districts=[haidian]),
+            "street": user_create(actor=None, username="bench_street", password=PASSWORD, role=Role.HIRING_ENTITY,
+                                  city=city, display_name=f"{subdistrict.name}（基准测试）", subdistricts=[subdistrict]),
+            "planner": user_create(actor=None, username="bench_planner", password=PASSWORD, role=Role.PLANNER,
+                                   city=city, display_name=served.planner.name),
+        }
+        planner_link_user(actor=None, planner=served.planner, user=users["planner"])
     tokens = {role: api_token_issue(user=user)[0] for role, user in users.items()}
     t = time.perf_counter()
     with connection.cursor() as cursor:
@@ -409,6 +427,8 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8, help="throughput: concurrent clients (default 8)")
     parser.add_argument("--seconds", type=float, default=15, help="throughput: seconds per phase (default 15)")
     parser.add_argument("--workers", type=int, default=3, help="throughput: gunicorn workers (default 3)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="one scale only: keep the world an earlier run left in DATABASE_URL (migrate, then measure)")
     parser.add_argument("--disposable-database", action="store_true",
                         help="use DATABASE_URL even if it already has tables (its schema public is dropped)")
     args = parser.parse_args()
@@ -420,7 +440,9 @@ def main() -> int:
         os.environ["RPMS_BENCH_PAGES_CHILD"] = "1"
         script = BASE_DIR / "scripts" / "with-postgres.sh"
         return subprocess.call([str(script), sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]])
-    if not args.disposable_database and not load_bench._database_is_empty():
+    if args.reuse and len(scales) != 1:
+        sys.exit("--reuse measures one scale: give --scales N")
+    if not (args.disposable_database or args.reuse) and not load_bench._database_is_empty():
         sys.exit("DATABASE_URL names a database that already has tables; use an empty one or --disposable-database")
 
     tmp = Path(tempfile.mkdtemp(prefix="rpms-pages-var-"))
@@ -447,7 +469,7 @@ def main() -> int:
         for scale in scales:
             out(f"\n== {scale}× 北京")
             t = time.perf_counter()
-            data = build(scale, args.seed, out)
+            data = build(scale, args.seed, out, reuse=args.reuse)
             out(f"  建库合计                               {time.perf_counter() - t:7.1f} s")
             rows = targets(data, args.only)
             t = time.perf_counter()
