@@ -178,7 +178,9 @@ def build(scale: int, seed: int, out, *, reuse: bool = False) -> dict:
 
     from rpms.cities.models import City
 
-    existing = get_user_model().objects.filter(username="bench_city_admin").first() if reuse else None
+    existing = None
+    if reuse and "accounts_user" in connection.introspection.table_names():
+        existing = get_user_model().objects.filter(username="bench_city_admin").first()
     if existing is not None:  # --reuse: the world built by an earlier run; only new migrations are applied
         t = time.perf_counter()
         call_command("migrate", verbosity=0)
