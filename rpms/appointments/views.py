@@ -117,7 +117,8 @@ def _export(queryset):
     today = clock.today()
 
     def rows():
-        for a in queryset:
+        # the rows carry no policy profile (issue #15): one read per city for the role labels
+        for a in selectors.with_policies(list(queryset)):
             yield [a.pk, a.city.name, a.unit.district.name, a.unit.name, [s.name for s in a.unit.current_subdistricts],
                    a.role_label, a.planner.name, a.planner.get_kind_display(), a.planner.leader_name, a.planner.employer,
                    a.start, a.end, a.ended_on, a.term_no, a.state_label(today), a.party_a, a.fee_yuan, a.filed_at,
