@@ -199,11 +199,13 @@ def existing_import_run(request, import_id: int):
 
 @router.get("/appointments", auth=auth_required, summary="聘任列表")
 def appointment_list(request, limit: int = selectors.LIST_PAGE_SIZE, offset: int = 0):
+    """您有权查看的聘任，按所在区、责任单元排序。筛选：unit、planner（编号）、district（区的编号或区划代码）、status。
+    分页：limit（每页条数，默认 200，最多 1000）、offset（起始位置，默认 0）；count 为符合条件的总数。"""
     filters = selectors.filters_parse(request.GET)
     limit, offset = limit_offset(limit, offset, max_limit=1000)
     queryset = selectors.appointment_list(user=request.user, filters=filters)
     total = queryset.count()
-    rows = [selectors.appointment_row(a) for a in queryset[offset: offset + limit]]
+    rows = [selectors.appointment_row(a) for a in selectors.page_rows(queryset, offset, offset + limit)]
     return {"count": total, "limit": limit, "offset": offset, "results": rows}
 
 
@@ -297,8 +299,13 @@ def proposal_submit(request):
 
 
 @router.get("/appointments/proposals", auth=auth_required, summary="选聘提名列表")
-def proposal_list(request, status: str = ""):
-    return {"results": [proposals.proposal_json(p) for p in proposals.proposal_list(user=request.user, status=status)]}
+def proposal_list(request, status: str = "", limit: int = selectors.LIST_PAGE_SIZE, offset: int = 0):
+    """您有权查看的选聘提名，最新的在前。筛选：status。分页：limit（每页条数，默认 200，最多 1000）、offset（起始位置，
+    默认 0）；count 为符合条件的总数。"""
+    limit, offset = limit_offset(limit, offset, max_limit=1000)
+    queryset = proposals.proposal_list(user=request.user, status=status)
+    return {"count": queryset.count(), "limit": limit, "offset": offset,
+            "results": [proposals.proposal_json(p) for p in selectors.proposal_page(queryset, offset, offset + limit)]}
 
 
 @router.get("/appointments/proposals/{int:proposal_id}", auth=auth_required, summary="选聘提名详情")
@@ -485,8 +492,13 @@ def _withdrawal_json(withdrawal: Withdrawal) -> dict:
 
 
 @router.get("/withdrawals", auth=auth_required, summary="退出派驻列表")
-def withdrawal_list(request, pending: bool = False):
-    return {"results": [_withdrawal_json(w) for w in selectors.withdrawal_list(user=request.user, pending_only=pending)]}
+def withdrawal_list(request, pending: bool = False, limit: int = selectors.LIST_PAGE_SIZE, offset: int = 0):
+    """您有权查看的退出申请，按离任日期排序；pending=true 只列出尚未补位的。分页：limit（每页条数，默认 200，最多
+    1000）、offset（起始位置，默认 0）；count 为符合条件的总数。"""
+    limit, offset = limit_offset(limit, offset, max_limit=1000)
+    queryset = selectors.withdrawal_queryset(user=request.user, pending_only=pending)
+    rows = selectors.with_policies(list(queryset[offset: offset + limit]), "appointment__")
+    return {"count": queryset.count(), "limit": limit, "offset": offset, "results": [_withdrawal_json(w) for w in rows]}
 
 
 @router.get("/withdrawals/{int:withdrawal_id}/proposals", auth=auth_required, summary="补位人选建议")

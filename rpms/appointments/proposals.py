@@ -160,7 +160,10 @@ def selection_candidates(*, user, unit, q: str = "", role: str = "", start: dt.d
     q = (q or "").strip()[:50]
     if q:
         planners = planners.filter(Q(name__icontains=q) | Q(employer__icontains=q) | Q(leader_name__icontains=q))
-    planners = planners.select_related("city__policy").order_by("name", "id")[:CANDIDATE_LIMIT]
+    # the policy profile from the cache, not joined into every candidate (issue #15)
+    from rpms.cities.selectors import attach_policies
+
+    planners = attach_policies(list(planners.select_related("city").order_by("name", "id")[:CANDIDATE_LIMIT]))
     return planner_selection_facts(planners=planners, unit=unit, role=role, start=start)
 
 
@@ -525,9 +528,11 @@ def entity_units(user):
 
     if not getattr(user, "is_authenticated", False) or user.role != Role.HIRING_ENTITY:
         return ResponsibilityUnit.objects.none()
+    from rpms.geography.models import UnitMembership
+
+    # a semi-join (pk__in), not DISTINCT over the joined memberships (issue #15)
+    member = UnitMembership.objects.filter(left_at__isnull=True, subdistrict__in=user.subdistricts.values("pk"))
     return (
-        ResponsibilityUnit.objects.filter(
-            dissolved_at__isnull=True, memberships__left_at__isnull=True,
-            memberships__subdistrict__in=user.subdistricts.values("pk"),
-        ).select_related("district", "city__policy").distinct().order_by("district__code", "name", "id")
+        ResponsibilityUnit.objects.filter(dissolved_at__isnull=True, pk__in=member.values("unit_id"))
+        .select_related("district", "city__policy").order_by("district__code", "name", "id")
     )

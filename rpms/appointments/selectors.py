@@ -69,6 +69,33 @@ def base_queryset():
     )
 
 
+def list_queryset():
+    """`base_queryset` without the policy profile joined into every row (issue #15): a list's rows get it from
+    the cache once per city (`with_policies`)."""
+    return Appointment.objects.select_related("city", "unit__district", "unit__city", "planner", "filed_by")
+
+
+def with_policies(rows, prefix: str = ""):
+    """Every row's city (and its unit's city) holding the cached policy profile: role labels and the rules a
+    row shows cost no query and no JSON decode per row."""
+    from rpms.cities.selectors import attach_policies
+
+    attach_policies(rows, f"{prefix}city")
+    attach_policies(rows, f"{prefix}unit__city")
+    return rows
+
+
+def page_rows(queryset, start: int, stop: int) -> list:
+    """The rows [start, stop) of a list queryset in its order: the page's ids first (PostgreSQL sorts narrow
+    rows, not every joined column of every matching row), then those rows with everything they show, their
+    cities holding the cached policy profile."""
+    ids = list(queryset.values_list("pk", flat=True)[start:stop])
+    if not ids:
+        return []
+    found = {row.pk: row for row in queryset.order_by().filter(pk__in=ids)}
+    return with_policies([found[pk] for pk in ids if pk in found])
+
+
 def status_q(status: str, on: dt.date | None = None) -> Q:
     """The computed status (see Appointment.state) as a filter."""
     on = on or clock.today()
@@ -130,7 +157,7 @@ def appointment_list(*, user, filters: AppointmentFilters | None = None, city: C
     """The appointments the user may see, filtered; a queryset with everything a row shows loaded
     (query count independent of the number of rows)."""
     filters = filters or AppointmentFilters()
-    queryset = base_queryset().prefetch_related(_memberships_prefetch())
+    queryset = list_queryset().prefetch_related(_memberships_prefetch())
     scope = scope_q(user)
     if scope is not None:
         queryset = queryset.filter(scope)
@@ -352,30 +379,38 @@ def expiring_list(*, user, on: dt.date | None = None) -> list[Appointment]:
     (30) and which are not being ended otherwise: to renew or to replace."""
     on = on or clock.today()
     scope = scope_q(user)
-    queryset = base_queryset().filter(status=AppointmentStatus.ACTIVE, ended_on__isnull=True, start__lte=on, end__gte=on)
+    queryset = list_queryset().filter(status=AppointmentStatus.ACTIVE, ended_on__isnull=True, start__lte=on, end__gte=on)
     if scope is not None:
         queryset = queryset.filter(scope)
-    # Each city has its own warning period; a small loop over cities keeps it one query per city.
-    result = []
-    for city in City.objects.filter(is_active=True).select_related("policy").filter(
-        pk__in=queryset.values("city_id")
-    ):
-        horizon = on + dt.timedelta(days=city.policy.contract_expiry_warning_days)
-        result.extend(queryset.filter(city=city, end__lte=horizon).order_by("end", "id"))
-    return result
+    # Each city has its own warning period (its policy read from the cache); one query for all cities.
+    from rpms.cities.selectors import policy_for
+
+    within = Q(pk__in=[])
+    for city_id in City.objects.filter(is_active=True).values_list("pk", flat=True).order_by("sort_order", "code"):
+        policy = policy_for(city_id)
+        if policy is not None:
+            within |= Q(city_id=city_id, end__lte=on + dt.timedelta(days=policy.contract_expiry_warning_days))
+    rows = list(queryset.filter(within).order_by("city__sort_order", "city__code", "end", "id"))
+    return with_policies(rows)
 
 
 def withdrawal_list(*, user, pending_only: bool = False) -> list[Withdrawal]:
     """Withdrawals the user may see (city administrators, auditors, district officers, hiring entities)."""
+    return with_policies(list(withdrawal_queryset(user=user, pending_only=pending_only)), "appointment__")
+
+
+def withdrawal_queryset(*, user, pending_only: bool = False):
+    """`withdrawal_list` as a queryset to page (rows without the policy profile: `with_policies`)."""
     queryset = Withdrawal.objects.select_related(
-        "appointment__city__policy", "appointment__unit__district", "appointment__planner", "replacement__planner"
+        "appointment__city", "appointment__unit__district", "appointment__unit__city", "appointment__planner",
+        "replacement__planner",
     )
     scope = scope_q(user)
     if scope is not None:
         queryset = queryset.filter(appointment__in=Appointment.objects.filter(scope).values("pk"))
     if pending_only:
         queryset = queryset.filter(replacement__isnull=True, appointment__status=AppointmentStatus.ACTIVE)
-    return list(queryset.order_by("leave_date", "id"))
+    return queryset.order_by("leave_date", "id")
 
 
 def withdrawal_get(*, user, pk) -> Withdrawal:
@@ -391,14 +426,15 @@ def withdrawal_get(*, user, pk) -> Withdrawal:
 def pending_termination_requests(*, user) -> list:
     """Planners' written requests waiting for the user's consent or refusal (the contract signer's)."""
     queryset = TerminationRequest.objects.select_related(
-        "appointment__city__policy", "appointment__unit__district", "appointment__unit__city__policy", "appointment__planner"
+        "appointment__city", "appointment__unit__district", "appointment__unit__city", "appointment__planner"
     ).prefetch_related(_memberships_prefetch("appointment__unit__")).filter(
         status=TerminationStatus.PENDING, initiator="planner"
     )
     scope = scope_q(user)
     if scope is not None:
         queryset = queryset.filter(appointment__in=Appointment.objects.filter(scope).values("pk"))
-    return [r for r in queryset if permissions.is_contract_signer(user, r.appointment)]
+    rows = with_policies(list(queryset), "appointment__")
+    return [r for r in rows if permissions.is_contract_signer(user, r.appointment)]
 
 
 # --- local selection proposals (written by rpms.appointments.proposals) ------------------------------------
@@ -429,13 +465,27 @@ def proposal_list(*, user, status: str = ""):
     """The proposals the user may see, newest first (constant query count: memberships prefetched)."""
     if status and status not in SelectionStatus.values:
         raise DomainError(f"未知的状态筛选“{status}”，可选：{'、'.join(SelectionStatus.values)}。", code="invalid_status")
-    queryset = _proposal_base().prefetch_related(_memberships_prefetch())
+    # Issue #15: no policy profile joined into the rows; a page gets it from the cache (`proposal_page`).
+    queryset = SelectionProposal.objects.select_related(
+        "city", "unit__district", "unit__city", "planner__city", "proposed_by", "decided_by", "appointment",
+    ).prefetch_related(_memberships_prefetch())
     scope = proposal_scope_q(user)
     if scope is not None:
         queryset = queryset.filter(scope)
     if status:
         queryset = queryset.filter(status=status)
     return queryset.order_by("-proposed_at", "-id")
+
+
+def proposal_page(queryset, start: int, stop: int) -> list[SelectionProposal]:
+    """The rows [start, stop) of a `proposal_list` queryset, their cities holding the cached policy profile."""
+    from rpms.cities.selectors import attach_policies
+
+    rows = list(queryset[start:stop])
+    attach_policies(rows, "city")
+    attach_policies(rows, "unit__city")
+    attach_policies(rows, "planner__city")
+    return rows
 
 
 def proposal_get(*, user, pk) -> SelectionProposal:
@@ -782,13 +832,13 @@ def removed_posting_list(*, user, pending_only: bool = False) -> list[Appointmen
     """Postings that a removal from the pool ended (rpms.appointments.removal), that the user may see,
     with their replacement if one was appointed. `pending_only`: those whose unit still waits for one
     (the flagged units). One query."""
-    queryset = base_queryset().select_related("replacement__planner").filter(end_kind=EndKind.REMOVAL)
+    queryset = list_queryset().select_related("replacement__planner").filter(end_kind=EndKind.REMOVAL)
     scope = scope_q(user)
     if scope is not None:
         queryset = queryset.filter(scope)
     if pending_only:
         queryset = queryset.filter(replacement__isnull=True, unit__dissolved_at__isnull=True)
-    return list(queryset.order_by("ended_on", "id"))
+    return with_policies(list(queryset.order_by("ended_on", "id")))
 
 
 def removed_posting_get(*, user, pk) -> Appointment:

@@ -5,6 +5,7 @@ each unit, B19(7))."""
 import datetime as dt
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Exists, OuterRef
 from django.shortcuts import render, resolve_url
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -23,7 +24,14 @@ from rpms.registry import limits
 from rpms.registry.models import ExceptionStatus, LimitException, Planner, PoolStatus
 
 from . import permissions, proposals, removal, selectors, services, signing
-from .models import AppointmentStatus, ContractState, SelectionStatus, TerminationInitiator, TerminationStatus
+from .models import (
+    AppointmentStatus,
+    ContractState,
+    SelectionStatus,
+    TerminationInitiator,
+    TerminationRequest,
+    TerminationStatus,
+)
 
 STAFF_ROLES = (Role.CITY_ADMIN, Role.AUDITOR, Role.DISTRICT_OFFICER, Role.HIRING_ENTITY, Role.PLANNER)
 
@@ -59,14 +67,16 @@ def appointment_list(request):
             selectors.status_q(AppointmentStatus.ACTIVE) | selectors.status_q(selectors.UPCOMING)
         )
     if request.GET.get("termination") == "pending":
-        queryset = queryset.filter(termination_requests__status=TerminationStatus.PENDING,
-                                   termination_requests__initiator=TerminationInitiator.PLANNER).distinct()
+        # a semi-join (EXISTS), not DISTINCT over joined rows (issue #15)
+        pending = TerminationRequest.objects.filter(appointment=OuterRef("pk"), status=TerminationStatus.PENDING,
+                                                    initiator=TerminationInitiator.PLANNER)
+        queryset = queryset.filter(Exists(pending))
     if request.GET.get("export") == "xlsx":
         return _export(queryset)
     size = selectors.LIST_PAGE_SIZE
     total = queryset.count()
     page = page_within(request.GET.get("page"), count=total, per_page=size)
-    appointments = list(queryset[(page - 1) * size: page * size])
+    appointments = selectors.page_rows(queryset, (page - 1) * size, page * size)
     today = clock.today()
     for appointment in appointments:
         appointment.state_now = appointment.state(today)
@@ -107,7 +117,8 @@ def _export(queryset):
     today = clock.today()
 
     def rows():
-        for a in queryset:
+        # the rows carry no policy profile (issue #15): one read per city for the role labels
+        for a in selectors.with_policies(list(queryset)):
             yield [a.pk, a.city.name, a.unit.district.name, a.unit.name, [s.name for s in a.unit.current_subdistricts],
                    a.role_label, a.planner.name, a.planner.get_kind_display(), a.planner.leader_name, a.planner.employer,
                    a.start, a.end, a.ended_on, a.term_no, a.state_label(today), a.party_a, a.fee_yuan, a.filed_at,
@@ -717,14 +728,20 @@ def proposal_list(request):
     user = request.user
     _selection_reader(user)
     status = request.GET.get("status", "")
-    listed = attempt(request, lambda: list(proposals.proposal_list(user=user, status=status)[:selectors.LIST_PAGE_SIZE]),
-                     propagate=())
-    rows, error = listed.result, listed.error
+    listed = attempt(request, lambda: proposals.proposal_list(user=user, status=status), propagate=())
+    queryset, error = listed.result, listed.error
     if not listed.accepted:
-        rows, status = list(proposals.proposal_list(user=user)[:selectors.LIST_PAGE_SIZE]), ""
+        queryset, status = proposals.proposal_list(user=user), ""
+    size = selectors.LIST_PAGE_SIZE
+    total = queryset.count()
+    page = page_within(request.GET.get("page"), count=total, per_page=size)
+    rows = selectors.proposal_page(queryset, (page - 1) * size, page * size)
+    query = request.GET.copy()
+    query.pop("page", None)
     city = getattr(user, "city", None)
     return render(request, "appointments/proposals.html", {
         "proposals": rows, "status": status, "statuses": SelectionStatus.choices, "error": error, "city": city,
+        "total": total, "page": page, "has_next": page * size < total, "query": query.urlencode(),
         "local_selection": city is not None and proposals.is_local_selection(city),
         "can_propose": user.role == Role.HIRING_ENTITY and city is not None and proposals.is_local_selection(city),
     })

@@ -87,8 +87,15 @@ def _assessments():
     )
 
 
+def _assessment_rows():
+    """`_assessments` for lists: the policy profile once per city (a prefetch), not joined into every row (#15)."""
+    return Assessment.objects.select_related(
+        "city", "planner", "unit", "district", "appointment__city", "result_document"
+    ).prefetch_related("city__policy", "appointment__city__policy")
+
+
 def assessment_list(*, user, year=None, status: str = "", district=None, grade: str = "", limit: int = LIST_LIMIT):
-    queryset = _scoped(_assessments(), assessment_scope_q(user))
+    queryset = _scoped(_assessment_rows(), assessment_scope_q(user))
     year = _year(year)
     if year:
         queryset = queryset.filter(year=year)
@@ -120,9 +127,8 @@ def assessable_appointments(*, user, today: dt.date | None = None, limit: int = 
     today = today or clock.today()
     if not getattr(user, "is_authenticated", False):
         return []
-    queryset = Appointment.objects.select_related("city__policy", "unit__district", "planner").filter(
-        status=AppointmentStatus.ACTIVE, start__lte=today
-    )
+    queryset = Appointment.objects.select_related("city", "unit__district", "planner").prefetch_related(
+        "city__policy").filter(status=AppointmentStatus.ACTIVE, start__lte=today)
     if user.is_superuser:
         pass
     elif user.role == Role.CITY_ADMIN:
@@ -156,7 +162,8 @@ def due_without_assessment(*, city, within_days: int = 30, on: dt.date | None = 
     on = on or clock.today()
     body = permissions.assessing_body_for(city)
     appointments = list(Appointment.objects.active(on=on).filter(city=city)
-                        .select_related("unit__district", "planner", "city__policy").order_by("id"))
+                        .select_related("unit__district", "planner", "city").prefetch_related("city__policy")
+                        .order_by("id"))
     existing = set(Assessment.objects.filter(appointment__in=[a.pk for a in appointments])
                    .values_list("appointment_id", "period_start"))
     rows = []
@@ -261,7 +268,8 @@ def violation_list(*, user, planner=None, unreported: bool = False, limit: int =
     if getattr(user, "role", None) == Role.HIRING_ENTITY:
         raise Forbidden("违规记录由区级和市级工作专班管理。")
     queryset = _scoped(
-        Violation.objects.select_related("city__policy", "planner", "district", "appointment__unit", "recorded_by"),
+        Violation.objects.select_related("city", "planner", "district", "appointment__unit", "recorded_by")
+        .prefetch_related("city__policy"),  # the policy profile once per city, not joined into every row (issue #15)
         violation_scope_q(user),
     )
     planner = _int(planner, "责任规划师")
@@ -607,7 +615,7 @@ def nominable_assessments(*, user, year: int) -> list[Assessment]:
     nominated."""
     if not getattr(user, "is_authenticated", False) or (user.role != Role.DISTRICT_OFFICER and not user.is_superuser):
         return []
-    queryset = _assessments().filter(year=year, status=AssessmentStatus.GRADED)
+    queryset = _assessment_rows().filter(year=year, status=AssessmentStatus.GRADED)
     if not user.is_superuser:
         queryset = queryset.filter(district__in=user.districts.values("pk"))
     nominated = Honour.objects.filter(city=OuterRef("city"), year=year, planner=OuterRef("planner"))

@@ -113,7 +113,9 @@ def _scope_q(user) -> Q | None:
 
 
 def case_list(*, user, status: str = ""):
-    queryset = _base().select_related("author")
+    # the policy profile once per city (a prefetch), not joined into every row (issue #15)
+    queryset = (Case.objects.select_related("city", "district", "unit", "planner", "author")
+                .prefetch_related(_photos(), "city__policy"))
     scope = _scope_q(user)
     if scope is not None:
         queryset = queryset.filter(scope)

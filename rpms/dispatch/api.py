@@ -20,6 +20,7 @@ from ninja import Router, Schema, Status
 from rpms.cities.selectors import city_get
 from rpms.core.api import auth_required, json_object_body
 from rpms.core.errors import DomainError, NotFound
+from rpms.core.params import limit_offset
 from rpms.geography.models import District, ResponsibilityUnit
 from rpms.registry.models import Planner
 
@@ -125,12 +126,14 @@ def request_submit(request, code: str, payload: RequestIn):
 
 @router.get("/cities/{code}/dispatch-requests", auth=auth_required, response={200: dict[str, Any], **ERRORS},
             summary="派驻申请列表")
-def request_list(request, code: str, status: str = ""):
-    """市级管理员、审计员看到本市全部申请；区级工作人员只看到本区的申请（含退回理由）。"""
+def request_list(request, code: str, status: str = "", limit: int = 200, offset: int = 0):
+    """市级管理员、审计员看到本市全部申请；区级工作人员只看到本区的申请（含退回理由）。最新的在前。
+    分页：limit（每页条数，默认 200，最多 1000）、offset（起始位置，默认 0）；count 为符合条件的总数。"""
     city = city_get(code)
+    limit, offset = limit_offset(limit, offset, max_limit=1000)
     rows = selectors.request_list(user=request.user, city=city, status=status or None)
-    items = [selectors.request_json(r) for r in rows]
-    return {"count": len(items), "items": items}
+    items = [selectors.request_json(r) for r in rows[offset: offset + limit]]
+    return {"count": rows.count(), "limit": limit, "offset": offset, "items": items}
 
 
 @router.get("/dispatch-requests/{request_id}", auth=auth_required, response={200: dict[str, Any], **ERRORS},

@@ -48,8 +48,8 @@ def request_list(*, user, city, status: str | None = None):
     scope = request_scope(user, city)
     rows = (
         DispatchRequest.objects.filter(city=city)
-        .select_related("district", "requested_by", "decided_by", "city__policy")
-        .prefetch_related(_units_prefetch())
+        .select_related("district", "requested_by", "decided_by", "city")
+        .prefetch_related(_units_prefetch(), "city__policy")  # the policy profile once per city, not joined into every row (issue #15)
         .order_by("-created_at", "-pk")
     )
     if scope is not None:

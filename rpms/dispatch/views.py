@@ -17,7 +17,7 @@ from rpms.cities.selectors import policy_article
 from rpms.core import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
-from rpms.core.params import is_digits
+from rpms.core.params import is_digits, page_within
 from rpms.core.web import Submission, act, submit
 from rpms.geography.models import District, ResponsibilityUnit
 from rpms.registry.models import Planner
@@ -67,6 +67,9 @@ def index(request):
 # --- requests -----------------------------------------------------------------------------------------
 
 
+REQUEST_PAGE_SIZE = 100
+
+
 @login_required
 @require_GET
 def request_list(request):
@@ -75,7 +78,12 @@ def request_list(request):
     status = request.GET.get("status") or ""
     if status and status not in RequestStatus.values:
         status = ""
-    rows = list(selectors.request_list(user=request.user, city=city, status=status or None))
+    queryset = selectors.request_list(user=request.user, city=city, status=status or None)
+    total = queryset.count()
+    page = page_within(request.GET.get("page"), count=total, per_page=REQUEST_PAGE_SIZE)
+    rows = list(queryset[(page - 1) * REQUEST_PAGE_SIZE: page * REQUEST_PAGE_SIZE])
+    query = request.GET.copy()
+    query.pop("page", None)
     policy = city.policy
     for row in rows:
         row.role_label = role_label(city, row.role)
@@ -84,6 +92,10 @@ def request_list(request):
         "city": city,
         "article": policy_article(city, "dispatch_request"),
         "rows": rows,
+        "total": total,
+        "page": page,
+        "has_next": page * REQUEST_PAGE_SIZE < total,
+        "query": query.urlencode(),
         "status": status,
         "statuses": RequestStatus.choices,
         "is_admin": is_city_admin_of(request.user, city),

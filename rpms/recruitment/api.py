@@ -30,6 +30,7 @@ from rpms.cities.selectors import city_get
 from rpms.core.api import auth_required, public_answer, require_role
 from rpms.core.errors import NotFound
 from rpms.core.masking import mask_id_number, mask_mobile
+from rpms.core.params import limit_offset
 from rpms.core.ratelimit import client_key, rate_limit_hit
 
 from rpms.registry import limits
@@ -365,15 +366,21 @@ def application_detail(request, application_id: int):
     return application_json(selectors.application_get(user=request.user, application_id=application_id))
 
 
+APPLICATION_PAGE_MAX = 1000
+
+
 @router.get("/calls/{call_id}/applications", auth=auth_required, response={200: list[dict[str, Any]], **ERRORS},
             summary="征集的申请列表")
-def application_list(request, call_id: int):
+def application_list(request, call_id: int, limit: int = APPLICATION_PAGE_MAX, offset: int = 0):
+    """按提交时间排序的申请（不含草稿）。分页：limit（每页条数，默认且最多 1000）、offset（起始位置，默认 0）；
+    返回的仍是列表，条数达到 limit 时请以 offset 继续读取下一页。"""
     call = selectors.call_get_for_admin(user=request.user, call_id=call_id, write=False)
+    limit, offset = limit_offset(limit, offset, max_limit=APPLICATION_PAGE_MAX)
     return [
         {"id": a.pk, "name": a.display_name, "kind": a.kind, "employer": a.employer, "status": a.status,
          "eligible": a.eligible, "submitted_at": a.submitted_at.isoformat() if a.submitted_at else None,
          "scores": a.scores}
-        for a in selectors.call_applications(call=call)
+        for a in selectors.call_applications(call=call)[offset: offset + limit]
     ]
 
 

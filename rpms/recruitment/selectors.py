@@ -4,7 +4,7 @@ Public: published calls, published notices (name, employer, title, specialties o
 the published findings — never an ID number, mobile or an objector's contact details).
 Management: city administrators of the record's city act; auditors (and city administrators) of
 the city read. A record of another city is answered 404, never revealed."""
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
+from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Subquery, Value, When
 
 from rpms.accounts.models import Role
 from rpms.accounts.scoping import is_city_wide
@@ -72,13 +72,21 @@ def call_get_for_admin(*, user, call_id, write: bool = True) -> OpenCall:
     return call
 
 
+def _count_of(queryset):
+    from django.db.models.functions import Coalesce
+
+    counted = queryset.order_by().values("call").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
 def admin_call_list(*, city):
     return (
         OpenCall.objects.filter(city=city)
-        .select_related("city__policy")
+        .select_related("city").prefetch_related("city__policy")
+        # counted per listed call (correlated subqueries), not by grouping every application of the city (#15)
         .annotate(
-            application_count=Count("applications", filter=~Q(applications__status=ApplicationStatus.DRAFT), distinct=True),
-            pending_count=Count("applications", filter=Q(applications__status=ApplicationStatus.SUBMITTED), distinct=True),
+            application_count=_count_of(Application.objects.filter(call=OuterRef("pk")).exclude(status=ApplicationStatus.DRAFT)),
+            pending_count=_count_of(Application.objects.filter(call=OuterRef("pk"), status=ApplicationStatus.SUBMITTED)),
         )
         .order_by("-created_at", "-id")
     )
@@ -95,8 +103,8 @@ def call_applications(*, call):
     return (
         Application.objects.filter(call=call)
         .exclude(status=ApplicationStatus.DRAFT)
-        .select_related("applicant", "call__city__policy")
-        .prefetch_related("familiar_districts", "members")
+        .select_related("applicant", "call__city")
+        .prefetch_related("familiar_districts", "members", "call__city__policy")  # the policy profile once per city, not joined into every row (issue #15)
         .order_by("submitted_at", "id")
     )
 
@@ -175,7 +183,7 @@ def application_defaults(planner) -> dict:
 def my_applications(*, user):
     return (
         Application.objects.filter(applicant=user)
-        .select_related("call__city__policy", "planner")
+        .select_related("call__city", "planner").prefetch_related("call__city__policy")  # the policy profile once per city, not joined into every row (issue #15)
         .order_by("-submitted_at", "-id")
     )
 

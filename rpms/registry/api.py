@@ -105,7 +105,7 @@ def pool(request, code: str, limit: int = 100, offset: int = 0):
     filters = selectors.pool_filters_parse(request.GET)
     queryset = selectors.pool_list(user=request.user, city=city, filters=filters)
     count = queryset.count()
-    items = [selectors.planner_row(p, access) for p in queryset[offset: offset + limit]]
+    items = [selectors.planner_row(p, access) for p in selectors.pool_page(queryset, offset, offset + limit)]
     return {"count": count, "access": access, "filters": filters.as_query(), "items": items}
 
 

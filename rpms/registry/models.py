@@ -71,7 +71,9 @@ class Planner(StatusTransitions, TimeStampedModel):
         verbose_name = "责任规划师"
         verbose_name_plural = "责任规划师"
         ordering = ["city", "name", "id"]
-        indexes = [models.Index(fields=["city", "pool_status"], name="planner_city_status_idx")]
+        indexes = [models.Index(fields=["city", "pool_status"], name="planner_city_status_idx"),
+                   # the pool page's order within a city and status (issue #15: the LIMIT without a sort)
+                   models.Index(fields=["city", "pool_status", "name", "id"], name="planner_pool_order_idx")]
         constraints = [
             # One record per person in a city's registry (removed records stay as history): the services
             # refuse a duplicate with a Chinese message; this holds even when two acts race.

@@ -6,7 +6,7 @@ fields only (name, employer, title, specialties, districts known, status). Every
 city the user does not belong to: 404."""
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 
 from rpms.accounts.models import Role
 from rpms.accounts.scoping import is_city_wide
@@ -97,10 +97,14 @@ def pool_filters_parse(params) -> PoolFilters:
 
 def pool_list(*, user, city, filters: PoolFilters | None = None):
     """The pool of `city` as `user` may see it (pool_access raises otherwise), filtered; the query
-    count does not grow with the rows (districts and members are prefetched)."""
+    count does not grow with the rows (districts and members are prefetched).
+
+    Issue #15: the policy profile is not joined into the rows (a page gets it once: `pool_page`), and the
+    district filter is a semi-join (EXISTS), so no DISTINCT over joined rows is needed; the rows come in the
+    order of the (city, pool_status, name, id) index, which serves the page's LIMIT without a sort."""
     pool_access(user, city)
     filters = filters or PoolFilters()
-    queryset = Planner.objects.filter(city=city).select_related("city__policy")
+    queryset = Planner.objects.filter(city=city).select_related("city")
     if filters.status == STATUS_ALL:
         pass
     elif filters.status:
@@ -111,7 +115,8 @@ def pool_list(*, user, city, filters: PoolFilters | None = None):
         # JSON list membership, portable across SQLite and PostgreSQL: match the quoted code.
         queryset = queryset.filter(specialties__icontains=f'"{filters.specialty}"')
     if filters.district:
-        queryset = queryset.filter(familiar_districts__code=filters.district)
+        knows = Planner.familiar_districts.through.objects.filter(planner_id=OuterRef("pk"), district__code=filters.district)
+        queryset = queryset.filter(Exists(knows))
     if filters.title:
         queryset = queryset.filter(title_level__in=TITLE_ORDER[TITLE_ORDER.index(filters.title):])
     if filters.experience_min is not None:
@@ -119,10 +124,18 @@ def pool_list(*, user, city, filters: PoolFilters | None = None):
     if filters.q:
         queryset = queryset.filter(Q(name__icontains=filters.q) | Q(employer__icontains=filters.q))
     return (
-        queryset.distinct()
+        queryset
         .prefetch_related("familiar_districts", Prefetch("members", queryset=TeamMember.objects.order_by("sort_order", "id")))
         .order_by("name", "id")
     )
+
+
+def pool_page(queryset, start: int, stop: int) -> list[Planner]:
+    """The rows [start, stop) of a `pool_list` queryset, every row's city holding its policy profile from the
+    cache (one read per request and city, no JSON decoded per row)."""
+    from rpms.cities.selectors import attach_policies
+
+    return attach_policies(list(queryset[start:stop]))
 
 
 def planner_row(planner: Planner, access: str) -> dict:
@@ -196,14 +209,16 @@ def dispatchable_planners(*, city):
     return Planner.objects.filter(city=city, pool_status=PoolStatus.ACTIVE).prefetch_related("familiar_districts")
 
 
-def pending_leave_requests(*, city) -> set[int]:
-    """Ids of active planners whose latest leave request came after their admission."""
-    from django.db.models import Exists, F, OuterRef
+def pending_leave_requests(*, city, planner_ids=None) -> set[int]:
+    """Ids of active planners whose latest leave request came after their admission (among `planner_ids`
+    when given: a page's rows)."""
+    from django.db.models import F
 
     requested = DossierEvent.objects.filter(planner=OuterRef("pk"), kind="leave_requested", occurred_at__gte=F("planner__admitted_at"))
-    return set(
-        Planner.objects.filter(city=city, pool_status=PoolStatus.ACTIVE).filter(Exists(requested)).values_list("pk", flat=True)
-    )
+    queryset = Planner.objects.filter(city=city, pool_status=PoolStatus.ACTIVE)
+    if planner_ids is not None:
+        queryset = queryset.filter(pk__in=list(planner_ids))
+    return set(queryset.filter(Exists(requested)).values_list("pk", flat=True))
 
 
 def pending_count(user) -> int:

@@ -36,6 +36,15 @@ def _pool_city(request) -> City:
     return city
 
 
+def _attach_policy(city) -> None:
+    """The city's policy profile from the cache (issue #15: read once per request and city, never decoded again)."""
+    from rpms.cities.selectors import policy_for
+
+    profile = policy_for(city)
+    if profile is not None:
+        city._state.fields_cache["policy"] = profile
+
+
 def _pool_query(request, city):
     access = selectors.pool_access(request.user, city)
     filters = selectors.pool_filters_parse(request.GET)
@@ -46,6 +55,7 @@ def _pool_query(request, city):
 @require_GET
 def pool_list(request):
     city = _pool_city(request)
+    _attach_policy(city)
     queried = attempt(request, lambda: _pool_query(request, city))
     if queried.accepted:
         access, filters, queryset = queried.result
@@ -55,9 +65,10 @@ def pool_list(request):
     error = queried.error
     total = queryset.count()
     page = page_within(request.GET.get("page"), count=total, per_page=POOL_PAGE_SIZE)
-    planners = list(queryset[(page - 1) * POOL_PAGE_SIZE: page * POOL_PAGE_SIZE])
+    planners = selectors.pool_page(queryset, (page - 1) * POOL_PAGE_SIZE, page * POOL_PAGE_SIZE)
     rows = [selectors.planner_row(p, access) for p in planners]
-    leaving = selectors.pending_leave_requests(city=city) if access == selectors.FULL else set()
+    leaving = (selectors.pending_leave_requests(city=city, planner_ids=[p.pk for p in planners])
+               if access == selectors.FULL and planners else set())
     for row in rows:
         row["leave_requested"] = row["id"] in leaving
     query = request.GET.copy()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models import Count, OuterRef, Prefetch, Q, Sum
 
 from rpms.accounts.models import Role
 from rpms.accounts.scoping import role_scope_q
@@ -162,13 +162,23 @@ def certificate_get(*, user, pk) -> TrainingCertificate:
 # --- courses --------------------------------------------------------------------------------------------
 
 
+def _count_of(queryset):
+    from django.db.models import IntegerField, Subquery
+    from django.db.models.functions import Coalesce
+
+    counted = queryset.order_by().values("course").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
 def course_list(*, user, city=None):
     """Managers and city-wide readers: every course of their city; planners: the published courses of
     theirs, each with `my_enrolment` (a list of 0 or 1). Material and enrolment counts annotated."""
+    # Counted per listed course (correlated subqueries), not by grouping the product of every course's
+    # materials and enrolments (issue #15).
     queryset = Course.objects.select_related("city").annotate(
-        material_count=Count("materials", distinct=True),
-        enrolment_count=Count("enrolments", distinct=True),
-        completed_count=Count("enrolments", filter=Q(enrolments__completed_at__isnull=False), distinct=True),
+        material_count=_count_of(CourseMaterial.objects.filter(course=OuterRef("pk"))),
+        enrolment_count=_count_of(Enrolment.objects.filter(course=OuterRef("pk"))),
+        completed_count=_count_of(Enrolment.objects.filter(course=OuterRef("pk"), completed_at__isnull=False)),
     )
     planner = permissions.planner_of(user)
     if planner is not None:

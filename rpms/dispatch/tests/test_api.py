@@ -208,3 +208,38 @@ def test_replacement_proposals_through_the_api(api, bearer, beijing, haidian, ci
     assert [i["planner"] for i in response.json()["items"]] == [other.pk]
     bad = api.get(f"/api/v1/dispatch/replacement-proposals?unit={unit.pk}&role=astronaut", **bearer(city_admin))
     assert bad.status_code == 400
+
+
+def test_the_request_list_pages_on_the_site_and_in_the_api(api, bearer, beijing, haidian, district_haidian, city_admin,
+                                                           monkeypatch):
+    # issue #15: both lists are bounded; the page's query count does not grow with the rows
+    from rpms.dispatch import views as dispatch_views
+    from rpms.dispatch.services import dispatch_request_submit
+
+    monkeypatch.setattr(dispatch_views, "REQUEST_PAGE_SIZE", 3)
+    units = units_of(haidian, 7)
+    made = [dispatch_request_submit(actor=district_haidian, city=beijing, district=haidian, role=ROLE, units=[units[0]])]
+    site = Client()
+    site.force_login(city_admin)
+    site.get("/dispatch/requests/")
+    with CaptureQueriesContext(connection) as few:
+        assert site.get("/dispatch/requests/").status_code == 200
+    for unit in units[1:]:
+        made.append(dispatch_request_submit(actor=district_haidian, city=beijing, district=haidian, role=ROLE,
+                                            units=[unit]))
+    with CaptureQueriesContext(connection) as many:
+        first = site.get("/dispatch/requests/")
+    assert len(many.captured_queries) == len(few.captured_queries)
+    newest = [r.pk for r in reversed(made)]
+    assert [r.pk for r in first.context["rows"]] == newest[:3] and first.context["total"] == 7
+    assert [r.pk for r in site.get("/dispatch/requests/?page=2").context["rows"]] == newest[3:6]
+    for past in ("3", "99", "x"):
+        response = site.get(f"/dispatch/requests/?page={past}")
+        assert response.status_code == 200
+    assert [r.pk for r in site.get("/dispatch/requests/?page=99").context["rows"]] == newest[6:]
+    assert [r.pk for r in site.get("/dispatch/requests/?page=x").context["rows"]] == newest[:3]
+    headers = bearer(city_admin)
+    body = api.get("/api/v1/cities/beijing/dispatch-requests?limit=2&offset=2", **headers).json()
+    assert body["count"] == 7 and [i["id"] for i in body["items"]] == newest[2:4]
+    refused = api.get("/api/v1/cities/beijing/dispatch-requests?limit=1001", **headers)
+    assert refused.status_code == 400 and "每页条数" in refused.json()["detail"]

@@ -271,3 +271,25 @@ def test_call_and_notice_lists_keep_a_constant_query_count(anon, beijing, city_a
     with django_assert_max_num_queries(len(small_notice.captured_queries)):
         response = anon.get(f"/api/v1/notices/{big_notice.pk}")
     assert len(response.json()["candidates"]) == 7
+
+
+def test_the_application_list_pages_and_keeps_its_queries(anon, bj_call, beijing, city_admin, bearer):
+    # issue #15: still a list; limit/offset bound it (at most 1000), the query count does not grow with the rows
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    headers = bearer(city_admin)
+    path = f"/api/v1/calls/{bj_call.pk}/applications"
+    ids = [services.application_submit(actor=applicant("p0", beijing), call=bj_call, data=beijing_data()).pk]
+    anon.get(path, **headers)
+    with CaptureQueriesContext(connection) as few:
+        assert [a["id"] for a in anon.get(path, **headers).json()] == ids
+    for i in range(1, 5):
+        ids.append(services.application_submit(actor=applicant(f"p{i}", beijing), call=bj_call,
+                                               data=beijing_data()).pk)
+    with CaptureQueriesContext(connection) as many:
+        assert [a["id"] for a in anon.get(path, **headers).json()] == ids
+    assert len(many.captured_queries) == len(few.captured_queries)
+    assert [a["id"] for a in anon.get(f"{path}?limit=2&offset=2", **headers).json()] == ids[2:4]
+    too_many = anon.get(f"{path}?limit=1001", **headers)
+    assert too_many.status_code == 400 and "每页条数" in too_many.json()["detail"]

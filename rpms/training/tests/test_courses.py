@@ -238,3 +238,16 @@ def test_course_list_keeps_a_constant_query_count(beijing, city_admin, bj_planne
         rows = [(c.title, c.city.code, c.material_count, c.my_enrolment[0].pk if c.my_enrolment else None)
                 for c in selectors.course_list(user=bj_planner.user)]
     assert len(rows) == 6 and all(r[3] for r in rows)
+
+
+def test_course_list_counts_materials_and_enrolments_per_course_exactly(login, online_course, beijing, city_admin,
+                                                                        bj_planner, bj_other_planner):
+    # issue #15: counted per listed course (subqueries), not over the product of materials and enrolments
+    services.course_enrol(actor=bj_planner.user, course=online_course)
+    services.course_enrol(actor=bj_other_planner.user, course=online_course)
+    _study_everything(login(bj_planner.user), bj_planner, online_course)
+    services.course_complete(actor=bj_planner.user, course=online_course)
+    empty = services.course_create(actor=city_admin, city=beijing, title="空课程", hours="1")
+    rows = {c.pk: (c.material_count, c.enrolment_count, c.completed_count)
+            for c in selectors.course_list(user=city_admin)}
+    assert rows[online_course.pk] == (2, 2, 1) and rows[empty.pk] == (0, 0, 0)
