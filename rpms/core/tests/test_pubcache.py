@@ -1,6 +1,4 @@
 """Generation-keyed caching (issue #15): a bump makes a scope's entries stale at once; scopes are independent."""
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from rpms.core import pubcache
 
