@@ -265,6 +265,14 @@ def public_cities() -> list[City]:
     return list(City.objects.filter(is_active=True).order_by("sort_order", "code"))
 
 
+def public_cities_cached() -> list[City]:
+    """public_cities() from the shared cache (bumped when a city is saved: rpms.publicinfo.invalidation)."""
+    from rpms.core import pubcache
+    from rpms.publicinfo.invalidation import CITIES_SCOPE
+
+    return pubcache.get_or_build(CITIES_SCOPE, "portal:public_cities", public_cities)
+
+
 # ---------------------------------------------------------------------------------------------
 # City administrator: coverage and pending work
 # ---------------------------------------------------------------------------------------------

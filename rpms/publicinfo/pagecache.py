@@ -1,0 +1,82 @@
+"""Cached public pages (issue #15): a public page is rendered once per (city, what was asked, day) and served
+from the shared cache (rpms.core.pubcache) until an act bumps the city's public scope
+(rpms.publicinfo.invalidation).
+
+Only what every visitor sees alike is kept: the HTML of an anonymous visitor's page without a pending
+message (a signed-in user's page carries their name and menu, and is rendered each time, from cached data
+where the page has it). A page that carries a CSRF token or sets a cookie is never kept."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from django.http import HttpResponse
+
+from rpms.core import clock, pubcache
+
+from .invalidation import CITIES_SCOPE
+
+
+def city_scopes(city_ids: Iterable) -> list[str]:
+    return [pubcache.public_scope(city_id) for city_id in city_ids]
+
+
+def get_or_build(scopes: list[str], key: str, builder: Callable, *, timeout: int | None = pubcache.DEFAULT_TIMEOUT):
+    """pubcache.get_or_build over several scopes: stale when any of them is bumped (the first scope keys the
+    entry, the generations of the others are part of its key). Today's date is part of every key: what is
+    in force changes at midnight without any act."""
+    primary, *others = scopes
+    suffix = ".".join(str(pubcache.generation(scope)) for scope in others)
+    return pubcache.get_or_build(primary, f"{clock.today().isoformat()}:{suffix}:{key}", builder, timeout=timeout)
+
+
+def anonymous_without_messages(request) -> bool:
+    user = getattr(request, "user", None)
+    if user is None or user.is_authenticated:
+        return False
+    storage = getattr(request, "_messages", None)
+    try:
+        return not (storage is not None and len(storage))
+    except Exception:  # noqa: BLE001 — unreadable message storage: do not cache
+        return False
+
+
+def _keepable(response) -> bool:
+    return (response.status_code == 200 and not response.cookies and not getattr(response, "streaming", False)
+            and b"csrfmiddlewaretoken" not in response.content)
+
+
+def cached_page(request, *, scopes: list[str], key: str, render: Callable[[], HttpResponse]) -> HttpResponse:
+    """The page `render()` makes, kept for anonymous visitors under `key` (with the request path) in `scopes`."""
+    if not anonymous_without_messages(request):
+        return render()
+    rendered: list[HttpResponse] = []
+
+    def build():
+        response = render()
+        rendered.append(response)
+        if not _keepable(response):
+            return None
+        return (response.content, response["Content-Type"])
+
+    full_key = f"page:{request.path}:{key}"
+    value = get_or_build([*scopes, CITIES_SCOPE], full_key, build)
+    if rendered:  # built by this request: answer with what was rendered (cookies, headers and all)
+        if value is None:
+            # nothing kept: drop the empty entry so that the next request renders again
+            _forget([*scopes, CITIES_SCOPE], full_key)
+        return rendered[0]
+    if value is None:
+        return render()
+    content, content_type = value
+    return HttpResponse(content, content_type=content_type)
+
+
+def _forget(scopes: list[str], key: str) -> None:
+    from django.core.cache import cache
+
+    primary, *others = scopes
+    suffix = ".".join(str(pubcache.generation(scope)) for scope in others)
+    try:
+        cache.delete(pubcache.key_for(primary, f"{clock.today().isoformat()}:{suffix}:{key}"))
+    except Exception:  # noqa: BLE001
+        pass
