@@ -20,13 +20,26 @@ def city_scopes(city_ids: Iterable) -> list[str]:
     return [pubcache.public_scope(city_id) for city_id in city_ids]
 
 
+def _full_key(scopes: list[str], key: str) -> str:
+    """The key within the first scope: the generations of the other scopes and today's date are part of it
+    (what is in force changes at midnight without any act)."""
+    suffix = ".".join(str(pubcache.generation(scope)) for scope in scopes[1:])
+    return f"{clock.today().isoformat()}:{suffix}:{key}"
+
+
 def get_or_build(scopes: list[str], key: str, builder: Callable, *, timeout: int | None = pubcache.DEFAULT_TIMEOUT):
-    """pubcache.get_or_build over several scopes: stale when any of them is bumped (the first scope keys the
-    entry, the generations of the others are part of its key). Today's date is part of every key: what is
-    in force changes at midnight without any act."""
-    primary, *others = scopes
-    suffix = ".".join(str(pubcache.generation(scope)) for scope in others)
-    return pubcache.get_or_build(primary, f"{clock.today().isoformat()}:{suffix}:{key}", builder, timeout=timeout)
+    """pubcache.get_or_build over several scopes: stale when any of them is bumped."""
+    return pubcache.get_or_build(scopes[0], _full_key(scopes, key), builder, timeout=timeout)
+
+
+def store(scopes: list[str], key: str, value, *, timeout: int | None = pubcache.DEFAULT_TIMEOUT) -> None:
+    """Keep `value` under `key` in the scopes' current generations (what get_or_build would read)."""
+    from django.core.cache import cache
+
+    try:
+        cache.set(pubcache.key_for(scopes[0], _full_key(scopes, key)), value, timeout=timeout)
+    except Exception:  # noqa: BLE001 — a cache outage: the next request generates again
+        pass
 
 
 def anonymous_without_messages(request) -> bool:
@@ -74,9 +87,7 @@ def cached_page(request, *, scopes: list[str], key: str, render: Callable[[], Ht
 def _forget(scopes: list[str], key: str) -> None:
     from django.core.cache import cache
 
-    primary, *others = scopes
-    suffix = ".".join(str(pubcache.generation(scope)) for scope in others)
     try:
-        cache.delete(pubcache.key_for(primary, f"{clock.today().isoformat()}:{suffix}:{key}"))
+        cache.delete(pubcache.key_for(scopes[0], _full_key(scopes, key)))
     except Exception:  # noqa: BLE001
         pass
