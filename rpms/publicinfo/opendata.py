@@ -115,33 +115,36 @@ def _cities(city):
 
 
 def unit_rows(*, city=None, district=None, base_url: str = "", **_ignored) -> list[dict]:
-    from .selectors import city_coverage
+    from rpms.geography.selectors import unit_list
+
+    from .selectors import units_coverage
 
     rows = []
     for one_city in _cities(city):
-        coverage = city_coverage(one_city)
-        for district_coverage in coverage.districts:
-            d = district_coverage.district
-            if district is not None and d.pk != district.pk:
-                continue
-            d.city = one_city
-            for unit_coverage in district_coverage.units:
-                unit = unit_coverage.unit
-                subdistricts = unit.current_subdistricts
-                rows.append({
-                    "city": one_city.name,
-                    "district_code": d.code,
-                    "district": d.name,
-                    "zone_type": _zone_label(d),
-                    "unit_id": unit.pk,
-                    "unit": unit.name,
-                    "subdistricts": "、".join(s.name for s in subdistricts),
-                    "subdistrict_codes": "、".join(s.code for s in subdistricts),
-                    "covered": "是" if unit_coverage.covered else "否",
-                    "planners": "、".join(unit_coverage.planner_names),
-                    "status": unit_coverage.status_label,
-                    "url": base_url + reverse("appointments:public_unit", args=[unit.pk]),
-                })
+        if district is not None and district.city_id != one_city.pk:
+            continue
+        units = unit_list(city=one_city, district_code=district.code if district is not None else None)
+        for unit in units:
+            unit.district.city = one_city
+        head, tail = reverse("appointments:public_unit", args=[0]).rsplit("0", 1)
+        for unit_coverage in units_coverage(one_city, units):
+            unit = unit_coverage.unit
+            d = unit.district
+            subdistricts = unit.current_subdistricts
+            rows.append({
+                "city": one_city.name,
+                "district_code": d.code,
+                "district": d.name,
+                "zone_type": _zone_label(d),
+                "unit_id": unit.pk,
+                "unit": unit.name,
+                "subdistricts": "、".join(s.name for s in subdistricts),
+                "subdistrict_codes": "、".join(s.code for s in subdistricts),
+                "covered": "是" if unit_coverage.covered else "否",
+                "planners": "、".join(unit_coverage.planner_names),
+                "status": unit_coverage.status_label,
+                "url": f"{base_url}{head}{unit.pk}{tail}",
+            })
     return rows
 
 

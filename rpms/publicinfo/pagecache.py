@@ -91,3 +91,28 @@ def _forget(scopes: list[str], key: str) -> None:
         cache.delete(pubcache.key_for(scopes[0], _full_key(scopes, key)))
     except Exception:  # noqa: BLE001
         pass
+
+
+
+def _city_id_of(kind: str, ident, lookup: Callable):
+    """A record's city id, kept once found (a district or a unit never changes city); None is not kept."""
+    key = f"city_of:{kind}:{ident}"
+    value = get_or_build([CITIES_SCOPE], key, lambda: lookup() or 0)
+    if not value:
+        _forget([CITIES_SCOPE], key)
+        return None
+    return value
+
+
+def district_city_id(code: str):
+    """The city of the district with this code, or None."""
+    from rpms.geography.models import District
+
+    return _city_id_of("district", code, lambda: District.objects.filter(code=code).values_list("city_id", flat=True).first())
+
+
+def unit_city_id(pk):
+    """The city of the unit with this id, or None."""
+    from rpms.geography.models import ResponsibilityUnit
+
+    return _city_id_of("unit", pk, lambda: ResponsibilityUnit.objects.filter(pk=pk).values_list("city_id", flat=True).first())
