@@ -584,18 +584,39 @@ def coverage_by_district(*, city, on: dt.date | None = None, today: dt.date | No
     return {row.pop("district_id"): row for row in rows}
 
 
-def uncovered_by_district(city, on: dt.date | None = None) -> list[dict]:
-    """[{"district", "units": [ResponsibilityUnit …], "total"}] for the districts with uncovered active
-    units, in district order. Three queries."""
-    covered = covered_unit_ids(city, on)
-    units = ResponsibilityUnit.objects.filter(city=city, dissolved_at__isnull=True).select_related("district")
-    groups: dict[int, dict] = {}
-    for unit in units.order_by("district__sort_order", "district__code", "name", "id"):
-        group = groups.setdefault(unit.district_id, {"district": unit.district, "units": [], "total": 0})
-        group["total"] += 1
-        if unit.pk not in covered:
-            group["units"].append(unit)
-    return [g for g in groups.values() if g["units"]]
+def uncovered_by_district(city, on: dt.date | None = None, *, limit: int | None = None) -> list[dict]:
+    """[{"district", "units": [ResponsibilityUnit …], "uncovered": how many, "total"}] for the districts with
+    uncovered units (B4, `coverage_by_district`: units existing on `on` without an appointment serving them),
+    in district order. `limit`: only the first that many units of each district are loaded ("uncovered"
+    still counts all). Three queries whatever the number of units (the counts per district in one grouped
+    query, the districts, the units shown — numbered per district in SQL when limited)."""
+    from django.db.models import F, Window
+    from django.db.models.functions import RowNumber
+
+    today = clock.today()
+    on = on or today
+    counts = coverage_by_district(city=city, on=on, today=today)
+    gaps = {pk: row for pk, row in counts.items() if row["units"] > row["covered"]}
+    if not gaps:
+        return []
+    serving = appointments_serving(city=city, on=on, today=today).order_by().values("unit_id")
+    units = units_existing_on(city=city, on=on).filter(district_id__in=list(gaps)).exclude(id__in=serving)
+    if limit is not None:
+        units = units.annotate(rank=Window(RowNumber(), partition_by=[F("district_id")],
+                                           order_by=[F("name").asc(), F("id").asc()])).filter(rank__lte=limit)
+    by_district: dict[int, list] = {}
+    for unit in units.order_by("name", "id"):
+        by_district.setdefault(unit.district_id, []).append(unit)
+    districts = District.objects.filter(pk__in=list(gaps)).order_by("sort_order", "code")
+    groups = []
+    for district in districts:
+        shown = by_district.get(district.pk, [])
+        for unit in shown:
+            unit.district = district
+        row = gaps[district.pk]
+        groups.append({"district": district, "units": shown, "uncovered": row["units"] - row["covered"],
+                       "total": row["units"]})
+    return groups
 
 
 # --- public disclosure (B19(7)) ------------------------------------------------------------------------

@@ -8,6 +8,8 @@ from rpms.publicinfo import pagecache
 
 from . import selectors
 
+UNCOVERED_SHOWN_PER_DISTRICT = 12  # the home page names the first units of each district, then links to the list
+
 
 def _lookup_context(request, cities=None) -> dict:
     cities = cities if cities is not None else selectors.public_cities()
@@ -50,7 +52,7 @@ def home(request):
         context.update(
             city=city,
             coverage=selectors.coverage_overview(city) if city else None,
-            uncovered_by_district=uncovered_by_district(city) if city else [],
+            uncovered_by_district=uncovered_by_district(city, limit=UNCOVERED_SHOWN_PER_DISTRICT) if city else [],
             pending=selectors.pending_items(user),
         )
         return render(request, "portal/home_city_admin.html", context)
