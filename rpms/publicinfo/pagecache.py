@@ -7,6 +7,7 @@ message (a signed-in user's page carries their name and menu, and is rendered ea
 where the page has it). A page that carries a CSRF token or sets a cookie is never kept."""
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 
 from django.http import HttpResponse
@@ -24,7 +25,8 @@ def _full_key(scopes: list[str], key: str) -> str:
     """The key within the first scope: the generations of the other scopes and today's date are part of it
     (what is in force changes at midnight without any act)."""
     suffix = ".".join(str(pubcache.generation(scope)) for scope in scopes[1:])
-    return f"{clock.today().isoformat()}:{suffix}:{key}"
+    digest = hashlib.sha1(key.encode("utf-8")).hexdigest()  # what visitors typed never reaches the cache's keys
+    return f"{clock.today().isoformat()}:{suffix}:{digest}"
 
 
 def get_or_build(scopes: list[str], key: str, builder: Callable, *, timeout: int | None = pubcache.DEFAULT_TIMEOUT):
