@@ -629,12 +629,13 @@ def district_get_public(code: str) -> District:
     return district
 
 
-def district_coverage(code: str, *, page: int = 1, page_size: int = DISTRICT_UNITS_PAGE_SIZE) -> tuple[DistrictCoverage, list]:
+def district_coverage(code: str, *, page: int = 1, page_size: int | None = None) -> tuple[DistrictCoverage, list]:
     """One district's counts (as on the map), a page of its units with their planners or "空缺", and its
     subdistricts in no active unit. A fixed number of queries whatever the number of units."""
     from rpms.appointments.selectors import coverage_by_district
     from rpms.cities.selectors import attach_policies
 
+    page_size = page_size or DISTRICT_UNITS_PAGE_SIZE
     district = district_get_public(code)
     city = district.city
     attach_policies([district], "city")
