@@ -93,7 +93,7 @@ UNCOVERED_SHOWN = 100
 UNITS_PAGE_SIZE = 500
 
 
-def _units_filtered(city, *, district_code: str | None = None, user=None):
+def units_filtered(city, *, district_code: str | None = None, user=None):
     units = ResponsibilityUnit.objects.filter(city=city, dissolved_at__isnull=True)
     if district_code:
         units = units.filter(district=district_get(city=city, code=district_code))
@@ -107,7 +107,7 @@ def coverage_summary(city, *, user=None, district_code: str | None = None, uncov
     active units; with `uncovered_limit` only the first that many uncovered units are loaded (in the units'
     order), the count is still of all. Three queries whatever the number of units: the units' ids, the
     covered ids (the appointments' hook), the uncovered units shown (with their district)."""
-    ordered_ids = list(_units_filtered(city, district_code=district_code, user=user).values_list("pk", flat=True))
+    ordered_ids = list(units_filtered(city, district_code=district_code, user=user).values_list("pk", flat=True))
     covered = covered_unit_ids(city)
     uncovered_ids = [pk for pk in ordered_ids if pk not in covered]
     shown_ids = uncovered_ids if uncovered_limit is None else uncovered_ids[:uncovered_limit]
@@ -120,7 +120,7 @@ def unit_page(*, city, district_code: str | None = None, uncovered_only: bool = 
               page_size: int = UNITS_PAGE_SIZE) -> tuple[list[ResponsibilityUnit], int]:
     """(a page of the city's active units, in their order, with `current_subdistricts`; how many there are).
     `uncovered_only`: those without an appointment in force. Three queries whatever the number of units."""
-    units = _units_filtered(city, district_code=district_code)
+    units = units_filtered(city, district_code=district_code)
     if uncovered_only:
         covered = covered_unit_ids(city)
         ids = [pk for pk in units.values_list("pk", flat=True) if pk not in covered]

@@ -54,7 +54,6 @@ WATCHED = (
     ("recruitment", "OpenCall", "city_id"),
     ("recruitment", "PublicNotice", "city_id"),
     ("assessments", "Honour", "city_id"),
-    ("cities", "PolicyProfile", "city_id"),
 )
 
 
@@ -77,9 +76,12 @@ def _receiver(city_id_of):
 
 
 def _city_saved(sender, instance, **kwargs):
-    """A city activated, renamed or reordered: the lists of cities and the cross-city pages change."""
+    """A city activated, renamed or reordered, or its policy profile changed: the (cached) lists of cities
+    with their profiles and every page of the city change."""
+    if kwargs.get("raw"):
+        return
     pubcache.bump(CITIES_SCOPE)
-    bump_city(instance.pk)
+    bump_city(getattr(instance, "city_id", None) or instance.pk)
 
 
 CITIES_SCOPE = "public:cities"
@@ -95,6 +97,8 @@ def connect() -> None:
         uid = f"publicinfo.invalidation:{app_label}.{model_name}"
         post_save.connect(receiver, sender=model, weak=False, dispatch_uid=uid + ":save")
         post_delete.connect(receiver, sender=model, weak=False, dispatch_uid=uid + ":delete")
-    city = apps.get_model("cities", "City")
-    post_save.connect(_city_saved, sender=city, weak=False, dispatch_uid="publicinfo.invalidation:cities.City:save")
-    post_delete.connect(_city_saved, sender=city, weak=False, dispatch_uid="publicinfo.invalidation:cities.City:delete")
+    for name in ("City", "PolicyProfile"):
+        model = apps.get_model("cities", name)
+        post_save.connect(_city_saved, sender=model, weak=False, dispatch_uid=f"publicinfo.invalidation:cities.{name}:save")
+        post_delete.connect(_city_saved, sender=model, weak=False,
+                            dispatch_uid=f"publicinfo.invalidation:cities.{name}:delete")
