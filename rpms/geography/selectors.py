@@ -117,9 +117,10 @@ def coverage_summary(city, *, user=None, district_code: str | None = None, uncov
 
 
 def unit_page(*, city, district_code: str | None = None, uncovered_only: bool = False, page: int = 1,
-              page_size: int = UNITS_PAGE_SIZE) -> tuple[list[ResponsibilityUnit], int]:
+              page_size: int | None = None) -> tuple[list[ResponsibilityUnit], int]:
     """(a page of the city's active units, in their order, with `current_subdistricts`; how many there are).
     `uncovered_only`: those without an appointment in force. Three queries whatever the number of units."""
+    page_size = page_size or UNITS_PAGE_SIZE
     units = units_filtered(city, district_code=district_code)
     if uncovered_only:
         covered = covered_unit_ids(city)

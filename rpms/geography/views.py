@@ -62,46 +62,25 @@ def _district_from_param(districts, code):
 
 
 def _unit_list_context(request, city, district_code: str | None):
-    """The units the user may see (of one district, or all), a page at a time (selectors.UNITS_PAGE_SIZE), with
-    their counts computed in SQL over all of them. A fixed number of queries whatever the number of units."""
-    from django.db.models import Count, Q
-
-    from .models import UnitMembership
-
     user = request.user
     districts = _visible_districts(user, city)
     district = _district_from_param(districts, district_code)
-    scoped = selectors.units_filtered(city, district_code=district.code if district else None, user=user)
-    ordered_ids = list(scoped.values_list("pk", flat=True))
+    units = selectors.unit_list(city=city, district_code=district.code if district else None, user=user)
     covered = selectors.covered_unit_ids(city)
-    multi = scoped.annotate(n=Count("memberships", filter=Q(memberships__left_at__isnull=True))).filter(n__gt=1).count()
-    try:
-        page = max(1, min(int(request.GET.get("page") or 1), 1000))
-    except ValueError:
-        page = 1
-    size = selectors.UNITS_PAGE_SIZE
-    pages = max(1, -(-len(ordered_ids) // size))
-    page = min(page, pages)
-    shown = ordered_ids[(page - 1) * size:page * size]
-    units = list(selectors.unit_list(city=city, ids=shown)) if shown else []
     for unit in units:
         unit.is_covered = unit.pk in covered
         unit.zone_label = _zone_label(city, unit.district.zone_type)
-    covered_count = sum(1 for pk in ordered_ids if pk in covered)
-    subdistricts = UnitMembership.objects.filter(left_at__isnull=True, unit__in=scoped).count()
     context = {
         "city": city,
         "districts": districts,
         "district": district,
         "units": units,
-        "page": page,
-        "pages": pages,
         "counts": {
-            "units": len(ordered_ids),
-            "subdistricts": subdistricts,
-            "covered": covered_count,
-            "uncovered": len(ordered_ids) - covered_count,
-            "multi": multi,
+            "units": len(units),
+            "subdistricts": sum(len(unit.current_subdistricts) for unit in units),
+            "covered": sum(1 for unit in units if unit.is_covered),
+            "uncovered": sum(1 for unit in units if not unit.is_covered),
+            "multi": sum(1 for unit in units if len(unit.current_subdistricts) > 1),
         },
         "can_merge": bool(district) and _can_edit(user, district),
         "merge_subdistricts": [],
