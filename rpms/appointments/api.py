@@ -588,7 +588,14 @@ def district_chief(request, district_id: int):
 @router.get("/public/units/{int:unit_id}", auth=None, tags=["公开信息"], summary="责任单元及其责任规划师（公开）")
 @public_answer
 def public_unit(request, unit_id: int):
-    return selectors.public_unit(unit_id)
+    """Kept in the shared cache until an act changes what the unit's city shows (rpms.publicinfo.pagecache)."""
+    from rpms.publicinfo import pagecache
+
+    city_id = pagecache.unit_city_id(unit_id)
+    if city_id is None:
+        return selectors.public_unit(unit_id)  # 404
+    return pagecache.get_or_build(pagecache.city_scopes([city_id]), f"api:unit:{unit_id}",
+                                  lambda: selectors.public_unit(unit_id))
 
 
 # The open data of appointments (/public/appointments.json · .csv · /fields) is served with every other public

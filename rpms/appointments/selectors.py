@@ -634,18 +634,39 @@ def coverage_by_district(*, city, on: dt.date | None = None, today: dt.date | No
     return {row.pop("district_id"): row for row in rows}
 
 
-def uncovered_by_district(city, on: dt.date | None = None) -> list[dict]:
-    """[{"district", "units": [ResponsibilityUnit …], "total"}] for the districts with uncovered active
-    units, in district order. Three queries."""
-    covered = covered_unit_ids(city, on)
-    units = ResponsibilityUnit.objects.filter(city=city, dissolved_at__isnull=True).select_related("district")
-    groups: dict[int, dict] = {}
-    for unit in units.order_by("district__sort_order", "district__code", "name", "id"):
-        group = groups.setdefault(unit.district_id, {"district": unit.district, "units": [], "total": 0})
-        group["total"] += 1
-        if unit.pk not in covered:
-            group["units"].append(unit)
-    return [g for g in groups.values() if g["units"]]
+def uncovered_by_district(city, on: dt.date | None = None, *, limit: int | None = None) -> list[dict]:
+    """[{"district", "units": [ResponsibilityUnit …], "uncovered": how many, "total"}] for the districts with
+    uncovered units (B4, `coverage_by_district`: units existing on `on` without an appointment serving them),
+    in district order. `limit`: only the first that many units of each district are loaded ("uncovered"
+    still counts all). Three queries whatever the number of units (the counts per district in one grouped
+    query, the districts, the units shown — numbered per district in SQL when limited)."""
+    from django.db.models import F, Window
+    from django.db.models.functions import RowNumber
+
+    today = clock.today()
+    on = on or today
+    counts = coverage_by_district(city=city, on=on, today=today)
+    gaps = {pk: row for pk, row in counts.items() if row["units"] > row["covered"]}
+    if not gaps:
+        return []
+    serving = appointments_serving(city=city, on=on, today=today).order_by().values("unit_id")
+    units = units_existing_on(city=city, on=on).filter(district_id__in=list(gaps)).exclude(id__in=serving)
+    if limit is not None:
+        units = units.annotate(rank=Window(RowNumber(), partition_by=[F("district_id")],
+                                           order_by=[F("name").asc(), F("id").asc()])).filter(rank__lte=limit)
+    by_district: dict[int, list] = {}
+    for unit in units.order_by("name", "id"):
+        by_district.setdefault(unit.district_id, []).append(unit)
+    districts = District.objects.filter(pk__in=list(gaps)).order_by("sort_order", "code")
+    groups = []
+    for district in districts:
+        shown = by_district.get(district.pk, [])
+        for unit in shown:
+            unit.district = district
+        row = gaps[district.pk]
+        groups.append({"district": district, "units": shown, "uncovered": row["units"] - row["covered"],
+                       "total": row["units"]})
+    return groups
 
 
 # --- public disclosure (B19(7)) ------------------------------------------------------------------------
@@ -773,10 +794,32 @@ OPEN_DATA_FIELDS = [
 
 
 def open_data_rows(*, city: City | None = None, district: District | None = None, base_url: str = "") -> list[dict]:
+    """The open dataset of appointments (rpms.publicinfo.opendata): one row per public appointment, the same
+    facts as its public card (`public_card`). Built for thousands of rows: the policy profile is read once per
+    city (rpms.cities.selectors.attach_policies, never joined into the rows), the unit's URL is built from one
+    reversed prefix, and the queries are a fixed number (appointments, memberships, core members)."""
+    from django.urls import reverse
+
+    from rpms.cities.selectors import attach_policies
+
+    queryset = (public_queryset(city=city, district=district)
+                .select_related(None).select_related("city", "unit__district", "planner"))
+    appointments = attach_policies(list(queryset), "city")
+    head, tail = reverse("appointments:public_unit", args=[0]).rsplit("0", 1)
+    head = base_url + head
+    today = clock.today()
+    kind_labels: dict = {}
     rows = []
-    for appointment in public_queryset(city=city, district=district):
-        card = public_card(appointment)
+    for appointment in appointments:
+        policy = appointment.city.policy
+        planner = appointment.planner
         unit = appointment.unit
+        core = planner.core_members_public if planner.kind == "team" else []
+        cap = policy.max_core_team_members
+        if cap is not None:
+            core = core[:cap]
+        if planner.kind not in kind_labels:
+            kind_labels[planner.kind] = planner.get_kind_display()
         rows.append({
             "city": appointment.city.name,
             "district_code": unit.district.code,
@@ -784,20 +827,21 @@ def open_data_rows(*, city: City | None = None, district: District | None = None
             "unit_id": unit.pk,
             "unit": unit.name,
             "subdistricts": "、".join(s.name for s in unit.current_subdistricts),
-            "role": card["role_label"],
-            "planner": card["planner_name"],
-            "planner_kind": card["planner_kind_label"],
-            "leader": card["leader_name"],
+            "role": appointment.role_label,
+            "planner": planner.name,
+            "planner_kind": kind_labels[planner.kind],
+            "leader": planner.leader_name,
             "core_members": "、".join(
-                f"{m['name']}（{m['specialty_label']}）" if m["specialty_label"] else m["name"] for m in card["core_members"]
+                f"{m.name}（{label}）" if (label := policy.specialty_label(m.specialty) if m.specialty else "") else m.name
+                for m in core
             ),
-            "employer": card["employer"],
-            "start": card["start"],
-            "end": card["last_day"],
+            "employer": planner.employer,
+            "start": appointment.start.isoformat(),
+            "end": appointment.last_day.isoformat(),
             "term_no": appointment.term_no,
-            "status": card["status_label"],
-            "contact": card["contact"],
-            "url": base_url + card["contact_url"],
+            "status": STATE_LABELS[appointment.state(today)],
+            "contact": PUBLIC_CONTACT,
+            "url": f"{head}{unit.pk}{tail}",
         })
     return rows
 

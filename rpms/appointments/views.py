@@ -918,5 +918,14 @@ def public_list(request):
 
 @require_GET
 def public_unit(request, pk: int):
-    data = selectors.public_unit(pk)
-    return render(request, "appointments/public_unit.html", {"data": data})
+    """The unit's public page, kept in the shared cache for anonymous visitors until an act changes what the
+    unit's city shows (rpms.publicinfo.pagecache, issue #15)."""
+    from rpms.publicinfo import pagecache
+
+    city_id = pagecache.unit_city_id(pk)
+    if city_id is None:
+        return render(request, "appointments/public_unit.html", {"data": selectors.public_unit(pk)})  # 404
+    return pagecache.cached_page(
+        request, scopes=pagecache.city_scopes([city_id]), key=f"unit:{pk}",
+        render=lambda: render(request, "appointments/public_unit.html", {"data": selectors.public_unit(pk)}),
+    )

@@ -7,6 +7,7 @@ read): a unit's management record, merging, splitting, renaming (B4) and a subdi
 """
 from datetime import datetime
 
+from django.http import HttpResponse
 from ninja import Router, Schema, Status
 
 from rpms.accounts.models import Role
@@ -78,18 +79,47 @@ def districts(request, code: str):
     return selectors.district_list(selectors.city_get(code))
 
 
+def _page_links(response, path: str, params: dict, *, page: int, pages: int) -> None:
+    from urllib.parse import urlencode
+
+    links = []
+    if page < pages:
+        links.append(f'<{path}?{urlencode({**params, "page": page + 1})}>; rel="next"')
+    if page > 1:
+        links.append(f'<{path}?{urlencode({**params, "page": page - 1})}>; rel="prev"')
+    if links:
+        response["Link"] = ", ".join(links)
+
+
 @router.get(
     "/{code}/units", auth=None, response={200: list[UnitOut], 404: ErrorOut}, summary="城市的责任单元"
 )
-def units(request, code: str, district: str | None = None):
-    """现行责任单元及其组成街道乡镇；district=区划代码 只看一个区。"""
-    return selectors.unit_list(city=selectors.city_get(code), district_code=district)
+def units(request, response: HttpResponse, code: str, district: str | None = None, uncovered: bool = False,
+          page: int = 1):
+    """现行责任单元及其组成街道乡镇；district=区划代码 只看一个区；uncovered=1 只看尚无在聘责任规划师的单元。
+    分页：每页至多 500 个（page=页码）；总数见响应头 X-Total-Count，下一页见 Link（rel="next"）。"""
+    city = selectors.city_get(code)
+    page = max(1, min(page, 10_000))
+    found, total = selectors.unit_page(city=city, district_code=district, uncovered_only=uncovered, page=page)
+    pages = max(1, -(-total // selectors.UNITS_PAGE_SIZE))
+    response["X-Total-Count"] = str(total)
+    params = {k: v for k, v in {"district": district or "", "uncovered": "1" if uncovered else ""}.items() if v}
+    _page_links(response, f"/api/v1/cities/{code}/units", params, page=page, pages=pages)
+    return found
 
 
 @router.get("/{code}/coverage", auth=None, response={200: CoverageOut, 404: ErrorOut}, summary="责任单元覆盖情况")
-def coverage(request, code: str, district: str | None = None):
-    """有在聘责任规划师的责任单元为已覆盖（B4：责任规划师应覆盖全市）。"""
-    return selectors.coverage_summary(selectors.city_get(code), district_code=district)
+def coverage(request, response: HttpResponse, code: str, district: str | None = None):
+    """有在聘责任规划师的责任单元为已覆盖（B4：责任规划师应覆盖全市）。uncovered 至多列出前 500 个；
+    未覆盖总数见响应头 X-Uncovered-Count，完整的分页列表见 Link（/cities/{code}/units?uncovered=1）。"""
+    summary = selectors.coverage_summary(selectors.city_get(code), district_code=district,
+                                         uncovered_limit=selectors.UNITS_PAGE_SIZE)
+    response["X-Uncovered-Count"] = str(summary["uncovered_total"])
+    params = {"uncovered": "1", **({"district": district} if district else {})}
+    from urllib.parse import urlencode
+
+    response["Link"] = f'</api/v1/cities/{code}/units?{urlencode(params)}>; rel="related"'
+    return summary
 
 
 # --- management --------------------------------------------------------------------------------------

@@ -89,12 +89,49 @@ def covered_unit_ids(city) -> set[int]:
     return covered
 
 
-def coverage_summary(city, *, user=None, district_code: str | None = None) -> dict:
-    """{"units": N, "covered": M, "uncovered": [ResponsibilityUnit, ...]} over the active units."""
-    units = unit_list(city=city, district_code=district_code, user=user)
+UNCOVERED_SHOWN = 100
+UNITS_PAGE_SIZE = 500
+
+
+def units_filtered(city, *, district_code: str | None = None, user=None):
+    units = ResponsibilityUnit.objects.filter(city=city, dissolved_at__isnull=True)
+    if district_code:
+        units = units.filter(district=district_get(city=city, code=district_code))
+    if user is not None:
+        units = units.filter(district_filter(user, city))
+    return units
+
+
+def coverage_summary(city, *, user=None, district_code: str | None = None, uncovered_limit: int | None = None) -> dict:
+    """{"units": N, "covered": M, "uncovered": [ResponsibilityUnit, ...], "uncovered_total": N - M} over the
+    active units; with `uncovered_limit` only the first that many uncovered units are loaded (in the units'
+    order), the count is still of all. Three queries whatever the number of units: the units' ids, the
+    covered ids (the appointments' hook), the uncovered units shown (with their district)."""
+    ordered_ids = list(units_filtered(city, district_code=district_code, user=user).values_list("pk", flat=True))
     covered = covered_unit_ids(city)
-    uncovered = [unit for unit in units if unit.pk not in covered]
-    return {"units": len(units), "covered": len(units) - len(uncovered), "uncovered": uncovered}
+    uncovered_ids = [pk for pk in ordered_ids if pk not in covered]
+    shown_ids = uncovered_ids if uncovered_limit is None else uncovered_ids[:uncovered_limit]
+    uncovered = list(ResponsibilityUnit.objects.filter(pk__in=shown_ids).select_related("district")) if shown_ids else []
+    return {"units": len(ordered_ids), "covered": len(ordered_ids) - len(uncovered_ids), "uncovered": uncovered,
+            "uncovered_total": len(uncovered_ids)}
+
+
+def unit_page(*, city, district_code: str | None = None, uncovered_only: bool = False, page: int = 1,
+              page_size: int | None = None) -> tuple[list[ResponsibilityUnit], int]:
+    """(a page of the city's active units, in their order, with `current_subdistricts`; how many there are).
+    `uncovered_only`: those without an appointment in force. Three queries whatever the number of units."""
+    page_size = page_size or UNITS_PAGE_SIZE
+    units = units_filtered(city, district_code=district_code)
+    if uncovered_only:
+        covered = covered_unit_ids(city)
+        ids = [pk for pk in units.values_list("pk", flat=True) if pk not in covered]
+        total = len(ids)
+        start = (page - 1) * page_size
+        chosen = ids[start:start + page_size]
+        return (list(_active_units(city).filter(pk__in=chosen)) if chosen else []), total
+    total = units.count()
+    start = (page - 1) * page_size
+    return list(_active_units(city).filter(pk__in=units.values("pk"))[start:start + page_size]), total
 
 
 def unit_get_for_management(*, user, pk: int) -> ResponsibilityUnit:

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 
 from rpms.accounts.models import Role
 from rpms.accounts.scoping import can_manage_district
-from rpms.core import clock
+from rpms.core import clock, pubcache
 from rpms.core.audit import audit_log
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 
@@ -143,6 +143,7 @@ def _create_units(*, city, district, groups: list[tuple[str, list[Subdistrict]]]
             UnitMembership.objects.bulk_create(memberships)
     except IntegrityError as exc:
         raise Conflict("有街道乡镇刚被其他操作划入了责任单元，请刷新后重试。", code="membership_conflict") from exc
+    pubcache.bump(pubcache.public_scope(city.pk))  # bulk writes send no signals: the public pages are stale now
     return units
 
 
@@ -217,6 +218,7 @@ def divisions_load(*, actor, city, geography: dict) -> dict:
             continue
         _full_clean(district, exclude=["city"], bulk=True)
     District.objects.bulk_create(new_districts)
+    pubcache.bump(pubcache.public_scope(city.pk))  # bulk writes send no signals: the public pages are stale now
     if changed_districts:
         District.objects.bulk_update(changed_districts, district_fields)
     districts = {**existing, **{d.code: d for d in new_districts}}
@@ -390,6 +392,7 @@ def unit_merge(*, actor, subdistricts: list[Subdistrict], name: str) -> Responsi
     ]
     UnitMembership.objects.filter(pk__in=[m.pk for m in moving]).update(left_at=now)
     ResponsibilityUnit.objects.filter(pk__in=[u.pk for u in emptied]).update(dissolved_at=now, updated_at=now)
+    pubcache.bump(pubcache.public_scope(district.city_id))  # bulk updates send no signals
     ordered = sorted(picked, key=lambda s: s.code)
     (unit,) = _create_units(city=district.city, district=district, groups=[(name, ordered)], now=now)
 
@@ -443,6 +446,7 @@ def unit_split(
     now = clock.now()
     before = {"unit": _unit_picture(unit, current.values())}
     UnitMembership.objects.filter(pk__in=[m.pk for m in members]).update(left_at=now)
+    pubcache.bump(pubcache.public_scope(unit.city_id))  # a bulk update sends no signals
     unit.dissolved_at = now
     unit.save(update_fields=["dissolved_at", "updated_at"])
     created = _create_units(

@@ -265,6 +265,14 @@ def public_cities() -> list[City]:
     return list(City.objects.filter(is_active=True).order_by("sort_order", "code"))
 
 
+def public_cities_cached() -> list[City]:
+    """public_cities() from the shared cache (bumped when a city is saved: rpms.publicinfo.invalidation)."""
+    from rpms.core import pubcache
+    from rpms.publicinfo.invalidation import CITIES_SCOPE
+
+    return pubcache.get_or_build(CITIES_SCOPE, "portal:public_cities", public_cities)
+
+
 # ---------------------------------------------------------------------------------------------
 # City administrator: coverage and pending work
 # ---------------------------------------------------------------------------------------------
@@ -277,21 +285,23 @@ def coverage_overview(city: City) -> dict:
     """B4 coverage of the city for its administrator's home page.
 
     units / covered / uncovered (counts) and the first `uncovered_units` come from geography's
-    `coverage_summary` (a unit is covered once it has an active appointment); the subdistrict
-    figures show how much of the city is not yet in any unit."""
-    summary = geography_selectors.coverage_summary(city)
-    uncovered = summary["uncovered"]
+    `coverage_summary` (a unit is covered once it has an active appointment; only the units shown are
+    loaded); the subdistrict figures show how much of the city is not yet in any unit (counted in SQL)."""
+    from django.db.models import Count, Q
+
+    summary = geography_selectors.coverage_summary(city, uncovered_limit=UNCOVERED_UNITS_SHOWN)
     in_active_unit = UnitMembership.objects.filter(
         subdistrict=OuterRef("pk"), left_at__isnull=True, unit__dissolved_at__isnull=True
     )
-    city_subdistricts = Subdistrict.objects.filter(district__city=city)
+    counts = Subdistrict.objects.filter(district__city=city).annotate(in_unit=Exists(in_active_unit)).aggregate(
+        all=Count("id"), unassigned=Count("id", filter=Q(in_unit=False)))
     return {
         "units": summary["units"],
         "covered": summary["covered"],
-        "uncovered": len(uncovered),
-        "uncovered_units": uncovered[:UNCOVERED_UNITS_SHOWN],
-        "subdistricts": city_subdistricts.count(),
-        "subdistricts_unassigned": city_subdistricts.exclude(Exists(in_active_unit)).count(),
+        "uncovered": summary["uncovered_total"],
+        "uncovered_units": summary["uncovered"],
+        "subdistricts": counts["all"],
+        "subdistricts_unassigned": counts["unassigned"],
     }
 
 

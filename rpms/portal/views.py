@@ -4,12 +4,15 @@ from django.views.decorators.http import require_GET
 
 from rpms.accounts.models import Role
 from rpms.appointments.selectors import uncovered_by_district
+from rpms.publicinfo import pagecache
 
 from . import selectors
 
+UNCOVERED_SHOWN_PER_DISTRICT = 12  # the home page names the first units of each district, then links to the list
 
-def _lookup_context(request) -> dict:
-    cities = selectors.public_cities()
+
+def _lookup_context(request, cities=None) -> dict:
+    cities = cities if cities is not None else selectors.public_cities()
     city_code = request.GET.get("city", "").strip()
     city = next((c for c in cities if c.code == city_code), None)
     raw_query = request.GET.get("q", "")
@@ -25,8 +28,16 @@ def _lookup_context(request) -> dict:
 
 @require_GET
 def find_planner(request):
-    """找到我的责任规划师: open to everyone, signed in or not."""
-    return render(request, "portal/home_public.html", _lookup_context(request))
+    """找到我的责任规划师: open to everyone, signed in or not. An anonymous visitor's page is kept in the shared
+    cache per (city, search words) until an act changes what the city shows (rpms.publicinfo.pagecache)."""
+    cities = selectors.public_cities_cached()
+    city_code = request.GET.get("city", "").strip()
+    city = next((c for c in cities if c.code == city_code), None)
+    key = f"find:{city.code if city else ''}:{int('q' in request.GET)}:{selectors.normalise_query(request.GET.get('q', ''))}"
+    return pagecache.cached_page(
+        request, scopes=pagecache.city_scopes([city.pk] if city else [c.pk for c in cities]) or ["public:None"],
+        key=key, render=lambda: render(request, "portal/home_public.html", _lookup_context(request, cities)),
+    )
 
 
 @require_GET
@@ -41,7 +52,7 @@ def home(request):
         context.update(
             city=city,
             coverage=selectors.coverage_overview(city) if city else None,
-            uncovered_by_district=uncovered_by_district(city) if city else [],
+            uncovered_by_district=uncovered_by_district(city, limit=UNCOVERED_SHOWN_PER_DISTRICT) if city else [],
             pending=selectors.pending_items(user),
         )
         return render(request, "portal/home_city_admin.html", context)

@@ -13,9 +13,13 @@ Signed-in city administrators (others 403; another city's record 404):
 - POST /interpretations/{id}/publish · /withdraw {"reason"}
 """
 import datetime as dt
+import json
+
+from django.http import HttpResponse
 
 from django.utils import timezone
 from ninja import File, Router, Status
+from ninja.responses import NinjaJSONEncoder
 from ninja.files import UploadedFile
 
 from rpms.accounts.models import Role
@@ -32,6 +36,11 @@ DATASET_SLUGS = ("appointments", "units", "coverage", "notices", "honours", "sug
 
 def _base_url(request) -> str:
     return request.build_absolute_uri("/").rstrip("/")
+
+
+def _json_response(payload) -> HttpResponse:
+    """What django-ninja's default renderer answers for `payload` (the same bytes), as a response to keep."""
+    return HttpResponse(json.dumps(payload, cls=NinjaJSONEncoder), content_type="application/json; charset=utf-8")
 
 
 def _catalogue_entry(dataset: opendata.Dataset) -> dict:
@@ -55,8 +64,9 @@ def _register_dataset(slug: str):
 
     def as_json(request):
         dataset = opendata.dataset_get(slug)
-        return opendata.dataset_payload(dataset, filters=opendata.dataset_filters(dataset, request.GET),
-                                        base_url=_base_url(request))
+        return opendata.dataset_json_response(
+            dataset, filters=opendata.dataset_filters(dataset, request.GET), base_url=_base_url(request),
+            render=_json_response)
 
     def as_csv(request):
         dataset = opendata.dataset_get(slug)

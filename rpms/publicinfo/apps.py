@@ -8,3 +8,9 @@ class PublicinfoConfig(AppConfig):
     name = "rpms.publicinfo"
     label = "publicinfo"
     verbose_name = "公开信息服务"
+
+    def ready(self):
+        # What the public sees is cached per city; the acts that change it make the cache stale (issue #15).
+        from . import invalidation
+
+        invalidation.connect()

@@ -115,33 +115,36 @@ def _cities(city):
 
 
 def unit_rows(*, city=None, district=None, base_url: str = "", **_ignored) -> list[dict]:
-    from .selectors import city_coverage
+    from rpms.geography.selectors import unit_list
+
+    from .selectors import units_coverage
 
     rows = []
     for one_city in _cities(city):
-        coverage = city_coverage(one_city)
-        for district_coverage in coverage.districts:
-            d = district_coverage.district
-            if district is not None and d.pk != district.pk:
-                continue
-            d.city = one_city
-            for unit_coverage in district_coverage.units:
-                unit = unit_coverage.unit
-                subdistricts = unit.current_subdistricts
-                rows.append({
-                    "city": one_city.name,
-                    "district_code": d.code,
-                    "district": d.name,
-                    "zone_type": _zone_label(d),
-                    "unit_id": unit.pk,
-                    "unit": unit.name,
-                    "subdistricts": "、".join(s.name for s in subdistricts),
-                    "subdistrict_codes": "、".join(s.code for s in subdistricts),
-                    "covered": "是" if unit_coverage.covered else "否",
-                    "planners": "、".join(unit_coverage.planner_names),
-                    "status": unit_coverage.status_label,
-                    "url": base_url + reverse("appointments:public_unit", args=[unit.pk]),
-                })
+        if district is not None and district.city_id != one_city.pk:
+            continue
+        units = unit_list(city=one_city, district_code=district.code if district is not None else None)
+        for unit in units:
+            unit.district.city = one_city
+        head, tail = reverse("appointments:public_unit", args=[0]).rsplit("0", 1)
+        for unit_coverage in units_coverage(one_city, units):
+            unit = unit_coverage.unit
+            d = unit.district
+            subdistricts = unit.current_subdistricts
+            rows.append({
+                "city": one_city.name,
+                "district_code": d.code,
+                "district": d.name,
+                "zone_type": _zone_label(d),
+                "unit_id": unit.pk,
+                "unit": unit.name,
+                "subdistricts": "、".join(s.name for s in subdistricts),
+                "subdistrict_codes": "、".join(s.code for s in subdistricts),
+                "covered": "是" if unit_coverage.covered else "否",
+                "planners": "、".join(unit_coverage.planner_names),
+                "status": unit_coverage.status_label,
+                "url": f"{base_url}{head}{unit.pk}{tail}",
+            })
     return rows
 
 
@@ -404,18 +407,116 @@ def _csv_safe(value):
     return value
 
 
-def dataset_csv_response(dataset: Dataset, *, filters: dict, base_url: str) -> HttpResponse:
+CSV_HEADERS = {"content_type": "text/csv; charset=utf-8"}
+# Above this many rows a freshly generated CSV file is streamed to the client while it is written (and kept
+# in the shared cache once complete); smaller files are sent whole.
+STREAM_ROWS = 1000
+_STREAM_CHUNK_ROWS = 500
+
+
+def _csv_disposition(dataset: Dataset) -> str:
     from urllib.parse import quote
 
+    return (f"attachment; filename=\"{dataset.slug}.csv\"; "
+            f"filename*=UTF-8''{quote((dataset.csv_name or dataset.title) + '.csv')}")
+
+
+def _csv_chunks(dataset: Dataset, rows: list[dict]):
+    """The CSV file as UTF-8 chunks: UTF-8 with BOM (spreadsheet programs then read the Chinese header
+    correctly), the header, then the rows a few hundred at a time."""
     fields = dataset.field_dicts()
     buffer = io.StringIO()
     writer = csv.writer(buffer)
+    buffer.write("\ufeff")
     writer.writerow([f["label"] for f in fields])
-    for row in public_rows(dataset, filters=filters, base_url=base_url):
+    for n, row in enumerate(rows, start=1):
         writer.writerow([_csv_safe(row.get(f["name"])) for f in fields])
-    # UTF-8 with BOM, so that spreadsheet programs read the Chinese header correctly.
-    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"{dataset.slug}.csv\"; filename*=UTF-8''{quote((dataset.csv_name or dataset.title) + '.csv')}"
-    )
+        if n % _STREAM_CHUNK_ROWS == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
+
+
+def _scopes(filters: dict) -> list[str]:
+    """The public scopes a dataset depends on: its city's, or every public city's."""
+    from rpms.cities.models import City
+    from rpms.core import pubcache
+
+    from .invalidation import CITIES_SCOPE
+
+    city = filters.get("city")
+    if city is not None:
+        return [pubcache.public_scope(city.pk)]
+    ids = pubcache.get_or_build(CITIES_SCOPE, "publicinfo:public_city_ids",
+                                lambda: list(City.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True)))
+    return [pubcache.public_scope(pk) for pk in ids] + [CITIES_SCOPE]
+
+
+def _cache_key(dataset: Dataset, fmt: str, filters: dict, base_url: str) -> str:
+    city, district, year = filters.get("city"), filters.get("district"), filters.get("year")
+    return (f"opendata:{dataset.slug}.{fmt}:{city.code if city else ''}:{district.code if district else ''}:"
+            f"{year or ''}:{base_url}")
+
+
+def _cached(dataset: Dataset, fmt: str, filters: dict, base_url: str):
+    """(scopes, key, the cached file or None)."""
+    from django.core.cache import cache
+
+    from rpms.core import pubcache
+
+    from .pagecache import _full_key
+
+    scopes = _scopes(filters)
+    key = _cache_key(dataset, fmt, filters, base_url)
+    try:
+        value = cache.get(pubcache.key_for(scopes[0], _full_key(scopes, key)))
+    except Exception:  # noqa: BLE001 — no cache: generate
+        value = None
+    return scopes, key, value
+
+
+def _keep(scopes: list[str], key: str, value) -> None:
+    from .pagecache import store
+
+    store(scopes, key, value)
+
+
+def dataset_csv_response(dataset: Dataset, *, filters: dict, base_url: str):
+    """The dataset as a CSV file: from the shared cache while nothing it shows has changed (rpms.core.pubcache,
+    the public scope of its city: rpms.publicinfo.invalidation), otherwise generated — streamed when large —
+    and kept."""
+    from django.http import StreamingHttpResponse
+
+    scopes, key, content = _cached(dataset, "csv", filters, base_url)
+    if content is None:
+        rows = public_rows(dataset, filters=filters, base_url=base_url)
+        if len(rows) > STREAM_ROWS:
+            def stream():
+                parts = []
+                for chunk in _csv_chunks(dataset, rows):
+                    parts.append(chunk)
+                    yield chunk
+                _keep(scopes, key, b"".join(parts))
+
+            response = StreamingHttpResponse(stream(), **CSV_HEADERS)
+            response["Content-Disposition"] = _csv_disposition(dataset)
+            return response
+        content = b"".join(_csv_chunks(dataset, rows))
+        _keep(scopes, key, content)
+    response = HttpResponse(content, **CSV_HEADERS)
+    response["Content-Disposition"] = _csv_disposition(dataset)
     return response
+
+
+def dataset_json_response(dataset: Dataset, *, filters: dict, base_url: str, render) -> HttpResponse:
+    """The dataset as JSON (`dataset_payload`, rendered by `render(payload)` → HttpResponse), from the shared
+    cache while nothing it shows has changed, otherwise generated and kept."""
+    scopes, key, value = _cached(dataset, "json", filters, base_url)
+    if value is None:
+        response = render(dataset_payload(dataset, filters=filters, base_url=base_url))
+        if response.status_code == 200:
+            _keep(scopes, key, (response.content, response["Content-Type"]))
+        return response
+    content, content_type = value
+    return HttpResponse(content, content_type=content_type)

@@ -20,7 +20,7 @@ from rpms.core import clock
 from rpms.core.errors import DomainError, NotFound
 from rpms.core.params import is_digits, page_number
 from rpms.geography import selectors as geography_selectors
-from rpms.geography.models import District
+from rpms.geography.models import District, ResponsibilityUnit, UnitMembership
 
 from . import geo, policies
 from .models import Announcement, AnnouncementAttachment, AnnouncementKind, Interpretation, PublicationStatus
@@ -493,13 +493,19 @@ class UnitCoverage:
 
 @dataclass
 class DistrictCoverage:
+    """A district's coverage: its counts (from one grouped query: `counts` = (units, covered)) and, on the
+    district's own page, a page of its units (`units`)."""
+
     district: District
     units: list[UnitCoverage]
     shape: geo.DistrictShape | None = None
+    counts: tuple[int, int] | None = None
+    page: int = 1
+    pages: int = 1
 
     @property
     def total(self) -> int:
-        return len(self.units)
+        return self.counts[0] if self.counts is not None else len(self.units)
 
     @property
     def short_name(self) -> str:
@@ -509,7 +515,7 @@ class DistrictCoverage:
 
     @property
     def covered(self) -> int:
-        return sum(1 for u in self.units if u.covered)
+        return self.counts[1] if self.counts is not None else sum(1 for u in self.units if u.covered)
 
     @property
     def vacant(self) -> int:
@@ -566,51 +572,87 @@ class CityCoverage:
         return [d for d in self.districts if d.shape is None]
 
 
-def _public_cards_by_unit(city: City, district: District | None = None) -> dict[int, list[dict]]:
-    from rpms.appointments.selectors import public_card, public_queryset
+DISTRICT_UNITS_PAGE_SIZE = 100
 
+
+def _public_cards_by_unit(city: City, unit_ids) -> dict[int, list[dict]]:
+    """Unit id → the public cards of the given units' disclosed appointments. The policy profile is read once
+    (rpms.cities.selectors.attach_policies), never joined into the rows."""
+    from rpms.appointments.selectors import public_card, public_queryset
+    from rpms.cities.selectors import attach_policies
+
+    queryset = (public_queryset(city=city).filter(unit_id__in=list(unit_ids))
+                .select_related(None).select_related("city", "unit__district", "planner"))
     cards: dict[int, list[dict]] = {}
-    for appointment in public_queryset(city=city, district=district):
+    for appointment in attach_policies(list(queryset), "city"):
         cards.setdefault(appointment.unit_id, []).append(public_card(appointment))
     return cards
 
 
+def units_coverage(city: City, units: list) -> list[UnitCoverage]:
+    """The given units (of `city`, with `current_subdistricts` loaded) with whether each is covered today (B4,
+    the one definition: rpms.appointments.selectors) and the public cards of who serves it. Two queries."""
+    from rpms.appointments.selectors import appointments_serving
+
+    ids = [u.pk for u in units]
+    if not ids:
+        return []
+    covered = set(appointments_serving(city=city).filter(unit_id__in=ids).values_list("unit_id", flat=True))
+    cards = _public_cards_by_unit(city, ids)
+    return [UnitCoverage(unit=u, covered=u.pk in covered, cards=cards.get(u.pk, [])) for u in units]
+
+
 def city_coverage(city: City) -> CityCoverage:
-    """Every district of the city with its active units, whether each is covered (an appointment in
-    force, counted by rpms.geography's coverage selectors) and who serves it in public. A fixed number
-    of queries (districts, units, their subdistricts, coverage, public appointments)."""
+    """Every district of the city with its counts of units and covered units (B4: one grouped query, the one
+    definition of coverage in rpms.appointments.selectors), and the districts' outlines. The units themselves
+    are listed on a district's own page (`district_coverage`). Two queries whatever the number of units."""
+    from rpms.appointments.selectors import coverage_by_district
+
     districts = list(District.objects.filter(city=city).order_by("sort_order", "code"))
-    units = geography_selectors.unit_list(city=city)
-    covered = geography_selectors.covered_unit_ids(city)
-    cards = _public_cards_by_unit(city)
+    counts = coverage_by_district(city=city)
     outline = geo.outline_for([d.code for d in districts])
-    by_district: dict[int, list[UnitCoverage]] = {d.pk: [] for d in districts}
-    for unit in units:
-        by_district.setdefault(unit.district_id, []).append(
-            UnitCoverage(unit=unit, covered=unit.pk in covered, cards=cards.get(unit.pk, []))
-        )
     return CityCoverage(
         city=city,
         districts=[
-            DistrictCoverage(district=d, units=by_district.get(d.pk, []), shape=outline.shape(d.code) if outline else None)
+            DistrictCoverage(district=d, units=[], shape=outline.shape(d.code) if outline else None,
+                             counts=(counts.get(d.pk, {}).get("units", 0), counts.get(d.pk, {}).get("covered", 0)))
             for d in districts
         ],
         outline=outline,
     )
 
 
-def district_coverage(code: str) -> tuple[DistrictCoverage, list]:
-    """One district's units with their planners or "空缺", and its subdistricts in no active unit."""
-    district = District.objects.select_related("city__policy").filter(code=code, city__is_active=True).first()
+def district_get_public(code: str) -> District:
+    district = District.objects.select_related("city").filter(code=code, city__is_active=True).first()
     if district is None:
         raise NotFound(f"区划代码“{code}”不存在。", code="district_not_found")
+    return district
+
+
+def district_coverage(code: str, *, page: int = 1, page_size: int | None = None) -> tuple[DistrictCoverage, list]:
+    """One district's counts (as on the map), a page of its units with their planners or "空缺", and its
+    subdistricts in no active unit. A fixed number of queries whatever the number of units."""
+    from rpms.appointments.selectors import coverage_by_district
+    from rpms.cities.selectors import attach_policies
+
+    page_size = page_size or DISTRICT_UNITS_PAGE_SIZE
+    district = district_get_public(code)
     city = district.city
-    units = geography_selectors.unit_list(city=city, district_code=district.code)
-    covered = geography_selectors.covered_unit_ids(city)
-    cards = _public_cards_by_unit(city, district)
-    coverage = DistrictCoverage(
-        district=district,
-        units=[UnitCoverage(unit=u, covered=u.pk in covered, cards=cards.get(u.pk, [])) for u in units],
+    attach_policies([district], "city")
+    row = coverage_by_district(city=city, district_ids=[district.pk]).get(district.pk, {})
+    counts = (row.get("units", 0), row.get("covered", 0))
+    pages = max(1, -(-counts[0] // page_size))
+    page = max(1, min(page, pages))
+    start = (page - 1) * page_size
+    units = list(
+        ResponsibilityUnit.objects.filter(district=district, dissolved_at__isnull=True)
+        .select_related("district")
+        .prefetch_related(Prefetch("memberships", queryset=UnitMembership.objects.filter(left_at__isnull=True)
+                                   .select_related("subdistrict").order_by("subdistrict__code"),
+                                   to_attr="active_memberships"))
+        .order_by("name", "id")[start:start + page_size]
     )
+    coverage = DistrictCoverage(district=district, units=units_coverage(city, units), counts=counts,
+                                page=page, pages=pages)
     unassigned = [s for s in geography_selectors.subdistrict_list(district=district) if s.current_unit is None]
     return coverage, unassigned

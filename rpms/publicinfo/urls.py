@@ -17,6 +17,7 @@ urlpatterns = [
     # 一张图 (B4)
     path("map/", views.coverage_map, name="map"),
     path("map/<str:district_code>/", views.map_district, name="map_district"),
+    path("map/<str:district_code>/units/", views.map_district_units, name="map_district_units"),
     # 开放数据
     path("open-data/", views.open_data, name="open_data"),
     # management

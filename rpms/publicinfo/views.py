@@ -15,7 +15,7 @@ from rpms.core.excel import workbook_response
 from rpms.core.inputs import date_value
 from rpms.core.web import Submission, act, submit
 
-from . import opendata, policies, selectors, services
+from . import opendata, pagecache, policies, selectors, services
 from .models import AnnouncementKind
 from .permissions import is_publisher
 
@@ -88,22 +88,48 @@ def interpretation_detail(request, city_code, pk):
 
 @require_GET
 def coverage_map(request):
+    """The city's districts coloured by coverage (counts from one grouped query), kept in the shared cache
+    until an act changes the city's public data (rpms.publicinfo.pagecache)."""
     cities = selectors.public_cities()
     city = selectors.city_from_params(request.GET, cities=cities, default_first=True)
     if city is None:
         raise NotFound("尚未配置城市。", code="city_not_found")
-    return render(request, "publicinfo/map.html", {
-        "cities": cities, "city": city, "coverage": selectors.city_coverage(city), "bands": selectors.COVERAGE_BANDS,
-    })
+    return pagecache.cached_page(
+        request, scopes=pagecache.city_scopes([city.pk]), key=f"map:{city.code}",
+        render=lambda: render(request, "publicinfo/map.html", {
+            "cities": cities, "city": city, "coverage": selectors.city_coverage(city),
+            "bands": selectors.COVERAGE_BANDS,
+        }),
+    )
+
+
+def _district_page(request, district_code: str, template: str):
+    page = selectors.page_from_params(request.GET)
+    city_id = pagecache.district_city_id(district_code)
+
+    def build():
+        coverage, unassigned = selectors.district_coverage(district_code, page=page)
+        return render(request, template, {
+            "coverage": coverage, "city": coverage.district.city, "unassigned": unassigned,
+            "bands": selectors.COVERAGE_BANDS,
+        })
+
+    if city_id is None:
+        return build()  # unknown: 404
+    return pagecache.cached_page(request, scopes=pagecache.city_scopes([city_id]),
+                                 key=f"map:{district_code}:{page}", render=build)
 
 
 @require_GET
 def map_district(request, district_code):
-    coverage, unassigned = selectors.district_coverage(district_code)
-    return render(request, "publicinfo/map_district.html", {
-        "coverage": coverage, "city": coverage.district.city, "unassigned": unassigned,
-        "bands": selectors.COVERAGE_BANDS,
-    })
+    """A district's units with their planners or "空缺", a page at a time."""
+    return _district_page(request, district_code, "publicinfo/map_district.html")
+
+
+@require_GET
+def map_district_units(request, district_code):
+    """The same list as an HTML fragment, loaded by the map when a visitor opens a district (map.js)."""
+    return _district_page(request, district_code, "publicinfo/map_district_units.html")
 
 
 @require_GET

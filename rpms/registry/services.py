@@ -9,7 +9,7 @@ from django.db import transaction
 
 from rpms.cities.vocabulary import DegreeLevel, TitleLevel
 from rpms.cities.selectors import policy_article
-from rpms.core import clock
+from rpms.core import clock, pubcache
 from rpms.core import hooks
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
@@ -411,6 +411,7 @@ def planners_mark_fictional(*, actor, city, planners) -> int:
     if not ids:
         return 0
     Planner.objects.filter(pk__in=ids).update(is_fictional=True, updated_at=clock.now())
+    pubcache.bump(pubcache.public_scope(city.pk))  # a bulk update sends no signals
     audit_log(actor=actor, action="registry.planners_mark_fictional", obj=city, after={"planners": ids}, city_code=city.code,
               summary=f"{len(ids)} 名责任规划师标记为演示数据（虚构）")
     return len(ids)

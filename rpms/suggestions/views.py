@@ -66,14 +66,27 @@ def _street(unit, code):
 
 @require_GET
 def public_unit(request, unit_id):
-    unit = selectors.public_unit_get(unit_id)
+    """The unit's public suggestions and replies; an anonymous visitor's page is kept in the shared cache
+    until an act changes what the unit's city shows (a reply published: rpms.publicinfo.pagecache)."""
+    from rpms.publicinfo import pagecache
+
     page = _page_number(request)
-    items, total = selectors.public_unit_suggestions(unit, page=page)
-    pages = max(1, -(-total // selectors.PUBLIC_PAGE_SIZE))
-    return render(request, "suggestions/public_unit.html", {
-        "unit": unit, "items": items, "total": total, "page": page, "pages": pages,
-        "street": _street(unit, request.GET.get("street", "")),
-    })
+    street_code = request.GET.get("street", "")
+
+    def build():
+        unit = selectors.public_unit_get(unit_id)
+        items, total = selectors.public_unit_suggestions(unit, page=page)
+        pages = max(1, -(-total // selectors.PUBLIC_PAGE_SIZE))
+        return render(request, "suggestions/public_unit.html", {
+            "unit": unit, "items": items, "total": total, "page": page, "pages": pages,
+            "street": _street(unit, street_code),
+        })
+
+    city_id = pagecache.unit_city_id(unit_id) if str(unit_id).isdigit() else None
+    if city_id is None:
+        return build()  # unknown: 404
+    return pagecache.cached_page(request, scopes=pagecache.city_scopes([city_id]),
+                                 key=f"suggestions:{unit_id}:{page}:{street_code if street_code.isdigit() else ''}", render=build)
 
 
 def _page_number(request) -> int:

@@ -10,9 +10,26 @@
   var panels = host.querySelectorAll("[data-district-panel]");
   var hint = document.getElementById("district-panels-hint");
 
+  // A district's units are loaded when it is opened (/info/map/<code>/units/), then the panel is shown.
   function show(code, moveFocus) {
     var panel = document.getElementById("district-panel-" + code);
     if (!panel) { return false; }
+    var holder = panel.querySelector("[data-units-src]");
+    if (holder && !holder.getAttribute("data-loaded") && window.fetch) {
+      holder.setAttribute("data-loaded", "loading");
+      window.fetch(holder.getAttribute("data-units-src"), {credentials: "same-origin"})
+        .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
+        .then(function (html) { holder.innerHTML = html; holder.setAttribute("data-loaded", "yes"); })
+        .catch(function () { holder.setAttribute("data-loaded", "failed"); })  // the link to the page stays
+        .then(function () { reveal(panel, code, moveFocus); });
+      return true;
+    }
+    if (holder && holder.getAttribute("data-loaded") === "loading") { return true; }
+    reveal(panel, code, moveFocus);
+    return true;
+  }
+
+  function reveal(panel, code, moveFocus) {
     for (var i = 0; i < panels.length; i++) { panels[i].hidden = panels[i] !== panel; }
     var firstLabel = map.querySelector("text");
     for (var j = 0; j < links.length; j++) {
