@@ -12,6 +12,7 @@ from collections import OrderedDict
 from decimal import Decimal
 
 from django.core.paginator import Paginator
+from django.utils.functional import cached_property
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
@@ -38,6 +39,8 @@ from .permissions import entity_unit_ids, officer_district_ids, planner_of, scop
 LIST_LIMIT = 500
 # The records page shows this many rows per page (the API keeps its 500 by default; both at most LIST_LIMIT).
 PAGE_SIZE = 50
+# The page counts (and pages through) at most this many records; beyond it the page asks for a filter.
+PAGE_COUNT_CAP = 10_000
 
 
 def _scoped(queryset, user, **fields):
@@ -118,13 +121,30 @@ def duty_record_list(*, user, unit_id=None, planner_id=None, status: str = "", y
     return _rows_of(records[offset:offset + limit])
 
 
+class CappedPaginator(Paginator):
+    """Counts at most `cap` rows (`SELECT COUNT(*) FROM (… LIMIT cap + 1)`), so neither the count nor the deepest
+    page's OFFSET grows with a city's million records; `capped` tells the page to say "more than cap, filter".
+    Page numbers are bounded by it: past the last page → the last page."""
+
+    def __init__(self, object_list, per_page, *, cap: int):
+        super().__init__(object_list, per_page)
+        self.cap = cap
+        self.capped = False
+
+    @cached_property
+    def count(self):
+        found = self.object_list.order_by()[: self.cap + 1].count()  # no ORDER BY: stop after cap + 1 index entries
+        self.capped = found > self.cap
+        return min(found, self.cap)
+
+
 def duty_record_page(*, user, page=None, per_page: int = PAGE_SIZE, **filters):
     """A page of the records the user may read (Django's Paginator: a page number that is not a number → the
     first page, past the end → the last), its `object_list` the full rows with `evidence_count`. Two queries:
-    the count of the filtered records (no joins, no grouping) and the page's rows."""
+    the count of the filtered records (no joins, no grouping, at most PAGE_COUNT_CAP) and the page's rows."""
     per_page = max(1, min(int(per_page), LIST_LIMIT))
     records = _filtered_records(user=user, **filters)
-    paged = Paginator(records, per_page).get_page(page)
+    paged = CappedPaginator(records, per_page, cap=PAGE_COUNT_CAP).get_page(page)
     paged.object_list = _rows_of(paged.object_list)
     return paged
 
