@@ -147,3 +147,18 @@ def test_the_export_holds_every_filtered_record_read_in_keyset_chunks(
     response = login(district_haidian).get("/duties/records/?format=xlsx&status=submitted&page=2")
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert sheet.max_row == 1 + 23  # the header and every record, not one page
+
+
+def test_the_page_counts_at_most_the_cap_and_says_so(login, bj_planner, bj_unit, district_haidian, record_factory, today,
+                                                      monkeypatch):
+    monkeypatch.setattr(selectors, "PAGE_COUNT_CAP", 5)
+    made = _make(record_factory, bj_planner, bj_unit, today, 8)
+    order = _newest_first([r.pk for r in made])
+    page = selectors.duty_record_page(user=district_haidian, page="999", per_page=2)
+    assert page.paginator.capped and page.paginator.count == 5 and page.number == 3
+    assert [r.pk for r in page] == order[4:5]
+    html = login(district_haidian).get("/duties/records/").content.decode()
+    assert "超过 5 条" in html and "请按年份、月份或状态筛选" in html
+    monkeypatch.setattr(selectors, "PAGE_COUNT_CAP", 8)
+    exact = selectors.duty_record_page(user=district_haidian, per_page=2)
+    assert not exact.paginator.capped and exact.paginator.count == 8
