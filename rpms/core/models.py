@@ -136,7 +136,14 @@ class ActionLog(models.Model):
         verbose_name = "操作日志"
         verbose_name_plural = "操作日志"
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["object_type", "object_id"], name="actionlog_object_idx")]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="actionlog_object_idx"),
+            # The audit list of a city newest first, filtered by action or object type (issue #15); their leading
+            # columns also serve the drop-downs' DISTINCT.
+            models.Index(fields=["city_code", "-at", "-id"], name="actionlog_city_at_idx"),
+            models.Index(fields=["city_code", "action", "-at"], name="actionlog_city_action_idx"),
+            models.Index(fields=["city_code", "object_type", "-at"], name="actionlog_city_type_idx"),
+        ]
         default_permissions = ("view",)
 
     def __str__(self):

@@ -103,15 +103,64 @@ def action_log_list(*, user, filters: Mapping | None = None) -> QuerySet[ActionL
     return queryset.order_by("-at", "-id")
 
 
-def action_log_choices(*, user) -> dict[str, list[str]]:
-    """Distinct actions and object types within the user's scope, for the filter form."""
-    scoped = ActionLog.objects.filter(action_log_scope(user))
+# The filter drop-downs' values are kept in the shared cache per city (and for "every city"), built once by a
+# DISTINCT that the (city_code, action|object_type, at) indexes serve, and made stale only when a row brings an
+# action or object type the cached lists lack (`note_action_log_values`, on every ActionLog saved) — never a
+# DISTINCT over the whole trail per request (issue #15).
+CHOICES_TIMEOUT = 7 * 24 * 3600
+_ALL_CITIES = "*"
+
+
+def audit_choices_scope(city_code: str) -> str:
+    return f"audit-choices:{city_code or _ALL_CITIES}"
+
+
+def _distinct_choices(city_code: str | None) -> dict[str, list[str]]:
+    scoped = ActionLog.objects.all() if city_code is None else ActionLog.objects.filter(city_code=city_code)
     return {
         "actions": list(scoped.order_by("action").values_list("action", flat=True).distinct()),
         "object_types": list(
             scoped.exclude(object_type="").order_by("object_type").values_list("object_type", flat=True).distinct()
         ),
     }
+
+
+def action_log_choices(*, user) -> dict[str, list[str]]:
+    """Distinct actions and object types within the user's scope, for the filter form (from the cache)."""
+    from . import pubcache
+
+    action_log_scope(user)  # 403 for every other role
+    if user.is_superuser or (user.role == Role.AUDITOR and user.city_id is None):
+        city_code = None
+    elif user.city_id is None:
+        return {"actions": [], "object_types": []}
+    else:
+        city_code = user.city.code
+    return pubcache.get_or_build(
+        audit_choices_scope(city_code or ""), "choices", lambda: _distinct_choices(city_code), timeout=CHOICES_TIMEOUT
+    )
+
+
+def note_action_log_values(row: ActionLog) -> None:
+    """A new audit row: if the cached drop-down lists of its city (or of every city) lack its action or object
+    type, make them stale (pubcache.bump). Two cache reads per scope; nothing when nothing is cached."""
+    from django.core.cache import cache
+
+    from . import pubcache
+
+    scopes = [audit_choices_scope("")] + ([audit_choices_scope(row.city_code)] if row.city_code else [])
+    stale = []
+    for scope in scopes:
+        try:
+            cached = cache.get(pubcache.key_for(scope, "choices"))
+        except Exception:  # noqa: BLE001 — no cache: nothing cached to go stale
+            return
+        if cached is None:
+            continue
+        if row.action not in cached["actions"] or (row.object_type and row.object_type not in cached["object_types"]):
+            stale.append(scope)
+    if stale:
+        pubcache.bump(*stale)
 
 
 def background_job_get(*, user, job_id) -> BackgroundJob:

@@ -1,7 +1,7 @@
 """Duties API (mounted at the API root, /api/v1/; every path written in full).
 
 Duty records (B11 / P3):
-- GET /duty-records (?unit, planner, status, year, month) · POST /duty-records → 201
+- GET /duty-records (?unit, planner, status, year, month, limit ≤ 500 (default 500), offset) · POST /duty-records → 201
 - GET /duty-records/options?unit=ID → the city's categories and the unit's zone-type focus list (B13)
 - GET /duty-records/summary?year=&month=[&planner=&unit=] → hours by category (one aggregate query)
 - GET /duty-records/unit-summary?year=&month= → the district's view: hours by unit, planner and category
@@ -30,7 +30,7 @@ from ninja.files import UploadedFile
 from rpms.accounts.models import Role
 from rpms.core.api import auth_required, require_role
 from rpms.core.errors import NotFound
-from rpms.core.params import db_int_param, month_param, year_param
+from rpms.core.params import db_int_param, limit_offset, month_param, year_param
 
 from . import selectors, services
 from .models import DutyStatus
@@ -339,11 +339,16 @@ def _year_month(year, month):
 
 
 @router.get("/duty-records", auth=auth_required, response={200: list[JSON], **ERRORS}, summary="履职记录列表")
-def duty_record_list(request, unit: str = "", planner: str = "", status: str = "", year: str = "", month: str = ""):
-    """规划师看本人的记录；聘任主体看其责任单元的；区级工作人员看本区的；市级管理员和审计员看全市的。"""
+def duty_record_list(request, unit: str = "", planner: str = "", status: str = "", year: str = "", month: str = "",
+                     limit: str = "", offset: str = ""):
+    """规划师看本人的记录；聘任主体看其责任单元的；区级工作人员看本区的；市级管理员和审计员看全市的。
+
+    按日期从新到旧返回数组，分页参数：limit 每页条数（默认 500，最多 500，更大的值按 500 计），offset 起始位置
+    （默认 0）；取下一页时 offset 加上 limit，返回不足 limit 条即已到末尾。"""
+    limit, offset = limit_offset(limit or selectors.LIST_LIMIT, offset, max_limit=selectors.LIST_LIMIT, clamp=True)
     records = selectors.duty_record_list(
         user=request.user, unit_id=_int_param(unit, "unit"), planner_id=_int_param(planner, "planner"), status=status,
-        year=year_param(year, label="年份"), month=month_param(month, label="月份"),
+        year=year_param(year, label="年份"), month=month_param(month, label="月份"), limit=limit, offset=offset,
     )
     return [record_json(r) for r in records]
 

@@ -96,6 +96,10 @@ class DutyRecord(StatusTransitions, TimeStampedModel):
         indexes = [
             models.Index(fields=["planner", "date"], name="duty_planner_date_idx"),
             models.Index(fields=["unit", "status"], name="duty_unit_status_idx"),
+            # The records list, newest first (issue #15): everything / a district's units / a city / a unit.
+            models.Index(fields=["-date", "-id"], name="duty_date_id_idx"),
+            models.Index(fields=["city", "-date", "-id"], name="duty_city_date_idx"),
+            models.Index(fields=["unit", "-date", "-id"], name="duty_unit_date_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(hours__gt=0) & Q(hours__lte=24), name="duty_hours_0_24"),

@@ -61,6 +61,13 @@ def entity_units_subquery(user):
     ).values("unit_id")
 
 
+def district_units_subquery(user):
+    """The units of a district officer's districts, as a subquery (no query of its own)."""
+    from rpms.geography.models import ResponsibilityUnit
+
+    return ResponsibilityUnit.objects.filter(district__in=user.districts.values("pk")).values("pk")
+
+
 def is_unit_entity(user, unit) -> bool:
     return getattr(unit, "pk", unit) in entity_unit_ids(user)
 
@@ -126,6 +133,11 @@ def scope_q(user, *, city_field: str = "city", unit_field: str = "unit", planner
     # Subqueries, not id lists: a scoped read (e.g. an hours summary) stays ONE query.
     return role_scope_q(
         user, city=city_field, district=f"{unit_field}__district", planner=planner_field,
-        rules={Role.HIRING_ENTITY: lambda entity: Q(**{f"{unit_field}__in": entity_units_subquery(entity)})},
+        rules={
+            Role.HIRING_ENTITY: lambda entity: Q(**{f"{unit_field}__in": entity_units_subquery(entity)}),
+            # `unit_id IN (the districts' units)`: no join to the units, and a list ordered by date reads the
+            # (date, id) index backwards, keeping the rows of the officer's units (issue #15).
+            Role.DISTRICT_OFFICER: lambda officer: Q(**{f"{unit_field}__in": district_units_subquery(officer)}),
+        },
         everything=Q(), nothing=None,
     )

@@ -11,7 +11,10 @@ import datetime as dt
 from collections import OrderedDict
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, Sum
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from rpms.accounts.models import Role
 from rpms.core import clock
@@ -34,6 +37,10 @@ from .models import (
 from .permissions import entity_unit_ids, officer_district_ids, planner_of, scope_q
 
 LIST_LIMIT = 500
+# The records page shows this many rows per page (the API keeps its 500 by default; both at most LIST_LIMIT).
+PAGE_SIZE = 50
+# The page counts (and pages through) at most this many records; beyond it the page asks for a filter.
+PAGE_COUNT_CAP = 10_000
 
 
 def _scoped(queryset, user, **fields):
@@ -50,10 +57,22 @@ def _records():
     return DutyRecord.objects.select_related("city__policy", "unit__district", "planner", "confirmed_by")
 
 
-def duty_record_list(*, user, unit_id=None, planner_id=None, status: str = "", year: int | None = None,
-                     month: int | None = None, start=None, end=None, limit: int = LIST_LIMIT):
-    """The records the user may read, newest first, each with `evidence_count`. One query."""
-    records = _scoped(_records(), user).annotate(evidence_count=Count("evidence"))
+def _evidence_count():
+    """The record's evidence count as a correlated subquery (one index probe per row it is computed for)."""
+    return Coalesce(
+        Subquery(
+            DutyEvidence.objects.filter(record_id=OuterRef("pk")).order_by().values("record_id")
+            .annotate(n=Count("id")).values("n")[:1]
+        ),
+        0,
+    )
+
+
+def _filtered_records(*, user, unit_id=None, planner_id=None, status: str = "", year: int | None = None,
+                      month: int | None = None, start=None, end=None):
+    """The records the user may read with the list's filters, newest first — no joins, no counts: what the
+    count and the page's ids are read from (served by the (unit|city|planner, date, id) and (date, id) indexes)."""
+    records = _scoped(DutyRecord.objects.all(), user)
     if unit_id:
         records = records.filter(unit_id=unit_id)
     if planner_id:
@@ -70,7 +89,81 @@ def duty_record_list(*, user, unit_id=None, planner_id=None, status: str = "", y
         records = records.filter(date__gte=start)
     if end:
         records = records.filter(date__lte=end)
-    return list(records.order_by("-date", "-id")[:limit])
+    return records.order_by("-date", "-id")
+
+
+def _rows_of(ids_queryset):
+    """The full rows (unit, district, planner, confirmer; `evidence_count`) of the records whose ids the sliced
+    `ids_queryset` selects, newest first, each city's policy profile attached from the cache. ONE query: the
+    slice is a subquery (`id IN (… LIMIT n)`), so the joins and the evidence counts run on the page's rows only,
+    never on the whole filtered set."""
+    from rpms.cities.selectors import attach_policies
+
+    rows = list(
+        DutyRecord.objects.select_related("city", "unit__district", "planner", "confirmed_by")
+        .filter(pk__in=ids_queryset.values("pk"))
+        .annotate(evidence_count=_evidence_count())
+        .order_by("-date", "-id")
+    )
+    return attach_policies(rows, "city")
+
+
+def duty_record_list(*, user, unit_id=None, planner_id=None, status: str = "", year: int | None = None,
+                     month: int | None = None, start=None, end=None, limit: int = LIST_LIMIT, offset: int = 0):
+    """The records the user may read, newest first, `limit` of them from `offset`, each with
+    `evidence_count`. One query (the policy profile comes from the cache)."""
+    records = _filtered_records(user=user, unit_id=unit_id, planner_id=planner_id, status=status, year=year,
+                                month=month, start=start, end=end)
+    limit = max(0, min(int(limit), LIST_LIMIT))
+    offset = max(0, int(offset))
+    if limit == 0:
+        return []
+    return _rows_of(records[offset:offset + limit])
+
+
+class CappedPaginator(Paginator):
+    """Counts at most `cap` rows (`SELECT COUNT(*) FROM (… LIMIT cap + 1)`), so neither the count nor the deepest
+    page's OFFSET grows with a city's million records; `capped` tells the page to say "more than cap, filter".
+    Page numbers are bounded by it: past the last page → the last page."""
+
+    def __init__(self, object_list, per_page, *, cap: int):
+        super().__init__(object_list, per_page)
+        self.cap = cap
+        self.capped = False
+
+    @cached_property
+    def count(self):
+        found = self.object_list.order_by()[: self.cap + 1].count()  # no ORDER BY: stop after cap + 1 index entries
+        self.capped = found > self.cap
+        return min(found, self.cap)
+
+
+def duty_record_page(*, user, page=None, per_page: int = PAGE_SIZE, **filters):
+    """A page of the records the user may read (Django's Paginator: a page number that is not a number → the
+    first page, past the end → the last), its `object_list` the full rows with `evidence_count`. Two queries:
+    the count of the filtered records (no joins, no grouping, at most PAGE_COUNT_CAP) and the page's rows."""
+    per_page = max(1, min(int(per_page), LIST_LIMIT))
+    records = _filtered_records(user=user, **filters)
+    paged = CappedPaginator(records, per_page, cap=PAGE_COUNT_CAP).get_page(page)
+    paged.object_list = _rows_of(paged.object_list)
+    return paged
+
+
+def duty_record_export_rows(*, user, chunk: int = 1000, **filters):
+    """Every record of the filtered list (for the Excel export), newest first, in chunks of `chunk` rows read
+    by keyset (date, id) — each chunk one query for its rows with `evidence_count`, never a whole-table sort
+    with counts."""
+    records = _filtered_records(user=user, **filters)
+    last = None
+    while True:
+        batch = records
+        if last is not None:
+            batch = batch.filter(Q(date__lt=last.date) | Q(date=last.date, id__lt=last.pk))
+        rows = _rows_of(batch[:chunk])
+        yield from rows
+        if len(rows) < chunk:
+            return
+        last = rows[-1]
 
 
 def duty_record_get(*, user, pk) -> DutyRecord:

@@ -158,21 +158,26 @@ def _record_filters(request):
 def record_list(request):
     _require(request.user, *READ_ROLES)
     f = _record_filters(request)
-    records = selectors.duty_record_list(user=request.user, status=f["status"], unit_id=f["unit"], planner_id=f["planner"],
-                                         year=f["year"], month=f["month"] if f["year"] else None)
+    filters = {"status": f["status"], "unit_id": f["unit"], "planner_id": f["planner"], "year": f["year"],
+               "month": f["month"] if f["year"] else None}
     if request.GET.get("format") == "xlsx":
         from rpms.core.excel import workbook_response
 
+        # Everything filtered, read by keyset in chunks of 1,000 rows into a write-only workbook.
         rows = ([r.date, r.unit.district.name, r.unit.name, r.planner.name, r.category_label(r.city.policy), r.hours,
                  r.place, r.participants, r.description, "、".join(r.focus or []), r.get_status_display(),
-                 r.confirmed_at, r.evidence_count] for r in records)
+                 r.confirmed_at, r.evidence_count] for r in selectors.duty_record_export_rows(user=request.user, **filters))
         return workbook_response(
             "履职记录", "履职记录",
             ["日期", "区", "责任单元", "责任规划师", "工作职责类别", "时长（小时）", "地点", "参与人员", "工作内容",
              "服务的工作重点", "状态", "确认时间", "佐证材料数"], rows)
+    page = selectors.duty_record_page(user=request.user, page=request.GET.get("page"), **filters)
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("format", None)
     return render(request, "duties/record_list.html", {
-        "records": records, "filters": f, "statuses": DutyStatus.choices,
-        "query_string": request.GET.urlencode(),
+        "records": page.object_list, "page_obj": page, "filters": f, "statuses": DutyStatus.choices,
+        "query_string": query.urlencode(),
     })
 
 

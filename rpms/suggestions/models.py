@@ -110,6 +110,9 @@ class Suggestion(StatusTransitions, TimeStampedModel):
             models.Index(fields=["unit", "received_at"], name="suggestion_unit_idx"),
             models.Index(fields=["district", "status", "due_on"], name="suggestion_district_due_idx"),
             models.Index(fields=["city", "status"], name="suggestion_city_status_idx"),
+            # The staff list, newest first, of a city or a district (issue #15).
+            models.Index(fields=["city", "-received_at", "-id"], name="suggestion_city_recv_idx"),
+            models.Index(fields=["district", "-received_at", "-id"], name="suggestion_district_recv_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(due_on__gte=F("received_on")), name="suggestion_due_after_receipt"),

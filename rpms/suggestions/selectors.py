@@ -15,7 +15,8 @@ Every list is a fixed number of queries whatever the number of rows (select_rela
 and "overdue" is an annotation computed from `due_on` and today's date, so lists can filter on it."""
 from __future__ import annotations
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Prefetch, Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from rpms.accounts.models import Role
 from rpms.accounts.scoping import role_scope_q
@@ -25,7 +26,7 @@ from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.geography.models import Department, ResponsibilityUnit, UnitMembership
 
 from .models import (
-    Suggestion, SuggestionReply, SuggestionStatus, WorkProposal, WorkProposalStatus, awaiting_release_q, released_q,
+    Suggestion, SuggestionPhoto, SuggestionReply, SuggestionStatus, WorkProposal, WorkProposalStatus, awaiting_release_q, released_q,
 )
 from .services import normalise_tracking_code
 
@@ -133,24 +134,54 @@ def _scope_q(user, today) -> Q | None:
     def serving(planner) -> Q:
         return Q(unit_id__in=Appointment.objects.active(on=today).filter(planner__user=planner).values("unit_id"))
 
-    return role_scope_q(user, district="district", rules={Role.PLANNER: serving}, everything=Q(), nothing=None)
+    def districts(officer) -> Q:
+        # The officer's district ids as literal values (one small query), not a subquery: with one district
+        # PostgreSQL then reads the (district, received_at) index in list order instead of sorting the
+        # district's every suggestion before the page (issue #15).
+        return Q(district_id__in=list(officer.districts.values_list("pk", flat=True)))
+
+    return role_scope_q(user, district="district", rules={Role.PLANNER: serving, Role.DISTRICT_OFFICER: districts},
+                        everything=Q(), nothing=None)
 
 
 def _staff_queryset(today):
+    """The staff lists' rows: no grouping, so the paginator counts the filtered rows and the page's LIMIT is read
+    through the (city|district|unit, received_at) indexes; reply and photo counts are attached to the page's rows
+    afterwards (`attach_staff_counts`), never computed over the whole table (issue #15)."""
     return _with_overdue(
-        Suggestion.objects.select_related("unit", "district", "city", "department", "subdistrict").annotate(
-            reply_count=Count("replies", distinct=True),
-            photo_count=Count("photos", distinct=True),
-        ),
+        Suggestion.objects.select_related("unit", "district", "city", "department", "subdistrict"),
         today,
     )
+
+
+def _child_count(model):
+    return Coalesce(
+        Subquery(model.objects.filter(suggestion_id=OuterRef("pk")).order_by().values("suggestion_id")
+                 .annotate(n=Count("id")).values("n")[:1]),
+        0,
+    )
+
+
+def attach_staff_counts(rows):
+    """Give each suggestion of a page `reply_count` and `photo_count`. ONE query over the page's ids."""
+    rows = list(rows)
+    if rows:
+        counts = {
+            pk: (replies, photos)
+            for pk, replies, photos in Suggestion.objects.filter(pk__in=[s.pk for s in rows])
+            .annotate(n_replies=_child_count(SuggestionReply), n_photos=_child_count(SuggestionPhoto))
+            .values_list("pk", "n_replies", "n_photos")
+        }
+        for suggestion in rows:
+            suggestion.reply_count, suggestion.photo_count = counts.get(suggestion.pk, (0, 0))
+    return rows
 
 
 def suggestion_list(*, user, status: str = "", overdue: bool | None = None, unit_id=None, district_id=None,
                     hidden: bool | None = None, vacant: bool | None = None, pending: bool | None = None,
                     q: str = "", awaiting_release: bool | None = None):
-    """The suggestions the user may read, newest first, annotated with `overdue`, `reply_count` and
-    `photo_count` (one query for the whole list). Roles without access → 403."""
+    """The suggestions the user may read, newest first, annotated with `overdue` (one query for the whole list;
+    `attach_staff_counts` gives a page's rows `reply_count` and `photo_count`). Roles without access → 403."""
     today = clock.today()
     scope = _scope_q(user, today)
     if scope is None:

@@ -186,6 +186,7 @@ def _filtered_list(request):
 def manage_list(request):
     _require_staff(request.user)
     page = Paginator(_filtered_list(request), selectors.STAFF_PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = selectors.attach_staff_counts(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "suggestions/manage_list.html", {
