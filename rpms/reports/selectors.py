@@ -637,7 +637,25 @@ def city_statistics(*, city, year, districts=None, city_level: bool = True, toda
 
     `districts`: None for the whole city, or the District rows to report (the totals are then theirs).
     `city_level`: whether to compute the city-level topics (pool, removals), withheld from district officers.
-    `today`: the date the statistics are computed on (tests); the current local date by default."""
+    `today`: the date the statistics are computed on (tests); the current local date by default.
+
+    A finished year is computed once and kept, the current year cached for a few minutes; any write to an input
+    of the year makes it recomputed on the next read (rpms.reports.snapshots)."""
+    from . import snapshots
+
+    today = today or _today()
+    year = check_year(year, today=today)
+    district_ids = None if districts is None else [getattr(d, "pk", d) for d in districts]
+    return snapshots.statistics(
+        city=city, year=year, district_ids=district_ids, city_level=city_level, today=today,
+        compute=lambda: compute_city_statistics(city=city, year=year, districts=districts, city_level=city_level,
+                                                 today=today),
+        constants={"definitions": DEFINITIONS, "labels": LABELS},
+    )
+
+
+def compute_city_statistics(*, city, year, districts=None, city_level: bool = True, today: dt.date | None = None) -> dict:
+    """city_statistics computed from the rows now, neither kept nor cached."""
     from rpms.geography.models import District
 
     today = today or _today()
