@@ -172,10 +172,12 @@ def mark_stale(city_id: int | None, years: Iterable[int] | None = None) -> None:
     if not connection.in_atomic_block:
         _apply({(cid, y) for cid in city_ids for y in (years or [None])})
         return
-    # One callback per transaction, however many rows it writes (an import of thousands of records).
-    for _sids, func, _robust in connection.run_on_commit:
+    # One callback per transaction (and savepoint), however many rows it writes (an import of thousands of
+    # records); one registered in another savepoint is not reused, so a rolled-back savepoint loses only its own.
+    savepoints = set(connection.savepoint_ids)
+    for sids, func, _robust in connection.run_on_commit:
         pending = getattr(func, "statistics_pending", None)
-        if pending is not None:
+        if pending is not None and sids == savepoints:
             pending.update((cid, y) for cid in city_ids for y in (years or [None]))
             return
 
