@@ -184,7 +184,7 @@ def warm_up() -> float:
     from django.urls import get_resolver
 
     started = time.perf_counter()
-    get_resolver().url_patterns  # noqa: B018 — the URLconf (and the API's schemas) load here, not in a request
+    get_resolver().reverse_dict  # noqa: B018 — the URLconf (the API's schemas) loads and reverse() is ready
     qr_data_uri(f"{settings.RPMS_PUBLIC_BASE_URL}/verify/WARMUP/")
     html_to_pdf(render_to_string("documents/pdf/warm_up.html"))
     elapsed = (time.perf_counter() - started) * 1000
