@@ -35,3 +35,19 @@ errorlog = "-"
 loglevel = "info"
 access_log_format = '%({x-real-ip}i)s "%(r)s" %(s)s %(b)s %(M)sms pid=%(p)s "%(a)s"'
 capture_output = True
+
+
+# Each worker renders a tiny PDF once when it starts (rpms.documents.rendering.warm_up: fonts found and loaded,
+# WeasyPrint and the URLconf imported), so no user waits for the first document of a worker (issue #15).
+pdf_warmup = os.environ.get("RPMS_PDF_WARMUP", "1").strip().lower() not in ("0", "false", "no", "off", "")
+
+
+def post_worker_init(worker):
+    if not pdf_warmup:
+        return
+    try:
+        from rpms.documents.rendering import warm_up
+
+        worker.log.info("PDF rendering warmed up in %.0f ms", warm_up())
+    except Exception:  # noqa: BLE001 — a failed warm-up must not stop the worker; the first render then pays
+        worker.log.exception("PDF warm-up failed")

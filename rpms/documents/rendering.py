@@ -61,11 +61,135 @@ def _is_local_asset(url: str) -> bool:
 
 
 def html_to_pdf(html: str, *, fetcher=None) -> bytes:
-    """HTML → PDF bytes with the local-only fetcher (or the one given, for tests)."""
+    """HTML → PDF bytes with the local-only fetcher (or the one given, for tests). Fonts are embedded as
+    subsets of the glyphs used (see _compact_cid_subset)."""
     from weasyprint import HTML
 
+    _install_compact_cid_subsetting()
     fetcher = fetcher or local_only_fetcher()
-    return HTML(string=html, base_url=None, url_fetcher=fetcher).write_pdf()
+    return HTML(string=html, base_url=None, url_fetcher=fetcher).write_pdf(
+        full_fonts=False, hinting=False)
+
+
+# --- font subsetting (issue #15: a one-page PDF ≤ 100 KB) -------------------------------------------------------
+#
+# WeasyPrint 70 subsets every font with HarfBuzz but keeps each glyph's id (RETAIN_GIDS), because the PDF's text
+# addresses glyphs by id. For a CJK font that means tables sized for the ~65,000 glyph ids up to the last one used
+# (horizontal and vertical metrics, the CFF index of charstrings): ~200 KB per font even for one line of text.
+# The Noto CJK fonts are CID-keyed CFF (Adobe-Identity-0: CID = glyph id), and for such a font the PDF maps a
+# CID to its glyph through the font's own charset (ISO 32000, 9.7.4.2), which a subset keeps: so the ids need
+# not be retained. _compact_cid_subset subsets without retaining them, checks that every kept glyph is still
+# named by its original CID, and otherwise (TrueType, a name-keyed CFF) leaves the font to WeasyPrint's own
+# subsetting.
+
+_COMPACT_DROP_TABLES = (b"BASE", b"DSIG", b"EBDT", b"EBLC", b"EBSC", b"GPOS", b"GSUB", b"JSTF", b"LTSH", b"PCLT",
+                        b"SVG ", b"VORG", b"vhea", b"vmtx")
+_installed = False
+_CID_NAME = re.compile(r"cid\d{5}")
+_identity_faces: dict = {}
+
+
+def _cid_is_glyph_id(content: bytes, index: int) -> bool:
+    """Whether the face is a CID-keyed CFF font whose every glyph id is its CID (Adobe-Identity-0, as Noto CJK).
+    Read once per face and process (≈ 0.3 s for a Noto CJK face: at worker start, see warm_up)."""
+    import hashlib
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    key = (len(content), hashlib.sha1(content[:65536]).hexdigest(), index)
+    if key not in _identity_faces:
+        try:
+            face = TTFont(io.BytesIO(content), fontNumber=index, lazy=True)
+            cff = face["CFF "].cff
+            order = face.getGlyphOrder()
+            _identity_faces[key] = "ROS" in cff.topDictIndex[0].rawDict and all(
+                name == (".notdef" if gid == 0 else f"cid{gid:05d}") for gid, name in enumerate(order))
+        except Exception:  # noqa: BLE001 — TrueType, a name-keyed CFF, anything else: not ours
+            _identity_faces[key] = False
+    return _identity_faces[key]
+
+
+def _install_compact_cid_subsetting() -> None:
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    try:
+        from weasyprint.pdf import fonts as pdf_fonts
+        from weasyprint.text.ffi import harfbuzz_subset
+    except ImportError:  # another WeasyPrint: its own subsetting stays
+        return
+    if harfbuzz_subset is None or not hasattr(pdf_fonts, "Font") or not hasattr(pdf_fonts.Font, "subset"):
+        return
+    weasyprint_subset = pdf_fonts.Font.subset
+
+    def subset(font, to_unicode, hinting):
+        if not to_unicode or not _compact_cid_subset(font, to_unicode):
+            weasyprint_subset(font, to_unicode, hinting)
+
+    pdf_fonts.Font.subset = subset
+
+
+def _compact_cid_subset(font, glyph_ids) -> bool:
+    """Subset `font` (a weasyprint.pdf.fonts.Font) to `glyph_ids` without retaining glyph ids, if it is a CID-keyed
+    CFF font whose kept glyphs keep their CIDs. True when done; False leaves the font untouched."""
+    import io
+
+    from fontTools.ttLib import TTFont
+    from weasyprint.text.ffi import ffi, harfbuzz, harfbuzz_subset
+    from weasyprint.text.fonts import get_hb_object_data
+
+    if font.file_content[:4] not in (b"OTTO", b"ttcf") or not _cid_is_glyph_id(font.file_content, font.index):
+        return False
+    kept = sorted({0, *glyph_ids})
+    hb_input = ffi.gc(harfbuzz_subset.hb_subset_input_create_or_fail(), harfbuzz_subset.hb_subset_input_destroy)
+    if hb_input == ffi.NULL:
+        return False
+    glyph_set = harfbuzz_subset.hb_subset_input_glyph_set(hb_input)
+    wanted = ffi.new(f"hb_codepoint_t[{len(kept)}]", kept)
+    harfbuzz.hb_set_add_sorted_array(glyph_set, wanted, len(kept))
+    harfbuzz_subset.hb_subset_input_set_flags(
+        hb_input, harfbuzz_subset.HB_SUBSET_FLAGS_DESUBROUTINIZE | harfbuzz_subset.HB_SUBSET_FLAGS_NO_HINTING
+        | harfbuzz_subset.HB_SUBSET_FLAGS_NOTDEF_OUTLINE)
+    drop = harfbuzz_subset.hb_subset_input_set(hb_input, harfbuzz_subset.HB_SUBSET_SETS_DROP_TABLE_TAG)
+    tags = sorted(harfbuzz.hb_tag_from_string(tag, -1) for tag in _COMPACT_DROP_TABLES)
+    harfbuzz.hb_set_add_sorted_array(drop, ffi.new(f"hb_codepoint_t[{len(tags)}]", tags), len(tags))
+    face = harfbuzz_subset.hb_subset_or_fail(font.hb_face, hb_input)
+    if face == ffi.NULL:
+        return False
+    face = ffi.gc(face, harfbuzz.hb_face_destroy)
+    content = get_hb_object_data(face)
+    if not content:
+        return False
+    try:
+        names = TTFont(io.BytesIO(content)).getGlyphOrder()
+    except Exception:  # noqa: BLE001 — anything unexpected: WeasyPrint's own subsetting
+        return False
+    # Every glyph of the subset is named by its CID (HarfBuzz may add a few, e.g. components), and every glyph
+    # the text uses is there under its original id: the PDF's CIDs find their glyphs through the charset.
+    present = set(names)
+    if any(name != ".notdef" and not _CID_NAME.fullmatch(name) for name in names):
+        return False
+    if any(f"cid{gid:05d}" not in present for gid in kept if gid):
+        return False
+    font.file_content = content
+    return True
+
+
+def warm_up() -> float:
+    """Render a tiny document once (fonts found and loaded, WeasyPrint imported), so that no user waits for the
+    first render of a worker: called at worker start when RPMS_PDF_WARMUP is on (deploy/gunicorn.conf.py).
+    Returns the milliseconds it took."""
+    from django.urls import get_resolver
+
+    started = time.perf_counter()
+    get_resolver().reverse_dict  # noqa: B018 — the URLconf (the API's schemas) loads and reverse() is ready
+    qr_data_uri(f"{settings.RPMS_PUBLIC_BASE_URL}/verify/WARMUP/")
+    html_to_pdf(render_to_string("documents/pdf/warm_up.html"))
+    elapsed = (time.perf_counter() - started) * 1000
+    logger.info("PDF rendering warmed up in %.0f ms", elapsed)
+    return elapsed
 
 
 # --- context for the templates -----------------------------------------------------------------------

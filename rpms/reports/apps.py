@@ -6,3 +6,8 @@ class ReportsConfig(AppConfig):
     name = "rpms.reports"
     label = "reports"
     verbose_name = "统计报表"
+
+    def ready(self):
+        from .snapshots import connect_receivers
+
+        connect_receivers()

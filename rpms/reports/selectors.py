@@ -264,18 +264,24 @@ def _pool_and_removals(city, period: _Period) -> tuple[dict, dict]:
     planners = Planner.objects.filter(city=city).annotate(
         at_start=_pool_state(period.start_dt), at_as_of=_pool_state(period.as_of_end_dt), now=_pool_state(period.today_end_dt),
     )
-    in_now = pool_in_q("now")
-    stock = planners.aggregate(
-        in_pool_start=Count("id", filter=pool_in_q("at_start")),
-        in_pool=Count("id", filter=pool_in_q("at_as_of")),
-        individuals=Count("id", filter=pool_in_q("at_as_of") & Q(kind=PlannerKind.INDIVIDUAL)),
-        teams=Count("id", filter=pool_in_q("at_as_of") & Q(kind=PlannerKind.TEAM)),
-        in_pool_now=Count("id", filter=in_now),
+    # One row per combination of (state at the start, at the as-of day, now, kind, registry status) — a handful —
+    # so that each planner's three states are looked up once (PostgreSQL evaluates a subquery again wherever an
+    # aggregate's FILTER mentions it: seven times per planner with COUNT … FILTER), then counted here.
+    entries = set(POOL_ENTRIES)
+    stock = dict.fromkeys(("in_pool_start", "in_pool", "individuals", "teams", "in_pool_now", "status_mismatch"), 0)
+    for at_start, at_as_of, now, kind, status, n in (
+        planners.order_by().values_list("at_start", "at_as_of", "now", "kind", "pool_status").annotate(n=Count("id"))
+    ):
+        in_now = now in entries
+        stock["in_pool_start"] += n if at_start in entries else 0
+        if at_as_of in entries:
+            stock["in_pool"] += n
+            stock["individuals"] += n if kind == PlannerKind.INDIVIDUAL else 0
+            stock["teams"] += n if kind == PlannerKind.TEAM else 0
+        stock["in_pool_now"] += n if in_now else 0
         # The registry's status and the dossier disagree (e.g. a record marked 在库 with no admission in its
         # file): shown so that it is corrected, never counted twice.
-        status_mismatch=Count("id", filter=(Q(pool_status=PoolStatus.ACTIVE) & (Q(now__isnull=True) | Q(now=POOL_EXIT)))
-                              | (~Q(pool_status=PoolStatus.ACTIVE) & in_now)),
-    )
+        stock["status_mismatch"] += n if (status == PoolStatus.ACTIVE) != in_now else 0
     moves = defaultdict(int)
     for kind, ground, n in (
         DossierEvent.objects.filter(planner__city=city, kind__in=[*POOL_ENTRIES, POOL_EXIT],
@@ -637,7 +643,25 @@ def city_statistics(*, city, year, districts=None, city_level: bool = True, toda
 
     `districts`: None for the whole city, or the District rows to report (the totals are then theirs).
     `city_level`: whether to compute the city-level topics (pool, removals), withheld from district officers.
-    `today`: the date the statistics are computed on (tests); the current local date by default."""
+    `today`: the date the statistics are computed on (tests); the current local date by default.
+
+    A finished year is computed once and kept, the current year cached for a few minutes; any write to an input
+    of the year makes it recomputed on the next read (rpms.reports.snapshots)."""
+    from . import snapshots
+
+    today = today or _today()
+    year = check_year(year, today=today)
+    district_ids = None if districts is None else [getattr(d, "pk", d) for d in districts]
+    return snapshots.statistics(
+        city=city, year=year, district_ids=district_ids, city_level=city_level, today=today,
+        compute=lambda: compute_city_statistics(city=city, year=year, districts=districts, city_level=city_level,
+                                                 today=today),
+        constants={"definitions": DEFINITIONS, "labels": LABELS},
+    )
+
+
+def compute_city_statistics(*, city, year, districts=None, city_level: bool = True, today: dt.date | None = None) -> dict:
+    """city_statistics computed from the rows now, neither kept nor cached."""
     from rpms.geography.models import District
 
     today = today or _today()
