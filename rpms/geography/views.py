@@ -65,8 +65,11 @@ def _unit_list_context(request, city, district_code: str | None):
     user = request.user
     districts = _visible_districts(user, city)
     district = _district_from_param(districts, district_code)
-    units = selectors.unit_list(city=city, district_code=district.code if district else None, user=user)
     covered = selectors.covered_unit_ids(city)
+    counts, units, paging = selectors.unit_list_page(
+        city=city, district=district, user=user, covered=covered,
+        page=request.GET.get("page") if request.method == "GET" else 1,
+    )
     for unit in units:
         unit.is_covered = unit.pk in covered
         unit.zone_label = _zone_label(city, unit.district.zone_type)
@@ -75,13 +78,8 @@ def _unit_list_context(request, city, district_code: str | None):
         "districts": districts,
         "district": district,
         "units": units,
-        "counts": {
-            "units": len(units),
-            "subdistricts": sum(len(unit.current_subdistricts) for unit in units),
-            "covered": sum(1 for unit in units if unit.is_covered),
-            "uncovered": sum(1 for unit in units if not unit.is_covered),
-            "multi": sum(1 for unit in units if len(unit.current_subdistricts) > 1),
-        },
+        "counts": counts,
+        "paging": paging,
         "can_merge": bool(district) and _can_edit(user, district),
         "merge_subdistricts": [],
     }

@@ -65,7 +65,12 @@ def test_unit_list_shows_only_the_officers_district(client, beijing_units, haidi
 
 def test_city_admin_filters_the_unit_list_by_district(client, beijing_units, city_admin):
     client.force_login(city_admin)
-    assert len(client.get(reverse("geography:unit_list")).context["units"]) == 349
+    first = client.get(reverse("geography:unit_list"))
+    assert first.context["counts"]["units"] == 349  # every unit counted; listed 100 a page (issue #15)
+    listed = []
+    for page in range(1, first.context["paging"]["pages"] + 1):
+        listed += client.get(reverse("geography:unit_list"), {"page": page}).context["units"]
+    assert len(listed) == len({u.pk for u in listed}) == 349
     response = client.get(reverse("geography:unit_list"), {"district": CHAOYANG})
     assert len(response.context["units"]) == 43
     assert response.context["counts"]["uncovered"] == 43
