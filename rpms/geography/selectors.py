@@ -2,7 +2,7 @@
 (the portal shows who serves each street); a unit's management record (membership history, audit
 rows) is visible only to those who may manage its district and to city-wide readers (auditors)."""
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Prefetch, Q
 
 from rpms.accounts.scoping import can_manage_district, district_filter, is_city_wide
 from rpms.cities.models import City
@@ -79,12 +79,9 @@ def unit_list_page(*, city, district: District | None = None, user=None, covered
     """The staff list of active units, one page at a time (issue #15: a city of 3,500 units was one 1 MB page).
 
     → (counts, units of the page, paging). The counts cover every unit the filter selects — units, their
-    subdistricts, those made of several, covered and uncovered — in ONE aggregate query; the page's units are
+    subdistricts, those made of several, covered and uncovered — from ONE narrow query; the page's units are
     loaded with their subdistricts (two queries). `covered` is `covered_unit_ids(city)`; `district` one the caller has already
     checked the user may see."""
-    from django.db.models import IntegerField, Sum
-    from django.db.models.functions import Coalesce
-
     from rpms.core.params import page_number
 
     units = ResponsibilityUnit.objects.filter(city=city, dissolved_at__isnull=True)
@@ -92,15 +89,12 @@ def unit_list_page(*, city, district: District | None = None, user=None, covered
         units = units.filter(district=district)
     if user is not None:
         units = units.filter(district_filter(user, city))
-    members = (UnitMembership.objects.filter(unit=OuterRef("pk"), left_at__isnull=True).order_by()
-               .values("unit").annotate(n=Count("pk")).values("n"))
-    # An empty `pk__in` would make the whole aggregate empty (EmptyResultSet): count the covered only when some are.
-    by_coverage = {"covered": Count("pk", filter=Q(pk__in=list(covered)))} if covered else {}
-    totals = units.annotate(n_members=Coalesce(Subquery(members, output_field=IntegerField()), 0)).aggregate(
-        units=Count("pk"), subdistricts=Coalesce(Sum("n_members"), 0), multi=Count("pk", filter=Q(n_members__gt=1)),
-        **by_coverage,
-    )
-    totals.setdefault("covered", 0)
+    # One narrow query (unit id, its number of subdistricts) for every unit the filter selects; the counts are taken
+    # from it here. (An aggregate with `pk IN (covered…)` compared each unit with thousands of ids: 0.2 s at 10×.)
+    sizes = dict(units.order_by().values("pk").annotate(n_members=Count("memberships", filter=Q(memberships__left_at__isnull=True)))
+                 .values_list("pk", "n_members"))
+    totals = {"units": len(sizes), "subdistricts": sum(sizes.values()),
+              "multi": sum(1 for n in sizes.values() if n > 1), "covered": len(sizes.keys() & covered)}
     counts = {**totals, "uncovered": totals["units"] - totals["covered"]}
     pages = max(1, -(-counts["units"] // page_size))
     number = min(page_number(page), pages)
