@@ -818,6 +818,28 @@ def public_filters(params) -> tuple[City | None, District | None]:
     return city, district
 
 
+PICKER_LIMIT = 50
+
+
+def planner_picker(*, city, q: str = "", exclude=None, limit: int = PICKER_LIMIT) -> tuple[list, bool]:
+    """A bounded chooser over the city's active pool (issue #15: never every member in one page): at most
+    `limit` members whose name or employer contains `q` (or whose number is `q`), by name, and whether
+    more match (then the page asks to type more of the name). One query, served by the pool order index."""
+    from rpms.registry.models import Planner, PoolStatus
+
+    queryset = Planner.objects.filter(city=city, pool_status=PoolStatus.ACTIVE).only("pk", "name", "employer")
+    if exclude is not None:
+        queryset = queryset.exclude(pk=exclude)
+    q = (q or "").strip()[:50]
+    if q:
+        match = Q(name__icontains=q) | Q(employer__icontains=q)
+        if is_digits(q) and len(q) < 10:
+            match |= Q(pk=int(q))
+        queryset = queryset.filter(match)
+    rows = list(queryset.order_by("name", "id")[: limit + 1])
+    return rows[:limit], len(rows) > limit
+
+
 def district_chiefs(*, city: City) -> list[DistrictChief]:
     return list(
         DistrictChief.objects.select_related("district", "planner").filter(district__city=city)

@@ -706,10 +706,16 @@ def district_chiefs(request):
         sent = submit(request, name_chief, success="已聘请区级总责任规划师。", redirect_to="appointments:chiefs")
         if sent.response:
             return sent.response
+    # the chooser lists at most PICKER_LIMIT pool members (issue #15), narrowed by `?q=` (name, employer, number)
+    q = request.GET.get("q", "").strip()
+    planners, more = selectors.planner_picker(city=city, q=q) if manageable else ([], False)
+    if manageable and is_digits(form["planner"]) and all(str(p.pk) != form["planner"] for p in planners):
+        chosen = Planner.objects.filter(city=city, pool_status=PoolStatus.ACTIVE, pk=int(form["planner"])).first()
+        if chosen is not None:
+            planners.insert(0, chosen)
     return render(request, "appointments/chiefs.html", {
         "city": city, "chiefs": selectors.district_chiefs(city=city), "districts": manageable,
-        "planners": list(Planner.objects.filter(city=city, pool_status=PoolStatus.ACTIVE).order_by("name", "id"))
-        if manageable else [],
+        "planners": planners, "more_planners": more, "q": q,
         "form": form, "error": sent.error,
     }, status=sent.status)
 
