@@ -42,6 +42,8 @@ from .models import (
 )
 
 LIST_PAGE_SIZE = 200
+# the pages of the expiring contracts and of the withdrawals (issue #15)
+SHORT_PAGE_SIZE = 50
 PUBLIC_CONTACT = "通过本系统向责任规划师提出意见建议"
 
 STATUS_FILTERS = {

@@ -538,7 +538,7 @@ def expiring(request):
     today = clock.today()
     # a page of rows, ids first (issue #15)
     queryset = selectors.expiring_queryset(user=request.user, on=today)
-    size = selectors.LIST_PAGE_SIZE
+    size = selectors.SHORT_PAGE_SIZE
     total = queryset.count()
     page = page_within(request.GET.get("page"), count=total, per_page=size)
     appointments = selectors.page_rows(queryset, (page - 1) * size, page * size)
@@ -568,7 +568,7 @@ def withdrawals(request):
     _withdrawal_reader(request.user)
     today = clock.today()
     # both lists paged, ids first (issue #15): `page` for the withdrawals, `removed_page` for the removals
-    size = selectors.LIST_PAGE_SIZE
+    size = selectors.SHORT_PAGE_SIZE
     queryset = selectors.withdrawal_queryset(user=request.user)
     total = queryset.count()
     page = page_within(request.GET.get("page"), count=total, per_page=size)

@@ -1,10 +1,10 @@
 """Assessment API (mounted at the API root, /api/v1/; B16, B17, B20, B24, P6(4)):
 
 - GET  /assessments                          assessments the caller may see (?year=&status=&district=&grade=;
-                                             limit ≤ 200 (100), offset — a page, still a list)
+                                             limit ≤ 200 (50), offset — a page, still a list)
 - POST /assessments                          {"appointment", "cycle_start"?}: open (the assessing body) → 201
 - GET  /assessments/due                      appointments the caller may open an assessment for, with the cycle
-                                             (limit ≤ 200 (100), offset)
+                                             (limit ≤ 200 (50), offset)
 - GET  /assessments/{id}                     detail: criteria table, weighted total, inputs, 述职, consequences
 - POST /assessments/{id}/scores              {"scores": {criterion: score | {"score", "comment"}}, "comment"}
 - POST /assessments/{id}/self-report         {"text", "self_score"?}: the planner's 述职
@@ -290,7 +290,7 @@ def _city(code: str | None, request):
 
 # Issue #15: the lists answer a page (still a bare list): `limit` rows (default LIST_DEFAULT, at most LIST_MAX;
 # more → 400) from `offset`.
-LIST_DEFAULT = 100
+LIST_DEFAULT = 50
 LIST_MAX = 200
 
 
@@ -301,7 +301,7 @@ def _page(limit, offset) -> tuple[int, int]:
 
 
 @router.get("/assessments", auth=auth_required, response={200: list[dict[str, Any]], **ERRORS}, summary="年度考核列表",
-            description="按年度、状态、区、等次筛选。分页：limit 每页条数（默认 100，最多 200），offset 起始位置；"
+            description="按年度、状态、区、等次筛选。分页：limit 每页条数（默认 50，最多 200），offset 起始位置；"
                         "返回数组，不足 limit 条即为最后一页。")
 def assessment_list(request, year: int | None = None, status: str = "", district: int | None = None, grade: str = "",
                     limit: str = "", offset: str = ""):
@@ -321,7 +321,7 @@ def assessment_open(request, payload: OpenIn):
 
 
 @router.get("/assessments/due", auth=auth_required, response={200: list[dict[str, Any]], **ERRORS}, summary="可启动考核的派驻聘任",
-            description="按聘期结束日排序。分页：limit 每页条数（默认 100，最多 200），offset 起始位置；返回数组。")
+            description="按聘期结束日排序。分页：limit 每页条数（默认 50，最多 200），offset 起始位置；返回数组。")
 def assessment_due(request, limit: str = "", offset: str = ""):
     size, start = _page(limit, offset)
     return [

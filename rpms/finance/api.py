@@ -1,7 +1,7 @@
 """Finance API (mounted at the API root, /api/v1/; every path written in full).
 
 Allowances (P6(3), per person and service cycle — issue #12):
-- GET  /allowances (?city, status=unpaid|due|overdue|paid, district, planner, year, limit ≤ 200 (100), offset)
+- GET  /allowances (?city, status=unpaid|due|overdue|paid, district, planner, year, limit ≤ 200 (50), offset)
   → {count, totals, limit, offset, items};
   each item lists the appointments it covers (`appointments`) and its `kind` (cycle / supplement / legacy)
 - GET  /allowances/reconciliations (?city, planner) → the per-appointment rows of before, reconciled per person
@@ -10,7 +10,7 @@ Allowances (P6(3), per person and service cycle — issue #12):
 - GET  /allowances/{id}
 - POST /allowances/{id}/pay {"paid_on", "voucher_no"} (CITY_ADMIN of the city; twice → 409)
 Service fees (B21):
-- GET  /fee-payments (?city, status=open|overdue|partial|paid, district, appointment, year, limit ≤ 200 (100),
+- GET  /fee-payments (?city, status=open|overdue|partial|paid, district, appointment, year, limit ≤ 200 (50),
   offset) → installments with their payments, {count, totals, by_district, limit, offset, items}; `status=overdue` is the district's supervision list
 - GET  /fee-schedules/{appointment_id} → the contract fee, its schedule and payments
 - PUT  /fee-schedules/{appointment_id} {"term_no"?, "grace_working_days"?, "installments": [{"due_on", "amount_yuan", "note"?}]}
@@ -42,7 +42,7 @@ ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: Error
 JSON = dict[str, Any]
 # Issue #15: a list answers a page — `limit` (default DEFAULT_LIMIT, at most MAX_LIMIT) rows from `offset`.
 MAX_LIMIT = 200
-DEFAULT_LIMIT = 100
+DEFAULT_LIMIT = 50
 OFFSET_MAX = 1_000_000
 
 
@@ -204,7 +204,7 @@ def _read_allowances(request):
 def allowance_list(request, city: str = "", status: str = "", district: str = "", planner: str = "", year: str = "",
                    limit: str = "", offset: str = ""):
     """应付、已付、逾期（应付日期已过仍未支付）的补贴，按城市、区、责任规划师、年度筛选，含合计。
-    分页：limit 每页条数（默认 100，最多 200），offset 起始位置；count 与 totals 为全部符合条件的记录。"""
+    分页：limit 每页条数（默认 50，最多 200），offset 起始位置；count 与 totals 为全部符合条件的记录。"""
     _read_allowances(request)
     on = clock.today()
     filters = selectors.allowance_filters_parse(
@@ -288,7 +288,7 @@ def fee_payment_list(request, city: str = "", status: str = "", district: str = 
                      year: str = "", limit: str = "", offset: str = ""):
     """各期服务费的约定支付日期、最迟支付日期（含宽限期，按工作日计算）、已付金额和支付记录；
     status=overdue 为逾期未付清清单（区级工作专班监督）。
-    分页：limit 每页条数（默认 100，最多 200），offset 起始位置；count、totals、by_district 为全部符合条件的记录。"""
+    分页：limit 每页条数（默认 50，最多 200），offset 起始位置；count、totals、by_district 为全部符合条件的记录。"""
     on = clock.today()
     filters = selectors.fee_filters_parse(
         {"status": status, "district": district, "appointment": appointment, "year": year})

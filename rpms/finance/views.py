@@ -204,6 +204,9 @@ def fee_list(request):
 
         title = "服务费用逾期未付清单" if filters.status == "overdue" else "服务费用付款情况"
         return workbook_response(f"{city.name if city else ''}{title}-{on.isoformat()}", title, FEE_HEADERS, rows())
+    # the first of the contracts still without a schedule (one more: whether there are more)
+    without_schedule = list(selectors.appointments_without_schedule(user=user, city=city)[:WITHOUT_SCHEDULE_SHOWN + 1]) \
+        if user.role in (Role.CITY_ADMIN, Role.DISTRICT_OFFICER, Role.HIRING_ENTITY) or user.is_superuser else []
     # issue #15: a page of rows (ids first), the totals and the per-district sums in one aggregate query
     totals, by_district = selectors.fee_summary(queryset, on)
     size = selectors.PAGE_SIZE
@@ -219,8 +222,8 @@ def fee_list(request):
         "rows": [(i, i.state(on), i.state_label(on)) for i in rows],
         "totals": totals,
         "by_district": by_district,
-        "without_schedule": list(selectors.appointments_without_schedule(user=user, city=city)[:100])
-        if user.role in (Role.CITY_ADMIN, Role.DISTRICT_OFFICER, Role.HIRING_ENTITY) or user.is_superuser else [],
+        "without_schedule": without_schedule[:WITHOUT_SCHEDULE_SHOWN],
+        "more_without_schedule": len(without_schedule) > WITHOUT_SCHEDULE_SHOWN,
         "today": on,
         "query": request.GET.urlencode(),
         **_pager(request, page=page, total=totals["count"], size=size),
@@ -228,6 +231,7 @@ def fee_list(request):
 
 
 SCHEDULE_FORM_ROWS = 6
+WITHOUT_SCHEDULE_SHOWN = 20
 
 
 def _schedule_form_from_post(post) -> tuple[list[dict], list[dict]]:

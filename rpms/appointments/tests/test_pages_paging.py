@@ -40,7 +40,7 @@ def test_the_expiring_page_keeps_its_queries_and_pages(login, city_admin, beijin
     many, response = counted(client, "/appointments/expiring/")
     assert few == many and len(response.context["appointments"]) == 12
     order = [a.pk for a in selectors.expiring_list(user=city_admin)]
-    monkeypatch.setattr(selectors, "LIST_PAGE_SIZE", 5)
+    monkeypatch.setattr(selectors, "SHORT_PAGE_SIZE", 5)
     first = client.get("/appointments/expiring/")
     assert [a.pk for a in first.context["appointments"]] == order[:5]
     assert "第 1 页，共 3 页" in first.content.decode() and "下一页" in first.content.decode()
@@ -69,7 +69,7 @@ def test_the_withdrawal_page_keeps_its_queries_and_pages(login, city_admin, beij
         withdraw(unit)
     many, response = counted(client, "/appointments/withdrawals/")
     assert few == many and len(response.context["withdrawals"]) == 6
-    monkeypatch.setattr(selectors, "LIST_PAGE_SIZE", 4)
+    monkeypatch.setattr(selectors, "SHORT_PAGE_SIZE", 4)
     second = client.get("/appointments/withdrawals/?page=2")
     assert len(second.context["withdrawals"]) == 2 and "第 2 页，共 2 页" in second.content.decode()
     assert client.get("/appointments/withdrawals/?page=x&removed_page=99").status_code == 200

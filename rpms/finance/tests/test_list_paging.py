@@ -88,7 +88,7 @@ def test_the_api_pages_with_limit_and_offset(api_client, bearer, clock, fee_appo
     assert small.status_code == big.status_code == 200
     assert len(few) == len(many)
     body = big.json()
-    assert body["count"] == 253 and len(body["items"]) == 100 and body["limit"] == 100 and body["offset"] == 0
+    assert body["count"] == 253 and len(body["items"]) == 50 and body["limit"] == 50 and body["offset"] == 0
     assert set(body) >= {"count", "totals", "by_district", "items"}
     page = api_client.get("/api/v1/fee-payments?limit=200&offset=200", **headers).json()
     assert len(page["items"]) == 53 and page["items"][0]["seq"] == body["items"][0]["seq"] + 200
