@@ -484,15 +484,16 @@ def districts_metrics(*, city, year: int, district_ids=None, today: dt.date | No
         if filed_on is not None and filed_on <= deadline:
             filing_on_time[district_id] += 1
     # assessments completed
-    rows = list(
+    serving = (
         Appointment.objects.filter(city=city, unit__district_id__in=ids, start__lte=dt.date(year, 12, 31))
         .filter(Q(ended_on__isnull=True, end__gte=dt.date(year, 1, 1)) | Q(ended_on__gte=dt.date(year, 1, 1)))
-        .values_list("pk", "unit__district_id", "start", "end", "ended_on")
     )
+    rows = list(serving.values_list("pk", "unit__district_id", "start", "end", "ended_on"))
     district_of = {pk: d for pk, d, *_ in rows}
     expected = _expected_cycles([(pk, s, e, x) for pk, _, s, e, x in rows], year=year, until=on)
+    # the same appointments as a subquery, not thousands of ids sent back (issue #15)
     graded = set(
-        Assessment.objects.filter(appointment_id__in=[pk for pk, *_ in rows], status=AssessmentStatus.GRADED)
+        Assessment.objects.filter(appointment_id__in=serving.values("pk"), status=AssessmentStatus.GRADED)
         .values_list("appointment_id", "period_start")
     )
     assess_total: dict[int, int] = defaultdict(int)
