@@ -42,6 +42,8 @@ from .models import (
 )
 
 LIST_PAGE_SIZE = 200
+# the pages of the expiring contracts and of the withdrawals (issue #15)
+SHORT_PAGE_SIZE = 50
 PUBLIC_CONTACT = "通过本系统向责任规划师提出意见建议"
 
 STATUS_FILTERS = {
@@ -85,7 +87,7 @@ def with_policies(rows, prefix: str = ""):
     return rows
 
 
-def page_rows(queryset, start: int, stop: int) -> list:
+def page_rows(queryset, start: int, stop: int, prefix: str = "") -> list:
     """The rows [start, stop) of a list queryset in its order: the page's ids first (PostgreSQL sorts narrow
     rows, not every joined column of every matching row), then those rows with everything they show, their
     cities holding the cached policy profile."""
@@ -93,7 +95,7 @@ def page_rows(queryset, start: int, stop: int) -> list:
     if not ids:
         return []
     found = {row.pk: row for row in queryset.order_by().filter(pk__in=ids)}
-    return with_policies([found[pk] for pk in ids if pk in found])
+    return with_policies([found[pk] for pk in ids if pk in found], prefix)
 
 
 def status_q(status: str, on: dt.date | None = None) -> Q:
@@ -375,6 +377,11 @@ def termination_evidence_get(*, user, appointment_id, pk) -> TerminationEvidence
 
 
 def expiring_list(*, user, on: dt.date | None = None) -> list[Appointment]:
+    """`expiring_queryset` as a list, every row's city holding the cached policy profile."""
+    return with_policies(list(expiring_queryset(user=user, on=on)))
+
+
+def expiring_queryset(*, user, on: dt.date | None = None):
     """Appointments the user may see whose term ends within their city's contract_expiry_warning_days
     (30) and which are not being ended otherwise: to renew or to replace."""
     on = on or clock.today()
@@ -390,8 +397,7 @@ def expiring_list(*, user, on: dt.date | None = None) -> list[Appointment]:
         policy = policy_for(city_id)
         if policy is not None:
             within |= Q(city_id=city_id, end__lte=on + dt.timedelta(days=policy.contract_expiry_warning_days))
-    rows = list(queryset.filter(within).order_by("city__sort_order", "city__code", "end", "id"))
-    return with_policies(rows)
+    return queryset.filter(within).order_by("city__sort_order", "city__code", "end", "id")
 
 
 def withdrawal_list(*, user, pending_only: bool = False) -> list[Withdrawal]:
@@ -862,6 +868,28 @@ def public_filters(params) -> tuple[City | None, District | None]:
     return city, district
 
 
+PICKER_LIMIT = 50
+
+
+def planner_picker(*, city, q: str = "", exclude=None, limit: int = PICKER_LIMIT) -> tuple[list, bool]:
+    """A bounded chooser over the city's active pool (issue #15: never every member in one page): at most
+    `limit` members whose name or employer contains `q` (or whose number is `q`), by name, and whether
+    more match (then the page asks to type more of the name). One query, served by the pool order index."""
+    from rpms.registry.models import Planner, PoolStatus
+
+    queryset = Planner.objects.filter(city=city, pool_status=PoolStatus.ACTIVE).only("pk", "name", "employer")
+    if exclude is not None:
+        queryset = queryset.exclude(pk=exclude)
+    q = (q or "").strip()[:50]
+    if q:
+        match = Q(name__icontains=q) | Q(employer__icontains=q)
+        if is_digits(q) and len(q) < 10:
+            match |= Q(pk=int(q))
+        queryset = queryset.filter(match)
+    rows = list(queryset.order_by("name", "id")[: limit + 1])
+    return rows[:limit], len(rows) > limit
+
+
 def district_chiefs(*, city: City) -> list[DistrictChief]:
     return list(
         DistrictChief.objects.select_related("district", "planner").filter(district__city=city)
@@ -876,13 +904,18 @@ def removed_posting_list(*, user, pending_only: bool = False) -> list[Appointmen
     """Postings that a removal from the pool ended (rpms.appointments.removal), that the user may see,
     with their replacement if one was appointed. `pending_only`: those whose unit still waits for one
     (the flagged units). One query."""
+    return with_policies(list(removed_posting_queryset(user=user, pending_only=pending_only)))
+
+
+def removed_posting_queryset(*, user, pending_only: bool = False):
+    """`removed_posting_list` as a queryset to page (`page_rows`)."""
     queryset = list_queryset().select_related("replacement__planner").filter(end_kind=EndKind.REMOVAL)
     scope = scope_q(user)
     if scope is not None:
         queryset = queryset.filter(scope)
     if pending_only:
         queryset = queryset.filter(replacement__isnull=True, unit__dissolved_at__isnull=True)
-    return with_policies(list(queryset.order_by("ended_on", "id")))
+    return queryset.order_by("ended_on", "id")
 
 
 def removed_posting_get(*, user, pk) -> Appointment:

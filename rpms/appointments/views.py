@@ -535,11 +535,26 @@ def contract_pdf(request, pk: int):
 @require_GET
 def expiring(request):
     _require_staff(request.user)
-    appointments = selectors.expiring_list(user=request.user)
     today = clock.today()
+    # a page of rows, ids first (issue #15)
+    queryset = selectors.expiring_queryset(user=request.user, on=today)
+    size = selectors.SHORT_PAGE_SIZE
+    total = queryset.count()
+    page = page_within(request.GET.get("page"), count=total, per_page=size)
+    appointments = selectors.page_rows(queryset, (page - 1) * size, page * size)
     for appointment in appointments:
         appointment.days_left = (appointment.end - today).days
-    return render(request, "appointments/expiring.html", {"appointments": appointments, "today": today})
+    return render(request, "appointments/expiring.html", {
+        "appointments": appointments, "today": today, **_pager(request, "page", page=page, total=total, size=size),
+    })
+
+
+def _pager(request, param: str, *, page: int, total: int, size: int) -> dict:
+    """What a pager (appointments/_pager.html) shows: the page, the number of pages, the other parameters kept."""
+    query = request.GET.copy()
+    query.pop(param, None)
+    return {"page": page, "num_pages": max(1, -(-total // size)), "has_next": page * size < total, "total": total,
+            "page_query": query.urlencode(), "page_param": param}
 
 
 def _withdrawal_reader(user):
@@ -551,10 +566,22 @@ def _withdrawal_reader(user):
 @require_GET
 def withdrawals(request):
     _withdrawal_reader(request.user)
-    rows = selectors.withdrawal_list(user=request.user)
     today = clock.today()
-    removed = selectors.removed_posting_list(user=request.user)
-    return render(request, "appointments/withdrawals.html", {"withdrawals": rows, "removed": removed, "today": today})
+    # both lists paged, ids first (issue #15): `page` for the withdrawals, `removed_page` for the removals
+    size = selectors.SHORT_PAGE_SIZE
+    queryset = selectors.withdrawal_queryset(user=request.user)
+    total = queryset.count()
+    page = page_within(request.GET.get("page"), count=total, per_page=size)
+    rows = selectors.page_rows(queryset, (page - 1) * size, page * size, "appointment__")
+    removed_qs = selectors.removed_posting_queryset(user=request.user)
+    removed_total = removed_qs.count()
+    removed_page = page_within(request.GET.get("removed_page"), count=removed_total, per_page=size)
+    removed = selectors.page_rows(removed_qs, (removed_page - 1) * size, removed_page * size)
+    return render(request, "appointments/withdrawals.html", {
+        "withdrawals": rows, "removed": removed, "today": today,
+        "pager": _pager(request, "page", page=page, total=total, size=size),
+        "removed_pager": _pager(request, "removed_page", page=removed_page, total=removed_total, size=size),
+    })
 
 
 def _replacement_by_selection(user, appointment, start: dt.date) -> dict | None:
@@ -706,10 +733,16 @@ def district_chiefs(request):
         sent = submit(request, name_chief, success="已聘请区级总责任规划师。", redirect_to="appointments:chiefs")
         if sent.response:
             return sent.response
+    # the chooser lists at most PICKER_LIMIT pool members (issue #15), narrowed by `?q=` (name, employer, number)
+    q = request.GET.get("q", "").strip()
+    planners, more = selectors.planner_picker(city=city, q=q) if manageable else ([], False)
+    if manageable and is_digits(form["planner"]) and all(str(p.pk) != form["planner"] for p in planners):
+        chosen = Planner.objects.filter(city=city, pool_status=PoolStatus.ACTIVE, pk=int(form["planner"])).first()
+        if chosen is not None:
+            planners.insert(0, chosen)
     return render(request, "appointments/chiefs.html", {
         "city": city, "chiefs": selectors.district_chiefs(city=city), "districts": manageable,
-        "planners": list(Planner.objects.filter(city=city, pool_status=PoolStatus.ACTIVE).order_by("name", "id"))
-        if manageable else [],
+        "planners": planners, "more_planners": more, "q": q,
         "form": form, "error": sent.error,
     }, status=sent.status)
 

@@ -1,8 +1,10 @@
 """Assessment API (mounted at the API root, /api/v1/; B16, B17, B20, B24, P6(4)):
 
-- GET  /assessments                          assessments the caller may see (?year=&status=&district=&grade=)
+- GET  /assessments                          assessments the caller may see (?year=&status=&district=&grade=;
+                                             limit ≤ 200 (50), offset — a page, still a list)
 - POST /assessments                          {"appointment", "cycle_start"?}: open (the assessing body) → 201
 - GET  /assessments/due                      appointments the caller may open an assessment for, with the cycle
+                                             (limit ≤ 200 (50), offset)
 - GET  /assessments/{id}                     detail: criteria table, weighted total, inputs, 述职, consequences
 - POST /assessments/{id}/scores              {"scores": {criterion: score | {"score", "comment"}}, "comment"}
 - POST /assessments/{id}/self-report         {"text", "self_score"?}: the planner's 述职
@@ -286,10 +288,27 @@ def _city(code: str | None, request):
 # --- assessments -------------------------------------------------------------------------------------------
 
 
-@router.get("/assessments", auth=auth_required, response={200: list[dict[str, Any]], **ERRORS}, summary="年度考核列表")
-def assessment_list(request, year: int | None = None, status: str = "", district: int | None = None, grade: str = ""):
-    return [assessment_row(a) for a in selectors.assessment_list(user=request.user, year=year, status=status,
-                                                                 district=district, grade=grade)]
+# Issue #15: the lists answer a page (still a bare list): `limit` rows (default LIST_DEFAULT, at most LIST_MAX;
+# more → 400) from `offset`.
+LIST_DEFAULT = 50
+LIST_MAX = 200
+
+
+def _page(limit, offset) -> tuple[int, int]:
+    from rpms.core.params import limit_offset
+
+    return limit_offset(LIST_DEFAULT if limit in (None, "") else limit, offset, max_limit=LIST_MAX)
+
+
+@router.get("/assessments", auth=auth_required, response={200: list[dict[str, Any]], **ERRORS}, summary="年度考核列表",
+            description="按年度、状态、区、等次筛选。分页：limit 每页条数（默认 50，最多 200），offset 起始位置；"
+                        "返回数组，不足 limit 条即为最后一页。")
+def assessment_list(request, year: int | None = None, status: str = "", district: int | None = None, grade: str = "",
+                    limit: str = "", offset: str = ""):
+    size, start = _page(limit, offset)
+    queryset = selectors.assessment_queryset(user=request.user, year=year, status=status, district=district,
+                                             grade=grade)
+    return [assessment_row(a) for a in selectors.assessment_page(queryset, start, start + size)]
 
 
 @router.post("/assessments", auth=auth_required, response={201: dict[str, Any], **ERRORS}, summary="启动年度考核")
@@ -301,13 +320,15 @@ def assessment_open(request, payload: OpenIn):
     return Status(201, assessment_json(selectors.assessment_get(user=request.user, pk=assessment.pk), request.user))
 
 
-@router.get("/assessments/due", auth=auth_required, response={200: list[dict[str, Any]], **ERRORS}, summary="可启动考核的派驻聘任")
-def assessment_due(request):
+@router.get("/assessments/due", auth=auth_required, response={200: list[dict[str, Any]], **ERRORS}, summary="可启动考核的派驻聘任",
+            description="按聘期结束日排序。分页：limit 每页条数（默认 50，最多 200），offset 起始位置；返回数组。")
+def assessment_due(request, limit: str = "", offset: str = ""):
+    size, start = _page(limit, offset)
     return [
         {"appointment": r["appointment"].pk, "planner": r["appointment"].planner.name, "unit": r["appointment"].unit.name,
          "district": r["appointment"].unit.district.name, "cycle_start": r["start"].isoformat(),
          "cycle_end": r["end"].isoformat(), "days_left": r["days_left"], "opened": r["opened"]}
-        for r in selectors.assessable_appointments(user=request.user)
+        for r in selectors.assessable_appointments(user=request.user, limit=size, offset=start)
     ]
 
 

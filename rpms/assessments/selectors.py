@@ -95,6 +95,26 @@ def _assessment_rows():
 
 
 def assessment_list(*, user, year=None, status: str = "", district=None, grade: str = "", limit: int = LIST_LIMIT):
+    return assessment_queryset(user=user, year=year, status=status, district=district, grade=grade)[:limit]
+
+
+def assessment_page(queryset, start: int, stop: int) -> list[Assessment]:
+    """The rows [start, stop) of an `assessment_queryset` in its order (issue #15): the page's ids first (a
+    narrow sort), then those rows joined, their cities holding the cached policy profile (no prefetch)."""
+    from rpms.cities.selectors import attach_policies
+
+    ids = list(queryset.values_list("pk", flat=True)[start:stop])
+    if not ids:
+        return []
+    found = {row.pk: row for row in queryset.order_by().prefetch_related(None).filter(pk__in=ids)}
+    rows = [found[pk] for pk in ids if pk in found]
+    attach_policies(rows, "city")
+    attach_policies(rows, "appointment__city")
+    return rows
+
+
+def assessment_queryset(*, user, year=None, status: str = "", district=None, grade: str = ""):
+    """The assessments the user may see, filtered, in the list's order (unsliced: `assessment_page`)."""
     queryset = _scoped(_assessment_rows(), assessment_scope_q(user))
     year = _year(year)
     if year:
@@ -108,7 +128,7 @@ def assessment_list(*, user, year=None, status: str = "", district=None, grade: 
         queryset = queryset.filter(district_id=district)
     if grade:
         queryset = queryset.filter(grade=grade)
-    return queryset.order_by("-year", "district__sort_order", "district__code", "unit__name", "id")[:limit]
+    return queryset.order_by("-year", "district__sort_order", "district__code", "unit__name", "id")
 
 
 def assessment_get(*, user, pk) -> Assessment:
@@ -121,25 +141,20 @@ def assessment_get(*, user, pk) -> Assessment:
     return assessment
 
 
-def assessable_appointments(*, user, today: dt.date | None = None, limit: int = 300) -> list[dict]:
+def assessable_appointments(*, user, today: dt.date | None = None, limit: int = 300, offset: int = 0) -> list[dict]:
     """Appointments the user may open an assessment for, with the cycle that would be assessed and
-    whether it already is. Two queries."""
+    whether it already is: the rows [offset, offset + limit) of `assessable_queryset` (by term end), those
+    not yet opened first within them. Two queries (the policy profile from the cache)."""
     today = today or clock.today()
-    if not getattr(user, "is_authenticated", False):
+    queryset = assessable_queryset(user=user, today=today)
+    if queryset is None:
         return []
-    queryset = Appointment.objects.select_related("city", "unit__district", "planner").prefetch_related(
-        "city__policy").filter(status=AppointmentStatus.ACTIVE, start__lte=today)
-    if user.is_superuser:
-        pass
-    elif user.role == Role.CITY_ADMIN:
-        if permissions.assessing_body_for(user.city) != "city_with_district":
-            return []
-        queryset = queryset.filter(city_id=user.city_id)
-    elif user.role == Role.DISTRICT_OFFICER:
-        queryset = queryset.filter(unit__district__in=user.districts.values("pk"))
-    else:
-        return []
-    appointments = [a for a in queryset.order_by("end", "id")[:limit] if permissions.can_open(user, a)]
+    from rpms.cities.selectors import attach_policies
+
+    page = list(queryset[offset: offset + limit])
+    attach_policies(page, "city")
+    attach_policies(page, "unit__city")
+    appointments = [a for a in page if permissions.can_open(user, a)]
     existing = set(
         Assessment.objects.filter(appointment__in=[a.pk for a in appointments]).values_list("appointment_id", "period_start")
     )
@@ -153,6 +168,26 @@ def assessable_appointments(*, user, today: dt.date | None = None, limit: int = 
                      "opened": (appointment.pk, start) in existing})
     rows.sort(key=lambda r: (r["opened"], r["end"], r["appointment"].pk))
     return rows
+
+
+def assessable_queryset(*, user, today: dt.date | None = None):
+    """The appointments in force the user may open assessments for, by term end (None: none at all)."""
+    today = today or clock.today()
+    if not getattr(user, "is_authenticated", False):
+        return None
+    queryset = Appointment.objects.select_related("city", "unit__district", "unit__city", "planner").filter(
+        status=AppointmentStatus.ACTIVE, start__lte=today)
+    if user.is_superuser:
+        pass
+    elif user.role == Role.CITY_ADMIN:
+        if permissions.assessing_body_for(user.city) != "city_with_district":
+            return None
+        queryset = queryset.filter(city_id=user.city_id)
+    elif user.role == Role.DISTRICT_OFFICER:
+        queryset = queryset.filter(unit__district__in=user.districts.values("pk"))
+    else:
+        return None
+    return queryset.order_by("end", "id")
 
 
 def due_without_assessment(*, city, within_days: int = 30, on: dt.date | None = None) -> list[dict]:
@@ -449,15 +484,16 @@ def districts_metrics(*, city, year: int, district_ids=None, today: dt.date | No
         if filed_on is not None and filed_on <= deadline:
             filing_on_time[district_id] += 1
     # assessments completed
-    rows = list(
+    serving = (
         Appointment.objects.filter(city=city, unit__district_id__in=ids, start__lte=dt.date(year, 12, 31))
         .filter(Q(ended_on__isnull=True, end__gte=dt.date(year, 1, 1)) | Q(ended_on__gte=dt.date(year, 1, 1)))
-        .values_list("pk", "unit__district_id", "start", "end", "ended_on")
     )
+    rows = list(serving.values_list("pk", "unit__district_id", "start", "end", "ended_on"))
     district_of = {pk: d for pk, d, *_ in rows}
     expected = _expected_cycles([(pk, s, e, x) for pk, _, s, e, x in rows], year=year, until=on)
+    # the same appointments as a subquery, not thousands of ids sent back (issue #15)
     graded = set(
-        Assessment.objects.filter(appointment_id__in=[pk for pk, *_ in rows], status=AssessmentStatus.GRADED)
+        Assessment.objects.filter(appointment_id__in=serving.values("pk"), status=AssessmentStatus.GRADED)
         .values_list("appointment_id", "period_start")
     )
     assess_total: dict[int, int] = defaultdict(int)

@@ -16,7 +16,7 @@ from rpms.cities.selectors import city_get, city_list, policy_article
 from rpms.core import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
-from rpms.core.params import is_digits
+from rpms.core.params import is_digits, page_within
 from rpms.core.web import Submission, attempt, submit
 from rpms.geography.models import District
 
@@ -39,6 +39,18 @@ def _act(request, func, *, success: str, **kwargs):
     if not sent.accepted:
         messages.error(request, sent.error)
     return sent.result, sent.accepted
+
+
+PAGE_SIZE = 50
+
+
+def _pager(request, *, page: int, total: int, size: int) -> dict:
+    """What the pager (assessments/_pager.html) shows: the page, the number of pages, the filters kept."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("format", None)
+    return {"page": page, "num_pages": max(1, -(-total // size)), "has_next": page * size < total, "total": total,
+            "page_query": query.urlencode()}
 
 
 def _year_param(request):
@@ -70,8 +82,8 @@ def assessment_list(request):
     year = _year_param(request)
     status = request.GET.get("status", "")
     district = request.GET.get("district", "")
-    rows = selectors.assessment_list(user=request.user, year=year, status=status, district=district)
     if request.GET.get("format") == "xlsx":
+        rows = selectors.assessment_list(user=request.user, year=year, status=status, district=district)
         return workbook_response(
             "年度考核.xlsx", "年度考核",
             ["年度", "区", "责任单元", "责任规划师", "考核期开始", "考核期结束", "考核主体", "状态", "加权总分", "考核等次",
@@ -81,8 +93,14 @@ def assessment_list(request):
               a.result_document.number if a.result_document_id else ""] for a in rows),
         )
     user = request.user
+    # a page of rows, ids first, the policy profile from the cache (issue #15)
+    queryset = selectors.assessment_queryset(user=user, year=year, status=status, district=district)
+    size = PAGE_SIZE
+    total = queryset.count()
+    page = page_within(request.GET.get("page"), count=total, per_page=size)
     return render(request, "assessments/list.html", {
-        "assessments": list(rows),
+        "assessments": selectors.assessment_page(queryset, (page - 1) * size, page * size),
+        **_pager(request, page=page, total=total, size=size),
         "year": year or "",
         "status": status,
         "statuses": AssessmentStatus.choices,
@@ -97,10 +115,16 @@ def assessment_list(request):
 @login_required
 @require_GET
 def assessment_due(request):
-    rows = selectors.assessable_appointments(user=request.user)
     if not (request.user.is_superuser or request.user.role in (Role.CITY_ADMIN, Role.DISTRICT_OFFICER)):
         raise Forbidden("年度考核由区级工作专班或市级主管部门组织。")
-    return render(request, "assessments/due.html", {"rows": rows, "today": clock.today()})
+    today = clock.today()
+    queryset = selectors.assessable_queryset(user=request.user, today=today)
+    size = PAGE_SIZE
+    total = queryset.count() if queryset is not None else 0
+    page = page_within(request.GET.get("page"), count=total, per_page=size)
+    rows = selectors.assessable_appointments(user=request.user, today=today, limit=size, offset=(page - 1) * size)
+    return render(request, "assessments/due.html", {"rows": rows, "today": today,
+                                                    **_pager(request, page=page, total=total, size=size)})
 
 
 @login_required

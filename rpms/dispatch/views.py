@@ -30,6 +30,9 @@ from .permissions import is_city_admin_of, officer_district_ids
 STAFF_ROLES = (Role.CITY_ADMIN, Role.AUDITOR, Role.DISTRICT_OFFICER)
 
 
+CONFLICT_PAGE_SIZE = 50
+
+
 def _city(request) -> City:
     user = request.user
     if user.city_id:
@@ -382,10 +385,7 @@ def conflicts(request):
         districts = list(District.objects.filter(pk__in=district_ids).order_by("sort_order", "code"))
     else:
         districts = list(District.objects.filter(city=city).order_by("sort_order", "code"))
-    units = list(
-        ResponsibilityUnit.objects.filter(district__in=[d.pk for d in districts], dissolved_at__isnull=True)
-        .select_related("district").order_by("district__sort_order", "district__code", "name", "pk")
-    )
+    open_units = ResponsibilityUnit.objects.filter(district__in=[d.pk for d in districts], dissolved_at__isnull=True)
     form = {"planner": "", "target": "", "kind": ConflictKind.EMPLOYER_INVOLVED, "note": ""}
     sent = Submission()
     if request.method == "POST":
@@ -403,8 +403,8 @@ def conflicts(request):
                     raise DomainError("请选择责任规划师（输入姓名后从列表中选择）。", code="planner_required")
             unit = district = None
             kind, _, target_id = form["target"].partition(":")
-            if kind == "u" and is_digits(target_id):
-                unit = next((u for u in units if u.pk == int(target_id)), None)
+            if kind == "u" and is_digits(target_id) and len(target_id) < 10:
+                unit = open_units.select_related("district").filter(pk=int(target_id)).first()
             elif kind == "d" and is_digits(target_id):
                 district = next((d for d in districts if d.pk == int(target_id)), None)
             if unit is None and district is None:
@@ -416,19 +416,47 @@ def conflicts(request):
                       redirect_to="dispatch:conflicts", propagate=(NotFound,))
         if sent.response:
             return sent.response
-    rows = list(selectors.conflict_list(user=user, city=city)[:500])
+    # Issue #15: the page is bounded — the records paged, the unit options of one district at a time
+    # (`?district=`, or the district of the unit chosen), the planner chooser narrowed by `?q=`.
+    queryset = selectors.conflict_list(user=user, city=city)
+    size = CONFLICT_PAGE_SIZE
+    total = queryset.count()
+    page = page_within(request.GET.get("page"), count=total, per_page=size)
+    rows = list(queryset[(page - 1) * size: page * size])
+    unit_district = next((d for d in districts if str(d.pk) == request.GET.get("district", "")), None)
+    kind, _, target_id = form["target"].partition(":")
+    if unit_district is None and kind == "u" and is_digits(target_id) and len(target_id) < 10:
+        chosen = open_units.filter(pk=int(target_id)).values_list("district_id", flat=True).first()
+        unit_district = next((d for d in districts if d.pk == chosen), None)
+    if unit_district is None and len(districts) == 1:
+        unit_district = districts[0]
+    units = list(open_units.filter(district=unit_district).order_by("name", "pk")) if unit_district else []
+    q = request.GET.get("q", "").strip()
+    planners, more_planners = ([], False)
+    if can_declare and own_planner is None:
+        from rpms.appointments.selectors import planner_picker
+
+        planners, more_planners = planner_picker(city=city, q=q)
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(request, "dispatch/conflicts.html", {
         "city": city,
         "article": policy_article(city, "matching"),
         "rows": rows,
         "own_planner": own_planner,
         "can_declare": can_declare,
-        "planners": selectors.planner_choices(city=city) if can_declare and own_planner is None else [],
+        "planners": planners,
+        "more_planners": more_planners,
+        "q": q,
+        "districts": districts,
+        "unit_district": unit_district,
         "district_options": [(f"d:{d.pk}", f"{d.name}（全区）") for d in districts],
-        "unit_options": [(f"u:{u.pk}", f"{u.district.name} · {u.name}") for u in units],
+        "unit_options": [(f"u:{u.pk}", f"{unit_district.name} · {u.name}") for u in units],
         "kinds": ConflictKind.choices,
         "form": form,
         "error": sent.error,
+        "total": total, "page": page, "num_pages": max(1, -(-total // size)), "has_next": page * size < total,
+        "query": query.urlencode(),
     }, status=400 if sent.error else 200)
 
 

@@ -1,7 +1,8 @@
 """Finance API (mounted at the API root, /api/v1/; every path written in full).
 
 Allowances (P6(3), per person and service cycle — issue #12):
-- GET  /allowances (?city, status=unpaid|due|overdue|paid, district, planner, year, limit) → {count, totals, items};
+- GET  /allowances (?city, status=unpaid|due|overdue|paid, district, planner, year, limit ≤ 200 (50), offset)
+  → {count, totals, limit, offset, items};
   each item lists the appointments it covers (`appointments`) and its `kind` (cycle / supplement / legacy)
 - GET  /allowances/reconciliations (?city, planner) → the per-appointment rows of before, reconciled per person
 - GET  /allowances/summary (same filters) → {totals, by_district, by_planner}
@@ -9,8 +10,8 @@ Allowances (P6(3), per person and service cycle — issue #12):
 - GET  /allowances/{id}
 - POST /allowances/{id}/pay {"paid_on", "voucher_no"} (CITY_ADMIN of the city; twice → 409)
 Service fees (B21):
-- GET  /fee-payments (?city, status=open|overdue|partial|paid, district, appointment, year, limit) → installments
-  with their payments, {count, totals, by_district, items}; `status=overdue` is the district's supervision list
+- GET  /fee-payments (?city, status=open|overdue|partial|paid, district, appointment, year, limit ≤ 200 (50),
+  offset) → installments with their payments, {count, totals, by_district, limit, offset, items}; `status=overdue` is the district's supervision list
 - GET  /fee-schedules/{appointment_id} → the contract fee, its schedule and payments
 - PUT  /fee-schedules/{appointment_id} {"term_no"?, "grace_working_days"?, "installments": [{"due_on", "amount_yuan", "note"?}]}
 - POST /fee-payments/{installment_id}/pay {"paid_on", "amount_yuan", "voucher_no"} (party A of the contract)"""
@@ -39,7 +40,10 @@ class ErrorOut(Schema):
 
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 JSON = dict[str, Any]
-MAX_LIMIT = 1000
+# Issue #15: a list answers a page — `limit` (default DEFAULT_LIMIT, at most MAX_LIMIT) rows from `offset`.
+MAX_LIMIT = 200
+DEFAULT_LIMIT = 50
+OFFSET_MAX = 1_000_000
 
 
 def _iso(value):
@@ -48,14 +52,26 @@ def _iso(value):
 
 def _limit(value) -> int:
     if value in (None, ""):
-        return selectors.LIST_LIMIT
+        return DEFAULT_LIMIT
     try:
         limit = int(value)
     except (TypeError, ValueError):
-        raise DomainError("limit 应为 1 至 1000 的整数。", code="invalid_limit") from None
+        raise DomainError(f"limit 应为 1 至 {MAX_LIMIT} 的整数。", code="invalid_limit") from None
     if not 1 <= limit <= MAX_LIMIT:
-        raise DomainError("limit 应为 1 至 1000 的整数。", code="invalid_limit")
+        raise DomainError(f"limit 应为 1 至 {MAX_LIMIT} 的整数。", code="invalid_limit")
     return limit
+
+
+def _offset(value) -> int:
+    if value in (None, ""):
+        return 0
+    try:
+        offset = int(value)
+    except (TypeError, ValueError):
+        raise DomainError(f"offset 应为 0 至 {OFFSET_MAX} 的整数。", code="invalid_offset") from None
+    if not 0 <= offset <= OFFSET_MAX:
+        raise DomainError(f"offset 应为 0 至 {OFFSET_MAX} 的整数。", code="invalid_offset")
+    return offset
 
 
 def _city(request, code: str = "") -> City | None:
@@ -186,16 +202,19 @@ def _read_allowances(request):
 
 @router.get("/allowances", auth=auth_required, response={200: JSON, **ERRORS}, summary="交通通讯补贴列表")
 def allowance_list(request, city: str = "", status: str = "", district: str = "", planner: str = "", year: str = "",
-                   limit: str = ""):
-    """应付、已付、逾期（应付日期已过仍未支付）的补贴，按城市、区、责任规划师、年度筛选，含合计。"""
+                   limit: str = "", offset: str = ""):
+    """应付、已付、逾期（应付日期已过仍未支付）的补贴，按城市、区、责任规划师、年度筛选，含合计。
+    分页：limit 每页条数（默认 50，最多 200），offset 起始位置；count 与 totals 为全部符合条件的记录。"""
     _read_allowances(request)
     on = clock.today()
     filters = selectors.allowance_filters_parse(
         {"status": status, "district": district, "planner": planner, "year": year})
     queryset = selectors.allowance_list(user=request.user, filters=filters, city=_city(request, city), on=on)
-    rows = list(queryset[:_limit(limit)])
+    size, start = _limit(limit), _offset(offset)
+    rows = selectors.fee_page(queryset, start, start + size)
     totals = selectors.allowance_totals(queryset, on)
-    return {"count": totals["count"], "totals": totals, "items": [allowance_json(a, on=on) for a in rows]}
+    return {"count": totals["count"], "totals": totals, "limit": size, "offset": start,
+            "items": [allowance_json(a, on=on) for a in rows]}
 
 
 @router.get("/allowances/summary", auth=auth_required, response={200: JSON, **ERRORS}, summary="补贴按区、按责任规划师汇总")
@@ -266,16 +285,18 @@ def allowance_pay(request, allowance_id: int, payload: PayIn):
 
 @router.get("/fee-payments", auth=auth_required, response={200: JSON, **ERRORS}, summary="服务费用付款计划与支付情况")
 def fee_payment_list(request, city: str = "", status: str = "", district: str = "", appointment: str = "",
-                     year: str = "", limit: str = ""):
+                     year: str = "", limit: str = "", offset: str = ""):
     """各期服务费的约定支付日期、最迟支付日期（含宽限期，按工作日计算）、已付金额和支付记录；
-    status=overdue 为逾期未付清清单（区级工作专班监督）。"""
+    status=overdue 为逾期未付清清单（区级工作专班监督）。
+    分页：limit 每页条数（默认 50，最多 200），offset 起始位置；count、totals、by_district 为全部符合条件的记录。"""
     on = clock.today()
     filters = selectors.fee_filters_parse(
         {"status": status, "district": district, "appointment": appointment, "year": year})
     queryset = selectors.fee_installment_list(user=request.user, filters=filters, city=_city(request, city), on=on)
-    rows = list(queryset.prefetch_related("payments__recorded_by")[:_limit(limit)])
-    totals = selectors.fee_totals(queryset, on)
-    return {"count": totals["count"], "totals": totals, "by_district": selectors.fee_by_district(queryset, on),
+    size, start = _limit(limit), _offset(offset)
+    rows = selectors.fee_page(queryset.prefetch_related("payments__recorded_by"), start, start + size)
+    totals, by_district = selectors.fee_summary(queryset, on)
+    return {"count": totals["count"], "totals": totals, "by_district": by_district, "limit": size, "offset": start,
             "items": [installment_json(i, on=on) for i in rows]}
 
 

@@ -264,7 +264,11 @@ class FeeInstallment(StatusTransitions, TimeStampedModel):
         verbose_name = "服务费用付款计划"
         verbose_name_plural = "服务费用付款计划"
         ordering = ["appointment", "term_no", "seq"]
-        indexes = [models.Index(fields=["city", "status", "pay_by"], name="fee_city_status_idx")]
+        indexes = [
+            models.Index(fields=["city", "status", "pay_by"], name="fee_city_status_idx"),
+            # the district's list and its sums (issue #15)
+            models.Index(fields=["district", "status", "pay_by"], name="fee_district_status_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["appointment", "term_no", "seq"], name="one_fee_installment_per_seq"),
             models.CheckConstraint(condition=Q(amount_yuan__gte=1), name="fee_installment_amount_positive"),

@@ -38,6 +38,8 @@ from .models import (
 )
 
 LIST_LIMIT = 500
+# A list page's rows (issue #15: pages, not the first 500 rows).
+PAGE_SIZE = 50
 # The appointments a person's allowance covers, as a row shows them (unit and district).
 COVERED = Appointment.objects.select_related("unit__district").order_by("start", "id")
 
@@ -286,9 +288,8 @@ def fee_status_q(status: str, on: dt.date) -> Q:
 def fee_installment_list(*, user, filters: FeeFilters | None = None, city=None, on: dt.date | None = None):
     filters = filters or FeeFilters()
     on = on or clock.today()
-    queryset = FeeInstallment.objects.select_related(
-        "city", "district", "appointment__planner", "appointment__unit", "appointment__city__policy"
-    )
+    # no policy profile joined into the rows (issue #15): nothing a row shows reads it
+    queryset = FeeInstallment.objects.select_related("city", "district", "appointment__planner", "appointment__unit")
     scope = fee_scope_q(user)
     if scope is not None:
         queryset = queryset.filter(scope)
@@ -348,6 +349,26 @@ def fee_by_district(queryset, on: dt.date | None = None) -> list[dict]:
     for row in rows:
         row["unpaid_total_yuan"] = row["amount_total_yuan"] - row["paid_total_yuan"]
     return rows
+
+
+def fee_summary(queryset, on: dt.date | None = None) -> tuple[dict, list[dict]]:
+    """`fee_totals` and `fee_by_district` of a list in ONE aggregate query (issue #15): the sums per
+    district, their total added up here (every installment has a district)."""
+    by_district = fee_by_district(queryset, on)
+    keys = ("count", "amount_total_yuan", "paid_total_yuan", "settled_count", "on_time_count", "late_count",
+            "overdue_count", "overdue_yuan", "unpaid_total_yuan")
+    totals = {k: sum(row[k] for row in by_district) for k in keys}
+    return totals, by_district
+
+
+def fee_page(queryset, start: int, stop: int) -> list:
+    """The rows [start, stop) of a `fee_installment_list` (or `allowance_list`) queryset in its order: the page's ids first (a
+    narrow sort), then those rows with everything they show."""
+    ids = list(queryset.values_list("pk", flat=True)[start:stop])
+    if not ids:
+        return []
+    found = {row.pk: row for row in queryset.order_by().filter(pk__in=ids)}
+    return [found[pk] for pk in ids if pk in found]
 
 
 def fee_year_summary(*, city, year: int, on: dt.date | None = None) -> dict:

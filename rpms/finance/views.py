@@ -19,6 +19,7 @@ from rpms.cities.selectors import policy_article
 from rpms.core import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
+from rpms.core.params import page_within
 from rpms.core.web import Submission, act, submit
 
 from . import permissions, selectors, services
@@ -60,6 +61,15 @@ def _districts(request, city):
     return [d for d in districts if d.pk in ids]
 
 
+def _pager(request, *, page: int, total: int, size: int) -> dict:
+    """What the pager shows (finance/_pager.html): the page, the number of pages and the filters kept."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("export", None)
+    return {"page": page, "num_pages": max(1, -(-total // size)), "has_next": page * size < total,
+            "page_query": query.urlencode()}
+
+
 @login_required
 @require_GET
 def home(request):
@@ -89,7 +99,10 @@ def allowance_list(request):
         return allowance_workbook_response(
             filename=f"{city.name if city else ''}交通通讯补贴-{on.isoformat()}", queryset=queryset, on=on,
             reconciliations=selectors.reconciliation_list(user=request.user, city=city, planner=filters.planner))
-    rows = list(queryset[: selectors.LIST_LIMIT])
+    totals = selectors.allowance_totals(queryset, on)
+    size = selectors.PAGE_SIZE
+    page = page_within(request.GET.get("page"), count=totals["count"], per_page=size)
+    rows = selectors.fee_page(queryset, (page - 1) * size, page * size)  # ids first, then the rows
     context = {
         "city": city,
         "city_choices": _city_choices(request),
@@ -100,8 +113,7 @@ def allowance_list(request):
         "status_choices": selectors.ALLOWANCE_STATUS_FILTERS,
         "districts": _districts(request, city),
         "rows": [(a, a.state(on), a.state_label(on)) for a in rows],
-        "truncated": len(rows) >= selectors.LIST_LIMIT,
-        "totals": selectors.allowance_totals(queryset, on),
+        "totals": totals,
         "by_district": selectors.allowance_by_district(queryset, on),
         "by_planner": selectors.allowance_by_planner(queryset, on),
         "is_finance": city is not None and permissions.is_finance_officer(request.user, city),
@@ -109,6 +121,7 @@ def allowance_list(request):
                                                               planner=filters.planner)[: selectors.LIST_LIMIT]),
         "today": on,
         "query": request.GET.urlencode(),
+        **_pager(request, page=page, total=totals["count"], size=size),
     }
     return render(request, "finance/allowance_list.html", context)
 
@@ -191,7 +204,14 @@ def fee_list(request):
 
         title = "服务费用逾期未付清单" if filters.status == "overdue" else "服务费用付款情况"
         return workbook_response(f"{city.name if city else ''}{title}-{on.isoformat()}", title, FEE_HEADERS, rows())
-    rows = list(queryset[: selectors.LIST_LIMIT])
+    # the first of the contracts still without a schedule (one more: whether there are more)
+    without_schedule = list(selectors.appointments_without_schedule(user=user, city=city)[:WITHOUT_SCHEDULE_SHOWN + 1]) \
+        if user.role in (Role.CITY_ADMIN, Role.DISTRICT_OFFICER, Role.HIRING_ENTITY) or user.is_superuser else []
+    # issue #15: a page of rows (ids first), the totals and the per-district sums in one aggregate query
+    totals, by_district = selectors.fee_summary(queryset, on)
+    size = selectors.PAGE_SIZE
+    page = page_within(request.GET.get("page"), count=totals["count"], per_page=size)
+    rows = selectors.fee_page(queryset, (page - 1) * size, page * size)
     return render(request, "finance/fee_list.html", {
         "city": city,
         "city_choices": _city_choices(request),
@@ -200,17 +220,18 @@ def fee_list(request):
         "status_choices": selectors.FEE_STATUS_FILTERS,
         "districts": _districts(request, city),
         "rows": [(i, i.state(on), i.state_label(on)) for i in rows],
-        "truncated": len(rows) >= selectors.LIST_LIMIT,
-        "totals": selectors.fee_totals(queryset, on),
-        "by_district": selectors.fee_by_district(queryset, on),
-        "without_schedule": list(selectors.appointments_without_schedule(user=user, city=city)[:100])
-        if user.role in (Role.CITY_ADMIN, Role.DISTRICT_OFFICER, Role.HIRING_ENTITY) or user.is_superuser else [],
+        "totals": totals,
+        "by_district": by_district,
+        "without_schedule": without_schedule[:WITHOUT_SCHEDULE_SHOWN],
+        "more_without_schedule": len(without_schedule) > WITHOUT_SCHEDULE_SHOWN,
         "today": on,
         "query": request.GET.urlencode(),
+        **_pager(request, page=page, total=totals["count"], size=size),
     })
 
 
 SCHEDULE_FORM_ROWS = 6
+WITHOUT_SCHEDULE_SHOWN = 20
 
 
 def _schedule_form_from_post(post) -> tuple[list[dict], list[dict]]:
