@@ -502,6 +502,14 @@ def proposal_get(*, user, pk) -> SelectionProposal:
 
 
 
+def _count_and_first(queryset, field: str):
+    """(how many rows, the earliest `field`) of a list in one aggregate query, or None for an empty list."""
+    from django.db.models import Count, Min
+
+    found = queryset.order_by().aggregate(n=Count("pk"), first=Min(field))
+    return (found["n"], found["first"]) if found["n"] else None
+
+
 def pending_items(user) -> list:
     """The appointments' lines on the role home pages (registered in AppConfig.ready())."""
     from django.urls import reverse
@@ -513,11 +521,11 @@ def pending_items(user) -> list:
     ):
         return []
     items = []
-    expiring = expiring_list(user=user)
+    # Counted and dated in SQL (issue #15: the home page loaded whole lists to count them).
+    expiring = _count_and_first(expiring_queryset(user=user), "end")
     if expiring:
-        first = min(a.end for a in expiring)
         items.append(PendingItem(title="聘用合同即将到期（续聘或调整）", url=reverse("appointments:expiring"),
-                                 count=len(expiring), due=f"最早 {first.isoformat()} 到期", level="warn"))
+                                 count=expiring[0], due=f"最早 {expiring[1].isoformat()} 到期", level="warn"))
     # B2, B19(1)(5): where the entity proposes the replacement (local selection), the vacancies are its to act on too
     proposes = False
     if user.role == Role.HIRING_ENTITY and user.city_id:
@@ -526,16 +534,14 @@ def pending_items(user) -> list:
         except ObjectDoesNotExist:  # a city still being configured
             proposes = False
     if user.role in (Role.CITY_ADMIN, Role.DISTRICT_OFFICER) or proposes:
-        withdrawals = withdrawal_list(user=user, pending_only=True)
+        withdrawals = _count_and_first(withdrawal_queryset(user=user, pending_only=True), "leave_date")
         if withdrawals:
-            first = min(w.leave_date for w in withdrawals)
             items.append(PendingItem(title="责任规划师退出待补位", url=reverse("appointments:withdrawals"),
-                                     count=len(withdrawals), due=f"最早 {first.isoformat()} 离任", level="warn"))
-        removed = removed_posting_list(user=user, pending_only=True)
+                                     count=withdrawals[0], due=f"最早 {withdrawals[1].isoformat()} 离任", level="warn"))
+        removed = _count_and_first(removed_posting_queryset(user=user, pending_only=True), "ended_on")
         if removed:
-            first = min(a.ended_on for a in removed)
             items.append(PendingItem(title="调出资源库后待调整补位的责任单元", url=reverse("appointments:withdrawals"),
-                                     count=len(removed), due=f"最早 {first.isoformat()} 起空缺", level="warn"))
+                                     count=removed[0], due=f"最早 {removed[1].isoformat()} 起空缺", level="warn"))
     if user.role in (Role.CITY_ADMIN, Role.DISTRICT_OFFICER):
         unfiled = appointment_list(user=user).filter(contract_state=ContractState.SUBMITTED).filter(
             status_q(AppointmentStatus.ACTIVE) | status_q(UPCOMING)
