@@ -87,3 +87,9 @@ def get_or_build(scope: str, key: str, builder: Callable[[], Any], *, timeout: i
 def public_scope(city_id: int | None) -> str:
     """The scope of everything the public sees of one city (pages, open data, the map)."""
     return f"public:{city_id}"
+
+
+def statistics_scope(city_id, year: int | None = None) -> str:
+    """The scope of a city's figures (rpms.reports bumps it when an input of them changes: every year of the city
+    without `year`, or that year's); lower apps key their own yearly figures on it."""
+    return f"statistics:{city_id}" if year is None else f"statistics:{city_id}:{year}"

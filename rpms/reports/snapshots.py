@@ -40,11 +40,11 @@ _NOT_KEPT = ("definitions", "labels")  # constants of the program, re-attached o
 
 
 def city_scope(city_id) -> str:
-    return f"statistics:{city_id}"
+    return pubcache.statistics_scope(city_id)
 
 
 def year_scope(city_id, year) -> str:
-    return f"statistics:{city_id}:{year}"
+    return pubcache.statistics_scope(city_id, year)
 
 
 def scope_key(district_ids: Iterable[int] | None, city_level: bool) -> str:
