@@ -4,8 +4,12 @@ Duty records (B11 / P3):
 - GET /duty-records (?unit, planner, status, year, month, limit ≤ 500 (default 500), offset) · POST /duty-records → 201
 - GET /duty-records/options?unit=ID → the city's categories and the unit's zone-type focus list (B13)
 - GET /duty-records/summary?year=&month=[&planner=&unit=] → hours by category (one aggregate query)
-- GET /duty-records/unit-summary?year=&month= → the district's view: hours by unit, planner and category
-- GET /duty-records/calendar?year=&month= → the month grid
+- GET /duty-records/unit-summary?year=&month=[&limit=&offset=] → the district's view: hours by unit, planner and
+  category, paged by UNIT (limit units, default 50, at most 200, from offset, among the units with records in the
+  period, by district and name); adds "limit", "offset", "has_more", "units_total"
+- GET /duty-records/calendar?year=&month= → the month grid: each day's `hours` and `count` (all its records),
+  `records` (ids of at most 5 of them; the month lists at most 200, the earliest days first) and `more`
+  (= count − len(records); list them with GET /duty-records?year=&month= or the page /duties/records/?day=)
 - GET/PATCH/DELETE /duty-records/{id} (a confirmed record: PATCH and DELETE → 409)
 - POST /duty-records/{id}/evidence (multipart file, label) · GET /duty-records/{id}/evidence/{eid}
 - POST /duty-records/{id}/confirm · /query {"question"} · /answer {"answer", "changes"}
@@ -389,17 +393,24 @@ def duty_record_summary(request, year: str = "", month: str = "", planner: str =
 
 
 @router.get("/duty-records/unit-summary", auth=auth_required, response={200: JSON, **ERRORS}, summary="各责任单元履职汇总")
-def duty_record_unit_summary(request, year: str = "", month: str = ""):
-    """区级工作人员看本区各责任单元（按规划师）的分类时长；市级看全市。一次聚合查询。"""
+def duty_record_unit_summary(request, year: str = "", month: str = "", limit: str = "", offset: str = ""):
+    """区级工作人员看本区各责任单元（按规划师）的分类时长；市级看全市。按责任单元分页：limit 每页单元数（默认 50，
+    最多 200，更大的值按 200 计），offset 起始位置（默认 0），只列该期间有履职记录的单元（按区、单元名称排序）；
+    rows 仍为各单元（按规划师）的行。另给出 units_total（单元总数）、limit、offset、has_more（是否还有下一页）。"""
     require_role(request, Role.DISTRICT_OFFICER, Role.CITY_ADMIN, Role.AUDITOR, Role.HIRING_ENTITY)
     year, month = _year_month(year, month)
-    summary = selectors.unit_hours_summary(user=request.user, year=year, month=month)
+    limit, offset = limit_offset(limit or selectors.UNIT_SUMMARY_PAGE, offset, max_limit=selectors.UNIT_SUMMARY_MAX,
+                                 clamp=True)
+    summary = selectors.unit_hours_summary(user=request.user, year=year, month=month, limit=limit, offset=offset,
+                                           count=True)
     return {**summary, "rows": [{**r, "by_category": [_num(h) for h in r["by_category"]], "total_hours": _num(r["total_hours"]),
                                  "confirmed_hours": _num(r["confirmed_hours"])} for r in summary["rows"]]}
 
 
 @router.get("/duty-records/calendar", auth=auth_required, response={200: JSON, **ERRORS}, summary="履职日历")
 def duty_record_calendar(request, year: str = "", month: str = "", planner: str = "", unit: str = ""):
+    """月历：每天的时长 hours、记录数 count（全部记录，由数据库按日汇总），records 为其中至多 5 条记录的编号（全月至多
+    列出 200 条，日期早的先列），more 为该日未列出的条数（= count − records 的条数）。"""
     from rpms.core import clock
 
     year = year_param(year, label="年份", default=clock.today().year)
@@ -409,7 +420,8 @@ def duty_record_calendar(request, year: str = "", month: str = "", planner: str 
     return {
         "year": grid["year"], "month": grid["month"], "total_hours": _num(grid["total_hours"]), "records": grid["records"],
         "weeks": [[{"date": d["date"].isoformat(), "in_month": d["in_month"], "is_working": d["is_working"],
-                    "hours": _num(d["hours"]), "records": [r.pk for r in d["records"]]} for d in week]
+                    "hours": _num(d["hours"]), "records": [r.pk for r in d["records"]], "count": d["count"],
+                    "more": d["more"]} for d in week]
                   for week in grid["weeks"]],
     }
 

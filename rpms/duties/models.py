@@ -54,7 +54,22 @@ class DutyRecordQuerySet(models.QuerySet):
         # Status changes go through the services; a bulk update must not touch a confirmed record.
         if self.filter(status=DutyStatus.CONFIRMED).exists():
             raise LockedRecordError("已确认的履职记录已锁定，不能修改。")
-        return super().update(**kwargs)
+        cities = set(self.order_by().values_list("city_id", flat=True).distinct())
+        result = super().update(**kwargs)
+        _bump_summaries(cities)
+        return result
+
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create(objs, *args, **kwargs)
+        _bump_summaries({obj.city_id for obj in created})
+        return created
+
+
+def _bump_summaries(city_ids) -> None:
+    """The cached hours summaries of these cities are stale (selectors.summary_cache_scope)."""
+    from rpms.core import pubcache
+
+    pubcache.bump(*(f"duties:{city_id}" for city_id in city_ids if city_id))
 
 
 class DutyRecord(StatusTransitions, TimeStampedModel):

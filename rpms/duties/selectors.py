@@ -213,6 +213,28 @@ def _summary_city(user, planner_id=None):
     return getattr(user, "city", None)
 
 
+# The city's and a district's summaries aggregate up to a year of a city's records (~800 k rows at ten times
+# Beijing, ~0.4 s in PostgreSQL): their aggregate rows are kept in the shared cache (rpms.core.pubcache) under
+# the scope f"duties:{city_id}", which every change of a duty record of the city bumps (signals in apps.py and
+# DutyRecordQuerySet.update/delete). A planner's or a hiring entity's summary (their own units) is computed.
+SUMMARY_CACHE_TIMEOUT = 1800
+
+
+def summary_cache_scope(user) -> tuple[str, str] | None:
+    """(pubcache scope, the reader's part of the key) for the readers whose summaries are cached, else None:
+    a city administrator or auditor of a city (the city's rows) and a district officer (its districts' rows,
+    keyed by the officer: its districts change rarely, and the entry lives at most SUMMARY_CACHE_TIMEOUT)."""
+    role = getattr(user, "role", None)
+    city_id = getattr(user, "city_id", None)
+    if not getattr(user, "is_authenticated", False) or getattr(user, "is_superuser", False) or city_id is None:
+        return None
+    if role in (Role.CITY_ADMIN, Role.AUDITOR):
+        return f"duties:{city_id}", f"city{city_id}"
+    if role == Role.DISTRICT_OFFICER:
+        return f"duties:{city_id}", f"officer{user.pk}"
+    return None
+
+
 def hours_summary(*, user, year: int, month: int | None = None, planner_id=None, unit_id=None, city=None) -> dict:
     """Hours by duty category over a month or a year for what the user may read (a planner: its own;
     a district: its units). ONE aggregate query: values("category").annotate(Sum, Count).
@@ -220,14 +242,25 @@ def hours_summary(*, user, year: int, month: int | None = None, planner_id=None,
     → {"year","month","rows":[{"code","label","article","hours","confirmed_hours","records"}],
        "total_hours","confirmed_hours","records"} with every category of the city listed (zeros too)."""
     records = _period_filter(_summary_scope(user, planner_id=planner_id, unit_id=unit_id), year=year, month=month)
-    rows = {
-        row["category"]: row
-        for row in records.values("category").annotate(
-            sum_hours=Sum("hours"),
-            sum_confirmed=Sum("hours", filter=Q(status=DutyStatus.CONFIRMED)),
-            n_records=Count("id"),
-        ).order_by()
-    }
+
+    def build():
+        return {
+            row["category"]: row
+            for row in records.values("category").annotate(
+                sum_hours=Sum("hours"),
+                sum_confirmed=Sum("hours", filter=Q(status=DutyStatus.CONFIRMED)),
+                n_records=Count("id"),
+            ).order_by()
+        }
+
+    cache_scope = summary_cache_scope(user)
+    if cache_scope is None:
+        rows = build()
+    else:
+        from rpms.core import pubcache
+
+        key = f"hours:{cache_scope[1]}:{int(year)}:{int(month or 0)}:{planner_id or 0}:{unit_id or 0}"
+        rows = pubcache.get_or_build(cache_scope[0], key, build, timeout=SUMMARY_CACHE_TIMEOUT)
     city = city or _summary_city(user, planner_id)
     categories = list(city.policy.duty_categories) if city is not None else []
     known = {c["code"] for c in categories}
@@ -252,23 +285,66 @@ def hours_summary(*, user, year: int, month: int | None = None, planner_id=None,
     }
 
 
-def unit_hours_summary(*, user, year: int, month: int | None = None, city=None) -> dict:
-    """The district's view: hours by category for each unit (and planner) it may read. ONE aggregate query
-    grouped by unit, planner and category, pivoted here.
+UNIT_SUMMARY_PAGE = 50
+UNIT_SUMMARY_MAX = 200
+
+
+def _summary_units(user, *, year: int, month: int | None):
+    """The units the user may read that have records in the period, ordered by district and name — read from the
+    units table (one EXISTS probe of the (unit, date, id) index per unit), never by grouping the records."""
+    from django.db.models import Exists
+
+    from rpms.geography.models import ResponsibilityUnit
+
+    period = _period_filter(DutyRecord.objects.filter(unit_id=OuterRef("pk")), year=year, month=month)
+    q = scope_q(user, city_field="city", unit_field="pk", planner_field="appointments__planner")
+    if q is None:
+        return ResponsibilityUnit.objects.none()
+    if getattr(user, "role", None) == Role.PLANNER:
+        # A planner's summary lists its own records only: units where it has records.
+        planner = planner_of(user)
+        period = period.filter(planner=planner) if planner is not None else period.none()
+        q = Q()
+    units = ResponsibilityUnit.objects.filter(q).filter(Exists(period))
+    return units.order_by("district__name", "name", "id")
+
+
+def unit_hours_summary(*, user, year: int, month: int | None = None, city=None, limit: int | None = UNIT_SUMMARY_PAGE,
+                       offset: int = 0, count: bool = False) -> dict:
+    """The district's view: hours by category for each unit (and planner) it may read, paged by UNIT: `limit`
+    units (at most UNIT_SUMMARY_MAX) from `offset` among the units that have records in the period, ordered by
+    district and name (limit=None: every unit, for the Excel export). ONE aggregate query grouped by unit,
+    planner and category over the page's units only (`unit_id IN (the page of units, LIMIT limit + 1)`: the
+    extra unit only tells `has_more`), pivoted here; with `count`, one more query counts the units
+    (`units_total`, from the units table).
 
     → {"categories":[{code,label}], "rows":[{"unit_id","unit","district","planner_id","planner",
-       "by_category":[hours...], "total_hours","confirmed_hours","records"}]}"""
+       "by_category":[hours...], "total_hours","confirmed_hours","records"}], "limit", "offset", "has_more",
+       "units_total" (None without `count`)}"""
+    year = int(year)
+    units_qs = _summary_units(user, year=year, month=month)
+    offset = max(0, int(offset or 0))
     records = _period_filter(_summary_scope(user), year=year, month=month)
+    if limit is not None:
+        limit = max(1, min(int(limit), UNIT_SUMMARY_MAX))
+        records = records.filter(unit_id__in=units_qs.values("pk")[offset:offset + limit + 1])
+    elif offset:
+        records = records.filter(unit_id__in=units_qs.values("pk")[offset:])
     grouped = records.values(
         "unit_id", "unit__name", "unit__district__name", "planner_id", "planner__name", "category"
     ).annotate(
         sum_hours=Sum("hours"), sum_confirmed=Sum("hours", filter=Q(status=DutyStatus.CONFIRMED)), n_records=Count("id")
-    ).order_by("unit__district__name", "unit__name", "planner__name")
+    ).order_by("unit__district__name", "unit__name", "unit_id", "planner__name", "planner_id")
     city = city or getattr(user, "city", None)
     categories = [{"code": c["code"], "label": c["label"]} for c in (city.policy.duty_categories if city else [])]
     index = {c["code"]: i for i, c in enumerate(categories)}
     rows: OrderedDict = OrderedDict()
+    units_seen: list[int] = []
     for item in grouped:
+        if not units_seen or units_seen[-1] != item["unit_id"]:
+            units_seen.append(item["unit_id"])
+        if limit is not None and len(units_seen) > limit:
+            break  # the first unit of the next page: there is more
         key = (item["unit_id"], item["planner_id"])
         row = rows.get(key)
         if row is None:
@@ -284,24 +360,41 @@ def unit_hours_summary(*, user, year: int, month: int | None = None, city=None) 
         row["total_hours"] += hours
         row["confirmed_hours"] += _tenths(item["sum_confirmed"])
         row["records"] += item["n_records"]
-    return {"year": int(year), "month": int(month) if month else None, "categories": categories,
-            "rows": list(rows.values())}
+    return {"year": year, "month": int(month) if month else None, "categories": categories,
+            "rows": list(rows.values()), "limit": limit, "offset": offset,
+            "has_more": limit is not None and len(units_seen) > limit,
+            "units_total": units_qs.count() if count else None}
+
+
+# The calendar lists at most this many records a month (the earliest days first) and at most CALENDAR_DAY_SHOWN a
+# day; every day still shows its full count and hours (one aggregate by day) and links to its records.
+CALENDAR_RECORDS = 200
+CALENDAR_DAY_SHOWN = 5
 
 
 def duty_calendar(*, user, year: int, month: int, planner_id=None, unit_id=None) -> dict:
-    """A month grid (weeks of 7 days, Monday first) with each day's records and hours. One query for the
-    records (plus the working-day calendar's own bounded reads for the holiday marks)."""
+    """A month grid (weeks of 7 days, Monday first) with each day's record count and hours (`count`, `hours`,
+    computed by the database: ONE aggregate grouped by day) and at most CALENDAR_DAY_SHOWN of its records
+    (`records`, read by ONE bounded query: the month's first CALENDAR_RECORDS records by date), `more` = how many
+    of the day's records are not listed. Two queries whatever the number of records (plus the working-day
+    calendar's own bounded reads for the holiday marks) — a city's month is never loaded whole (issue #15)."""
     from rpms.workdays.selectors import day_statuses
 
     if not (1 <= int(month) <= 12):
         raise DomainError("月份应为 1–12。", code="invalid_period")
-    records = _period_filter(
-        _summary_scope(user, planner_id=planner_id, unit_id=unit_id).select_related("unit", "planner", "city__policy"),
-        year=year, month=month,
-    ).order_by("date", "id")
+    month_records = _period_filter(_summary_scope(user, planner_id=planner_id, unit_id=unit_id), year=year, month=month)
+    per_day = {
+        row["date"]: row
+        for row in month_records.order_by().values("date").annotate(n=Count("id"), sum_hours=Sum("hours"))
+    }
     by_day: dict[dt.date, list] = {}
-    for record in records:
-        by_day.setdefault(record.date, []).append(record)
+    shown = month_records.select_related("unit").only(
+        "id", "date", "hours", "status", "unit_id", "unit__name"
+    ).order_by("date", "id")[:CALENDAR_RECORDS]
+    for record in shown:
+        day_list = by_day.setdefault(record.date, [])
+        if len(day_list) < CALENDAR_DAY_SHOWN:
+            day_list.append(record)
     weeks_dates = calendar.Calendar(firstweekday=0).monthdatescalendar(int(year), int(month))
     try:
         statuses = {s.date: s for s in day_statuses(weeks_dates[0][0], weeks_dates[-1][-1])}
@@ -312,24 +405,29 @@ def duty_calendar(*, user, year: int, month: int, planner_id=None, unit_id=None)
     for week in weeks_dates:
         days = []
         for day in week:
-            day_records = by_day.get(day, []) if day.month == int(month) else []
+            in_month = day.month == int(month)
+            day_records = by_day.get(day, []) if in_month else []
+            totals = per_day.get(day, {}) if in_month else {}
+            count = totals.get("n") or 0
             status = statuses.get(day)
             days.append({
                 "date": day,
-                "in_month": day.month == int(month),
+                "in_month": in_month,
                 "is_today": day == today,
                 "is_working": status.is_working if status else day.weekday() < 5,
                 "label": (status.label if status else ""),
                 "records": day_records,
-                "hours": sum((r.hours for r in day_records), Decimal(0)),
+                "count": count,
+                "more": count - len(day_records),
+                "hours": _tenths(totals.get("sum_hours")) if count else Decimal(0),
             })
         weeks.append(days)
     first = dt.date(int(year), int(month), 1)
     previous = (first - dt.timedelta(days=1)).replace(day=1)
     following = (first + dt.timedelta(days=32)).replace(day=1)
     return {"year": int(year), "month": int(month), "weeks": weeks, "previous": previous, "next": following,
-            "total_hours": sum((r.hours for rs in by_day.values() for r in rs), Decimal(0)),
-            "records": sum(len(rs) for rs in by_day.values())}
+            "total_hours": sum((_tenths(r["sum_hours"]) for r in per_day.values()), Decimal(0)),
+            "records": sum(r["n"] for r in per_day.values())}
 
 
 def awaiting_confirmation(user):
