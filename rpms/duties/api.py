@@ -329,6 +329,43 @@ class FeedbackAnswerIn(Schema):
     answered_on: dt.date | None = None
 
 
+def record_row_json(row: dict, policies: dict | None = None) -> JSON:
+    """`record_json` (without detail) of a row of `selectors.duty_record_values` — the same keys and values,
+    built from plain column values (the list API). `policies`: city id → policy profile, shared by a list's rows."""
+    from rpms.cities.selectors import policy_for
+
+    policies = {} if policies is None else policies
+    if row["city_id"] not in policies:
+        policies[row["city_id"]] = policy_for(row["city_id"])
+    policy = policies[row["city_id"]]
+    category = policy.duty_category(row["category"]) if policy is not None else None
+    confirmer = None
+    if row["confirmed_by_id"]:
+        confirmer = row["confirmed_by__display_name"] or row["confirmed_by__username"]
+    return {
+        "id": row["id"],
+        "city": row["city__code"],
+        "unit": {"id": row["unit_id"], "name": row["unit__name"], "district": row["unit__district__name"]},
+        "planner": {"id": row["planner_id"], "name": row["planner__name"]},
+        "appointment": row["appointment_id"],
+        "category": row["category"],
+        "category_label": category["label"] if category else row["category"],
+        "date": row["date"].isoformat(),
+        "hours": _num(row["hours"]),
+        "place": row["place"],
+        "participants": row["participants"],
+        "description": row["description"],
+        "focus": list(row["focus"] or []),
+        "status": row["status"],
+        "status_label": DutyStatus(row["status"]).label,
+        "locked": row["status"] == DutyStatus.CONFIRMED,
+        "submitted_at": _iso(row["submitted_at"]),
+        "confirmed_at": _iso(row["confirmed_at"]),
+        "confirmed_by": confirmer,
+        "evidence_count": row["evidence_count"],
+    }
+
+
 def _changes(patch) -> dict:
     return {k: v for k, v in patch.dict(exclude_unset=True).items() if v is not None}
 
@@ -350,11 +387,12 @@ def duty_record_list(request, unit: str = "", planner: str = "", status: str = "
     按日期从新到旧返回数组，分页参数：limit 每页条数（默认 500，最多 500，更大的值按 500 计），offset 起始位置
     （默认 0）；取下一页时 offset 加上 limit，返回不足 limit 条即已到末尾。"""
     limit, offset = limit_offset(limit or selectors.LIST_LIMIT, offset, max_limit=selectors.LIST_LIMIT, clamp=True)
-    records = selectors.duty_record_list(
+    rows = selectors.duty_record_values(
         user=request.user, unit_id=_int_param(unit, "unit"), planner_id=_int_param(planner, "planner"), status=status,
         year=year_param(year, label="年份"), month=month_param(month, label="月份"), limit=limit, offset=offset,
     )
-    return [record_json(r) for r in records]
+    policies: dict = {}
+    return [record_row_json(r, policies) for r in rows]
 
 
 @router.post("/duty-records", auth=auth_required, response={201: JSON, **ERRORS}, summary="记录履职")

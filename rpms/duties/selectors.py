@@ -121,6 +121,33 @@ def duty_record_list(*, user, unit_id=None, planner_id=None, status: str = "", y
     return _rows_of(records[offset:offset + limit])
 
 
+# The columns the API's list rows are built from (rpms.duties.api.record_row_json): plain values, no model objects.
+RECORD_ROW_FIELDS = (
+    "id", "city_id", "city__code", "unit_id", "unit__name", "unit__district__name", "planner_id", "planner__name",
+    "appointment_id", "category", "date", "hours", "place", "participants", "description", "focus", "status",
+    "submitted_at", "confirmed_at", "confirmed_by_id", "confirmed_by__display_name", "confirmed_by__username",
+)
+
+
+def duty_record_values(*, user, unit_id=None, planner_id=None, status: str = "", year: int | None = None,
+                       month: int | None = None, start=None, end=None, limit: int = LIST_LIMIT, offset: int = 0):
+    """The same rows as `duty_record_list`, as dicts of RECORD_ROW_FIELDS plus `evidence_count` (for the API:
+    building hundreds of model objects with their unit, district, planner and confirmer costs more than the
+    query). ONE query; the page's ids are a LIMIT subquery, the joins and counts run on the page only."""
+    records = _filtered_records(user=user, unit_id=unit_id, planner_id=planner_id, status=status, year=year,
+                                month=month, start=start, end=end)
+    limit = max(0, min(int(limit), LIST_LIMIT))
+    offset = max(0, int(offset))
+    if limit == 0:
+        return []
+    return list(
+        DutyRecord.objects.filter(pk__in=records[offset:offset + limit].values("pk"))
+        .annotate(evidence_count=_evidence_count())
+        .order_by("-date", "-id")
+        .values(*RECORD_ROW_FIELDS, "evidence_count")
+    )
+
+
 class CappedPaginator(Paginator):
     """Counts at most `cap` rows (`SELECT COUNT(*) FROM (… LIMIT cap + 1)`), so neither the count nor the deepest
     page's OFFSET grows with a city's million records; `capped` tells the page to say "more than cap, filter".
