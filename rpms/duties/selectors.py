@@ -11,14 +11,13 @@ import datetime as dt
 from collections import OrderedDict
 from decimal import Decimal
 
-from django.core.paginator import Paginator
-from django.utils.functional import cached_property
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from rpms.accounts.models import Role
 from rpms.core import clock
 from rpms.core.errors import DomainError, NotFound
+from rpms.core.paging import CappedPaginator  # noqa: F401 — re-exported (the records page)
 
 from .models import (
     DataMaterial,
@@ -82,9 +81,10 @@ def _filtered_records(*, user, unit_id=None, planner_id=None, status: str = "", 
             raise DomainError("状态应为 submitted、queried 或 confirmed。", code="invalid_status")
         records = records.filter(status=status)
     if year:
-        records = records.filter(date__year=year)
-        if month:
-            records = records.filter(date__month=month)
+        try:
+            records = _period_filter(records, year=year, month=month)
+        except (DomainError, ValueError, OverflowError):  # a year or month no record can have: nothing
+            records = records.none()
     if start:
         records = records.filter(date__gte=start)
     if end:
@@ -148,23 +148,6 @@ def duty_record_values(*, user, unit_id=None, planner_id=None, status: str = "",
     )
 
 
-class CappedPaginator(Paginator):
-    """Counts at most `cap` rows (`SELECT COUNT(*) FROM (… LIMIT cap + 1)`), so neither the count nor the deepest
-    page's OFFSET grows with a city's million records; `capped` tells the page to say "more than cap, filter".
-    Page numbers are bounded by it: past the last page → the last page."""
-
-    def __init__(self, object_list, per_page, *, cap: int):
-        super().__init__(object_list, per_page)
-        self.cap = cap
-        self.capped = False
-
-    @cached_property
-    def count(self):
-        found = self.object_list.order_by()[: self.cap + 1].count()  # no ORDER BY: stop after cap + 1 index entries
-        self.capped = found > self.cap
-        return min(found, self.cap)
-
-
 def duty_record_page(*, user, page=None, per_page: int = PAGE_SIZE, **filters):
     """A page of the records the user may read (Django's Paginator: a page number that is not a number → the
     first page, past the end → the last), its `object_list` the full rows with `evidence_count`. Two queries:
@@ -221,12 +204,14 @@ def _summary_scope(user, *, planner_id=None, unit_id=None):
 def _period_filter(records, *, year: int, month: int | None):
     if not (1900 <= int(year) <= 2999):
         raise DomainError("年份不正确。", code="invalid_period")
-    records = records.filter(date__year=year)
     if month:
         if not 1 <= int(month) <= 12:
             raise DomainError("月份应为 1–12。", code="invalid_period")
-        records = records.filter(date__month=month)
-    return records
+        # A date range (not EXTRACT(MONTH …)), so the (city|unit, date, id) indexes bound the scan to the month.
+        first = dt.date(int(year), int(month), 1)
+        following = (first + dt.timedelta(days=32)).replace(day=1)
+        return records.filter(date__gte=first, date__lt=following)
+    return records.filter(date__gte=dt.date(int(year), 1, 1), date__lte=dt.date(int(year), 12, 31))
 
 
 def _tenths(value) -> Decimal:
@@ -410,10 +395,21 @@ def duty_calendar(*, user, year: int, month: int, planner_id=None, unit_id=None)
     if not (1 <= int(month) <= 12):
         raise DomainError("月份应为 1–12。", code="invalid_period")
     month_records = _period_filter(_summary_scope(user, planner_id=planner_id, unit_id=unit_id), year=year, month=month)
-    per_day = {
-        row["date"]: row
-        for row in month_records.order_by().values("date").annotate(n=Count("id"), sum_hours=Sum("hours"))
-    }
+
+    def build():
+        return {
+            row["date"]: row
+            for row in month_records.order_by().values("date").annotate(n=Count("id"), sum_hours=Sum("hours"))
+        }
+
+    cache_scope = summary_cache_scope(user)
+    if cache_scope is None:
+        per_day = build()
+    else:  # a city's month is ~65 k records at ten times Beijing: its day totals are cached like the summaries
+        from rpms.core import pubcache
+
+        key = f"calendar:{cache_scope[1]}:{int(year)}:{int(month)}:{planner_id or 0}:{unit_id or 0}"
+        per_day = pubcache.get_or_build(cache_scope[0], key, build, timeout=SUMMARY_CACHE_TIMEOUT)
     by_day: dict[dt.date, list] = {}
     shown = month_records.select_related("unit").only(
         "id", "date", "hours", "status", "unit_id", "unit__name"
