@@ -118,6 +118,8 @@ class DutyRecord(StatusTransitions, TimeStampedModel):
             # A city's day and category totals over a month or year (calendar, summaries) read from the index
             # alone on PostgreSQL (an index-only scan; `include` is ignored elsewhere).
             models.Index(fields=["city", "date"], include=["hours", "status", "category"], name="duty_city_date_hours_idx"),
+            models.Index(fields=["unit", "date"], include=["planner", "hours", "status", "category"],
+                         name="duty_unit_date_hours_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(hours__gt=0) & Q(hours__lte=24), name="duty_hours_0_24"),

@@ -386,21 +386,17 @@ def summary_page(request):
     if user.role != Role.PLANNER:
         if export:  # every unit
             units = selectors.unit_hours_summary(user=user, year=year, month=month, city=city, limit=None)
-        else:  # a page of UNIT_SUMMARY_PAGE units (those with records in the period)
+        else:  # a page of UNIT_SUMMARY_PAGE units (those with records in the period); no count of them: the
+            # page knows whether there is a next one (one unit more is read), the API gives units_total
             page_number = _page_number(request.GET.get("upage"))
             size = selectors.UNIT_SUMMARY_PAGE
             units = selectors.unit_hours_summary(user=user, year=year, month=month, city=city, limit=size,
-                                                 offset=(page_number - 1) * size, count=True)
-            pages = max(1, -(-units["units_total"] // size))
-            if page_number > pages:  # past the end → the last page
-                page_number = pages
-                units = selectors.unit_hours_summary(user=user, year=year, month=month, city=city, limit=size,
-                                                     offset=(page_number - 1) * size, count=True)
+                                                 offset=(page_number - 1) * size)
             query = request.GET.copy()
             query.pop("upage", None)
-            unit_page = {"number": page_number, "pages": pages, "query": query.urlencode(),
+            unit_page = {"number": page_number, "query": query.urlencode(),
                          "previous": page_number - 1 if page_number > 1 else None,
-                         "next": page_number + 1 if page_number < pages else None}
+                         "next": page_number + 1 if units["has_more"] else None}
     if export and units is not None:
         from rpms.core.excel import workbook_response
 
