@@ -8,9 +8,10 @@ from django.utils.functional import cached_property
 COUNT_CAP = 10_000
 
 
-def capped_count(queryset, cap: int = COUNT_CAP) -> tuple[int, bool]:
-    """(min(count, cap), whether there are more than `cap`): `SELECT COUNT(*) FROM (… LIMIT cap + 1)` without the
+def capped_count(queryset, cap: int | None = None) -> tuple[int, bool]:
+    """(cap: COUNT_CAP when not given, read at call time.) (min(count, cap), whether there are more than `cap`): `SELECT COUNT(*) FROM (… LIMIT cap + 1)` without the
     ORDER BY, so the count stops after cap + 1 index entries instead of counting a whole city's rows."""
+    cap = COUNT_CAP if cap is None else cap
     found = queryset.order_by()[: cap + 1].count()
     return min(found, cap), found > cap
 
@@ -20,9 +21,9 @@ class CappedPaginator(Paginator):
     page's OFFSET grows with a city's million rows; `capped` tells the page to say "more than cap, filter".
     Page numbers are bounded by it: past the last page → the last page (get_page)."""
 
-    def __init__(self, object_list, per_page, *, cap: int = COUNT_CAP, **kwargs):
+    def __init__(self, object_list, per_page, *, cap: int | None = None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
-        self.cap = cap
+        self.cap = COUNT_CAP if cap is None else cap
         self.capped = False
 
     @cached_property
