@@ -117,8 +117,9 @@ class DutyRecord(StatusTransitions, TimeStampedModel):
             models.Index(fields=["unit", "-date", "-id"], name="duty_unit_date_idx"),
             # A city's day and category totals over a month or year (calendar, summaries) read from the index
             # alone on PostgreSQL (an index-only scan; `include` is ignored elsewhere).
-            models.Index(fields=["city", "date"], include=["hours", "status", "category"], name="duty_city_date_hours_idx"),
-            models.Index(fields=["unit", "date"], include=["planner", "hours", "status", "category"],
+            models.Index(fields=["city", "date"], include=["id", "hours", "status", "category"],
+                         name="duty_city_date_hours_idx"),
+            models.Index(fields=["unit", "date"], include=["id", "city", "planner", "hours", "status", "category"],
                          name="duty_unit_date_hours_idx"),
         ]
         constraints = [

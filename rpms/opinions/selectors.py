@@ -23,6 +23,22 @@ def _base():
     )
 
 
+# What a list row (page, API, Excel export) shows: no frozen content, texts or document snapshots (JSON decoded
+# per row), and of the correcting version only its id and status (issue #15).
+LIST_FIELDS = (
+    "id", "city", "city__code", "city__name", "unit", "unit__name", "unit__district", "unit__district__name",
+    "planner", "planner__name", "author", "title", "subject", "subject_kind", "version", "status", "issued_at",
+    "created_at", "content_hash", "supersedes", "document", "document__number", "document__verification_code",
+    "superseded_by__id", "superseded_by__status", "superseded_by__supersedes",
+)
+
+
+def _list_base():
+    return WrittenOpinion.objects.select_related(
+        "city", "unit__district", "planner", "document", "superseded_by"
+    ).only(*LIST_FIELDS)
+
+
 def _issued() -> Q:
     return ~Q(status=OpinionStatus.DRAFT)
 
@@ -39,7 +55,7 @@ def _district_unit_ids(user):
 
 # The staff pages list this many opinions a page; the API gives `limit` rows (default API_LIMIT, at most API_MAX).
 PAGE_SIZE = 50
-API_LIMIT = 100
+API_LIMIT = 50
 API_MAX = 500
 
 
@@ -80,7 +96,7 @@ def opinion_list(*, user, status: str = "", unit_id: int | None = None, mine: bo
     scope = visible_q(user)
     if scope is None:
         return WrittenOpinion.objects.none()
-    queryset = _base().filter(scope)
+    queryset = _list_base().filter(scope)
     if mine:
         queryset = queryset.filter(author=user)
     if status:
@@ -100,7 +116,7 @@ def opinion_inbox(*, user, unread_only: bool = False):
     if scope is None:
         return WrittenOpinion.objects.none()
     mine = OpinionReceipt.objects.filter(opinion=OuterRef("pk"), user=user)
-    queryset = _base().filter(scope).annotate(my_read_at=Subquery(mine.values("read_at")[:1]))
+    queryset = _list_base().filter(scope).annotate(my_read_at=Subquery(mine.values("read_at")[:1]))
     if unread_only:
         queryset = queryset.filter(~Exists(mine))
     return queryset.order_by("-issued_at", "-id")
