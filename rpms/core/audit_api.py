@@ -7,6 +7,7 @@ from ninja import Query, Router, Schema
 from rpms.accounts.models import Role
 
 from .api import auth_required, require_role
+from .paging import capped_count
 from .params import limit_offset
 from .selectors import action_log_list, parse_action_log_filters
 
@@ -44,7 +45,9 @@ class ActionLogOut(Schema):
 
 
 class ActionLogPage(Schema):
-    count: int
+    count: int  # at most COUNT_CAP (10000): see count_capped
+    count_capped: bool = False  # more than `count` rows match: narrow the filters
+    has_more: bool = False  # there are rows after this page
     items: list[ActionLogOut]
 
 
@@ -61,15 +64,23 @@ class ErrorOut(Schema):
     summary="查询操作日志",
 )
 def audit_list(request, params: Query[AuditQuery]):
-    """市级管理员查看本市记录；审计员查看所属城市（未关联城市则全部）记录。日期为北京时间，含起止当日。"""
+    """市级管理员查看本市记录；审计员查看所属城市（未关联城市则全部）记录。日期为北京时间，含起止当日。
+
+    count 为符合条件的条数，至多计到 10000（count_capped 为 true 表示超过 10000 条，请缩小条件）；has_more 表示
+    本页之后还有记录（offset 加上 limit 取下一页）。"""
     user = require_role(request, Role.CITY_ADMIN, Role.AUDITOR)
     limit, offset = limit_offset(params.limit, params.offset, max_limit=AUDIT_API_MAX_LIMIT)
     filters = parse_action_log_filters(params.dict())
     queryset = action_log_list(user=user, filters=filters)
-    count = queryset.count()
-    rows = queryset[offset : offset + limit]
+    # Counted up to COUNT_CAP rows (never a whole city's million rows); beyond it count_capped is true.
+    count, count_capped = capped_count(queryset)
+    rows = list(queryset[offset : offset + limit + 1])
+    has_more = len(rows) > limit
+    rows = rows[:limit]
     return {
         "count": count,
+        "count_capped": count_capped,
+        "has_more": has_more,
         "items": [
             {
                 "id": row.pk,

@@ -2,13 +2,13 @@
 import json
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from . import clock
 from .errors import DomainError, bad_input_error
 from .excel import workbook_response
+from .paging import CappedPaginator
 from .selectors import (
     AUDIT_DATE_FILTERS,
     AUDIT_TEXT_FILTERS,
@@ -47,7 +47,8 @@ def audit_list(request):
     parsed = attempt(request, lambda: parse_action_log_filters(raw), propagate=())
     error = parsed.error
     if parsed.accepted:
-        paginator = Paginator(action_log_list(user=request.user, filters=parsed.result), AUDIT_PAGE_SIZE)
+        # Counted up to COUNT_CAP: a city's million log rows are never counted whole (issue #15).
+        paginator = CappedPaginator(action_log_list(user=request.user, filters=parsed.result), AUDIT_PAGE_SIZE)
         page_obj = paginator.get_page(request.GET.get("page"))
         for row in page_obj:
             row.before_text = _json_text(row.before)

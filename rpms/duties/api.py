@@ -4,8 +4,12 @@ Duty records (B11 / P3):
 - GET /duty-records (?unit, planner, status, year, month, limit ≤ 500 (default 500), offset) · POST /duty-records → 201
 - GET /duty-records/options?unit=ID → the city's categories and the unit's zone-type focus list (B13)
 - GET /duty-records/summary?year=&month=[&planner=&unit=] → hours by category (one aggregate query)
-- GET /duty-records/unit-summary?year=&month= → the district's view: hours by unit, planner and category
-- GET /duty-records/calendar?year=&month= → the month grid
+- GET /duty-records/unit-summary?year=&month=[&limit=&offset=] → the district's view: hours by unit, planner and
+  category, paged by UNIT (limit units, default 50, at most 200, from offset, among the units with records in the
+  period, by district and name); adds "limit", "offset", "has_more", "units_total"
+- GET /duty-records/calendar?year=&month= → the month grid: each day's `hours` and `count` (all its records),
+  `records` (ids of at most 5 of them; the month lists at most 200, the earliest days first) and `more`
+  (= count − len(records); list them with GET /duty-records?year=&month= or the page /duties/records/?day=)
 - GET/PATCH/DELETE /duty-records/{id} (a confirmed record: PATCH and DELETE → 409)
 - POST /duty-records/{id}/evidence (multipart file, label) · GET /duty-records/{id}/evidence/{eid}
 - POST /duty-records/{id}/confirm · /query {"question"} · /answer {"answer", "changes"}
@@ -325,6 +329,43 @@ class FeedbackAnswerIn(Schema):
     answered_on: dt.date | None = None
 
 
+def record_row_json(row: dict, policies: dict | None = None) -> JSON:
+    """`record_json` (without detail) of a row of `selectors.duty_record_values` — the same keys and values,
+    built from plain column values (the list API). `policies`: city id → policy profile, shared by a list's rows."""
+    from rpms.cities.selectors import policy_for
+
+    policies = {} if policies is None else policies
+    if row["city_id"] not in policies:
+        policies[row["city_id"]] = policy_for(row["city_id"])
+    policy = policies[row["city_id"]]
+    category = policy.duty_category(row["category"]) if policy is not None else None
+    confirmer = None
+    if row["confirmed_by_id"]:
+        confirmer = row["confirmed_by__display_name"] or row["confirmed_by__username"]
+    return {
+        "id": row["id"],
+        "city": row["city__code"],
+        "unit": {"id": row["unit_id"], "name": row["unit__name"], "district": row["unit__district__name"]},
+        "planner": {"id": row["planner_id"], "name": row["planner__name"]},
+        "appointment": row["appointment_id"],
+        "category": row["category"],
+        "category_label": category["label"] if category else row["category"],
+        "date": row["date"].isoformat(),
+        "hours": _num(row["hours"]),
+        "place": row["place"],
+        "participants": row["participants"],
+        "description": row["description"],
+        "focus": list(row["focus"] or []),
+        "status": row["status"],
+        "status_label": DutyStatus(row["status"]).label,
+        "locked": row["status"] == DutyStatus.CONFIRMED,
+        "submitted_at": _iso(row["submitted_at"]),
+        "confirmed_at": _iso(row["confirmed_at"]),
+        "confirmed_by": confirmer,
+        "evidence_count": row["evidence_count"],
+    }
+
+
 def _changes(patch) -> dict:
     return {k: v for k, v in patch.dict(exclude_unset=True).items() if v is not None}
 
@@ -346,11 +387,12 @@ def duty_record_list(request, unit: str = "", planner: str = "", status: str = "
     按日期从新到旧返回数组，分页参数：limit 每页条数（默认 500，最多 500，更大的值按 500 计），offset 起始位置
     （默认 0）；取下一页时 offset 加上 limit，返回不足 limit 条即已到末尾。"""
     limit, offset = limit_offset(limit or selectors.LIST_LIMIT, offset, max_limit=selectors.LIST_LIMIT, clamp=True)
-    records = selectors.duty_record_list(
+    rows = selectors.duty_record_values(
         user=request.user, unit_id=_int_param(unit, "unit"), planner_id=_int_param(planner, "planner"), status=status,
         year=year_param(year, label="年份"), month=month_param(month, label="月份"), limit=limit, offset=offset,
     )
-    return [record_json(r) for r in records]
+    policies: dict = {}
+    return [record_row_json(r, policies) for r in rows]
 
 
 @router.post("/duty-records", auth=auth_required, response={201: JSON, **ERRORS}, summary="记录履职")
@@ -389,17 +431,24 @@ def duty_record_summary(request, year: str = "", month: str = "", planner: str =
 
 
 @router.get("/duty-records/unit-summary", auth=auth_required, response={200: JSON, **ERRORS}, summary="各责任单元履职汇总")
-def duty_record_unit_summary(request, year: str = "", month: str = ""):
-    """区级工作人员看本区各责任单元（按规划师）的分类时长；市级看全市。一次聚合查询。"""
+def duty_record_unit_summary(request, year: str = "", month: str = "", limit: str = "", offset: str = ""):
+    """区级工作人员看本区各责任单元（按规划师）的分类时长；市级看全市。按责任单元分页：limit 每页单元数（默认 50，
+    最多 200，更大的值按 200 计），offset 起始位置（默认 0），只列该期间有履职记录的单元（按区、单元名称排序）；
+    rows 仍为各单元（按规划师）的行。另给出 units_total（单元总数）、limit、offset、has_more（是否还有下一页）。"""
     require_role(request, Role.DISTRICT_OFFICER, Role.CITY_ADMIN, Role.AUDITOR, Role.HIRING_ENTITY)
     year, month = _year_month(year, month)
-    summary = selectors.unit_hours_summary(user=request.user, year=year, month=month)
+    limit, offset = limit_offset(limit or selectors.UNIT_SUMMARY_PAGE, offset, max_limit=selectors.UNIT_SUMMARY_MAX,
+                                 clamp=True)
+    summary = selectors.unit_hours_summary(user=request.user, year=year, month=month, limit=limit, offset=offset,
+                                           count=True)
     return {**summary, "rows": [{**r, "by_category": [_num(h) for h in r["by_category"]], "total_hours": _num(r["total_hours"]),
                                  "confirmed_hours": _num(r["confirmed_hours"])} for r in summary["rows"]]}
 
 
 @router.get("/duty-records/calendar", auth=auth_required, response={200: JSON, **ERRORS}, summary="履职日历")
 def duty_record_calendar(request, year: str = "", month: str = "", planner: str = "", unit: str = ""):
+    """月历：每天的时长 hours、记录数 count（全部记录，由数据库按日汇总），records 为其中至多 5 条记录的编号（全月至多
+    列出 200 条，日期早的先列），more 为该日未列出的条数（= count − records 的条数）。"""
     from rpms.core import clock
 
     year = year_param(year, label="年份", default=clock.today().year)
@@ -409,7 +458,8 @@ def duty_record_calendar(request, year: str = "", month: str = "", planner: str 
     return {
         "year": grid["year"], "month": grid["month"], "total_hours": _num(grid["total_hours"]), "records": grid["records"],
         "weeks": [[{"date": d["date"].isoformat(), "in_month": d["in_month"], "is_working": d["is_working"],
-                    "hours": _num(d["hours"]), "records": [r.pk for r in d["records"]]} for d in week]
+                    "hours": _num(d["hours"]), "records": [r.pk for r in d["records"]], "count": d["count"],
+                    "more": d["more"]} for d in week]
                   for week in grid["weeks"]],
     }
 

@@ -17,3 +17,19 @@ class DutiesConfig(AppConfig):
         from .pending import duties_pending
 
         pending.register(duties_pending)
+
+        from django.db.models.signals import post_delete, post_save
+
+        from .models import DutyRecord
+
+        # The cached hours summaries of a city (selectors.SUMMARY_CACHE_TIMEOUT) are stale once one of its
+        # records changes (bulk update/delete: DutyRecordQuerySet bumps the same scope).
+        post_save.connect(_bump_duties_scope, sender=DutyRecord, dispatch_uid="duties_summary_cache_save")
+        post_delete.connect(_bump_duties_scope, sender=DutyRecord, dispatch_uid="duties_summary_cache_delete")
+
+
+def _bump_duties_scope(sender, instance, **kwargs):
+    from rpms.core import pubcache
+
+    if instance.city_id:
+        pubcache.bump(f"duties:{instance.city_id}")

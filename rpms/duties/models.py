@@ -54,7 +54,22 @@ class DutyRecordQuerySet(models.QuerySet):
         # Status changes go through the services; a bulk update must not touch a confirmed record.
         if self.filter(status=DutyStatus.CONFIRMED).exists():
             raise LockedRecordError("已确认的履职记录已锁定，不能修改。")
-        return super().update(**kwargs)
+        cities = set(self.order_by().values_list("city_id", flat=True).distinct())
+        result = super().update(**kwargs)
+        _bump_summaries(cities)
+        return result
+
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create(objs, *args, **kwargs)
+        _bump_summaries({obj.city_id for obj in created})
+        return created
+
+
+def _bump_summaries(city_ids) -> None:
+    """The cached hours summaries of these cities are stale (selectors.summary_cache_scope)."""
+    from rpms.core import pubcache
+
+    pubcache.bump(*(f"duties:{city_id}" for city_id in city_ids if city_id))
 
 
 class DutyRecord(StatusTransitions, TimeStampedModel):
@@ -100,6 +115,12 @@ class DutyRecord(StatusTransitions, TimeStampedModel):
             models.Index(fields=["-date", "-id"], name="duty_date_id_idx"),
             models.Index(fields=["city", "-date", "-id"], name="duty_city_date_idx"),
             models.Index(fields=["unit", "-date", "-id"], name="duty_unit_date_idx"),
+            # A city's day and category totals over a month or year (calendar, summaries) read from the index
+            # alone on PostgreSQL (an index-only scan; `include` is ignored elsewhere).
+            models.Index(fields=["city", "date"], include=["id", "hours", "status", "category"],
+                         name="duty_city_date_hours_idx"),
+            models.Index(fields=["unit", "date"], include=["id", "city", "planner", "hours", "status", "category"],
+                         name="duty_unit_date_hours_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(hours__gt=0) & Q(hours__lte=24), name="duty_hours_0_24"),

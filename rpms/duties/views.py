@@ -5,6 +5,8 @@ focus checklist, B13, with the record form), its records, calendar and summaries
 extra work and monitoring feedback. Hiring entity: records to confirm or query, data requests to
 answer, work certificates to issue. District officer: the same for its districts, the units'
 summaries, and feedback to answer. City administrators and auditors read."""
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -149,8 +151,17 @@ def _record_filters(request):
         "planner": int_or_none(request.GET.get("planner")),
         "year": int_or_none(request.GET.get("year")),
         "month": int_or_none(request.GET.get("month")),
+        "day": _day_param(request.GET.get("day")),
         "today": today,
     }
+
+
+def _day_param(value):
+    """?day=YYYY-MM-DD (the calendar's link to a day's records); anything else → no day filter."""
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
 
 
 @login_required
@@ -159,7 +170,7 @@ def record_list(request):
     _require(request.user, *READ_ROLES)
     f = _record_filters(request)
     filters = {"status": f["status"], "unit_id": f["unit"], "planner_id": f["planner"], "year": f["year"],
-               "month": f["month"] if f["year"] else None}
+               "month": f["month"] if f["year"] else None, "start": f["day"], "end": f["day"]}
     if request.GET.get("format") == "xlsx":
         from rpms.core.excel import workbook_response
 
@@ -352,6 +363,12 @@ def calendar_page(request):
                                                     "weekdays": ["一", "二", "三", "四", "五", "六", "日"]})
 
 
+def _page_number(value, *, maximum: int = 10_000) -> int:
+    """A page number from the query string: not a number or below 1 → 1, bounded by `maximum`."""
+    number = int_or_none(value) or 1
+    return max(1, min(number, maximum))
+
+
 @login_required
 @require_GET
 def summary_page(request):
@@ -364,10 +381,23 @@ def summary_page(request):
     planner_id = int_or_none(request.GET.get("planner"))
     unit_id = int_or_none(request.GET.get("unit"))
     summary = selectors.hours_summary(user=user, year=year, month=month, planner_id=planner_id, unit_id=unit_id, city=city)
-    units = None
+    units = unit_page = None
+    export = request.GET.get("format") == "xlsx"
     if user.role != Role.PLANNER:
-        units = selectors.unit_hours_summary(user=user, year=year, month=month, city=city)
-    if request.GET.get("format") == "xlsx" and units is not None:
+        if export:  # every unit
+            units = selectors.unit_hours_summary(user=user, year=year, month=month, city=city, limit=None)
+        else:  # a page of UNIT_SUMMARY_PAGE units (those with records in the period); no count of them: the
+            # page knows whether there is a next one (one unit more is read), the API gives units_total
+            page_number = _page_number(request.GET.get("upage"))
+            size = selectors.UNIT_SUMMARY_PAGE
+            units = selectors.unit_hours_summary(user=user, year=year, month=month, city=city, limit=size,
+                                                 offset=(page_number - 1) * size)
+            query = request.GET.copy()
+            query.pop("upage", None)
+            unit_page = {"number": page_number, "query": query.urlencode(),
+                         "previous": page_number - 1 if page_number > 1 else None,
+                         "next": page_number + 1 if units["has_more"] else None}
+    if export and units is not None:
         from rpms.core.excel import workbook_response
 
         headers = ["区", "责任单元", "责任规划师"] + [c["label"] for c in units["categories"]] + ["合计（小时）", "已确认（小时）", "记录数"]
@@ -376,7 +406,7 @@ def summary_page(request):
         period = f"{year}年{month}月" if month else f"{year}年"
         return workbook_response(f"履职时长汇总-{period}", "履职时长汇总", headers, rows)
     return render(request, "duties/summary.html", {
-        "summary": summary, "units": units, "year": year, "month": month, "months": range(1, 13),
+        "summary": summary, "units": units, "unit_page": unit_page, "year": year, "month": month, "months": range(1, 13),
         "years": range(clock.today().year - 4, clock.today().year + 1),
     })
 

@@ -1,8 +1,11 @@
 """Written opinions API (mounted at the API root, /api/v1/; B11(3), P3(2), B16):
 
-- GET  /opinions                      opinions the caller may see (?status=&unit=&mine=1)
+- GET  /opinions                      opinions the caller may see (?status=&unit=&mine=1), a page of them: limit
+                                      (default 50, at most 500; more counts as 500) from offset (default 0);
+                                      still a bare list — fewer than limit rows means the end
 - POST /opinions                      a draft (planner serving the unit; 403 otherwise) → 201
 - GET  /opinions/inbox                "收到的书面意见" of the hiring entity / district officer, with read state
+                                      (limit/offset as GET /opinions)
 - GET  /opinions/{id}                 detail (drafts: author only; out of scope: 404)
 - PATCH /opinions/{id}                change a draft (author only); an issued opinion → 409 (no update exists)
 - DELETE /opinions/{id}               discard a draft (author only); an issued opinion → 409
@@ -24,6 +27,7 @@ from ninja.files import UploadedFile
 
 from rpms.core.api import auth_required, json_object_body
 from rpms.core.errors import Conflict, NotFound
+from rpms.core.params import limit_offset
 from rpms.geography.models import ResponsibilityUnit
 
 from . import permissions, selectors, services
@@ -164,9 +168,15 @@ def _detail(request, opinion_id: int) -> dict:
 
 
 @router.get("/opinions", auth=auth_required, response={200: list[dict[str, Any]], **ERRORS}, summary="书面意见列表")
-def opinion_list(request, status: str = "", unit: int | None = None, mine: bool = False):
-    """责任规划师：本人起草和出具的意见，以及所服务责任单元已出具的意见；聘任主体、区、市：权限范围内已出具的意见。"""
-    return [opinion_row(o) for o in selectors.opinion_list(user=request.user, status=status, unit_id=unit, mine=mine)]
+def opinion_list(request, status: str = "", unit: int | None = None, mine: bool = False, limit: str = "",
+                 offset: str = ""):
+    """责任规划师：本人起草和出具的意见，以及所服务责任单元已出具的意见；聘任主体、区、市：权限范围内已出具的意见。
+
+    分页参数：limit 每页条数（默认 50，最多 500，更大的值按 500 计），offset 起始位置（默认 0）；返回数组，
+    不足 limit 条即已到末尾。"""
+    limit, offset = limit_offset(limit or selectors.API_LIMIT, offset, max_limit=selectors.API_MAX, clamp=True)
+    opinions = selectors.opinion_list(user=request.user, status=status, unit_id=unit, mine=mine)
+    return [opinion_row(o) for o in opinions[offset:offset + limit]]
 
 
 @router.post("/opinions", auth=auth_required, response={201: dict[str, Any], **ERRORS}, summary="起草书面意见")
@@ -181,10 +191,13 @@ def opinion_create(request, payload: OpinionIn):
 
 @router.get("/opinions/inbox", auth=auth_required, response={200: list[dict[str, Any]], **ERRORS},
             summary="收到的书面意见")
-def opinion_inbox(request, unread: bool = False):
-    """聘任主体和区级工作人员收到的书面意见（权限范围内），read_at 为本人阅读时间（未读为 null）。"""
+def opinion_inbox(request, unread: bool = False, limit: str = "", offset: str = ""):
+    """聘任主体和区级工作人员收到的书面意见（权限范围内），read_at 为本人阅读时间（未读为 null）。
+
+    分页参数同书面意见列表：limit（默认 50，最多 500），offset（默认 0）。"""
+    limit, offset = limit_offset(limit or selectors.API_LIMIT, offset, max_limit=selectors.API_MAX, clamp=True)
     rows = []
-    for opinion in selectors.opinion_inbox(user=request.user, unread_only=unread):
+    for opinion in selectors.opinion_inbox(user=request.user, unread_only=unread)[offset:offset + limit]:
         row = opinion_row(opinion)
         row["read_at"] = _iso(opinion.my_read_at)
         rows.append(row)

@@ -157,6 +157,12 @@ class WrittenOpinion(StatusTransitions, TimeStampedModel):
         indexes = [
             models.Index(fields=["city", "status"], name="opinion_city_status_idx"),
             models.Index(fields=["unit", "status"], name="opinion_unit_status_idx"),
+            # The lists, newest issued first (drafts, not issued yet, first): everything / a city / a unit; the
+            # inbox by (issued_at, id) (issue #15).
+            models.Index(fields=["-issued_at", "-created_at", "-id"], name="opinion_issued_idx"),
+            models.Index(fields=["city", "-issued_at", "-created_at", "-id"], name="opinion_city_issued_idx"),
+            models.Index(fields=["unit", "-issued_at", "-created_at", "-id"], name="opinion_unit_issued_idx"),
+            models.Index(fields=["-issued_at", "-id"], name="opinion_inbox_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(version__gte=1), name="opinion_version_positive"),

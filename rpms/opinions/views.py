@@ -14,6 +14,7 @@ from rpms.accounts.models import Role
 from rpms.core import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
+from rpms.core.paging import CappedPaginator, capped_count
 from rpms.core.params import is_digits
 from rpms.core.web import act
 from rpms.geography.models import ResponsibilityUnit
@@ -52,8 +53,14 @@ def opinion_list(request):
               o.unit.district.name, o.unit.name, o.planner.name, o.version, o.get_status_display(), o.issued_at,
               o.content_hash] for o in opinions.iterator()),
         )
+    page = CappedPaginator(opinions, selectors.PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("format", None)
     return render(request, "opinions/list.html", {
-        "opinions": list(opinions),
+        "opinions": page.object_list,
+        "page_obj": page,
+        "query": query.urlencode(),
         "status": status,
         "statuses": OpinionStatus.choices,
         "is_planner": request.user.role == Role.PLANNER,
@@ -66,11 +73,22 @@ def opinion_list(request):
 def inbox(request):
     if selectors.inbox_q(request.user) is None:
         raise Forbidden("“收到的书面意见”供聘任主体和区级工作人员使用。")
-    opinions = list(selectors.opinion_inbox(user=request.user, unread_only=request.GET.get("unread") == "1"))
+    unread_only = request.GET.get("unread") == "1"
+    page = CappedPaginator(selectors.opinion_inbox(user=request.user, unread_only=unread_only),
+                           selectors.PAGE_SIZE).get_page(request.GET.get("page"))
+    if unread_only:
+        unread, unread_capped = page.paginator.count, page.paginator.capped
+    else:  # every unread opinion of the inbox, not only this page's (counted apart, at most COUNT_CAP)
+        unread, unread_capped = capped_count(selectors.opinion_inbox(user=request.user, unread_only=True))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(request, "opinions/inbox.html", {
-        "opinions": opinions,
-        "unread_only": request.GET.get("unread") == "1",
-        "unread": sum(1 for o in opinions if o.my_read_at is None),
+        "opinions": page.object_list,
+        "page_obj": page,
+        "query": query.urlencode(),
+        "unread_only": unread_only,
+        "unread": unread,
+        "unread_capped": unread_capped,
     })
 
 

@@ -22,6 +22,7 @@ from rpms.core import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
 from rpms.core.masking import mask_mobile
+from rpms.core.paging import CappedPaginator
 from rpms.core.params import page_number
 from rpms.core.uploads import proof_response
 from rpms.core.inputs import date_value, int_or_none
@@ -185,7 +186,8 @@ def _filtered_list(request):
 @require_GET
 def manage_list(request):
     _require_staff(request.user)
-    page = Paginator(_filtered_list(request), selectors.STAFF_PAGE_SIZE).get_page(request.GET.get("page"))
+    # Counted up to COUNT_CAP (a city's 200 k suggestions are never counted whole; issue #15).
+    page = CappedPaginator(_filtered_list(request), selectors.STAFF_PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = selectors.attach_staff_counts(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)

@@ -113,3 +113,20 @@ def test_a_non_numeric_limit_is_a_4xx_not_a_500(client, auditor):
     response = _get(client, auditor, limit="many")
     assert 400 <= response.status_code < 500
     assert "请求参数有误" in response.json()["message"]
+
+
+def test_the_count_stops_at_the_cap_and_says_so(client, auditor, make_log, monkeypatch):
+    """count is at most COUNT_CAP (10,000): a city's million log rows are never counted whole; count_capped and
+    has_more tell the rest."""
+    from rpms.core import paging
+
+    for i in range(5):
+        make_log(summary=f"第 {i} 条")
+    action = "geography.unit_create"  # the five rows (not what issuing each call's token logs)
+    body = _get(client, auditor, action=action, limit=2).json()
+    assert body["count"] == 5 and body["count_capped"] is False and body["has_more"] is True
+    body = _get(client, auditor, action=action, limit=2, offset=4).json()
+    assert len(body["items"]) == 1 and body["has_more"] is False
+    monkeypatch.setattr(paging, "COUNT_CAP", 3)
+    body = _get(client, auditor, action=action, limit=2).json()
+    assert body["count"] == 3 and body["count_capped"] is True and body["has_more"] is True

@@ -86,3 +86,19 @@ def test_page_two_and_a_page_out_of_range_or_not_a_number(clock, bj_unit, city_a
         response = client.get(f"/suggestions/manage/?page={page}")
         assert response.status_code == 200
         assert f"第 {number} / 3 页" in response.content.decode()
+
+
+def test_the_staff_list_counts_at_most_the_cap_and_says_so(clock, bj_unit, city_admin, login, monkeypatch):
+    """A city's 200 k suggestions are never counted whole: the paginator stops at COUNT_CAP (10,000) rows."""
+    from rpms.core import paging
+
+    _make(bj_unit, 7)
+    admin = login(city_admin)
+    page = admin.get("/suggestions/manage/").content.decode()
+    assert "仅列出最新的" not in page
+    monkeypatch.setattr(paging, "COUNT_CAP", 4)
+    monkeypatch.setattr(selectors, "STAFF_PAGE_SIZE", 2)
+    page = admin.get("/suggestions/manage/").content.decode()
+    assert "超过 4 条，仅列出最新的 4 条，请按条件筛选" in page and "第 1 / 2 页" in page
+    assert admin.get("/suggestions/manage/?page=99").status_code == 200
+    assert admin.get("/suggestions/manage/?page=abc").status_code == 200
