@@ -185,3 +185,16 @@ def test_api_list_rows_equal_the_model_serialiser(login, bearer, bj_planner, bj_
     expected = [record_json(r) for r in selectors.duty_record_list(user=district_haidian)]
     assert body == expected and len(body) == 4
     assert body[1]["confirmed_by"] and body[1]["locked"] is True
+
+
+def test_an_officer_moved_to_another_district_never_reads_the_old_districts_cached_figures(
+    bj_planner, bj_unit, district_haidian, chaoyang, record_factory, today
+):
+    """The district summary is cached by the districts the officer may read now, not by the officer."""
+    from rpms.accounts.models import User
+
+    record_factory(bj_planner, bj_unit, date=today, hours="2")  # a Haidian unit
+    assert selectors.hours_summary(user=district_haidian, year=today.year)["records"] == 1
+    district_haidian.districts.set([chaoyang])
+    moved = User.objects.get(pk=district_haidian.pk)  # a new request: the user read afresh
+    assert selectors.hours_summary(user=moved, year=today.year, city=moved.city)["records"] == 0
