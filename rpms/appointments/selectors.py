@@ -41,7 +41,9 @@ from .models import (
     Withdrawal,
 )
 
-LIST_PAGE_SIZE = 200
+LIST_PAGE_SIZE = 200  # the API lists' default limit
+# the appointments and proposals pages (issue #15: 200 rows, 88 KB, were 0.12 s for a district at 10× Beijing)
+PAGE_SIZE = 100
 # the pages of the expiring contracts and of the withdrawals (issue #15)
 SHORT_PAGE_SIZE = 50
 PUBLIC_CONTACT = "通过本系统向责任规划师提出意见建议"

@@ -73,7 +73,7 @@ def appointment_list(request):
         queryset = queryset.filter(Exists(pending))
     if request.GET.get("export") == "xlsx":
         return _export(queryset)
-    size = selectors.LIST_PAGE_SIZE
+    size = selectors.PAGE_SIZE
     total = queryset.count()
     page = page_within(request.GET.get("page"), count=total, per_page=size)
     appointments = selectors.page_rows(queryset, (page - 1) * size, page * size)
@@ -765,7 +765,7 @@ def proposal_list(request):
     queryset, error = listed.result, listed.error
     if not listed.accepted:
         queryset, status = proposals.proposal_list(user=user), ""
-    size = selectors.LIST_PAGE_SIZE
+    size = selectors.PAGE_SIZE
     total = queryset.count()
     page = page_within(request.GET.get("page"), count=total, per_page=size)
     rows = selectors.proposal_page(queryset, (page - 1) * size, page * size)

@@ -46,7 +46,7 @@ def test_the_list_page_and_api_take_the_same_queries_with_few_and_many_rows(clie
 
 
 def test_the_list_page_pages_with_bounded_page_numbers(login, city_admin, beijing, haidian, clock, monkeypatch):
-    monkeypatch.setattr(selectors, "LIST_PAGE_SIZE", 5)
+    monkeypatch.setattr(selectors, "PAGE_SIZE", 5)
     for unit in units_of(haidian, 12):
         appointment_build(unit=unit, planner=make_planner(beijing))
     order = [a.pk for a in selectors.appointment_list(user=city_admin)]
@@ -113,7 +113,7 @@ def test_the_proposal_list_pages_and_keeps_its_queries(client, bearer, login, st
     assert [p["id"] for p in body["results"]] == [p["id"] for p in everything["results"]][3:6]
     assert everything["results"][0]["role_label"] == role_label(beijing, "responsible_planner")
     assert client.get("/api/v1/appointments/proposals?limit=0", **headers).status_code == 400
-    monkeypatch.setattr(selectors, "LIST_PAGE_SIZE", 5)
+    monkeypatch.setattr(selectors, "PAGE_SIZE", 5)
     second = page.get("/appointments/proposals/?page=2")
     assert second.status_code == 200 and len(second.context["proposals"]) == 2
     assert page.get("/appointments/proposals/?page=zz").context["page"] == 1
