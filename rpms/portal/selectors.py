@@ -318,12 +318,26 @@ def officer_units(user) -> list[ResponsibilityUnit]:
     subdistricts (`current_memberships`, subdistrict loaded) and district. Three queries."""
     if not getattr(user, "is_authenticated", False) or user.role != Role.DISTRICT_OFFICER:
         return []
-    return list(
-        ResponsibilityUnit.objects.filter(district__in=user.districts.values("pk"), dissolved_at__isnull=True)
-        .select_related("district")
-        .prefetch_related(_current_memberships(with_subdistrict=True))
-        .order_by("district__sort_order", "district__code", "name", "id")
-    )
+    return list(_officer_units(user).select_related("district").prefetch_related(_current_memberships(with_subdistrict=True)))
+
+
+def _officer_units(user):
+    return (ResponsibilityUnit.objects.filter(district__in=user.districts.values("pk"), dissolved_at__isnull=True)
+            .order_by("district__sort_order", "district__code", "name", "id"))
+
+
+OFFICER_UNITS_SHOWN = 50
+
+
+def officer_units_shown(user, *, limit: int = OFFICER_UNITS_SHOWN) -> tuple[list[ResponsibilityUnit], int]:
+    """The first `limit` units of `officer_units` and how many there are (the home page names the first ones and
+    links to the paged units list; issue #15: a district of 10× Beijing listed all its units on every visit)."""
+    if not getattr(user, "is_authenticated", False) or user.role != Role.DISTRICT_OFFICER:
+        return [], 0
+    units = list(_officer_units(user).select_related("district")
+                 .prefetch_related(_current_memberships(with_subdistrict=True))[:limit])
+    total = len(units) if len(units) < limit else _officer_units(user).count()
+    return units, total
 
 
 def officer_districts(user) -> list:

@@ -57,7 +57,8 @@ def home(request):
         )
         return render(request, "portal/home_city_admin.html", context)
     if role == Role.DISTRICT_OFFICER:
-        context.update(districts=selectors.officer_districts(user), units=selectors.officer_units(user),
+        units, units_total = selectors.officer_units_shown(user)
+        context.update(districts=selectors.officer_districts(user), units=units, units_total=units_total,
                        pending=selectors.pending_items(user))
         return render(request, "portal/home_district_officer.html", context)
     if role == Role.HIRING_ENTITY:

@@ -237,3 +237,22 @@ def test_a_user_without_a_role_is_told(client, db):
     user = User.objects.create_user(username="norole", password="x")
     client.force_login(user)
     assert "尚未分配角色" in _main(client.get("/"))
+
+
+def test_district_officer_home_names_the_first_units_and_links_to_all(client, district_officer, haidian, make_unit,
+                                                                      monkeypatch):
+    """Issue #15: the home page of a district of 10× Beijing listed all its units on every visit."""
+    from rpms.portal import selectors as portal_selectors
+
+    monkeypatch.setattr(portal_selectors, "OFFICER_UNITS_SHOWN", 3)
+    monkeypatch.setattr(portal_selectors.officer_units_shown, "__kwdefaults__", {"limit": 3})
+    for i in range(5):
+        subs = Subdistrict.objects.bulk_create([Subdistrict(district=haidian, code=f"1101088{i:02d}0", name=f"分片{i}",
+                                                            kind="area")])
+        make_unit(f"首页单元{i}", haidian, subs)
+    client.force_login(district_officer)
+    response = client.get("/")
+    total = len(portal_selectors.officer_units(district_officer))
+    assert len(response.context["units"]) == 3 and response.context["units_total"] == total >= 5
+    html = response.content.decode()
+    assert f"本区责任单元（{total} 个）" in html and f"查看全部 {total} 个责任单元" in html
