@@ -49,12 +49,18 @@ def home(request):
     context = {"role": role}
     if role == Role.CITY_ADMIN:
         city = user.city
-        context.update(
-            city=city,
-            coverage=selectors.coverage_overview(city) if city else None,
-            uncovered_by_district=uncovered_by_district(city, limit=UNCOVERED_SHOWN_PER_DISTRICT) if city else [],
-            pending=selectors.pending_items(user),
-        )
+        coverage, uncovered = None, []
+        if city:
+            # Coverage is public information: kept in the city's public scope, which every act on appointments,
+            # units, subdistricts and districts bumps (rpms.publicinfo.invalidation), per day (terms run by date).
+            from rpms.core import clock, pubcache
+
+            coverage, uncovered = pubcache.get_or_build(
+                pubcache.public_scope(city.pk), f"home-coverage:{clock.today().isoformat()}",
+                lambda: (selectors.coverage_overview(city), uncovered_by_district(city, limit=UNCOVERED_SHOWN_PER_DISTRICT)),
+            )
+        context.update(city=city, coverage=coverage, uncovered_by_district=uncovered,
+                       pending=selectors.pending_items(user))
         return render(request, "portal/home_city_admin.html", context)
     if role == Role.DISTRICT_OFFICER:
         units, units_total = selectors.officer_units_shown(user)

@@ -319,3 +319,17 @@ def test_the_city_home_names_the_first_uncovered_units_of_each_district(client, 
     assert len(haidian_group["units"]) == 12 and haidian_group["uncovered"] == len(full[haidian.pk]["units"])
     assert [u.pk for u in haidian_group["units"]] == [u.pk for u in full[haidian.pk]["units"][:12]]
     assert f"等 {haidian_group['uncovered']} 个" in html and "?district=110108\">查看全部</a>" in html
+
+
+def test_the_city_home_coverage_is_kept_and_follows_an_appointment_at_once(client, beijing, wanshou, appoint, city_admin):
+    """The city administrator's home keeps its coverage figures in the public scope (issue #15: every visit walked
+    the city's units); a new appointment shows at once."""
+    client.force_login(city_admin)
+    before = client.get("/").context["coverage"]
+    assert wanshou in before["uncovered_units"] or before["uncovered"] > len(before["uncovered_units"])
+    _, kept = _queries(client, "/")
+    appoint(wanshou, make_planner(beijing, "首页覆盖测试规划师"))
+    after, rebuilt = _queries(client, "/")
+    coverage = after.context["coverage"]
+    assert coverage["covered"] == before["covered"] + 1 and wanshou not in coverage["uncovered_units"]
+    assert rebuilt > kept  # kept before the act, computed again after it
