@@ -27,9 +27,23 @@ class DutiesConfig(AppConfig):
         post_save.connect(_bump_duties_scope, sender=DutyRecord, dispatch_uid="duties_summary_cache_save")
         post_delete.connect(_bump_duties_scope, sender=DutyRecord, dispatch_uid="duties_summary_cache_delete")
 
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import m2m_changed
+
+        # A district officer's summaries are cached per officer: a change of its districts makes them stale.
+        m2m_changed.connect(_bump_on_districts_changed, sender=get_user_model().districts.through,
+                            dispatch_uid="duties_summary_cache_districts")
+
 
 def _bump_duties_scope(sender, instance, **kwargs):
     from rpms.core import pubcache
 
     if instance.city_id:
+        pubcache.bump(f"duties:{instance.city_id}")
+
+
+def _bump_on_districts_changed(sender, instance, action, **kwargs):
+    from rpms.core import pubcache
+
+    if action in ("post_add", "post_remove", "post_clear") and getattr(instance, "city_id", None):
         pubcache.bump(f"duties:{instance.city_id}")

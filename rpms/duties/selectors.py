@@ -235,8 +235,8 @@ SUMMARY_CACHE_TIMEOUT = 1800
 def summary_cache_scope(user) -> tuple[str, str] | None:
     """(pubcache scope, the reader's part of the key) for the readers whose summaries are cached, else None:
     a city administrator or auditor of a city (the city's rows) and a district officer (its districts' rows,
-    keyed by the set of districts it may read now: an officer moved to another district never reads the old
-    district's cached figures)."""
+    keyed by the officer; a change of any officer's districts bumps the city's scope (rpms.duties.apps), so an
+    officer moved to another district never reads the old district's cached figures)."""
     role = getattr(user, "role", None)
     city_id = getattr(user, "city_id", None)
     if not getattr(user, "is_authenticated", False) or getattr(user, "is_superuser", False) or city_id is None:
@@ -244,7 +244,7 @@ def summary_cache_scope(user) -> tuple[str, str] | None:
     if role in (Role.CITY_ADMIN, Role.AUDITOR):
         return f"duties:{city_id}", f"city{city_id}"
     if role == Role.DISTRICT_OFFICER:
-        return f"duties:{city_id}", "districts" + ",".join(str(pk) for pk in sorted(officer_district_ids(user)))
+        return f"duties:{city_id}", f"officer{user.pk}"
     return None
 
 
