@@ -336,7 +336,7 @@ def officer_units_shown(user, *, limit: int = OFFICER_UNITS_SHOWN) -> tuple[list
         return [], 0
     units = list(_officer_units(user).select_related("district")
                  .prefetch_related(_current_memberships(with_subdistrict=True))[:limit])
-    total = len(units) if len(units) < limit else _officer_units(user).count()
+    total = _officer_units(user).count()  # always counted: the same queries however many units
     return units, total
 
 
