@@ -54,6 +54,12 @@ def _incr(scope: str) -> None:
         logger.exception("pubcache: could not bump %s", scope)
 
 
+def bump_now(*scopes: str) -> None:
+    """Raise these scopes' generations now only (for a caller that bumps again itself once its work commits)."""
+    for scope in scopes:
+        _incr(scope)
+
+
 def bump(*scopes: str) -> None:
     """Make every cached entry of these scopes stale: now, and again when the current transaction commits."""
     for scope in scopes:

@@ -115,11 +115,13 @@ def _install_compact_cid_subsetting() -> None:
     if _installed:
         return
     _installed = True
-    try:
-        from weasyprint.pdf import fonts as pdf_fonts
-        from weasyprint.text.ffi import harfbuzz_subset
-    except ImportError:  # another WeasyPrint: its own subsetting stays
+    import weasyprint
+
+    if not weasyprint.__version__.startswith("70."):  # written against the pinned WeasyPrint 70: another keeps its own
         return
+    from weasyprint.pdf import fonts as pdf_fonts
+    from weasyprint.text.ffi import harfbuzz_subset
+
     if harfbuzz_subset is None or not hasattr(pdf_fonts, "Font") or not hasattr(pdf_fonts.Font, "subset"):
         return
     weasyprint_subset = pdf_fonts.Font.subset

@@ -164,10 +164,10 @@ def mark_stale(city_id: int | None, years: Iterable[int] | None = None) -> None:
     city_ids = [city_id] if city_id is not None else _all_city_ids()
     for cid in city_ids:
         if years is None:
-            pubcache._incr(city_scope(cid))  # noqa: SLF001 — bumped once more at commit (below)
+            pubcache.bump_now(city_scope(cid))  # bumped once more at commit (below)
         else:
             for year in years:
-                pubcache._incr(year_scope(cid, year))  # noqa: SLF001
+                pubcache.bump_now(year_scope(cid, year))
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         _apply({(cid, y) for cid in city_ids for y in (years or [None])})
@@ -204,11 +204,11 @@ def _apply(pending: set) -> None:
         for cid, years in by_city.items():
             rows = AnnualStatisticsSnapshot.objects.filter(city_id=cid, stale=False)
             if None in years:
-                pubcache._incr(city_scope(cid))  # noqa: SLF001
+                pubcache.bump_now(city_scope(cid))
             else:
                 rows = rows.filter(year__in=sorted(years))
                 for year in years:
-                    pubcache._incr(year_scope(cid, year))  # noqa: SLF001
+                    pubcache.bump_now(year_scope(cid, year))
             rows.update(stale=True)
     except Exception:  # noqa: BLE001 — the write that triggered this has committed; never fail it afterwards
         logger.exception("statistics: could not mark kept years stale for %s", sorted(by_city))
