@@ -105,6 +105,21 @@ def auditor(db):
 
 
 @pytest.fixture
+def system_admin(db):
+    return _user("t_system_admin", Role.SYSTEM_ADMIN, None, display_name="系统管理员（测试）")
+
+
+@pytest.fixture
+def security_admin(db):
+    return _user("t_security_admin", Role.SECURITY_ADMIN, None, display_name="安全管理员（测试）")
+
+
+@pytest.fixture
+def audit_admin(db):
+    return _user("t_audit_admin", Role.AUDIT_ADMIN, None, display_name="审计管理员（测试）")
+
+
+@pytest.fixture
 def anon():
     return Client()
 

@@ -10,3 +10,13 @@ class Role(models.TextChoices):
     HIRING_ENTITY = "hiring_entity", "聘任主体（街道/乡镇/园区）"
     PLANNER = "planner", "责任规划师"
     AUDITOR = "auditor", "审计员"
+    # The three separated administrators of 等保 2.0 level 3 (三权分立, GB/T 22239-2019 8.1.4.x): no account
+    # holds two of them, and none of them takes part in the institution's own work.
+    SYSTEM_ADMIN = "system_admin", "系统管理员"
+    SECURITY_ADMIN = "security_admin", "安全管理员"
+    AUDIT_ADMIN = "audit_admin", "审计管理员"
+
+
+# The separated administrators (issue 16): accounts and configuration / roles, scopes, lockouts and 2FA resets /
+# the audit trail, read and exported, nothing else.
+ADMIN_ROLES = (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN)
