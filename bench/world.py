@@ -212,12 +212,16 @@ def generate(*, city, scale: float, seed: int, out, year: int | None = None, aud
         active_planners = [p[0] for p in planners if p[1] == "active"]
         appointments = []
         slots = [(u, 0) for u in units] + [(u, 1) for u in units[: len(units) * 15 // 100]]
-        for n, ((unit_id, _district_id), second) in enumerate(slots):
+        expiring_in = set()  # districts with a term ending within the month (every city has some, at any size)
+        for n, ((unit_id, district_id), second) in enumerate(slots):
             r = (n * 37) % 100
             planner_id = active_planners[(n * 7919) % len(active_planners)]
             ended_on, status = None, "active"
             if r < 70:
                 start, end = _years_later(y0, -1) + dt.timedelta(days=n % 365), _years_later(y0, 1) + dt.timedelta(days=n % 300)
+                if year is None and (district_id not in expiring_in or n % 12 == 5):
+                    end = today + dt.timedelta(days=5 + n % 20)
+                    expiring_in.add(district_id)
             elif r < 80:
                 start = y0 + dt.timedelta(days=n % 330)
                 end = _years_later(start, 1) - dt.timedelta(days=1)

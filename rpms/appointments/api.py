@@ -539,9 +539,13 @@ def _removed_json(appointment: Appointment) -> dict:
 
 
 @router.get("/removals", auth=auth_required, summary="因调出资源库终止的派驻（待调整补位）")
-def removed_posting_list(request, pending: bool = False):
-    """责任规划师调出资源库后即日终止的派驻；pending=true 只列出尚未补位的（责任单元列入待调整补位）。"""
-    return {"results": [_removed_json(a) for a in selectors.removed_posting_list(user=request.user, pending_only=pending)]}
+def removed_posting_list(request, pending: bool = False, limit: int = selectors.LIST_PAGE_SIZE, offset: int = 0):
+    """责任规划师调出资源库后即日终止的派驻；pending=true 只列出尚未补位的（责任单元列入待调整补位）。分页：limit
+    （每页条数，默认 200，最多 1000）、offset（起始位置，默认 0）；count 为符合条件的总数。"""
+    limit, offset = limit_offset(limit, offset, max_limit=1000)
+    queryset = selectors.removed_posting_queryset(user=request.user, pending_only=pending)
+    rows = selectors.with_policies(list(queryset[offset: offset + limit]))
+    return {"count": queryset.count(), "limit": limit, "offset": offset, "results": [_removed_json(a) for a in rows]}
 
 
 @router.get("/removals/{int:appointment_id}/proposals", auth=auth_required, summary="补位人选建议（调出资源库）")

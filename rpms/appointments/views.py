@@ -16,6 +16,7 @@ from rpms.cities.models import AppointmentMode, City
 from rpms.core import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
+from rpms.core.paging import pager
 from rpms.core.params import is_digits, page_within
 from rpms.core.web import Submission, act, attempt, submit
 from rpms.dispatch import replacement
@@ -545,16 +546,8 @@ def expiring(request):
     for appointment in appointments:
         appointment.days_left = (appointment.end - today).days
     return render(request, "appointments/expiring.html", {
-        "appointments": appointments, "today": today, **_pager(request, "page", page=page, total=total, size=size),
+        "appointments": appointments, "today": today, "pager": pager(request, page=page, total=total, size=size, drop=()),
     })
-
-
-def _pager(request, param: str, *, page: int, total: int, size: int) -> dict:
-    """What a pager (appointments/_pager.html) shows: the page, the number of pages, the other parameters kept."""
-    query = request.GET.copy()
-    query.pop(param, None)
-    return {"page": page, "num_pages": max(1, -(-total // size)), "has_next": page * size < total, "total": total,
-            "page_query": query.urlencode(), "page_param": param}
 
 
 def _withdrawal_reader(user):
@@ -579,8 +572,8 @@ def withdrawals(request):
     removed = selectors.page_rows(removed_qs, (removed_page - 1) * size, removed_page * size)
     return render(request, "appointments/withdrawals.html", {
         "withdrawals": rows, "removed": removed, "today": today,
-        "pager": _pager(request, "page", page=page, total=total, size=size),
-        "removed_pager": _pager(request, "removed_page", page=removed_page, total=removed_total, size=size),
+        "pager": pager(request, page=page, total=total, size=size, drop=()),
+        "removed_pager": pager(request, page=removed_page, total=removed_total, size=size, param="removed_page", drop=()),
     })
 
 

@@ -16,6 +16,7 @@ from rpms.cities.selectors import city_get, city_list, policy_article
 from rpms.core import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
+from rpms.core.paging import pager
 from rpms.core.params import is_digits, page_within
 from rpms.core.web import Submission, attempt, submit
 from rpms.geography.models import District
@@ -42,15 +43,6 @@ def _act(request, func, *, success: str, **kwargs):
 
 
 PAGE_SIZE = 50
-
-
-def _pager(request, *, page: int, total: int, size: int) -> dict:
-    """What the pager (assessments/_pager.html) shows: the page, the number of pages, the filters kept."""
-    query = request.GET.copy()
-    query.pop("page", None)
-    query.pop("format", None)
-    return {"page": page, "num_pages": max(1, -(-total // size)), "has_next": page * size < total, "total": total,
-            "page_query": query.urlencode()}
 
 
 def _year_param(request):
@@ -100,7 +92,7 @@ def assessment_list(request):
     page = page_within(request.GET.get("page"), count=total, per_page=size)
     return render(request, "assessments/list.html", {
         "assessments": selectors.assessment_page(queryset, (page - 1) * size, page * size),
-        **_pager(request, page=page, total=total, size=size),
+        "pager": pager(request, page=page, total=total, size=size),
         "year": year or "",
         "status": status,
         "statuses": AssessmentStatus.choices,
@@ -124,7 +116,7 @@ def assessment_due(request):
     page = page_within(request.GET.get("page"), count=total, per_page=size)
     rows = selectors.assessable_appointments(user=request.user, today=today, limit=size, offset=(page - 1) * size)
     return render(request, "assessments/due.html", {"rows": rows, "today": today,
-                                                    **_pager(request, page=page, total=total, size=size)})
+                                                    "pager": pager(request, page=page, total=total, size=size)})
 
 
 @login_required

@@ -30,3 +30,26 @@ class CappedPaginator(Paginator):
     def count(self):
         count, self.capped = capped_count(self.object_list, self.cap)
         return count
+
+
+def pager(request, *, page: int, total: int, size: int, param: str = "page", drop: tuple[str, ...] = ("format", "export"),
+          capped: bool = False) -> dict:
+    """What the shared pager (core/_pager.html) shows: the page, the number of pages, the count (with "more than"
+    when `capped`) and the other query parameters kept (without `param` and the one-off `drop` ones)."""
+    query = request.GET.copy()
+    for name in (param, *drop):
+        query.pop(name, None)
+    return {"page": page, "num_pages": max(1, -(-total // size)), "has_next": page * size < total, "total": total,
+            "capped": capped, "page_query": query.urlencode(), "page_param": param}
+
+
+def page_of(request, queryset, *, size: int, param: str = "page", cap: int | None = None):
+    """One page of `queryset` for a site list: (rows, pager). The count stops at `cap` (COUNT_CAP) rows, the page
+    number is read as Django's get_page reads it (not a number → 1, past the end → the last page), and the
+    queries are the same whatever the list's length."""
+    from .params import page_within
+
+    total, capped = capped_count(queryset, cap)
+    page = page_within(request.GET.get(param), count=total, per_page=size)
+    rows = list(queryset[(page - 1) * size: page * size])
+    return rows, pager(request, page=page, total=total, size=size, param=param, capped=capped)

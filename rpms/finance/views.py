@@ -19,6 +19,7 @@ from rpms.cities.selectors import policy_article
 from rpms.core import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
+from rpms.core.paging import pager
 from rpms.core.params import page_within
 from rpms.core.web import Submission, act, submit
 
@@ -59,15 +60,6 @@ def _districts(request, city):
     if ids is None:
         return list(districts)
     return [d for d in districts if d.pk in ids]
-
-
-def _pager(request, *, page: int, total: int, size: int) -> dict:
-    """What the pager shows (finance/_pager.html): the page, the number of pages and the filters kept."""
-    query = request.GET.copy()
-    query.pop("page", None)
-    query.pop("export", None)
-    return {"page": page, "num_pages": max(1, -(-total // size)), "has_next": page * size < total,
-            "page_query": query.urlencode()}
 
 
 @login_required
@@ -121,7 +113,7 @@ def allowance_list(request):
                                                               planner=filters.planner)[: selectors.LIST_LIMIT]),
         "today": on,
         "query": request.GET.urlencode(),
-        **_pager(request, page=page, total=totals["count"], size=size),
+        "pager": pager(request, page=page, total=totals["count"], size=size),
     }
     return render(request, "finance/allowance_list.html", context)
 
@@ -226,7 +218,7 @@ def fee_list(request):
         "more_without_schedule": len(without_schedule) > WITHOUT_SCHEDULE_SHOWN,
         "today": on,
         "query": request.GET.urlencode(),
-        **_pager(request, page=page, total=totals["count"], size=size),
+        "pager": pager(request, page=page, total=totals["count"], size=size),
     })
 
 

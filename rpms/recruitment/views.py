@@ -20,6 +20,7 @@ from rpms.cities.vocabulary import DegreeLevel, TitleLevel
 from rpms.core import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.masking import mask_id_number, mask_mobile
+from rpms.core.paging import page_of
 from rpms.core.ratelimit import client_key, rate_limit_hit
 from rpms.core.inputs import date_value
 from rpms.core.web import act, attempt
@@ -331,10 +332,16 @@ def _manage_city(request) -> City:
     return city
 
 
+CALL_PAGE_SIZE = 50
+APPLICATION_PAGE_SIZE = 100
+
+
 def _manage_context(request, city, **extra):
+    calls, pager = page_of(request, selectors.admin_call_list(city=city), size=CALL_PAGE_SIZE)
     context = {
         "city": city,
-        "calls": list(selectors.admin_call_list(city=city)),
+        "calls": calls,
+        "pager": pager,
         "can_manage": selectors.is_city_admin_of(request.user, city),
         "kinds": CallKind.choices,
         "specialties": city.policy.specialties,
@@ -369,12 +376,14 @@ def manage(request):
 
 
 def _call_context(request, call, **extra):
-    applications = list(selectors.call_applications(call=call))
+    applications, pager = page_of(request, selectors.call_applications(call=call), size=APPLICATION_PAGE_SIZE)
     context = {
         "call": call,
         "policy": call.city.policy,
         "applications": applications,
-        "approved_waiting": [a for a in applications if a.status == ApplicationStatus.APPROVED],
+        "pager": pager,
+        "approved_waiting": list(call.applications.filter(status=ApplicationStatus.APPROVED).order_by("submitted_at", "id")
+                                 .only("kind", "name", "team_name")),
         "notices": selectors.call_notices(call),
         "can_manage": selectors.is_city_admin_of(request.user, call.city),
         "today": clock.today(),

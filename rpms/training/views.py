@@ -15,6 +15,7 @@ from rpms.cities.selectors import policy_article
 from rpms.core import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
+from rpms.core.paging import page_of
 from rpms.core.params import is_digits
 from rpms.core.web import Submission, act, submit
 
@@ -213,6 +214,8 @@ def record_evidence(request, pk):
 
 # --- courses -------------------------------------------------------------------------------------------
 
+COURSE_PAGE_SIZE = 50
+
 
 @login_required
 @require_GET
@@ -220,9 +223,9 @@ def course_list(request):
     user = request.user
     planner = permissions.planner_of(user)
     city = planner.city if planner is not None else _city_reader(user)
-    courses = list(selectors.course_list(user=user, city=city))
+    courses, pager = page_of(request, selectors.course_list(user=user, city=city), size=COURSE_PAGE_SIZE)
     return render(request, "training/course_list.html", {
-        "courses": courses, "city": city, "planner": planner,
+        "courses": courses, "pager": pager, "city": city, "planner": planner,
         "is_manager": permissions.is_course_manager(user, city),
         "article": policy_article(city, "course"),
     })

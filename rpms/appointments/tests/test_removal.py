@@ -323,3 +323,18 @@ def test_the_removed_posting_list_keeps_a_constant_query_count(pingdingshan, pds
     with django_assert_max_num_queries(len(few.captured_queries)):
         rows = selectors.removed_posting_list(user=pds_admin)
         assert len(rows) == 6 and all(r.unit.district.name and r.role_label for r in rows)
+
+
+def test_the_removed_posting_api_pages_with_a_count(pingdingshan, pds_admin, pds_district, clock, client, bearer):
+    units = units_of(pds_district, 3)
+    for unit in units:
+        planner = make_planner(pingdingshan)
+        appoint(pds_admin, planner, unit, clock.today)
+        registry_services.planner_remove(actor=pds_admin, planner=planner, ground="violation")
+    first = client.get("/api/v1/removals?limit=2", **bearer(pds_admin)).json()
+    rest = client.get("/api/v1/removals?limit=2&offset=2", **bearer(pds_admin)).json()
+    assert (first["count"], first["limit"], len(first["results"])) == (3, 2, 2)
+    assert (rest["offset"], len(rest["results"])) == (2, 1)
+    seen = [r["appointment"] for r in first["results"] + rest["results"]]
+    assert len(set(seen)) == 3
+    assert client.get("/api/v1/removals?limit=0", **bearer(pds_admin)).status_code == 400

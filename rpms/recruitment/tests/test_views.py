@@ -268,3 +268,18 @@ def test_pages_cite_the_citys_own_articles(anon, notice_state, city_admin, pingd
     pds_notice = services.notice_publish(actor=pds_admin, call=call, start=dt.date(2026, 9, 1))
     assert re.search(r'依据 <a class="article-link" href="/info/policies/pingdingshan/#P5-2"[^>]*>P5\(2\)</a>',
                      html(anon.get(f"/recruitment/notices/{pds_notice.pk}/")))
+
+
+def test_the_calls_and_a_calls_applications_page_through(login, beijing, city_admin, monkeypatch):
+    from rpms.recruitment import views
+
+    from .factories import open_call
+
+    monkeypatch.setattr(views, "CALL_PAGE_SIZE", 2)
+    for n in range(3):
+        open_call(city_admin, beijing, title=f"分页征集{n}")
+    client = login(city_admin)
+    first = client.get("/recruitment/manage/").content.decode()
+    second = client.get("/recruitment/manage/?page=2").content.decode()
+    assert first.count("分页征集") == 2 and second.count("分页征集") == 1
+    assert "第 2 页，共 2 页（3 条）" in second

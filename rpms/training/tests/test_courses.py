@@ -251,3 +251,4 @@ def test_course_list_counts_materials_and_enrolments_per_course_exactly(login, o
     rows = {c.pk: (c.material_count, c.enrolment_count, c.completed_count)
             for c in selectors.course_list(user=city_admin)}
     assert rows[online_course.pk] == (2, 2, 1) and rows[empty.pk] == (0, 0, 0)
+
