@@ -242,3 +242,5 @@ MIDDLEWARE.insert(MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1, "
 RPMS_REQUIRE_2FA = env_bool("RPMS_REQUIRE_2FA", False)
 # The name authenticator apps show beside the account (ASCII: some apps garble other text in otpauth:// URIs).
 OTP_TOTP_ISSUER = "RPMS"
+# The Django admin never shows a device's secret key or the recovery codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True

@@ -14,7 +14,7 @@ register_router = Router(tags=["账户注册"])
 class TokenIn(Schema):
     username: str
     password: str
-    otp: str | None = None
+    otp: str | int | None = None
 
 
 class TokenOut(Schema):
@@ -42,7 +42,8 @@ def token_obtain(request, payload: TokenIn):
     锁定 15 分钟；同一网络地址登录失败次数过多时（默认每 15 分钟 20 次，与登录页面合计）返回 429。"""
     login_address_check(request)
     try:
-        user = token_credentials_check(username=payload.username, password=payload.password, otp=payload.otp)
+        otp = f"{payload.otp:06d}" if isinstance(payload.otp, int) else payload.otp  # 012345 sent as a number
+        user = token_credentials_check(username=payload.username, password=payload.password, otp=otp)
     except AuthenticationFailed as exc:
         if exc.code != "otp_required" and exc.code != "otp_not_enrolled":
             login_address_failure(request)  # a missing code is a question, not a guess
