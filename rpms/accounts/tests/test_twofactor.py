@@ -377,3 +377,15 @@ def test_two_factor_is_on_in_production_and_off_in_development(tmp_path):
     auth_at = middleware.index("django.contrib.auth.middleware.AuthenticationMiddleware")
     assert middleware[auth_at + 1] == "django_otp.middleware.OTPMiddleware"
     assert middleware[auth_at + 2] == "rpms.accounts.middleware.TwoFactorMiddleware"
+
+
+def test_check_deploy_warns_when_production_turns_two_factor_off(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in {"RPMS_REQUIRE_2FA", "DJANGO_SETTINGS_MODULE", "DEBUG"}}
+    env.update({"DJANGO_SETTINGS_MODULE": "config.settings.production", "RPMS_VAR_DIR": str(tmp_path),
+                "SECRET_KEY": "production-only-key-for-this-test-0123456789-abcdefghijklmnop",
+                "ALLOWED_HOSTS": "rpms.example.gov.cn", "RPMS_PUBLIC_BASE_URL": "https://rpms.example.gov.cn",
+                "RPMS_REQUIRE_2FA": "0"})
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            cwd=django_settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and "accounts.W001" in output and "RPMS_REQUIRE_2FA" in output
