@@ -229,3 +229,18 @@ RPMS_EMAIL_RETRY_INTERVALS = [int(s) for s in env_list("RPMS_EMAIL_RETRY_INTERVA
 # from its `internal` location (production's default; see deploy/).
 RPMS_FILE_DELIVERY = os.environ.get("RPMS_FILE_DELIVERY", "django")
 RPMS_XACCEL_PREFIX = os.environ.get("RPMS_XACCEL_PREFIX", "/_private/")
+
+# --- Two-factor authentication for staff (issue 16 item 1; GB/T 22239-2019 8.1.4.1 d) -------------------------
+# TOTP authenticator apps and one-time recovery codes (django-otp); rpms.accounts.twofactor says who needs them.
+# OTPMiddleware right after AuthenticationMiddleware marks request.user verified or not; TwoFactorMiddleware
+# then holds an unverified staff user on the code page while RPMS_REQUIRE_2FA is on (production.py).
+INSTALLED_APPS += ["django_otp", "django_otp.plugins.otp_totp", "django_otp.plugins.otp_static"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1, "django_otp.middleware.OTPMiddleware"
+)
+MIDDLEWARE.insert(MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1, "rpms.accounts.middleware.TwoFactorMiddleware")
+RPMS_REQUIRE_2FA = env_bool("RPMS_REQUIRE_2FA", False)
+# The name authenticator apps show beside the account (ASCII: some apps garble other text in otpauth:// URIs).
+OTP_TOTP_ISSUER = "RPMS"
+# The Django admin never shows a device's secret key or the recovery codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True

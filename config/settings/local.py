@@ -16,3 +16,6 @@ WHITENOISE_USE_FINDERS = True
 # many clients already", tests/test_concurrency_live.py). Django's advice: none in development.
 if "DB_CONN_MAX_AGE" not in os.environ:
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+
+# Two-factor authentication stays off in development: the demo accounts sign in with their password only.
+RPMS_REQUIRE_2FA = env_bool("RPMS_REQUIRE_2FA", False)

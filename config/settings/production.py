@@ -67,3 +67,7 @@ RPMS_JOBS_INLINE = env_bool("RPMS_JOBS_INLINE", False)
 
 # nginx sends private files (`location /_private/ { internal; alias <PRIVATE_MEDIA_ROOT>/; }`).
 RPMS_FILE_DELIVERY = os.environ.get("RPMS_FILE_DELIVERY", "x-accel")
+
+# Two-factor authentication (issue 16 item 1): city administrators, district officers, auditors, the three
+# administrators and superusers sign in with a password and a code (rpms.accounts.twofactor).
+RPMS_REQUIRE_2FA = env_bool("RPMS_REQUIRE_2FA", True)

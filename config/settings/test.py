@@ -12,3 +12,6 @@ STORAGES = {
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405  (whitenoise expects it)
+
+# Two-factor authentication off unless a test turns it on (settings.RPMS_REQUIRE_2FA = True).
+RPMS_REQUIRE_2FA = False

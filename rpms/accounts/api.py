@@ -2,8 +2,9 @@ from ninja import Router, Schema, Status
 
 from rpms.core.ratelimit import client_key, rate_limit_hit
 
-from .services import AuthenticationFailed, api_token_issue, credentials_check, planner_account_register, register_rate
+from .services import AuthenticationFailed, api_token_issue, planner_account_register, register_rate
 from .throttle import login_address_check, login_address_failure
+from .twofactor import token_credentials_check
 
 router = Router(tags=["认证"])
 # Mounted at /api/v1/accounts: self-registration of planner accounts (issue #3).
@@ -13,6 +14,7 @@ register_router = Router(tags=["账户注册"])
 class TokenIn(Schema):
     username: str
     password: str
+    otp: str | int | None = None
 
 
 class TokenOut(Schema):
@@ -24,19 +26,27 @@ class TokenOut(Schema):
 
 class ErrorOut(Schema):
     code: str
+    detail: str
     message: str
 
 
 @router.post("/token", auth=None, response={200: TokenOut, 401: ErrorOut, 429: ErrorOut, 503: ErrorOut},
              summary="获取接口令牌")
 def token_obtain(request, payload: TokenIn):
-    """用户名密码换取 Bearer 令牌；同一账户连续 5 次失败锁定 15 分钟；同一网络地址登录失败次数过多时
-    （默认每 15 分钟 20 次，与登录页面合计）返回 429，请稍后再试。"""
+    """用户名密码换取 Bearer 令牌。
+
+    市级管理员、区级工作人员、审计员和系统/安全/审计管理员在启用两步验证时（生产环境），须在 `otp` 中提供
+    认证器应用当前的 6 位动态验证码或一个未使用的恢复码：缺少时返回 401 `otp_required`，错误时返回 401
+    `otp_invalid`，尚未绑定认证器时返回 401 `otp_not_enrolled`。用户名不存在、密码错误和账户被锁定一律返回
+    401 `invalid_credentials`“用户名或密码错误，或账户已被临时锁定”。同一账户连续 5 次失败（含验证码错误）
+    锁定 15 分钟；同一网络地址登录失败次数过多时（默认每 15 分钟 20 次，与登录页面合计）返回 429。"""
     login_address_check(request)
     try:
-        user = credentials_check(username=payload.username, password=payload.password)
-    except AuthenticationFailed:
-        login_address_failure(request)
+        otp = f"{payload.otp:06d}" if isinstance(payload.otp, int) else payload.otp  # 012345 sent as a number
+        user = token_credentials_check(username=payload.username, password=payload.password, otp=otp)
+    except AuthenticationFailed as exc:
+        if exc.code != "otp_required" and exc.code != "otp_not_enrolled":
+            login_address_failure(request)  # a missing code is a question, not a guess
         raise
     raw, token = api_token_issue(user=user)
     return {"token": raw, "expires_at": token.expires_at.isoformat(), "username": user.username, "role": user.role}

@@ -25,17 +25,47 @@ class AuthenticationFailed(DomainError):
     default_code = "invalid_credentials"
 
 
+# Issue 16 item 6: one answer for a wrong password, an unknown user name and a locked account, on the login
+# page and the token API alike (same text, same code, same status), so that a login tells nobody which
+# accounts exist or are locked. The audit trail keeps the real reason.
+LOGIN_FAILED_MESSAGE = "用户名或密码错误，或账户已被临时锁定"
+
+# GB/T 22239-2019 8.1.4.1 身份鉴别 b) 登录失败处理（限制非法登录次数、锁定）; d) 两种以上鉴别技术;
+# 8.1.4.3 安全审计 (logout and the other acts recorded for the trail).
+ARTICLE_LOGIN_FAILURE = "GB/T 22239-2019 8.1.4.1 b)"
+ARTICLE_TWO_FACTOR = "GB/T 22239-2019 8.1.4.1 d)"
+ARTICLE_AUDIT = "GB/T 22239-2019 8.1.4.3"
+
+
+def login_failed() -> AuthenticationFailed:
+    """The one refusal of a login that must not say why (item 6)."""
+    return AuthenticationFailed(LOGIN_FAILED_MESSAGE)
+
+
 def token_digest(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
 def locked_message(user: User) -> str:
+    """Said only to someone who has already proved the password (a wrong second factor locked the
+    account); a login attempt is answered with LOGIN_FAILED_MESSAGE."""
     until = timezone.localtime(user.locked_until)
-    return f"连续登录失败次数过多，账户已锁定，请于 {until:%H:%M} 后再试。"
+    return f"连续验证失败次数过多，账户已锁定，请于 {until:%H:%M} 后再试。"
+
+
+_FAILURE_ACTIONS = {
+    # reason: (action, summary)
+    "password": ("accounts.login_failed", "登录失败：密码错误"),
+    "otp": ("accounts.otp_failed", "登录失败：动态验证码错误"),
+    "token_otp": ("accounts.token_otp_failed", "签发接口令牌失败：动态验证码错误"),
+}
 
 
 @transaction.atomic
-def login_failure_record(*, user: User) -> User:
+def login_failure_record(*, user: User, reason: str = "password") -> User:
+    """Counts one failed login (a wrong password, or a wrong second-factor code after a right password);
+    RPMS_LOGIN_MAX_FAILURES of them lock the account for RPMS_LOGIN_LOCK_MINUTES. One audit row: the failure,
+    or `accounts.locked` when this failure locks the account."""
     user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
     now = clock.now()
     before = {"failed_login_count": user.failed_login_count, "locked_until": user.locked_until}
@@ -44,52 +74,98 @@ def login_failure_record(*, user: User) -> User:
         user.failed_login_count = 0
         user.locked_until = None
     user.failed_login_count += 1
-    action = "accounts.login_failed"
+    action, summary = _FAILURE_ACTIONS[reason]
     if user.failed_login_count >= settings.RPMS_LOGIN_MAX_FAILURES:
         user.locked_until = now + timedelta(minutes=settings.RPMS_LOGIN_LOCK_MINUTES)
-        action = "accounts.locked"
+        action, summary = "accounts.locked", f"连续登录失败，账户锁定（{summary}）"
     user.save(update_fields=["failed_login_count", "locked_until"])
     audit_log(
         actor=None,
         action=action,
         obj=user,
         before=before,
-        after={"failed_login_count": user.failed_login_count, "locked_until": user.locked_until},
-        summary="登录失败" if action == "accounts.login_failed" else "连续登录失败，账户锁定",
+        after={"failed_login_count": user.failed_login_count, "locked_until": user.locked_until, "reason": reason},
+        article=ARTICLE_LOGIN_FAILURE,
+        summary=summary,
     )
     return user
 
 
 @transaction.atomic
-def login_success_record(*, user: User) -> User:
+def login_refusal_record(*, username: str, user: User | None = None) -> None:
+    """Audits a login refused before any password was judged: an unknown user name (actor None, the name
+    that was typed in object_repr and summary) or an account that is locked. Nothing is counted."""
+    username = (username or "")[:150]
+    if user is None:
+        audit_log(
+            actor=None, action="accounts.login_failed", object_type="accounts.user", object_repr=username,
+            after={"reason": "unknown_user", "username": username}, article=ARTICLE_LOGIN_FAILURE,
+            summary=f"登录失败：用户名不存在（{username}）",
+        )
+        return
+    audit_log(
+        actor=None, action="accounts.login_failed", obj=user,
+        after={"reason": "locked", "locked_until": user.locked_until}, article=ARTICLE_LOGIN_FAILURE,
+        summary="登录失败：账户处于锁定期",
+    )
+
+
+@transaction.atomic
+def login_success_record(*, user: User, second_factor: str = "") -> User:
+    """A complete login: the failure count starts afresh. `second_factor` names the device kind when a
+    second factor was checked ("totp", "recovery_code")."""
     user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
     before = {"failed_login_count": user.failed_login_count, "locked_until": user.locked_until}
     user.failed_login_count = 0
     user.locked_until = None
     user.last_login = clock.now()
     user.save(update_fields=["failed_login_count", "locked_until", "last_login"])
-    audit_log(actor=user, action="accounts.login", obj=user, before=before, after={"failed_login_count": 0}, summary="登录成功")
+    after = {"failed_login_count": 0}
+    if second_factor:
+        after["second_factor"] = second_factor
+    audit_log(actor=user, action="accounts.login", obj=user, before=before, after=after,
+              article=ARTICLE_TWO_FACTOR if second_factor else "",
+              summary="登录成功（两步验证）" if second_factor else "登录成功")
+    return user
+
+
+@transaction.atomic
+def login_first_factor_record(*, user: User) -> User:
+    """The password was right for an account that also needs a second factor: audited, but the failure
+    count is not reset until the code is right too (else a password holder could guess codes without end)."""
+    audit_log(actor=user, action="accounts.login_password_ok", obj=user, article=ARTICLE_TWO_FACTOR,
+              summary="口令验证通过，等待两步验证")
+    return user
+
+
+@transaction.atomic
+def logout_record(*, user: User) -> None:
+    audit_log(actor=user, action="accounts.logout", obj=user, article=ARTICLE_AUDIT, summary="退出登录")
+
+
+def password_check(*, username: str, password: str) -> User:
+    """The first factor, with the lockout: the user, or AuthenticationFailed (401) with the one message of
+    item 6 whatever the reason (unknown user, locked account, wrong password, inactive account). A failure
+    is audited and counted; a success is not recorded here (see `login_success_record`)."""
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        User().set_password(password)  # spend the hashing time anyway: no user enumeration by timing
+        login_refusal_record(username=username)
+        raise login_failed()
+    if user.is_locked():
+        user.check_password(password)  # the same time as any other attempt; the answer is no regardless
+        login_refusal_record(username=username, user=user)
+        raise login_failed()
+    if not user.check_password(password) or not user.is_active:
+        login_failure_record(user=user)
+        raise login_failed()
     return user
 
 
 def credentials_check(*, username: str, password: str) -> User:
-    """Checks a username and password with lockout; raises AuthenticationFailed (401).
-
-    Used by the API token endpoint; the page login goes through the same rules in
-    `LockoutModelBackend`.
-    """
-    user = User.objects.filter(username=username).first()
-    if user is None:
-        User().set_password(password)  # spend the hashing time anyway: no user enumeration by timing
-        raise AuthenticationFailed("用户名或密码错误。")
-    if user.is_locked():
-        raise AuthenticationFailed(locked_message(user), code="account_locked")
-    if not user.check_password(password) or not user.is_active:
-        user = login_failure_record(user=user)
-        if user.is_locked():
-            raise AuthenticationFailed(locked_message(user), code="account_locked")
-        raise AuthenticationFailed("用户名或密码错误。")
-    return login_success_record(user=user)
+    """Checks a username and password with lockout and records the login; raises AuthenticationFailed (401).
+    Password only: the token API adds the second factor (rpms.accounts.twofactor.token_credentials_check)."""
+    return login_success_record(user=password_check(username=username, password=password))
 
 
 @transaction.atomic

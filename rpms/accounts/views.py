@@ -5,19 +5,29 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.password_validation import password_validators_help_texts
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
+from urllib.parse import urlencode
 
 
 from rpms.core.errors import DomainError
 from rpms.core.ratelimit import client_key, rate_limit_hit
 
 from .forms import PlannerRegistrationForm
-from .models import User
-from .services import locked_message, password_change, register_rate
+from .services import LOGIN_FAILED_MESSAGE, logout_record, password_change, register_rate
+from .twofactor import has_confirmed_device, two_factor_required
+
+
+def safe_next(request, next_url: str) -> str:
+    """`next` if it stays on this site, else the home page."""
+    if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
+                                                    require_https=request.is_secure()):
+        return next_url
+    return reverse("portal:home")
 
 
 @sensitive_post_parameters("password")
@@ -38,12 +48,14 @@ def login_view(request):
                           status=exc.status)
         if user is not None:
             auth.login(request, user)  # cycles the session key: a new session id at login
-            target = next_url
-            if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-                target = "portal:home"
+            target = safe_next(request, next_url)
+            if two_factor_required(user):
+                # The password was right; the code comes next (TwoFactorMiddleware holds every other page).
+                step = "accounts:twofactor_verify" if has_confirmed_device(user) else "accounts:twofactor_setup"
+                return redirect(f"{reverse(step)}?{urlencode({'next': target})}")
             return redirect(target)
-        found = User.objects.filter(username=username).first()
-        error = locked_message(found) if found and found.is_locked() else "用户名或密码错误。"
+        # Item 6: one message whether the user is unknown, the password wrong or the account locked.
+        error = LOGIN_FAILED_MESSAGE
     return render(
         request,
         "accounts/login.html",
@@ -54,6 +66,8 @@ def login_view(request):
 
 @require_POST
 def logout_view(request):
+    if request.user.is_authenticated:
+        logout_record(user=request.user)
     auth.logout(request)
     return redirect("portal:home")
 
@@ -123,6 +137,14 @@ def password_change_view(request):
     )
 
 
+def register_refusal_message(exc: DomainError, *, limit: int, window: int) -> str:
+    if exc.code != "rate_limited":
+        return exc.message
+    retry = max(1, -(-int((exc.details or {}).get("retry_after_seconds", window)) // 60))
+    return (f"{exc.message}同一网络地址每 {max(1, window // 60)} 分钟最多提交 {limit} 次注册（含用户名是否已被注册的核对），"
+            f"请约 {retry} 分钟后再试。您填写的内容已保留，密码需重新输入。")
+
+
 @sensitive_post_parameters("password1", "password2")
 @csrf_protect
 @never_cache
@@ -131,10 +153,22 @@ def register_view(request):
     if request.user.is_authenticated:
         messages.info(request, "您已登录，无需重复注册。")
         return redirect("portal:home")
+    limit, window = register_rate()
     if request.method == "POST":
-        limit, window = register_rate()
-        rate_limit_hit(client_key(request, "accounts.register"), limit=limit, window_seconds=window)
         form = PlannerRegistrationForm(data=request.POST)
+        try:
+            # Every attempt counts, the answer "user name taken" (409) included: one address cannot probe
+            # which names exist faster than the limit (issue 16 item 6).
+            rate_limit_hit(client_key(request, "accounts.register"), limit=limit, window_seconds=window)
+        except DomainError as exc:  # 429, or 503 when the shared cache is down and the limiter fails closed
+            return render(
+                request,
+                "accounts/register.html",
+                {"form": form, "error": register_refusal_message(exc, limit=limit, window=window),
+                 "password_rules": password_validators_help_texts(), "rate_limit": limit,
+                 "rate_window_minutes": max(1, window // 60)},
+                status=exc.status,
+            )
         user = form.register() if form.is_valid() else None
         if user is not None:
             auth.login(request, user, backend="rpms.accounts.backends.LockoutModelBackend")
@@ -145,7 +179,6 @@ def register_view(request):
             return redirect("portal:home")
     else:
         form = PlannerRegistrationForm()
-    limit, window = register_rate()
     return render(
         request,
         "accounts/register.html",

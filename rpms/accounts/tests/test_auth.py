@@ -60,7 +60,7 @@ def test_bad_credentials_are_401_in_chinese(client, admin):
     for username, password in (("alice", "wrong-password-1A"), ("nobody", PASSWORD)):
         response = token_request(client, username, password)
         assert response.status_code == 401
-        assert response.json()["message"] == "用户名或密码错误。"
+        assert response.json()["message"] == "用户名或密码错误，或账户已被临时锁定"
 
 
 def test_missing_invalid_and_expired_tokens_are_401(client, admin):
@@ -88,15 +88,16 @@ def test_five_failures_lock_the_account_for_api_and_pages(client, admin):
     assert admin.is_locked()
     lock_minutes = (admin.locked_until - timezone.now()).total_seconds() / 60
     assert 14 < lock_minutes <= 15
-    # The right password is refused while locked, on the API ...
+    # The right password is refused while locked, on the API (with the one answer that does not say
+    # whether the account exists, the password was wrong or the account is locked: issue 16 item 6) ...
     response = token_request(client, "alice", PASSWORD)
     assert response.status_code == 401
-    assert response.json()["code"] == "account_locked"
-    assert "锁定" in response.json()["message"]
+    assert response.json()["code"] == "invalid_credentials"
+    assert response.json()["message"] == "用户名或密码错误，或账户已被临时锁定"
     # ... and on the login page.
     page = Client().post("/accounts/login/", {"username": "alice", "password": PASSWORD})
     assert page.status_code == 401
-    assert "锁定" in page.content.decode()
+    assert "用户名或密码错误，或账户已被临时锁定" in page.content.decode()
     assert "_auth_user_id" not in page.wsgi_request.session
     assert ActionLog.objects.filter(action="accounts.locked", object_id=str(admin.pk)).count() == 1
 

@@ -76,8 +76,9 @@ def test_attempts_on_a_locked_account_are_counted(client, users, settings):
     for _ in range(5):
         _token(client, "user0", "wrong-Pass-1")  # the fifth locks user0
     assert User.objects.get(username="user0").is_locked()
-    assert _token(client, "user0", "wrong-Pass-1").json()["code"] == "account_locked"
-    assert _token(client, "user0", PASSWORD).json()["code"] == "account_locked"  # the 7th failure
+    assert User.objects.get(username="user0").is_locked()
+    assert _token(client, "user0", "wrong-Pass-1").json()["code"] == "invalid_credentials"
+    assert _token(client, "user0", PASSWORD).json()["code"] == "invalid_credentials"  # the 7th failure
     assert _token(client, "user1", PASSWORD).status_code == 429
 
 

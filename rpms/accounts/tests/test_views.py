@@ -43,7 +43,7 @@ def test_wrong_password_is_a_401_with_a_chinese_error(client, officer):
     response = client.post(LOGIN_URL, {"username": "hd_officer", "password": "wrong-password"})
     html = response.content.decode()
     assert response.status_code == 401
-    assert "用户名或密码错误。" in html
+    assert "用户名或密码错误，或账户已被临时锁定" in html
     assert 'class="alert error"' in html
     assert 'value="hd_officer"' in html  # the user name is kept for the retry
     assert SESSION_KEY not in client.session
@@ -68,12 +68,12 @@ def test_login_follows_a_local_next_but_not_an_external_one(client, officer):
     assert evil["Location"] == "/"
 
 
-def test_a_locked_account_is_told_when_to_retry(client, officer):
+def test_a_locked_account_is_refused_with_the_one_failure_message(client, officer):
     for _ in range(5):
         client.post(LOGIN_URL, {"username": "hd_officer", "password": "wrong-password"})
     response = client.post(LOGIN_URL, {"username": "hd_officer", "password": PASSWORD})
     assert response.status_code == 401
-    assert "账户已锁定" in response.content.decode()
+    assert "用户名或密码错误，或账户已被临时锁定" in response.content.decode()
     assert SESSION_KEY not in client.session
 
 

@@ -1,0 +1,46 @@
+"""Deny by default until the second factor (issue 16 item 1): a user who must pass two-factor authentication
+(rpms.accounts.twofactor.two_factor_required) and signed in with the password only reaches nothing but the
+code page, the enrolment page (when they have no confirmed authenticator yet) and logout. Pages redirect
+there; API calls on the session get 401 with a Chinese message. A bearer token passes (the token endpoint
+issues one only after the code), as does the token endpoint itself.
+
+Installed after django_otp.middleware.OTPMiddleware, which sets `request.user.is_verified()`."""
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from .twofactor import has_confirmed_device, two_factor_required
+
+TOKEN_PATH = "/api/v1/auth/token"
+API_PREFIX = "/api/"
+API_REFUSAL = "请先完成两步验证：在网页输入认证器应用的动态验证码后再使用接口，或使用 /api/v1/auth/token 申请令牌。"
+
+
+class TwoFactorMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and two_factor_required(user) and not user.is_verified():
+            refusal = self._refusal(request, user)
+            if refusal is not None:
+                return refusal
+        return self.get_response(request)
+
+    def _refusal(self, request, user):
+        path = request.path_info
+        verify, setup, logout = (reverse(f"accounts:{name}") for name in ("twofactor_verify", "twofactor_setup", "logout"))
+        if path in (verify, setup, logout) or path.startswith(settings.STATIC_URL):
+            return None  # the views send the user on from there
+        if path.startswith(API_PREFIX):
+            if path == TOKEN_PATH or request.META.get("HTTP_AUTHORIZATION", "").startswith("Bearer "):
+                return None
+            return JsonResponse({"code": "otp_required", "detail": API_REFUSAL, "message": API_REFUSAL}, status=401)
+        target = verify if has_confirmed_device(user) else setup
+        if request.method == "GET":
+            target += "?" + urlencode({"next": request.get_full_path()})
+        return redirect(target)
