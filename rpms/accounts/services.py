@@ -157,15 +157,15 @@ def user_create(
 
 
 @transaction.atomic
-def user_unlock(*, actor, user: User) -> User:
-    """An administrator lifts a login lock before its 15 minutes have run out."""
+def user_unlock(*, actor, user: User, article: str = "") -> User:
+    """An administrator lifts a login lock before its 15 minutes have run out (`article`: the rule it cites)."""
     user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
     before = {"failed_login_count": user.failed_login_count, "locked_until": user.locked_until}
     user.failed_login_count = 0
     user.locked_until = None
     user.save(update_fields=["failed_login_count", "locked_until"])
     audit_log(actor=actor, action="accounts.unlock", obj=user, before=before, after={"failed_login_count": 0, "locked_until": None},
-              summary=f"解除账户锁定：{user.username}")
+              article=article, summary=f"解除账户锁定：{user.username}")
     return user
 
 
