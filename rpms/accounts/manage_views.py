@@ -116,7 +116,7 @@ class RoleScopeForm(forms.Form):
                              help_text="系统管理员、安全管理员、审计管理员只能在系统安装时设置，不在此列。")
     city = forms.ChoiceField(label="所属城市", required=False, help_text="审计员不选城市即可查看全部城市。")
     districts = forms.MultipleChoiceField(label="负责的区（区级工作人员）", required=False,
-                                          help_text="须属于所选城市。手机上点选后可多选。")
+                                          help_text="须属于所选城市，可多选（电脑上按住 Ctrl 或 ⌘ 键点选）。")
     subdistricts = forms.MultipleChoiceField(label="所属街道乡镇（聘任主体）", required=False,
                                              help_text="须属于所选城市。")
 

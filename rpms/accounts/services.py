@@ -16,6 +16,7 @@ from rpms.core import clock
 from rpms.core.audit import audit_log
 from rpms.core.errors import Conflict, DomainError
 from rpms.core.identity import validate_mobile
+from rpms.core.roles import ADMIN_ROLES
 
 from .models import ApiToken, Role, User
 
@@ -121,6 +122,10 @@ def user_create(
     is_staff: bool = False,
     is_superuser: bool = False,
 ) -> User:
+    if role in ADMIN_ROLES:
+        # 三权分立: the administrators are installed (rpms.accounts.administration.administrator_install), never
+        # opened as ordinary accounts.
+        raise DomainError("系统管理员、安全管理员和审计管理员只能在系统安装时设置。", code="administrator_role")
     user = User(
         username=username,
         role=role,

@@ -289,6 +289,16 @@ def test_installing_refuses_an_account_that_holds_another_role(db, security_admi
     assert refused.value.code == "superuser_account"
 
 
+@pytest.mark.parametrize("role", [Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN])
+def test_an_ordinary_account_creation_never_makes_an_administrator(db, role):
+    from rpms.accounts.services import user_create
+
+    with pytest.raises(DomainError) as refused:
+        user_create(actor=None, username="sneaky", password="Sneaky-pass-2026!", role=role)
+    assert refused.value.code == "administrator_role"
+    assert not User.objects.filter(username="sneaky").exists()
+
+
 # --- the installation command ----------------------------------------------------------------------------------------
 
 def _install(**options):
