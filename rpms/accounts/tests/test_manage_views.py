@@ -53,7 +53,7 @@ def test_every_other_role_gets_403_on_every_page(request, login, persona, accoun
     assert account.is_active and account.role == "" and account.display_name == "普通账户"
 
 
-def test_the_superuser_uses_the_django_admin_not_these_pages(db, account):
+def test_the_superuser_uses_the_django_admin_not_these_pages(db, account, system_admin):
     root = User.objects.create_superuser(username="t_root_pages", password=PASSWORD, email="r@example.invalid")
     client = Client()
     client.force_login(root)
@@ -61,6 +61,10 @@ def test_the_superuser_uses_the_django_admin_not_these_pages(db, account):
     assert client.get("/admin/accounts/user/").status_code == 200
     add_form = client.get("/admin/accounts/user/add/").content.decode()
     assert 'value="city_admin"' in add_form and 'value="system_admin"' not in add_form
+    # an installed administrator's role and admin flags are read-only there
+    change = client.get(f"/admin/accounts/user/{system_admin.pk}/change/").content.decode()
+    assert 'name="role"' not in change and 'name="is_superuser"' not in change and 'name="is_staff"' not in change
+    assert 'name="role"' in client.get(f"/admin/accounts/user/{account.pk}/change/").content.decode()
 
 
 def test_signed_out_visitors_are_sent_to_the_login(anon, account):
