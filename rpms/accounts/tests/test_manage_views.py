@@ -140,10 +140,13 @@ def test_profile_edit_page_saves_and_refuses_with_what_was_typed(login, system_a
 
 
 def test_deactivate_and_password_reset_buttons(login, system_admin, account):
+    own_session = login(account)
+    assert own_session.get("/accounts/password/").status_code == 200
     client = login(system_admin)
     assert client.post(f"{BASE}{account.pk}/deactivate/").status_code == 302
     account.refresh_from_db()
     assert not account.is_active
+    assert own_session.get("/accounts/password/").status_code == 302  # its session ended with the account
     response = client.post(f"{BASE}{account.pk}/password-reset/")
     password = re.search(r'<code class="password-once">([^<]+)</code>', response.content.decode()).group(1)
     account.refresh_from_db()
