@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from rpms.core.roles import ADMIN_ROLES
+
 from .models import ApiToken, User
 from .services import user_unlock
 
@@ -22,6 +24,20 @@ class UserAdmin(BaseUserAdmin):
         (None, {"classes": ("wide",), "fields": ("username", "password1", "password2", "display_name", "role", "city")}),
     )
     actions = ["unlock"]
+
+    # 三权分立: the administrator roles are given only at installation (manage.py create_administrators): the
+    # Django admin neither offers them nor changes an administrator's role or makes it staff or superuser.
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "role":
+            kwargs["choices"] = [c for c in db_field.get_choices(include_blank=True, blank_choice=[("", "（无角色）")])
+                                 if c[0] not in ADMIN_ROLES]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.role in ADMIN_ROLES:
+            fields += ("role", "is_staff", "is_superuser")
+        return fields
 
     @admin.action(description="解除所选账户的登录锁定")
     def unlock(self, request, queryset):

@@ -3,7 +3,7 @@ from django.db import models
 from django.utils import timezone
 
 from rpms.core import clock
-from rpms.core.roles import Role  # noqa: F401  (the apps import Role from here)
+from rpms.core.roles import ADMIN_ROLES, Role  # noqa: F401  (the apps import Role from here)
 
 
 class User(AbstractUser):
@@ -24,6 +24,15 @@ class User(AbstractUser):
     class Meta:
         verbose_name = "用户"
         verbose_name_plural = "用户"
+        constraints = [
+            # 三权分立 (GB/T 22239-2019 8.1.5): an administrator is never also a Django superuser or staff
+            # member (the role field already holds one role: never two administrators, never an institution role).
+            models.CheckConstraint(
+                condition=~models.Q(role__in=ADMIN_ROLES) | models.Q(is_superuser=False, is_staff=False),
+                name="administrator_not_superuser_or_staff",
+                violation_error_message="系统管理员、安全管理员和审计管理员账户不能同时是超级用户或后台人员。",
+            ),
+        ]
 
     def __str__(self):
         return self.display_name or self.username

@@ -16,6 +16,7 @@ from rpms.core import clock
 from rpms.core.audit import audit_log
 from rpms.core.errors import Conflict, DomainError
 from rpms.core.identity import validate_mobile
+from rpms.core.roles import ADMIN_ROLES
 
 from .models import ApiToken, Role, User
 
@@ -197,6 +198,10 @@ def user_create(
     is_staff: bool = False,
     is_superuser: bool = False,
 ) -> User:
+    if role in ADMIN_ROLES:
+        # 三权分立: the administrators are installed (rpms.accounts.administration.administrator_install), never
+        # opened as ordinary accounts.
+        raise DomainError("系统管理员、安全管理员和审计管理员只能在系统安装时设置。", code="administrator_role")
     user = User(
         username=username,
         role=role,
@@ -233,15 +238,15 @@ def user_create(
 
 
 @transaction.atomic
-def user_unlock(*, actor, user: User) -> User:
-    """An administrator lifts a login lock before its 15 minutes have run out."""
+def user_unlock(*, actor, user: User, article: str = "") -> User:
+    """An administrator lifts a login lock before its 15 minutes have run out (`article`: the rule it cites)."""
     user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
     before = {"failed_login_count": user.failed_login_count, "locked_until": user.locked_until}
     user.failed_login_count = 0
     user.locked_until = None
     user.save(update_fields=["failed_login_count", "locked_until"])
     audit_log(actor=actor, action="accounts.unlock", obj=user, before=before, after={"failed_login_count": 0, "locked_until": None},
-              summary=f"解除账户锁定：{user.username}")
+              article=article, summary=f"解除账户锁定：{user.username}")
     return user
 
 

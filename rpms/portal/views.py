@@ -4,6 +4,7 @@ from django.views.decorators.http import require_GET
 
 from rpms.accounts.models import Role
 from rpms.appointments.selectors import uncovered_by_district
+from rpms.core.roles import ADMIN_ROLES
 from rpms.publicinfo import pagecache
 
 from . import selectors
@@ -75,4 +76,7 @@ def home(request):
         return render(request, "portal/home_planner.html", context)
     if role == Role.AUDITOR:
         return render(request, "portal/home_auditor.html", context)
+    if role in ADMIN_ROLES:
+        # 三权分立: an administrator's home shows its own pages and no institution work.
+        return render(request, "portal/home_administrator.html", context)
     return render(request, "portal/home.html", context)

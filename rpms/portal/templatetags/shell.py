@@ -9,6 +9,7 @@ from django import template
 from django.urls import NoReverseMatch, reverse
 
 from rpms.accounts.models import Role
+from rpms.core.roles import ADMIN_ROLES
 
 register = template.Library()
 
@@ -69,7 +70,8 @@ NAV_LINKS = (
     NavLink("继续教育", ("training:home",), "/training/", (Role.CITY_ADMIN, Role.PLANNER, Role.AUDITOR)),
     NavLink("年度统计", ("reports:statistics",), "/statistics/", (Role.CITY_ADMIN, Role.DISTRICT_OFFICER, Role.AUDITOR)),
     NavLink("公告与解读管理", ("publicinfo:manage",), "/info/manage/", (Role.CITY_ADMIN, Role.AUDITOR)),
-    NavLink("操作日志", ("core:audit_list",), "/audit/", (Role.CITY_ADMIN, Role.AUDITOR)),
+    NavLink("操作日志", ("core:audit_list",), "/audit/", (Role.CITY_ADMIN, Role.AUDITOR, Role.AUDIT_ADMIN)),
+    NavLink("账户管理", ("accounts:manage_list",), "/accounts/manage/", (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN)),
     NavLink("管理后台", ("admin:index",), "/admin/", (STAFF,)),
 )
 
@@ -81,6 +83,9 @@ def _allowed(link: NavLink, user) -> bool:
         return False
     if STAFF in link.roles:
         return bool(user.is_staff)
+    if set(link.roles) <= set(ADMIN_ROLES):
+        # The separated administrators' own pages: not the superuser's (installation only, 三权分立).
+        return user.role in link.roles
     return bool(user.is_superuser) or user.role in link.roles
 
 

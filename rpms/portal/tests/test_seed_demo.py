@@ -30,6 +30,8 @@ ACCOUNTS = {
     "city_admin": Role.CITY_ADMIN, "pds_admin": Role.CITY_ADMIN, "district_haidian": Role.DISTRICT_OFFICER,
     "district_chaoyang": Role.DISTRICT_OFFICER, "street_demo": Role.HIRING_ENTITY, "planner_demo": Role.PLANNER,
     "auditor": Role.AUDITOR,
+    # the three separated administrators (issue 16 item 2), installed as create_administrators does
+    "system_admin": Role.SYSTEM_ADMIN, "security_admin": Role.SECURITY_ADMIN, "audit_admin": Role.AUDIT_ADMIN,
 }
 
 
@@ -45,6 +47,11 @@ def test_seed_demo_creates_both_cities_accounts_and_fictional_planners_once():
         assert user.role == role
         assert user.check_password("Rpms-demo-2026")
     assert list(User.objects.get(username="district_haidian").districts.values_list("name", flat=True)) == ["海淀区"]
+    assert {u.username: u.display_name for u in User.objects.filter(role__in=[Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN,
+                                                                              Role.AUDIT_ADMIN])} == {
+        "system_admin": "系统管理员（演示）", "security_admin": "安全管理员（演示）", "audit_admin": "审计管理员（演示）"}
+    assert not User.objects.filter(role__in=[Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN],
+                                   is_staff=True).exists()
     assert 45 <= Planner.objects.count() <= 55
     # fictional people: marked, named so, with fictional contact data (the 138-0013 test numbers)
     assert all(p.is_fictional and "虚构" in p.name and p.mobile.startswith("1380013") for p in Planner.objects.all())

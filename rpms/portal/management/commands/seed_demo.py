@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from rpms.accounts.administration import administrator_install
 from rpms.accounts.models import Role, User
 from rpms.accounts.services import user_create
 from rpms.geography.reference import reference_data_load
@@ -17,6 +18,11 @@ from rpms.registry.models import Planner
 from rpms.registry.services import planner_link_user
 
 DEMO_PASSWORD = "Rpms-demo-2026"  # development only; stated in README.md
+DEMO_ADMINISTRATORS = (
+    (Role.SYSTEM_ADMIN, "system_admin", "系统管理员（演示）"),
+    (Role.SECURITY_ADMIN, "security_admin", "安全管理员（演示）"),
+    (Role.AUDIT_ADMIN, "audit_admin", "审计管理员（演示）"),
+)
 
 class Command(BaseCommand):
     help = ("载入演示数据：两个城市的政策与区划、各角色演示账户、约 50 名虚构责任规划师，以及相关部门、派驻聘任、"
@@ -76,6 +82,11 @@ class Command(BaseCommand):
         for spec in accounts:
             if not User.objects.filter(username=spec["username"]).exists():
                 user_create(actor=None, password=DEMO_PASSWORD, email=f"{spec['username']}@example.invalid", **spec)
+        # The three separated administrators (三权分立), given their roles the way an installation does.
+        for role, username, display_name in DEMO_ADMINISTRATORS:
+            if not User.objects.filter(username=username).exists():
+                administrator_install(role=role, username=username, password=DEMO_PASSWORD, display_name=display_name,
+                                      email=f"{username}@example.invalid")
         self._admin_group()
 
     def _admin_group(self):
