@@ -67,3 +67,8 @@ RPMS_JOBS_INLINE = env_bool("RPMS_JOBS_INLINE", False)
 
 # nginx sends private files (`location /_private/ { internal; alias <PRIVATE_MEDIA_ROOT>/; }`).
 RPMS_FILE_DELIVERY = os.environ.get("RPMS_FILE_DELIVERY", "x-accel")
+
+# --- Personal data encrypted at rest (issue #16 item 3): the key comes from the environment only; a missing key or
+# the development key stops the start (rpms.core.checks, rpms.E020). ---
+RPMS_DATA_KEY = os.environ.get("RPMS_DATA_KEY", "")
+RPMS_REQUIRE_DATA_KEY = True

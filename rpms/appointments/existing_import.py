@@ -40,6 +40,7 @@ from django.db.models import Q
 from rpms.accounts.models import User
 from rpms.cities.models import AppointmentMode, City
 from rpms.cities.selectors import policy_article
+from rpms.core.crypto import blind_index
 from rpms.core import clock
 from rpms.core.audit import audit_log
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
@@ -197,7 +198,7 @@ class ImportContext:
                 pks.add(int(text))
         by_id_number: dict[str, Planner] = {}
         by_pk: dict[int, Planner] = {}
-        planners = (Planner.objects.filter(city=city).filter(Q(pk__in=pks) | Q(id_number__in=numbers))
+        planners = (Planner.objects.filter(city=city).filter(Q(pk__in=pks) | Q(id_number_index__in=[blind_index(n, kind="id_number") for n in numbers]))
                     if numbers or pks else Planner.objects.none())
         for planner in planners:
             by_pk[planner.pk] = planner

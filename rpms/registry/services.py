@@ -9,6 +9,7 @@ from django.db import transaction
 
 from rpms.cities.vocabulary import DegreeLevel, TitleLevel
 from rpms.cities.selectors import policy_article
+from rpms.core.crypto import blind_index
 from rpms.core import clock, pubcache
 from rpms.core import hooks
 from rpms.core.audit import audit_log, snapshot
@@ -199,7 +200,8 @@ def planner_commission(*, actor, city, reason: str, name: str, familiar_district
         raise DomainError(f"{city.name}不接受团队受聘。", code="teams_not_allowed")
     if fields.get("id_number"):
         fields["id_number"] = validate_id_number(fields["id_number"])
-        if Planner.objects.filter(city=city, id_number=fields["id_number"]).exclude(pool_status=PoolStatus.REMOVED).exists():
+        if (Planner.objects.filter(city=city, id_number_index=blind_index(fields["id_number"], kind="id_number"))
+                .exclude(pool_status=PoolStatus.REMOVED).exists()):
             raise Conflict("该身份证号码对应的责任规划师已在本市名录中。", code="already_in_pool")
     if fields.get("mobile"):
         fields["mobile"] = validate_mobile(fields["mobile"])
