@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db import migrations
+from django.db import migrations, transaction
 
 from . import crypto
 
@@ -37,18 +37,18 @@ def table_batches(connection, *, table: str, pk: str, columns: list[str], batch:
 
 
 def rewrite_table(connection, *, table: str, pk: str, columns: list[str],
-                  change: Callable[[dict], dict | None], batch: int = BATCH) -> int:
-    """Calls `change(values)` for every row; writes back the columns it returns (None: row unchanged). Returns
-    the number of rows written."""
+                  change: Callable[[object, dict], dict | None], batch: int = BATCH) -> int:
+    """Calls `change(pk, values)` for every row; writes back the columns it returns (None: row unchanged), each
+    batch in one transaction. Returns the number of rows written."""
     quote = connection.ops.quote_name
     written = 0
     for rows in table_batches(connection, table=table, pk=pk, columns=columns, batch=batch):
         updates = []
         for key, values in rows:
-            new = change(values)
+            new = change(key, values)
             if new:
                 updates.append((key, new))
-        with connection.cursor() as cursor:
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
             for key, new in updates:
                 assignments = ", ".join(f"{quote(c)} = %s" for c in new)
                 cursor.execute(f"UPDATE {quote(table)} SET {assignments} WHERE {quote(pk)} = %s", [*new.values(), key])
@@ -94,7 +94,7 @@ class EncryptColumns(migrations.RunPython):
         columns = [by_name[n] for n in names]
         key = crypto.current_key()
 
-        def change(values):
+        def change(_pk, values):
             plain = {}
             new = {}
             for name in self.columns:
@@ -118,7 +118,7 @@ class EncryptColumns(migrations.RunPython):
         table, pk, by_name = self._meta(apps)
         columns = [by_name[n] for n in self.columns]
 
-        def change(values):
+        def change(_pk, values):
             new = {}
             for name in self.columns:
                 value = _text(values[by_name[name]])
