@@ -45,7 +45,7 @@ def database_dump() -> str:
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names(cursor):
             cursor.execute(f"SELECT row_to_json(t)::text FROM {connection.ops.quote_name(table)} t")
-            parts.extend(row[0] for row in cursor.fetchall())
+            parts.extend(f"{table}\t{row[0]}" for row in cursor.fetchall())
     return "\n".join(parts)
 
 

@@ -198,7 +198,8 @@ class ImportContext:
                 pks.add(int(text))
         by_id_number: dict[str, Planner] = {}
         by_pk: dict[int, Planner] = {}
-        planners = (Planner.objects.filter(city=city).filter(Q(pk__in=pks) | Q(id_number_index__in=[blind_index(n, kind="id_number") for n in numbers]))
+        indexes = [blind_index(n, kind="id_number") for n in numbers]
+        planners = (Planner.objects.filter(city=city).filter(Q(pk__in=pks) | Q(id_number_index__in=indexes))
                     if numbers or pks else Planner.objects.none())
         for planner in planners:
             by_pk[planner.pk] = planner
