@@ -40,9 +40,9 @@ from django.db.models import Q
 from rpms.accounts.models import User
 from rpms.cities.models import AppointmentMode, City
 from rpms.cities.selectors import policy_article
-from rpms.core.crypto import blind_index
 from rpms.core import clock
 from rpms.core.audit import audit_log
+from rpms.core.crypto import blind_index
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.core.identity import id_number_checksum, validate_id_number
 from rpms.core.models import ImportStatus

@@ -25,9 +25,9 @@ from rpms.cities.eligibility import code_list as _code_list
 from rpms.cities.eligibility import eligibility_check, facts_from_data
 from rpms.cities.selectors import policy_article
 from rpms.cities.vocabulary import DegreeLevel, TitleLevel
-from rpms.core.crypto import blind_index
 from rpms.core import clock
 from rpms.core.audit import audit_log, snapshot
+from rpms.core.crypto import blind_index
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.geography.models import District
 from rpms.registry.models import DossierEventKind, Planner, PlannerKind, PlannerSource, PoolStatus, TeamMember

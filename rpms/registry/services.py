@@ -9,10 +9,10 @@ from django.db import transaction
 
 from rpms.cities.vocabulary import DegreeLevel, TitleLevel
 from rpms.cities.selectors import policy_article
-from rpms.core.crypto import blind_index
 from rpms.core import clock, pubcache
 from rpms.core import hooks
 from rpms.core.audit import audit_log, snapshot
+from rpms.core.crypto import blind_index
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 
 from .dossier import dossier_event_record  # noqa: F401  (other apps' services import it from here)

@@ -1,8 +1,9 @@
 # Issue #16 item 3: personal data encrypted at rest with SM4, looked up through SM3 blind indexes (GB/T 39786-2021).
 
+from django.db import migrations, models
+
 import rpms.core.fields
 from rpms.core.crypto_migrations import EncryptColumns
-from django.db import migrations, models
 
 
 class Migration(migrations.Migration):

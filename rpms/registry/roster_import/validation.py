@@ -10,8 +10,8 @@ from django.core.validators import validate_email
 
 from rpms.cities.eligibility import eligibility_check
 from rpms.cities.vocabulary import DegreeLevel, TitleLevel
-from rpms.core.crypto import blind_index
 from rpms.core import clock
+from rpms.core.crypto import blind_index
 from rpms.core.errors import DomainError
 from rpms.core.identity import validate_id_number, validate_mobile
 from rpms.core.spreadsheet import EMPTY_WORDS as _EMPTY_WORDS
