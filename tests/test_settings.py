@@ -18,6 +18,7 @@ SETTINGS_ENV = {
     "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "CSRF_TRUSTED_ORIGINS", "RPMS_VAR_DIR", "RPMS_PUBLIC_BASE_URL",
     # set by the browser tests for their own process (Playwright's loop); a deployment never has it
     "DJANGO_ALLOW_ASYNC_UNSAFE", "DB_CONN_MAX_AGE",
+    "RPMS_DATA_KEY", "RPMS_DATA_KEY_PREVIOUS",
 }
 GOOD_PRODUCTION_ENV = {"ALLOWED_HOSTS": "rpms.example.gov.cn", "RPMS_PUBLIC_BASE_URL": "https://rpms.example.gov.cn"}
 
@@ -38,6 +39,7 @@ def _production_env(**extra):
     return {
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": _random_secret_key(),
+        "RPMS_DATA_KEY": secrets.token_hex(32),
         **GOOD_PRODUCTION_ENV,
         **extra,
     }
@@ -186,3 +188,15 @@ def test_settings_read_database_url_session_idle_and_debug_from_the_environment(
 def test_test_settings_are_not_debug_and_use_a_fast_hasher():
     assert settings.DEBUG is False
     assert settings.PASSWORD_HASHERS == ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def test_production_refuses_to_start_without_a_data_key_or_with_the_development_key():
+    """Issue #16 item 3 (GB/T 39786-2021): personal data is encrypted under a key from the environment."""
+    env = _production_env()
+    del env["RPMS_DATA_KEY"]
+    result = _run(["manage.py", "check"], env)
+    assert result.returncode != 0
+    assert "rpms.E020" in result.stderr and "未设置数据加密密钥 RPMS_DATA_KEY" in result.stderr
+    development = _load_settings("config.settings.test", {}, ["RPMS_DATA_KEY"])["RPMS_DATA_KEY"]
+    result = _run(["manage.py", "check"], _production_env(RPMS_DATA_KEY=development))
+    assert result.returncode != 0 and "开发环境的公开密钥" in result.stderr

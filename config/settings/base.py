@@ -244,3 +244,15 @@ RPMS_REQUIRE_2FA = env_bool("RPMS_REQUIRE_2FA", False)
 OTP_TOTP_ISSUER = "RPMS"
 # The Django admin never shows a device's secret key or the recovery codes.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# --- Personal data encrypted at rest (issue #16 item 3; GB/T 39786-2021, SM4 per GB/T 32907, SM3 per GB/T 32905) ---
+# Identity numbers, mobile numbers and residents' contact details are stored SM4-encrypted under RPMS_DATA_KEY
+# and looked up through a keyed SM3 blind index (rpms.core.crypto, rpms.core.fields). The key below is a fixed
+# DEVELOPMENT-ONLY key, public in this repository, so that development and tests run without setup: it protects
+# nothing. Production must set RPMS_DATA_KEY in the environment (32+ random characters) and refuses to start
+# without it or with this key (rpms.core.checks, rpms.E020). To rotate: set the new key as RPMS_DATA_KEY and the
+# old one as RPMS_DATA_KEY_PREVIOUS, run `manage.py rotate_data_key`, then remove RPMS_DATA_KEY_PREVIOUS.
+RPMS_DEVELOPMENT_DATA_KEY = "rpms-development-only-data-key-not-secret-0000"
+RPMS_DATA_KEY = os.environ.get("RPMS_DATA_KEY", "") or RPMS_DEVELOPMENT_DATA_KEY
+RPMS_DATA_KEY_PREVIOUS = os.environ.get("RPMS_DATA_KEY_PREVIOUS", "")
+RPMS_REQUIRE_DATA_KEY = False

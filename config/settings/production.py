@@ -71,3 +71,8 @@ RPMS_FILE_DELIVERY = os.environ.get("RPMS_FILE_DELIVERY", "x-accel")
 # Two-factor authentication (issue 16 item 1): city administrators, district officers, auditors, the three
 # administrators and superusers sign in with a password and a code (rpms.accounts.twofactor).
 RPMS_REQUIRE_2FA = env_bool("RPMS_REQUIRE_2FA", True)
+
+# --- Personal data encrypted at rest (issue #16 item 3): the key comes from the environment only; a missing key or
+# the development key stops the start (rpms.core.checks, rpms.E020). ---
+RPMS_DATA_KEY = os.environ.get("RPMS_DATA_KEY", "")
+RPMS_REQUIRE_DATA_KEY = True

@@ -42,6 +42,7 @@ from rpms.cities.models import AppointmentMode, City
 from rpms.cities.selectors import policy_article
 from rpms.core import clock
 from rpms.core.audit import audit_log
+from rpms.core.crypto import blind_index
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.core.identity import id_number_checksum, validate_id_number
 from rpms.core.models import ImportStatus
@@ -197,7 +198,8 @@ class ImportContext:
                 pks.add(int(text))
         by_id_number: dict[str, Planner] = {}
         by_pk: dict[int, Planner] = {}
-        planners = (Planner.objects.filter(city=city).filter(Q(pk__in=pks) | Q(id_number__in=numbers))
+        indexes = [blind_index(n, kind="id_number") for n in numbers]
+        planners = (Planner.objects.filter(city=city).filter(Q(pk__in=pks) | Q(id_number_index__in=indexes))
                     if numbers or pks else Planner.objects.none())
         for planner in planners:
             by_pk[planner.pk] = planner

@@ -8,6 +8,7 @@ from django.db import models, transaction
 from django.forms.models import model_to_dict
 
 from .context import current_ip
+from .masking import mask_personal_fields
 from .models import ActionLog
 
 
@@ -70,6 +71,7 @@ def audit_log(
         city_code=city_code,
         article=article,
         summary=summary[:255],
-        before=_jsonable(before),
-        after=_jsonable(after),
+        # Identity numbers, mobiles and contacts are masked in the trail (GB/T 39786-2021: encrypted at rest).
+        before=mask_personal_fields(_jsonable(before)),
+        after=mask_personal_fields(_jsonable(after)),
     )

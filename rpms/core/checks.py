@@ -40,3 +40,29 @@ def check_shared_cache(app_configs, **kwargs):
         hint="设置环境变量 REDIS_URL（例如 redis://127.0.0.1:6379/0），并使用 config.settings.production 中的 CACHES 配置。",
         id="rpms.E010",
     )]
+
+
+@register(Tags.security, deploy=False)
+def check_data_key(app_configs, **kwargs):
+    """rpms.E020 — where `RPMS_REQUIRE_DATA_KEY` is on (production settings), personal data must be encrypted
+    under a key from the environment (RPMS_DATA_KEY, GB/T 39786-2021): not missing, not short, not the
+    development key that is public in the repository."""
+    if not getattr(settings, "RPMS_REQUIRE_DATA_KEY", False):
+        return []
+    from .crypto import MIN_KEY_CHARS
+
+    key = (getattr(settings, "RPMS_DATA_KEY", "") or "").strip()
+    if not key:
+        problem = "未设置数据加密密钥 RPMS_DATA_KEY"
+    elif key == getattr(settings, "RPMS_DEVELOPMENT_DATA_KEY", None):
+        problem = "RPMS_DATA_KEY 使用的是开发环境的公开密钥"
+    elif len(key) < MIN_KEY_CHARS:
+        problem = f"RPMS_DATA_KEY 少于 {MIN_KEY_CHARS} 个字符"
+    else:
+        return []
+    return [Error(
+        f"{problem}：身份证号、手机号等个人信息须以 SM4 加密存储（GB/T 39786-2021），生产环境拒绝启动"
+        "（RPMS_DATA_KEY must be set from the environment in production: 32+ random characters, not the development key）.",
+        hint='生成密钥：python -c "import secrets; print(secrets.token_hex(32))"，写入环境变量 RPMS_DATA_KEY 并妥善保管。',
+        id="rpms.E020",
+    )]

@@ -16,6 +16,10 @@
   and leaves ordinary numbers alone: dates (2026-12-02), years, amounts (12,345.00 元), postcodes,
   document numbers (BEIJING-PZTZ-2026-00012). Full-width digits (１３８…) are read as digits.
 - `mask_public_data`: the same for every string inside a JSON-like answer (API, open data).
+- `mask_personal_fields`: the values under the keys of personal fields (`id_number`, `mobile`, `contact_phone`,
+  `contact_name`, ...) inside a JSON-like value masked by their own rule: the audit trail's before/after
+  snapshots keep the fact of a change, never the identifier itself (it is stored SM4-encrypted in its table,
+  GB/T 39786-2021, and the audit rows are in every dump too).
 
 The stored text keeps what was typed; only what is shown to the public passes through here.
 """
@@ -23,7 +27,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["mask_id_number", "mask_mobile", "mask_public_text", "mask_public_data"]
+__all__ = ["mask_id_number", "mask_mobile", "mask_name", "mask_personal_fields", "mask_public_text", "mask_public_data"]
 
 
 def mask_id_number(value: str) -> str:
@@ -163,4 +167,32 @@ def mask_public_data(value):
         return {key: mask_public_data(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [mask_public_data(item) for item in value]
+    return value
+
+
+def mask_name(value: str) -> str:
+    """A person's name with all but its first character masked: 张三丰 → 张**."""
+    value = value or ""
+    return value[:1] + "*" * (len(value) - 1)
+
+
+# The keys under which personal identifiers are kept, and how each is masked.
+PERSONAL_FIELD_MASKS = {
+    "id_number": mask_id_number,
+    "mobile": mask_mobile,
+    "contact_phone": mask_public_text,  # a mobile or a landline
+    "contact_name": mask_name,
+}
+
+
+def mask_personal_fields(value):
+    """`value` (dicts, lists) with the value of every key named in PERSONAL_FIELD_MASKS masked; the rest as is."""
+    if isinstance(value, dict):
+        return {
+            key: (PERSONAL_FIELD_MASKS[key](item) if key in PERSONAL_FIELD_MASKS and isinstance(item, str)
+                  else mask_personal_fields(item))
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [mask_personal_fields(item) for item in value]
     return value

@@ -6,6 +6,7 @@ from django.db.models import F, Q
 
 from rpms.cities.vocabulary import DegreeLevel, TitleLevel
 from rpms.core import clock
+from rpms.core.fields import BlindIndexedModel, BlindIndexField, EncryptedCharField
 from rpms.core.models import TimeStampedModel
 from rpms.core.states import StatusTransitions
 
@@ -104,7 +105,7 @@ SCORE_KEYS = {
 SCORE_MAX = 100
 
 
-class Application(StatusTransitions, TimeStampedModel):
+class Application(BlindIndexedModel, StatusTransitions, TimeStampedModel):
     """An application to a call, as an individual or for a team (the fields are the leader's, B18)."""
 
     TRANSITIONS = {"status": APPLICATION_TRANSITIONS}
@@ -117,8 +118,9 @@ class Application(StatusTransitions, TimeStampedModel):
     kind = models.CharField("申请类型", max_length=16, choices=ApplicationKind.choices, default=ApplicationKind.INDIVIDUAL)
     team_name = models.CharField("团队名称", max_length=100, blank=True)
     name = models.CharField("姓名（团队为负责人）", max_length=100)
-    id_number = models.CharField("身份证号", max_length=18)
-    mobile = models.CharField("手机号", max_length=11)
+    id_number = EncryptedCharField("身份证号", max_length=18)
+    id_number_index = BlindIndexField("身份证号检索索引", source="id_number")
+    mobile = EncryptedCharField("手机号", max_length=11)
     email = models.EmailField("电子邮箱", blank=True)
     employer = models.CharField("工作单位", max_length=200, blank=True)
     degree = models.CharField("学历", max_length=20, choices=DegreeLevel.choices, default=DegreeLevel.NONE)
@@ -163,7 +165,7 @@ class Application(StatusTransitions, TimeStampedModel):
         ordering = ["call", "submitted_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["call", "applicant"], name="application_one_per_applicant"),
-            models.UniqueConstraint(fields=["call", "id_number"], name="application_one_per_id_number"),
+            models.UniqueConstraint(fields=["call", "id_number_index"], name="application_one_per_id_number"),
         ]
 
     def __str__(self):
@@ -343,8 +345,8 @@ class Objection(models.Model):
     notice = models.ForeignKey(PublicNotice, verbose_name="公示", on_delete=models.PROTECT, related_name="objections")
     entry = models.ForeignKey(NoticeEntry, verbose_name="被反映人选", on_delete=models.PROTECT, related_name="objections")
     content = models.TextField("反映内容")
-    contact_name = models.CharField("联系人", max_length=50)
-    contact_phone = models.CharField("联系电话", max_length=20)
+    contact_name = EncryptedCharField("联系人", max_length=50)  # SM4-encrypted at rest (rpms.core.fields)
+    contact_phone = EncryptedCharField("联系电话", max_length=20)
     received_at = models.DateTimeField("收到时间")
     resolution = models.CharField("处理结论", max_length=16, choices=ObjectionResolution.choices, blank=True)
     finding = models.TextField("核查结果", blank=True)

@@ -8,6 +8,7 @@ from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Subq
 
 from rpms.accounts.models import Role
 from rpms.accounts.scoping import is_city_wide
+from rpms.core.crypto import blind_index
 from rpms.core.errors import Forbidden, NotFound
 
 from .models import (
@@ -145,7 +146,7 @@ def prior_planner(*, city, user=None, id_number: str = ""):
     if not id_number:
         return None
     return (
-        queryset.filter(city=city, id_number=id_number)
+        queryset.filter(city=city, id_number_index=blind_index(id_number, kind="id_number"))
         .annotate(_removed=Case(When(pool_status=PoolStatus.REMOVED, then=Value(1)), default=Value(0),
                                 output_field=IntegerField()))
         .order_by("_removed", "-removed_at", "-id")

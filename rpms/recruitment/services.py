@@ -27,6 +27,7 @@ from rpms.cities.selectors import policy_article
 from rpms.cities.vocabulary import DegreeLevel, TitleLevel
 from rpms.core import clock
 from rpms.core.audit import audit_log, snapshot
+from rpms.core.crypto import blind_index
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.geography.models import District
 from rpms.registry.models import DossierEventKind, Planner, PlannerKind, PlannerSource, PoolStatus, TeamMember
@@ -356,7 +357,7 @@ def application_submit(*, actor, call: OpenCall, data: dict) -> Application:
     fields, districts, members = application_data_clean(call=call, data=data)
     if Application.objects.filter(call=call, applicant=actor).exists():
         raise Conflict("您已提交过本次征集的申请，不能重复申请。", code="already_applied")
-    if Application.objects.filter(call=call, id_number=fields["id_number"]).exists():
+    if Application.objects.filter(call=call, id_number_index=blind_index(fields["id_number"], kind="id_number")).exists():
         raise Conflict("该身份证号码已用于本次征集的另一份申请。", code="duplicate_id_number")
     prior = _prior_planner_check(city=call.city, actor=actor, id_number=fields["id_number"])
     changes = application_changes(prior=prior, fields=fields, districts=districts) if prior is not None else []
@@ -839,7 +840,8 @@ def _admit(*, actor, notice: PublicNotice, entry: NoticeEntry, now) -> Planner:
     city = call.city
     planner = (
         Planner.objects.select_for_update().filter(city=city, user=application.applicant).first()
-        or Planner.objects.select_for_update().filter(city=city, id_number=application.id_number).first()
+        or Planner.objects.select_for_update().filter(
+            city=city, id_number_index=blind_index(application.id_number, kind="id_number")).first()
     )
     if planner is None:
         planner = Planner(city=city)

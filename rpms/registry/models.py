@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 
 from rpms.cities.vocabulary import DegreeLevel, TitleLevel
+from rpms.core.fields import BlindIndexedModel, BlindIndexField, EncryptedCharField, EncryptedJSONField
 from rpms.core.models import ImportStatus, SpreadsheetImport, TimeStampedModel
 from rpms.core.states import StatusTransitions
 
@@ -25,10 +26,11 @@ class PlannerSource(models.TextChoices):
     IMPORT = "import", "名册导入"
 
 
-class Planner(StatusTransitions, TimeStampedModel):
+class Planner(BlindIndexedModel, StatusTransitions, TimeStampedModel):
     """A responsible planner (individual) or team in a city's registry / resource pool.
 
-    Personal data (ID number, mobile) is never shown on public pages; see rpms.core.masking."""
+    Personal data (ID number, mobile) is never shown on public pages; see rpms.core.masking. Both are stored
+    SM4-encrypted (rpms.core.fields); the ID number is looked up through its blind index `id_number_index`."""
 
     TRANSITIONS = {"pool_status": {
         PoolStatus.CANDIDATE: {PoolStatus.ACTIVE},
@@ -44,8 +46,9 @@ class Planner(StatusTransitions, TimeStampedModel):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, verbose_name="登录账户", null=True, blank=True, on_delete=models.SET_NULL, related_name="planner"
     )
-    id_number = models.CharField("身份证号", max_length=18, blank=True)
-    mobile = models.CharField("手机号", max_length=11, blank=True)
+    id_number = EncryptedCharField("身份证号", max_length=18, blank=True)
+    id_number_index = BlindIndexField("身份证号检索索引", source="id_number")
+    mobile = EncryptedCharField("手机号", max_length=11, blank=True)
     email = models.EmailField("电子邮箱", blank=True)
     employer = models.CharField("工作单位", max_length=200, blank=True)
     degree = models.CharField("学历", max_length=20, choices=DegreeLevel.choices, default=DegreeLevel.NONE)
@@ -78,7 +81,7 @@ class Planner(StatusTransitions, TimeStampedModel):
             # One record per person in a city's registry (removed records stay as history): the services
             # refuse a duplicate with a Chinese message; this holds even when two acts race.
             models.UniqueConstraint(
-                fields=["city", "id_number"], condition=~Q(id_number="") & ~Q(pool_status="removed"),
+                fields=["city", "id_number_index"], condition=~Q(id_number_index="") & ~Q(pool_status="removed"),
                 name="planner_one_record_per_person_per_city",
                 violation_error_message="该身份证号已在本市责任规划师库中登记，不能重复登记。",
             ),
@@ -216,7 +219,7 @@ class RosterImportBatch(models.Model):
 
     roster_import = models.ForeignKey(RosterImport, verbose_name="名册导入", on_delete=models.CASCADE, related_name="batches")
     index = models.PositiveIntegerField("批次序号")
-    rows = models.JSONField("待导入的行", default=list)
+    rows = EncryptedJSONField("待导入的行", default=list)  # ID numbers and mobiles: SM4-encrypted at rest
 
     class Meta:
         verbose_name = "名册导入待导入批次"

@@ -12,6 +12,7 @@ from rpms.cities.selectors import policy_article
 from rpms.core import clock, pubcache
 from rpms.core import hooks
 from rpms.core.audit import audit_log, snapshot
+from rpms.core.crypto import blind_index
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 
 from .dossier import dossier_event_record  # noqa: F401  (other apps' services import it from here)
@@ -199,7 +200,8 @@ def planner_commission(*, actor, city, reason: str, name: str, familiar_district
         raise DomainError(f"{city.name}不接受团队受聘。", code="teams_not_allowed")
     if fields.get("id_number"):
         fields["id_number"] = validate_id_number(fields["id_number"])
-        if Planner.objects.filter(city=city, id_number=fields["id_number"]).exclude(pool_status=PoolStatus.REMOVED).exists():
+        if (Planner.objects.filter(city=city, id_number_index=blind_index(fields["id_number"], kind="id_number"))
+                .exclude(pool_status=PoolStatus.REMOVED).exists()):
             raise Conflict("该身份证号码对应的责任规划师已在本市名录中。", code="already_in_pool")
     if fields.get("mobile"):
         fields["mobile"] = validate_mobile(fields["mobile"])

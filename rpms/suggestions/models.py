@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from rpms.core.fields import EncryptedCharField
 from rpms.core.models import TimeStampedModel
 from rpms.core.states import StatusTransitions
 
@@ -56,8 +57,9 @@ class Suggestion(StatusTransitions, TimeStampedModel):
     category = models.CharField("类别", max_length=16, choices=SuggestionCategory.choices)
     content = models.TextField("内容", max_length=2000)
     # Personal information: shown to the staff who handle the suggestion, never on a public page.
-    contact_name = models.CharField("联系人", max_length=50, blank=True)
-    contact_phone = models.CharField("联系电话", max_length=11, blank=True)
+    # Stored SM4-encrypted (rpms.core.fields; GB/T 39786-2021).
+    contact_name = EncryptedCharField("联系人", max_length=50, blank=True)
+    contact_phone = EncryptedCharField("联系电话", max_length=11, blank=True)
     received_at = models.DateTimeField("受理时间")
     received_on = models.DateField("受理日期")
     due_on = models.DateField("答复期限", help_text="受理日起按工作日计算的答复时限届满日")

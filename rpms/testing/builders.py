@@ -19,6 +19,8 @@ import uuid
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from rpms.core.crypto import blind_index
+
 ROLE = "responsible_planner"
 PASSWORD = "Test-pass-2026!"
 _seq = itertools.count(1)
@@ -304,7 +306,8 @@ def pool_import_roster(*, city, people: list[dict], admitted_on: list[dt.date], 
     imported = roster_import_upload(actor=admin, city=city, uploaded_file=roster_upload(rows))
     assert imported.error_rows == 0, imported.errors
     roster_import_run(actor=admin, roster_import=imported, only_valid=False)
-    found = {p.id_number: p for p in Planner.objects.filter(city=city, id_number__in=[p["id_number"] for p in people])}
+    found = {p.id_number: p for p in Planner.objects.filter(
+        city=city, id_number_index__in=[blind_index(p["id_number"], kind="id_number") for p in people])}
     return [found[p["id_number"]] for p in people]
 
 

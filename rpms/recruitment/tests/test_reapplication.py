@@ -169,7 +169,7 @@ def test_someone_in_the_pool_cannot_apply_again_even_under_another_id_number(cas
     """The demo's gap: the pool member's record had no ID number, so the check by ID number let the
     account apply again with contradicting data. The account itself now identifies the record."""
     city, planner, call = case["city"], case["planner"], case["call"]
-    Planner.objects.filter(pk=planner.pk).update(pool_status=PoolStatus.ACTIVE, id_number="")
+    Planner.objects.filter(pk=planner.pk).update(pool_status=PoolStatus.ACTIVE, id_number="", id_number_index="")
     with pytest.raises(Conflict) as refused:
         services.application_submit(actor=case["user"], call=call, data=case["data"](declarations=case["declarations"]))
     assert refused.value.code == "already_in_pool" and "无需再次申请" in refused.value.message

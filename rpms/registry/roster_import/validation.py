@@ -11,6 +11,7 @@ from django.core.validators import validate_email
 from rpms.cities.eligibility import eligibility_check
 from rpms.cities.vocabulary import DegreeLevel, TitleLevel
 from rpms.core import clock
+from rpms.core.crypto import blind_index
 from rpms.core.errors import DomainError
 from rpms.core.identity import validate_id_number, validate_mobile
 from rpms.core.spreadsheet import EMPTY_WORDS as _EMPTY_WORDS
@@ -300,8 +301,9 @@ def pool_id_numbers(*, city, id_numbers) -> dict[str, str]:
     id_numbers = [n for n in dict.fromkeys(id_numbers) if n]
     for start in range(0, len(id_numbers), DUPLICATE_CHECK_BATCH):
         batch = id_numbers[start: start + DUPLICATE_CHECK_BATCH]
+        indexes = [blind_index(number, kind="id_number") for number in batch]
         for number, name in (
-            Planner.objects.filter(city=city, id_number__in=batch).exclude(pool_status=PoolStatus.REMOVED)
+            Planner.objects.filter(city=city, id_number_index__in=indexes).exclude(pool_status=PoolStatus.REMOVED)
             .values_list("id_number", "name")
         ):
             found.setdefault(number, name)
