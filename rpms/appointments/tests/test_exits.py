@@ -5,6 +5,7 @@ is consented (from a date, today or later) or refused by the hiring entity, or w
 the entity may end the contract only for the planner's breach of a clause binding the planner, with
 facts and evidence, and the planner's statement is recorded. Pingdingshan (P6(5)): withdrawal on 15
 working days' notice, the earliest date explained."""
+from rpms.testing.pdfs import TINY_PDF
 import datetime as dt
 import json
 
@@ -53,7 +54,7 @@ def appoint(case, clock, **fields):
 
 
 def pdf(name="证据材料.pdf"):
-    return SimpleUploadedFile(name, b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", content_type="application/pdf")
+    return SimpleUploadedFile(name, TINY_PDF, content_type="application/pdf")
 
 
 def audit(action, appointment):

@@ -1,5 +1,6 @@
 """The life of an appointment in both cities: filing and public disclosure (B19(3), B19(7)), renewal
 (B19(2), P6(4)), termination (B25), withdrawal and replacement (P6(5)), coverage (B4)."""
+from rpms.testing.pdfs import TINY_PDF
 import csv
 import datetime as dt
 import io
@@ -313,7 +314,7 @@ def test_the_entity_may_terminate_only_for_a_breach_named_in_the_contract(case, 
 def pdf_upload(name="证据.pdf"):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    return SimpleUploadedFile(name, b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", content_type="application/pdf")
+    return SimpleUploadedFile(name, TINY_PDF, content_type="application/pdf")
 
 
 # --- withdrawal and replacement (P6(5)) -----------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """The appointment page's exits (issue #11 items 1–3): each party sees the termination requests in Chinese
 and only the acts open to it; refusals keep what was typed; irreversible acts ask for confirmation."""
+from rpms.testing.pdfs import TINY_PDF
 import datetime as dt
 
 import pytest
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 def pdf(name="证据.pdf"):
-    return SimpleUploadedFile(name, b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    return SimpleUploadedFile(name, TINY_PDF, content_type="application/pdf")
 
 
 @pytest.fixture

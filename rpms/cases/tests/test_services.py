@@ -1,5 +1,6 @@
 """Outstanding cases (P3(4), B22): submission only for the planner's own units, the review flow with its
 transitions, photos re-encoded without metadata, notifications and one audit row per act."""
+from rpms.testing.pdfs import TINY_PDF
 import datetime as dt
 
 import pytest
@@ -114,7 +115,7 @@ def test_photos_are_stored_re_encoded_without_metadata_and_scaled(bj_planner, bj
 
 
 def test_a_pdf_is_not_accepted_as_a_case_photo(bj_planner, bj_unit, submit):
-    pdf = SimpleUploadedFile("scan.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", content_type="application/pdf")
+    pdf = SimpleUploadedFile("scan.pdf", TINY_PDF, content_type="application/pdf")
     with pytest.raises(DomainError) as exc:
         submit(bj_planner.user, bj_unit, photos=[pdf])
     assert exc.value.code == "photo_type_not_allowed"

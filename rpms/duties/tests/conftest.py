@@ -7,6 +7,7 @@ Pingdingshan: 曙光街街道 (410402001, 新华区) is served by `pds_planner`;
 `pds_district` the district officer. Pingdingshan has four duty categories (P3) and no zone types.
 
 Appointments are created as rows (see `appoint`) so the switch to `appointment_create` is one place."""
+from rpms.testing.pdfs import TINY_PDF
 import datetime as dt
 import io
 from functools import partial
@@ -19,7 +20,7 @@ from rpms.testing.builders import planner_build, unit_of, user_build as make_use
 PASSWORD = "Test-pass-2026!"
 
 # A tiny but complete PDF (with the %%EOF trailer rpms.core.uploads requires).
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+PDF = TINY_PDF
 
 make_planner = partial(planner_build, name_format="履职测试规划师{n:03d}", username_prefix="du_planner")
 

@@ -3,6 +3,7 @@
 (the union of the days of all their appointments, not the sum); the cycle is the person's — from the first
 day of their first appointment in the city, yearly. The per-appointment rows of before are reconciled by a
 data migration that keeps what was paid and shows the difference."""
+from rpms.testing.pdfs import TINY_PDF
 import datetime as dt
 import json
 
@@ -30,7 +31,7 @@ def two_districts_units(pds_units, pds_other_district):
 
 
 def _evidence():
-    return SimpleUploadedFile("证据.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    return SimpleUploadedFile("证据.pdf", TINY_PDF, content_type="application/pdf")
 
 
 def _end_early(actor, appointment, day, clock):

@@ -1,4 +1,5 @@
 """Allowances (P6(3)): generated per service cycle from the dates, idempotently; due, overdue, paid."""
+from rpms.testing.pdfs import TINY_PDF
 import datetime as dt
 
 import pytest
@@ -42,7 +43,7 @@ def _evidence():
     """B25: an entity's termination takes effect with evidence of the planner's breach."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    return SimpleUploadedFile("证据.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    return SimpleUploadedFile("证据.pdf", TINY_PDF, content_type="application/pdf")
 
 
 def test_a_partial_cycle_after_termination_is_paid_pro_rata_to_the_exact_yuan(clock, pds_admin, pingdingshan, pds_appointment,

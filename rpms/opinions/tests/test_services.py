@@ -1,5 +1,6 @@
 """The acts on written opinions, in both cities (the `world` fixture runs each test for Beijing and
 Pingdingshan)."""
+from rpms.testing.pdfs import TINY_PDF
 import datetime as dt
 import hashlib
 
@@ -24,7 +25,7 @@ from rpms.opinions.models import (
 
 from .conftest import appoint, draft_data, make_planner
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF_BYTES = TINY_PDF
 
 
 def audit_rows(opinion, action):

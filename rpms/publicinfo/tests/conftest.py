@@ -1,6 +1,7 @@
 """Fixtures for public information: pool members with fictional but well-formed ID numbers and mobiles
 (so tests can prove they never reach a public page), appointments made and filed through the real
 services."""
+from rpms.testing.pdfs import TINY_PDF
 from functools import partial
 
 import pytest
@@ -43,7 +44,7 @@ def pdf_file():
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     def _make(name="公告附件.pdf"):
-        content = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+        content = TINY_PDF
         return SimpleUploadedFile(name, content, content_type="application/pdf")
 
     return _make

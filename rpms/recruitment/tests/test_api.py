@@ -1,5 +1,6 @@
 """The recruitment API: status codes and shapes, roles (403), another city's records (404),
 proofs (type by content, size, entitlement), the objection rate limit, constant query counts."""
+from rpms.testing.pdfs import TINY_PDF
 import datetime as dt
 import io
 import json
@@ -16,7 +17,7 @@ from .factories import applicant, approved_application, beijing_data, open_call
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = TINY_PDF
 
 
 def png_bytes():

@@ -5,6 +5,7 @@ below the minimum, never earlier than published — the administrator is told an
 (b) the administrator may set a period longer than the minimum, never shorter;
 (c) a start in the past records a notice published elsewhere and needs the original's address or scan.
 Both cities, through services, API and pages; every act audited with the city's article."""
+from rpms.testing.pdfs import TINY_PDF
 import datetime as dt
 import json
 
@@ -25,7 +26,7 @@ from .factories import applicant, approved_application, beijing_data, open_call,
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = TINY_PDF
 # Made-up test data in the official notice's line format (2027 is provisional: not in the holidays package).
 SCHEDULE_2027 = "2027-10-01 至 2027-10-07 放假 国庆节\n2027-09-26 上班 国庆节"
 SCHEDULE_2027_WITH_SATURDAY = SCHEDULE_2027 + "\n2027-11-06 上班 国庆节"

@@ -1,6 +1,7 @@
 """Every recruitment service checks its actor itself (#14): the views and the API check too, but a
 service called directly refuses an administrator of another city as 404 (the record is not revealed)
 and a role that may not act on a record in its scope as 403; nothing is written either way."""
+from rpms.testing.pdfs import TINY_PDF
 import pytest
 
 from rpms.core.errors import Forbidden, NotFound
@@ -73,7 +74,7 @@ def test_a_proof_is_added_by_the_applicant_only(pds_admin, pingdingshan):
 
     call = open_call(pds_admin, pingdingshan)
     application = services.application_submit(actor=applicant("scope_c", pingdingshan), call=call, data=pingdingshan_data())
-    pdf = SimpleUploadedFile("证书.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    pdf = SimpleUploadedFile("证书.pdf", TINY_PDF, content_type="application/pdf")
     with pytest.raises(NotFound):  # another applicant: someone else's application is not revealed
         services.proof_add(actor=applicant("scope_d", pingdingshan), application=application, file=pdf)
     with pytest.raises(Forbidden):  # the city's administrator sees it but does not upload the applicant's proofs

@@ -1,5 +1,6 @@
 """Recruitment pages: public calls and notices (no identifiers, objection form), the applicant's
 form with the eligibility check before submitting, management pages, scoping, query counts."""
+from rpms.testing.pdfs import TINY_PDF
 import datetime as dt
 import re
 
@@ -15,7 +16,7 @@ from .factories import applicant, approved_application, beijing_data, open_call,
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = TINY_PDF
 
 
 def logged_in(user):

@@ -2,6 +2,7 @@
 rpms.appointments.services.appointment_create is stable — see `appoint`), departments, a movable clock,
 and images for upload tests. Personas (city_admin, district_haidian, street_office, ...) come from the
 root conftest."""
+from rpms.testing.pdfs import TINY_PDF
 import datetime as dt
 import io
 from zoneinfo import ZoneInfo
@@ -155,4 +156,4 @@ def image_file(name="photo.png", fmt="PNG", size=(40, 30)):
 def pdf_file(name="scan.pdf"):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    return SimpleUploadedFile(name, b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", content_type="application/pdf")
+    return SimpleUploadedFile(name, TINY_PDF, content_type="application/pdf")
