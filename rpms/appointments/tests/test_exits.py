@@ -5,7 +5,6 @@ is consented (from a date, today or later) or refused by the hiring entity, or w
 the entity may end the contract only for the planner's breach of a clause binding the planner, with
 facts and evidence, and the planner's statement is recorded. Pingdingshan (P6(5)): withdrawal on 15
 working days' notice, the earliest date explained."""
-from rpms.testing.pdfs import TINY_PDF
 import datetime as dt
 import json
 
@@ -22,6 +21,7 @@ from rpms.documents.models import DocumentStatus, IssuedDocument
 from rpms.registry.models import DossierEvent, DossierEventKind
 
 from rpms.testing.builders import appointment_build
+from rpms.testing.pdfs import TINY_PDF
 
 from .conftest import make_planner
 

@@ -1,6 +1,5 @@
 """The life of an appointment in both cities: filing and public disclosure (B19(3), B19(7)), renewal
 (B19(2), P6(4)), termination (B25), withdrawal and replacement (P6(5)), coverage (B4)."""
-from rpms.testing.pdfs import TINY_PDF
 import csv
 import datetime as dt
 import io
@@ -17,6 +16,7 @@ from rpms.core.models import ActionLog
 from rpms.documents.models import DocumentStatus, IssuedDocument
 from rpms.registry.models import DossierEvent, DossierEventKind
 from rpms.testing.builders import appointment_build
+from rpms.testing.pdfs import TINY_PDF
 
 from .conftest import make_planner, review
 

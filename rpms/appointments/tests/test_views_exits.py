@@ -1,6 +1,5 @@
 """The appointment page's exits (issue #11 items 1–3): each party sees the termination requests in Chinese
 and only the acts open to it; refusals keep what was typed; irreversible acts ask for confirmation."""
-from rpms.testing.pdfs import TINY_PDF
 import datetime as dt
 
 import pytest
@@ -8,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from rpms.appointments import services
 from rpms.appointments.models import TerminationRequest
+from rpms.testing.pdfs import TINY_PDF
 
 pytestmark = pytest.mark.django_db
 

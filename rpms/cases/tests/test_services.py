@@ -1,6 +1,5 @@
 """Outstanding cases (P3(4), B22): submission only for the planner's own units, the review flow with its
 transitions, photos re-encoded without metadata, notifications and one audit row per act."""
-from rpms.testing.pdfs import TINY_PDF
 import datetime as dt
 
 import pytest
@@ -12,6 +11,7 @@ from rpms.cases.models import Case, CasePhoto, CaseStatus
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.core.models import ActionLog
 from rpms.notifications.models import Notification
+from rpms.testing.pdfs import TINY_PDF
 
 from .conftest import BODY, jpeg, png
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 from PIL import Image
 
 from rpms.core.errors import DomainError, NotFound
-from rpms.testing.pdfs import tiny_pdf
 from rpms.core.uploads import MAX_PROOF_BYTES, StoredProof, proof_check, proof_delete, proof_response, proof_store
+from rpms.testing.pdfs import tiny_pdf
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ Pingdingshan: 曙光街街道 (410402001, 新华区) is served by `pds_planner`;
 `pds_district` the district officer. Pingdingshan has four duty categories (P3) and no zone types.
 
 Appointments are created as rows (see `appoint`) so the switch to `appointment_create` is one place."""
-from rpms.testing.pdfs import TINY_PDF
 import datetime as dt
 import io
 from functools import partial
@@ -16,6 +15,7 @@ import pytest
 
 from rpms.accounts.models import Role
 from rpms.testing.builders import planner_build, unit_of, user_build as make_user
+from rpms.testing.pdfs import TINY_PDF
 
 PASSWORD = "Test-pass-2026!"
 

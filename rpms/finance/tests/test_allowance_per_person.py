@@ -3,7 +3,6 @@
 (the union of the days of all their appointments, not the sum); the cycle is the person's — from the first
 day of their first appointment in the city, yearly. The per-appointment rows of before are reconciled by a
 data migration that keeps what was paid and shows the difference."""
-from rpms.testing.pdfs import TINY_PDF
 import datetime as dt
 import json
 
@@ -16,6 +15,7 @@ from rpms.core.models import ActionLog
 from rpms.finance import selectors, services
 from rpms.finance.models import Allowance, AllowanceKind, AllowanceReconciliation, AllowanceStatus
 from rpms.finance.reconcile import reconcile_legacy_allowances
+from rpms.testing.pdfs import TINY_PDF
 
 from .conftest import make_planner, units_of
 

@@ -1,5 +1,4 @@
 """Allowances (P6(3)): generated per service cycle from the dates, idempotently; due, overdue, paid."""
-from rpms.testing.pdfs import TINY_PDF
 import datetime as dt
 
 import pytest
@@ -9,6 +8,7 @@ from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.core.models import ActionLog
 from rpms.finance import selectors, services
 from rpms.finance.models import Allowance, AllowanceStatus
+from rpms.testing.pdfs import TINY_PDF
 
 from .conftest import make_planner
 

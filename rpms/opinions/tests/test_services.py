@@ -1,6 +1,5 @@
 """The acts on written opinions, in both cities (the `world` fixture runs each test for Beijing and
 Pingdingshan)."""
-from rpms.testing.pdfs import TINY_PDF
 import datetime as dt
 import hashlib
 
@@ -22,6 +21,7 @@ from rpms.opinions.models import (
     OpinionStatus,
     WrittenOpinion,
 )
+from rpms.testing.pdfs import TINY_PDF
 
 from .conftest import appoint, draft_data, make_planner
 

@@ -1,13 +1,13 @@
 """Fixtures for public information: pool members with fictional but well-formed ID numbers and mobiles
 (so tests can prove they never reach a public page), appointments made and filed through the real
 services."""
-from rpms.testing.pdfs import TINY_PDF
 from functools import partial
 
 import pytest
 from django.utils import timezone
 
 from rpms.testing.builders import planner_build, unit_of
+from rpms.testing.pdfs import TINY_PDF
 
 
 SECRET_ID = "110108199001011234"

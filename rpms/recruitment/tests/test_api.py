@@ -1,6 +1,5 @@
 """The recruitment API: status codes and shapes, roles (403), another city's records (404),
 proofs (type by content, size, entitlement), the objection rate limit, constant query counts."""
-from rpms.testing.pdfs import TINY_PDF
 import datetime as dt
 import io
 import json
@@ -12,6 +11,7 @@ from PIL import Image
 from rpms.core.models import ActionLog
 from rpms.recruitment import services
 from rpms.recruitment.models import Application, Proof
+from rpms.testing.pdfs import TINY_PDF
 
 from .factories import applicant, approved_application, beijing_data, open_call
 

@@ -5,7 +5,6 @@ below the minimum, never earlier than published — the administrator is told an
 (b) the administrator may set a period longer than the minimum, never shorter;
 (c) a start in the past records a notice published elsewhere and needs the original's address or scan.
 Both cities, through services, API and pages; every act audited with the city's article."""
-from rpms.testing.pdfs import TINY_PDF
 import datetime as dt
 import json
 
@@ -19,6 +18,7 @@ from rpms.core.models import ActionLog
 from rpms.notifications.models import Notification
 from rpms.recruitment import services
 from rpms.recruitment.models import NoticeRecomputation, PublicNotice
+from rpms.testing.pdfs import TINY_PDF
 from rpms.workdays.selectors import add_working_days, count_working_days
 from rpms.workdays.services import calendar_year_delete, calendar_year_enter
 

@@ -1,13 +1,13 @@
 """Every recruitment service checks its actor itself (#14): the views and the API check too, but a
 service called directly refuses an administrator of another city as 404 (the record is not revealed)
 and a role that may not act on a record in its scope as 403; nothing is written either way."""
-from rpms.testing.pdfs import TINY_PDF
 import pytest
 
 from rpms.core.errors import Forbidden, NotFound
 from rpms.core.models import ActionLog
 from rpms.recruitment import services
 from rpms.recruitment.models import ApplicationStatus, CallStatus, Objection, OpenCall, PublicNotice
+from rpms.testing.pdfs import TINY_PDF
 
 from .factories import applicant, approved_application, open_call, pingdingshan_data
 

@@ -1,6 +1,5 @@
 """Recruitment pages: public calls and notices (no identifiers, objection form), the applicant's
 form with the eligibility check before submitting, management pages, scoping, query counts."""
-from rpms.testing.pdfs import TINY_PDF
 import datetime as dt
 import re
 
@@ -11,6 +10,7 @@ from django.test import Client
 from rpms.recruitment import services
 from rpms.recruitment.models import Application, OpenCall, Proof, PublicNotice
 from rpms.registry.models import Planner
+from rpms.testing.pdfs import TINY_PDF
 
 from .factories import applicant, approved_application, beijing_data, open_call, pingdingshan_data
 

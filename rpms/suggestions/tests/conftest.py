@@ -2,7 +2,6 @@
 rpms.appointments.services.appointment_create is stable — see `appoint`), departments, a movable clock,
 and images for upload tests. Personas (city_admin, district_haidian, street_office, ...) come from the
 root conftest."""
-from rpms.testing.pdfs import TINY_PDF
 import datetime as dt
 import io
 from zoneinfo import ZoneInfo
@@ -12,6 +11,7 @@ import pytest
 
 from rpms.accounts.models import Role
 from rpms.testing.builders import planner_build, unit_of, user_build as make_user
+from rpms.testing.pdfs import TINY_PDF
 
 PASSWORD = "Test-pass-2026!"
 RESIDENT_PHONE = "13912345678"
