@@ -5,7 +5,7 @@ from functools import partial
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from rpms.testing.builders import planner_build, user_build as make_user
+from rpms.testing.builders import planner_build
 from rpms.testing.pdfs import tiny_pdf
 
 PASSWORD = "Test-pass-2026!"
