@@ -256,3 +256,41 @@ RPMS_DEVELOPMENT_DATA_KEY = "rpms-development-only-data-key-not-secret-0000"
 RPMS_DATA_KEY = os.environ.get("RPMS_DATA_KEY", "") or RPMS_DEVELOPMENT_DATA_KEY
 RPMS_DATA_KEY_PREVIOUS = os.environ.get("RPMS_DATA_KEY_PREVIOUS", "")
 RPMS_REQUIRE_DATA_KEY = False
+
+# --- Headers and sessions (issue #16 item 5: 等保 2.0 level 3) -----------------------------------------------------
+# Content-Security-Policy (django-csp 4): scripts only from this site's own files (static/…/*.js), never inline
+# or eval'd; no plugins; no framing; forms post only here. Inline style attributes remain in templates (map
+# swatches coloured from data, a few layout tweaks), so style-src allows them — scripts never. QR codes and
+# Swagger UI's icons are data: URIs. The API docs page (/api/v1/docs) loads django-ninja's local Swagger UI
+# files under the same policy (no CDN: it works offline).
+from csp.constants import NONE, SELF, UNSAFE_INLINE  # noqa: E402
+
+INSTALLED_APPS.append("csp")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "media-src": [SELF],
+        "object-src": [NONE],
+        "frame-src": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+    },
+}
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+# Permissions-Policy on every answer, Cache-Control: no-store on every answer to an authenticated request
+# (rpms.core.middleware.SecurityHeadersMiddleware); outermost but for the security middlewares, so it sees the
+# final answer of every view, error page and redirect.
+MIDDLEWARE.insert(MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1, "rpms.core.middleware.SecurityHeadersMiddleware")
+# Absolute session lifetime: a login session ends this many seconds after the login whatever its activity,
+# besides the 30-minute idle timeout above (SESSION_COOKIE_AGE); rpms.core.middleware.SessionLifetimeMiddleware.
+RPMS_SESSION_ABSOLUTE_SECONDS = int(os.environ.get("RPMS_SESSION_ABSOLUTE_SECONDS", str(8 * 3600)))
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+    "rpms.core.middleware.SessionLifetimeMiddleware",
+)

@@ -15,10 +15,14 @@
   the path URL-quoted) with the same Content-Type and Content-Disposition, and nginx sends the file
   from its internal location (`location /_private/ { internal; alias <PRIVATE_MEDIA_ROOT>/; }`), so
   no worker is held by a download. `private_delivery_response` does this for any private file.
-- Images lose their metadata on the way in (PIPL art. 28–29): a JPEG or PNG carrying EXIF (GPS position,
-  camera, time), XMP, IPTC, comments or text chunks is re-encoded by Pillow without them, turned upright
-  first by its EXIF orientation; an image without any is stored byte for byte. Every upload through
-  `proof_store` (residents' suggestion photos, planners' case photos, duty records, proofs) gets this.
+- Images are decoded and re-encoded by Pillow on the way in (PIPL art. 28–29; issue #16 item 7): the stored
+  file holds the pixels only — no EXIF (GPS position, camera, time), XMP, IPTC, comments, text chunks or
+  anything appended — turned upright first by its EXIF orientation. An image over RPMS_MAX_IMAGE_PIXELS
+  (50 million) is refused before it is decoded (decompression bombs). Every upload through `proof_store`
+  (residents' suggestion photos, planners' case photos, duty records, proofs) gets this.
+- PDFs are parsed by pypdf (`pdf_structure_check`): a file that does not parse as a document with pages (an HTML
+  page between `%PDF-` and `%%EOF`), an encrypted one, or one carrying JavaScript, launch actions, RichMedia,
+  XFA forms, embedded files or HTML is refused.
 - The module holds no model: the caller keeps `path`, `original_name`, `kind`, `size` and `sha256`
   in its own table. If the caller's transaction fails after `proof_store`, it should call
   `proof_delete(stored.path)` so no orphan file stays behind (an orphan is unreachable anyway).
@@ -47,6 +51,9 @@ from . import clock
 from .errors import DomainError, NotFound
 
 MAX_PROOF_BYTES = 10 * 1024 * 1024
+# Images larger than this many pixels are refused before they are decoded (a decompression bomb: a small file
+# that unpacks to gigabytes). 50 million covers a 48-megapixel phone photo; settings.RPMS_MAX_IMAGE_PIXELS.
+MAX_IMAGE_PIXELS = 50_000_000
 
 KINDS = ("pdf", "jpeg", "png")
 CONTENT_TYPES = {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png"}
@@ -127,16 +134,34 @@ def _extension(name: str) -> str:
     return suffix if _TYPE_EXTENSION_RE.fullmatch(suffix) else ""
 
 
+def max_image_pixels() -> int:
+    return int(getattr(settings, "RPMS_MAX_IMAGE_PIXELS", MAX_IMAGE_PIXELS))
+
+
+def _too_many_pixels(limit: int) -> DomainError:
+    return DomainError(
+        f"图片像素尺寸过大（超过 {limit / 10_000:g} 万像素），请缩小后重新上传。", code="upload_too_large"
+    )
+
+
 def _image_verify(uploaded_file, kind: str) -> None:
+    """The image's header names an accepted format and a size within the pixel limit (read from the header,
+    before anything is decoded: a decompression bomb is refused without being unpacked), and its data verifies."""
     from PIL import Image
 
+    limit = max_image_pixels()
     uploaded_file.seek(0)
     try:
         with Image.open(uploaded_file) as image:
             fmt = image.format
+            width, height = image.size
+            if width * height > limit:
+                raise _too_many_pixels(limit)
             image.verify()
+    except DomainError:
+        raise
     except Image.DecompressionBombError as exc:
-        raise DomainError("图片像素尺寸过大，请缩小后重新上传。", code="upload_too_large") from exc
+        raise _too_many_pixels(limit) from exc
     except Exception as exc:  # noqa: BLE001 - Pillow raises many types for broken or hostile files
         raise DomainError("图片文件已损坏或不完整，无法打开，请重新扫描或拍照后上传。", code="upload_corrupt") from exc
     finally:
@@ -153,6 +178,114 @@ def _pdf_verify(uploaded_file, size: int) -> None:
     uploaded_file.seek(0)
     if b"%%EOF" not in tail:
         raise DomainError("PDF 文件不完整（缺少文件结束标记），请重新导出后上传。", code="upload_corrupt")
+    pdf_structure_check(uploaded_file)
+
+
+# --- PDFs checked by structure (issue #16 item 7) --------------------------------------------------------------
+# Keys whose presence anywhere in a PDF means script, an action that runs or fetches something, or a file
+# carried inside: JavaScript (/JS, /JavaScript), Launch, RichMedia (Flash/3D), XFA forms, embedded files.
+_PDF_ACTIVE_KEYS = {
+    "/JS": "JavaScript 脚本",
+    "/JavaScript": "JavaScript 脚本",
+    "/Launch": "启动外部程序的动作",
+    "/RichMedia": "富媒体（RichMedia）内容",
+    "/RichMediaContent": "富媒体（RichMedia）内容",
+    "/XFA": "XFA 动态表单",
+    "/EmbeddedFiles": "嵌入的文件",
+    "/EmbeddedFile": "嵌入的文件",
+}
+# Action types (/S) and object types (/Type, /Subtype) refused wherever they appear (/OpenAction, /AA, links).
+_PDF_ACTIVE_NAMES = {
+    "/JavaScript": "JavaScript 脚本",
+    "/Launch": "启动外部程序的动作",
+    "/ImportData": "导入数据的动作",
+    "/SubmitForm": "提交表单的动作",
+    "/RichMediaExecute": "富媒体（RichMedia）内容",
+    "/RichMedia": "富媒体（RichMedia）内容",
+    "/GoToE": "打开嵌入文件的动作",
+    "/EmbeddedFile": "嵌入的文件",
+    "/FileAttachment": "嵌入的文件（附件注释）",
+    "/Filespec": "嵌入或引用的文件",
+}
+# HTML in the file's bytes (a web page dressed as a PDF): refused even when the rest parses.
+_PDF_HTML_RE = re.compile(rb"<\s*(?:script|html|body|iframe|svg|!doctype\s+html)[\s>/]", re.IGNORECASE)
+_PDF_MAX_OBJECTS = 200_000
+
+
+def _pdf_refused(what: str) -> DomainError:
+    return DomainError(
+        f"PDF 文件含有{what}，出于安全原因不予接收。请使用“打印为 PDF”或扫描件重新生成后上传。",
+        code="upload_pdf_active_content",
+    )
+
+
+def _pdf_walk(value, seen: set[int]) -> None:
+    """Looks through one object's direct content (dictionaries, arrays, stream dictionaries) for active content.
+    Indirect references are not followed: every indirect object is visited on its own."""
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject
+
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, DictionaryObject):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            for key, child in item.items():
+                if key in _PDF_ACTIVE_KEYS:
+                    raise _pdf_refused(_PDF_ACTIVE_KEYS[key])
+                if key in ("/S", "/Type", "/Subtype") and isinstance(child, NameObject) and child in _PDF_ACTIVE_NAMES:
+                    raise _pdf_refused(_PDF_ACTIVE_NAMES[child])
+                if isinstance(child, (DictionaryObject, ArrayObject)):
+                    stack.append(child)
+        elif isinstance(item, ArrayObject):
+            stack.extend(child for child in item if isinstance(child, (DictionaryObject, ArrayObject)))
+
+
+def pdf_structure_check(uploaded_file) -> None:
+    """Parses a PDF (pypdf) and refuses it (DomainError 400) when it does not parse as a document with at least one
+    page (`upload_corrupt`: e.g. an HTML page between `%PDF-` and `%%EOF`), is encrypted (`upload_pdf_encrypted`),
+    or carries active content or files (`upload_pdf_active_content`): JavaScript (/JS, /JavaScript — in
+    /OpenAction, /AA or anywhere), Launch / ImportData / SubmitForm actions, RichMedia, XFA forms, embedded files
+    and file attachments, or HTML markup in its bytes. Every indirect object is read (object streams included),
+    so names written with #-escapes are caught too. Leaves the file at 0."""
+    import logging
+
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    uploaded_file.seek(0)
+    data = uploaded_file.read()
+    uploaded_file.seek(0)
+    if _PDF_HTML_RE.search(data):
+        raise _pdf_refused("网页（HTML）代码")
+    corrupt = DomainError("PDF 文件已损坏或不是有效的 PDF 文档，无法打开，请重新导出或扫描后上传。", code="upload_corrupt")
+    pypdf_logger = logging.getLogger("pypdf")
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise DomainError("PDF 文件已加密或设有打开密码，无法检查其内容，请去除密码后重新上传。",
+                              code="upload_pdf_encrypted")
+        seen: set[int] = set()
+        _pdf_walk(reader.trailer, seen)
+        numbers = [(num, gen) for gen, entries in reader.xref.items() for num in entries]
+        numbers += [(num, 0) for num in reader.xref_objStm]
+        if len(numbers) > _PDF_MAX_OBJECTS:
+            raise DomainError("PDF 文件结构过于复杂（对象过多），请重新导出后上传。", code="upload_corrupt")
+        from pypdf.generic import IndirectObject
+
+        for num, gen in numbers:
+            _pdf_walk(reader.get_object(IndirectObject(num, gen, reader)), seen)
+        if len(reader.pages) < 1:
+            raise corrupt
+    except DomainError:
+        raise
+    except (PyPdfError, ValueError, TypeError, KeyError, AttributeError, IndexError, AssertionError,
+            RecursionError, OSError, OverflowError, UnicodeError, MemoryError) as exc:
+        pypdf_logger.debug("PDF refused: %r", exc)
+        raise corrupt from exc
+    finally:
+        uploaded_file.seek(0)
 
 
 def proof_check(uploaded_file) -> str:
@@ -161,7 +294,9 @@ def proof_check(uploaded_file) -> str:
     Refuses with DomainError (400): `upload_empty`, `upload_too_large`, `upload_type_not_allowed`
     (content is none of the three kinds, e.g. an .exe or HTML page renamed .pdf), `upload_type_mismatch`
     (the name's extension names another type than the content), `upload_corrupt` (an image Pillow
-    cannot verify, a PDF without its `%%EOF` trailer). Leaves the file positioned at 0.
+    cannot verify, a PDF without its `%%EOF` trailer or that pypdf cannot read as a document with pages),
+    `upload_pdf_encrypted`, `upload_pdf_active_content` (pdf_structure_check), `upload_too_large` also for an
+    image over the pixel limit. Leaves the file positioned at 0.
     """
     size = _file_size(uploaded_file)
     if size == 0:
@@ -210,45 +345,37 @@ def _folder_path(folder: str) -> str:
     return folder
 
 
-# Image information that says nothing about the person or the place (format and colour details).
-_HARMLESS_INFO = {
-    "jfif", "jfif_version", "jfif_unit", "jfif_density", "dpi", "progressive", "progression", "adobe",
-    "adobe_transform", "icc_profile", "gamma", "transparency", "srgb", "chromaticity", "interlace", "aspect",
-    "mp", "mpoffset",
-}
-# JPEG segments kept: APP0 (JFIF), APP2 (ICC colour profile, MPF), APP14 (Adobe colour transform).
-_HARMLESS_SEGMENTS = {"APP0", "APP2", "APP14"}
-
-
-def _carries_metadata(image) -> bool:
-    if len(image.getexif()):
-        return True
-    if any(key not in _HARMLESS_INFO for key in image.info):
-        return True
-    return any(marker not in _HARMLESS_SEGMENTS for marker, _ in getattr(image, "applist", []))
-
-
-def image_without_metadata(uploaded_file, kind: str) -> bytes | None:
-    """The image re-encoded without EXIF/XMP/IPTC/comments/text chunks and turned upright by its EXIF
-    orientation, or None when it carries none (then it is kept byte for byte). Leaves the file at 0."""
+def image_reencoded(uploaded_file, kind: str) -> bytes:
+    """The image decoded and encoded anew by Pillow, in its own format (JPEG quality 92, PNG lossless), turned
+    upright by its EXIF orientation: only the pixels (and the ICC colour profile) survive — no EXIF (GPS position,
+    camera, time), XMP, IPTC, comments, text chunks or bytes hidden after the picture. Leaves the file at 0;
+    DomainError (400) when it cannot be decoded or is over the pixel limit."""
     from PIL import Image, ImageOps
 
+    limit = max_image_pixels()
     uploaded_file.seek(0)
     try:
         with Image.open(uploaded_file) as image:
-            if not _carries_metadata(image):
-                return None
+            if image.size[0] * image.size[1] > limit:
+                raise _too_many_pixels(limit)
             icc_profile = image.info.get("icc_profile")
             upright = ImageOps.exif_transpose(image)
+            upright.load()
+            extra = {"icc_profile": icc_profile} if icc_profile else {}
             out = io.BytesIO()
             if kind == "png":
-                upright.save(out, "PNG", optimize=True, **({"icc_profile": icc_profile} if icc_profile else {}))
+                upright.save(out, "PNG", **extra)
             else:
                 if upright.mode not in ("RGB", "L", "CMYK"):
                     upright = upright.convert("RGB")
-                upright.save(out, "JPEG", quality=92, optimize=True,
-                             **({"icc_profile": icc_profile} if icc_profile else {}))
+                upright.save(out, "JPEG", quality=92, optimize=True, **extra)
             return out.getvalue()
+    except DomainError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise _too_many_pixels(limit) from exc
+    except Exception as exc:  # noqa: BLE001 - Pillow raises many types for broken or hostile files
+        raise DomainError("图片文件已损坏或不完整，无法打开，请重新扫描或拍照后上传。", code="upload_corrupt") from exc
     finally:
         uploaded_file.seek(0)
 
@@ -261,9 +388,7 @@ def proof_store(uploaded_file, *, folder: str) -> StoredProof:
     kind = proof_check(uploaded_file)
     source = uploaded_file
     if kind in ("jpeg", "png"):
-        cleaned = image_without_metadata(uploaded_file, kind)
-        if cleaned is not None:
-            source = io.BytesIO(cleaned)
+        source = io.BytesIO(image_reencoded(uploaded_file, kind))
     today = clock.today()
     relative = PurePosixPath(folder, f"{today:%Y}", f"{today:%m}", uuid.uuid4().hex + EXTENSION_FOR_KIND[kind])
     target = root.joinpath(*relative.parts)

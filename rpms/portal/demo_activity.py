@@ -25,6 +25,7 @@ from rpms.core import clock
 from rpms.core.errors import DomainError
 from rpms.geography.models import Department, District, ResponsibilityUnit
 from rpms.registry.models import Planner, PoolStatus
+from rpms.testing.pdfs import tiny_pdf
 
 DEMO_NOTE = "演示数据（虚构）"
 CONTACT_NOTE = "演示数据，无真实联系方式"
@@ -81,11 +82,7 @@ BEIJING_PLAN = [
 # A street office's proposal left for district_haidian to approve or return (its account is created too).
 SELECTION_PENDING = [(HAIDIAN, "北太平庄街道", "responsible_planner", "unsigned")]
 # Stands in for the signed, sealed scan (a tiny PDF the upload check accepts); marked as demo data.
-DEMO_SIGNED_PDF = (
-    b"%PDF-1.4\n% DEMO: signed contract scan (fictional)\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
+DEMO_SIGNED_PDF = tiny_pdf("DEMO: signed contract scan (fictional)")
 # Pingdingshan: how many units per district (the first by name), all filed by the city bureau
 # (P6(3): the city signs; there is no demo district officer for Pingdingshan).
 PINGDINGSHAN_PLAN = [("410402", 2), ("410403", 2), ("410411", 1)]

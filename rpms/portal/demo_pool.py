@@ -32,6 +32,7 @@ from rpms.core import clock
 from rpms.core.errors import DomainError
 from rpms.core.identity import id_number_checksum
 from rpms.registry.models import Planner
+from rpms.testing.pdfs import tiny_pdf
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
 GIVEN = ["思源", "嘉宁", "明远", "若溪", "一凡", "子衿", "晓岚", "安然", "景行", "书言", "清和", "知微",
@@ -57,11 +58,7 @@ NOTICE_DAYS_AGO = 61
 CALL_TITLE = "平顶山市责任规划师资源库公开征集（演示）"
 COMMISSION_REASON = "街道城市更新项目急需相关专业人员，经市规划自然资源委研究定向委托入库（演示）"
 # A tiny but complete PDF standing in for a degree certificate (the upload check reads the magic bytes).
-DEMO_PROOF_PDF = (
-    b"%PDF-1.4\n% DEMO: proof of qualification (fictional)\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
+DEMO_PROOF_PDF = tiny_pdf("DEMO: proof of qualification (fictional)")
 
 
 @dataclass

@@ -20,16 +20,14 @@ import uuid
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from rpms.core.crypto import blind_index
+from rpms.testing.pdfs import tiny_pdf
 
 ROLE = "responsible_planner"
 PASSWORD = "Test-pass-2026!"
 _seq = itertools.count(1)
 
-# A tiny but complete PDF (rpms.core.uploads checks the magic bytes and the %%EOF trailer).
-SIGNED_PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-)
+# A tiny but complete PDF (rpms.core.uploads parses it with pypdf: pages, cross-reference table, no script).
+SIGNED_PDF = tiny_pdf()
 
 
 def signed_pdf(name: str = "signed-contract.pdf", content: bytes = SIGNED_PDF) -> SimpleUploadedFile:

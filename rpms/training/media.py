@@ -1,7 +1,8 @@
 """Course materials: PDF documents and MP4 / WebM videos, stored privately and streamed with HTTP Range.
 
 - The type is decided by the file's CONTENT (magic bytes), never by its name or declared type: a PDF
-  starts with `%PDF-` and ends with `%%EOF`; an MP4 is an ISO base-media file (`ftyp` box at byte 4) of
+  starts with `%PDF-`, ends with `%%EOF` and parses without script or embedded files (rpms.core.uploads.
+  pdf_structure_check); an MP4 is an ISO base-media file (`ftyp` box at byte 4) of
   a video brand; a WebM is an EBML file whose DocType is `webm`. A name whose extension names another
   type is refused as a disguise.
 - Size limits: `RPMS_MAX_COURSE_DOCUMENT_BYTES` (default 50 MB) and `RPMS_MAX_COURSE_VIDEO_BYTES`
@@ -33,6 +34,7 @@ from rpms.core.errors import DomainError
 from rpms.core.uploads import (
     clean_original_name,
     file_delivery,
+    pdf_structure_check,
     private_delivery_response,
     private_file,
     private_root,
@@ -127,6 +129,8 @@ def material_check(uploaded) -> str:
         uploaded.seek(0)
         if b"%%EOF" not in tail:
             raise DomainError("PDF 文件不完整（缺少文件结束标记），请重新导出后上传。", code="upload_corrupt")
+        # Parsed, refused when it carries script, embedded files or HTML (the page shows it in the browser).
+        pdf_structure_check(uploaded)
     return fmt
 
 
@@ -230,6 +234,11 @@ def _disposition(filename: str) -> str:
     return f"inline; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
+# The site's policy forbids framing (frame-ancestors 'none'); a material may be framed by the material page of
+# this same site, and nothing else (no `sandbox`: the browser's PDF viewer would refuse to show it).
+MATERIAL_CSP = "frame-ancestors 'self'"
+
+
 def ranged_file_response(request, stored_path: str, *, content_type: str, filename: str, etag: str = ""):
     """Streams a stored material, honouring a single byte Range (206) for video seeking. The caller MUST
     have checked that the user is entitled to it."""
@@ -239,6 +248,7 @@ def ranged_file_response(request, stored_path: str, *, content_type: str, filena
         response["Cache-Control"] = "private, no-cache"
         response["X-Content-Type-Options"] = "nosniff"
         response["X-Frame-Options"] = "SAMEORIGIN"
+        response["Content-Security-Policy"] = MATERIAL_CSP
         return response
     size = path.stat().st_size
     byte_range = parse_range(request.headers.get("Range", ""), size)
@@ -250,8 +260,9 @@ def ranged_file_response(request, stored_path: str, *, content_type: str, filena
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "private, no-cache",
         "Content-Disposition": _disposition(filename),
-        # The material page embeds the PDF (<object>) from this same site.
+        # The material page embeds the PDF (<iframe>) from this same site.
         "X-Frame-Options": "SAMEORIGIN",
+        "Content-Security-Policy": MATERIAL_CSP,
     }
     if etag:
         common["ETag"] = etag

@@ -64,7 +64,8 @@ def browser(_playwright):
 
 class Pages:
     """Opens browser contexts (fresh cookies, no cache shared between them) for one test; remembers the
-    last page for the closing screenshot and collects uncaught script errors."""
+    last page for the closing screenshot and collects uncaught script errors and Content-Security-Policy
+    violations."""
 
     def __init__(self, browser, base_url: str):
         self.browser = browser
@@ -82,6 +83,10 @@ class Pages:
         self.contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: self.script_errors.append(f"{page.url}: {error}"))
+        # Whatever the Content-Security-Policy blocked (an inline script, an eval, a foreign source) fails the test
+        # too (issue #16 item 5): Chromium reports it as a console error.
+        page.on("console", lambda message: self.script_errors.append(f"{page.url}: {message.text}")
+                if message.type == "error" and "Content Security Policy" in message.text else None)
         self.last = page
         return page
 

@@ -21,6 +21,7 @@ from rpms.documents.models import DocumentStatus, IssuedDocument
 from rpms.registry.models import DossierEvent, DossierEventKind
 
 from rpms.testing.builders import appointment_build
+from rpms.testing.pdfs import TINY_PDF
 
 from .conftest import make_planner
 
@@ -53,7 +54,7 @@ def appoint(case, clock, **fields):
 
 
 def pdf(name="证据材料.pdf"):
-    return SimpleUploadedFile(name, b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", content_type="application/pdf")
+    return SimpleUploadedFile(name, TINY_PDF, content_type="application/pdf")
 
 
 def audit(action, appointment):

@@ -16,6 +16,7 @@ from rpms.core.models import ActionLog
 from rpms.documents.models import DocumentStatus, IssuedDocument
 from rpms.registry.models import DossierEvent, DossierEventKind
 from rpms.testing.builders import appointment_build
+from rpms.testing.pdfs import TINY_PDF
 
 from .conftest import make_planner, review
 
@@ -313,7 +314,7 @@ def test_the_entity_may_terminate_only_for_a_breach_named_in_the_contract(case, 
 def pdf_upload(name="证据.pdf"):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    return SimpleUploadedFile(name, b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", content_type="application/pdf")
+    return SimpleUploadedFile(name, TINY_PDF, content_type="application/pdf")
 
 
 # --- withdrawal and replacement (P6(5)) -----------------------------------------------------------------------

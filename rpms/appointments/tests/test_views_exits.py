@@ -7,12 +7,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from rpms.appointments import services
 from rpms.appointments.models import TerminationRequest
+from rpms.testing.pdfs import TINY_PDF
 
 pytestmark = pytest.mark.django_db
 
 
 def pdf(name="证据.pdf"):
-    return SimpleUploadedFile(name, b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    return SimpleUploadedFile(name, TINY_PDF, content_type="application/pdf")
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from rpms.cases.models import Case, CasePhoto, CaseStatus
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.core.models import ActionLog
 from rpms.notifications.models import Notification
+from rpms.testing.pdfs import TINY_PDF
 
 from .conftest import BODY, jpeg, png
 
@@ -114,7 +115,7 @@ def test_photos_are_stored_re_encoded_without_metadata_and_scaled(bj_planner, bj
 
 
 def test_a_pdf_is_not_accepted_as_a_case_photo(bj_planner, bj_unit, submit):
-    pdf = SimpleUploadedFile("scan.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", content_type="application/pdf")
+    pdf = SimpleUploadedFile("scan.pdf", TINY_PDF, content_type="application/pdf")
     with pytest.raises(DomainError) as exc:
         submit(bj_planner.user, bj_unit, photos=[pdf])
     assert exc.value.code == "photo_type_not_allowed"

@@ -13,6 +13,7 @@ from PIL import Image
 
 from rpms.core.errors import DomainError, NotFound
 from rpms.core.uploads import MAX_PROOF_BYTES, StoredProof, proof_check, proof_delete, proof_response, proof_store
+from rpms.testing.pdfs import tiny_pdf
 
 
 @pytest.fixture
@@ -30,10 +31,7 @@ def image_bytes(fmt: str, size=(40, 30)) -> bytes:
     return buffer.getvalue()
 
 
-PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
+PDF = tiny_pdf()
 PNG = image_bytes("PNG")
 JPEG = image_bytes("JPEG")
 
@@ -47,6 +45,11 @@ def refused(file) -> DomainError:
         proof_check(file)
     assert info.value.status == 400
     return info.value
+
+
+def same_pixels(a: bytes, b: bytes) -> bool:
+    with Image.open(io.BytesIO(a)) as first, Image.open(io.BytesIO(b)) as second:
+        return first.size == second.size and first.convert("RGB").tobytes() == second.convert("RGB").tobytes()
 
 
 def files_under(root: Path) -> list[Path]:
@@ -81,12 +84,12 @@ def test_an_empty_file_is_refused():
 
 
 def test_a_file_over_10_mb_is_refused_and_one_at_the_limit_is_accepted():
-    body = b"%PDF-1.4\n"
-    trailer = b"\n%%EOF\n"
-    at_limit = body + b"0" * (MAX_PROOF_BYTES - len(body) - len(trailer)) + trailer
+    padding = MAX_PROOF_BYTES - len(tiny_pdf(padding=2)) + 2
+    padding -= len(tiny_pdf(padding=padding)) - MAX_PROOF_BYTES  # the startxref offset has more digits
+    at_limit = tiny_pdf(padding=padding)
     assert len(at_limit) == MAX_PROOF_BYTES
     assert proof_check(upload("big.pdf", at_limit)) == "pdf"
-    error = refused(upload("bigger.pdf", at_limit + b"0"))
+    error = refused(upload("bigger.pdf", tiny_pdf(padding=padding + 1)))
     assert error.code == "upload_too_large"
     assert "文件超过 10 MB 上限" in error.message
 
@@ -240,7 +243,7 @@ def test_a_stored_proof_is_served_as_an_attachment_with_its_type(private_root):
     assert response["Content-Disposition"] == 'attachment; filename="scan.png"'
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "no-store" in response["Cache-Control"]
-    assert body(response) == PNG
+    assert same_pixels(body(response), PNG)
 
 
 def test_a_chinese_download_name_uses_rfc_5987(private_root):
@@ -301,14 +304,18 @@ def test_large_uploads_spooled_to_a_temporary_file_are_checked_and_stored(privat
 
     for name, content in [
         ("big.png", image_bytes("PNG", size=(1200, 1200))),
-        ("big.pdf", PDF[:-7] + b"\0" * 3_000_000 + b"\n%%EOF\n"),
+        ("big.pdf", tiny_pdf(padding=3_000_000)),
     ]:
         temporary = TemporaryUploadedFile(name, "application/octet-stream", len(content), None)
         temporary.write(content)
         temporary.seek(0)
         stored = proof_store(temporary, folder="proofs")
-        assert (private_root / stored.path).read_bytes() == content
-        assert stored.sha256 == hashlib.sha256(content).hexdigest()
+        kept = (private_root / stored.path).read_bytes()
+        if name.endswith(".pdf"):
+            assert kept == content  # a PDF is stored as sent
+        else:
+            assert same_pixels(kept, content)  # an image is stored re-encoded
+        assert stored.sha256 == hashlib.sha256(kept).hexdigest()
         temporary.close()
 
 
@@ -353,7 +360,7 @@ def test_a_jpeg_with_gps_exif_is_stored_without_it_and_upright(private_root):
     assert stored.sha256 == hashlib.sha256(data).hexdigest()
 
 
-def test_png_text_chunks_are_removed_and_images_without_metadata_are_kept_byte_for_byte(private_root):
+def test_png_text_chunks_are_removed_and_images_without_metadata_are_re_encoded_too(private_root):
     from PIL import PngImagePlugin
 
     info = PngImagePlugin.PngInfo()
@@ -365,9 +372,10 @@ def test_png_text_chunks_are_removed_and_images_without_metadata_are_kept_byte_f
     assert "万寿路".encode() not in data and b"Location" not in data
     with Image.open(io.BytesIO(data)) as kept:
         assert kept.size == (30, 20) and "Location" not in kept.info
-    plain = image_bytes("PNG")
+    plain = image_bytes("PNG") + b"<html><script>alert(1)</script></html>"  # bytes hidden after the picture
     stored = proof_store(upload("plain.png", plain), folder="proofs")
-    assert (private_root / stored.path).read_bytes() == plain
+    kept = (private_root / stored.path).read_bytes()
+    assert b"<script" not in kept and same_pixels(kept, image_bytes("PNG"))
 
 
 # --- delivery by the web server (X-Accel-Redirect) -------------------------------------------------------------
@@ -413,4 +421,121 @@ def test_development_streams_the_file_from_django(private_root, settings):
     stored = proof_store(upload("scan.png", PNG), folder="proofs")
     response = proof_response(stored.path, download_name="scan.png")
     assert not response.has_header("X-Accel-Redirect")
-    assert body(response) == PNG
+    assert body(response) == (private_root / stored.path).read_bytes()
+
+
+# --- checked by structure (issue #16 item 7) ------------------------------------------------------------------
+
+
+def test_a_web_page_between_pdf_markers_is_refused():
+    """The file that used to pass: starts with %PDF, ends with %%EOF, holds HTML and script."""
+    polyglot = b"%PDF-1.4\n<html><body><script>alert(document.cookie)</script></body></html>\n%%EOF\n"
+    error = refused(upload("证明.pdf", polyglot))
+    assert error.code == "upload_pdf_active_content" and "网页（HTML）" in error.message
+
+
+@pytest.mark.parametrize("content", [
+    b"%PDF-1.4\nnothing here but text\n%%EOF\n",
+    b"%PDF-1.4\n" + bytes(range(256)) * 40 + b"\n%%EOF\n",
+    b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n",  # no cross-reference table, no pages
+])
+def test_a_pdf_that_does_not_parse_as_a_document_is_refused(content):
+    error = refused(upload("证明.pdf", content))
+    assert error.code == "upload_corrupt" and "不是有效的 PDF" in error.message
+
+
+@pytest.mark.parametrize("what,content", [
+    ("open action", tiny_pdf(catalog_extra="/OpenAction 4 0 R", objects=("<</S/JavaScript/JS(app.alert(1))>>",))),
+    ("names tree", tiny_pdf(catalog_extra="/Names<</JavaScript 4 0 R>>", objects=("<</Names[(a) 5 0 R]>>",
+                                                                                  "<</S/JavaScript/JS(1)>>"))),
+    ("#-escaped names", tiny_pdf(catalog_extra="/OpenAction 4 0 R", objects=("<</S/Java#53cript/J#53(x)>>",))),
+    ("page additional action", tiny_pdf(objects=("<</Type/Page/Parent 2 0 R/AA<</O<</S/JavaScript/JS(1)>>>>>>",))),
+])
+def test_a_pdf_carrying_javascript_is_refused(what, content):
+    error = refused(upload("证明.pdf", content))
+    assert error.code == "upload_pdf_active_content" and "JavaScript" in error.message, what
+
+
+@pytest.mark.parametrize("content,label", [
+    (tiny_pdf(catalog_extra="/AA<</O<</S/Launch/F(cmd.exe)>>>>"), "启动外部程序"),
+    (tiny_pdf(catalog_extra="/AcroForm<</XFA 4 0 R/Fields[]>>", objects=("<<>>",)), "XFA"),
+    (tiny_pdf(catalog_extra="/Names<</EmbeddedFiles 4 0 R>>", objects=(
+        "<</Names[(page.html) 5 0 R]>>", "<</Type/Filespec/F(page.html)/EF<</F 6 0 R>>>>",
+        "<</Type/EmbeddedFile/Subtype/text#2Fhtml/Length 4>>stream\nabcd\nendstream")), "嵌入的文件"),
+    (tiny_pdf(objects=("<</Type/Annot/Subtype/RichMedia/Rect[0 0 1 1]>>",)), "RichMedia"),
+])
+def test_a_pdf_with_launch_actions_xfa_rich_media_or_embedded_files_is_refused(content, label):
+    error = refused(upload("证明.pdf", content))
+    assert error.code == "upload_pdf_active_content" and label in error.message
+
+
+def test_an_encrypted_pdf_is_refused():
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(200, 200)
+    writer.encrypt(user_password="", owner_password="owner", algorithm="RC4-128")
+    out = io.BytesIO()
+    writer.write(out)
+    error = refused(upload("加密.pdf", out.getvalue()))
+    assert error.code == "upload_pdf_encrypted" and "加密" in error.message
+
+
+def test_valid_pdfs_are_accepted_and_stored_as_sent(private_root):
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()  # object streams and compressed cross-reference, as office software writes
+    writer.add_blank_page(595, 842)
+    writer.add_uri(0, "https://www.example.gov.cn/", [10, 10, 100, 30])  # a plain link is fine
+    writer.compress_identical_objects()
+    out = io.BytesIO()
+    writer.write(out)
+    from rpms.documents.rendering import html_to_pdf
+
+    rendered = html_to_pdf("<html><body><h1>聘任证书</h1><p>责任规划师</p></body></html>")  # WeasyPrint
+    for name, content in [("tiny.pdf", PDF), ("writer.pdf", out.getvalue()), ("weasyprint.pdf", rendered)]:
+        assert proof_check(upload(name, content)) == "pdf", name
+        stored = proof_store(upload(name, content), folder="proofs")
+        assert (private_root / stored.path).read_bytes() == content
+
+
+def test_a_stored_image_is_re_encoded_without_exif_gps_even_when_it_carries_nothing_else(private_root):
+    from PIL import ExifTags
+
+    exif = Image.Exif()
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
+    gps[ExifTags.GPS.GPSLatitude] = (39.0, 54.0, 27.0)
+    out = io.BytesIO()
+    Image.new("RGB", (32, 32), (10, 120, 30)).save(out, "JPEG", exif=exif.tobytes(), quality=95)
+    content = out.getvalue() + b"<script>alert(1)</script>"  # with bytes appended after the picture
+    stored = proof_store(upload("photo.jpg", content), folder="suggestions")
+    kept = (private_root / stored.path).read_bytes()
+    assert b"Exif" not in kept and b"<script" not in kept
+    with Image.open(io.BytesIO(kept)) as image:
+        assert image.format == "JPEG" and image.size == (32, 32)
+        assert not image.getexif().get_ifd(ExifTags.IFD.GPSInfo)
+
+
+def bomb_png(width: int, height: int) -> bytes:
+    """A few kilobytes that decode to width × height pixels."""
+    out = io.BytesIO()
+    Image.new("1", (width, height), 0).save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def test_a_decompression_bomb_is_refused_before_it_is_decoded(private_root):
+    content = bomb_png(10_000, 10_000)  # 100 million pixels in a file of a few tens of kilobytes
+    assert len(content) < 200_000
+    error = refused(upload("炸弹.png", content))
+    assert error.code == "upload_too_large" and "像素" in error.message and "5000 万" in error.message
+    with pytest.raises(DomainError):
+        proof_store(upload("炸弹.png", content), folder="proofs")
+    assert files_under(private_root) == []
+
+
+def test_the_pixel_limit_follows_the_setting(settings):
+    settings.RPMS_MAX_IMAGE_PIXELS = 1_000_000
+    assert proof_check(upload("ok.png", bomb_png(1000, 1000))) == "png"
+    error = refused(upload("big.png", bomb_png(1001, 1000)))
+    assert error.code == "upload_too_large" and "100 万" in error.message

@@ -15,11 +15,12 @@ import pytest
 
 from rpms.accounts.models import Role
 from rpms.testing.builders import planner_build, unit_of, user_build as make_user
+from rpms.testing.pdfs import TINY_PDF
 
 PASSWORD = "Test-pass-2026!"
 
 # A tiny but complete PDF (with the %%EOF trailer rpms.core.uploads requires).
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+PDF = TINY_PDF
 
 make_planner = partial(planner_build, name_format="履职测试规划师{n:03d}", username_prefix="du_planner")
 

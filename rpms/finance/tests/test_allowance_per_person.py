@@ -15,6 +15,7 @@ from rpms.core.models import ActionLog
 from rpms.finance import selectors, services
 from rpms.finance.models import Allowance, AllowanceKind, AllowanceReconciliation, AllowanceStatus
 from rpms.finance.reconcile import reconcile_legacy_allowances
+from rpms.testing.pdfs import TINY_PDF
 
 from .conftest import make_planner, units_of
 
@@ -30,7 +31,7 @@ def two_districts_units(pds_units, pds_other_district):
 
 
 def _evidence():
-    return SimpleUploadedFile("证据.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    return SimpleUploadedFile("证据.pdf", TINY_PDF, content_type="application/pdf")
 
 
 def _end_early(actor, appointment, day, clock):

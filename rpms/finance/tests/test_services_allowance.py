@@ -8,6 +8,7 @@ from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.core.models import ActionLog
 from rpms.finance import selectors, services
 from rpms.finance.models import Allowance, AllowanceStatus
+from rpms.testing.pdfs import TINY_PDF
 
 from .conftest import make_planner
 
@@ -42,7 +43,7 @@ def _evidence():
     """B25: an entity's termination takes effect with evidence of the planner's breach."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    return SimpleUploadedFile("证据.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    return SimpleUploadedFile("证据.pdf", TINY_PDF, content_type="application/pdf")
 
 
 def test_a_partial_cycle_after_termination_is_paid_pro_rata_to_the_exact_yuan(clock, pds_admin, pingdingshan, pds_appointment,

@@ -21,10 +21,11 @@ from rpms.opinions.models import (
     OpinionStatus,
     WrittenOpinion,
 )
+from rpms.testing.pdfs import TINY_PDF
 
 from .conftest import appoint, draft_data, make_planner
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF_BYTES = TINY_PDF
 
 
 def audit_rows(opinion, action):

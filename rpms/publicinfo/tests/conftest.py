@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from rpms.testing.builders import planner_build, unit_of
+from rpms.testing.pdfs import TINY_PDF
 
 
 SECRET_ID = "110108199001011234"
@@ -43,7 +44,7 @@ def pdf_file():
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     def _make(name="公告附件.pdf"):
-        content = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+        content = TINY_PDF
         return SimpleUploadedFile(name, content, content_type="application/pdf")
 
     return _make

@@ -11,12 +11,13 @@ from PIL import Image
 from rpms.core.models import ActionLog
 from rpms.recruitment import services
 from rpms.recruitment.models import Application, Proof
+from rpms.testing.pdfs import TINY_PDF
 
 from .factories import applicant, approved_application, beijing_data, open_call
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = TINY_PDF
 
 
 def png_bytes():

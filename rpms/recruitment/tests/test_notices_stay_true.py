@@ -18,6 +18,7 @@ from rpms.core.models import ActionLog
 from rpms.notifications.models import Notification
 from rpms.recruitment import services
 from rpms.recruitment.models import NoticeRecomputation, PublicNotice
+from rpms.testing.pdfs import TINY_PDF
 from rpms.workdays.selectors import add_working_days, count_working_days
 from rpms.workdays.services import calendar_year_delete, calendar_year_enter
 
@@ -25,7 +26,7 @@ from .factories import applicant, approved_application, beijing_data, open_call,
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = TINY_PDF
 # Made-up test data in the official notice's line format (2027 is provisional: not in the holidays package).
 SCHEDULE_2027 = "2027-10-01 至 2027-10-07 放假 国庆节\n2027-09-26 上班 国庆节"
 SCHEDULE_2027_WITH_SATURDAY = SCHEDULE_2027 + "\n2027-11-06 上班 国庆节"

@@ -7,6 +7,7 @@ from rpms.core.errors import Forbidden, NotFound
 from rpms.core.models import ActionLog
 from rpms.recruitment import services
 from rpms.recruitment.models import ApplicationStatus, CallStatus, Objection, OpenCall, PublicNotice
+from rpms.testing.pdfs import TINY_PDF
 
 from .factories import applicant, approved_application, open_call, pingdingshan_data
 
@@ -73,7 +74,7 @@ def test_a_proof_is_added_by_the_applicant_only(pds_admin, pingdingshan):
 
     call = open_call(pds_admin, pingdingshan)
     application = services.application_submit(actor=applicant("scope_c", pingdingshan), call=call, data=pingdingshan_data())
-    pdf = SimpleUploadedFile("证书.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    pdf = SimpleUploadedFile("证书.pdf", TINY_PDF, content_type="application/pdf")
     with pytest.raises(NotFound):  # another applicant: someone else's application is not revealed
         services.proof_add(actor=applicant("scope_d", pingdingshan), application=application, file=pdf)
     with pytest.raises(Forbidden):  # the city's administrator sees it but does not upload the applicant's proofs

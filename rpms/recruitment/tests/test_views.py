@@ -10,12 +10,13 @@ from django.test import Client
 from rpms.recruitment import services
 from rpms.recruitment.models import Application, OpenCall, Proof, PublicNotice
 from rpms.registry.models import Planner
+from rpms.testing.pdfs import TINY_PDF
 
 from .factories import applicant, approved_application, beijing_data, open_call, pingdingshan_data
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = TINY_PDF
 
 
 def logged_in(user):
@@ -142,6 +143,22 @@ def test_a_disguised_proof_refuses_the_submission_and_keeps_the_form(beijing, ci
     assert response.status_code == 400
     page = html(response)
     assert "只接受 PDF、JPEG、PNG" in page and f'value="{data["name"]}"' in page
+    assert not Application.objects.exists() and not Proof.objects.exists()
+
+
+def test_a_web_page_dressed_as_a_pdf_refuses_the_submission_with_a_chinese_message_and_keeps_the_form(
+        beijing, city_admin):
+    """Issue #16 item 7: starts with %PDF and ends with %%EOF, but is an HTML page with script."""
+    call = open_call(city_admin, beijing)
+    client = logged_in(applicant("bb", beijing))
+    data = beijing_data()
+    polyglot = b"%PDF-1.4\n<html><body><script>alert(document.cookie)</script></body></html>\n%%EOF\n"
+    post = form_post(data, action="submit", proof_labels=["注册证书"],
+                     proofs=[SimpleUploadedFile("注册证书.pdf", polyglot, content_type="application/pdf")])
+    response = client.post(f"/recruitment/calls/{call.pk}/apply/", post)
+    assert response.status_code == 400
+    page = html(response)
+    assert "PDF 文件含有网页（HTML）代码" in page and f'value="{data["name"]}"' in page
     assert not Application.objects.exists() and not Proof.objects.exists()
 
 

@@ -227,6 +227,8 @@ def test_importing_only_the_valid_rows_imports_exactly_them(mixed_import, city_a
     assert client.post(f"/pool/import/{mixed_import.pk}/start/", {"mode": "valid"}).status_code == 302
     page = text(client.get(f"/pool/import/{mixed_import.pk}/"))
     assert "导入进度" in page and "继续导入" in page and "<progress" in page and 'src="http' not in page
+    # issue #16 item 5: the progress script is a static file (the Content-Security-Policy forbids inline script)
+    assert '<script src="/static/js/import_progress.js" defer></script>' in page and "<script>" not in page
     progress = client.get(f"/pool/import/{mixed_import.pk}/progress/").json()
     assert progress["status"] == "importing" and progress["processed_rows"] == 0 and progress["valid_rows"] == 3
     # The "继续导入" button (no JS): one step imports the chunk and returns to the report.

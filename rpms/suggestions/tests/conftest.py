@@ -11,6 +11,7 @@ import pytest
 
 from rpms.accounts.models import Role
 from rpms.testing.builders import planner_build, unit_of, user_build as make_user
+from rpms.testing.pdfs import TINY_PDF
 
 PASSWORD = "Test-pass-2026!"
 RESIDENT_PHONE = "13912345678"
@@ -155,4 +156,4 @@ def image_file(name="photo.png", fmt="PNG", size=(40, 30)):
 def pdf_file(name="scan.pdf"):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    return SimpleUploadedFile(name, b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", content_type="application/pdf")
+    return SimpleUploadedFile(name, TINY_PDF, content_type="application/pdf")

@@ -113,6 +113,8 @@ def test_a_reviewed_city_delivers_at_once_and_publishes_only_after_release(clock
 
     page = login(pds_district).get(f"/suggestions/manage/{suggestion.pk}/").content.decode()
     assert "审核放行，公开显示" in page
+    # issue #16 item 5: the confirmation is asked by static/js/confirm.js, not by an inline onsubmit handler
+    assert 'data-confirm="确认审核放行？' in page and "onsubmit" not in page and "/static/js/confirm.js" in page
     response = login(pds_district).post(f"/suggestions/manage/{suggestion.pk}/release/")
     assert response.status_code == 302
     suggestion.refresh_from_db()

@@ -5,11 +5,12 @@ from functools import partial
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from rpms.testing.builders import planner_build, user_build as make_user
+from rpms.testing.builders import planner_build
+from rpms.testing.pdfs import tiny_pdf
 
 PASSWORD = "Test-pass-2026!"
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n" + b"0" * 2000 + b"\n%%EOF\n"
+PDF_BYTES = tiny_pdf("course handout", padding=2000)
 # An ISO base-media header (ftyp box, brand mp42) followed by a recognisable byte pattern.
 MP4_BYTES = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(range(256)) * 400
 WEBM_BYTES = (b"\x1a\x45\xdf\xa3\xa3\x42\x86\x81\x01\x42\xf7\x81\x01\x42\xf2\x81\x04\x42\xf3\x81\x08"

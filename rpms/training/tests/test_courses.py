@@ -5,6 +5,8 @@ from decimal import Decimal
 import pytest
 from django.test import override_settings
 
+from rpms.testing.pdfs import tiny_pdf
+
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.core.models import ActionLog
 from rpms.training import selectors, services
@@ -152,6 +154,10 @@ def test_a_webm_video_and_a_pdf_are_recognised_by_content(online_course, city_ad
     ("讲义.mp4", PDF_BYTES, "upload_type_mismatch"),
     ("空.pdf", b"", "upload_empty"),
     ("残缺.pdf", b"%PDF-1.4\nno trailer", "upload_corrupt"),
+    # issue #16 item 7: a web page between %PDF- and %%EOF, a PDF that runs JavaScript when opened
+    ("网页.pdf", b"%PDF-1.4\n<html><body><script>alert(1)</script></body></html>\n%%EOF\n", "upload_pdf_active_content"),
+    ("脚本.pdf", tiny_pdf(catalog_extra="/OpenAction 4 0 R", objects=("<</S/JavaScript/JS(app.alert(1))>>",)),
+     "upload_pdf_active_content"),
     ("影片.mov", b"\x00\x00\x00\x14ftypqt  \x00\x00\x00\x00qt  " + b"\x00" * 100, "upload_type_not_allowed"),
 ])
 def test_uploads_are_checked_by_their_bytes_and_refusals_leave_no_file(online_course, city_admin, private_media, name,
