@@ -10,7 +10,7 @@ class Role(models.TextChoices):
     HIRING_ENTITY = "hiring_entity", "聘任主体（街道/乡镇/园区）"
     PLANNER = "planner", "责任规划师"
     AUDITOR = "auditor", "审计员"
-    # The three separated administrators of 等保 2.0 level 3 (三权分立, GB/T 22239-2019 8.1.4.x): no account
+    # The three separated administrators of 等保 2.0 level 3 (三权分立, GB/T 22239-2019 8.1.5 安全管理中心): no account
     # holds two of them, and none of them takes part in the institution's own work.
     SYSTEM_ADMIN = "system_admin", "系统管理员"
     SECURITY_ADMIN = "security_admin", "安全管理员"
