@@ -49,7 +49,7 @@ from django.utils import timezone
 from rpms.accounts.models import Role
 from rpms.cities.models import AppointmentMode
 from rpms.cities.selectors import policy_article
-from rpms.core import clock
+from rpms.core import clock, hooks
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.registry.models import DossierEventKind, PlannerKind, PoolStatus
@@ -365,6 +365,7 @@ def appointment_existing_enter(*, actor, planner, unit, role, start, contract_nu
         _term_row(appointment, term, contract_number=contract.number if term is current else "", actor=actor)
         for term in plan
     ])
+    hooks.rows_written_in_bulk(AppointmentTerm, city_id=appointment.city_id)
     article_appointment = policy_article(city, "appointment")
     article_renewal = policy_article(city, "renewal")
     where = f"{unit.district.name}{unit.name}"

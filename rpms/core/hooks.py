@@ -41,7 +41,12 @@ The hooks (name, who runs it, keyword arguments, what a handler returns):
 - COVERED_UNITS — rpms.geography.selectors.covered_unit_ids (B4 coverage): city. The handler
   (rpms.appointments) returns the ids of the city's units with an appointment in force today.
 - GRADE_SCORES — rpms.dispatch.inputs.last_grade_scores (matching): planner_ids. The handler
-  (rpms.assessments) returns {planner id: latest grade as 0..1}."""
+  (rpms.assessments) returns {planner id: latest grade as 0..1}.
+- ROWS_WRITTEN_IN_BULK — every service that writes rows without save()/delete() (bulk_create, QuerySet.update):
+  model (the class), city_id (None: rows of every city), years (the calendar years the rows concern, None: every
+  year). Signals do not fire for such writes; handlers (rpms.reports: the kept statistics) mark what the rows
+  feed as changed. Call it through `rows_written_in_bulk`, inside the writing transaction. Handlers return
+  nothing."""
 from collections.abc import Callable
 
 PLANNER_REMOVED = "planner_removed"
@@ -52,9 +57,10 @@ LATEST_GRADE = "latest_grade"
 RENEWAL_REFUSAL = "renewal_refusal"
 GRADE_SCORES = "grade_scores"
 COVERED_UNITS = "covered_units"
+ROWS_WRITTEN_IN_BULK = "rows_written_in_bulk"
 
 KNOWN = frozenset({PLANNER_REMOVED, TERM_REVIEWS, APPOINTMENT_EVENT, LIMIT_EXCEPTION_PERFORM, LATEST_GRADE,
-                   RENEWAL_REFUSAL, GRADE_SCORES, COVERED_UNITS})
+                   RENEWAL_REFUSAL, GRADE_SCORES, COVERED_UNITS, ROWS_WRITTEN_IN_BULK})
 
 _handlers: dict[str, list[Callable]] = {}
 
@@ -88,3 +94,12 @@ def handlers(name: str) -> tuple[Callable, ...]:
 def run(name: str, **kwargs) -> list:
     """Calls every handler of hook `name` with `kwargs`; returns their answers, in registration order."""
     return [handler(**kwargs) for handler in handlers(name)]
+
+
+def rows_written_in_bulk(model, *, city_id=None, years=None) -> None:
+    """Tells the higher layers that rows of `model` (of city `city_id`, None: any; concerning `years`, None: any)
+    were written without save()/delete(), so no signal told them (ROWS_WRITTEN_IN_BULK)."""
+    years = None if years is None else sorted({int(y) for y in years if y})
+    if years == []:
+        return
+    run(ROWS_WRITTEN_IN_BULK, model=model, city_id=city_id, years=years)

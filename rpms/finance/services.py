@@ -15,7 +15,7 @@ from django.urls import reverse
 from rpms.appointments.models import Appointment
 from rpms.cities.models import PolicyProfile
 from rpms.cities.selectors import policy_article
-from rpms.core import clock
+from rpms.core import clock, hooks
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.registry.services import full_clean_or_refuse
@@ -187,6 +187,7 @@ def allowances_generate(*, actor, city, on=None) -> list[Allowance]:
     if not rows:
         return []
     created = Allowance.objects.bulk_create(rows)
+    hooks.rows_written_in_bulk(Allowance, city_id=city.pk, years={row.due_on.year for row in created})
     Through = Allowance.appointments.through
     Through.objects.bulk_create([Through(allowance_id=row.pk, appointment_id=key)
                                  for row, keys in zip(created, covers) for key in keys])

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 
 from rpms.accounts.models import Role
 from rpms.accounts.scoping import can_manage_district
-from rpms.core import clock, pubcache
+from rpms.core import clock, hooks, pubcache
 from rpms.core.audit import audit_log
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 
@@ -141,6 +141,7 @@ def _create_units(*, city, district, groups: list[tuple[str, list[Subdistrict]]]
                     _full_clean(membership, exclude=["unit", "subdistrict"], bulk=True)
                     memberships.append(membership)
             UnitMembership.objects.bulk_create(memberships)
+            hooks.rows_written_in_bulk(ResponsibilityUnit, city_id=city.pk)
     except IntegrityError as exc:
         raise Conflict("有街道乡镇刚被其他操作划入了责任单元，请刷新后重试。", code="membership_conflict") from exc
     pubcache.bump(pubcache.public_scope(city.pk))  # bulk writes send no signals: the public pages are stale now
@@ -219,6 +220,7 @@ def divisions_load(*, actor, city, geography: dict) -> dict:
         _full_clean(district, exclude=["city"], bulk=True)
     District.objects.bulk_create(new_districts)
     pubcache.bump(pubcache.public_scope(city.pk))  # bulk writes send no signals: the public pages are stale now
+    hooks.rows_written_in_bulk(District, city_id=city.pk)
     if changed_districts:
         District.objects.bulk_update(changed_districts, district_fields)
     districts = {**existing, **{d.code: d for d in new_districts}}
@@ -393,6 +395,7 @@ def unit_merge(*, actor, subdistricts: list[Subdistrict], name: str) -> Responsi
     UnitMembership.objects.filter(pk__in=[m.pk for m in moving]).update(left_at=now)
     ResponsibilityUnit.objects.filter(pk__in=[u.pk for u in emptied]).update(dissolved_at=now, updated_at=now)
     pubcache.bump(pubcache.public_scope(district.city_id))  # bulk updates send no signals
+    hooks.rows_written_in_bulk(ResponsibilityUnit, city_id=district.city_id)
     ordered = sorted(picked, key=lambda s: s.code)
     (unit,) = _create_units(city=district.city, district=district, groups=[(name, ordered)], now=now)
 

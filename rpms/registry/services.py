@@ -414,6 +414,7 @@ def planners_mark_fictional(*, actor, city, planners) -> int:
         return 0
     Planner.objects.filter(pk__in=ids).update(is_fictional=True, updated_at=clock.now())
     pubcache.bump(pubcache.public_scope(city.pk))  # a bulk update sends no signals
+    hooks.rows_written_in_bulk(Planner, city_id=city.pk)
     audit_log(actor=actor, action="registry.planners_mark_fictional", obj=city, after={"planners": ids}, city_code=city.code,
               summary=f"{len(ids)} 名责任规划师标记为演示数据（虚构）")
     return len(ids)

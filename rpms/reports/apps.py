@@ -8,6 +8,9 @@ class ReportsConfig(AppConfig):
     verbose_name = "统计报表"
 
     def ready(self):
-        from .snapshots import connect_receivers
+        from rpms.core import hooks
+
+        from .snapshots import connect_receivers, rows_written_in_bulk
 
         connect_receivers()
+        hooks.register(hooks.ROWS_WRITTEN_IN_BULK, rows_written_in_bulk)

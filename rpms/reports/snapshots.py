@@ -15,9 +15,9 @@
 - The current year is cached for CURRENT_YEAR_TIMEOUT seconds under the same generations, so a new record of
   the year shows at once.
 
-Writes that bypass save()/delete() (QuerySet.update, bulk_create) send no signal: the services that do so for
-an input of the statistics must call `mark_stale(city_id, years)` themselves or accept CURRENT_YEAR_TIMEOUT /
-the next input write (see the report of issue #15)."""
+Writes that bypass save()/delete() (QuerySet.update, bulk_create) send no signal: the services that do so call
+rpms.core.hooks.rows_written_in_bulk(model, city_id=, years=), whose handler here (`rows_written_in_bulk`) marks
+what the rows feed stale as a saved row would."""
 from __future__ import annotations
 
 import datetime as dt
@@ -307,6 +307,19 @@ def _on_child_row(sender, instance, raw=False, **kwargs):
 def _on_everywhere(sender, instance, raw=False, **kwargs):
     if not raw:
         mark_stale(None, None)
+
+
+def rows_written_in_bulk(*, model, city_id=None, years=None) -> None:
+    """hooks.ROWS_WRITTEN_IN_BULK: a lower app wrote rows of `model` without signals (bulk_create, update)."""
+    key = (model._meta.app_label, model.__name__)
+    if key in EVERYWHERE:
+        mark_stale(None, None)
+    elif key in YEAR_FIELDS:
+        mark_stale(city_id, years)
+    elif key in CITY_FIELD:
+        mark_stale(city_id, None)
+    elif key in VIA_PARENT:
+        mark_stale(city_id, years if VIA_PARENT[key][2] else None)
 
 
 def connect_receivers() -> None:

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from rpms.accounts.models import Role
-from rpms.core import clock
+from rpms.core import clock, hooks
 from rpms.core.audit import audit_log, snapshot
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 
@@ -94,6 +94,7 @@ def calendar_year_enter(*, actor, year: int, source: str, notice_text: str) -> C
         row.full_clean(validate_unique=False)
         rows.append(row)
     CalendarDay.objects.bulk_create(rows)
+    hooks.rows_written_in_bulk(CalendarDay)
 
     audit_log(
         actor=actor,

@@ -10,7 +10,7 @@ from django.utils import timezone
 from rpms.accounts.models import User
 from rpms.cities.models import City
 from rpms.cities.selectors import policy_article
-from rpms.core import clock
+from rpms.core import clock, hooks
 from rpms.core.audit import audit_log
 from rpms.core.errors import Conflict
 from rpms.core.spreadsheet import import_job_enqueue, import_job_steps, import_start_check
@@ -190,6 +190,8 @@ def roster_import_step(*, actor, roster_import: RosterImport) -> RosterImport:
         event.full_clean(exclude=["planner", "actor"])
         events.append(event)
     DossierEvent.objects.bulk_create(events, batch_size=IMPORT_CHUNK)
+    if planners:
+        hooks.rows_written_in_bulk(Planner, city_id=planners[0].city_id)
     before = {"processed_rows": start, "imported_rows": roster_import.imported_rows, "status": roster_import.status}
     roster_import.processed_rows = start + len(chunk)
     roster_import.imported_rows += len(planners)

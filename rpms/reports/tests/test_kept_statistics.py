@@ -159,3 +159,38 @@ def test_a_change_of_the_citys_units_marks_every_year(beijing, stats_year, stats
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         unit.save()
     assert set(AnnualStatisticsSnapshot.objects.filter(city=beijing).values_list("stale", flat=True)) == {True}
+
+
+def test_rows_written_in_bulk_mark_the_kept_years_as_a_saved_row_would(beijing, stats_year, stats_today, city_admin,
+                                                                       django_capture_on_commit_callbacks):
+    """bulk_create / QuerySet.update send no signal: the services that use them tell rpms.core.hooks
+    (ROWS_WRITTEN_IN_BULK), and the kept statistics they feed are marked stale."""
+    from rpms.core import hooks
+    from rpms.finance.models import Allowance
+    from rpms.registry import services as registry_services
+
+    build_year(beijing, stats_year)
+
+    def kept_then(act):
+        city_statistics(city=beijing, year=stats_year, today=stats_today)
+        city_statistics(city=beijing, year=stats_year - 1, today=stats_today)
+        AnnualStatisticsSnapshot.objects.filter(city=beijing).update(stale=False)
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            act()
+        return dict(AnnualStatisticsSnapshot.objects.filter(city=beijing).values_list("year", "stale"))
+
+    # a service's bulk update of planners (the pool is shown in every year)
+    from rpms.testing.builders import planner_build
+
+    planners = [planner_build(beijing)]
+    type(planners[0]).objects.filter(pk=planners[0].pk).update(is_fictional=False)
+    planners[0].is_fictional = False
+    marked = kept_then(lambda: registry_services.planners_mark_fictional(actor=city_admin, city=beijing, planners=planners))
+    assert marked == {stats_year: True, stats_year - 1: True}
+    # rows of one year: only that year
+    assert kept_then(lambda: hooks.rows_written_in_bulk(Allowance, city_id=beijing.pk, years=[stats_year - 1])) == {
+        stats_year: False, stats_year - 1: True}
+    # another city's rows leave Beijing's kept years alone
+    other = beijing.pk + 10_000
+    assert kept_then(lambda: hooks.rows_written_in_bulk(Allowance, city_id=other, years=[stats_year])) == {
+        stats_year: False, stats_year - 1: False}
