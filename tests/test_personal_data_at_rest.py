@@ -24,8 +24,9 @@ from tests.browser import builders as browser_builders
 
 pytestmark = pytest.mark.django_db
 
-ID_LIKE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-MOBILE_LIKE = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])")
+# (not the digits of a decimal fraction, such as a timing 0.000969707005424425 kept in a job's JSON)
+ID_LIKE = re.compile(r"(?<![0-9A-Za-z.])\d{17}[\dXx](?![0-9A-Za-z])")
+MOBILE_LIKE = re.compile(r"(?<![0-9A-Za-z.])1[3-9]\d{9}(?![0-9A-Za-z])")
 NEW_KEY = "rotated-test-data-key-" + "7" * 24
 
 
