@@ -1,6 +1,8 @@
 """Fixtures of the security sweeps (issue #16 item 9): every persona of the root conftest by name, one caller
 per role (rpms.core.roles.Role, so that a new role is swept as soon as it exists) and the world of
 tests.security.world."""
+import logging
+
 import pytest
 
 # The root conftest's personas, by fixture name.
@@ -34,3 +36,15 @@ def world(personas, clock):
     from tests.security.world import world_build
 
     return world_build(personas, clock)
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    """Thousands of refused requests: their 4xx warnings are silenced (5xx are counted by the sweeps)."""
+    loggers = [logging.getLogger(n) for n in ("django.request", "django.security", "rpms.api", "rpms.requests")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    yield
+    for logger, level in zip(loggers, levels):
+        logger.setLevel(level)

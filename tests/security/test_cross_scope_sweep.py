@@ -28,7 +28,8 @@ PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 FILL = {
     "unit_id": "unit", "appointment_id": "appointment", "planner_id": "planner", "opinion_id": "opinion",
     "suggestion_id": "suggestion", "case_id": "case", "work_id": "extra_work", "feedback_id": "monitoring_feedback",
-    "district_id": "district",
+    "district_id": "district", "district_code": "district_code", "assessment_id": "assessment",
+    "violation_id": "violation", "cert_id": "work_certificate",
 }
 # For generic names (pk, record_id, request_id, code): the kind by the path before the parameter (longest first).
 FRAGMENT = [
@@ -39,6 +40,9 @@ FRAGMENT = [
     ("dispatch/requests/", "dispatch_request"), ("dispatch-requests/", "dispatch_request"),
     ("fee-schedules/", "appointment"), ("finance/fees/appointments/", "appointment"), ("appointments/", "appointment"),
     ("training/planners/", "planner"), ("pool/", "planner"), ("geography/districts/", "district_code"),
+    ("cases/manage/", "case"), ("appointments/proposals/", "selection_proposal"), ("duties/certificates/", "work_certificate"),
+    ("assessments/violations/", "violation"), ("assessments/", "assessment"), ("suggestions/proposals/", "work_proposal"),
+    ("work-proposals/", "work_proposal"),
 ]
 
 

@@ -7,7 +7,7 @@
    marked csrf_exempt would answer something else and is reported.
 3. The JSON API (django-ninja routes are csrf_exempt; rpms.core.api.auth_required = [TokenAuth(),
    SessionAuth(csrf=True)]): every unsafe operation, called with a signed-in session cookie and no token, is
-   refused with 403 — unless it is public (ANYONE in the role sweep's ACCESS: it takes no session, so a forged
+   refused with 403 "csrf_failed" (config/api.py) — unless it is public (ANYONE in the role sweep's ACCESS: it takes no session, so a forged
    request gains nothing a stranger could not do)."""
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ def test_every_form_carries_its_token_and_no_post_works_without_it(world, role_c
         for url in routes:
             tally.tried += 1
             response = client.post(url, {"x": "1"})
-            if response.status_code != 403:
+            if response.status_code != 403 or b"CSRF" not in response.content:  # Django's CSRF failure page
                 tally.failures.append(f"{label}: POST {url} without a token → {response.status_code}")
     # 3. the API with a session cookie and no token
     ids = world_ids(world)
@@ -109,7 +109,7 @@ def test_every_form_carries_its_token_and_no_post_works_without_it(world, role_c
         api_tried += 1
         tally.tried += 1
         response = getattr(signed_in, method.lower())(url, data="{}", content_type="application/json")
-        if response.status_code != 403:
+        if response.status_code != 403 or response.json().get("code") != "csrf_failed":
             tally.failures.append(f"API {method} {path} with a session and no token → {response.status_code}")
     tally.notes = {"pages": pages, "forms": forms, "site URLs": len(routes), "API operations": api_tried,
                    "public API operations (no session)": exempt}

@@ -21,10 +21,14 @@ def world_build(p: dict, clock) -> dict:
     """`p`: persona name → user (tests.security.conftest.personas). Returns what the sweeps need: the
     objects by kind and the two units."""
     from rpms.accounts.models import Role
+    from rpms.appointments.models import SelectionProposal
+    from rpms.assessments.services import assessment_open, violation_record
+    from rpms.duties.services.work_certificates import work_certificate_issue
+    from rpms.suggestions.services import work_proposal_submit
     from rpms.cases.services import case_submit
     from rpms.dispatch.services import dispatch_request_submit
     from rpms.duties.services.data_requests import data_request_create
-    from rpms.duties.services.duty_records import duty_record_create
+    from rpms.duties.services.duty_records import duty_record_confirm, duty_record_create
     from rpms.duties.services.extra_work import extra_work_create
     from rpms.duties.services.monitoring_feedback import monitoring_feedback_file
     from rpms.opinions.services import opinion_create, opinion_interest_declare, opinion_issue
@@ -81,6 +85,17 @@ def world_build(p: dict, clock) -> dict:
                                                          content=f"{mark}：人行道破损，建议修缮。", contact_name="居民",
                                                          contact_phone="13612340000"))
         suggestion_reply(actor=user, suggestion=suggestion, text="已转街道，两周内修缮。")
+        add("selection_proposal", SelectionProposal.objects.get(appointment=appointment))
+        entity = builders.entity_user_for(unit)
+        confirmed = duty_record_create(actor=user, unit=unit, category=category, date=MONDAY, hours="1.5",
+                                       place=f"{unit.name}办事处", description=f"{mark}：参加方案审查会")
+        add("duty_record", duty_record_confirm(actor=entity, record=confirmed))
+        add("work_certificate", work_certificate_issue(actor=entity, planner=planner, start=MONDAY, end=MONDAY))
+        add("violation", violation_record(actor=officer, planner=planner, kind=beijing.policy.violation_kinds[0]["code"],
+                                          description=f"{mark}：未按约定履职", occurred_on=MONDAY, appointment=appointment))
+        add("assessment", assessment_open(actor=officer, appointment=appointment))
+        add("work_proposal", work_proposal_submit(actor=user, unit=unit, title=f"{mark}：工作建议", analysis="居民反映集中。",
+                                                  recommendation="统筹修缮人行道。", suggestions=[suggestion]))
         add("case", case_submit(actor=user, unit=unit, title=f"{mark}：微更新案例", duty_category=category,
                                 summary="以居民需求为导向推进社区公共空间微更新。",
                                 body="本案例记录责任规划师开展社区公共空间微更新的全过程，包括需求调查、方案讨论、居民议事、实施和后评估。" * 2))
