@@ -3,6 +3,7 @@ made inside a savepoint that is rolled back (every call sees the same world) and
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 
 API_PREFIX = "/api/v1"
@@ -86,10 +87,13 @@ class Tally:
     tried: int = 0
     failures: list[str] = field(default_factory=list)
     notes: dict = field(default_factory=dict)
+    started: tuple = field(default_factory=lambda: (time.monotonic(), time.process_time()))
 
     def line(self, failed_label: str) -> str:
         extra = "".join(f", {k} {v}" for k, v in self.notes.items())
-        return f"{self.name}: tried {self.tried}, {failed_label} {len(self.failures)}{extra}"
+        wall, cpu = time.monotonic() - self.started[0], time.process_time() - self.started[1]
+        return (f"{self.name}: tried {self.tried}, {failed_label} {len(self.failures)}{extra} "
+                f"({wall:.1f} s, CPU {cpu:.1f} s)")
 
     def report(self, failed_label: str) -> str:
         line = self.line(failed_label)

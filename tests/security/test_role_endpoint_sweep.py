@@ -353,6 +353,8 @@ def test_no_role_outside_an_operations_entry_gets_a_2xx(world, role_callers, bea
                    "parameters without a world record": len(missing_params)}
     for key in unlisted:
         tally.failures.append(f"{key}: no entry in ACCESS (deny by default: write down who may call it)")
+    for key in sorted(set(ACCESS) - {f"{m} {p}" for m, p in operations}):
+        tally.failures.append(f"{key}: in ACCESS but no longer in the API document (remove the entry)")
     message = tally.report("unexpected")
     assert len(operations) > 250, message
     assert tally.failures == [], message
