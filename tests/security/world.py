@@ -5,8 +5,9 @@ Two haidian units are staffed: 万寿路街道 (street_office's subdistrict; pla
 unit of another subdistrict (another planner). Each of them gets the activity that hangs off a unit — duty
 records, a data request, monitoring feedback, extra work, written opinions, suggestions, a case, an
 assessment — so that a district officer of 朝阳 and the street office of 万寿路 each have somebody else's
-records to try. The city's own records (a call, applications, a notice and an objection, an announcement,
-an interpretation, a course, a dispatch request of 海淀) complete it."""
+records to try (both planners also have a selection proposal, a work certificate, a violation and a work
+proposal). The city's own records (a call with an application, its notice and an objection, an announcement,
+an interpretation, a dispatch request of 海淀) complete it."""
 from __future__ import annotations
 
 import datetime as dt
@@ -20,7 +21,6 @@ OWN, OTHER = "·甲", "·乙"
 def world_build(p: dict, clock) -> dict:
     """`p`: persona name → user (tests.security.conftest.personas). Returns what the sweeps need: the
     objects by kind and the two units."""
-    from rpms.accounts.models import Role
     from rpms.appointments.models import SelectionProposal
     from rpms.assessments.services import assessment_open, violation_record
     from rpms.duties.services.work_certificates import work_certificate_issue
@@ -113,5 +113,4 @@ def world_build(p: dict, clock) -> dict:
     add("announcement", announcement_publish(actor=city_admin, announcement=announcement) or announcement)
     add("interpretation", interpretation_create(actor=city_admin, city=beijing, title=f"{MARK}：解读", body="解读正文。",
                                                 articles=["B19"]))
-    assert Role  # the roles are enumerated by the sweeps themselves
     return {"objects": objects, "units": {"wanshou": wanshou, "other": other}, "city": beijing, "district": haidian}
