@@ -67,6 +67,8 @@ def _not_found(request, exc):
 # ninja raises HttpError with English text for a few input problems; users get Chinese.
 _HTTP_ERROR_ZH = {
     "Cannot parse request body": ("invalid_json", "请求体不是有效的 JSON。"),
+    # SessionAuth(csrf=True) (rpms.core.api): a browser session's unsafe call without its CSRF token.
+    "CSRF check Failed": ("csrf_failed", "请求缺少有效的 CSRF 令牌，请刷新页面后重试。"),
 }
 
 

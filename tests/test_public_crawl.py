@@ -99,6 +99,13 @@ def crawl(client, limit=500):
     return pages
 
 
+def report(label: str, pages: dict, problems: list) -> str:
+    """The crawl's counts (issue #16 item 9), printed (pytest -s) and put in the assertion message."""
+    line = f"{label}: pages crawled {len(pages)}, findings {len(problems)}"
+    print(f"\n{line}")
+    return line + ("\n" + "\n".join(problems[:50]) if problems else "")
+
+
 def test_no_public_page_or_dataset_shows_an_identifier_or_a_non_public_record(anon, world):
     pages = crawl(anon)
     assert len(pages) > 40, sorted(pages)
@@ -118,7 +125,8 @@ def test_no_public_page_or_dataset_shows_an_identifier_or_a_non_public_record(an
         for pattern, label in ((ID_LIKE, "疑似身份证号"), (MOBILE_LIKE, "疑似手机号")):
             for found in pattern.findall(body):
                 problems.append(f"{url}: {label} {found}")
-    assert problems == [], "\n".join(problems[:50])
+    assert problems == [], report("公开页面巡检（public crawl）", pages, problems)
+    report("公开页面巡检（public crawl）", pages, problems)
     assert f"/info/announcements/{world['draft'].pk}/" not in pages or "草稿公告标记" not in pages[f"/info/announcements/{world['draft'].pk}/"]
 
 
@@ -126,6 +134,7 @@ def test_no_public_page_or_dataset_shows_an_identifier_or_a_non_public_record(an
 
 TYPED = {
     "id_number": "110108199003071234",
+    "id_valid": "110108199003071238",  # with its valid check digit (GB 11643)
     "id_number_x": "41040219850312123X",
     "id_spaced": "110108 19900307 5678",
     "mobile": "13698765432",
@@ -139,7 +148,7 @@ TYPED = {
 
 def typed_text(label: str) -> str:
     v = TYPED
-    return (f"{label}：我的身份证号{v['id_number']}，老伴的是{v['id_number_x']}（也可写作 {v['id_spaced']}），"
+    return (f"{label}：我的身份证号{v['id_number']}（新证 {v['id_valid']}），老伴的是{v['id_number_x']}（也可写作 {v['id_spaced']}），"
             f"手机 {v['mobile']}，另一个 {v['mobile_spaced']}，座机 {v['landline']}，平顶山的 {v['landline_pds']}，"
             f"邮箱 {v['email']} 或 {v['email_qq']}。")
 
@@ -162,12 +171,18 @@ def _csrf(client, url):
 @pytest.fixture
 def typed_world(world, beijing, city_admin, monkeypatch):
     """Residents type identity numbers, phones and e-mail addresses into every public form (the suggestion
-    form and API, the objection form and API); the staff answer quoting them, and publish an announcement,
-    a case and an objection finding that quote them too."""
+    form and API, the objection form and API, the registration form and an application); the staff answer
+    quoting them, and publish an announcement, an interpretation, a case and an objection finding that quote
+    them too."""
     from django.test import Client
 
     from rpms.cases.services import case_review, case_submit
-    from rpms.publicinfo.services import announcement_create, announcement_publish
+    from rpms.publicinfo.services import (
+        announcement_create,
+        announcement_publish,
+        interpretation_create,
+        interpretation_publish,
+    )
     from rpms.recruitment.models import Objection, PublicNotice
     from rpms.recruitment.services import objection_resolve
     from rpms.suggestions.models import Suggestion
@@ -206,6 +221,23 @@ def typed_world(world, beijing, city_admin, monkeypatch):
                        duty_category=beijing.policy.duty_categories[0]["code"], summary=typed_text("案例摘要")[:290],
                        body=typed_text("案例正文") * 3)
     case_review(actor=city_admin, case=case, decision="publish")
+    interpretation = interpretation_create(actor=city_admin, city=beijing, title="关于来电登记的解读",
+                                           body=typed_text("解读正文"), articles=["B19"])
+    interpretation_publish(actor=city_admin, interpretation=interpretation)
+
+    # An applicant registers (mobile and e-mail in the form's own fields, identity data in the name) and applies.
+    url = "/accounts/register/"
+    response = resident.post(url, {"csrfmiddlewaretoken": _csrf(resident, url), "username": "typed_applicant",
+                                   "display_name": f"申请人{TYPED['id_valid']}", "mobile": TYPED["mobile"],
+                                   "email": TYPED["email"], "city": beijing.code, "password1": "Typed-pass-2026!",
+                                   "password2": "Typed-pass-2026!"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    person = builders.beijing_application_data("登记申请人", 990)
+    person.update(id_number=TYPED["id_valid"], mobile=TYPED["mobile"], email=TYPED["email"],
+                  employer=f"示例设计院（联系人手机 {TYPED['mobile']}）")
+    response = resident.post(f"/api/v1/calls/{notice.call_id}/applications", data=person, content_type="application/json",
+                             HTTP_X_CSRFTOKEN=resident.cookies["csrftoken"].value)  # the session's own page would send it
+    assert response.status_code == 201, response.content.decode()[:2000]
     return world
 
 
@@ -213,7 +245,7 @@ def test_personal_data_typed_into_public_forms_appears_masked_on_every_public_pa
     pages = crawl(anon)
     bodies = "\n".join(pages.values())
     # The typed text is public (masked), so the crawl really read the surfaces that show it.
-    for surface in ("网页意见建议", "接口意见建议", "答复引用", "核查结果引用", "公告正文", "案例正文"):
+    for surface in ("网页意见建议", "接口意见建议", "答复引用", "核查结果引用", "公告正文", "案例正文", "解读正文"):
         assert any(surface in body for body in pages.values()), surface
     assert "136****5432" in bodies and "w***@example.com" in bodies and "110***********1234" in bodies
     problems = []
@@ -228,4 +260,5 @@ def test_personal_data_typed_into_public_forms_appears_masked_on_every_public_pa
         for pattern, label in ((ID_LIKE, "疑似身份证号"), (MOBILE_LIKE, "疑似手机号")):
             for found in pattern.findall(body):
                 problems.append(f"{url}: {label} {found}")
-    assert problems == [], "\n".join(problems[:50])
+    message = report("填入个人信息后的公开页面巡检（public crawl after typed personal data）", pages, problems)
+    assert problems == [], message
