@@ -239,6 +239,9 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1, "django_otp.middleware.OTPMiddleware"
 )
 MIDDLEWARE.insert(MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1, "rpms.accounts.middleware.TwoFactorMiddleware")
+# The three separated administrators reach only their own pages (issue 16 item 2; rpms.core.roles).
+MIDDLEWARE.insert(MIDDLEWARE.index("rpms.accounts.middleware.TwoFactorMiddleware") + 1,
+                  "rpms.accounts.middleware.AdministratorBoundaryMiddleware")
 RPMS_REQUIRE_2FA = env_bool("RPMS_REQUIRE_2FA", False)
 # The name authenticator apps show beside the account (ASCII: some apps garble other text in otpauth:// URIs).
 OTP_TOTP_ISSUER = "RPMS"

@@ -8,9 +8,12 @@ Installed after django_otp.middleware.OTPMiddleware, which sets `request.user.is
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+
+from rpms.core.roles import ADMINISTRATOR_REFUSAL, administrator_may_use
 
 from .twofactor import has_confirmed_device, two_factor_required
 
@@ -44,3 +47,22 @@ class TwoFactorMiddleware:
         if request.method == "GET":
             target += "?" + urlencode({"next": request.get_full_path()})
         return redirect(target)
+
+
+class AdministratorBoundaryMiddleware:
+    """The three separated administrators (issue 16 item 2) reach only their own pages and APIs
+    (rpms.core.roles.administrator_may_use): a page elsewhere answers 403, an API call a JSON 403. Bearer calls
+    are checked where the token is read (rpms.core.api.TokenAuth), as the user is known only there."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        role = getattr(user, "role", "") if getattr(user, "is_authenticated", False) else ""
+        if role and not administrator_may_use(role, request.path_info):
+            if request.path_info.startswith(API_PREFIX):
+                return JsonResponse({"code": "forbidden", "detail": ADMINISTRATOR_REFUSAL,
+                                     "message": ADMINISTRATOR_REFUSAL}, status=403)
+            raise PermissionDenied(ADMINISTRATOR_REFUSAL)
+        return self.get_response(request)

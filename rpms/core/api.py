@@ -7,6 +7,7 @@ from rpms.core import clock
 import json
 
 from rpms.core.errors import DomainError, Forbidden
+from rpms.core.roles import ADMINISTRATOR_REFUSAL, administrator_may_use
 
 
 class TokenAuth(HttpBearer):
@@ -22,6 +23,8 @@ class TokenAuth(HttpBearer):
         )
         if found is None or not found.user.is_active or found.user.is_locked():
             return None
+        if not administrator_may_use(found.user.role, request.path_info):
+            raise Forbidden(ADMINISTRATOR_REFUSAL)
         request.user = found.user
         return found.user
 

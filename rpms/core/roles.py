@@ -20,3 +20,18 @@ class Role(models.TextChoices):
 # The separated administrators (issue 16): accounts and configuration / roles, scopes, lockouts and 2FA resets /
 # the audit trail, read and exported, nothing else.
 ADMIN_ROLES = (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN)
+
+# Where the separated administrators may go (deny by default): their own pages and APIs, signing in and out,
+# the home page and static files. Everything else — the institution's records and acts — answers 403 to them,
+# even where a list would only come back empty (等保 2.0 8.1.5: an administrator does its one job).
+ADMINISTRATOR_PATHS = ("/accounts/", "/audit/", "/api/v1/auth/", "/api/v1/audit", "/api/v1/docs", "/api/v1/openapi.json",
+                       "/static/", "/i18n/")
+ADMINISTRATOR_REFUSAL = "管理员账户只用于账户管理、安全管理或审计（三权分立），不能查看或办理责任规划师制度的业务。"
+
+
+def administrator_may_use(role: str, path: str) -> bool:
+    """Whether an account of `role` may open `path`: always, unless the role is one of the three administrators
+    and the path lies outside their own pages."""
+    if role not in ADMIN_ROLES:
+        return True
+    return path == "/" or path.startswith(ADMINISTRATOR_PATHS)

@@ -78,7 +78,9 @@ NAV_LINKS = (
 
 def _allowed(link: NavLink, user) -> bool:
     if link.roles is None:
-        return True
+        # the public pages, but not in a separated administrator's menu: it reaches only its own pages
+        # (rpms.core.roles.administrator_may_use; the public site is open to it signed out like to anyone)
+        return link.url() == "/" or getattr(user, "role", "") not in ADMIN_ROLES
     if not getattr(user, "is_authenticated", False):
         return False
     if STAFF in link.roles:
