@@ -67,3 +67,13 @@ RPMS_JOBS_INLINE = env_bool("RPMS_JOBS_INLINE", False)
 
 # nginx sends private files (`location /_private/ { internal; alias <PRIVATE_MEDIA_ROOT>/; }`).
 RPMS_FILE_DELIVERY = os.environ.get("RPMS_FILE_DELIVERY", "x-accel")
+
+# --- Tamper-evident audit trail (issue #16 item 4) -----------------------------------------------------------------
+# The audit trail's SM3 HMAC key (rpms.core.audit_chain) comes from the environment only: never the development key.
+# Changing it makes every row sealed before look tampered with to `audit_verify`: keep it with the backups.
+RPMS_AUDIT_KEY = os.environ.get("RPMS_AUDIT_KEY", "")
+if len(RPMS_AUDIT_KEY) < 32 or len(set(RPMS_AUDIT_KEY)) < 5:
+    raise ImproperlyConfigured(
+        "生产环境必须设置至少 32 个字符的随机 RPMS_AUDIT_KEY（操作日志防篡改校验密钥；RPMS_AUDIT_KEY is required: "
+        "32+ random characters）。"
+    )
