@@ -73,6 +73,6 @@ def home(request):
     if role == Role.PLANNER:
         context.update(planner=selectors.planner_profile(user), pending=selectors.pending_items(user))
         return render(request, "portal/home_planner.html", context)
-    if role == Role.AUDITOR:
+    if role in (Role.AUDITOR, Role.AUDIT_ADMIN):  # the audit administrator reads the trail of every city
         return render(request, "portal/home_auditor.html", context)
     return render(request, "portal/home.html", context)

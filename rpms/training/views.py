@@ -208,7 +208,7 @@ def record_evidence(request, pk):
     record = selectors.record_get(user=request.user, pk=pk)
     if not record.evidence_path:
         raise NotFound("文件不存在或您无权下载。")
-    return proof_response(record.evidence_path, download_name=record.evidence_name)
+    return proof_response(record.evidence_path, download_name=record.evidence_name, reader=request.user, obj=record)
 
 
 # --- courses -------------------------------------------------------------------------------------------
