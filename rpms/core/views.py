@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from . import clock
-from .audit import audit_export
+from .audit import audit_export as audit_export_row
 from .errors import DomainError, bad_input_error
 from .excel import workbook_response
 from .paging import CappedPaginator
@@ -110,7 +110,7 @@ def audit_export(request):
     stamp = clock.localtime().strftime("%Y%m%d-%H%M")
     # The export is itself audited (the rows' before/after hold personal data; the audit administrator's acts are
     # audited too, issue #16 item 2).
-    audit_export(actor=request.user, what=f"操作日志（{total} 条）", object_type="core.actionlog",
+    audit_export_row(actor=request.user, what=f"操作日志（{total} 条）", object_type="core.actionlog",
                  filters={key: value for key, value in _raw_filters(request).items() if value})
     return workbook_response(f"操作日志-{stamp}.xlsx", "操作日志", AUDIT_EXPORT_HEADERS, rows, widths=AUDIT_EXPORT_WIDTHS)
 
