@@ -147,7 +147,8 @@ def test_production_refuses_a_django_insecure_key():
 def test_production_sets_secure_cookies_and_hsts():
     values = _load_settings(
         "config.settings.production",
-        {"SECRET_KEY": _random_secret_key(), "ALLOWED_HOSTS": "rpms.example.gov.cn,www.rpms.example.gov.cn"},
+        {"SECRET_KEY": _random_secret_key(), "RPMS_AUDIT_KEY": _random_secret_key(),
+         "ALLOWED_HOSTS": "rpms.example.gov.cn,www.rpms.example.gov.cn"},
         ["DEBUG", "ALLOWED_HOSTS", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_SSL_REDIRECT",
          "SECURE_HSTS_SECONDS"],
     )

@@ -42,6 +42,19 @@ SQLITE_NO_DELETE_TRIGGER = """
 CREATE TRIGGER core_actionlog_no_delete BEFORE DELETE ON core_actionlog
 BEGIN SELECT RAISE(ABORT, 'core_actionlog is append-only: its rows are kept (网络安全法 art. 21)'); END;
 """
+# PostgreSQL: the append's lock, id and previous MAC in one call. A VOLATILE function takes a fresh snapshot per
+# statement, so the SELECT after the lock sees the row the previous holder of the lock committed.
+PG_CHAIN_NEXT_FUNCTION = """
+CREATE OR REPLACE FUNCTION core_actionlog_chain_next(lock_key bigint)
+RETURNS TABLE (next_id bigint, previous_mac varchar) AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(lock_key);
+    next_id := nextval(pg_get_serial_sequence('core_actionlog', 'id'));
+    SELECT mac INTO previous_mac FROM core_actionlog ORDER BY id DESC LIMIT 1;
+    RETURN NEXT;
+END;
+$$ LANGUAGE plpgsql VOLATILE;
+"""
 MAC_LENGTH = 64  # SM3 digests are 32 bytes, stored as hex
 VERIFY_CHUNK = 2000
 
@@ -126,18 +139,17 @@ def seal(row, using: str) -> None:
     table = connection.ops.quote_name(row._meta.db_table)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PG_LOCK_KEY])
-        last = _last_row(cursor, table)
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [row._meta.db_table])
-            row.id = cursor.fetchone()[0]
+            # One round trip: the lock, then the id from the sequence, then the last row's MAC (migration 0005).
+            cursor.execute("SELECT next_id, previous_mac FROM core_actionlog_chain_next(%s)", [PG_LOCK_KEY])
+            row.id, previous = cursor.fetchone()
         else:
-            row.id = (last[0] + 1) if last else 1
+            last = _last_row(cursor, table)
+            row.id, previous = ((last[0] + 1), last[1]) if last else (1, "")
     if row.at is None:
         from django.utils import timezone
 
         row.at = timezone.now()
-    row.mac = compute_mac(_row_values(row), last[1] if last else "")
+    row.mac = compute_mac(_row_values(row), previous or "")
 
 
 def verify(using: str = "default", *, chunk_size: int = VERIFY_CHUNK) -> dict:

@@ -166,7 +166,9 @@ class ActionLog(models.Model):
         from .audit_chain import seal
 
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
-        with transaction.atomic(using=using):
+        # No savepoint inside the caller's transaction: the append costs one query (the last row's MAC) on SQLite, one
+        # call of core_actionlog_chain_next on PostgreSQL, beside its INSERT.
+        with transaction.atomic(using=using, savepoint=False):
             seal(self, using)  # its id and its MAC, chained to the last row under the append lock
             kwargs["force_insert"] = True
             super().save(*args, **kwargs)

@@ -2,6 +2,7 @@
 
 - `mac`: an SM3 HMAC over each row's content and the previous row's `mac` (rpms.core.audit_chain). The rows
   already written get theirs here, in id order, with the key of settings.RPMS_AUDIT_KEY.
+- PostgreSQL: `core_actionlog_chain_next`, the append's advisory lock, id and previous MAC in one call.
 - The triggers that refuse UPDATE are dropped around that backfill and recreated, on both databases.
 - SQLite now refuses DELETE too, as PostgreSQL already did: the database itself keeps every row, so nothing
   younger than the 180 days of 网络安全法 art. 21 can be deleted (nor anything older: the trail is never
@@ -15,7 +16,13 @@ and rpms/core/tests/test_audit_chain.py fail otherwise).
 """
 from django.db import migrations, models
 
-from rpms.core.audit_chain import CHAIN_COLUMNS, SQLITE_NO_DELETE_TRIGGER, SQLITE_NO_UPDATE_TRIGGER, compute_mac
+from rpms.core.audit_chain import (
+    CHAIN_COLUMNS,
+    PG_CHAIN_NEXT_FUNCTION,
+    SQLITE_NO_DELETE_TRIGGER,
+    SQLITE_NO_UPDATE_TRIGGER,
+    compute_mac,
+)
 
 PG_NO_UPDATE = """
 CREATE TRIGGER core_actionlog_no_update BEFORE UPDATE ON core_actionlog
@@ -72,6 +79,7 @@ def forward(apps, schema_editor):
         schema_editor.execute("DROP TRIGGER IF EXISTS core_actionlog_no_update ON core_actionlog;")
         _backfill(schema_editor)
         schema_editor.execute(PG_NO_UPDATE)
+        schema_editor.execute(PG_CHAIN_NEXT_FUNCTION)
     elif vendor == "sqlite":
         schema_editor.execute("DROP TRIGGER IF EXISTS core_actionlog_no_update;")
         schema_editor.execute("DROP TRIGGER IF EXISTS core_actionlog_no_delete;")
@@ -83,6 +91,8 @@ def forward(apps, schema_editor):
 
 
 def reverse(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("DROP FUNCTION IF EXISTS core_actionlog_chain_next(bigint);")
     if schema_editor.connection.vendor == "sqlite":
         schema_editor.execute("DROP TRIGGER IF EXISTS core_actionlog_no_delete;")
 
