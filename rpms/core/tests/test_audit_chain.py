@@ -146,8 +146,6 @@ def test_rows_cannot_be_bulk_created_around_the_chain():
 # --- concurrency: two writers never fork the chain ------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not PG, reason="SQLite serialises writers already (IMMEDIATE transactions, one write lock); "
-                                   "the advisory lock is PostgreSQL's")
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_keep_the_chain_valid():
     per_thread, threads, errors = 15, 4, []
