@@ -355,4 +355,4 @@ def material_file(request, pk):
     if enrolment is not None and request.method == "GET":
         services.material_open(actor=request.user, material=material)
     return ranged_file_response(request, material.path, content_type=material.content_type,
-                                filename=material.original_name, etag=material.etag)
+                                filename=material.original_name, etag=material.etag, obj=material)
