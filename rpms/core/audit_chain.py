@@ -18,6 +18,7 @@ Appending is serialised so that two writers never read the same "previous" row (
 """
 import contextlib
 import datetime
+import decimal
 import ipaddress
 import json
 
@@ -85,15 +86,43 @@ def _canonical_ip(value) -> str | None:
         return str(value)
 
 
-def _canonical_json(value):
-    """A JSON column as the database gives it back: what json.dumps then json.loads makes of it."""
+def _number(value) -> str:
+    """A JSON number in one spelling whatever the database made of it: PostgreSQL's jsonb keeps numbers as
+    `numeric` and gives 1e16 back as 10000000000000000 and 5.0 as 5.0; both sides spell them as a normalised
+    decimal (1E+16, 5)."""
+    number = decimal.Decimal(repr(value)) if isinstance(value, float) else decimal.Decimal(value)
+    return str(number.normalize()) if number.is_finite() else str(number)
+
+
+def _encode(value) -> str:
+    """Canonical JSON text: keys sorted, no spaces, strings as json.dumps spells them, numbers by `_number`."""
     if value is None:
-        return None
-    return json.loads(json.dumps(value))
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, (int, float)):
+        return _number(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ",".join(_encode(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{json.dumps(key, ensure_ascii=False)}:{_encode(value[key])}" for key in sorted(value)) + "}"
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def _canonical_json(value) -> str:
+    """A JSON column as the database gives it back (json.dumps then json.loads: tuples become lists, keys strings),
+    in canonical text."""
+    if value is None:
+        return "null"
+    return _encode(json.loads(json.dumps(value)))
 
 
 def canonical(values: dict) -> bytes:
-    """The bytes the MAC covers: the row's columns (CHAIN_COLUMNS) as one JSON object, keys sorted."""
+    """The bytes the MAC covers: the row's columns (CHAIN_COLUMNS) as one canonical JSON object, keys sorted."""
     data = {
         "id": int(values["id"]),
         "at": _canonical_time(values["at"]),
@@ -102,15 +131,15 @@ def canonical(values: dict) -> bytes:
         "ip": _canonical_ip(values.get("ip")),
         "action": values.get("action") or "",
         "object_type": values.get("object_type") or "",
-        "object_id": values.get("object_id") or "",
+        "object_id": str(values.get("object_id") or ""),
         "object_repr": values.get("object_repr") or "",
         "city_code": values.get("city_code") or "",
         "article": values.get("article") or "",
         "summary": values.get("summary") or "",
-        "before": _canonical_json(values.get("before")),
-        "after": _canonical_json(values.get("after")),
     }
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    text = _encode(data)
+    # before and after are added as canonical JSON text, after the other columns (keys sorted among themselves)
+    return f"{text[:-1]},\"after\":{_canonical_json(values.get('after'))},\"before\":{_canonical_json(values.get('before'))}}}".encode()
 
 
 def compute_mac(values: dict, previous_mac: str, *, key: bytes | None = None) -> str:
@@ -145,10 +174,12 @@ def seal(row, using: str) -> None:
         else:
             last = _last_row(cursor, table)
             row.id, previous = ((last[0] + 1), last[1]) if last else (1, "")
-    if row.at is None:
-        from django.utils import timezone
+    from django.utils import timezone
 
+    if row.at is None:
         row.at = timezone.now()
+    elif timezone.is_naive(row.at):  # stored as Django stores it: in the current time zone
+        row.at = timezone.make_aware(row.at)
     row.mac = compute_mac(_row_values(row), previous or "")
 
 
