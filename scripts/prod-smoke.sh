@@ -134,6 +134,8 @@ unset EMAIL_HOST_USER EMAIL_HOST_PASSWORD
 export DJANGO_SETTINGS_MODULE=config.settings.production
 SECRET_KEY="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(50))')"
 export SECRET_KEY
+RPMS_AUDIT_KEY="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(40))')"
+export RPMS_AUDIT_KEY
 export DATABASE_URL="$PG_DATABASE_URL"
 export ALLOWED_HOSTS="127.0.0.1,localhost"
 export CSRF_TRUSTED_ORIGINS="https://127.0.0.1:$HTTPS_PORT"

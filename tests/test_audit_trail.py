@@ -94,8 +94,7 @@ def test_the_database_itself_refuses_updates_below_the_orm():
     assert row.summary == ""
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="DELETE trigger exists on PostgreSQL only (see migration)")
-def test_the_database_refuses_deletes_on_postgresql():
+def test_the_database_refuses_deletes():
     with transaction.atomic():
         row = audit_log(actor=None, action="test.row", object_type="test", object_id=1)
     with pytest.raises(DatabaseError):

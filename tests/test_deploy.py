@@ -100,6 +100,7 @@ def test_environment_template_is_for_production():
     assert values["RPMS_FILE_DELIVERY"] == "x-accel"
     assert values["SECRET_KEY"] == "", "the template must not ship a key"
     assert values["RPMS_DATA_KEY"] == "", "the template must not ship a data key"
+    assert values["RPMS_AUDIT_KEY"] == "", "the template must not ship the audit trail's key"
 
 
 def test_environment_template_with_a_secret_key_passes_the_deployment_checks():
@@ -111,6 +112,7 @@ def test_environment_template_with_a_secret_key_passes_the_deployment_checks():
     env.update({key: value for key, value in values.items() if key in _active_variables()})
     env["SECRET_KEY"] = secrets.token_urlsafe(50)
     env["RPMS_DATA_KEY"] = secrets.token_hex(32)  # required like SECRET_KEY (rpms.E020)
+    env["RPMS_AUDIT_KEY"] = secrets.token_urlsafe(32)
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
                             env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -19,6 +19,7 @@ SETTINGS_ENV = {
     # set by the browser tests for their own process (Playwright's loop); a deployment never has it
     "DJANGO_ALLOW_ASYNC_UNSAFE", "DB_CONN_MAX_AGE",
     "RPMS_DATA_KEY", "RPMS_DATA_KEY_PREVIOUS",
+    "RPMS_AUDIT_KEY",
 }
 GOOD_PRODUCTION_ENV = {"ALLOWED_HOSTS": "rpms.example.gov.cn", "RPMS_PUBLIC_BASE_URL": "https://rpms.example.gov.cn"}
 
@@ -40,6 +41,7 @@ def _production_env(**extra):
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": _random_secret_key(),
         "RPMS_DATA_KEY": secrets.token_hex(32),
+        "RPMS_AUDIT_KEY": _random_secret_key(),
         **GOOD_PRODUCTION_ENV,
         **extra,
     }
@@ -110,6 +112,23 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "生产环境必须设置至少 50 个字符的随机 SECRET_KEY" in result.stderr
 
 
+def test_production_refuses_to_start_without_the_audit_trail_key():
+    env = _production_env()
+    del env["RPMS_AUDIT_KEY"]
+    missing = _run(["manage.py", "check"], env)
+    short = _run(["manage.py", "check"], _production_env(RPMS_AUDIT_KEY="short-key"))
+
+    assert missing.returncode != 0 and short.returncode != 0
+    assert "生产环境必须设置至少 32 个字符的随机 RPMS_AUDIT_KEY" in missing.stderr
+    assert "RPMS_AUDIT_KEY" in short.stderr
+
+
+def test_the_audit_trail_key_is_read_from_the_environment_in_production():
+    key = _random_secret_key()
+    values = _load_settings("config.settings.production", _production_env(RPMS_AUDIT_KEY=key), ["RPMS_AUDIT_KEY"])
+    assert values["RPMS_AUDIT_KEY"] == key
+
+
 def test_production_refuses_a_short_or_repetitive_secret_key():
     for weak in (_random_secret_key()[:49], "ab" * 40):
         result = _run(["-c", "import django; django.setup()"], _production_env(SECRET_KEY=weak))
@@ -130,7 +149,8 @@ def test_production_refuses_a_django_insecure_key():
 def test_production_sets_secure_cookies_and_hsts():
     values = _load_settings(
         "config.settings.production",
-        {"SECRET_KEY": _random_secret_key(), "ALLOWED_HOSTS": "rpms.example.gov.cn,www.rpms.example.gov.cn"},
+        {"SECRET_KEY": _random_secret_key(), "RPMS_AUDIT_KEY": _random_secret_key(),
+         "ALLOWED_HOSTS": "rpms.example.gov.cn,www.rpms.example.gov.cn"},
         ["DEBUG", "ALLOWED_HOSTS", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_SSL_REDIRECT",
          "SECURE_HSTS_SECONDS"],
     )

@@ -297,3 +297,9 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
     "rpms.core.middleware.SessionLifetimeMiddleware",
 )
+
+# --- Tamper-evident audit trail (issue #16 item 4; GB/T 22239-2019 8.1.4.3, GB/T 39786-2021) ----------------------
+# The key of the audit trail's SM3 HMAC chain (rpms.core.audit_chain). Production reads it from the environment and
+# refuses to start without it (config/settings/production.py). The fallback below is a FIXED DEVELOPMENT-ONLY key
+# (development and tests): it is public, so a trail sealed with it proves nothing.
+RPMS_AUDIT_KEY = os.environ.get("RPMS_AUDIT_KEY", "") or "dev-only-audit-key-rpms-not-secret-do-not-use-in-production"

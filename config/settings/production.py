@@ -76,3 +76,13 @@ RPMS_REQUIRE_2FA = env_bool("RPMS_REQUIRE_2FA", True)
 # the development key stops the start (rpms.core.checks, rpms.E020). ---
 RPMS_DATA_KEY = os.environ.get("RPMS_DATA_KEY", "")
 RPMS_REQUIRE_DATA_KEY = True
+
+# --- Tamper-evident audit trail (issue #16 item 4) -----------------------------------------------------------------
+# The audit trail's SM3 HMAC key (rpms.core.audit_chain) comes from the environment only: never the development key.
+# Changing it makes every row sealed before look tampered with to `audit_verify`: keep it with the backups.
+RPMS_AUDIT_KEY = os.environ.get("RPMS_AUDIT_KEY", "")
+if len(RPMS_AUDIT_KEY) < 32 or len(set(RPMS_AUDIT_KEY)) < 5:
+    raise ImproperlyConfigured(
+        "生产环境必须设置至少 32 个字符的随机 RPMS_AUDIT_KEY（操作日志防篡改校验密钥；RPMS_AUDIT_KEY is required: "
+        "32+ random characters）。"
+    )

@@ -261,14 +261,15 @@ def signed_contract_submit(request, appointment_id: int):
 
 @router.get("/appointments/{int:appointment_id}/signed-contract", auth=auth_required, summary="下载签订的聘用合同（最新）")
 def signed_contract_latest(request, appointment_id: int):
-    return signing.signed_contract_response(signing.signed_contract_get(user=request.user, appointment_pk=appointment_id))
+    return signing.signed_contract_response(signing.signed_contract_get(user=request.user, appointment_pk=appointment_id),
+                                       reader=request.user)
 
 
 @router.get("/appointments/{int:appointment_id}/signed-contracts/{int:contract_id}", auth=auth_required,
             summary="下载签订的聘用合同")
 def signed_contract_download(request, appointment_id: int, contract_id: int):
     row = signing.signed_contract_get(user=request.user, appointment_pk=appointment_id, pk=contract_id)
-    return signing.signed_contract_response(row)
+    return signing.signed_contract_response(row, reader=request.user)
 
 
 @router.post("/appointments/{int:appointment_id}/file/return", auth=auth_required, summary="退回报备的聘用合同")
@@ -427,7 +428,7 @@ def appointment_terminate_evidence_download(request, appointment_id: int, eviden
     from rpms.core.uploads import proof_response
 
     evidence = selectors.termination_evidence_get(user=request.user, appointment_id=appointment_id, pk=evidence_id)
-    return proof_response(evidence.path, download_name=evidence.original_name)
+    return proof_response(evidence.path, download_name=evidence.original_name, reader=request.user, obj=evidence)
 
 
 @router.post("/appointments/{int:appointment_id}/terminate/consent", auth=auth_required, summary="同意解除聘用合同")

@@ -280,9 +280,9 @@ def signed_contract_get(*, user, appointment_pk, pk=None) -> SignedContract:
     return row
 
 
-def signed_contract_response(row: SignedContract):
+def signed_contract_response(row: SignedContract, *, reader):
     from rpms.core.uploads import proof_response
 
     appointment = row.appointment
     name = f"{appointment.unit.name}-{appointment.planner.name}-签订的聘用合同-{row.signed_on.isoformat()}.pdf"
-    return proof_response(row.path, download_name=name)
+    return proof_response(row.path, download_name=name, reader=reader, obj=row)

@@ -15,6 +15,7 @@ from rpms.accounts.scoping import scope_queryset
 from rpms.cities.models import AppointmentMode, City
 from rpms.core import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
+from rpms.core.audit import audit_export
 from rpms.core.excel import workbook_response
 from rpms.core.paging import pager
 from rpms.core.params import is_digits, page_within
@@ -73,6 +74,8 @@ def appointment_list(request):
                                                     initiator=TerminationInitiator.PLANNER)
         queryset = queryset.filter(Exists(pending))
     if request.GET.get("export") == "xlsx":
+        audit_export(actor=user, what="责任规划师聘任", object_type="appointments.appointment",
+                     filters=request.GET.dict())
         return _export(queryset)
     size = selectors.PAGE_SIZE
     total = queryset.count()
@@ -440,7 +443,7 @@ def termination_evidence_download(request, pk: int, evidence_pk: int):
 
     _require_staff(request.user)
     evidence = selectors.termination_evidence_get(user=request.user, appointment_id=pk, pk=evidence_pk)
-    return proof_response(evidence.path, download_name=evidence.original_name)
+    return proof_response(evidence.path, download_name=evidence.original_name, reader=request.user, obj=evidence)
 
 
 @login_required
@@ -500,7 +503,8 @@ def signed_contract_return(request, pk: int):
 @require_GET
 def signed_contract_download(request, pk: int, sid: int):
     _require_staff(request.user)
-    return signing.signed_contract_response(signing.signed_contract_get(user=request.user, appointment_pk=pk, pk=sid))
+    return signing.signed_contract_response(signing.signed_contract_get(user=request.user, appointment_pk=pk, pk=sid),
+                                           reader=request.user)
 
 
 def _pdf(request, pk: int, kind: str):

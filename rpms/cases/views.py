@@ -58,7 +58,8 @@ def photo(request, pk, photo_id):
     """A case photo, shown in the page (inline). Public once the case is published; before that only to
     those who may see the case (404 for anyone else)."""
     item = selectors.case_photo(user=request.user, case_pk=pk, photo_pk=photo_id)
-    response = proof_response(item.path, download_name=item.original_name)
+    response = proof_response(item.path, download_name=item.original_name, reader=request.user, obj=item,
+                              audit=not item.case.is_public)  # a published case's photo is public
     response["Content-Disposition"] = response["Content-Disposition"].replace("attachment", "inline", 1)
     if item.case.is_public:
         response["Cache-Control"] = "public, max-age=3600"

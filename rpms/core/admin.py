@@ -7,7 +7,15 @@ from .models import ActionLog, BackgroundJob
 
 @admin.register(ActionLog)
 class ActionLogAdmin(ReadOnlyAdmin):
-    """Read-only for everyone, superusers included: the audit trail is append-only."""
+    """Closed to everyone, superusers included (issue #16 item 2, 三权分立): the Django superuser is for installation
+    only and does not read the audit trail; the audit administrator reads and exports it in the application
+    (/audit/, GET /api/v1/audit). Nobody changes or deletes it (append-only, sealed by its SM3 HMAC chain)."""
+
+    def has_module_permission(self, request):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return False
 
     list_display = ("at", "actor_repr", "ip", "action", "object_type", "object_id", "object_repr", "city_code", "article", "summary")
     list_filter = ("city_code", "action", "object_type")

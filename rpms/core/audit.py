@@ -75,3 +75,58 @@ def audit_log(
         before=mask_personal_fields(_jsonable(before)),
         after=mask_personal_fields(_jsonable(after)),
     )
+
+
+# --- Sensitive reads (issue #16 item 4): exports of personal data and downloads of private files ------------------
+# GB/T 22239-2019 8.1.4.3 (安全审计: 审计覆盖到每个用户, 对重要的用户行为进行审计); 个人信息保护法 art. 51.
+SENSITIVE_READ_ARTICLE = "GB/T 22239-2019 8.1.4.3"
+ACTION_EXPORT = "core.personal_data_export"
+ACTION_DOWNLOAD = "core.private_file_download"
+
+
+def _city_code_of(obj, actor) -> str:
+    """The city an audited read belongs to: the object's (or an already loaded parent's), else the actor's."""
+    candidates = [obj] if obj is not None else []
+    if obj is not None:
+        for field in obj._meta.concrete_fields:
+            if field.is_relation and field.many_to_one and field.is_cached(obj):
+                candidates.append(getattr(obj, field.name))
+    for candidate in candidates:
+        city = getattr(candidate, "city", None)
+        code = getattr(city, "code", "")
+        if code:
+            return code
+    city = getattr(actor, "city", None) if getattr(actor, "is_authenticated", False) else None
+    return getattr(city, "code", "") or ""
+
+
+def audit_read(
+    *,
+    actor,
+    action: str,
+    summary: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    object_repr: str = "",
+    detail: dict | None = None,
+    city_code: str = "",
+    article: str = SENSITIVE_READ_ARTICLE,
+) -> ActionLog:
+    """One audit row for a sensitive read, in a transaction of its own (a read has no service transaction to
+    share): who exported or downloaded what (`summary`, `detail`), of which record, under which article."""
+    with transaction.atomic():
+        return audit_log(
+            actor=actor, action=action, obj=obj, object_type=object_type, object_id=object_id,
+            object_repr=object_repr, after=detail, article=article, summary=summary,
+            city_code=city_code or _city_code_of(obj, actor),
+        )
+
+
+def audit_export(*, actor, what: str, object_type: str, filters=None, city_code: str = "", obj=None) -> ActionLog:
+    """An export of personal data (an Excel file leaving the system): what was exported and with which filters."""
+    filters = {key: value for key, value in dict(filters or {}).items() if value not in (None, "", [])}
+    return audit_read(
+        actor=actor, action=ACTION_EXPORT, summary=f"导出：{what}"[:255], obj=obj, object_type=object_type,
+        object_repr=what[:255], detail={"what": what, "filters": filters}, city_code=city_code,
+    )

@@ -26,8 +26,9 @@ staging folder inside each root, then swapped in by renames; the database is rep
 (PostgreSQL: pg_restore's script applied by psql with --single-transaction, after dropping tables the archive
 does not know; SQLite: the backup API); if that fails, the previous files are moved back. Then every table's
 row count and checksum and every file are compared with the manifest, and one audit row is appended.
-There is no hash chain in the audit trail (core.ActionLog): its integrity after a restore is its table's
-checksum equal to the manifest's, checked before the "数据恢复" row is appended.
+The audit trail (core.ActionLog) after a restore: its table's checksum equal to the manifest's, checked before
+the "数据恢复" row is appended; its own SM3 HMAC chain (rpms.core.audit_chain) is checked by `audit_verify`
+(with the RPMS_AUDIT_KEY it was sealed under).
 """
 from __future__ import annotations
 

@@ -100,12 +100,20 @@ class ActionLogQuerySet(models.QuerySet):
     def bulk_update(self, *args, **kwargs):
         raise AppendOnlyError("操作日志只能追加，不能修改。")
 
+    def bulk_create(self, *args, **kwargs):
+        # Each row is sealed into the chain one by one (ActionLog.save); a bulk INSERT would skip it.
+        raise AppendOnlyError("操作日志须逐条追加（每条记录计入防篡改校验链）。")
+
 
 class ActionLog(models.Model):
     """One row per state change, written in the same transaction as the change.
 
-    Append-only: the model, its queryset and database triggers (see migration 0002) refuse
+    Append-only: the model, its queryset and database triggers (see migrations 0002 and 0005) refuse
     UPDATE and DELETE, so no role can alter the trail from the UI, the API or the ORM.
+
+    Tamper-evident: `mac` is an SM3 HMAC over the row's other columns and the previous row's `mac`
+    (rpms.core.audit_chain), set when the row is inserted; `manage.py audit_verify` and
+    GET /api/v1/audit/verify recompute the chain.
     """
 
     at = models.DateTimeField("时间", default=timezone.now, db_index=True)
@@ -129,6 +137,7 @@ class ActionLog(models.Model):
     summary = models.CharField("摘要", max_length=255, blank=True)
     before = models.JSONField("变更前", null=True, blank=True)
     after = models.JSONField("变更后", null=True, blank=True)
+    mac = models.CharField("校验值（SM3-HMAC）", max_length=64, blank=True, default="", editable=False)
 
     objects = ActionLogQuerySet.as_manager()
 
@@ -152,7 +161,17 @@ class ActionLog(models.Model):
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise AppendOnlyError("操作日志只能追加，不能修改。")
-        super().save(*args, **kwargs)
+        from django.db import router, transaction
+
+        from .audit_chain import seal
+
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        # No savepoint inside the caller's transaction: the append costs one query (the last row's MAC) on SQLite, one
+        # call of core_actionlog_chain_next on PostgreSQL, beside its INSERT.
+        with transaction.atomic(using=using, savepoint=False):
+            seal(self, using)  # its id and its MAC, chained to the last row under the append lock
+            kwargs["force_insert"] = True
+            super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("操作日志只能追加，不能删除。")

@@ -1,7 +1,9 @@
 """Reads of the audit trail, scoped by role once here for the page, the export and the API.
 
-Who may read ActionLog: city administrators (their own city's rows), auditors (their city's rows,
-or every row when the auditor has no city) and superusers. Everyone else is refused (403)."""
+Who may read ActionLog: the audit administrator (every city's rows), city administrators (their own city's
+rows) and auditors (their city's rows, or every row when the auditor has no city). Everyone else is refused
+(403) — the Django superuser included, whatever its role: it is for installation only and does not read the
+audit trail (三权分立, issue #16 item 2)."""
 import datetime
 from collections.abc import Mapping
 from zoneinfo import ZoneInfo
@@ -28,19 +30,27 @@ AUDIT_FILTER_LABELS = {
 }
 
 
+AUDIT_READER_ROLES = (Role.AUDIT_ADMIN, Role.CITY_ADMIN, Role.AUDITOR)
+# Who may check the chain (GET /api/v1/audit/verify): it speaks of the whole trail, every city's rows.
+AUDIT_VERIFIER_ROLES = (Role.AUDIT_ADMIN, Role.AUDITOR)
+
+
 def can_view_action_log(user) -> bool:
-    if not getattr(user, "is_authenticated", False):
+    if not getattr(user, "is_authenticated", False) or user.is_superuser:
         return False
-    return bool(user.is_superuser) or user.role in (Role.CITY_ADMIN, Role.AUDITOR)
+    return user.role in AUDIT_READER_ROLES
+
+
+def reads_every_city(user) -> bool:
+    """The audit administrator, and an auditor without a city, read every city's rows."""
+    return user.role == Role.AUDIT_ADMIN or (user.role == Role.AUDITOR and user.city_id is None)
 
 
 def action_log_scope(user) -> Q:
-    """The rows `user` may read, as a Q; raises Forbidden for every other role."""
+    """The rows `user` may read, as a Q; raises Forbidden for every other role (and for the superuser)."""
     if not can_view_action_log(user):
-        raise Forbidden("只有市级管理员和审计员可以查看操作日志。")
-    if user.is_superuser:
-        return Q()
-    if user.role == Role.AUDITOR and user.city_id is None:
+        raise Forbidden("只有审计管理员、市级管理员和审计员可以查看操作日志。")
+    if reads_every_city(user):
         return Q()
     if user.city_id is None:
         # A city administrator without a city has no city's rows to read.
@@ -130,7 +140,7 @@ def action_log_choices(*, user) -> dict[str, list[str]]:
     from . import pubcache
 
     action_log_scope(user)  # 403 for every other role
-    if user.is_superuser or (user.role == Role.AUDITOR and user.city_id is None):
+    if reads_every_city(user):
         city_code = None
     elif user.city_id is None:
         return {"actions": [], "object_types": []}

@@ -472,8 +472,13 @@ def private_delivery_response(path: Path, *, content_type: str, disposition: str
     return response
 
 
-def proof_response(stored_path: str, *, download_name: str) -> HttpResponse:
+def proof_response(stored_path: str, *, download_name: str, reader, obj=None, audit: bool = True) -> HttpResponse:
     """Answers a stored proof as an attachment. The caller MUST have checked entitlement first.
+
+    Every download of a private file is audited (GB/T 22239-2019 8.1.4.3): one row, in a transaction of its own,
+    naming `reader` (the requesting user), the record `obj` the file belongs to, and the file. `audit=False`
+    only for a file the public may read anyway (a published announcement's attachment, a published case's
+    photo) or a download whose service already wrote its own row.
 
     Content-Type comes from the file's content; the download name is cleaned and given the right
     extension; `Content-Disposition` uses RFC 5987 (`filename*=utf-8''…`) for non-ASCII names.
@@ -486,6 +491,14 @@ def proof_response(stored_path: str, *, download_name: str) -> HttpResponse:
     name = clean_original_name(download_name, kind)
     if kind and _KIND_FOR_EXTENSION.get(_extension(name)) != kind:
         name += EXTENSION_FOR_KIND[kind]
+    if audit:
+        from .audit import ACTION_DOWNLOAD, audit_read
+
+        audit_read(actor=reader, action=ACTION_DOWNLOAD, obj=obj, summary=f"下载文件：{name}"[:255],
+                   object_type="" if obj is not None else "core.privatefile",
+                   object_id="" if obj is not None else stored_path[-64:],
+                   object_repr="" if obj is not None else name[:255],
+                   detail={"file": name, "path": stored_path})
     content_type = CONTENT_TYPES.get(kind, "application/octet-stream")
     if file_delivery() == "x-accel":
         response = private_delivery_response(path, content_type=content_type,

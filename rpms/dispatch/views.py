@@ -16,6 +16,7 @@ from rpms.cities.models import City
 from rpms.cities.selectors import policy_article
 from rpms.core import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
+from rpms.core.audit import audit_export
 from rpms.core.excel import workbook_response
 from rpms.core.params import is_digits, page_within
 from rpms.core.web import Submission, act, submit
@@ -321,6 +322,7 @@ def run_export(request, pk: int):
                    u["request"], "未满足", "", "", None, "", "", "", u["reason"]]
 
     stamp = timezone.localtime(run.created_at).strftime("%Y%m%d%H%M")
+    audit_export(actor=request.user, what=f"{city.name}统筹选派结果（第 {run.pk} 次）", object_type="", obj=run)
     return workbook_response(f"{city.name}统筹选派结果-{run.pk}-{stamp}", "统筹选派结果", headers, rows())
 
 

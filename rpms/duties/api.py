@@ -503,7 +503,7 @@ def duty_evidence_download(request, record_id: int, evidence_id: int):
     evidence = next((e for e in record.evidence.all() if e.pk == evidence_id), None)
     if evidence is None:
         raise NotFound("文件不存在或您无权下载。")
-    return proof_response(evidence.path, download_name=evidence.original_name)
+    return proof_response(evidence.path, download_name=evidence.original_name, reader=request.user, obj=evidence)
 
 
 @router.post("/duty-records/{record_id}/confirm", auth=auth_required, response={200: JSON, **ERRORS}, summary="确认履职记录")
@@ -597,7 +597,8 @@ def data_material_download(request, request_id: int, material_id: int):
 
     material = selectors.data_material_get(user=request.user, request_pk=request_id, material_pk=material_id)
     services.data_material_download(actor=request.user, material=material)
-    return proof_response(material.path, download_name=material.original_name)
+    return proof_response(material.path, download_name=material.original_name, reader=request.user, obj=material,
+                          audit=False)  # data_material_download wrote its audit row
 
 
 @router.get("/data-requests/{request_id}/downloads", auth=auth_required, response={200: list[JSON], **ERRORS},

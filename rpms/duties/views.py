@@ -320,7 +320,7 @@ def evidence_download(request, pk, eid):
     evidence = next((e for e in record.evidence.all() if e.pk == eid), None)
     if evidence is None:
         raise NotFound("文件不存在或您无权下载。")
-    return proof_response(evidence.path, download_name=evidence.original_name)
+    return proof_response(evidence.path, download_name=evidence.original_name, reader=request.user, obj=evidence)
 
 
 @login_required
@@ -551,7 +551,8 @@ def material_download(request, pk, mid):
 
     material = selectors.data_material_get(user=request.user, request_pk=pk, material_pk=mid)
     services.data_material_download(actor=request.user, material=material)
-    return proof_response(material.path, download_name=material.original_name)
+    return proof_response(material.path, download_name=material.original_name, reader=request.user, obj=material,
+                          audit=False)  # data_material_download wrote its audit row
 
 
 # --- work certificates --------------------------------------------------------------------------------

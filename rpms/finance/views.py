@@ -18,6 +18,7 @@ from rpms.cities.models import City
 from rpms.cities.selectors import policy_article
 from rpms.core import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
+from rpms.core.audit import audit_export
 from rpms.core.excel import workbook_response
 from rpms.core.paging import pager
 from rpms.core.params import page_within
@@ -88,6 +89,8 @@ def allowance_list(request):
     if request.GET.get("export") == "xlsx":
         from .exports import allowance_workbook_response
 
+        audit_export(actor=request.user, what=f"{city.name if city else ''}交通通讯补贴", object_type="finance.allowance",
+                     filters=request.GET.dict(), city_code=city.code if city else "")
         return allowance_workbook_response(
             filename=f"{city.name if city else ''}交通通讯补贴-{on.isoformat()}", queryset=queryset, on=on,
             reconciliations=selectors.reconciliation_list(user=request.user, city=city, planner=filters.planner))
@@ -195,6 +198,8 @@ def fee_list(request):
                        i.remaining_yuan, i.state_label(on), i.settled_on, "" if on_time is None else on_time, i.note]
 
         title = "服务费用逾期未付清单" if filters.status == "overdue" else "服务费用付款情况"
+        audit_export(actor=user, what=f"{city.name if city else ''}{title}", object_type="finance.feeinstallment",
+                     filters=request.GET.dict(), city_code=city.code if city else "")
         return workbook_response(f"{city.name if city else ''}{title}-{on.isoformat()}", title, FEE_HEADERS, rows())
     # the first of the contracts still without a schedule (one more: whether there are more)
     without_schedule = list(selectors.appointments_without_schedule(user=user, city=city)[:WITHOUT_SCHEDULE_SHOWN + 1]) \

@@ -307,7 +307,7 @@ def attachment_download(request, opinion_id: int, attachment_id: int):
     attachment = next((a for a in opinion.attachments.all() if a.pk == attachment_id), None)
     if attachment is None:
         raise NotFound("附件不存在。")
-    return proof_response(attachment.path, download_name=attachment.original_name)
+    return proof_response(attachment.path, download_name=attachment.original_name, reader=request.user, obj=attachment)
 
 
 @router.delete("/opinions/{int:opinion_id}/attachments/{int:attachment_id}", auth=auth_required,

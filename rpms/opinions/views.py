@@ -309,7 +309,7 @@ def attachment_download(request, pk, attachment_pk):
     attachment = next((a for a in opinion.attachments.all() if a.pk == attachment_pk), None)
     if attachment is None:
         raise NotFound("附件不存在。")
-    return proof_response(attachment.path, download_name=attachment.original_name)
+    return proof_response(attachment.path, download_name=attachment.original_name, reader=request.user, obj=attachment)
 
 
 @login_required

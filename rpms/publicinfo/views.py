@@ -57,7 +57,8 @@ def attachment_download(request, pk, attachment_pk):
     from rpms.core.uploads import proof_response
 
     attachment = selectors.public_attachment_get(announcement_id=pk, attachment_id=attachment_pk)
-    response = proof_response(attachment.path, download_name=attachment.display_name)
+    response = proof_response(attachment.path, download_name=attachment.display_name, reader=request.user,
+                              audit=False)  # a published announcement's attachment is public
     response["Cache-Control"] = "public, max-age=300"  # a public document, not a personal proof
     return response
 
@@ -268,7 +269,7 @@ def manage_attachment_download(request, pk, attachment_pk):
     from rpms.core.uploads import proof_response
 
     attachment = selectors.manage_attachment_get(user=request.user, announcement_id=pk, attachment_id=attachment_pk)
-    return proof_response(attachment.path, download_name=attachment.display_name)
+    return proof_response(attachment.path, download_name=attachment.display_name, reader=request.user, obj=attachment)
 
 
 @login_required

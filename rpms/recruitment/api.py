@@ -406,7 +406,7 @@ def proof_download(request, application_id: int, proof_id: int):
     proof = next((p for p in application.proofs.all() if p.pk == proof_id), None)
     if proof is None:
         raise NotFound("证明材料不存在。")
-    return proof_response(proof.path, download_name=proof.original_name)
+    return proof_response(proof.path, download_name=proof.original_name, reader=request.user, obj=proof)
 
 
 @router.post("/applications/{application_id}/review", auth=auth_required,
@@ -467,7 +467,7 @@ def notice_evidence(request, notice_id: int):
     notice = selectors.notice_get_for_admin(user=request.user, notice_id=notice_id, write=False)
     if not notice.evidence_path:
         raise NotFound("该公示没有附扫描件。")
-    return proof_response(notice.evidence_path, download_name=notice.evidence_name)
+    return proof_response(notice.evidence_path, download_name=notice.evidence_name, reader=request.user, obj=notice)
 
 
 @router.get("/notices/{notice_id}", auth=None, response={200: dict[str, Any], 404: ErrorOut}, summary="公示详情（公开）")

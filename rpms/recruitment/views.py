@@ -311,7 +311,7 @@ def proof_download(request, pk, proof_pk):
     proof = next((p for p in application.proofs.all() if p.pk == proof_pk), None)
     if proof is None:
         raise NotFound("证明材料不存在。")
-    return proof_response(proof.path, download_name=proof.original_name)
+    return proof_response(proof.path, download_name=proof.original_name, reader=request.user, obj=proof)
 
 
 # --- administrators ---------------------------------------------------------------------------------
@@ -475,7 +475,7 @@ def notice_evidence(request, pk):
     notice = selectors.notice_get_for_admin(user=request.user, notice_id=pk, write=False)
     if not notice.evidence_path:
         raise NotFound("该公示没有附扫描件。")
-    return proof_response(notice.evidence_path, download_name=notice.evidence_name)
+    return proof_response(notice.evidence_path, download_name=notice.evidence_name, reader=request.user, obj=notice)
 
 
 def _manage_notice_context(request, notice, **extra):

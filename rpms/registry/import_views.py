@@ -18,6 +18,7 @@ from rpms.accounts.models import Role
 from rpms.cities.models import City
 from rpms.cities.selectors import policy_article
 from rpms.core.errors import DomainError, Forbidden, NotFound
+from rpms.core.audit import audit_export
 from rpms.core.excel import XLSX_CONTENT_TYPE, workbook_response
 from rpms.core.jobs import job_latest_for, jobs_inline
 from rpms.core.spreadsheet import import_step_response
@@ -127,6 +128,8 @@ def import_report(request, pk):
 @require_GET
 def import_errors(request, pk):
     roster_import = roster.roster_import_get(user=request.user, import_id=pk)
+    audit_export(actor=request.user, what=f"名册导入{roster_import.pk}错误清单", object_type="",
+                 obj=roster_import)  # the rows as typed in the upload: identity and mobile numbers
     return workbook_response(f"名册导入{roster_import.pk}错误清单", "错误清单", roster.ERROR_HEADERS,
                              roster.roster_errors_rows(roster_import), widths=[8, 16, 90, 12])
 

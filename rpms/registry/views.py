@@ -10,6 +10,7 @@ from rpms.accounts.models import Role
 from rpms.cities.models import City
 from rpms.cities.vocabulary import DegreeLevel, TitleLevel
 from rpms.core.errors import DomainError, Forbidden, NotFound
+from rpms.core.audit import audit_export
 from rpms.core.excel import workbook_response
 from rpms.core.params import page_within
 from rpms.core.masking import mask_id_number, mask_mobile
@@ -124,6 +125,8 @@ def pool_export(request):
                         mask_mobile(planner.mobile) if planner.mobile else ""]
             yield row
 
+    audit_export(actor=request.user, what=f"{city.name}责任规划师资源库（{'完整字段' if access == selectors.FULL else '公开字段'}）",
+                 object_type="registry.planner", filters=request.GET.dict(), city_code=city.code)
     return workbook_response(f"{city.name}责任规划师资源库", "资源库", headers, rows())
 
 

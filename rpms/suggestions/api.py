@@ -337,7 +337,7 @@ def suggestion_photo(request, suggestion_id: int, photo_id: int):
     photo = next((p for p in suggestion.photos.all() if p.pk == photo_id), None)
     if photo is None:
         raise NotFound("图片不存在或您无权查看。")
-    return proof_response(photo.path, download_name=photo.original_name)
+    return proof_response(photo.path, download_name=photo.original_name, reader=request.user, obj=photo)
 
 
 @router.post("/suggestions/{suggestion_id}/reply", auth=auth_required, response={200: dict[str, Any], **ERRORS},

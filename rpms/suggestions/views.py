@@ -20,6 +20,7 @@ from rpms.accounts.models import Role
 from rpms.cities.models import City
 from rpms.core import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
+from rpms.core.audit import audit_export
 from rpms.core.excel import workbook_response
 from rpms.core.masking import mask_mobile
 from rpms.core.paging import CappedPaginator
@@ -206,6 +207,8 @@ EXPORT_HEADERS = ["查询码", "城市", "区", "责任单元", "类别", "内�
 def manage_export(request):
     """The filtered list as .xlsx (no contact details: the export leaves the system)."""
     _require_staff(request.user)
+    audit_export(actor=request.user, what="居民意见建议", object_type="suggestions.suggestion",
+                 filters=request.GET.dict())  # residents' own words
     rows = (
         [s.tracking_code, s.city.name, s.district.name, s.unit.name, s.get_category_display(), s.content,
          s.received_on, s.due_on, s.get_status_display(), s.overdue, s.unit_vacant, s.hidden_at is not None,
@@ -333,7 +336,7 @@ def manage_photo(request, pk, photo_id):
     photo = next((p for p in suggestion.photos.all() if p.pk == photo_id), None)
     if photo is None:
         raise NotFound("图片不存在或您无权查看。")
-    return proof_response(photo.path, download_name=photo.original_name)
+    return proof_response(photo.path, download_name=photo.original_name, reader=request.user, obj=photo)
 
 
 # --- work proposals -----------------------------------------------------------------------------------------

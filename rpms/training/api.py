@@ -322,7 +322,7 @@ def material_file(request, material_id: int):
     if enrolment is not None:
         services.material_open(actor=request.user, material=material)
     return ranged_file_response(request, material.path, content_type=material.content_type,
-                                filename=material.original_name, etag=material.etag)
+                                filename=material.original_name, etag=material.etag, obj=material)
 
 
 @router.post("/training/materials/{material_id}/finish", auth=auth_required, response={200: JSON, **ERRORS},

@@ -194,6 +194,11 @@ def material_delete(stored_path: str) -> bool:
 UNSATISFIABLE = "unsatisfiable"
 
 
+def _starts_a_viewing(range_header: str) -> bool:
+    header = (range_header or "").strip().replace(" ", "")
+    return not header or header.startswith("bytes=0-")
+
+
 def parse_range(header: str, size: int):
     """(start, end) inclusive for a single `bytes=` range, UNSATISFIABLE, or None (no usable range: serve
     the whole file — including several ranges, other units and malformed headers, as RFC 9110 allows)."""
@@ -239,10 +244,21 @@ def _disposition(filename: str) -> str:
 MATERIAL_CSP = "frame-ancestors 'self'"
 
 
-def ranged_file_response(request, stored_path: str, *, content_type: str, filename: str, etag: str = ""):
+def ranged_file_response(request, stored_path: str, *, content_type: str, filename: str, etag: str = "", obj=None):
     """Streams a stored material, honouring a single byte Range (206) for video seeking. The caller MUST
-    have checked that the user is entitled to it."""
+    have checked that the user is entitled to it.
+
+    A private file: its download is audited (GB/T 22239-2019 8.1.4.3), once per viewing — a GET without Range or
+    from byte 0 (a player's first request); the seeks that follow (other ranges) and HEAD write nothing."""
     path = _resolve(stored_path)
+    if request.method == "GET" and _starts_a_viewing(request.headers.get("Range", "")):
+        from rpms.core.audit import ACTION_DOWNLOAD, audit_read
+
+        audit_read(actor=request.user, action=ACTION_DOWNLOAD, obj=obj, summary=f"下载文件：{filename}"[:255],
+                   object_type="" if obj is not None else "training.coursematerial",
+                   object_id="" if obj is not None else stored_path[-64:],
+                   object_repr="" if obj is not None else filename[:255],
+                   detail={"file": filename, "path": stored_path})
     if file_delivery() == "x-accel":
         response = private_delivery_response(path, content_type=content_type, disposition=_disposition(filename))
         response["Cache-Control"] = "private, no-cache"

@@ -209,7 +209,7 @@ def record_evidence(request, pk):
     record = selectors.record_get(user=request.user, pk=pk)
     if not record.evidence_path:
         raise NotFound("文件不存在或您无权下载。")
-    return proof_response(record.evidence_path, download_name=record.evidence_name)
+    return proof_response(record.evidence_path, download_name=record.evidence_name, reader=request.user, obj=record)
 
 
 # --- courses -------------------------------------------------------------------------------------------
@@ -358,4 +358,4 @@ def material_file(request, pk):
     if enrolment is not None and request.method == "GET":
         services.material_open(actor=request.user, material=material)
     return ranged_file_response(request, material.path, content_type=material.content_type,
-                                filename=material.original_name, etag=material.etag)
+                                filename=material.original_name, etag=material.etag, obj=material)

@@ -11,15 +11,15 @@ def superuser(db):
     return User.objects.create_superuser(username="root", password="Root-password-123", email="r@example.invalid")
 
 
-def test_superuser_can_list_and_view_audit_rows(client, superuser, make_log):
-    row = make_log(summary="可以查看的记录")
+def test_the_superuser_cannot_list_or_view_audit_rows_in_the_admin(client, superuser, make_log):
+    """Issue #16 item 2: the superuser is for installation only; the audit administrator reads the trail in the
+    application (/audit/)."""
+    row = make_log(summary="不可查看的记录")
     client.force_login(superuser)
     listing = client.get(reverse("admin:core_actionlog_changelist"))
-    assert listing.status_code == 200
-    assert "可以查看的记录" in listing.content.decode()
-    detail = client.get(reverse("admin:core_actionlog_change", args=[row.pk]))
-    assert detail.status_code == 200
-    assert 'name="_save"' not in detail.content.decode()
+    assert listing.status_code == 403
+    assert client.get(reverse("admin:core_actionlog_change", args=[row.pk])).status_code == 403
+    assert "core/actionlog" not in client.get(reverse("admin:index")).content.decode()
 
 
 def test_nobody_can_add_change_or_delete_audit_rows_in_admin(client, superuser, make_log):
@@ -32,8 +32,13 @@ def test_nobody_can_add_change_or_delete_audit_rows_in_admin(client, superuser, 
     assert row.summary == "原文"
 
 
-def test_admin_offers_no_bulk_actions_on_audit_rows(client, superuser, make_log):
+def test_even_the_view_permission_does_not_open_audit_rows_in_the_admin(client, make_log):
+    from django.contrib.auth.models import Permission
+
+    from rpms.accounts.models import User
+
+    staff = User.objects.create_user(username="staff_viewer", password="Pw-for-tests-123", is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_actionlog"))
     make_log()
-    client.force_login(superuser)
-    response = client.get(reverse("admin:core_actionlog_changelist"))
-    assert response.context["action_form"] is None
+    client.force_login(staff)
+    assert client.get(reverse("admin:core_actionlog_changelist")).status_code == 403

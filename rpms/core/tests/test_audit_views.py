@@ -27,7 +27,7 @@ def test_district_officer_is_refused_with_403(client, district_officer, make_log
     response = client.get(AUDIT_URL)
     assert response.status_code == 403
     assert "不应显示的记录" not in response.content.decode()
-    assert "只有市级管理员和审计员可以查看操作日志" in response.content.decode()
+    assert "只有审计管理员、市级管理员和审计员可以查看操作日志" in response.content.decode()
 
 
 def test_auditor_sees_their_city_rows_with_all_columns(client, auditor, make_log):

@@ -60,6 +60,7 @@ def test_the_wsgi_application_refuses_to_start_with_a_local_cache_under_producti
         "PYTHONPATH": f"{tmp_path}{os.pathsep}{settings.BASE_DIR}",
         "SECRET_KEY": secrets.token_urlsafe(45),
         "RPMS_DATA_KEY": secrets.token_hex(32),  # issue #16: production refuses to start without it (rpms.E020)
+        "RPMS_AUDIT_KEY": secrets.token_urlsafe(45),
         "ALLOWED_HOSTS": "rpms.example.gov.cn",
         "RPMS_PUBLIC_BASE_URL": "https://rpms.example.gov.cn",
         "RPMS_VAR_DIR": str(tmp_path / "var"),

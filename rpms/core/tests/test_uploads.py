@@ -237,7 +237,7 @@ def body(response) -> bytes:
 
 def test_a_stored_proof_is_served_as_an_attachment_with_its_type(private_root):
     stored = proof_store(upload("scan.png", PNG), folder="proofs")
-    response = proof_response(stored.path, download_name="scan.png")
+    response = proof_response(stored.path, download_name="scan.png", reader=None, audit=False)
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
     assert response["Content-Disposition"] == 'attachment; filename="scan.png"'
@@ -248,7 +248,7 @@ def test_a_stored_proof_is_served_as_an_attachment_with_its_type(private_root):
 
 def test_a_chinese_download_name_uses_rfc_5987(private_root):
     stored = proof_store(upload("学历证书.pdf", PDF), folder="proofs")
-    response = proof_response(stored.path, download_name=stored.original_name)
+    response = proof_response(stored.path, download_name=stored.original_name, reader=None, audit=False)
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == "attachment; filename*=utf-8''%E5%AD%A6%E5%8E%86%E8%AF%81%E4%B9%A6.pdf"
     assert body(response) == PDF
@@ -256,7 +256,7 @@ def test_a_chinese_download_name_uses_rfc_5987(private_root):
 
 def test_the_download_name_gets_the_right_extension_and_loses_header_breaking_characters(private_root):
     stored = proof_store(upload("a.jpg", JPEG), folder="proofs")
-    response = proof_response(stored.path, download_name='张三"\r\nSet-Cookie: x=1')
+    response = proof_response(stored.path, download_name='张三"\r\nSet-Cookie: x=1', reader=None, audit=False)
     disposition = response["Content-Disposition"]
     assert "\r" not in disposition and "\n" not in disposition
     assert disposition.endswith(".jpg")
@@ -271,7 +271,7 @@ def test_paths_that_escape_the_private_root_are_not_found(private_root, tmp_path
     private_root.mkdir(parents=True, exist_ok=True)
     (tmp_path / "secret.pdf").write_bytes(PDF)
     with pytest.raises(NotFound):
-        proof_response(path, download_name="x.pdf")
+        proof_response(path, download_name="x.pdf", reader=None, audit=False)
 
 
 def test_a_symlink_out_of_the_private_root_is_not_followed(private_root, tmp_path):
@@ -279,13 +279,13 @@ def test_a_symlink_out_of_the_private_root_is_not_followed(private_root, tmp_pat
     (private_root / "proofs").mkdir(parents=True)
     os.symlink(tmp_path / "secret.pdf", private_root / "proofs" / "link.pdf")
     with pytest.raises(NotFound):
-        proof_response("proofs/link.pdf", download_name="x.pdf")
+        proof_response("proofs/link.pdf", download_name="x.pdf", reader=None, audit=False)
 
 
 def test_a_missing_file_is_not_found(private_root):
     private_root.mkdir(parents=True)
     with pytest.raises(NotFound) as info:
-        proof_response("proofs/2026/01/0123456789abcdef0123456789abcdef.pdf", download_name="x.pdf")
+        proof_response("proofs/2026/01/0123456789abcdef0123456789abcdef.pdf", download_name="x.pdf", reader=None, audit=False)
     assert info.value.status == 404 and "文件不存在" in info.value.message
 
 
@@ -384,7 +384,7 @@ def test_png_text_chunks_are_removed_and_images_without_metadata_are_re_encoded_
 def test_with_x_accel_the_web_server_sends_the_file_and_the_response_has_no_body(private_root, settings):
     settings.RPMS_FILE_DELIVERY = "x-accel"
     stored = proof_store(upload("学历证书.pdf", PDF), folder="proofs")
-    response = proof_response(stored.path, download_name=stored.original_name)
+    response = proof_response(stored.path, download_name=stored.original_name, reader=None, audit=False)
     assert response.status_code == 200
     assert response["X-Accel-Redirect"] == "/_private/" + stored.path
     assert response.content == b""
@@ -403,7 +403,7 @@ def test_the_x_accel_prefix_is_a_setting_and_the_path_is_url_quoted(private_root
     target.parent.mkdir(parents=True)
     target.write_bytes(PDF)
     assert xaccel_location(target) == "/internal-files/proofs/%E5%90%8D%20%E5%8D%95%231.pdf"
-    response = proof_response("proofs/名 单#1.pdf", download_name="x.pdf")
+    response = proof_response("proofs/名 单#1.pdf", download_name="x.pdf", reader=None, audit=False)
     assert response["X-Accel-Redirect"] == "/internal-files/proofs/%E5%90%8D%20%E5%8D%95%231.pdf"
 
 
@@ -413,13 +413,13 @@ def test_with_x_accel_paths_outside_the_root_and_missing_files_are_still_not_fou
     (tmp_path / "secret.pdf").write_bytes(PDF)
     for path in ("../secret.pdf", "proofs/2026/01/0123456789abcdef0123456789abcdef.pdf"):
         with pytest.raises(NotFound):
-            proof_response(path, download_name="x.pdf")
+            proof_response(path, download_name="x.pdf", reader=None, audit=False)
 
 
 def test_development_streams_the_file_from_django(private_root, settings):
     assert settings.RPMS_FILE_DELIVERY == "django"
     stored = proof_store(upload("scan.png", PNG), folder="proofs")
-    response = proof_response(stored.path, download_name="scan.png")
+    response = proof_response(stored.path, download_name="scan.png", reader=None, audit=False)
     assert not response.has_header("X-Accel-Redirect")
     assert body(response) == (private_root / stored.path).read_bytes()
 

@@ -3,6 +3,7 @@
 Each link names the roles that can use it; a user sees only the links meant for them, so nobody
 is led to a page that would answer 403. URL names of contexts still being built fall back to
 their fixed paths, so the shell renders whatever the state of the other apps."""
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django import template
@@ -10,6 +11,7 @@ from django.urls import NoReverseMatch, reverse
 
 from rpms.accounts.models import Role
 from rpms.core.roles import ADMIN_ROLES
+from rpms.core.selectors import can_view_action_log
 
 register = template.Library()
 
@@ -22,6 +24,7 @@ class NavLink:
     url_names: tuple[str, ...]  # the first that resolves wins
     fallback_path: str
     roles: tuple[str, ...] | None  # None: everyone
+    allows: Callable | None = None  # when given, decides alone (e.g. the audit trail: not for the superuser)
 
     def url(self) -> str:
         for name in self.url_names:
@@ -70,13 +73,16 @@ NAV_LINKS = (
     NavLink("继续教育", ("training:home",), "/training/", (Role.CITY_ADMIN, Role.PLANNER, Role.AUDITOR)),
     NavLink("年度统计", ("reports:statistics",), "/statistics/", (Role.CITY_ADMIN, Role.DISTRICT_OFFICER, Role.AUDITOR)),
     NavLink("公告与解读管理", ("publicinfo:manage",), "/info/manage/", (Role.CITY_ADMIN, Role.AUDITOR)),
-    NavLink("操作日志", ("core:audit_list",), "/audit/", (Role.CITY_ADMIN, Role.AUDITOR, Role.AUDIT_ADMIN)),
+    NavLink("操作日志", ("core:audit_list",), "/audit/", (Role.AUDIT_ADMIN, Role.CITY_ADMIN, Role.AUDITOR),
+            allows=can_view_action_log),
     NavLink("账户管理", ("accounts:manage_list",), "/accounts/manage/", (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN)),
     NavLink("管理后台", ("admin:index",), "/admin/", (STAFF,)),
 )
 
 
 def _allowed(link: NavLink, user) -> bool:
+    if link.allows is not None:
+        return bool(link.allows(user))
     if link.roles is None:
         # the public pages, but not in a separated administrator's menu: it reaches only its own pages
         # (rpms.core.roles.administrator_may_use; the public site is open to it signed out like to anyone)
