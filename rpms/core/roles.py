@@ -24,8 +24,8 @@ ADMIN_ROLES = (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN)
 # Where the separated administrators may go (deny by default): their own pages and APIs, signing in and out,
 # the home page and static files. Everything else — the institution's records and acts — answers 403 to them,
 # even where a list would only come back empty (等保 2.0 8.1.5: an administrator does its one job).
-ADMINISTRATOR_PATHS = ("/accounts/", "/audit/", "/api/v1/auth/", "/api/v1/audit", "/api/v1/docs", "/api/v1/openapi.json",
-                       "/static/", "/i18n/")
+ADMINISTRATOR_PATHS = ("/accounts/", "/audit/", "/inbox/", "/api/v1/auth/", "/api/v1/audit", "/api/v1/notifications",
+                       "/api/v1/docs", "/api/v1/openapi.json", "/static/", "/i18n/")
 ADMINISTRATOR_REFUSAL = "管理员账户只用于账户管理、安全管理或审计（三权分立），不能查看或办理责任规划师制度的业务。"
 
 

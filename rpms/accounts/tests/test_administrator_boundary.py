@@ -7,8 +7,8 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 INSTITUTION_PAGES = ["/appointments/", "/pool/", "/duties/", "/suggestions/manage/", "/finance/", "/statistics/",
-                     "/geography/units/", "/inbox/"]
-INSTITUTION_APIS = ["/api/v1/appointments", "/api/v1/duty-records", "/api/v1/opinions", "/api/v1/notifications"]
+                     "/geography/units/", "/info/manage/", "/cities/"]
+INSTITUTION_APIS = ["/api/v1/appointments", "/api/v1/duty-records", "/api/v1/opinions", "/api/v1/removals"]
 
 
 @pytest.mark.parametrize("persona", ["system_admin", "security_admin", "audit_admin"])
