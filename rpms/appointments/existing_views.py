@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rpms.accounts.models import Role
 from rpms.cities.models import City
 from rpms.cities.selectors import policy_article
+from rpms.core.audit import audit_export
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import XLSX_CONTENT_TYPE, workbook_response
 from rpms.core.jobs import job_latest_for, jobs_inline
@@ -170,6 +171,8 @@ def import_report(request, pk):
 @require_GET
 def import_errors(request, pk):
     spreadsheet_import = bulk.existing_import_get(user=request.user, import_id=pk)
+    audit_export(actor=request.user, what=f"既有聘任导入{spreadsheet_import.pk}错误清单", object_type="",
+                 obj=spreadsheet_import)  # the rows as typed in the upload: names with identity and mobile numbers
     return workbook_response(f"既有聘任导入{spreadsheet_import.pk}错误清单", "错误清单", ERROR_HEADERS,
                              bulk.existing_errors_rows(spreadsheet_import), widths=[8, 18, 90, 12])
 

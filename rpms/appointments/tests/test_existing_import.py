@@ -149,6 +149,12 @@ def test_each_bad_row_is_reported_by_row_and_column_in_chinese(login, city_admin
     assert mixed["lin"].id_number not in page
     errors = load_workbook(io.BytesIO(client.get(f"/appointments/existing/import/{imp.pk}/errors.xlsx").content))
     assert {(r[0], r[1]) for r in errors.active.iter_rows(min_row=2, values_only=True)} == set(found)
+    # the rows as typed (identity and mobile numbers): the export is audited (issue #16 item 4)
+    from rpms.core.audit import ACTION_EXPORT
+    from rpms.core.models import ActionLog
+
+    exported = ActionLog.objects.filter(action=ACTION_EXPORT).order_by("-id").first()
+    assert exported is not None and "既有聘任导入" in exported.summary and exported.object_id == str(imp.pk)
 
 
 def test_import_all_is_refused_while_errors_remain_then_only_the_valid_rows_are_entered(
