@@ -20,12 +20,14 @@ from rpms.core import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.audit import audit_export
 from rpms.core.excel import workbook_response
-from rpms.core.paging import pager
+from rpms.core.paging import page_of, pager
 from rpms.core.params import page_within
 from rpms.core.web import Submission, act, submit
 
 from . import permissions, selectors, services
 from .cycles import PARTIAL_RULE_TEXT
+
+RECONCILIATION_PAGE_SIZE = 50  # the reconciliations of before issue #12, a page at a time
 
 
 def _user_city(request):
@@ -98,6 +100,9 @@ def allowance_list(request):
     size = selectors.PAGE_SIZE
     page = page_within(request.GET.get("page"), count=totals["count"], per_page=size)
     rows = selectors.fee_page(queryset, (page - 1) * size, page * size)  # ids first, then the rows
+    reconciliations, reconciliation_pager = page_of(
+        request, selectors.reconciliation_list(user=request.user, city=city, planner=filters.planner),
+        size=RECONCILIATION_PAGE_SIZE, param="reconciliation_page")
     context = {
         "city": city,
         "city_choices": _city_choices(request),
@@ -112,8 +117,8 @@ def allowance_list(request):
         "by_district": selectors.allowance_by_district(queryset, on),
         "by_planner": selectors.allowance_by_planner(queryset, on),
         "is_finance": city is not None and permissions.is_finance_officer(request.user, city),
-        "reconciliations": list(selectors.reconciliation_list(user=request.user, city=city,
-                                                              planner=filters.planner)[: selectors.LIST_LIMIT]),
+        "reconciliations": reconciliations,
+        "reconciliation_pager": reconciliation_pager,
         "today": on,
         "query": request.GET.urlencode(),
         "pager": pager(request, page=page, total=totals["count"], size=size),
