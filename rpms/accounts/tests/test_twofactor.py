@@ -368,9 +368,14 @@ def _settings_under(module: str, extra_env: dict) -> list[str]:
     return result.stdout.split()
 
 
+# production refuses to start without its own data and audit keys (issue #16 items 3 and 4)
+PRODUCTION_KEYS = {"RPMS_DATA_KEY": "a-data-key-for-this-test-only-0123456789abcdef",
+                   "RPMS_AUDIT_KEY": "an-audit-key-for-this-test-only-0123456789abcdef"}
+
+
 def test_two_factor_is_on_in_production_and_off_in_development(tmp_path):
     production = {"SECRET_KEY": "production-only-key-for-this-test-0123456789-abcdefghijklmnop",
-                  "ALLOWED_HOSTS": "rpms.example.gov.cn", "RPMS_VAR_DIR": str(tmp_path)}
+                  "ALLOWED_HOSTS": "rpms.example.gov.cn", "RPMS_VAR_DIR": str(tmp_path), **PRODUCTION_KEYS}
     assert _settings_under("config.settings.production", production) == ["True", "True"]
     assert _settings_under("config.settings.local", {"RPMS_VAR_DIR": str(tmp_path)}) == ["False", "True"]
     middleware = list(django_settings.MIDDLEWARE)
@@ -384,7 +389,7 @@ def test_check_deploy_warns_when_production_turns_two_factor_off(tmp_path):
     env.update({"DJANGO_SETTINGS_MODULE": "config.settings.production", "RPMS_VAR_DIR": str(tmp_path),
                 "SECRET_KEY": "production-only-key-for-this-test-0123456789-abcdefghijklmnop",
                 "ALLOWED_HOSTS": "rpms.example.gov.cn", "RPMS_PUBLIC_BASE_URL": "https://rpms.example.gov.cn",
-                "RPMS_REQUIRE_2FA": "0"})
+                "RPMS_REQUIRE_2FA": "0", **PRODUCTION_KEYS})
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                             cwd=django_settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120)
     output = result.stdout + result.stderr
