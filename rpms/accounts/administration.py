@@ -20,7 +20,6 @@ import string
 
 from django.apps import apps
 from django.contrib.auth.password_validation import validate_password
-from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -32,7 +31,7 @@ from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.core.roles import ADMIN_ROLES
 
 from .models import ApiToken, Role, User
-from .services import user_unlock
+from .services import user_unlock, username_clean
 
 # The articles the audit rows cite (GB/T 22239-2019, 8.1.5 安全管理中心).
 ARTICLE_SYSTEM = "GB/T 22239-2019 8.1.5.1"  # 系统管理
@@ -194,19 +193,6 @@ def _profile_picture(user: User) -> dict:
     return {"display_name": user.display_name, "email": user.email}
 
 
-def _clean_username(username: str) -> str:
-    username = (username or "").strip()
-    if not username:
-        raise DomainError("请填写用户名。", code="invalid_username")
-    if len(username) > 150:
-        raise DomainError("用户名不能超过 150 个字符。", code="invalid_username")
-    try:
-        UnicodeUsernameValidator()(username)
-    except ValidationError:
-        raise DomainError("用户名只能包含字母、数字和 @ . + - _ 字符，不能有空格。", code="invalid_username") from None
-    return username
-
-
 def _clean_display_name(display_name: str) -> str:
     display_name = (display_name or "").strip()
     if not display_name:
@@ -241,7 +227,7 @@ def account_create(*, actor, username: str, display_name: str, email: str = "", 
     generated one, returned once (shown once on the page) and never stored in clear or audited.
     Returns (account, the generated password or None)."""
     require_system_admin(actor)
-    username = _clean_username(username)
+    username = username_clean(username)
     display_name = _clean_display_name(display_name)
     email = _clean_email(email)
     if city is not None and not isinstance(city, _city_model()):
@@ -429,7 +415,7 @@ def administrator_install(*, role: str, username: str, password: str | None = No
     a run that changes nothing writes no audit row."""
     if role not in ADMIN_ROLES:
         raise DomainError("只能设置系统管理员、安全管理员或审计管理员。", code="invalid_role")
-    username = _clean_username(username)
+    username = username_clean(username)
     label = Role(role).label
     display_name = (display_name or "").strip()  # empty: the role's name for a new account, unchanged otherwise
     email = _clean_email(email)  # empty: none for a new account, unchanged otherwise

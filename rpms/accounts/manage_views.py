@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from rpms.core import clock
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
-from rpms.core.paging import CappedPaginator
+from rpms.core.paging import page_of
 from rpms.core.web import act, typed
 
 from . import administration as admin_services
@@ -149,9 +149,9 @@ def manage_list(request):
     admin_services.require_manager(request.user)
     filters = typed(request.GET, LIST_FILTERS)
     accounts = admin_services.account_list(actor=request.user, **filters)
-    page_obj = CappedPaginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows, pager = page_of(request, accounts, size=PAGE_SIZE)
     return render(request, "accounts/manage/list.html", {
-        "page_obj": page_obj, "filters": filters, "is_filtered": any(filters.values()),
+        "accounts": rows, "pager": pager, "filters": filters, "is_filtered": any(filters.values()),
         "roles": Role.choices, "statuses": STATUS_CHOICES, "now": clock.now(),
     })
 

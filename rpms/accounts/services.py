@@ -291,17 +291,9 @@ def planner_account_register(*, username: str, password: str, display_name: str,
     Refusals: 400 `invalid_username` / `invalid_display_name` / `invalid_email` / `invalid_mobile` /
     `invalid_city` / `weak_password`; 409 `username_taken` (user names are unique regardless of case).
     """
-    username = (username or "").strip()
+    username = username_clean(username)
     display_name = (display_name or "").strip()
     email = (email or "").strip()
-    if not username:
-        raise DomainError("请填写用户名。", code="invalid_username")
-    if len(username) > 150:
-        raise DomainError("用户名不能超过 150 个字符。", code="invalid_username")
-    try:
-        UnicodeUsernameValidator()(username)
-    except ValidationError:
-        raise DomainError("用户名只能包含字母、数字和 @ . + - _ 字符，不能有空格。", code="invalid_username") from None
     if not display_name:
         raise DomainError("请填写姓名。", code="invalid_display_name")
     if len(display_name) > 100:
@@ -336,3 +328,17 @@ def planner_account_register(*, username: str, password: str, display_name: str,
         raise Conflict("该用户名已被注册，请换一个用户名。", code="username_taken") from None
     except ValidationError as exc:  # full_clean() in user_create: anything not caught above
         raise DomainError("；".join(exc.messages), code="invalid_account") from exc
+
+
+def username_clean(username: str) -> str:
+    """A user name as typed, trimmed and checked (Django's Unicode user-name rule), or a 400 in Chinese."""
+    username = (username or "").strip()
+    if not username:
+        raise DomainError("请填写用户名。", code="invalid_username")
+    if len(username) > 150:
+        raise DomainError("用户名不能超过 150 个字符。", code="invalid_username")
+    try:
+        UnicodeUsernameValidator()(username)
+    except ValidationError:
+        raise DomainError("用户名只能包含字母、数字和 @ . + - _ 字符，不能有空格。", code="invalid_username") from None
+    return username
