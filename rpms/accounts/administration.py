@@ -21,7 +21,6 @@ import string
 from django.apps import apps
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
@@ -31,7 +30,7 @@ from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.core.roles import ADMIN_ROLES
 
 from .models import ApiToken, Role, User
-from .services import user_unlock, username_clean
+from .services import email_clean, user_unlock, username_clean
 
 # The articles the audit rows cite (GB/T 22239-2019, 8.1.5 安全管理中心).
 ARTICLE_SYSTEM = "GB/T 22239-2019 8.1.5.1"  # 系统管理
@@ -202,18 +201,6 @@ def _clean_display_name(display_name: str) -> str:
     return display_name
 
 
-def _clean_email(email: str) -> str:
-    email = (email or "").strip()
-    if email:
-        try:
-            if len(email) > 254:
-                raise ValidationError("too long")
-            validate_email(email)
-        except ValidationError:
-            raise DomainError("电子邮箱格式不正确。", code="invalid_email") from None
-    return email
-
-
 def _revoke_tokens(user: User) -> int:
     return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=clock.now())
 
@@ -229,7 +216,7 @@ def account_create(*, actor, username: str, display_name: str, email: str = "", 
     require_system_admin(actor)
     username = username_clean(username)
     display_name = _clean_display_name(display_name)
-    email = _clean_email(email)
+    email = email_clean(email)
     if city is not None and not isinstance(city, _city_model()):
         city = assignable_cities().filter(pk=city).first() or _refuse_city()
     if city is not None and not city.is_active:
@@ -270,7 +257,7 @@ def account_profile_update(*, actor, user, display_name: str, email: str = "") -
     user = _target(actor, user)
     before = _profile_picture(user)
     user.display_name = _clean_display_name(display_name)
-    user.email = _clean_email(email)
+    user.email = email_clean(email)
     after = _profile_picture(user)
     if after == before:
         raise DomainError("没有修改任何内容。", code="unchanged")
@@ -418,7 +405,7 @@ def administrator_install(*, role: str, username: str, password: str | None = No
     username = username_clean(username)
     label = Role(role).label
     display_name = (display_name or "").strip()  # empty: the role's name for a new account, unchanged otherwise
-    email = _clean_email(email)  # empty: none for a new account, unchanged otherwise
+    email = email_clean(email)  # empty: none for a new account, unchanged otherwise
     user = User.objects.select_for_update(no_key=True).filter(username__iexact=username).first()
     article = ROLE_ARTICLES[role]
     if user is None:
