@@ -54,13 +54,6 @@ def entity_unit_ids(user) -> set[int]:
     return cached
 
 
-def entity_units_subquery(user):
-    """The same units as `entity_unit_ids`, as a subquery (no query of its own)."""
-    return UnitMembership.objects.filter(
-        left_at__isnull=True, unit__dissolved_at__isnull=True, subdistrict__entity_users=user
-    ).values("unit_id")
-
-
 def district_units_subquery(user):
     """The units of a district officer's districts, as a subquery (no query of its own)."""
     from rpms.geography.models import ResponsibilityUnit
@@ -134,7 +127,10 @@ def scope_q(user, *, city_field: str = "city", unit_field: str = "unit", planner
     return role_scope_q(
         user, city=city_field, district=f"{unit_field}__district", planner=planner_field,
         rules={
-            Role.HIRING_ENTITY: lambda entity: Q(**{f"{unit_field}__in": entity_units_subquery(entity)}),
+            # The entity's few unit ids, read first (one small query, kept on the user): as a nested semi-join
+            # (memberships → subdistricts → the entity's users) PostgreSQL may plan the summary's aggregate over
+            # it badly on fresh statistics — the fuzz's test database ran one for minutes (issue #15).
+            Role.HIRING_ENTITY: lambda entity: Q(**{f"{unit_field}__in": sorted(entity_unit_ids(entity))}),
             # `unit_id IN (the districts' units)`: no join to the units, and a list ordered by date reads the
             # (date, id) index backwards, keeping the rows of the officer's units (issue #15).
             Role.DISTRICT_OFFICER: lambda officer: Q(**{f"{unit_field}__in": district_units_subquery(officer)}),
