@@ -361,6 +361,13 @@ def unit_hours_summary(*, user, year: int, month: int | None = None, city=None, 
     ).annotate(
         sum_hours=Sum("hours"), sum_confirmed=Sum("hours", filter=Q(status=DutyStatus.CONFIRMED)), n_records=Count("id")
     ).order_by("unit__district__name", "unit__name", "unit_id", "planner__name", "planner_id")
+    if cache_scope is not None:
+        # The page's aggregate rows too (same scope: bumped by every record change of the city).
+        from rpms.core import pubcache
+
+        grouped = pubcache.get_or_build(
+            cache_scope[0], f"unit-rows:{cache_scope[1]}:{year}:{int(month or 0)}:{offset}:{limit}",
+            lambda: list(grouped), timeout=SUMMARY_CACHE_TIMEOUT)
     city = city or getattr(user, "city", None)
     categories = [{"code": c["code"], "label": c["label"]} for c in (city.policy.duty_categories if city else [])]
     index = {c["code"]: i for i, c in enumerate(categories)}

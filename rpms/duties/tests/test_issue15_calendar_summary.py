@@ -156,6 +156,10 @@ def test_cached_city_summary_follows_every_change_and_equals_a_direct_aggregate(
             summary = selectors.hours_summary(user=user, year=today.year, city=city_admin.city)
             d = direct()
             assert summary["records"] == d["n"] and summary["total_hours"] == (d["h"] or 0)
+            # the unit summary's page of aggregate rows is cached in the same scope: it follows every change too
+            units = selectors.unit_hours_summary(user=user, year=today.year, city=city_admin.city)
+            assert sum(r["records"] for r in units["rows"]) == d["n"]
+            assert sum(r["total_hours"] for r in units["rows"]) == (d["h"] or 0)
 
     check()
     first = record_factory(bj_planner, bj_unit, date=today, hours="2")
