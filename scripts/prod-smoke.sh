@@ -136,6 +136,9 @@ SECRET_KEY="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(50))')"
 export SECRET_KEY
 RPMS_AUDIT_KEY="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(40))')"
 export RPMS_AUDIT_KEY
+# personal data at rest (SM4, issue #16): production refuses to start without its own data key (rpms.E020)
+RPMS_DATA_KEY="$("$PY" -c 'import secrets; print(secrets.token_hex(32))')"
+export RPMS_DATA_KEY
 export DATABASE_URL="$PG_DATABASE_URL"
 export ALLOWED_HOSTS="127.0.0.1,localhost"
 export CSRF_TRUSTED_ORIGINS="https://127.0.0.1:$HTTPS_PORT"
