@@ -22,9 +22,10 @@ import decimal
 import ipaddress
 import json
 
-from cryptography.hazmat.primitives import hashes, hmac
 from django.conf import settings
 from django.db import connections, transaction
+
+from .crypto import sm3_hmac
 
 # The key of pg_advisory_xact_lock that serialises the appends (b"RPMSAUDT" as a signed 64-bit integer).
 PG_LOCK_KEY = int.from_bytes(b"RPMSAUDT", "big", signed=True)
@@ -143,11 +144,8 @@ def canonical(values: dict) -> bytes:
 
 
 def compute_mac(values: dict, previous_mac: str, *, key: bytes | None = None) -> str:
-    h = hmac.HMAC(key or _key(), hashes.SM3())
-    h.update(canonical(values))
-    h.update(b"\x1e")  # a separator: the content can never run into the previous MAC
-    h.update((previous_mac or "").encode())
-    return h.finalize().hex()
+    # b"\x1e": a separator, so the content can never run into the previous MAC
+    return sm3_hmac(key or _key(), canonical(values), b"\x1e", (previous_mac or "").encode()).hex()
 
 
 def _row_values(row) -> dict:

@@ -52,9 +52,12 @@ class DataKeyError(Exception):
     """A value that cannot be decrypted (unknown key, wrong key, changed bytes) or a key that cannot be used."""
 
 
-def _sm3_hmac(key: bytes, data: bytes) -> bytes:
+def sm3_hmac(key: bytes, *parts: bytes) -> bytes:
+    """The SM3 HMAC (GB/T 32905) of `parts` in turn under `key`: the data keys' derivation, the blind index and
+    the audit trail's chain (rpms.core.audit_chain)."""
     mac = hmac.HMAC(key, hashes.SM3())
-    mac.update(data)
+    for part in parts:
+        mac.update(part)
     return mac.finalize()
 
 
@@ -74,9 +77,9 @@ class DataKey:
             raise DataKeyError(f"数据加密密钥至少应有 {MIN_KEY_CHARS} 个字符（RPMS_DATA_KEY）。")
         material = secret.encode("utf-8")
         return cls(
-            key_id=_sm3_hmac(material, b"rpms key id v1").hex()[:KEY_ID_HEX],
-            sm4_key=_sm3_hmac(material, b"rpms sm4 data encryption v1")[:16],
-            index_key=_sm3_hmac(material, b"rpms sm3 blind index v1"),
+            key_id=sm3_hmac(material, b"rpms key id v1").hex()[:KEY_ID_HEX],
+            sm4_key=sm3_hmac(material, b"rpms sm4 data encryption v1")[:16],
+            index_key=sm3_hmac(material, b"rpms sm3 blind index v1"),
         )
 
 
@@ -171,5 +174,5 @@ def blind_index(value, *, kind: str, key: DataKey | None = None) -> str:
     if not text:
         return ""
     key = key or current_key()
-    return _sm3_hmac(key.index_key, kind.encode("ascii") + b"\x00" + text.encode("utf-8")).hex()
+    return sm3_hmac(key.index_key, kind.encode("ascii") + b"\x00" + text.encode("utf-8")).hex()
 
