@@ -52,6 +52,11 @@ class User(AbstractUser):
     def is_auditor(self) -> bool:
         return self.role == Role.AUDITOR
 
+    @property
+    def is_separated_administrator(self) -> bool:
+        """One of the three administrators of 三权分立 (system, security, audit): its own pages only."""
+        return self.role in ADMIN_ROLES
+
 
 class ApiToken(models.Model):
     """A bearer token for the JSON API. Only its SHA-256 digest is stored."""
