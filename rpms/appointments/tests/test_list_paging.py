@@ -90,7 +90,7 @@ def test_rows_show_the_role_and_status_labels_of_the_citys_policy(client, bearer
     row = client.get("/api/v1/appointments", **bearer(city_admin)).json()["results"][0]
     assert row["role_label"] == label and row["status_label"] == "在任"
     page = login(city_admin).get("/appointments/").content.decode()
-    assert f"<td>{label}</td>" in page
+    assert f'<td data-label="派驻角色">{label}</td>' in page
 
 
 def test_the_proposal_list_pages_and_keeps_its_queries(client, bearer, login, street_office, district_haidian, wanshou,
