@@ -414,12 +414,12 @@ def todo_items(user) -> list[PendingItem]:
 
 
 def auditor_pending(user) -> list[PendingItem]:
-    """What an auditor of a city should look into (read-only supervision): the matters past their deadline
+    """What an auditor should look into (read-only supervision): the matters past their deadline
     that the auditor can open — suggestions unanswered past the reply period (B22), service-fee installments
     unpaid past their last day (B21) — and contracts submitted and still not filed. One aggregate query
     each, whatever the number of rows."""
-    if not getattr(user, "is_authenticated", False) or user.role != Role.AUDITOR or not user.city_id:
-        return []
+    if not getattr(user, "is_authenticated", False) or user.role != Role.AUDITOR:
+        return []  # an auditor of a city reads that city's; one bound to no city reads every city's (role_scope_q)
     from django.db.models import Count, Min
     from django.urls import reverse
 
