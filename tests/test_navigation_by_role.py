@@ -114,3 +114,23 @@ def test_every_example_on_the_public_home_finds_a_street_and_its_planner(client,
         assert rows, text
         assert any(row.planners for row in rows), text
         assert "没有找到" not in _main(response.content.decode())
+
+
+def test_examples_come_from_streets_with_a_disclosed_planner(client, beijing, pingdingshan):
+    """Without the demo world (runs on PostgreSQL too): the examples name only streets whose unit has a filed,
+    disclosed appointment, and each finds that street with its planner; a city with none gives no example."""
+    from rpms.portal.selectors import search_examples
+    from rpms.testing.builders import appointment_build, planner_build, unit_of
+
+    assert search_examples([beijing, pingdingshan]) == []
+    unit = unit_of(beijing, "110108001")
+    appointment = appointment_build(unit=unit, planner=planner_build(beijing, "示例规划师"), filed=True)
+    assert appointment.disclosed and appointment.filed_at
+    examples = search_examples([beijing, pingdingshan])
+    street = unit.memberships.get(subdistrict__code="110108001").subdistrict
+    assert [(e.query, e.city.code) for e in examples] == [(street.name.removesuffix("街道"), "beijing")]
+    main = _main(client.get("/").content.decode())
+    assert f'<a href="{examples[0].url.replace("&", "&amp;")}">{examples[0].query}</a>' in main
+    response = client.get(examples[0].url)
+    assert [row.subdistrict.pk for row in response.context["lookup"].rows] == [street.pk]
+    assert [p.name for p in response.context["lookup"].rows[0].planners] == ["示例规划师"]
