@@ -134,3 +134,25 @@ def test_examples_come_from_streets_with_a_disclosed_planner(client, beijing, pi
     response = client.get(examples[0].url)
     assert [row.subdistrict.pk for row in response.context["lookup"].rows] == [street.pk]
     assert [p.name for p in response.context["lookup"].rows[0].planners] == ["示例规划师"]
+
+
+def test_the_auditors_to_do_counts_the_suggestions_past_their_reply_period(client, beijing, auditor, clock):
+    """Without the demo world (runs on PostgreSQL too): a suggestion nobody answered shows on the auditor's home
+    once its reply period is over, with its count and the earliest deadline, and the line opens for the auditor."""
+    from rpms.suggestions.services import suggestion_submit
+    from rpms.testing.builders import unit_of
+
+    unit = unit_of(beijing, "110108001")
+    street = unit.memberships.get(subdistrict__code="110108001").subdistrict
+    first = suggestion_submit(actor=None, unit=unit, subdistrict=street, category="suggestion", content="建议增设座椅。")
+    suggestion_submit(actor=None, unit=unit, subdistrict=street, category="suggestion", content="建议修缮步道。")
+    client.force_login(auditor)
+    assert "暂无待办" in _main(client.get("/").content.decode())
+    clock.set(first.due_on + dt.timedelta(days=1))
+    client.force_login(auditor)  # a fresh session at the moved time
+    main = _main(client.get("/").content.decode())
+    section = main[main.index('aria-labelledby="pending-title"'):main.index("</section>")]
+    assert "超过答复期限未答复的居民意见建议" in section
+    assert re.search(r'<span class="badge warn">2</span>', section)
+    assert f"最早答复期限 {first.due_on:%Y-%m-%d}" in section
+    assert client.get("/suggestions/manage/?overdue=1").status_code == 200
