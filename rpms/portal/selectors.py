@@ -475,9 +475,10 @@ class SearchExample:
 
 
 def search_examples(cities: list[City], *, per_city: int = SEARCH_EXAMPLES_PER_CITY) -> list[SearchExample]:
-    """Example searches for the public home page, taken from the data: subdistricts of the given cities that
-    belong to a unit with a public appointment (filed, disclosed, not over), so that each example finds its
-    street and the planner serving it. The first `per_city` of each city by district and code; one query."""
+    """Example searches for the public home page, taken from the data: a subdistrict of each of the first units
+    (by district and name) of the given cities that hold a public appointment (filed, disclosed, not over), so
+    that each example finds its street and the planner serving it. Two small queries: the units are ranked from
+    the appointments (few rows), then only the chosen units' memberships are read."""
     from django.db.models import F, Window
     from django.db.models.functions import RowNumber
 
@@ -486,18 +487,30 @@ def search_examples(cities: list[City], *, per_city: int = SEARCH_EXAMPLES_PER_C
     ids = [c.pk for c in cities]
     if not ids:
         return []
-    served_units = public_queryset().order_by().values("unit_id")
-    served = UnitMembership.objects.filter(subdistrict=OuterRef("pk"), left_at__isnull=True,
-                                           unit__dissolved_at__isnull=True, unit_id__in=served_units)
-    rows = (
-        Subdistrict.objects.filter(district__city_id__in=ids).filter(Exists(served))
-        .annotate(rank=Window(
-            RowNumber(), partition_by=[F("district__city_id")],
-            order_by=[F("district__sort_order").asc(), F("district__code").asc(), F("code").asc()]))
-        .filter(rank__lte=per_city)
-        .values_list("district__city_id", "rank", "name")
+    ranked = (
+        public_queryset().filter(city_id__in=ids).prefetch_related(None).select_related(None).order_by()
+        .annotate(rank=Window(RowNumber(), partition_by=[F("city_id")], order_by=[
+            F("unit__district__sort_order").asc(), F("unit__district__code").asc(), F("unit__name").asc(),
+            F("unit_id").asc(), F("id").asc()]))
+        .filter(rank__lte=per_city * 4)  # a unit holds one appointment per role: enough rows for `per_city` units
+        .values_list("city_id", "unit_id", "rank")
     )
-    by_city = {c.pk: c for c in cities}
-    order = {c.pk: i for i, c in enumerate(cities)}
-    return [SearchExample(query=_shorter_name(name), city=by_city[city_id])
-            for city_id, _rank, name in sorted(rows, key=lambda row: (order[row[0]], row[1]))]
+    units_by_city: dict[int, list[int]] = {}
+    for city_id, unit_id, _rank in sorted(ranked, key=lambda row: row[2]):
+        chosen = units_by_city.setdefault(city_id, [])
+        if unit_id not in chosen and len(chosen) < per_city:
+            chosen.append(unit_id)
+    unit_ids = [u for chosen in units_by_city.values() for u in chosen]
+    if not unit_ids:
+        return []
+    first_street: dict[int, str] = {}
+    memberships = (UnitMembership.objects.filter(unit_id__in=unit_ids, left_at__isnull=True)
+                   .order_by("unit_id", "subdistrict__code").values_list("unit_id", "subdistrict__name"))
+    for unit_id, name in memberships:
+        first_street.setdefault(unit_id, name)
+    examples = []
+    for city in cities:
+        for unit_id in units_by_city.get(city.pk, []):
+            if unit_id in first_street:
+                examples.append(SearchExample(query=_shorter_name(first_street[unit_id]), city=city))
+    return examples
