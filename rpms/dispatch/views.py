@@ -107,6 +107,29 @@ def request_list(request):
     })
 
 
+def _with_open_requests(units: list[ResponsibilityUnit]) -> list[ResponsibilityUnit]:
+    """Gives each unit `open_requests`: the dispatch requests naming it that are still waiting (submitted, not yet
+    accepted; or accepted, not yet dispatched), oldest first, each with `role_label` (issue #17: the form said
+    "尚无派驻" of a unit a request was pending for). One query whatever the number of units."""
+    from .models import DispatchRequest
+
+    through = DispatchRequest.units.through
+    rows = (
+        through.objects.filter(responsibilityunit_id__in=[u.pk for u in units],
+                               dispatchrequest__status__in=(RequestStatus.SUBMITTED, RequestStatus.ACCEPTED))
+        .select_related("dispatchrequest__city__policy")
+        .order_by("dispatchrequest__created_at", "dispatchrequest_id")
+    )
+    by_unit: dict[int, list] = {}
+    for row in rows:
+        found = row.dispatchrequest
+        found.role_label = role_label(found.city, found.role)
+        by_unit.setdefault(row.responsibilityunit_id, []).append(found)
+    for unit in units:
+        unit.open_requests = by_unit.get(unit.pk, [])
+    return units
+
+
 def _form_districts(user, city) -> list[District]:
     return list(District.objects.filter(city=city, pk__in=officer_district_ids(user)).select_related("city").order_by("sort_order", "code"))
 
@@ -157,7 +180,7 @@ def request_new(request):
         "article": policy_article(city, "dispatch_request"),
         "district": district,
         "districts": districts,
-        "units": selectors.district_units_with_coverage(district=district),
+        "units": _with_open_requests(selectors.district_units_with_coverage(district=district)),
         "roles": policy.roles or [],
         "specialties": policy.specialties or [],
         "slot_choices": [str(n) for n in range(1, SLOTS_PER_UNIT_MAX + 1)],

@@ -3,6 +3,8 @@
 Every list here is bounded and uses select_related/prefetch_related, so its query count does not
 grow with the number of rows. The public lookup returns only public facts (names of places and
 units, and later the appointed planners' public cards) — never anyone's mobile or ID number."""
+import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Prefetch
@@ -378,3 +380,137 @@ def planner_profile(user):
             labels.append(str(item))
     planner.specialty_labels = [label for label in labels if label]
     return planner
+
+
+# ---------------------------------------------------------------------------------------------
+# The to-do list at the top of every staff home page (issue #17): oldest deadline first
+# ---------------------------------------------------------------------------------------------
+
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+def pending_due_date(item: PendingItem) -> dt.date | None:
+    """The date an item's deadline text names ("最早 2026-03-12 到期", "最早答复期限 2026-03-12"), or None."""
+    match = _ISO_DATE.search(item.due or "")
+    if match is None:
+        return None
+    try:
+        return dt.date(*(int(part) for part in match.groups()))
+    except ValueError:
+        return None
+
+
+def todo_items(user) -> list[PendingItem]:
+    """The user's to-do list: every provider's lines (rpms.core.pending) and, for an auditor, the overdue
+    matters of its city (`auditor_pending`), ordered by deadline, the oldest first; lines without a date
+    come last, warnings before the rest (the sort is stable: providers' order otherwise)."""
+    items = list(pending_items(user)) + auditor_pending(user)
+
+    def key(item):
+        due = pending_due_date(item)
+        return (due is None, due or dt.date.max, item.level != "warn")
+
+    return sorted(items, key=key)
+
+
+def auditor_pending(user) -> list[PendingItem]:
+    """What an auditor should look into (read-only supervision): the matters past their deadline
+    that the auditor can open — suggestions unanswered past the reply period (B22), service-fee installments
+    unpaid past their last day (B21) — and contracts submitted and still not filed. One aggregate query
+    each, whatever the number of rows."""
+    if not getattr(user, "is_authenticated", False) or user.role != Role.AUDITOR:
+        return []  # an auditor of a city reads that city's; one bound to no city reads every city's (role_scope_q)
+    from django.db.models import Count, Min
+    from django.urls import reverse
+
+    from rpms.appointments import selectors as appointment_selectors
+    from rpms.appointments.models import AppointmentStatus, ContractState
+    from rpms.core import clock
+    from rpms.finance.selectors import fees_overdue
+    from rpms.suggestions.selectors import suggestion_list
+
+    today = clock.today()
+    items = []
+    overdue = suggestion_list(user=user, overdue=True).order_by().aggregate(n=Count("id"), first=Min("due_on"))
+    if overdue["n"]:
+        items.append(PendingItem(
+            title="超过答复期限未答复的居民意见建议", url=reverse("suggestions:manage_list") + "?overdue=1",
+            count=overdue["n"], due=f"最早答复期限 {overdue['first']:%Y-%m-%d}" if overdue["first"] else "", level="warn"))
+    fees = fees_overdue(user=user, on=today).order_by().aggregate(n=Count("id"), first=Min("pay_by"))
+    if fees["n"]:
+        items.append(PendingItem(
+            title="逾期未付清的服务费用", url=reverse("finance:fee_list") + "?status=overdue",
+            count=fees["n"], due=f"最早 {fees['first']:%Y-%m-%d} 应付清" if fees["first"] else "", level="warn"))
+    unfiled = (
+        appointment_selectors.appointment_list(user=user).filter(contract_state=ContractState.SUBMITTED)
+        .filter(appointment_selectors.status_q(AppointmentStatus.ACTIVE) | appointment_selectors.status_q(appointment_selectors.UPCOMING))
+        .order_by().aggregate(n=Count("id"), first=Min("start"))
+    )
+    if unfiled["n"]:
+        items.append(PendingItem(
+            title="已提交尚未备案的聘用合同", url=reverse("appointments:list") + "?unfiled=1",
+            count=unfiled["n"], due=f"最早 {unfiled['first']:%Y-%m-%d} 起聘" if unfiled["first"] else ""))
+    return items
+
+
+# ---------------------------------------------------------------------------------------------
+# Public home: search examples that the data answers (issue #17 item 9)
+# ---------------------------------------------------------------------------------------------
+
+SEARCH_EXAMPLES_PER_CITY = 2
+
+
+@dataclass(frozen=True)
+class SearchExample:
+    query: str  # what to type: the subdistrict's name without its ending ("学院路街道" → "学院路")
+    city: City
+
+    @property
+    def url(self) -> str:
+        from urllib.parse import urlencode
+
+        from django.urls import reverse
+
+        return reverse("portal:find_planner") + "?" + urlencode({"q": self.query, "city": self.city.code})
+
+
+def search_examples(cities: list[City], *, per_city: int = SEARCH_EXAMPLES_PER_CITY) -> list[SearchExample]:
+    """Example searches for the public home page, taken from the data: a subdistrict of each of the first units
+    (by district and name) of the given cities that hold a public appointment (filed, disclosed, not over), so
+    that each example finds its street and the planner serving it. Two small queries: the units are ranked from
+    the appointments (few rows), then only the chosen units' memberships are read."""
+    from django.db.models import F, Window
+    from django.db.models.functions import RowNumber
+
+    from rpms.appointments.selectors import public_queryset
+
+    ids = [c.pk for c in cities]
+    if not ids:
+        return []
+    ranked = (
+        public_queryset().filter(city_id__in=ids).prefetch_related(None).select_related(None).order_by()
+        .annotate(rank=Window(RowNumber(), partition_by=[F("city_id")], order_by=[
+            F("unit__district__sort_order").asc(), F("unit__district__code").asc(), F("unit__name").asc(),
+            F("unit_id").asc(), F("id").asc()]))
+        .filter(rank__lte=per_city * 4)  # a unit holds one appointment per role: enough rows for `per_city` units
+        .values_list("city_id", "unit_id", "rank")
+    )
+    units_by_city: dict[int, list[int]] = {}
+    for city_id, unit_id, _rank in sorted(ranked, key=lambda row: row[2]):
+        chosen = units_by_city.setdefault(city_id, [])
+        if unit_id not in chosen and len(chosen) < per_city:
+            chosen.append(unit_id)
+    unit_ids = [u for chosen in units_by_city.values() for u in chosen]
+    if not unit_ids:
+        return []
+    first_street: dict[int, str] = {}
+    memberships = (UnitMembership.objects.filter(unit_id__in=unit_ids, left_at__isnull=True)
+                   .order_by("unit_id", "subdistrict__code").values_list("unit_id", "subdistrict__name"))
+    for unit_id, name in memberships:
+        first_street.setdefault(unit_id, name)
+    examples = []
+    for city in cities:
+        for unit_id in units_by_city.get(city.pk, []):
+            if unit_id in first_street:
+                examples.append(SearchExample(query=_shorter_name(first_street[unit_id]), city=city))
+    return examples

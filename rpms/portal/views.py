@@ -24,6 +24,7 @@ def _lookup_context(request, cities=None) -> dict:
         "cities": cities,
         "selected_city": city,
         "search_limit": selectors.SEARCH_DEFAULT_LIMIT,
+        "examples": selectors.search_examples([city] if city else cities),
     }
 
 
@@ -61,20 +62,21 @@ def home(request):
                 lambda: (selectors.coverage_overview(city), uncovered_by_district(city, limit=UNCOVERED_SHOWN_PER_DISTRICT)),
             )
         context.update(city=city, coverage=coverage, uncovered_by_district=uncovered,
-                       pending=selectors.pending_items(user))
+                       pending=selectors.todo_items(user))
         return render(request, "portal/home_city_admin.html", context)
     if role == Role.DISTRICT_OFFICER:
         units, units_total = selectors.officer_units_shown(user)
         context.update(districts=selectors.officer_districts(user), units=units, units_total=units_total,
-                       pending=selectors.pending_items(user))
+                       pending=selectors.todo_items(user))
         return render(request, "portal/home_district_officer.html", context)
     if role == Role.HIRING_ENTITY:
-        context.update(subdistricts=selectors.entity_subdistricts(user), pending=selectors.pending_items(user))
+        context.update(subdistricts=selectors.entity_subdistricts(user), pending=selectors.todo_items(user))
         return render(request, "portal/home_hiring_entity.html", context)
     if role == Role.PLANNER:
-        context.update(planner=selectors.planner_profile(user), pending=selectors.pending_items(user))
+        context.update(planner=selectors.planner_profile(user), pending=selectors.todo_items(user))
         return render(request, "portal/home_planner.html", context)
     if role in (Role.AUDITOR, Role.AUDIT_ADMIN):  # the audit administrator reads the trail of every city
+        context.update(pending=selectors.todo_items(user) if role == Role.AUDITOR else [])
         return render(request, "portal/home_auditor.html", context)
     if role in ADMIN_ROLES:
         # 三权分立: an administrator's home shows its own pages and no institution work.
