@@ -238,8 +238,18 @@ def pending_items(user) -> list:
 
     from rpms.core.pending import PendingItem
 
+    from .profiles import pending_change_count
+
+    items = []
     count = pending_count(user)
-    if not count:
-        return []
-    return [PendingItem(title="原则性规定的例外申请待审批", url=reverse("registry:exceptions") + "?status=pending",
-                        count=count, level="warn")]
+    if count:
+        items.append(PendingItem(title="原则性规定的例外申请待审批", url=reverse("registry:exceptions") + "?status=pending",
+                                 count=count, level="warn"))
+    # Issue #17 item 8: planners' changes of eligibility facts waiting for verification, oldest first.
+    changes, oldest = pending_change_count(user)
+    if changes:
+        from django.utils import timezone
+
+        items.append(PendingItem(title="责任规划师资格信息变更待核实", url=reverse("registry:profile_changes"),
+                                 count=changes, due=f"最早提交于 {timezone.localtime(oldest):%Y-%m-%d}", level="warn"))
+    return items

@@ -279,8 +279,12 @@ def team_member_add(*, actor, planner: Planner, name: str, specialty: str = "", 
     request that waits, the pending LimitException)."""
     from . import limits
 
+    from .teams import require_team_manager
+
     planner = _lock(planner)
-    require_pool_manager(actor, planner.city)
+    # The city administrator, or (issue #17 item 8) the team's leader: a leader's core member beyond an
+    # in-principle cap waits for the city's approval as an exception request (rpms.registry.limits).
+    require_team_manager(actor, planner)
     if planner.kind != PlannerKind.TEAM:
         raise DomainError("只有团队可以登记团队成员。", code="not_a_team")
     existing = [{"is_core": m.is_core} for m in planner.members.all()]
