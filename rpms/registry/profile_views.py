@@ -13,7 +13,7 @@ from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.paging import page_of
 from rpms.geography.models import District
 
-from . import profiles, services, teams
+from . import profiles, selectors, services, teams
 from .models import LimitException, ProfileChangeStatus
 
 QUEUE_PAGE_SIZE = 20
@@ -126,7 +126,7 @@ def _change_context(request, change, **extra) -> dict:
         "change": change,
         "rows": profiles.changes_described(change.city, change.changes, change.before),
         "eligibility": profiles.eligibility_after(change) if change.status == ProfileChangeStatus.PENDING else None,
-        "can_decide": change.status == ProfileChangeStatus.PENDING and services.selectors.can_manage_pool(request.user, change.city),
+        "can_decide": change.status == ProfileChangeStatus.PENDING and selectors.can_manage_pool(request.user, change.city),
         "form": {}, "error": "", "error_form": "",
     }
     context.update(extra)
@@ -202,7 +202,7 @@ def _team_context(request, team, **extra) -> dict:
         "members": members,
         "core_count": sum(1 for m in team.members.all() if m.is_core),
         "can_manage": teams.can_manage_team(request.user, team),
-        "is_city_admin": services.selectors.can_manage_pool(request.user, team.city),
+        "is_city_admin": selectors.can_manage_pool(request.user, team.city),
         "core_cap_in_principle": policy.limit_in_principle("core_team_members"),
         "member_form": {}, "error": "", "error_form": "", "invite_url": "", "invite_member": None,
     }
