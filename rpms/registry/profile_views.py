@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from rpms.accounts.models import Role
 from rpms.cities.vocabulary import DegreeLevel, TitleLevel
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.paging import page_of
@@ -117,7 +118,7 @@ def profile_change_list(request):
         row.rows = profiles.changes_described(row.city, row.changes, row.before)
     return render(request, "registry/profile_changes.html", {
         "rows": rows, "pager": pager, "status": status or "all", "statuses": ProfileChangeStatus.choices,
-        "error": error, "is_decider": bool(request.user.is_superuser or request.user.role == "city_admin"),
+        "error": error, "is_decider": bool(request.user.is_superuser or request.user.role == Role.CITY_ADMIN),
     })
 
 

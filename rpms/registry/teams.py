@@ -51,11 +51,12 @@ def can_manage_team(user, team: Planner) -> bool:
 
 
 def require_team_manager(actor, team: Planner) -> None:
-    """The team's leader or the city administrator of its city; a member or the city's auditor: 403; anyone
-    else: 404 (the team is not theirs to see)."""
+    """The team's leader or the city administrator of its city. A member, the city's auditor or a role that never
+    manages teams: 403; another planner or another city's administrator: 404 (the team is not theirs to see)."""
     if can_manage_team(actor, team):
         return
-    if can_read_team(actor, team):
+    role = getattr(actor, "role", "")
+    if can_read_team(actor, team) or role not in (Role.PLANNER, Role.CITY_ADMIN):
         raise Forbidden("只有团队负责人或市级主管部门可以调整团队。")
     raise NotFound()
 
