@@ -26,7 +26,7 @@ from rpms.core.masking import mask_mobile
 
 from .dossier import dossier_event_record
 from .models import DossierEventKind, Planner, ProfileChange, ProfileChangeStatus
-from .selectors import can_manage_pool
+from .selectors import can_manage_pool, pending_change_count  # noqa: F401  (re-exported)
 
 PROOF_FOLDER = "profile_changes"
 NOTE_MAX = 2000
@@ -450,17 +450,6 @@ def profile_change_get(*, user, pk) -> ProfileChange:
     if user.role in (Role.CITY_ADMIN, Role.AUDITOR) and not user.is_superuser and not is_city_wide(user, found.city):
         raise NotFound()
     return found
-
-
-def pending_change_count(user) -> tuple[int, object]:
-    """(requests waiting for `user` to verify, when the oldest was made)."""
-    if not getattr(user, "is_authenticated", False) or not (user.is_superuser or user.role == Role.CITY_ADMIN):
-        return 0, None
-    queryset = ProfileChange.objects.filter(status=ProfileChangeStatus.PENDING)
-    if not user.is_superuser:
-        queryset = queryset.filter(city_id=user.city_id)
-    rows = list(queryset.order_by("requested_at").values_list("requested_at", flat=True)[:1])
-    return (queryset.count(), rows[0]) if rows else (0, None)
 
 
 def eligibility_after(change: ProfileChange):

@@ -17,7 +17,7 @@ from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 
 from .dossier import dossier_event_record  # noqa: F401  (other apps' services import it from here)
 from .models import DossierEventKind, ExceptionAct, LimitException, Planner, PlannerKind, PlannerSource, PoolStatus, TeamMember
-from .selectors import planner_get, require_pool_manager
+from .selectors import planner_get, require_pool_manager, require_team_manager
 
 LEAVE_GROUND = "voluntary_withdrawal"  # P5(4) item 4: the planner's own request
 
@@ -278,8 +278,6 @@ def team_member_add(*, actor, planner: Planner, name: str, specialty: str = "", 
     (rpms.registry.limits): granted at once for the city administrator. Returns the TeamMember (or, for a
     request that waits, the pending LimitException)."""
     from . import limits
-
-    from .teams import require_team_manager
 
     planner = _lock(planner)
     # The city administrator, or (issue #17 item 8) the team's leader: a leader's core member beyond an

@@ -21,7 +21,6 @@ from datetime import timedelta
 from django.db import transaction
 
 from rpms.accounts.models import Role
-from rpms.accounts.scoping import is_city_wide
 from rpms.cities.articles import policy_article
 from rpms.core import clock
 from rpms.core.audit import audit_log
@@ -29,36 +28,9 @@ from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 
 from .dossier import dossier_event_record
 from .models import DossierEventKind, Planner, PlannerKind, TeamMember
-from .selectors import can_manage_pool
+from .selectors import can_manage_team, can_read_team, is_leader, require_team_manager  # noqa: F401  (re-exported)
 
 INVITE_DAYS = 7
-
-
-def is_leader(user, team: Planner) -> bool:
-    return getattr(user, "is_authenticated", False) and team.user_id is not None and team.user_id == user.pk
-
-
-def can_read_team(user, team: Planner) -> bool:
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if is_leader(user, team) or is_city_wide(user, team.city):
-        return True
-    return team.members.filter(user=user).exists()
-
-
-def can_manage_team(user, team: Planner) -> bool:
-    return is_leader(user, team) or can_manage_pool(user, team.city)
-
-
-def require_team_manager(actor, team: Planner) -> None:
-    """The team's leader or the city administrator of its city. A member, the city's auditor or a role that never
-    manages teams: 403; another planner or another city's administrator: 404 (the team is not theirs to see)."""
-    if can_manage_team(actor, team):
-        return
-    role = getattr(actor, "role", "")
-    if can_read_team(actor, team) or role not in (Role.PLANNER, Role.CITY_ADMIN):
-        raise Forbidden("只有团队负责人或市级主管部门可以调整团队。")
-    raise NotFound()
 
 
 def team_get(*, user, pk) -> Planner:
