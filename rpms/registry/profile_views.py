@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rpms.accounts.models import Role
+from rpms.accounts.scoping import is_city_wide
 from rpms.cities.vocabulary import DegreeLevel, TitleLevel
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.paging import page_of
@@ -203,6 +204,8 @@ def _team_context(request, team, **extra) -> dict:
         "members": members,
         "core_count": sum(1 for m in team.members.all() if m.is_core),
         "can_manage": teams.can_manage_team(request.user, team),
+        # The team's dossier is read by its leader and the city's administrators and auditors (selectors.planner_get).
+        "can_see_dossier": teams.is_leader(request.user, team) or is_city_wide(request.user, team.city),
         "is_city_admin": selectors.can_manage_pool(request.user, team.city),
         "core_cap_in_principle": policy.limit_in_principle("core_team_members"),
         "member_form": {}, "error": "", "error_form": "", "invite_url": "", "invite_member": None,

@@ -421,3 +421,17 @@ def test_planner_login_helper_links_an_account(beijing):
     record = Planner.objects.create(city=beijing, name="无账户规划师", is_fictional=True)
     user = planner_login(record)
     assert profiles.my_planner(user) == record
+
+
+def test_a_member_with_an_account_sees_the_team_page_without_its_management_or_dossier_link(beijing, team, login):
+    account = user_build("t_team_page_member", "planner", beijing, display_name="丙成员")
+    TeamMember.objects.filter(planner=team, name="丙成员").update(user=account)
+    page = login(account).get(f"/pool/teams/{team.pk}/")
+    html = page.content.decode()
+    assert page.status_code == 200 and "丙成员" in html
+    assert "变更团队负责人" not in html and f"/pool/{team.pk}/\"" not in html
+    leader_page = login(team.user).get(f"/pool/teams/{team.pk}/").content.decode()
+    assert f'href="/pool/{team.pk}/"' in leader_page
+    assert login(account).post(f"/pool/teams/{team.pk}/members/{member(team, '乙成员').pk}/remove/",
+                               {"confirm": "1"}).status_code == 403
+    assert TeamMember.objects.filter(planner=team, name="乙成员").exists()
