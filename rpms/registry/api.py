@@ -281,7 +281,7 @@ def roster_import_run(request, import_id: int, payload: ImportRunIn):
 # POST /profile-changes/{id}/approve {"note"?} · POST /profile-changes/{id}/reject {"reason"} — the city administrator
 # GET  /teams/{id} · PATCH /teams/{id} {"leader_member": id} · POST /teams/{id}/members {"name","specialty","is_core",
 #   "exception_reason"?} · PATCH /teams/{id}/members/{member_id} {"is_core"} · DELETE /teams/{id}/members/{member_id}
-# POST /teams/{id}/members/{member_id}/invite → {"url"} (shown once) · POST /teams/join {"token"} — the team's leader
+# POST /teams/{id}/members/{member_id}/invite → {"url"} (shown once) · POST /team-invitations/accept {"token"} — the team's leader
 #   or the city administrator (the invited member joins with their own planner account)
 
 from . import profiles as _profiles  # noqa: E402
@@ -456,7 +456,7 @@ def team_member_delete(request, team_id: int, member_id: int):
 @router.post("/teams/{team_id}/members/{member_id}/invite", auth=auth_required, response={201: dict[str, Any], **ERRORS},
              summary="生成成员账户关联邀请")
 def team_member_invite(request, team_id: int, member_id: int):
-    """返回一次性邀请链接（7 日内有效，系统只保存其摘要）；成员用本人的责任规划师账户登录后打开链接或调用 POST /teams/join。"""
+    """返回一次性邀请链接（7 日内有效，系统只保存其摘要）；成员用本人的责任规划师账户登录后打开链接或调用 POST /api/v1/team-invitations/accept。"""
     from django.urls import reverse
 
     team = _teams.team_get(user=request.user, pk=team_id)
@@ -466,7 +466,7 @@ def team_member_invite(request, team_id: int, member_id: int):
                         "expires_at": member.invite_expires_at.isoformat()})
 
 
-@router.post("/teams/join", auth=auth_required, response={200: dict[str, Any], **ERRORS}, summary="接受团队邀请（关联成员账户）")
+@router.post("/team-invitations/accept", auth=auth_required, response={200: dict[str, Any], **ERRORS}, summary="接受团队邀请（关联成员账户）")
 def team_join(request, payload: JoinIn):
     member = _teams.team_member_join(actor=request.user, token=payload.token)
     return {"team": member.planner_id, "member": member.pk, "name": member.name}

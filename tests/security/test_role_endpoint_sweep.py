@@ -105,7 +105,7 @@ ACCESS: dict[str, frozenset] = {
     "PATCH /api/v1/teams/{team_id}/members/{member_id}": R(C, P),
     "DELETE /api/v1/teams/{team_id}/members/{member_id}": R(C, P),
     "POST /api/v1/teams/{team_id}/members/{member_id}/invite": R(C, P),
-    "POST /api/v1/teams/join": R(P),
+    "POST /api/v1/team-invitations/accept": R(P),
     "GET /api/v1/documents/verify/{code}": ANYONE,
     "POST /api/v1/cities/{code}/dispatch-requests": R(D),
     "GET /api/v1/cities/{code}/dispatch-requests": R(C, D, U),

@@ -394,6 +394,11 @@ def test_team_api(beijing, team, client, bearer, pds_admin):
                         **headers).json()["is_core"] is True
     invite = client.post(f"/api/v1/teams/{team.pk}/members/{mid}/invite", **headers)
     assert invite.status_code == 201 and "/pool/teams/join/" in invite.json()["url"]
+    account = user_build("t_team_api_member", "planner", beijing, display_name="戊成员")
+    joined = client.post("/api/v1/team-invitations/accept", data={"token": invite.json()["token"]},
+                         content_type="application/json", **bearer(account))
+    assert joined.status_code == 200 and TeamMember.objects.get(pk=mid).user == account
+    assert client.get(f"/api/v1/teams/{team.pk}", **bearer(account)).status_code == 200
     assert client.delete(f"/api/v1/teams/{team.pk}/members/{mid}", **headers).status_code == 200
     assert client.get(f"/api/v1/teams/{team.pk}", **bearer(pds_admin)).status_code == 404
     moved = client.patch(f"/api/v1/teams/{team.pk}", data={"leader_member": member(team, "乙成员").pk},
