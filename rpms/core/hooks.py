@@ -46,7 +46,11 @@ The hooks (name, who runs it, keyword arguments, what a handler returns):
   model (the class), city_id (None: rows of every city), years (the calendar years the rows concern, None: every
   year). Signals do not fire for such writes; handlers (rpms.reports: the kept statistics) mark what the rows
   feed as changed. Call it through `rows_written_in_bulk`, inside the writing transaction. Handlers return
-  nothing."""
+  nothing.
+- NOTIFY — a lower layer's service whose act a person must hear of (rpms.registry: a profile change verified or
+  refused, issue #17 item 8): users, event, title, body, url, key, city — the keyword arguments of
+  rpms.notifications.services.notify, which is the handler (inbox rows in the act's transaction, e-mail after
+  commit). Handlers return nothing the caller reads."""
 from collections.abc import Callable
 
 PLANNER_REMOVED = "planner_removed"
@@ -58,9 +62,10 @@ RENEWAL_REFUSAL = "renewal_refusal"
 GRADE_SCORES = "grade_scores"
 COVERED_UNITS = "covered_units"
 ROWS_WRITTEN_IN_BULK = "rows_written_in_bulk"
+NOTIFY = "notify"
 
 KNOWN = frozenset({PLANNER_REMOVED, TERM_REVIEWS, APPOINTMENT_EVENT, LIMIT_EXCEPTION_PERFORM, LATEST_GRADE,
-                   RENEWAL_REFUSAL, GRADE_SCORES, COVERED_UNITS, ROWS_WRITTEN_IN_BULK})
+                   RENEWAL_REFUSAL, GRADE_SCORES, COVERED_UNITS, ROWS_WRITTEN_IN_BULK, NOTIFY})
 
 _handlers: dict[str, list[Callable]] = {}
 

@@ -11,6 +11,9 @@ class NotificationsConfig(AppConfig):
         from rpms.core import hooks
 
         from .appointment_events import appointment_event_deliver
+        from .services import notify
 
         # Issue #11 item 9: every act on an appointment reaches its parties (P6(2), B25, P6(5), P5(4)).
         hooks.register(hooks.APPOINTMENT_EVENT, appointment_event_deliver)
+        # Issue #17 item 8: lower layers' acts a person must hear of (a profile change verified or refused).
+        hooks.register(hooks.NOTIFY, notify)

@@ -269,3 +269,204 @@ def roster_import_run(request, import_id: int, payload: ImportRunIn):
     job.refresh_from_db()
     roster_import = roster.roster_import_get(user=request.user, import_id=import_id)
     return {**roster.roster_import_report(roster_import), "job": job_json(job)}
+
+
+# --- issue #17 item 8: profiles and teams kept current -------------------------------------------------------
+# GET  /planners/me/profile — the signed-in planner's own record as they keep it current (and what waits)
+# PATCH /planners/me/profile {"mobile"?, "email"?, "employer"?, "bio"?, "specialties"?, "districts"?, …} — what the
+#   eligibility rules do not read applies at once; a field they read (B18 / P4) needs proof: 400 `proof_required`
+#   (submit it with POST /profile-changes, multipart with the file `proof`)
+# POST /profile-changes (multipart: the same fields, repeated for lists, `note`, file `proof`) — held for verification
+# GET  /profile-changes?status=pending|approved|rejected · GET /profile-changes/{id} · GET /profile-changes/{id}/proof
+# POST /profile-changes/{id}/approve {"note"?} · POST /profile-changes/{id}/reject {"reason"} — the city administrator
+# GET  /teams/{id} · PATCH /teams/{id} {"leader_member": id} · POST /teams/{id}/members {"name","specialty","is_core",
+#   "exception_reason"?} · PATCH /teams/{id}/members/{member_id} {"is_core"} · DELETE /teams/{id}/members/{member_id}
+# POST /teams/{id}/members/{member_id}/invite → {"url"} (shown once) · POST /team-invitations/accept {"token"} — the team's leader
+#   or the city administrator (the invited member joins with their own planner account)
+
+from . import profiles as _profiles  # noqa: E402
+from . import teams as _teams  # noqa: E402
+from .models import ProfileChangeStatus  # noqa: E402
+
+
+class ProfilePatchIn(Schema):
+    mobile: str | None = None
+    email: str | None = None
+    employer: str | None = None
+    bio: str | None = None
+    specialties: list[str] | None = None
+    districts: list[str] | None = None
+    degree: str | None = None
+    major: str | None = None
+    major_field: str | None = None
+    title_level: str | None = None
+    title_field: str | None = None
+    registrations: list[str] | None = None
+    experience_years: int | None = None
+    note: str = ""
+
+
+def _profile_answer(result) -> dict:
+    planner = _profiles.my_planner(result.planner.user)
+    return {**_profiles.profile_json(planner), "applied": result.applied,
+            "change": _profiles.profile_change_json(result.change) if result.change is not None else None}
+
+
+@router.get("/planners/me/profile", auth=auth_required, response={200: dict[str, Any], **ERRORS}, summary="我的信息")
+def my_profile(request):
+    """已入库（或待入库）责任规划师本人的信息；verified_fields 为须经市级主管部门核实的项目（由本市选聘条件决定）。"""
+    return _profiles.profile_json(_profiles.my_planner(request.user))
+
+
+@router.patch("/planners/me/profile", auth=auth_required, response={200: dict[str, Any], **ERRORS}, summary="更新我的信息")
+def my_profile_update(request, payload: ProfilePatchIn):
+    """只提交要变更的项目。选聘条件不涉及的项目（手机号码、电子邮箱、工作单位、个人简介、擅长领域、熟悉的区）立即生效；
+    选聘条件涉及的项目须附证明材料，请用 POST /api/v1/profile-changes（multipart）提交，此处返回 400 proof_required。"""
+    data = payload.dict(exclude_none=True)
+    note = data.pop("note", "")
+    result = _profiles.profile_update(actor=request.user, planner=_profiles.my_planner(request.user), data=data, note=note)
+    return _profile_answer(result)
+
+
+@router.post("/profile-changes", auth=auth_required, response={201: dict[str, Any], 200: dict[str, Any], **ERRORS, 413: ErrorOut},
+             summary="提交资格信息变更（附证明材料）")
+def profile_change_submit(request):
+    """multipart/form-data：要变更的项目（列表项重复字段名）、note（说明）和文件 proof（PDF、JPG 或 PNG）。
+    选聘条件涉及的项目提交市级主管部门核实（201，change 为申请）；同时提交的其他项目立即生效。"""
+    planner = _profiles.my_planner(request.user)
+    post = request.POST
+    data = {}
+    for name in _profiles.FIELD_LABELS:
+        if name in post:
+            data[name] = post.getlist(name) if name in _profiles.LIST_FIELDS else post.get(name)
+    result = _profiles.profile_update(actor=request.user, planner=planner, data=data, proof=request.FILES.get("proof"),
+                                      note=post.get("note", ""))
+    return Status(201 if result.change is not None else 200, _profile_answer(result))
+
+
+@router.get("/profile-changes", auth=auth_required, response={200: dict[str, Any], **ERRORS}, summary="资格信息变更申请（列表）")
+def profile_change_list(request, status: str = "", limit: int = 50, offset: int = 0):
+    """市级管理员、审计员看本市的，责任规划师看本人的；status：pending 待核实、approved 已核准、rejected 未核准。最早提交的在前。"""
+    limit, offset = limit_offset(limit, offset, max_limit=200)
+    queryset = _profiles.profile_change_list(user=request.user, status=status)
+    return {"count": queryset.count(), "results": [_profiles.profile_change_json(c) for c in queryset[offset:offset + limit]]}
+
+
+@router.get("/profile-changes/{change_id}", auth=auth_required, response={200: dict[str, Any], **ERRORS},
+            summary="资格信息变更申请（详情）")
+def profile_change_detail(request, change_id: int):
+    change = _profiles.profile_change_get(user=request.user, pk=change_id)
+    answer = _profiles.profile_change_json(change)
+    if change.status == ProfileChangeStatus.PENDING:
+        answer["eligibility_after"] = _profiles.eligibility_after(change).as_dict()
+    return answer
+
+
+@router.get("/profile-changes/{change_id}/proof", auth=auth_required, response={200: None, **ERRORS},
+            summary="下载资格信息变更的证明材料")
+def profile_change_proof(request, change_id: int):
+    from rpms.core.uploads import proof_response
+
+    change = _profiles.profile_change_get(user=request.user, pk=change_id)
+    return proof_response(change.proof_path, download_name=change.proof_name, reader=request.user, obj=change)
+
+
+class ChangeApproveIn(Schema):
+    note: str = ""
+
+
+class ChangeRejectIn(Schema):
+    reason: str = ""
+
+
+@router.post("/profile-changes/{change_id}/approve", auth=auth_required, response={200: dict[str, Any], **ERRORS},
+             summary="核准资格信息变更")
+def profile_change_approve(request, change_id: int, payload: ChangeApproveIn | None = None):
+    """本市市级管理员核对证明材料后核准，变更即生效并记入个人档案，通知本人。"""
+    change = _profiles.profile_change_get(user=request.user, pk=change_id)
+    change = _profiles.profile_change_approve(actor=request.user, change=change, note=payload.note if payload else "")
+    return _profiles.profile_change_json(change)
+
+
+@router.post("/profile-changes/{change_id}/reject", auth=auth_required, response={200: dict[str, Any], **ERRORS},
+             summary="不予核准资格信息变更")
+def profile_change_reject(request, change_id: int, payload: ChangeRejectIn):
+    """须写明理由；档案信息不变，通知本人。"""
+    change = _profiles.profile_change_get(user=request.user, pk=change_id)
+    change = _profiles.profile_change_reject(actor=request.user, change=change, reason=payload.reason)
+    return _profiles.profile_change_json(change)
+
+
+class TeamPatchIn(Schema):
+    leader_member: int
+
+
+class TeamMemberPatchIn(Schema):
+    is_core: bool
+
+
+class JoinIn(Schema):
+    token: str
+
+
+@router.get("/teams/{team_id}", auth=auth_required, response={200: dict[str, Any], **ERRORS}, summary="团队及其成员")
+def team_detail(request, team_id: int):
+    """团队负责人、已关联账户的成员、本市市级管理员和审计员可查看。"""
+    return _teams.team_json(_teams.team_get(user=request.user, pk=team_id), request.user)
+
+
+@router.patch("/teams/{team_id}", auth=auth_required, response={200: dict[str, Any], **ERRORS}, summary="变更团队负责人")
+def team_update(request, team_id: int, payload: TeamPatchIn):
+    """leader_member：成为负责人的成员编号。团队负责人或本市市级管理员办理；团队账户随负责人变更。"""
+    team = _teams.team_get(user=request.user, pk=team_id)
+    team = _teams.team_leader_change(actor=request.user, team=team, member_id=payload.leader_member)
+    return _teams.team_json(team, request.user)
+
+
+@router.post("/teams/{team_id}/members", auth=auth_required, response={201: dict[str, Any], 202: dict[str, Any], **ERRORS},
+             summary="团队登记成员")
+def team_member_create(request, team_id: int, payload: MemberIn):
+    """团队负责人或本市市级管理员登记成员；核心成员不超过本市规定（北京 8 人，B19(7)）。负责人超出原则性上限时写明
+    exception_reason，提交市级主管部门审批（202）。"""
+    team = _teams.team_get(user=request.user, pk=team_id)
+    member = services.team_member_add(actor=request.user, planner=team, name=payload.name, specialty=payload.specialty,
+                                      is_core=payload.is_core, exception_reason=payload.exception_reason)
+    if isinstance(member, LimitException):
+        return Status(202, {"status": "exception_pending", "exception": limits.limit_exception_json(member)})
+    return Status(201, {"id": member.pk, "name": member.name, "specialty": member.specialty, "is_core": member.is_core})
+
+
+@router.patch("/teams/{team_id}/members/{member_id}", auth=auth_required, response={200: dict[str, Any], **ERRORS},
+              summary="调整核心成员")
+def team_member_update(request, team_id: int, member_id: int, payload: TeamMemberPatchIn):
+    team = _teams.team_get(user=request.user, pk=team_id)
+    member = _teams.team_member_core_set(actor=request.user, team=team, member_id=member_id, is_core=payload.is_core)
+    return {"id": member.pk, "name": member.name, "is_core": member.is_core}
+
+
+@router.delete("/teams/{team_id}/members/{member_id}", auth=auth_required, response={200: dict[str, Any], **ERRORS},
+               summary="移除团队成员")
+def team_member_delete(request, team_id: int, member_id: int):
+    """不能移除团队负责人（请先变更负责人）。"""
+    team = _teams.team_get(user=request.user, pk=team_id)
+    team = _teams.team_member_remove(actor=request.user, team=team, member_id=member_id)
+    return _teams.team_json(team, request.user)
+
+
+@router.post("/teams/{team_id}/members/{member_id}/invite", auth=auth_required, response={201: dict[str, Any], **ERRORS},
+             summary="生成成员账户关联邀请")
+def team_member_invite(request, team_id: int, member_id: int):
+    """返回一次性邀请链接（7 日内有效，系统只保存其摘要）；成员用本人的责任规划师账户登录后打开链接或调用 POST /api/v1/team-invitations/accept。"""
+    from django.urls import reverse
+
+    team = _teams.team_get(user=request.user, pk=team_id)
+    member, token = _teams.team_member_invite(actor=request.user, team=team, member_id=member_id)
+    return Status(201, {"member": member.pk, "token": token,
+                        "url": request.build_absolute_uri(reverse("registry:team_join", args=[token])),
+                        "expires_at": member.invite_expires_at.isoformat()})
+
+
+@router.post("/team-invitations/accept", auth=auth_required, response={200: dict[str, Any], **ERRORS}, summary="接受团队邀请（关联成员账户）")
+def team_join(request, payload: JoinIn):
+    member = _teams.team_member_join(actor=request.user, token=payload.token)
+    return {"team": member.planner_id, "member": member.pk, "name": member.name}

@@ -59,6 +59,7 @@ class Planner(BlindIndexedModel, StatusTransitions, TimeStampedModel):
     registrations = models.JSONField("执业资格", default=list, blank=True)
     experience_years = models.PositiveSmallIntegerField("相关工作年限", default=0)
     specialties = models.JSONField("擅长专业领域", default=list, blank=True)
+    bio = models.TextField("个人简介", blank=True)  # issue #17 item 8: kept current by the planner
     familiar_districts = models.ManyToManyField(
         "geography.District", verbose_name="熟悉的区", blank=True, related_name="familiar_planners"
     )
@@ -110,6 +111,12 @@ class TeamMember(models.Model):
     specialty = models.CharField("专业领域代码", max_length=50, blank=True)
     is_core = models.BooleanField("核心成员", default=False)
     sort_order = models.PositiveSmallIntegerField("排序", default=0)
+    # Issue #17 item 8: a member's own login account, linked when the member accepts the team's invitation
+    # (rpms.registry.teams): only the digest of the one-time link is kept, never the link itself.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="登录账户", null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="team_memberships")
+    invite_digest = models.CharField("邀请链接摘要", max_length=64, blank=True)
+    invite_expires_at = models.DateTimeField("邀请链接有效期至", null=True, blank=True)
 
     class Meta:
         verbose_name = "团队成员"
@@ -155,6 +162,15 @@ class DossierEventKind(models.TextChoices):
     HONOURED = "honoured", "表彰"
     TRAINING = "training", "继续教育"
     LIMIT_EXCEPTION = "limit_exception", "原则性规定的例外"
+    # Issue #17 item 8: profiles and teams kept current.
+    PROFILE_UPDATED = "profile_updated", "个人信息更新"
+    PROFILE_CHANGE_REQUESTED = "profile_change_requested", "资格信息变更申请"
+    PROFILE_CHANGE_APPROVED = "profile_change_approved", "资格信息变更核准"
+    PROFILE_CHANGE_REJECTED = "profile_change_rejected", "资格信息变更未获核准"
+    MEMBER_REMOVED = "member_removed", "团队成员移除"
+    MEMBER_CORE_CHANGED = "member_core_changed", "团队核心成员调整"
+    LEADER_CHANGED = "leader_changed", "团队负责人变更"
+    MEMBER_ACCOUNT_LINKED = "member_account_linked", "团队成员账户关联"
 
 
 class DossierEvent(models.Model):
@@ -339,3 +355,61 @@ class LimitException(StatusTransitions, TimeStampedModel):
             return ""
         unit = "人" if self.limit == LimitCode.CORE_TEAM_MEMBERS else "个"
         return f"{self.value} {unit}（上限 {self.limit_value} {unit}）"
+
+
+class ProfileChangeStatus(models.TextChoices):
+    PENDING = "pending", "待核实"
+    APPROVED = "approved", "已核准"
+    REJECTED = "rejected", "未核准"
+
+
+class ProfileChange(StatusTransitions, TimeStampedModel):
+    """A planner's change of the facts the city's eligibility rules read (B18, P4: title, registrations,
+    degree, experience; which ones is read from the rules, rpms.registry.profiles), held until the city
+    administrator verifies it against the proof: approved → applied to the record; rejected with a reason →
+    nothing changes and the planner is told. Changes the rules do not read apply at once and leave only a
+    dossier row. Written only by services (rpms.registry.profiles)."""
+
+    TRANSITIONS = {"status": {
+        ProfileChangeStatus.PENDING: {ProfileChangeStatus.APPROVED, ProfileChangeStatus.REJECTED},
+        ProfileChangeStatus.APPROVED: set(),
+        ProfileChangeStatus.REJECTED: set(),
+    }}
+
+    city = models.ForeignKey("cities.City", verbose_name="城市", on_delete=models.PROTECT, related_name="profile_changes")
+    planner = models.ForeignKey(Planner, verbose_name="责任规划师", on_delete=models.CASCADE, related_name="profile_changes")
+    changes = models.JSONField("申请变更的内容", default=dict)
+    before = models.JSONField("变更前的内容", default=dict, blank=True)
+    note = models.TextField("变更说明", blank=True)
+    article = models.CharField("依据条款", max_length=64, blank=True)
+    proof_path = models.CharField("证明材料存储路径", max_length=255)
+    proof_name = models.CharField("证明材料文件名", max_length=255)
+    proof_kind = models.CharField("证明材料类型", max_length=8)
+    proof_size = models.PositiveIntegerField("证明材料大小")
+    proof_sha256 = models.CharField("证明材料摘要", max_length=64)
+    status = models.CharField("状态", max_length=16, choices=ProfileChangeStatus.choices, default=ProfileChangeStatus.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField("申请时间")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="核实人", null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField("核实时间", null=True, blank=True)
+    decision_note = models.TextField("核实意见", blank=True)
+
+    class Meta:
+        verbose_name = "资格信息变更申请"
+        verbose_name_plural = "资格信息变更申请"
+        ordering = ["requested_at", "id"]
+        indexes = [models.Index(fields=["city", "status", "requested_at"], name="profile_change_queue")]
+        constraints = [
+            models.CheckConstraint(condition=Q(status="pending") | Q(decided_at__isnull=False),
+                                   name="profile_change_decided_has_date"),
+            models.CheckConstraint(condition=~Q(status="rejected") | ~Q(decision_note=""),
+                                   name="profile_change_rejection_has_reason"),
+            # One request waiting per planner: a second one would be decided against stale facts.
+            models.UniqueConstraint(fields=["planner"], condition=Q(status="pending"),
+                                    name="profile_change_one_pending_per_planner",
+                                    violation_error_message="您已有一项资格信息变更申请待核实，请等待市级主管部门核实后再提交。"),
+        ]
+
+    def __str__(self):
+        return f"{self.planner} 资格信息变更申请 #{self.pk}"

@@ -52,6 +52,36 @@ def require_pool_manager(user, city) -> None:
         raise NotFound()
 
 
+# --- teams (issue #17 item 8): who reads and who changes a team (rpms.registry.teams) ----------------------------
+
+
+def is_leader(user, team) -> bool:
+    return getattr(user, "is_authenticated", False) and team.user_id is not None and team.user_id == user.pk
+
+
+def can_read_team(user, team) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if is_leader(user, team) or is_city_wide(user, team.city):
+        return True
+    return team.members.filter(user=user).exists()
+
+
+def can_manage_team(user, team) -> bool:
+    return is_leader(user, team) or can_manage_pool(user, team.city)
+
+
+def require_team_manager(actor, team) -> None:
+    """The team's leader or the city administrator of its city. A member, the city's auditor or a role that never
+    manages teams: 403; another planner or another city's administrator: 404 (the team is not theirs to see)."""
+    if can_manage_team(actor, team):
+        return
+    role = getattr(actor, "role", "")
+    if can_read_team(actor, team) or role not in (Role.PLANNER, Role.CITY_ADMIN):
+        raise Forbidden("只有团队负责人或市级主管部门可以调整团队。")
+    raise NotFound()
+
+
 @dataclass
 class PoolFilters:
     specialty: str = ""
@@ -231,6 +261,19 @@ def pending_count(user) -> int:
     return queryset.count()
 
 
+def pending_change_count(user) -> tuple[int, object]:
+    """(profile changes waiting for `user` to verify, when the oldest was made) — issue #17 item 8."""
+    from .models import ProfileChange, ProfileChangeStatus
+
+    if not getattr(user, "is_authenticated", False) or not (user.is_superuser or user.role == Role.CITY_ADMIN):
+        return 0, None
+    queryset = ProfileChange.objects.filter(status=ProfileChangeStatus.PENDING)
+    if not user.is_superuser:
+        queryset = queryset.filter(city_id=user.city_id)
+    rows = list(queryset.order_by("requested_at").values_list("requested_at", flat=True)[:1])
+    return (queryset.count(), rows[0]) if rows else (0, None)
+
+
 def pending_items(user) -> list:
     """The city administrator's line on the home page: exception requests waiting for approval (registered
     in AppConfig.ready())."""
@@ -238,8 +281,16 @@ def pending_items(user) -> list:
 
     from rpms.core.pending import PendingItem
 
+    items = []
     count = pending_count(user)
-    if not count:
-        return []
-    return [PendingItem(title="原则性规定的例外申请待审批", url=reverse("registry:exceptions") + "?status=pending",
-                        count=count, level="warn")]
+    if count:
+        items.append(PendingItem(title="原则性规定的例外申请待审批", url=reverse("registry:exceptions") + "?status=pending",
+                                 count=count, level="warn"))
+    # Issue #17 item 8: planners' changes of eligibility facts waiting for verification, oldest first.
+    changes, oldest = pending_change_count(user)
+    if changes:
+        from django.utils import timezone
+
+        items.append(PendingItem(title="责任规划师资格信息变更待核实", url=reverse("registry:profile_changes"),
+                                 count=changes, due=f"最早提交于 {timezone.localtime(oldest):%Y-%m-%d}", level="warn"))
+    return items

@@ -17,7 +17,7 @@ from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 
 from .dossier import dossier_event_record  # noqa: F401  (other apps' services import it from here)
 from .models import DossierEventKind, ExceptionAct, LimitException, Planner, PlannerKind, PlannerSource, PoolStatus, TeamMember
-from .selectors import planner_get, require_pool_manager
+from .selectors import planner_get, require_pool_manager, require_team_manager
 
 LEAVE_GROUND = "voluntary_withdrawal"  # P5(4) item 4: the planner's own request
 
@@ -280,7 +280,9 @@ def team_member_add(*, actor, planner: Planner, name: str, specialty: str = "", 
     from . import limits
 
     planner = _lock(planner)
-    require_pool_manager(actor, planner.city)
+    # The city administrator, or (issue #17 item 8) the team's leader: a leader's core member beyond an
+    # in-principle cap waits for the city's approval as an exception request (rpms.registry.limits).
+    require_team_manager(actor, planner)
     if planner.kind != PlannerKind.TEAM:
         raise DomainError("只有团队可以登记团队成员。", code="not_a_team")
     existing = [{"is_core": m.is_core} for m in planner.members.all()]
