@@ -72,8 +72,10 @@ NAV_MENU: tuple[NavLink | NavGroup, ...] = (
     NavGroup("资源库与征集", (
         NavLink("我的申请", ("recruitment:my_applications",), "/recruitment/mine/", (Role.PLANNER,)),
         NavLink("我的档案", ("registry:my_dossier",), "/pool/mine/", (Role.PLANNER,), planner_record=True),
+        NavLink("我的信息", ("registry:profile_edit",), "/pool/mine/profile/", (Role.PLANNER,), planner_record=True),
         NavLink("征集管理", ("recruitment:manage",), "/recruitment/manage/", (Role.CITY_ADMIN, Role.AUDITOR)),
         NavLink("资源库", ("registry:pool_list",), "/pool/", (Role.CITY_ADMIN, Role.DISTRICT_OFFICER, Role.AUDITOR)),
+        NavLink("资格信息变更核实", ("registry:profile_changes",), "/pool/profile-changes/", (Role.CITY_ADMIN, Role.AUDITOR)),
         NavLink("继续教育", ("training:home",), "/training/", (Role.CITY_ADMIN, Role.PLANNER, Role.AUDITOR),
                 planner_record=True),
     )),
