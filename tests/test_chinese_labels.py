@@ -106,3 +106,16 @@ def test_the_policy_document_names_its_source_by_title_not_file_name(client, bei
     html = client.get(reverse("publicinfo:policy_document", args=["beijing"])).content.decode()
     assert "原文来源：《" in html
     assert ".txt" not in html
+
+
+def test_a_team_members_specialty_is_shown_by_its_label(client, beijing, haidian, city_admin):
+    from rpms.registry.models import TeamMember
+    from rpms.registry.tests.factories import pool_member
+
+    team = pool_member(beijing, "虚构规划团队", districts=[haidian], kind="team", leader_name="团队负责人")
+    TeamMember.objects.create(planner=team, name="成员甲", specialty="landscape", is_core=True)
+    TeamMember.objects.create(planner=team, name="成员乙", specialty="retired_specialty")
+    html = _page(client, city_admin, f"/pool/{team.pk}/")
+    assert f"<td>成员甲</td><td>{beijing.policy.specialty_label('landscape')}</td>" in html
+    assert "本市政策中已无此专业领域" in html
+    assert "landscape" not in html and "retired_specialty" not in html
