@@ -89,6 +89,7 @@ def audit_list(request):
             "is_filtered": any(raw.values()),
             "error": error,
             "page_obj": page_obj,
+            "choices": choices,
             "action_choices": action_choices(choices["actions"]),
             "object_type_choices": object_type_choices(choices["object_types"]),
             "scope_label": _scope_label(request.user),
