@@ -317,6 +317,12 @@ def _value_text(field, value) -> str:
     return str(value)
 
 
+def _text_of(field, key: str, value) -> str:
+    if isinstance(value, str) and (key, value) in VALUE_LABELS:
+        return VALUE_LABELS[(key, value)]
+    return _value_text(field, value)
+
+
 def change_rows(object_type: str, before, after) -> list[dict]:
     """The before/after columns of an audit row as [{label, before, after}], each key named by the model field's
     verbose_name and each choice value by its label, where the object type is a model."""
@@ -333,8 +339,8 @@ def change_rows(object_type: str, before, after) -> list[dict]:
             key, key)
         rows.append({
             "label": label,
-            "before": _value_text(field, before.get(key)) if key in before else "—",
-            "after": _value_text(field, after.get(key)) if key in after else "—",
+            "before": _text_of(field, key, before.get(key)) if key in before else "—",
+            "after": _text_of(field, key, after.get(key)) if key in after else "—",
             "changed": before.get(key) != after.get(key),
         })
     return rows
@@ -343,7 +349,6 @@ def change_rows(object_type: str, before, after) -> list[dict]:
 # Keys the services put in before/after that are not a model field of the object.
 FIELD_LABELS: dict[str, str] = {
     "value": "内容",
-    "reason": "原因",
     "what": "导出内容",
     "filters": "筛选条件",
     "status": "状态",
@@ -351,4 +356,19 @@ FIELD_LABELS: dict[str, str] = {
     "count": "数量",
     "file_name": "文件名",
     "name": "名称",
+    "reason": "原因",
+    "second_factor": "第二因素",
+    "username": "输入的用户名",
+    "unit_ids": "涉及的责任单元",
+}
+
+# Coded values of those keys (the login failures' reasons, the second factor's kind).
+VALUE_LABELS: dict[tuple[str, str], str] = {
+    ("reason", "password"): "密码错误",
+    ("reason", "otp"): "动态验证码错误",
+    ("reason", "token_otp"): "动态验证码错误（签发接口令牌）",
+    ("reason", "unknown_user"): "用户名不存在",
+    ("reason", "locked"): "账户处于锁定期",
+    ("second_factor", "totp"): "认证器应用动态验证码",
+    ("second_factor", "recovery_code"): "恢复码",
 }

@@ -199,3 +199,15 @@ def test_audit_export_has_chinese_labels(client, auditor, labelled_rows):
     request = by_summary["提交派驻申请"]
     assert request["对象类型"] == "派驻申请"
     assert request["动作"] == "提交派驻需求"
+
+
+def test_change_rows_name_fields_and_coded_values_in_chinese():
+    from rpms.core.labels import change_rows
+
+    rows = change_rows("accounts.user", {"failed_login_count": 1, "is_active": True},
+                       {"failed_login_count": 2, "is_active": False, "reason": "unknown_user"})
+    by_label = {row["label"]: row for row in rows}
+    assert by_label["连续登录失败次数"]["after"] == "2"
+    assert by_label["原因"]["after"] == "用户名不存在"
+    assert any(row["after"] == "否" and row["before"] == "是" for row in rows)
+    assert not any("_" in row["label"] for row in rows)
