@@ -6,7 +6,7 @@ import pytest
 
 from rpms.core.models import ActionLog
 
-from .conftest import login
+from .conftest import artifact_path, login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,6 +35,7 @@ def test_the_audit_table_fits_1366_pixels_and_speaks_chinese(pages, beijing, aud
     box = table.bounding_box()
     wrap = page.locator(".table-wrap").first.bounding_box()
     assert box["x"] + box["width"] <= wrap["x"] + wrap["width"] + 1, (box, wrap)
-    page.get_by_role("link", name="查看").first.click()
+    page.screenshot(path=str(artifact_path("audit_list_1366")), full_page=True)
+    table.locator("tr", has_text="提出公示异议").first.get_by_role("link", name="查看").click()
     page.wait_for_load_state()
     assert "操作日志详情" in page.content() and "待受理" in page.inner_text("main")
