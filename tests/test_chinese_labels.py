@@ -35,7 +35,7 @@ def test_the_admin_greets_the_person_by_name_or_role_never_by_user_name(client):
     assert "CITY_ADMIN" not in html
 
 
-def test_a_user_is_named_by_the_display_name_else_the_role_and_audited_with_the_account():
+def test_a_user_is_named_by_the_display_name_else_the_role_also_in_the_audit_trail():
     assert str(User(username="lisi_01", display_name="李四", role=Role.PLANNER)) == "李四"
     assert str(User(username="lisi_01", role=Role.PLANNER)) == "责任规划师"
     from django.db import transaction
@@ -45,7 +45,7 @@ def test_a_user_is_named_by_the_display_name_else_the_role_and_audited_with_the_
     user = User.objects.create_user(username="wangwu_02", password="Pw-for-tests-123", role=Role.AUDITOR)
     with transaction.atomic():
         row = audit_log(actor=None, action="accounts.account_update", obj=user)
-    assert row.object_repr == "审计员（wangwu_02）"  # the trail still identifies the account
+    assert row.object_repr == "审计员" and row.object_id == str(user.pk)  # the account is identified by its number
 
 
 def test_the_dossier_names_the_officer_not_the_account(client, beijing, haidian, city_admin):

@@ -55,9 +55,6 @@ def audit_log(
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
-        if not object_repr and hasattr(obj, "get_username"):
-            # An account is named by the person and identified by its user name (str(user) never shows the latter).
-            object_repr = f"{obj}（{obj.get_username()}）"
         object_repr = object_repr or str(obj)[:255]
         if not city_code:
             city = getattr(obj, "city", None)
