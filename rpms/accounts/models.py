@@ -3,6 +3,7 @@ from django.db import models
 from django.utils import timezone
 
 from rpms.core import clock
+from rpms.core.labels import person_name
 from rpms.core.roles import ADMIN_ROLES, Role  # noqa: F401  (the apps import Role from here)
 
 
@@ -35,7 +36,8 @@ class User(AbstractUser):
         ]
 
     def __str__(self):
-        return self.display_name or self.username
+        # How pages name a person: the name, else the role — never the user name (issue #17 item 3).
+        return person_name(self)
 
     def is_locked(self, now=None) -> bool:
         return self.locked_until is not None and self.locked_until > (now or clock.now())

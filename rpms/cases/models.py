@@ -98,8 +98,8 @@ class Case(StatusTransitions, TimeStampedModel):
     def _policy_label(self, attribute: str, code: str) -> str:
         for item in getattr(getattr(self.city, "policy", None), attribute, None) or []:
             if item.get("code") == code:
-                return item.get("label", code)
-        return code
+                return item.get("label") or "未命名的类别"
+        return "本市政策中已无此类别"  # never the code (issue #17 item 3)
 
     @property
     def zone_type_label(self) -> str:

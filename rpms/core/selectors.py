@@ -87,7 +87,7 @@ def _local_midnight(day: datetime.date) -> datetime.datetime:
 def action_log_list(*, user, filters: Mapping | None = None) -> QuerySet[ActionLog]:
     """The audit rows `user` may read, filtered, newest first.
 
-    filters: actor (user name contains, case-insensitive), action (exact), object_type (exact),
+    filters: actor (user name or the person's name contains, case-insensitive), action (exact), object_type (exact),
     object_id (exact), article ("B19" also matches "B19(2)"), since / until (dates, inclusive,
     Asia/Shanghai days). The queryset touches only ActionLog (the actor's name is stored on the
     row), so listing it costs the same number of queries whatever the number of rows.
@@ -96,7 +96,11 @@ def action_log_list(*, user, filters: Mapping | None = None) -> QuerySet[ActionL
     queryset = ActionLog.objects.filter(action_log_scope(user))
     actor = (filters.get("actor") or "").strip()
     if actor:
-        queryset = queryset.filter(actor_repr__icontains=actor)
+        # The account name stored on the row, or the person's name (what the page shows).
+        from django.contrib.auth import get_user_model
+
+        named = get_user_model().objects.filter(display_name__icontains=actor).values("pk")
+        queryset = queryset.filter(Q(actor_repr__icontains=actor) | Q(actor_id__in=named))
     for key in ("action", "object_type", "object_id"):
         value = (filters.get(key) or "").strip()
         if value:

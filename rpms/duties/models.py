@@ -143,7 +143,8 @@ class DutyRecord(StatusTransitions, TimeStampedModel):
     def category_label(self, policy=None) -> str:
         policy = policy or self.city.policy
         item = policy.duty_category(self.category)
-        return item["label"] if item else self.category
+        # A category the city's policy no longer lists is not shown by its code (issue #17 item 3).
+        return item["label"] if item else "本市政策中已无此类别"
 
     def _stored_status(self):
         if self.pk is None:

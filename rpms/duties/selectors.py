@@ -278,7 +278,8 @@ def hours_summary(*, user, year: int, month: int | None = None, planner_id=None,
     categories = list(city.policy.duty_categories) if city is not None else []
     known = {c["code"] for c in categories}
     result = []
-    for category in categories + [{"code": code, "label": code, "article": ""} for code in rows if code not in known]:
+    for category in categories + [{"code": code, "label": "本市政策中已无此类别", "article": ""}
+                                   for code in rows if code not in known]:
         row = rows.get(category["code"], {})
         result.append({
             "code": category["code"],

@@ -200,7 +200,7 @@ def unit_history(unit: ResponsibilityUnit) -> list[ActionLog]:
     rows = ActionLog.objects.filter(
         Q(object_type=UNIT_OBJECT_TYPE, object_id__in=[str(pk) for pk in related_ids])
         | Q(action="geography.units_create_default", city_code=unit.city.code)
-    ).order_by("at", "id")
+    ).select_related("actor").order_by("at", "id")
     own = str(unit.pk)
     return [
         row

@@ -46,7 +46,10 @@ def _visible_districts(user, city):
 
 def _zone_label(city, code: str) -> str:
     info = selectors.zone_type_info(city, code)
-    return info.get("label", code) if info else (code or "")
+    # A code the city's policy no longer lists is not shown raw (issue #17 item 3).
+    if info:
+        return info.get("label") or "未命名的功能区类型"
+    return "本市政策中已无此类型" if code else ""
 
 
 def _district_from_param(districts, code):

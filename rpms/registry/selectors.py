@@ -231,7 +231,7 @@ def planner_get(*, user, planner_id, write: bool = False) -> Planner:
 
 
 def dossier_events(planner: Planner):
-    return list(DossierEvent.objects.filter(planner=planner).order_by("occurred_at", "id"))
+    return list(DossierEvent.objects.filter(planner=planner).select_related("actor").order_by("occurred_at", "id"))
 
 
 def dispatchable_planners(*, city):

@@ -705,7 +705,7 @@ def compute_city_statistics(*, city, year, districts=None, city_level: bool = Tr
     else:
         known = [c["code"] for c in grade_columns]
         extra = sorted({code for counts in graded.values() for code in counts if code not in known})
-        grade_columns += [{"code": code, "label": code} for code in extra]
+        grade_columns += [{"code": code, "label": "本市政策中已无此等次"} for code in extra]
         codes = known + extra
         grade_rows = _district_rows(chosen, graded, lambda g: {
             "counts": {code: g.get(code, 0) for code in codes}, "total": sum(g.get(code, 0) for code in codes)})

@@ -36,7 +36,7 @@ SOURCE_PACKAGE = "package"
 SOURCE_ENTERED = "entered"
 SOURCE_PROVISIONAL = "provisional"
 SOURCE_LABELS = {
-    SOURCE_PACKAGE: "国务院办公厅公布的安排（holidays 软件包）",
+    SOURCE_PACKAGE: "国务院办公厅公布的安排（系统内置）",
     SOURCE_ENTERED: "管理员录入的国务院办公厅通知",
     SOURCE_PROVISIONAL: "尚未公布，暂按周一至周五计算",
 }
@@ -407,7 +407,7 @@ def calendar_year_overview(year: int) -> YearOverview:
     if source == SOURCE_ENTERED:
         detail = entered.source
     elif source == SOURCE_PACKAGE:
-        detail = f"国务院办公厅关于 {year} 年部分节假日安排的通知（holidays 软件包收录，已与 chinesecalendar 逐日核对）"
+        detail = f"国务院办公厅关于 {year} 年部分节假日安排的通知（系统内置的国务院节假日安排数据，已与另一份公开数据逐日核对）"
     else:
         detail = "该年度的节假日安排尚未公布或尚未录入"
     return YearOverview(
@@ -458,7 +458,7 @@ def calendar_year_list(*, first_year: int = 2024, last_year: int | None = None) 
         elif year in schedule.years:
             holidays = sum(1 for d in schedule.labels if d.year == year)
             makeups = sum(1 for d in schedule.makeup if d.year == year)
-            rows.append(YearRow(year, SOURCE_PACKAGE, SOURCE_LABELS[SOURCE_PACKAGE], "holidays 软件包",
+            rows.append(YearRow(year, SOURCE_PACKAGE, SOURCE_LABELS[SOURCE_PACKAGE], "系统内置的国务院节假日安排数据",
                                 holidays, makeups, None))
         else:
             rows.append(YearRow(year, SOURCE_PROVISIONAL, SOURCE_LABELS[SOURCE_PROVISIONAL], "", None, None, None))

@@ -130,7 +130,7 @@ def login(page, user, *, password: str = PASSWORD):
     page.get_by_role("button", name="登录", exact=True).click()
     page.wait_for_load_state()
     header = page.locator(".site-user__name")
-    assert header.inner_text().strip() == (user.display_name or user.username), page.content()[:2000]
+    assert header.inner_text().strip() == str(user), page.content()[:2000]  # the name, else the role (issue #17)
     return page
 
 

@@ -46,3 +46,14 @@ def article_link(city, step):
         title = f"{document.title} {described}" if described else f"{getattr(city, 'rulebook_title', '') or city.name} {code}"
         parts.append((format_html('<a class="article-link" href="{}#{}" title="{}">{}</a>', page, anchor, title.strip(), code),))
     return format_html_join("、", "{}", parts)
+
+
+@register.filter
+def specialty_label(code, policy):
+    """`{{ member.specialty|specialty_label:policy }}`: a specialty code by the policy's label, never the code."""
+    if not code:
+        return "—"
+    label = policy.specialty_label(code) if policy is not None else code
+    if label != code or not code.isascii():
+        return label  # a label, or a specialty written out in Chinese (a roster's free text)
+    return "本市政策中已无此专业领域"
