@@ -34,6 +34,7 @@ NOT_ACTIONS = {
     "finance.allowance_paid": "notification event",
     "finance.fee_paid": "notification event",
     "recruitment.notice_recomputed": "notification event",
+    "registry.profile_change_decided": "notification event",
     "registry.roster_import": "background job kind",
     "appointments.existing_import": "background job kind",
 }
