@@ -13,6 +13,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.urls import NoReverseMatch, reverse
 
 from rpms.accounts.models import Role
+from rpms.accounts.twofactor import two_factor_required
 from rpms.core.roles import ADMIN_ROLES
 from rpms.core.selectors import can_view_action_log
 
@@ -154,6 +155,12 @@ def _allowed(link: NavLink, user) -> bool:
     return bool(user.is_superuser) or user.role in link.roles
 
 
+def _second_factor_pending(user) -> bool:
+    """A staff session signed in with the password only (TwoFactorMiddleware holds it on the code page)."""
+    is_verified = getattr(user, "is_verified", None)
+    return is_verified is not None and two_factor_required(user) and not is_verified()
+
+
 def _current_url(urls: list[str], path: str) -> str | None:
     """The link the page belongs to: the longest link address the path starts with ("/" only for itself),
     so that /appointments/public/ is 聘任公开 and not 派驻聘任."""
@@ -165,6 +172,8 @@ def nav_menu_for(user, path: str = "") -> list[dict]:
     """The top-level entries for `user`: {"label", "url", "current", "children"} where `children` lists
     the links of a group ({"label", "url", "current"}); a group of one link is shown as that link."""
     signed_in = bool(getattr(user, "is_authenticated", False))
+    if signed_in and _second_factor_pending(user):
+        return []  # the password was right, the code is not yet given: every page but the code page is held
     entries = []
     for entry in NAV_MENU if signed_in else PUBLIC_MENU:
         links = entry.links if isinstance(entry, NavGroup) else (entry,)

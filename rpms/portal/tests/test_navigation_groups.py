@@ -155,3 +155,18 @@ def test_the_auditors_home_has_a_to_do_list_with_an_honest_empty_state(client, a
     assert _first_section_after_header(main) == '<section class="card" aria-labelledby="pending-title">'
     assert "待办事项" in main and "暂无待办" in main
     assert main.index("pending-title") < main.index("查看操作日志")
+
+
+def test_a_staff_session_waiting_for_its_second_factor_shows_no_menu(client, settings, city_admin):
+    """TwoFactorMiddleware holds a password-only staff session on the code page: its menu would only lead back
+    there, so none is shown until the code is given (and the full menu once it is)."""
+    settings.RPMS_REQUIRE_2FA = True
+    city_admin.set_password("Nav-2fa-check-2026")
+    city_admin.save()
+    response = client.post("/accounts/login/", {"username": city_admin.username, "password": "Nav-2fa-check-2026"})
+    assert response.status_code == 302
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert 'class="site-nav"' not in page.content.decode()
+    settings.RPMS_REQUIRE_2FA = False
+    assert 'class="site-nav"' in client.get("/").content.decode()
