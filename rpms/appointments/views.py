@@ -108,6 +108,7 @@ def appointment_list(request):
         "can_create": can_create,
         "can_enter_existing": can_enter_existing,
         "local_selection": local_selection,
+        "can_read_proposals": local_selection and _may_read_selection(user),
         "can_propose": local_selection and user.role == Role.HIRING_ENTITY,
         "unfiled": request.GET.get("unfiled") == "1",
         "unsigned": request.GET.get("unsigned") == "1",
@@ -591,6 +592,7 @@ def _replacement_by_selection(user, appointment, start: dt.date) -> dict | None:
         return None
     query = urlencode({"unit": appointment.unit_id, "role": appointment.role, "start": start.isoformat()})
     return {"can_propose": permissions.is_hiring_entity_of(user, appointment.unit),
+            "can_read_proposals": _may_read_selection(user),
             "propose_url": f"{reverse('appointments:proposal_new')}?{query}"}
 
 
@@ -617,6 +619,8 @@ def _withdrawal_context(request, withdrawal, **extra):
         "selection": selection,
         "replacement_start": start,
         "gap": withdrawal.replacement_id is None and withdrawal.leave_date < today,
+        "can_view_replacement": withdrawal.replacement_id is not None
+        and permissions.can_view(user, withdrawal.replacement),
         "error": "",
         "form": {},
     }
@@ -627,7 +631,9 @@ def _withdrawal_context(request, withdrawal, **extra):
 @login_required
 @require_GET
 def withdrawal_detail(request, pk: int):
-    _withdrawal_reader(request.user)
+    if request.user.role != Role.PLANNER:  # a planner reads the withdrawal of a posting of their own (below)
+        _withdrawal_reader(request.user)
+    # scoped by permissions.can_view: the city, the district, the unit's entity, or the posting's own planner
     withdrawal = selectors.withdrawal_get(user=request.user, pk=pk)
     return render(request, "appointments/withdrawal_detail.html", _withdrawal_context(request, withdrawal))
 
@@ -747,8 +753,12 @@ def district_chiefs(request):
 # --- local selection (B2, B19(1)(5)) -----------------------------------------------------------------
 
 
+def _may_read_selection(user) -> bool:
+    return user.is_superuser or user.role in (Role.CITY_ADMIN, Role.AUDITOR, Role.DISTRICT_OFFICER, Role.HIRING_ENTITY)
+
+
 def _selection_reader(user):
-    if not (user.is_superuser or user.role in (Role.CITY_ADMIN, Role.AUDITOR, Role.DISTRICT_OFFICER, Role.HIRING_ENTITY)):
+    if not _may_read_selection(user):
         raise Forbidden("您的角色无权查看选聘提名。")
 
 

@@ -64,6 +64,9 @@ def opinion_list(request):
         "status": status,
         "statuses": OpinionStatus.choices,
         "is_planner": request.user.role == Role.PLANNER,
+        # drafting needs a posting served today (opinion_new answers 403 otherwise: after a termination, or
+        # before the first appointment), so the link is shown only then
+        "can_draft": request.user.role == Role.PLANNER and selectors.serving_appointments(request.user).exists(),
         "has_inbox": selectors.inbox_q(request.user) is not None,
     })
 

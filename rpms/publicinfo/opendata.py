@@ -174,7 +174,7 @@ def coverage_rows(*, city=None, base_url: str = "", **_ignored) -> list[dict]:
 
 NOTICE_FIELDS = (
     ("source", "来源", "announcement：公示公告；recruitment_notice：入库公示；recruitment_call：征集公告；honour_list：表彰名单"),
-    ("kind", "类别代码", "call、notice、appointment_list、honours、other"),
+    ("kind", "类别代码", "call：征集公告；notice：公示；appointment_list：聘任名单；honours：表彰名单；other：其他公告"),
     ("kind_label", "类别", "征集公告、公示、聘任名单、表彰名单、其他公告等"),
     ("city", "城市", "发布城市"),
     ("title", "标题", "公告标题"),

@@ -173,6 +173,10 @@ def dossier(request, pk):
 @require_GET
 def my_dossier(request):
     planner = Planner.objects.filter(user=request.user).first()
+    if planner is None and request.user.role == Role.PLANNER:
+        # registered and applying, not yet admitted: the way to a dossier rather than a 404 (issue #17 item 2)
+        return render(request, "registry/not_yet_admitted.html",
+                      {"heading": "我的档案", "what": "可在此查看本人的档案（资格、派驻、考核、继续教育等记录）。"})
     if planner is None:
         raise NotFound("您的账户尚未关联责任规划师档案。入库后可在此查看个人档案。")
     return redirect("registry:dossier", pk=planner.pk)

@@ -46,6 +46,10 @@ def home(request):
     planner = permissions.planner_of(request.user)
     if planner is not None:
         return redirect("training:planner", pk=planner.pk)
+    if request.user.role == Role.PLANNER:
+        # registered and applying, not yet admitted: hours are kept from admission on (issue #17 item 2)
+        return render(request, "registry/not_yet_admitted.html",
+                      {"heading": "继续教育", "what": "可在此查看培训课程、登记继续教育学时。"})
     _city_reader(request.user)
     return redirect("training:record_list")
 

@@ -89,6 +89,18 @@ def test_the_management_pages_render_in_chinese(city_admin, login, path):
     assert "<html lang=\"zh-Hans\">" in response.content.decode()
 
 
+def test_an_auditor_opens_the_district_assessment_with_a_city_picker(auditor, login, beijing, pingdingshan):
+    """Issue #17 item 2: the auditor (every city, none of its own) got 400 "请选择城市" with no picker."""
+    client = login(auditor)
+    page = client.get("/assessments/districts/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    first = min((beijing, pingdingshan), key=lambda c: (c.sort_order, c.code))
+    assert f"{first.name} " in html and 'name="city"' in html and pingdingshan.name in html and beijing.name in html
+    chosen = client.get("/assessments/districts/", {"city": "pingdingshan"})
+    assert chosen.status_code == 200 and "平顶山市" in chosen.content.decode()
+
+
 def test_the_public_honours_page_needs_no_login(anon, reference):
     response = anon.get("/assessments/honours/")
     assert response.status_code == 200 and "优秀责任规划师" in response.content.decode()

@@ -61,6 +61,14 @@ def test_a_hiring_entity_may_not_open_the_allowance_list(login, street_office):
     assert login(street_office).get("/finance/allowances/").status_code == 403
 
 
+def test_the_allowance_link_is_shown_only_to_those_who_may_open_it(login, street_office, city_admin):
+    """Issue #17 item 2: a street office's 服务费用 page linked to 交通通讯补贴, which answers it 403."""
+    street_page = login(street_office).get("/finance/fees/")
+    assert street_page.status_code == 200
+    assert 'href="/finance/allowances/"' not in street_page.content.decode()
+    assert 'href="/finance/allowances/"' in login(city_admin).get("/finance/fees/").content.decode()
+
+
 def test_a_district_officer_cannot_pay(login, pds_due, pds_admin, pds_officer, pingdingshan):
     from rpms.finance.services import allowances_generate
 

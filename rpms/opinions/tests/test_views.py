@@ -5,7 +5,7 @@ from rpms.accounts.models import User
 from rpms.opinions import services
 from rpms.opinions.models import OpinionReceipt, OpinionStatus, WrittenOpinion
 
-from .conftest import PASSWORD, draft_data
+from .conftest import PASSWORD, draft_data, make_planner
 
 
 def form_post(world, **overrides):
@@ -44,6 +44,18 @@ def test_a_planner_drafts_declares_and_issues_on_the_pages(world, login):
     assert "修改草稿" not in detail and "起草更正版本" in detail
     pdf = client.get(f"/opinions/{opinion.pk}/pdf/")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+
+
+def test_the_draft_link_only_for_a_planner_serving_today(world, login):
+    """Issue #17 item 2: 起草书面意见 led a planner with no posting served today (after a termination, or
+    before the first appointment) to a 403; the list says why instead."""
+    link = 'href="/opinions/new/"'
+    serving = login(world.author).get("/opinions/").content.decode()
+    assert link in serving
+    outsider = login(make_planner(world.city, "尚未派驻规划师").user)  # no posting at all
+    listing = outsider.get("/opinions/").content.decode()
+    assert link not in listing and "没有在任的派驻聘任" in listing
+    assert outsider.get("/opinions/new/").status_code == 403
 
 
 def test_a_declared_conflict_is_refused_on_the_issue_page(world, login, make_draft):

@@ -139,3 +139,19 @@ def test_the_pool_page_keeps_a_constant_query_count(beijing, haidian, chaoyang, 
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = client.get("/pool/")
     assert "规划师14" in text(response)
+
+
+def test_a_registered_applicant_is_told_the_way_to_a_dossier_not_404(pingdingshan, street_office):
+    """Issue #17 item 2: a new applicant's 我的档案 answered 404 and 继续教育 403 (no registry record yet)."""
+    from rpms.accounts.services import planner_account_register
+
+    user = planner_account_register(username="applicant17", password="Applicant-pass-2026!", display_name="申请人甲",
+                                    email="applicant17@example.invalid", mobile="13800000017", city="pingdingshan")
+    client = logged_in(user)
+    for path, heading in (("/pool/mine/", "我的档案"), ("/training/", "继续教育")):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        body = text(page)
+        assert heading in body and "尚未关联责任规划师档案" in body
+        assert 'href="/recruitment/"' in body and 'href="/recruitment/mine/"' in body
+    assert logged_in(street_office).get("/training/").status_code == 403  # the other roles: as before
