@@ -135,8 +135,16 @@ def page_again(request, to, message: str, *, status: int = 400):
     from django.shortcuts import resolve_url
     from django.urls import resolve
 
-    url = urlsplit(resolve_url(to))
-    match = resolve(url.path)
+    from django.urls import Resolver404
+
+    target = resolve_url(to)
+    url = urlsplit(target)
+    try:
+        match = resolve(url.path)
+    except Resolver404:  # not a page of this site (a stale `next`): the message on the home page
+        if message:
+            messages.error(request, message)
+        return redirect("/")
     page = copy.copy(request)
     page.method = "GET"
     page.GET = QueryDict(url.query)
