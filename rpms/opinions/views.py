@@ -247,8 +247,10 @@ def opinion_declare(request, pk):
 def opinion_issue(request, pk):
     """Issuing asks for confirmation on a page saying what will follow (issue #17 item 5)."""
     opinion = selectors.opinion_get(user=request.user, pk=pk)
-    if not (permissions.is_author(request.user, opinion) and opinion.status == OpinionStatus.DRAFT):
-        return _act(request, pk, lambda o: services.opinion_issue(actor=request.user, opinion=o), "")  # refused
+    if not (permissions.is_author(request.user, opinion) and opinion.status == OpinionStatus.DRAFT
+            and opinion.declaration_made and not opinion.has_conflict):
+        # what cannot be issued is refused at once, without asking first
+        return _act(request, pk, lambda o: services.opinion_issue(actor=request.user, opinion=o), "")
     departments = "、".join(d.name for d in opinion.departments.all())
     article = policy_article(opinion.city, "opinion")
     waiting = confirm_first(
