@@ -229,6 +229,7 @@ def test_a_refused_form_keeps_everything_typed(role, demo_world):
                     and not _same_number(_shown_value(again, name), value)]
             if lost:
                 problems.append(f"{where}：{response.status_code}，未保留 {'，'.join(lost)}")
+    print(f"{role}: {tried} forms submitted with one invalid field")
     assert not problems, "\n".join(problems)
     if role in WRITING_ROLES:
         assert tried, "no form tried"

@@ -170,7 +170,7 @@ class FillInMiddleware:
         response = self.get_response(request)
         if request.method != "POST" or getattr(response, "streaming", False):
             return response
-        refused = 400 <= response.status_code < 500 and response.status_code not in (403, 404)
+        refused = 400 <= response.status_code < 500  # an error page has no form: nothing is written there
         if not (refused or getattr(request, FILL_IN_MARK, False)):
             return response
         if "text/html" not in response.get("Content-Type", ""):
