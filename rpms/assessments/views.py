@@ -1,8 +1,9 @@
 """Assessment pages (/assessments/): annual assessments and their consequences, violations, units flagged for a
 replacement, the city's assessment of districts, honours (the published list is public: /assessments/honours/).
 
-A refused act (400/409) is shown as a message on the page it came from; 403/404 go to the error page
-(DomainErrorMiddleware)."""
+A refused act (400/409) shows the page its form is on again at once, with the Chinese reason and the form
+filled with what was typed (rpms.core.web.page_again, issue #17 item 4); 403/404 go to the error page
+(DomainErrorMiddleware). Grading asks for confirmation first (rpms.core.confirm, issue #17 item 5)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
