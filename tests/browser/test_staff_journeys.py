@@ -103,7 +103,7 @@ def test_a_street_office_proposes_the_district_approves_and_files_the_signed_con
     assert "已审核同意" in district.locator(".messages").inner_text()
     appointment = Appointment.objects.get(planner__name="林规划", unit=unit)
     assert district.url.endswith(f"/appointments/{appointment.pk}/")
-    assert "确认备案并公开" not in district.locator("main").inner_text()  # nothing signed yet
+    assert "备案并公开（下一步确认）" not in district.locator("main").inner_text()  # nothing signed yet
 
     pdf = tmp_path / "signed.pdf"
     pdf.write_bytes(SIGNED_PDF)
