@@ -308,3 +308,8 @@ MIDDLEWARE.insert(
 # refuses to start without it (config/settings/production.py). The fallback below is a FIXED DEVELOPMENT-ONLY key
 # (development and tests): it is public, so a trail sealed with it proves nothing.
 RPMS_AUDIT_KEY = os.environ.get("RPMS_AUDIT_KEY", "") or "dev-only-audit-key-rpms-not-secret-do-not-use-in-production"
+
+# --- A refused form keeps what was typed (issue #17 item 4) -------------------------------------------------------
+# Every refused POST (a 4xx HTML answer) and every 返回修改 from a confirmation page shows the form again with the
+# submitted values written back into it (rpms.core.fillin).
+MIDDLEWARE.append("rpms.core.fillin.FillInMiddleware")

@@ -13,7 +13,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rpms.accounts.models import Role
 from rpms.accounts.scoping import scope_queryset
 from rpms.cities.models import AppointmentMode, City
+from rpms.cities.selectors import policy_article
 from rpms.core import clock
+from rpms.core.confirm import confirm_first
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.audit import audit_export
 from rpms.core.excel import workbook_response
@@ -354,6 +356,24 @@ def _act(request, pk: int, form_name: str, fields: tuple[str, ...], action, succ
 @login_required
 @require_POST
 def appointment_file(request, pk: int):
+    """Filing and disclosing asks for confirmation on a page saying what will follow (issue #17 item 5)."""
+    _require_staff(request.user)
+    appointment = selectors.appointment_get(user=request.user, pk=pk)
+    if permissions.can_file(request.user, appointment) and not appointment.is_filed:
+        city = appointment.city
+        waiting = confirm_first(
+            request, title=f"聘用合同备案并公开：{appointment.planner.name} · {appointment.unit.name}",
+            back_to=resolve_url("appointments:detail", pk), button="确认备案并公开",
+            consequences=[
+                f"聘任主体提交的签字盖章聘用合同即完成备案（{policy_article(city, 'filing')}），备案不能撤回。",
+                f"聘任信息（责任规划师、责任单元、派驻角色、聘期）随即在公开页面公布（{policy_article(city, 'disclosure')}）。",
+                "备案和公开记入责任规划师个人档案。",
+            ],
+            summary=[("责任规划师", appointment.planner.name), ("责任单元", appointment.unit.name),
+                     ("聘期", f"{appointment.start:%Y-%m-%d} 至 {appointment.end:%Y-%m-%d}")],
+        )
+        if waiting is not None:
+            return waiting
     return _act(request, pk, "file", (), lambda a, f: services.appointment_file(actor=request.user, appointment=a),
                 "聘用合同已备案，聘任信息已在公开页面公布。")
 
@@ -395,6 +415,26 @@ def appointment_terminate(request, pk: int):
 @login_required
 @require_POST
 def appointment_terminate_consent(request, pk: int):
+    """Consenting asks for confirmation on a page saying what will follow (issue #17 item 5)."""
+    _require_staff(request.user)
+    appointment = selectors.appointment_get(user=request.user, pk=pk)
+    if permissions.is_contract_signer(request.user, appointment):
+        raw = request.POST.get("effective_date", "").strip()
+        when = f"自 {raw} 起" if raw else "自今天起"
+        waiting = confirm_first(
+            request, title=f"同意解除聘用合同：{appointment.planner.name} · {appointment.unit.name}",
+            back_to=resolve_url("appointments:detail", pk), button="确认同意解除",
+            consequences=[
+                f"聘用合同{when}解除（{policy_article(appointment.city, 'termination')}）；生效日为今天的立即解除，"
+                "以后生效的，生效前责任规划师继续履职。同意后不能撤销。",
+                "该责任规划师在本责任单元的派驻随之结束。",
+                "解除记入责任规划师个人档案，并通知责任规划师和相关主管部门。",
+            ],
+            summary=[("解除生效日期", raw or "今天")],
+        )
+        if waiting is not None:
+            return waiting
+
     def action(appointment, form):
         _require_confirmation(form)
         return services.termination_consent(actor=request.user, appointment=appointment,

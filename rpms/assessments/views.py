@@ -1,8 +1,9 @@
 """Assessment pages (/assessments/): annual assessments and their consequences, violations, units flagged for a
 replacement, the city's assessment of districts, honours (the published list is public: /assessments/honours/).
 
-A refused act (400/409) is shown as a message on the page it came from; 403/404 go to the error page
-(DomainErrorMiddleware)."""
+A refused act (400/409) shows the page its form is on again at once, with the Chinese reason and the form
+filled with what was typed (rpms.core.web.page_again, issue #17 item 4); 403/404 go to the error page
+(DomainErrorMiddleware). Grading asks for confirmation first (rpms.core.confirm, issue #17 item 5)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -14,11 +15,12 @@ from rpms.appointments.models import Appointment
 from rpms.cities.models import City
 from rpms.cities.selectors import city_get, city_list, policy_article
 from rpms.core import clock
+from rpms.core.confirm import confirm_first
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
 from rpms.core.paging import pager
 from rpms.core.params import is_digits, page_within
-from rpms.core.web import Submission, attempt, submit
+from rpms.core.web import Submission, attempt, page_again, submit
 from rpms.geography.models import District
 
 from . import permissions, selectors, services
@@ -34,12 +36,14 @@ def _require_staff(user):
         raise Forbidden("您的角色无权查看年度考核。")
 
 
-def _act(request, func, *, success: str, **kwargs):
-    """Runs a service; a refusal (400/409) becomes an error message, 403/404 go to the error page."""
+def _act(request, func, *, success: str, back, **kwargs):
+    """Runs a service. Accepted: (result, None). Refused (400/409): (None, the page `back` shown again with the
+    Chinese reason, the refusal's status and the form filled with what was typed — rpms.core.web.page_again).
+    403/404 go to the error page."""
     sent = attempt(request, lambda: func(actor=request.user, **kwargs), success=success)
     if not sent.accepted:
-        messages.error(request, sent.error)
-    return sent.result, sent.accepted
+        return None, page_again(request, back, sent.error, status=sent.status)
+    return sent.result, None
 
 
 PAGE_SIZE = 50
@@ -126,11 +130,10 @@ def assessment_open(request):
     appointment = Appointment.objects.filter(pk=raw).first() if is_digits(raw) else None
     if appointment is None:
         raise NotFound("派驻聘任不存在。")
-    assessment, ok = _act(request, services.assessment_open, appointment=appointment,
-                          cycle_start=request.POST.get("cycle_start") or None, success="年度考核已启动，已通知责任规划师和聘任主体。")
-    if ok:
-        return redirect("assessments:detail", pk=assessment.pk)
-    return redirect("assessments:due")
+    assessment, refused = _act(request, services.assessment_open, appointment=appointment, back="assessments:due",
+                               cycle_start=request.POST.get("cycle_start") or None,
+                               success="年度考核已启动，已通知责任规划师和聘任主体。")
+    return refused or redirect("assessments:detail", pk=assessment.pk)
 
 
 def city_grades(assessment) -> list[dict]:
@@ -200,11 +203,12 @@ def assessment_scores(request, pk):
         value = (request.POST.get(f"score_{item['code']}") or "").strip()
         if value:
             scores[item["code"]] = {"score": value, "comment": request.POST.get(f"comment_{item['code']}", "")}
+    back = reverse("assessments:detail", kwargs={"pk": pk})
     if not scores:
-        messages.error(request, "请至少填写一项考核内容的得分。")
-        return redirect("assessments:detail", pk=pk)
-    _act(request, services.assessment_score, assessment=assessment, scores=scores, success="评分已保存。")
-    return redirect("assessments:detail", pk=pk)
+        return page_again(request, back, "请至少填写一项考核内容的得分。")
+    _, refused = _act(request, services.assessment_score, assessment=assessment, scores=scores, back=back,
+                      success="评分已保存。")
+    return refused or redirect(back)
 
 
 def _input_page(request, assessment, *, template: str, context: dict, act, success: str, fields: tuple[str, ...]):
@@ -287,21 +291,40 @@ def assessment_absence(request, pk):
 def assessment_renewal_condition(request, pk):
     assessment = selectors.assessment_get(user=request.user, pk=pk)
     conditional = request.POST.get("conditional") == "1"
-    _act(request, services.assessment_renewal_condition_set, assessment=assessment, conditional=conditional,
-         note=request.POST.get("note", ""), success="已登记续聘条件。" if conditional else "已取消续聘条件。")
-    return redirect("assessments:detail", pk=pk)
+    back = reverse("assessments:detail", kwargs={"pk": pk})
+    _, refused = _act(request, services.assessment_renewal_condition_set, assessment=assessment, conditional=conditional,
+                      note=request.POST.get("note", ""), back=back,
+                      success="已登记续聘条件。" if conditional else "已取消续聘条件。")
+    return refused or redirect(back)
 
 
 @login_required
 @require_POST
 def assessment_grade(request, pk):
+    """Grading asks for confirmation on a page saying what will follow (issue #17 item 5): the grade's
+    consequences by the city's rules, the result notice, the dossier; it cannot be withdrawn."""
     assessment = selectors.assessment_get(user=request.user, pk=pk)
-    if request.POST.get("confirm") != "1":
-        messages.error(request, "请勾选确认：评定后将一并办理考核结果运用，且不能撤回。")
-        return redirect("assessments:detail", pk=pk)
-    _act(request, services.assessment_grade, assessment=assessment, grade=request.POST.get("grade", ""),
-         comment=request.POST.get("comment", ""), success="考核等次已评定，结果运用已一并办理并通知相关方。")
-    return redirect("assessments:detail", pk=pk)
+    back = reverse("assessments:detail", kwargs={"pk": pk})
+    code = request.POST.get("grade", "")
+    context = _detail_context(request, assessment)
+    chosen = next((g for g in context["grades"] if g.get("code") == code), None)
+    if chosen is None:
+        return page_again(request, back, "请选择考核等次。")
+    waiting = confirm_first(
+        request, title=f"评定{assessment.planner.name} {assessment.year} 年度考核等次为“{chosen.get('label', '')}”",
+        back_to=back, button="确认评定",
+        consequences=[
+            f"考核等次评定为“{chosen.get('label', '')}”，加权总分和系统数据随之冻结，评定后不能撤回（{context['article']}）。",
+            *[f"考核结果运用：{line}。" for line in chosen["consequences"] if line],
+            "考核结果写入责任规划师个人档案，出具考核结果通知，并通知责任规划师和聘任主体。",
+        ],
+        summary=[("考核等次", chosen.get("label", "")), ("评定意见", request.POST.get("comment", ""))],
+    )
+    if waiting is not None:
+        return waiting
+    _, refused = _act(request, services.assessment_grade, assessment=assessment, grade=code, back=back,
+                      comment=request.POST.get("comment", ""), success="考核等次已评定，结果运用已一并办理并通知相关方。")
+    return refused or redirect(back)
 
 
 @login_required
@@ -346,22 +369,28 @@ def violation_new(request):
     planners = selectors.violation_planner_choices(user)
     districts = list(user.districts.all()) if user.role == Role.DISTRICT_OFFICER else []
     form = {"occurred_on": clock.today().isoformat()}
+    status = 200
     if request.method == "POST":
         form = {key: request.POST.get(key, "") for key in ("planner", "kind", "description", "occurred_on", "district")}
         planner = next((p for p in planners if str(p.pk) == form["planner"]), None)
-        if planner is None:
-            messages.error(request, "请选择责任规划师。")
-        else:
-            district = next((d for d in districts if str(d.pk) == form["district"]), None)
-            violation, ok = _act(request, services.violation_record, planner=planner, kind=form["kind"],
-                                 description=form["description"], occurred_on=form["occurred_on"], district=district,
-                                 success="违规行为已记录，并已告知市级责任规划师工作专班。请及时告知其所在单位。")
-            if ok:
-                return redirect("assessments:violation_detail", pk=violation.pk)
+        district = next((d for d in districts if str(d.pk) == form["district"]), None)
+        sent = attempt(request, lambda: services.violation_record(
+            actor=user, planner=planner, kind=form["kind"], description=form["description"],
+            occurred_on=form["occurred_on"], district=district,
+        ) if planner is not None else _no_planner(), success="违规行为已记录，并已告知市级责任规划师工作专班。请及时告知其所在单位。")
+        if sent.accepted:
+            return redirect("assessments:violation_detail", pk=sent.result.pk)
+        # Shown again with everything typed, the reason above the form and the refusal's status.
+        messages.error(request, sent.error)
+        status = sent.status
     return render(request, "assessments/violation_form.html", {
         "planners": planners, "districts": districts, "kinds": selectors.violation_kind_choices(user), "form": form,
         "city": getattr(user, "city", None),
-    })
+    }, status=status)
+
+
+def _no_planner():
+    raise DomainError("请选择责任规划师。", code="planner_required")
 
 
 @login_required
@@ -379,10 +408,11 @@ def violation_detail(request, pk):
 @require_POST
 def violation_report(request, pk):
     violation = selectors.violation_get(user=request.user, pk=pk)
-    _act(request, services.violation_report_employer, violation=violation,
-         employer_name=request.POST.get("employer_name", ""), method=request.POST.get("method", ""),
-         success="已登记告知所在单位的情况。")
-    return redirect("assessments:violation_detail", pk=pk)
+    back = reverse("assessments:violation_detail", kwargs={"pk": pk})
+    _, refused = _act(request, services.violation_report_employer, violation=violation, back=back,
+                      employer_name=request.POST.get("employer_name", ""), method=request.POST.get("method", ""),
+                      success="已登记告知所在单位的情况。")
+    return refused or redirect(back)
 
 
 # --- replacement flags -------------------------------------------------------------------------------------
@@ -400,8 +430,9 @@ def flag_list(request):
 @require_POST
 def flag_resolve(request, pk):
     flag = selectors.flag_get(user=request.user, pk=pk)
-    _act(request, services.replacement_flag_resolve, flag=flag, note=request.POST.get("note", ""), success="已登记处理情况。")
-    return redirect("assessments:flags")
+    _, refused = _act(request, services.replacement_flag_resolve, flag=flag, note=request.POST.get("note", ""),
+                      back="assessments:flags", success="已登记处理情况。")
+    return refused or redirect("assessments:flags")
 
 
 # --- district assessments ------------------------------------------------------------------------------------
@@ -444,9 +475,11 @@ def district_record(request):
     if district is None:
         raise NotFound("区不存在。")
     year = request.POST.get("year", "")
-    _act(request, services.district_assessment_record, district=district, year=year, comment=request.POST.get("comment", ""),
-         score=request.POST.get("score") or None, success=f"已记录对{district.name}的评估。")
-    return redirect(f"{reverse('assessments:districts')}?city={district.city.code}&year={year}")
+    back = f"{reverse('assessments:districts')}?city={district.city.code}" + (f"&year={year}" if is_digits(year) else "")
+    _, refused = _act(request, services.district_assessment_record, district=district, year=year,
+                      comment=request.POST.get("comment", ""), score=request.POST.get("score") or None, back=back,
+                      success=f"已记录对{district.name}的评估。")
+    return refused or redirect(back)
 
 
 # --- honours ----------------------------------------------------------------------------------------------
@@ -491,9 +524,11 @@ def honour_manage(request):
 def honour_nominate(request):
     raw = (request.POST.get("assessment") or "").strip()
     assessment = selectors.assessment_get(user=request.user, pk=raw)
-    _act(request, services.honour_nominate, assessment=assessment, reason=request.POST.get("reason", ""),
-         success=f"已推选{assessment.planner.name}，报送市级评选。")
-    return redirect(f"{_manage_url()}?year={assessment.year}")
+    back = f"{_manage_url()}?year={assessment.year}"
+    _, refused = _act(request, services.honour_nominate, assessment=assessment, reason=request.POST.get("reason", ""),
+                      back=back,
+                      success=f"已推选{assessment.planner.name}，报送市级评选。")
+    return refused or redirect(back)
 
 
 def _manage_url():
@@ -505,9 +540,10 @@ def _manage_url():
 def honour_decide(request, pk):
     honour = selectors.honour_get(user=request.user, pk=pk)
     selected = request.POST.get("selected") == "1"
-    _act(request, services.honour_decide, honour=honour, selected=selected, note=request.POST.get("note", ""),
-         success="评选结果已记录。")
-    return redirect(f"{_manage_url()}?year={honour.year}")
+    back = f"{_manage_url()}?year={honour.year}"
+    _, refused = _act(request, services.honour_decide, honour=honour, selected=selected, note=request.POST.get("note", ""),
+                      back=back, success="评选结果已记录。")
+    return refused or redirect(back)
 
 
 @login_required
@@ -517,8 +553,10 @@ def honour_publish(request):
     if city is None:
         raise DomainError("请选择城市。", code="city_required")
     year = request.POST.get("year", "")
-    _act(request, services.honour_list_publish, city=city, year=year, success="名单已公布，荣誉证书已生成。")
-    return redirect(f"{_manage_url()}?year={year}")
+    back = f"{_manage_url()}?year={year}" if is_digits(year) else _manage_url()
+    _, refused = _act(request, services.honour_list_publish, city=city, year=year, back=back,
+                      success="名单已公布，荣誉证书已生成。")
+    return refused or redirect(back)
 
 
 @require_GET

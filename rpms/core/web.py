@@ -96,7 +96,8 @@ def act(request, call: Callable[[], Any], *, success: str | Callable | None, red
     """Runs `call()` from a button (a POST without a form of its own to re-render). Accepted: flashes
     `success` and redirects to `redirect_to`. Refused: `on_refusal(exc)` when given (e.g. re-render the page
     with `render_refusal`); otherwise the refusal's message is flashed and the user is sent to `refused_to`
-    (by default `redirect_to`, which must then not depend on the result). 403/404 propagate (unless
+    (by default `redirect_to`, which must then not depend on the result): that page is shown again at once,
+    not redirected to, with the form filled with what was submitted (`page_again`). 403/404 propagate (unless
     `forbidden_too`, or as `propagate` says: see `attempt`)."""
     try:
         result = call()
@@ -105,8 +106,8 @@ def act(request, call: Callable[[], Any], *, success: str | Callable | None, red
             raise
         if on_refusal is not None:
             return on_refusal(exc)
-        messages.error(request, exc.message)
-        return redirect(refused_to if refused_to is not None else redirect_to)
+        return page_again(request, refused_to if refused_to is not None else redirect_to, exc.message,
+                          status=exc.status)
     message = _resolve(success, result)
     if message:
         messages.success(request, message)
@@ -121,3 +122,39 @@ def render_refusal(request, template: str, context: dict, exc: DomainError, *, e
 def typed(data, fields: Iterable[str], *, strip: bool = True) -> dict[str, str]:
     """What the user typed into `fields` (of request.POST or GET), to show again when the form comes back."""
     return {name: (data.get(name, "") or "").strip() if strip else data.get(name, "") for name in fields}
+
+
+def page_again(request, to, message: str, *, status: int = 400):
+    """A refused POST answered with the page its form is on (`to`: a URL, or a URL name without arguments), not
+    a redirect: that page's view is run for a GET, with `message` shown as an error and the refusal's status;
+    rpms.core.fillin.FillInMiddleware then writes what was submitted back into the form (issue #17 item 4)."""
+    import copy
+    from urllib.parse import urlsplit
+
+    from django.http import QueryDict
+    from django.shortcuts import resolve_url
+    from django.urls import resolve
+
+    from django.urls import Resolver404
+
+    target = resolve_url(to)
+    url = urlsplit(target)
+    try:
+        match = resolve(url.path)
+    except Resolver404:  # not a page of this site (a stale `next`): the message on the home page
+        if message:
+            messages.error(request, message)
+        return redirect("/")
+    page = copy.copy(request)
+    page.method = "GET"
+    page.GET = QueryDict(url.query)
+    page.path = page.path_info = url.path
+    page.resolver_match = match
+    if message:
+        messages.error(request, message)
+    response = match.func(page, *match.args, **match.kwargs)
+    if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+        response.render()
+    if response.status_code == 200:
+        response.status_code = status
+    return response

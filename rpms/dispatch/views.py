@@ -4,7 +4,6 @@ its result page with confirmation and hand replacement per proposal, the Excel e
 interest declarations."""
 import re
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
@@ -19,7 +18,7 @@ from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.audit import audit_export
 from rpms.core.excel import workbook_response
 from rpms.core.params import is_digits, page_within
-from rpms.core.web import Submission, act, submit
+from rpms.core.web import Submission, act, page_again, submit
 from rpms.geography.models import District, ResponsibilityUnit
 from rpms.registry.models import Planner
 
@@ -354,9 +353,9 @@ def _proposal_act(request, pk: int, action):
     proposal = selectors.proposal_get(user=request.user, pk=pk)
     fallback = reverse("dispatch:run_detail", args=[proposal.run_id]) + f"#p{proposal.pk}"
 
-    def refused(exc):
-        messages.error(request, f"{proposal.unit.name} · {proposal.planner.name}：{exc.message}")
-        return redirect(fallback)
+    def refused(exc):  # the run's page again at once, the form filled with what was typed (issue #17 item 4)
+        return page_again(request, fallback, f"{proposal.unit.name} · {proposal.planner.name}：{exc.message}",
+                          status=exc.status)
 
     return act(request, lambda: action(proposal), success=lambda message: message, redirect_to=fallback,
                on_refusal=refused)

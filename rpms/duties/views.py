@@ -135,6 +135,9 @@ def unit_page(request, pk):
         ),
         success="履职记录已保存，等待聘任主体确认。",
         redirect_to=lambda record: resolve_url("duties:record_detail", pk=record.pk),
+        # the page already checked the planner serves the unit: a date outside its service (403) is a refusal of
+        # what was typed, shown next to the form with everything kept (issue #17 item 4)
+        forbidden_too=True,
         on_refusal=lambda exc: render(request, "duties/unit.html",
                       _unit_context(unit, appointment, form=form, recent=recent, error=exc.message), status=exc.status),
     )
@@ -237,6 +240,7 @@ def record_edit(request, pk):
         lambda: services.duty_record_update(actor=request.user, record=record, **form),
         success="履职记录已修改。",
         redirect_to=resolve_url("duties:record_detail", pk=pk),
+        forbidden_too=True,  # the author was checked above: a date outside the service is a refusal to show
         on_refusal=lambda exc: render(request, "duties/record_edit.html", {
             "record": record, "form": form, "zone_types": options, "categories": record.city.policy.duty_categories,
             "error": exc.message, "today": clock.today()}, status=exc.status),

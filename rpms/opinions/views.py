@@ -11,7 +11,9 @@ from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rpms.accounts.models import Role
+from rpms.cities.selectors import policy_article
 from rpms.core import clock
+from rpms.core.confirm import confirm_first
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.excel import workbook_response
 from rpms.core.paging import CappedPaginator, capped_count
@@ -246,6 +248,27 @@ def opinion_declare(request, pk):
 @login_required
 @require_POST
 def opinion_issue(request, pk):
+    """Issuing asks for confirmation on a page saying what will follow (issue #17 item 5)."""
+    opinion = selectors.opinion_get(user=request.user, pk=pk)
+    if not (permissions.is_author(request.user, opinion) and opinion.status == OpinionStatus.DRAFT
+            and opinion.declaration_made and not opinion.has_conflict):
+        # what cannot be issued is refused at once, without asking first
+        return _act(request, pk, lambda o: services.opinion_issue(actor=request.user, opinion=o), "")
+    departments = "、".join(d.name for d in opinion.departments.all())
+    article = policy_article(opinion.city, "opinion")
+    waiting = confirm_first(
+        request, title=f"出具书面意见“{opinion.title}”", back_to=resolve_url("opinions:detail", pk=pk),
+        button="确认出具",
+        consequences=[
+            f"书面意见的内容即冻结，不能再修改、撤回或删除（{article}）；如需更正，只能另行出具更正版本替代。",
+            "生成文书编号、核验码和 PDF，收到文书的单位可凭核验码在“文书核验”页面核验真伪。",
+            f"即送达聘任主体{('和抄送部门（' + departments + '）') if departments else ''}，由其记录阅读回执和采纳情况。",
+            "更正版本出具后，被替代的原意见标记为“已被更正版本替代”。" if opinion.supersedes_id else "",
+        ],
+        summary=[("标题", opinion.title), ("审查对象", opinion.subject), ("版本", f"第 {opinion.version} 版")],
+    )
+    if waiting is not None:
+        return waiting
     return _act(request, pk, lambda o: services.opinion_issue(actor=request.user, opinion=o),
                 "书面意见已出具，已送达聘任主体和抄送部门。出具后不可修改。")
 

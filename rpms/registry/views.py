@@ -9,6 +9,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rpms.accounts.models import Role
 from rpms.cities.models import City
 from rpms.cities.vocabulary import DegreeLevel, TitleLevel
+from rpms.core import clock
+from rpms.core.confirm import confirm_first
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.audit import audit_export
 from rpms.core.excel import workbook_response
@@ -182,6 +184,29 @@ def my_dossier(request):
     return redirect("registry:dossier", pk=planner.pk)
 
 
+def _removal_confirmation(request, planner, ground: dict, form: dict):
+    """Removal from the pool asks for confirmation on a page naming the postings it ends (issue #17 item 5)."""
+    from rpms.appointments.models import Appointment
+
+    today = clock.today()
+    postings = list(Appointment.objects.select_related("unit").filter(planner_id=planner.pk).not_over(today)
+                    .order_by("start", "id"))
+    ended = [f"{a.unit.name}（{a.role_label}，{'尚未到任' if a.start > today else '在任'}，聘期至 {a.end:%Y-%m-%d}）"
+             for a in postings]
+    return confirm_first(
+        request, title=f"将{planner.name}调出资源库", back_to=resolve_url("registry:remove", pk=planner.pk),
+        button="确认调出",
+        consequences=[
+            f"{planner.name}以“{ground.get('label', '')}”（{ground.get('article', '')}）为由调出资源库，即时生效，"
+            "不再参与新的派驻；调出不能撤销。",
+            (f"其派驻于今天（{today:%Y-%m-%d}）终止（最后服务日）：{'；'.join(ended)}；所在责任单元列入待调整补位，"
+             "补位前显示为空缺，公开信息同步更新。") if ended else "其目前没有在任或待到任的派驻。",
+            "调出记入个人档案和操作日志。",
+        ],
+        summary=[("调出情形", ground.get("label", "")), ("说明", form["note"])],
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def remove(request, pk):
@@ -191,6 +216,11 @@ def remove(request, pk):
     form = {"ground": "voluntary_withdrawal" if planner.pk in leave else "", "note": ""}
     if request.method == "POST":
         form = {"ground": request.POST.get("ground", ""), "note": request.POST.get("note", "")}
+        ground = next((g for g in grounds if g.get("code") == form["ground"]), None)
+        if ground is not None and planner.pool_status == PoolStatus.ACTIVE:  # else refused at once, next to the form
+            waiting = _removal_confirmation(request, planner, ground, form)
+            if waiting is not None:
+                return waiting
         return act(
             request,
             lambda: services.planner_remove(actor=request.user, planner=planner, ground=form["ground"], note=form["note"]),

@@ -18,7 +18,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from rpms.accounts.models import Role
 from rpms.cities.models import City
+from rpms.cities.selectors import policy_article
 from rpms.core import clock
+from rpms.core.confirm import confirm_first
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.audit import audit_export
 from rpms.core.excel import workbook_response
@@ -277,6 +279,25 @@ def _department(suggestion, value):
 @login_required
 @require_POST
 def manage_reply(request, pk):
+    """A public reply asks for confirmation on a page saying what will follow (issue #17 item 5); a reply too
+    short to send is refused at once."""
+    _require_staff(request.user)
+    suggestion = selectors.suggestion_get(user=request.user, pk=pk)
+    text = request.POST.get("text", "").strip()
+    if len(text) >= 4 and not suggestion.is_closed and not suggestion.is_hidden:
+        where = ("经审核放行后在公开页面显示" if suggestion.awaiting_release
+                 else f"即在“{suggestion.unit.name}”的公开页面显示，提出人可凭查询码 {suggestion.tracking_code} 查看")
+        waiting = confirm_first(
+            request, title=f"公开答复意见建议 {suggestion.tracking_code}", back_to=resolve_url("suggestions:manage_detail", pk=pk),
+            button="确认公开答复",
+            consequences=[
+                f"答复{where}（{policy_article(suggestion.city, 'suggestion_reply')}），署名为您的身份；答复公开后不能修改或撤回。",
+                "该意见建议的状态改为“已答复”；首次公开答复的时间用于判断是否按时答复。",
+            ],
+            summary=[("答复内容", text)],
+        )
+        if waiting is not None:
+            return waiting
     return _act(request, pk, lambda s: services.suggestion_reply(actor=request.user, suggestion=s, text=request.POST.get("text", "")),
                 "答复已公开。")
 

@@ -103,7 +103,7 @@ def test_a_street_office_proposes_the_district_approves_and_files_the_signed_con
     assert "已审核同意" in district.locator(".messages").inner_text()
     appointment = Appointment.objects.get(planner__name="林规划", unit=unit)
     assert district.url.endswith(f"/appointments/{appointment.pk}/")
-    assert "确认备案并公开" not in district.locator("main").inner_text()  # nothing signed yet
+    assert "备案并公开（下一步确认）" not in district.locator("main").inner_text()  # nothing signed yet
 
     pdf = tmp_path / "signed.pdf"
     pdf.write_bytes(SIGNED_PDF)
@@ -119,7 +119,10 @@ def test_a_street_office_proposes_the_district_approves_and_files_the_signed_con
     assert "待备案" in row.inner_text() and unit.name in row.inner_text()
     row.get_by_role("link", name="详情").click()
     assert "待备案" in district.locator(".page-header").inner_text()
-    district.get_by_label("我已核对签字盖章的聘用合同").check()
+    district.get_by_role("button", name="备案并公开（下一步确认）").click()
+    # the confirmation page (issue #17 item 5) says what will follow before anything is filed
+    assert "随即在公开页面公布" in district.locator("main").inner_text()
+    assert Appointment.objects.get(pk=appointment.pk).filed_at is None
     district.get_by_role("button", name="确认备案并公开").click()
     assert "聘用合同已备案，聘任信息已在公开页面公布。" in district.locator(".messages").inner_text()
     assert "已备案并公开" in district.locator(".page-header").inner_text()

@@ -164,7 +164,7 @@ def test_the_detail_page_shows_the_state_and_offers_each_party_its_act(login, st
     entity_page = login(street_office).get(f"/appointments/{bj_appointment.pk}/").content.decode()
     assert "待签订上传" in entity_page and "上传签订的聘用合同" in entity_page and 'enctype="multipart/form-data"' in entity_page
     district = login(district_haidian)
-    assert "确认备案并公开" not in district.get(f"/appointments/{bj_appointment.pk}/").content.decode()
+    assert "备案并公开（下一步确认）" not in district.get(f"/appointments/{bj_appointment.pk}/").content.decode()
 
     client = login(street_office)
     bad = client.post(f"/appointments/{bj_appointment.pk}/signed-contract/",
@@ -174,7 +174,7 @@ def test_the_detail_page_shows_the_state_and_offers_each_party_its_act(login, st
                      {"signed_on": clock.today.isoformat(), "fee_yuan": "50000", "file": signed_pdf()})
     assert ok.status_code == 302
     page = district.get(f"/appointments/{bj_appointment.pk}/").content.decode()
-    assert "已提交待备案" in page and "确认备案并公开" in page and "退回聘任主体更正" in page
+    assert "已提交待备案" in page and "备案并公开（下一步确认）" in page and "退回聘任主体更正" in page
     returned = district.post(f"/appointments/{bj_appointment.pk}/file/return/", {"reason": "签订日期有误"})
     assert returned.status_code == 302
     page = client.get(f"/appointments/{bj_appointment.pk}/").content.decode()

@@ -107,10 +107,12 @@ def test_detail_page_shows_documents_with_codes_and_the_filing_button_to_the_dis
     appointment = appointment_sign(appointment=appoint(city_admin, bj_planner, wanshou, clock.today))
     html = login(district_haidian).get(f"/appointments/{appointment.pk}/").content.decode()
     assert "派驻通知" in html and "聘任证书" in html and "聘用合同" in html
-    assert "/verify/" in html and "确认备案并公开" in html and "csrfmiddlewaretoken" in html
+    assert "/verify/" in html and "备案并公开（下一步确认）" in html and "csrfmiddlewaretoken" in html
     assert f"/appointments/{appointment.pk}/contract.pdf" in html
     assert bj_planner.id_number not in html and bj_planner.mobile not in html
-    response = login(district_haidian).post(f"/appointments/{appointment.pk}/file/")
+    asked = login(district_haidian).post(f"/appointments/{appointment.pk}/file/")
+    assert asked.status_code == 200 and "请确认" in asked.content.decode()
+    response = login(district_haidian).post(f"/appointments/{appointment.pk}/file/", {"confirm": "1"})
     assert response.status_code == 302
     appointment.refresh_from_db()
     assert appointment.disclosed and appointment.filed_at

@@ -31,8 +31,8 @@ def test_the_assessment_cycle_through_the_pages(bj_case, clock, login, district_
 
     detail = officer.get(f"/assessments/{assessment.pk}/").content.decode()
     assert "评定考核等次" in detail and "80.0" in detail and "全年服务情况" in detail
-    unconfirmed = officer.post(f"/assessments/{assessment.pk}/grade/", {"grade": "qualified"}, follow=True)
-    assert "请勾选确认" in unconfirmed.content.decode()
+    unconfirmed = officer.post(f"/assessments/{assessment.pk}/grade/", {"grade": "qualified"})
+    assert unconfirmed.status_code == 200 and "请确认" in unconfirmed.content.decode()
     assessment.refresh_from_db()
     assert assessment.status == AssessmentStatus.OPEN
     officer.post(f"/assessments/{assessment.pk}/grade/", {"grade": "qualified", "confirm": "1"})
@@ -50,8 +50,11 @@ def test_a_refused_act_is_shown_on_the_page(bj_case, clock, login, district_haid
     into_window(clock, assessment)
     inputs_in(bj_case, assessment)
     officer = login(district_haidian)
-    response = officer.post(f"/assessments/{assessment.pk}/grade/", {"grade": "qualified", "confirm": "1"}, follow=True)
-    assert response.status_code == 200 and "尚有考核内容未评分" in response.content.decode()
+    response = officer.post(f"/assessments/{assessment.pk}/grade/", {"grade": "qualified", "confirm": "1",
+                                                                     "comment": "评定意见草稿"})
+    page = response.content.decode()
+    # shown again at once (no redirect), with the reason, the refusal's status and what was typed
+    assert response.status_code == 409 and "尚有考核内容未评分" in page and "评定意见草稿" in page
 
 
 def test_another_districts_assessment_page_is_404(bj_case, clock, login, district_haidian, district_chaoyang):

@@ -10,6 +10,7 @@ from django.contrib.messages.storage.fallback import FallbackStorage
 from django.contrib.sessions.backends.signed_cookies import SessionStore
 from django.http import HttpResponse
 from django.test import RequestFactory
+from django.urls import path
 
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from rpms.core.inputs import (
@@ -68,15 +69,27 @@ def test_403_404_propagate_unless_asked(exc):
     assert sent.status == exc.status and sent.error == exc.message
 
 
-def test_act_refusal_is_flashed_and_sent_back():
+def _record_page(request, pk):
+    return HttpResponse(f"记录 {pk} 的页面（{request.method}，{request.path}）")
+
+
+urlpatterns = [path("records/<int:pk>/", _record_page)]
+
+
+@pytest.mark.urls(__name__)
+def test_act_refusal_shows_the_page_of_the_form_again():
+    # issue #17 item 4: not a redirect — the page the form is on, at once, with the reason and the status
     request = _post()
     response = act(request, _refuse(DomainError("该记录已锁定，不能删除。")), success="已删除。",
                    redirect_to="/records/", refused_to="/records/5/")
-    assert response.status_code == 302 and response.url == "/records/5/"
+    assert response.status_code == 400 and response.content.decode() == "记录 5 的页面（GET，/records/5/）"
     assert _flashed(request) == [("error", "该记录已锁定，不能删除。")]
     request = _post()
-    response = act(request, _refuse(DomainError("不能撤回。")), success="已撤回。", redirect_to="/records/5/")
-    assert response.url == "/records/5/" and _flashed(request) == [("error", "不能撤回。")]
+    response = act(request, _refuse(Conflict("不能撤回。")), success="已撤回。", redirect_to="/records/5/")
+    assert response.status_code == 409 and _flashed(request) == [("error", "不能撤回。")]
+    request = _post()  # a page that is not this site's: the message on the home page
+    response = act(request, _refuse(DomainError("不能撤回。")), success="已撤回。", redirect_to="/nowhere/")
+    assert response.status_code == 302 and response.url == "/" and _flashed(request) == [("error", "不能撤回。")]
 
 
 def test_act_refusal_rerenders_the_form_with_what_was_typed():
@@ -164,6 +177,7 @@ def test_attempt_holds_the_result_or_the_refusal_without_redirecting():
     assert _flashed(request) == []
 
 
+@pytest.mark.urls(__name__)
 def test_propagate_names_the_errors_that_go_to_the_error_page():
     # (NotFound,): a 403 is shown beside the form, a 404 still goes to the error page.
     sent = attempt(_post(), _refuse(Forbidden("您的角色无权登记。")), propagate=(NotFound,))
@@ -174,8 +188,9 @@ def test_propagate_names_the_errors_that_go_to_the_error_page():
     sent = attempt(_post(), _refuse(NotFound("没有该城市。")), propagate=())
     assert sent.status == 404 and sent.error == "没有该城市。"
     request = _post()
-    response = act(request, _refuse(Forbidden("不能撤回。")), success="", redirect_to="/r/", propagate=())
-    assert response.url == "/r/" and _flashed(request) == [("error", "不能撤回。")]
+    response = act(request, _refuse(Forbidden("不能撤回。")), success="", redirect_to="/records/7/", propagate=())
+    assert response.status_code == 403 and "记录 7" in response.content.decode()
+    assert _flashed(request) == [("error", "不能撤回。")]
     with pytest.raises(Forbidden):
         act(_post(), _refuse(Forbidden()), success="", redirect_to="/r/", propagate=(Forbidden,))
     # an accepted read holds its value and flashes nothing

@@ -35,7 +35,9 @@ def test_a_planner_drafts_declares_and_issues_on_the_pages(world, login):
     detail = client.get(created["Location"]).content.decode()
     assert "出具前须声明" in detail and opinion.subject in detail
     assert client.post(f"/opinions/{opinion.pk}/declaration/", {"has_conflict": "0"}).status_code == 302
-    issued = client.post(f"/opinions/{opinion.pk}/issue/")
+    asked = client.post(f"/opinions/{opinion.pk}/issue/")
+    assert asked.status_code == 200 and "请确认" in asked.content.decode()
+    issued = client.post(f"/opinions/{opinion.pk}/issue/", {"confirm": "1"})
     assert issued.status_code == 302
     opinion.refresh_from_db()
     assert opinion.status == OpinionStatus.ISSUED

@@ -87,7 +87,7 @@ def test_removal_through_the_form(pool, city_admin):
     assert "无正当理由长期拒绝服务" in form and "csrfmiddlewaretoken" in form
     bad = client.post(f"/pool/{planner.pk}/remove/", {"ground": "nope", "note": "说明"})
     assert bad.status_code == 400 and "不在本市规定的情形之中" in text(bad) and "说明" in text(bad)
-    done = client.post(f"/pool/{planner.pk}/remove/", {"ground": "other_unsuitable", "note": "不宜继续"})
+    done = client.post(f"/pool/{planner.pk}/remove/", {"ground": "other_unsuitable", "note": "不宜继续", "confirm": "1"})
     assert done.status_code == 302
     planner.refresh_from_db()
     assert planner.pool_status == PoolStatus.REMOVED

@@ -144,7 +144,7 @@ def test_acts_from_the_suggestion_page(clock, bj_unit, bj_planner, city_admin, h
     base = f"/suggestions/manage/{suggestion.pk}"
     response = client.post(f"{base}/close/", {})
     assert response.status_code == 409 and "请先公开答复" in response.content.decode()
-    assert client.post(f"{base}/reply/", {"text": "已安排修复。"}).status_code == 302
+    assert client.post(f"{base}/reply/", {"text": "已安排修复。", "confirm": "1"}).status_code == 302
     assert client.post(f"{base}/forward/", {"department": haidian_department.pk, "note": "请处理"}).status_code == 302
     assert client.post(f"{base}/department-answer/", {"answer": "已修复", "answered_on": "2026-03-02"}).status_code == 302
     assert client.post(f"{base}/close/", {"note": "办结"}).status_code == 302
