@@ -303,3 +303,9 @@ MIDDLEWARE.insert(
 # refuses to start without it (config/settings/production.py). The fallback below is a FIXED DEVELOPMENT-ONLY key
 # (development and tests): it is public, so a trail sealed with it proves nothing.
 RPMS_AUDIT_KEY = os.environ.get("RPMS_AUDIT_KEY", "") or "dev-only-audit-key-rpms-not-secret-do-not-use-in-production"
+
+# --- Temporary passwords (issue #17 item 7) -------------------------------------------------------------------------
+# A password the city administrator reset (or an account it opened) must be changed at the next login: every page
+# leads to the password change page until then (rpms.accounts.middleware.PasswordChangeRequiredMiddleware). Last,
+# so that the two-factor code comes first and messages work.
+MIDDLEWARE.append("rpms.accounts.middleware.PasswordChangeRequiredMiddleware")

@@ -183,8 +183,8 @@ def _scope_picture(user: User) -> dict:
     return {
         "role": user.role,
         "city": user.city.code if user.city_id else None,
-        "districts": sorted(user.districts.values_list("code", flat=True)),
-        "subdistricts": sorted(user.subdistricts.values_list("code", flat=True)),
+        "districts": sorted(user.districts.own().values_list("code", flat=True)),
+        "subdistricts": sorted(user.subdistricts.own().values_list("code", flat=True)),
     }
 
 
