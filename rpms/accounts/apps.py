@@ -11,9 +11,11 @@ class AccountsConfig(AppConfig):
     verbose_name = "用户与权限"
 
     def ready(self):
+        from rpms.core import pending
         from rpms.core.audit import register_row_note
 
         from . import checks  # noqa: F401  (registers the deployment check of RPMS_REQUIRE_2FA)
-        from .delegation import audit_note
+        from .delegation import audit_note, pending_items
 
         register_row_note(audit_note)  # acts of a delegate name the colleague they are done for
+        pending.register(pending_items)  # a delegate's home page says for whom it acts

@@ -226,3 +226,21 @@ def audit_note(*, actor, obj) -> dict | None:
         on_behalf = delegators
     return {"on_behalf_of": [{"id": d.pk, "username": d.username, "name": str(d)} for d in on_behalf],
             "names": "、".join(str(d) for d in on_behalf)}
+
+
+# --- the to-do line of a delegate -------------------------------------------------------------------------------------
+
+def pending_items(user) -> list:
+    """On a delegate's home page, first among its to-do lines: for whom it acts today and until when (the
+    delegators' own to-do lines follow through the scope)."""
+    from django.urls import reverse
+
+    from rpms.core.pending import PendingItem
+
+    if getattr(user, "role", "") not in CITY_MANAGED_ROLES or not getattr(user, "is_authenticated", False):
+        return []
+    today = clock.today()
+    rows = Delegation.objects.filter(delegate=user, revoked_at__isnull=True, starts_on__lte=today, ends_on__gte=today,
+                                     delegator__is_active=True, delegator__role=user.role).select_related("delegator")
+    return [PendingItem(title=f"代{d.delegator}办理（{d.reason}）", url=reverse("accounts:delegation_list"),
+                        due=f"委托至 {d.ends_on:%Y-%m-%d}") for d in rows.order_by("ends_on", "pk")]

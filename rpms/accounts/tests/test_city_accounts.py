@@ -165,7 +165,7 @@ def test_create_page_shows_the_password_once_and_keeps_input_when_refused(city_a
         "districts": [str(haidian.pk)]})
     assert response.status_code == 201
     user = User.objects.get(username="new_officer")
-    assert f"<code class=\"password-once\">" in response.content.decode()
+    assert "<code class=\"password-once\">" in response.content.decode()
     assert user.password_must_change and list(user.districts.own()) == [haidian]
 
 

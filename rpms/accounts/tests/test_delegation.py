@@ -92,6 +92,7 @@ def test_the_delegate_sees_the_delegators_records_and_to_do_and_acts_on_behalf(l
     assert vacant_title in {i.title for i in pending_items(district_chaoyang)}
     clock.set(MONDAY + dt.timedelta(1))
     assert sees() == (True, True)
+    assert f"代{district_chaoyang}办理（年休假）" in {i.title for i in pending_items(district_haidian)}
     suggestion_services.suggestion_reply(actor=district_haidian, suggestion=suggestion, text="已通知物业维修路灯。")
     row = ActionLog.objects.filter(action="suggestions.suggestion_reply").latest("pk")
     assert row.actor_id == district_haidian.pk
