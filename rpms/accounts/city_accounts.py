@@ -14,8 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from rpms.core import clock
-from rpms.core.audit import audit_log
+from rpms.core import clock, pubcache
+from rpms.core.audit import audit_export, audit_log
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 
 from .administration import _clean_display_name, _password_check, _revoke_tokens, generate_password
@@ -174,8 +174,11 @@ def _end_delegations(user: User, actor) -> int:
     """A deactivated account neither acts for anyone nor lets anyone act for it: its delegations not yet over
     are revoked (counted in the deactivation's audit row)."""
     today = clock.today()
-    return Delegation.objects.filter(Q(delegator=user) | Q(delegate=user), revoked_at__isnull=True,
-                                     ends_on__gte=today).update(revoked_at=clock.now(), revoked_by=actor)
+    ended = Delegation.objects.filter(Q(delegator=user) | Q(delegate=user), revoked_at__isnull=True,
+                                      ends_on__gte=today).update(revoked_at=clock.now(), revoked_by=actor)
+    if ended:
+        pubcache.bump(f"duties:{user.city_id}")  # as rpms.accounts.delegation.scope_changed
+    return ended
 
 
 # --- the acts -----------------------------------------------------------------------------------------------------
@@ -297,14 +300,12 @@ def city_account_password_reset(*, actor, user) -> tuple[User, str]:
 EXPORT_MAX_ROWS = 50_000
 
 
-@transaction.atomic
 def city_account_export_record(*, actor, rows: int, filters: dict) -> None:
-    """The export of the account list (names and e-mail addresses: personal data) is audited."""
+    """The export of the account list (names and e-mail addresses: personal data) is a sensitive read: one audit
+    row of its own (rpms.core.audit.audit_export, GB/T 22239-2019 8.1.4.3)."""
     require_city_admin(actor)
     if rows > EXPORT_MAX_ROWS:
         raise DomainError(f"筛选结果共 {rows} 个账户，超过单次导出上限 {EXPORT_MAX_ROWS} 个，请增加筛选条件后再导出。",
                           code="export_too_large")
-    audit_log(actor=actor, action="accounts.city_account_export", object_type="accounts.user",
-              city_code=actor.city.code, article="GB/T 22239-2019 8.1.4.3",
-              after={"rows": rows, "filters": {k: v for k, v in filters.items() if v}},
-              summary=f"导出本市机构账户列表 {rows} 个")
+    audit_export(actor=actor, what=f"本市机构账户列表（{rows} 个）", object_type="accounts.user",
+                 filters=filters, city_code=actor.city.code)

@@ -20,7 +20,7 @@ import datetime as dt
 from django.db import transaction
 from django.db.models import Q
 
-from rpms.core import clock
+from rpms.core import clock, pubcache
 from rpms.core.audit import audit_log
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
 
@@ -85,6 +85,12 @@ def delegators_of(user, today=None) -> list[User]:
         is_active=True, role=user.role).distinct().prefetch_related("districts", "subdistricts"))
 
 
+def scope_changed(city_id) -> None:
+    """A delegation began, ended early or was planned: what is cached per officer of the city is stale (the
+    duty summaries, keyed by officer and day; rpms.duties.selectors.summary_cache_scope)."""
+    pubcache.bump(f"duties:{city_id}")
+
+
 # --- acts ------------------------------------------------------------------------------------------------------------
 
 def _date(value, label: str) -> dt.date:
@@ -144,6 +150,7 @@ def delegation_create(*, actor, delegate, starts_on, ends_on, reason: str) -> De
                             created_by=actor, created_at=clock.now())
     delegation.full_clean()
     delegation.save()
+    scope_changed(actor.city_id)
     audit_log(actor=actor, action="accounts.delegation_create", obj=delegation, city_code=actor.city.code,
               article=account_article(actor.city, actor.role),
               after={"delegator": actor.username, "delegate": delegate.username, "starts_on": starts_on,
@@ -173,6 +180,7 @@ def delegation_revoke(*, actor, delegation) -> Delegation:
     found.revoked_by = actor
     found.save(update_fields=["revoked_at", "revoked_by"])
     delegator = found.delegator
+    scope_changed(delegator.city_id)
     audit_log(actor=actor, action="accounts.delegation_revoke", obj=found, city_code=delegator.city.code,
               article=account_article(delegator.city, delegator.role),
               before={"status": status}, after={"status": "revoked", "revoked_at": found.revoked_at},

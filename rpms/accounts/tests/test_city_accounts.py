@@ -9,6 +9,7 @@ from openpyxl import load_workbook
 
 from rpms.accounts import city_accounts as services
 from rpms.accounts.models import ApiToken, Role, User
+from rpms.core.audit import ACTION_EXPORT
 from rpms.core.errors import DomainError, Forbidden, NotFound
 from rpms.core.models import ActionLog
 from rpms.testing.builders import PASSWORD, user_build
@@ -194,7 +195,8 @@ def test_export_lists_the_accounts_without_passwords_and_is_audited(city_admin, 
     rows = list(sheet.values)
     assert "密码" not in "".join(str(h) for h in rows[0])
     assert {r[0] for r in rows[1:]} == {district_haidian.username, street_office.username}
-    assert _last("accounts.city_account_export").after["rows"] == 2
+    row = _last(ACTION_EXPORT)
+    assert row.actor_id == city_admin.pk and row.city_code == "beijing" and "本市机构账户列表（2 个）" in row.summary
 
 
 def test_pages_refuse_other_roles_and_other_cities(district_haidian, pds_admin, city_admin, login):
