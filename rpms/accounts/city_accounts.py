@@ -17,6 +17,7 @@ from django.db.models import Q
 from rpms.core import clock, pubcache
 from rpms.core.audit import audit_export, audit_log
 from rpms.core.errors import Conflict, DomainError, Forbidden, NotFound
+from rpms.core.params import id_param
 
 from .administration import _clean_display_name, _password_check, _revoke_tokens, generate_password
 from .models import Delegation, Role, User
@@ -77,11 +78,8 @@ def city_account_list(*, actor, q: str = "", role: str = "", district: str | int
         accounts = accounts.filter(Q(username__icontains=q) | Q(display_name__icontains=q))
     if role in CITY_MANAGED_ROLES:
         accounts = accounts.filter(role=role)
-    if district not in (None, ""):
-        try:
-            district = int(district)
-        except (TypeError, ValueError):
-            raise DomainError("所选的区不存在。", code="invalid_district") from None
+    district = id_param(district, label="区 district ")
+    if district is not None:
         through_d = User.districts.through.objects.filter(district_id=district).values("user_id")
         through_s = User.subdistricts.through.objects.filter(subdistrict__district_id=district).values("user_id")
         accounts = accounts.filter(Q(pk__in=through_d) | Q(pk__in=through_s))

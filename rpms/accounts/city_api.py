@@ -10,6 +10,7 @@ import datetime as dt
 from ninja import Router, Schema, Status
 
 from rpms.core.api import auth_required
+from rpms.core.params import int_param, page_number
 
 from . import city_accounts as services
 from . import delegation as delegations
@@ -117,7 +118,8 @@ def account_list(request, q: str = "", role: str = "", district: str = "", statu
     """市级管理员：本市区级工作人员（district_officer）和聘任主体（hiring_entity）的账户，可按用户名或姓名
     （q）、角色（role）、区（district：区的编号）和状态（status：active / inactive）筛选，分页返回（含最近登录时间）。"""
     rows = services.city_account_list(actor=request.user, q=q, role=role, district=district, status=status)
-    page, page_size = max(1, page), min(max(1, page_size), 200)
+    page = page_number(page)
+    page_size = int_param(page_size, label="每页条数 page_size ", minimum=1, maximum=200)
     total = rows.count()
     chunk = rows[(page - 1) * page_size: page * page_size]
     return {"count": total, "page": page, "page_size": page_size, "results": [_account(u) for u in chunk]}
