@@ -251,3 +251,15 @@ def test_api_create_list_revoke(today, bearer, district_chaoyang, district_haidi
     assert client.post(f"/api/v1/delegations/{body['id']}/revoke", **bearer(district_haidian)).status_code == 403
     revoked = client.post(f"/api/v1/delegations/{body['id']}/revoke", **bearer(city_admin))
     assert revoked.status_code == 200 and revoked.json()["status"] == "revoked"
+
+
+def test_the_city_administrator_sees_the_citys_delegations_and_revokes_in_pages(leave, login, city_admin, pds_admin,
+                                                                               district_chaoyang):
+    client = login(city_admin)
+    page = client.get("/accounts/delegations/").content.decode()
+    assert "本市的工作委托" in page and "年休假" in page and "委托同事代为办理" not in page  # no form of its own
+    assert "年休假" in client.get(f"/accounts/city/{district_chaoyang.pk}/").content.decode()
+    assert login(pds_admin).post(f"/accounts/delegations/{leave.pk}/revoke/").status_code == 404
+    assert client.post(f"/accounts/delegations/{leave.pk}/revoke/").status_code == 302
+    leave.refresh_from_db()
+    assert leave.revoked_by_id == city_admin.pk
