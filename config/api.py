@@ -94,6 +94,7 @@ def health(request):
 def _mount():
     from rpms.accounts.api import register_router
     from rpms.accounts.api import router as accounts_router
+    from rpms.accounts.city_api import accounts_router as city_accounts_router, delegations_router
     from rpms.cities.api import router as cities_router
     from rpms.core.audit_api import router as audit_router
     from rpms.core.jobs_api import router as jobs_router
@@ -123,6 +124,8 @@ def _mount():
     api.add_router("/audit", audit_router)
     api.add_router("/jobs", jobs_router)
     api.add_router("/accounts", register_router)
+    api.add_router("/accounts", city_accounts_router)  # issue #17 item 7
+    api.add_router("/delegations", delegations_router)
     api.add_router("", recruitment_router)
     api.add_router("", registry_router)
     api.add_router("", documents_router)

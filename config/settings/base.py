@@ -313,3 +313,9 @@ RPMS_AUDIT_KEY = os.environ.get("RPMS_AUDIT_KEY", "") or "dev-only-audit-key-rpm
 # Every refused POST (a 4xx HTML answer) and every 返回修改 from a confirmation page shows the form again with the
 # submitted values written back into it (rpms.core.fillin).
 MIDDLEWARE.append("rpms.core.fillin.FillInMiddleware")
+
+# --- Temporary passwords (issue #17 item 7) -------------------------------------------------------------------------
+# A password the city administrator reset (or an account it opened) must be changed at the next login: every page
+# leads to the password change page until then (rpms.accounts.middleware.PasswordChangeRequiredMiddleware). Last,
+# so that the two-factor code comes first and messages work.
+MIDDLEWARE.append("rpms.accounts.middleware.PasswordChangeRequiredMiddleware")

@@ -183,8 +183,8 @@ def _scope_picture(user: User) -> dict:
     return {
         "role": user.role,
         "city": user.city.code if user.city_id else None,
-        "districts": sorted(user.districts.values_list("code", flat=True)),
-        "subdistricts": sorted(user.subdistricts.values_list("code", flat=True)),
+        "districts": sorted(user.districts.own().values_list("code", flat=True)),
+        "subdistricts": sorted(user.subdistricts.own().values_list("code", flat=True)),
     }
 
 
@@ -300,17 +300,19 @@ def account_reactivate(*, actor, user) -> User:
 
 @transaction.atomic
 def account_password_reset(*, actor, user) -> tuple[User, str]:
-    """A forgotten password: a new generated one, returned once to be handed over; the account's API tokens
-    are revoked. The audit row says that it happened, never the password."""
+    """A forgotten password: a new generated one, returned once to be handed over and changed at the next
+    login (`password_must_change`); the account's API tokens are revoked. The audit row says that it happened, never the password."""
     require_system_admin(actor)
     user = _target(actor, user)
     password = generate_password()
     _password_check(password, user)
     user.set_password(password)
-    user.save(update_fields=["password"])
+    user.password_must_change = True  # a password someone else knows: changed at the next login (issue #17 item 7)
+    user.save(update_fields=["password", "password_must_change"])
     revoked = _revoke_tokens(user)
     audit_log(actor=actor, action="accounts.password_reset", obj=user, article=ARTICLE_SYSTEM,
-              after={"password_generated": True, "api_tokens_revoked": revoked}, summary=f"重置登录密码：{user.username}")
+              after={"password_generated": True, "password_must_change": True, "api_tokens_revoked": revoked},
+              summary=f"重置登录密码：{user.username}")
     return user, password
 
 

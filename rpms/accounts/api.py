@@ -1,6 +1,9 @@
 from ninja import Router, Schema, Status
 
+from rpms.core.errors import Forbidden
 from rpms.core.ratelimit import client_key, rate_limit_hit
+
+from .middleware import PASSWORD_CHANGE_REQUIRED_API
 
 from .services import AuthenticationFailed, api_token_issue, planner_account_register, register_rate
 from .throttle import login_address_check, login_address_failure
@@ -30,7 +33,7 @@ class ErrorOut(Schema):
     message: str
 
 
-@router.post("/token", auth=None, response={200: TokenOut, 401: ErrorOut, 429: ErrorOut, 503: ErrorOut},
+@router.post("/token", auth=None, response={200: TokenOut, 401: ErrorOut, 403: ErrorOut, 429: ErrorOut, 503: ErrorOut},
              summary="获取接口令牌")
 def token_obtain(request, payload: TokenIn):
     """用户名密码换取 Bearer 令牌。
@@ -39,7 +42,8 @@ def token_obtain(request, payload: TokenIn):
     认证器应用当前的 6 位动态验证码或一个未使用的恢复码：缺少时返回 401 `otp_required`，错误时返回 401
     `otp_invalid`，尚未绑定认证器时返回 401 `otp_not_enrolled`。用户名不存在、密码错误和账户被锁定一律返回
     401 `invalid_credentials`“用户名或密码错误，或账户已被临时锁定”。同一账户连续 5 次失败（含验证码错误）
-    锁定 15 分钟；同一网络地址登录失败次数过多时（默认每 15 分钟 20 次，与登录页面合计）返回 429。"""
+    锁定 15 分钟；同一网络地址登录失败次数过多时（默认每 15 分钟 20 次，与登录页面合计）返回 429。
+    密码由市级管理员重置后须先在网页修改，此前返回 403 `password_change_required`。"""
     login_address_check(request)
     try:
         otp = f"{payload.otp:06d}" if isinstance(payload.otp, int) else payload.otp  # 012345 sent as a number
@@ -48,6 +52,9 @@ def token_obtain(request, payload: TokenIn):
         if exc.code != "otp_required" and exc.code != "otp_not_enrolled":
             login_address_failure(request)  # a missing code is a question, not a guess
         raise
+    if user.password_must_change:
+        # A temporary password (reset by the city administrator) opens nothing until it is changed on the page.
+        raise Forbidden(PASSWORD_CHANGE_REQUIRED_API, code="password_change_required")
     raw, token = api_token_issue(user=user)
     return {"token": raw, "expires_at": token.expires_at.isoformat(), "username": user.username, "role": user.role}
 

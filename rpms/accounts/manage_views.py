@@ -257,8 +257,8 @@ def manage_role(request, pk):
     else:
         form = RoleScopeForm(initial={
             "role": account.role, "city": str(account.city_id or ""),
-            "districts": [str(d.pk) for d in account.districts.all()],
-            "subdistricts": [str(s.pk) for s in account.subdistricts.all()],
+            "districts": [str(d.pk) for d in account.districts.own()],
+            "subdistricts": [str(s.pk) for s in account.subdistricts.own()],
         })
     return render(request, "accounts/manage/role.html", {"form": form, "account": account}, status=_status(form))
 

@@ -258,9 +258,14 @@ def password_change(*, actor, user: User, new_password: str) -> User:
     except ValidationError as exc:
         raise DomainError("；".join(exc.messages), code="weak_password") from exc
     user.set_password(new_password)
-    user.save(update_fields=["password"])
+    was_temporary = user.password_must_change
+    user.password_must_change = False  # a temporary password (issue #17 item 7) is replaced
+    user.save(update_fields=["password", "password_must_change"])
     revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=clock.now())
-    audit_log(actor=actor, action="accounts.password_change", obj=user, after={"api_tokens_revoked": revoked}, summary="修改登录密码")
+    after = {"api_tokens_revoked": revoked}
+    if was_temporary:
+        after["temporary_password_replaced"] = True
+    audit_log(actor=actor, action="accounts.password_change", obj=user, after=after, summary="修改登录密码")
     return user
 
 

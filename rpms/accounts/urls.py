@@ -29,3 +29,19 @@ urlpatterns += [
     path("manage/<int:pk>/role/", manage_views.manage_role, name="manage_role"),
     path("manage/<int:pk>/unlock/", manage_views.manage_unlock, name="manage_unlock"),
 ]
+
+# The city administrator's accounts of its city and the officers' delegations (issue 17 item 7; city_views).
+from . import city_views  # noqa: E402
+
+urlpatterns += [
+    path("city/", city_views.city_account_list, name="city_account_list"),
+    path("city/export/", city_views.city_account_export, name="city_account_export"),
+    path("city/new/", city_views.city_account_create, name="city_account_create"),
+    path("city/<int:pk>/", city_views.city_account_detail, name="city_account_detail"),
+    path("city/<int:pk>/edit/", city_views.city_account_edit, name="city_account_edit"),
+    path("city/<int:pk>/deactivate/", city_views.city_account_deactivate, name="city_account_deactivate"),
+    path("city/<int:pk>/reactivate/", city_views.city_account_reactivate, name="city_account_reactivate"),
+    path("city/<int:pk>/password-reset/", city_views.city_account_password_reset, name="city_account_password_reset"),
+    path("delegations/", city_views.delegation_list, name="delegation_list"),
+    path("delegations/<int:pk>/revoke/", city_views.delegation_revoke, name="delegation_revoke"),
+]

@@ -35,6 +35,27 @@ def snapshot(instance: models.Model, fields: list[str] | None = None) -> dict:
     return _jsonable(data)
 
 
+# Notes a higher app adds to the rows of an actor (issue #17 item 7: rpms.accounts.delegation.audit_note names the
+# colleague a delegate acts for). A note is `f(actor=, obj=) -> {"on_behalf_of": [...], "names": "…"} | None`;
+# registered in the app's ready(). The note goes into the row's `after` and its summary ("（代…办理）").
+ROW_NOTES: list = []
+
+
+def register_row_note(note) -> None:
+    if note not in ROW_NOTES:
+        ROW_NOTES.append(note)
+
+
+def _noted(actor, obj, after, summary):
+    for note in ROW_NOTES:
+        found = note(actor=actor, obj=obj)
+        if found:
+            after = dict(after) if isinstance(after, dict) else ({} if after is None else {"value": after})
+            after["on_behalf_of"] = found["on_behalf_of"]
+            summary = f"{summary}（代{found['names']}办理）"
+    return after, summary
+
+
 def audit_log(
     *,
     actor,
@@ -60,6 +81,8 @@ def audit_log(
             city = getattr(obj, "city", None)
             city_code = getattr(city, "code", "") or ""
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    if is_user and ROW_NOTES:
+        after, summary = _noted(actor, obj, after, summary)
     return ActionLog.objects.create(
         actor=actor if is_user else None,
         actor_repr=(actor.get_username() if is_user else "系统")[:150],

@@ -244,7 +244,9 @@ def summary_cache_scope(user) -> tuple[str, str] | None:
     if role in (Role.CITY_ADMIN, Role.AUDITOR):
         return f"duties:{city_id}", f"city{city_id}"
     if role == Role.DISTRICT_OFFICER:
-        return f"duties:{city_id}", f"officer{user.pk}"
+        # By day too: an officer's districts include a colleague's on the days of a delegation (issue #17 item 7,
+        # rpms.accounts.scope_fields); creating or revoking one bumps the scope (rpms.accounts.delegation).
+        return f"duties:{city_id}", f"officer{user.pk}:{clock.today():%Y%m%d}"
     return None
 
 

@@ -110,6 +110,7 @@ def test_password_reset_gives_a_new_password_and_audits_without_it(system_admin,
     user, password = adm.account_password_reset(actor=system_admin, user=account)
     user.refresh_from_db()
     assert user.check_password(password) and not user.check_password(PASSWORD)
+    assert user.password_must_change  # issue #17 item 7: a reset password is temporary
     [row] = _rows("accounts.password_reset", account)
     assert row.article == SYSTEM
     _no_password_data(row, password, old_hash, user.password)
