@@ -176,6 +176,10 @@ USERNAME_PAGES = ("/accounts/manage/", "/accounts/2fa/")
 # (<code class="api"> and the field tables <table class="… api-fields"> of the open-data page): the exact names a
 # program must use, not labels.
 API_NAME = re.compile(r'<code class="api">.*?</code>|<table class="[^"]*\bapi-fields\b[^"]*">.*?</table>', re.S)
+# Data shown verbatim as the system stores it, marked class="raw-data" and captioned as such: an audit row's
+# before/after values and a key no label is known for (evidence must show exactly what was recorded), and the
+# policy editor's JSON lists (the editing format of rules-as-data; issue #19 replaces it with a guided form).
+RAW_DATA = re.compile(r'<(pre|code|textarea)\b[^>]*\bclass="[^"]*\braw-data\b[^"]*"[^>]*>.*?</\1>', re.S)
 
 
 def codes_in(text: str, codes: set[str]) -> list[str]:
@@ -196,7 +200,7 @@ def test_codes_in_finds_snake_case_and_bare_codes_but_not_urls():
 
 def page_codes(page, codes, usernames) -> list[str]:
     """The codes shown on a crawled page, less what the page shows legitimately (see above)."""
-    shown = codes_in(visible_text(API_NAME.sub(" ", page.content)), codes)
+    shown = codes_in(visible_text(RAW_DATA.sub(" ", API_NAME.sub(" ", page.content))), codes)
     if page.url.startswith(USERNAME_PAGES):
         shown = [code for code in shown if code not in usernames]
     return shown

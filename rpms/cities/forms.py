@@ -23,7 +23,7 @@ class PolicyForm(forms.ModelForm):
             field = PolicyProfile._meta.get_field(name)
             initial = json.dumps(getattr(self.instance, name), ensure_ascii=False, indent=2)
             self.fields[name] = forms.CharField(
-                label=field.verbose_name, widget=forms.Textarea(attrs={"rows": 8, "class": "code"}),
+                label=field.verbose_name, widget=forms.Textarea(attrs={"rows": 8, "class": "code raw-data"}),
                 initial=initial, required=False,
                 help_text="JSON 格式；保存时逐项校验。",
             )

@@ -31,6 +31,13 @@ ACTION_LABELS: dict[str, str] = {
     "accounts.token_otp_missing": "签发接口令牌失败（缺少动态验证码）",
     "accounts.unlock": "解除账户锁定",
     "accounts.user_create": "创建用户",
+    "accounts.city_account_create": "开设机构账户（区级工作人员、聘任主体）",
+    "accounts.city_account_deactivate": "停用机构账户",
+    "accounts.city_account_reactivate": "重新启用机构账户",
+    "accounts.city_account_update": "修改机构账户",
+    "accounts.city_password_reset": "重置机构账户密码（下次登录须修改）",
+    "accounts.delegation_create": "委托同事代为办理",
+    "accounts.delegation_revoke": "撤销工作委托",
     # appointments
     "appointments.appointment_create": "派驻聘任",
     "appointments.appointment_disclosure_set": "调整聘任公开状态",
@@ -348,6 +355,7 @@ def change_rows(object_type: str, before, after) -> list[dict]:
             key, key)
         rows.append({
             "label": label,
+            "raw_key": label == key,  # no label known: the stored key, shown as raw data
             "before": _text_of(field, key, before.get(key)) if key in before else "—",
             "after": _text_of(field, key, after.get(key)) if key in after else "—",
             "changed": before.get(key) != after.get(key),

@@ -105,7 +105,7 @@ def test_the_separated_administrators_keep_their_small_menus(beijing):
 
 def test_every_link_of_the_menus_is_listed_once():
     urls = [link.fallback_path for link in NAV_LINKS]
-    assert len(urls) == len(set(urls)) == 36  # 34 before, + 我的信息 and 资格信息变更核实 (item 8)
+    assert len(urls) == len(set(urls)) == 38  # 34 before, + 我的信息 and 资格信息变更核实 (item 8), 机构账户 and 工作委托 (item 7)
 
 
 # --- to-do first --------------------------------------------------------------------------------------
