@@ -170,8 +170,10 @@ ALLOWED_WORDS = {
     "create_administrators": "a command's name",
 }
 # Pages where the user names of accounts are shown as what they are, the name one signs in with: account
-# administration (the 用户名 column and field) and one's own two-factor setup ("账户名填写您的用户名").
-USERNAME_PAGES = ("/accounts/manage/", "/accounts/2fa/")
+# administration (the 用户名 column and field: the separated administrators' and the city's institution accounts),
+# one's own two-factor setup ("账户名填写您的用户名"), and the audit trail, which names the account that acted or was
+# acted on beside the person's name (which login did it is the evidence; 操作人 shows the name).
+USERNAME_PAGES = ("/accounts/manage/", "/accounts/city/", "/accounts/2fa/", "/audit/")
 # A dataset's or API's field names and values shown in a data dictionary beside their Chinese labels
 # (<code class="api"> and the field tables <table class="… api-fields"> of the open-data page): the exact names a
 # program must use, not labels.
