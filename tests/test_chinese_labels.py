@@ -53,7 +53,7 @@ def test_the_dossier_names_the_officer_not_the_account(client, beijing, haidian,
 
     planner = pool_member(beijing, "甲规划", districts=[haidian])
     client.force_login(city_admin)
-    done = client.post(f"/pool/{planner.pk}/remove/", {"ground": "other_unsuitable", "note": "不宜继续"})
+    done = client.post(f"/pool/{planner.pk}/remove/", {"ground": "other_unsuitable", "note": "不宜继续", "confirm": "1"})
     assert done.status_code == 302
     html = _page(client, city_admin, f"/pool/{planner.pk}/")
     assert "调出资源库" in html

@@ -158,8 +158,9 @@ def test_the_city_reviews_through_the_page(bj_planner, bj_unit, login, city_admi
     client = login(city_admin)
     assert "审核结论" in client.get(f"/cases/manage/{case.pk}/").content.decode()
     response = client.post(f"/cases/manage/{case.pk}/review/", {"decision": "return", "comment": ""})
-    assert response.status_code == 302
-    assert Case.objects.get(pk=case.pk).status == CaseStatus.SUBMITTED  # refused: comment required
+    # refused (a return needs its reason): the page is shown again with the refusal, not redirected (issue 17 item 4)
+    assert response.status_code == 400
+    assert Case.objects.get(pk=case.pk).status == CaseStatus.SUBMITTED
     client.post(f"/cases/manage/{case.pk}/review/", {"decision": "return", "comment": "请补充图片。"})
     assert Case.objects.get(pk=case.pk).status == CaseStatus.RETURNED
     planner = login(bj_planner.user)
