@@ -185,8 +185,8 @@ def city_account_edit(request, pk):
     else:
         form = CityAccountForm(actor=request.user, editing=True, initial={
             "display_name": account.display_name, "email": account.email, "role": account.role,
-            "districts": [str(d.pk) for d in account.districts.all()],
-            "subdistricts": [str(s.pk) for s in account.subdistricts.all()],
+            "districts": [str(d.pk) for d in account.districts.own()],
+            "subdistricts": [str(s.pk) for s in account.subdistricts.own()],
         })
     return render(request, "accounts/city/form.html", {"form": form, "account": account}, status=_status(form))
 
