@@ -155,6 +155,8 @@ def _allowed(link: NavLink, user) -> bool:
         return user.role in link.roles
     if user.role == Role.PLANNER and user.role in link.roles:
         return not link.planner_record or has_registry_record(user)
+    if tuple(link.roles) == (Role.PLANNER,):
+        return False  # a planner's own pages (我的申请, 我的档案 …): the superuser has no application or dossier
     return bool(user.is_superuser) or user.role in link.roles
 
 

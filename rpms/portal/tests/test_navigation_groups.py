@@ -170,3 +170,10 @@ def test_a_staff_session_waiting_for_its_second_factor_shows_no_menu(client, set
     assert 'class="site-nav"' not in page.content.decode()
     settings.RPMS_REQUIRE_2FA = False
     assert 'class="site-nav"' in client.get("/").content.decode()
+
+
+def test_the_superuser_is_not_offered_a_planners_own_pages(beijing):
+    root = User.objects.create_superuser(username="root_nav", password="x", email="")
+    labels = {link["label"] for entry in nav_menu_for(root, "/") for link in (entry["children"] or [entry])}
+    assert "资源库" in labels  # the institution's pages stay (installation and support)
+    assert not labels & {"我的申请", "我的档案", "我的信息", "利益冲突申报"}
