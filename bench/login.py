@@ -79,7 +79,8 @@ def main():
     print("\npage login POST → 302 (ms, median of", args.repeat, "accounts):")
     for label, i in (("first login, PBKDF2 hash (checked, re-hashed as Argon2id)", 0), ("later logins, Argon2id hash", 1)):
         print(f"  {label:58} wall {_median_ms([r[i][0] for r in rows]):7}  cpu {_median_ms([r[i][1] for r in rows]):7}")
-    print("(wall above CPU means other processes shared the cores; compare CPU figures across machines)")
+    print("(Argon2 hashes its lanes on several threads, so its CPU time can exceed the wall time; a wall time well "
+          "above the CPU time means other processes shared the cores)")
 
 
 if __name__ == "__main__":
