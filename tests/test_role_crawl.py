@@ -33,9 +33,9 @@ HOMES = {
     "audit_admin": ["/audit/"],
     "anonymous": ["/recruitment/", "/info/"],
 }
-# The largest crawl (the Beijing city administrator, ~575 URLs) takes about 30 s on a quiet 2-core machine; the
-# bound catches a crawl that explodes (a link that multiplies pages), not a busy machine.
-SECONDS_PER_ROLE = 120
+# The largest crawl (the Beijing city administrator, ~575 URLs) takes about 30 s on a quiet 2-core machine (printed
+# with -s). No timed assertion (speed lives in bench/): a crawl that explodes (a link that multiplies pages) is
+# caught by the crawler's URL limit (result.truncated).
 
 _CRAWLS = {}  # role → its RoleCrawl
 
@@ -106,7 +106,6 @@ def test_every_link_a_role_reaches_answers(role, request):
     result = crawled.result
     assert not result.truncated, f"{role}: the crawl hit its limit of URLs"
     assert crawled.html_pages > 5, [p.url for p in result]
-    assert result.seconds < SECONDS_PER_ROLE, f"{role}: the crawl took {result.seconds:.1f} s"
     problems = [f"{p.status} {p.url}  ← {p.referrer}" for p in result.errors()]
     if ROLES[role] is not None:
         # A signed-in person sent to the login page by a link is refused too (the page is not theirs).
