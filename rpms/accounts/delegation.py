@@ -85,6 +85,36 @@ def delegators_of(user, today=None) -> list[User]:
         is_active=True, role=user.role).distinct().prefetch_related("districts", "subdistricts"))
 
 
+def delegates_today(users, today=None) -> dict[int, list[User]]:
+    """Delegator id → its active delegates acting for it today (same role, active accounts), in one query: the
+    people a message for `users` must reach too, since their records and to-do follow the delegate."""
+    ids = [u.pk for u in users if getattr(u, "role", "") in CITY_MANAGED_ROLES]
+    if not ids:
+        return {}
+    today = today or clock.today()
+    rows = (Delegation.objects.filter(
+        delegator_id__in=ids, revoked_at__isnull=True, starts_on__lte=today, ends_on__gte=today,
+        delegator__is_active=True, delegate__is_active=True)
+        .select_related("delegate", "delegator").order_by("delegate_id"))
+    result: dict[int, list[User]] = {}
+    for row in rows:
+        if row.delegate.role == row.delegator.role:
+            result.setdefault(row.delegator_id, []).append(row.delegate)
+    return result
+
+
+def with_delegates(users) -> list[User]:
+    """`users` and, after them, the colleagues acting for any of them today (each once)."""
+    users = list(users)
+    seen = {u.pk for u in users}
+    for delegates in delegates_today(users).values():
+        for delegate in delegates:
+            if delegate.pk not in seen:
+                seen.add(delegate.pk)
+                users.append(delegate)
+    return users
+
+
 def scope_changed(city_id) -> None:
     """A delegation began, ended early or was planned: what is cached per officer of the city is stale (the
     duty summaries, keyed by officer and day; rpms.duties.selectors.summary_cache_scope)."""

@@ -217,8 +217,10 @@ def assessing_users(appointment) -> list:
 
     if permissions.assessing_body_for(appointment.city) == "city_with_district":
         return list(User.objects.filter(role=Role.CITY_ADMIN, city_id=appointment.city_id, is_active=True))
-    return list(User.objects.filter(role=Role.DISTRICT_OFFICER, districts=appointment.unit.district_id,
-                                    is_active=True).distinct())
+    from rpms.accounts.delegation import with_delegates
+
+    return with_delegates(User.objects.filter(role=Role.DISTRICT_OFFICER, districts=appointment.unit.district_id,
+                                              is_active=True).distinct())
 
 
 def latest_graded(appointment) -> Assessment | None:

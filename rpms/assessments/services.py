@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from rpms.accounts.delegation import with_delegates
 from rpms.accounts.models import Role, User
 from rpms.appointments.models import Appointment
 from rpms.appointments.selectors import awaits_replacement
@@ -99,15 +100,16 @@ def year_value(value) -> int:
 
 
 def _users_of_unit_entity(unit) -> list:
-    """The hiring-entity users of the unit's current subdistricts."""
-    return list(User.objects.filter(
+    """The hiring-entity users of the unit's current subdistricts, and the colleagues acting for them today."""
+    return with_delegates(User.objects.filter(
         role=Role.HIRING_ENTITY, is_active=True, subdistricts__memberships__unit=unit,
         subdistricts__memberships__left_at__isnull=True,
     ).distinct())
 
 
 def _district_officers(district_id) -> list:
-    return list(User.objects.filter(role=Role.DISTRICT_OFFICER, is_active=True, districts=district_id).distinct())
+    return with_delegates(User.objects.filter(role=Role.DISTRICT_OFFICER, is_active=True, districts=district_id)
+                          .distinct())
 
 
 def _city_admins(city) -> list:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
 
+from rpms.accounts.delegation import with_delegates
 from rpms.accounts.models import Role, User
 
 from .services import notify
@@ -93,15 +94,16 @@ EVENTS: dict[str, Event] = {
 
 
 def _entity_users(unit) -> list:
-    return list(User.objects.filter(
+    # and the colleagues acting for them today (issue 17 item 7: a delegate's records and messages follow)
+    return with_delegates(User.objects.filter(
         role=Role.HIRING_ENTITY, is_active=True, subdistricts__memberships__unit=unit,
         subdistricts__memberships__left_at__isnull=True,
     ).distinct().order_by("pk"))
 
 
 def _district_users(unit) -> list:
-    return list(User.objects.filter(role=Role.DISTRICT_OFFICER, is_active=True, districts=unit.district_id)
-                .distinct().order_by("pk"))
+    return with_delegates(User.objects.filter(role=Role.DISTRICT_OFFICER, is_active=True, districts=unit.district_id)
+                          .distinct().order_by("pk"))
 
 
 def _city_users(city) -> list:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from rpms.accounts.delegation import delegates_today
 from rpms.accounts.models import Role, User
 from rpms.geography.models import UnitMembership
 
@@ -25,7 +26,26 @@ def district_officers_by_district(city) -> dict[int, list]:
     result: dict[int, list] = defaultdict(list)
     for row in rows:
         result[row.district_id].append(row.user)
+    return _add_delegates(result)
+
+
+def _add_delegates(result: dict[int, list]) -> dict[int, list]:
+    """Each list followed by the colleagues acting for its people today (issue 17 item 7), one query in all."""
+    delegates = delegates_today([u for users in result.values() for u in users])
+    if delegates:
+        for key, users in result.items():
+            result[key] = with_delegates_from(users, delegates)
     return result
+
+
+def with_delegates_from(users: list, delegates: dict[int, list]) -> list:
+    seen, out = {u.pk for u in users}, list(users)
+    for user in users:
+        for delegate in delegates.get(user.pk, ()):
+            if delegate.pk not in seen:
+                seen.add(delegate.pk)
+                out.append(delegate)
+    return out
 
 
 def hiring_entities_by_unit(city, unit_ids) -> dict[int, list]:
@@ -54,4 +74,4 @@ def hiring_entities_by_unit(city, unit_ids) -> dict[int, list]:
         for unit_id in units_of_subdistrict[row.subdistrict_id]:
             if row.user not in result[unit_id]:
                 result[unit_id].append(row.user)
-    return result
+    return _add_delegates(result)

@@ -263,3 +263,21 @@ def test_the_city_administrator_sees_the_citys_delegations_and_revokes_in_pages(
     assert client.post(f"/accounts/delegations/{leave.pk}/revoke/").status_code == 302
     leave.refresh_from_db()
     assert leave.revoked_by_id == city_admin.pk
+
+
+def test_messages_for_the_delegators_people_reach_the_delegate_in_the_period_only(
+        leave, clock, district_chaoyang, district_haidian, beijing, chaoyang):
+    """The reminders and appointment messages for a district's officers also reach the colleague acting for them
+    (their records and to-do follow the delegate; the messages about them must too)."""
+    from rpms.notifications.appointment_events import _district_users
+    from rpms.notifications.recipients import district_officers_by_district
+
+    unit = unit_of(beijing, "110105001")  # a unit of 朝阳区
+    assert unit.district_id == chaoyang.pk
+    assert district_haidian not in _district_users(unit)  # before the period
+    clock.set(MONDAY + dt.timedelta(1))
+    assert _district_users(unit) == [district_chaoyang, district_haidian]
+    assert district_officers_by_district(beijing)[chaoyang.pk] == [district_chaoyang, district_haidian]
+    clock.set(MONDAY + dt.timedelta(4))  # after it
+    assert district_haidian not in _district_users(unit)
+    assert district_haidian not in district_officers_by_district(beijing)[chaoyang.pk]

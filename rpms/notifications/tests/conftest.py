@@ -36,7 +36,7 @@ def make_planner(make_user):
     """An active pool member of `city` with its own account (e-mail given or none)."""
 
     def _make(city, *, email="", name=None):
-        return planner_build(city, name, name_format="提醒测试规划师{n}", username_prefix="n_user", email=email)
+        return planner_build(city, name, name_format="提醒测试规划师{n}", username_prefix="n_planner", email=email)
 
     return _make
 
